@@ -1,0 +1,35 @@
+//! The two checkout specs, embedded so the binary works from any directory with no setup.
+
+/// One of the APIs this tool knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Api {
+    /// Chargily Pay V2 (`spec/chargily-pay-v2.yaml`).
+    Chargily,
+    /// ReCharge Checkouts, API version 2021-01 (`spec/recharge-2021-01.yaml`).
+    Recharge,
+}
+
+impl Api {
+    pub const ALL: [Api; 2] = [Api::Chargily, Api::Recharge];
+
+    /// The spec's path relative to the workspace root, used in messages.
+    pub fn spec_path(self) -> &'static str {
+        match self {
+            Api::Chargily => "spec/chargily-pay-v2.yaml",
+            Api::Recharge => "spec/recharge-2021-01.yaml",
+        }
+    }
+
+    /// The spec's text, as compiled into this binary.
+    pub fn spec_text(self) -> &'static str {
+        match self {
+            Api::Chargily => include_str!("../../spec/chargily-pay-v2.yaml"),
+            Api::Recharge => include_str!("../../spec/recharge-2021-01.yaml"),
+        }
+    }
+
+    /// The parsed spec.
+    pub fn document(self) -> Result<oas::Document, oas::LoadError> {
+        oas::Document::parse(self.spec_path(), self.spec_text(), false)
+    }
+}

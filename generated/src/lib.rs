@@ -1,0 +1,1 @@
+//! Rust types generated from the OpenAPI documents in `spec/` (filled by issue #3).

@@ -1,0 +1,24 @@
+//! OpenAPI 3.0 documents as every tool in this workspace reads them.
+//!
+//! - [`load`]: parse YAML or JSON into a [`Document`], with file:line:column on syntax errors and
+//!   a clear refusal of Swagger 2.0 and OpenAPI 3.1.
+//! - [`pointer`]: JSON pointers and local `$ref` resolution.
+//! - [`schema`]: translation of OpenAPI 3.0 Schema Objects to JSON Schema 2020-12 (`nullable`,
+//!   boolean exclusive bounds, `readOnly`/`writeOnly` by direction, integer formats) and
+//!   validation with the `jsonschema` crate, reporting locations in the *OpenAPI* document.
+//! - [`lint`]: the structural checks every spec in `spec/` must pass.
+//!
+//! The document is kept as a `serde_json::Value` (key order preserved) rather than a typed model:
+//! typed models such as `openapiv3` drop the siblings of `$ref` and reject some real specs, and
+//! the validators need the exact text of every schema.
+
+pub mod lint;
+pub mod load;
+pub mod pointer;
+pub mod schema;
+mod walk;
+
+pub use lint::{Finding, Report, Rule, lint};
+pub use load::{Document, LoadError};
+pub use schema::{Direction, SchemaError, SchemaValidator, Violation};
+pub use walk::{HTTP_METHODS, Operation, operations};

@@ -1,0 +1,448 @@
+//! Structural checks that every spec in this project must pass.
+//!
+//! Each [`Finding`] names its rule and the JSON pointer where the problem is. The checks:
+//! references resolve and are local; semantic keywords beside a `$ref` (ignored by OpenAPI 3.0)
+//! are flagged; every operation has a unique `operationId`, a 2xx response and a documented
+//! error response; every schema compiles; every example validates against its own schema,
+//! with `readOnly`/`writeOnly` applied by direction.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::load::Document;
+use crate::pointer::{self, RefError};
+use crate::schema::{Direction, SchemaError, SchemaValidator};
+use crate::walk::{Operation, operations};
+
+/// The kinds of problem the lint reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    UnresolvedRef,
+    ExternalRef,
+    IgnoredRefSibling,
+    MissingOperationId,
+    DuplicateOperationId,
+    MissingSuccessResponse,
+    MissingErrorResponse,
+    InvalidSchema,
+    InvalidExample,
+}
+
+impl Rule {
+    /// The kebab-case name used in reports and fixture file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::UnresolvedRef => "unresolved-ref",
+            Rule::ExternalRef => "external-ref",
+            Rule::IgnoredRefSibling => "ignored-ref-sibling",
+            Rule::MissingOperationId => "missing-operation-id",
+            Rule::DuplicateOperationId => "duplicate-operation-id",
+            Rule::MissingSuccessResponse => "missing-success-response",
+            Rule::MissingErrorResponse => "missing-error-response",
+            Rule::InvalidSchema => "invalid-schema",
+            Rule::InvalidExample => "invalid-example",
+        }
+    }
+}
+
+/// One problem, located by a JSON pointer into the document.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub pointer: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}] {}: {}",
+            self.rule.name(),
+            self.pointer,
+            self.message
+        )
+    }
+}
+
+/// What [`lint`] found, and how much it looked at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Sorted by rule, then pointer.
+    pub findings: Vec<Finding>,
+    /// Operations under `paths` (callbacks excluded).
+    pub operations: usize,
+    /// Example values validated against their schemas (one per example and schema).
+    pub examples_checked: usize,
+}
+
+/// Runs every check.
+pub fn lint(doc: &Document) -> Report {
+    let mut lint = Lint {
+        root: &doc.root,
+        findings: Vec::new(),
+        validators: BTreeMap::new(),
+        examples: 0,
+    };
+    lint.references("", &doc.root);
+    let ops = operations(&doc.root);
+    lint.operations(&ops);
+    for op in &ops {
+        lint.operation_examples(op);
+    }
+    lint.schema_examples();
+    let mut findings = lint.findings;
+    findings.sort();
+    findings.dedup();
+    let operations = ops.iter().filter(|op| op.callback_of.is_none()).count();
+    Report {
+        findings,
+        operations,
+        examples_checked: lint.examples,
+    }
+}
+
+/// Keywords that change what a schema accepts; beside a `$ref` they are silently ignored.
+const SEMANTIC: [&str; 12] = [
+    "type",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "properties",
+    "required",
+    "enum",
+    "items",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "additionalProperties",
+];
+
+struct Lint<'a> {
+    root: &'a Value,
+    findings: Vec<Finding>,
+    /// Compiled once per (schema, direction): many examples share a schema.
+    validators: BTreeMap<(String, Direction), Option<SchemaValidator>>,
+    examples: usize,
+}
+
+impl<'a> Lint<'a> {
+    fn report(&mut self, rule: Rule, pointer: &str, message: impl Into<String>) {
+        self.findings.push(Finding {
+            rule,
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn references(&mut self, at: &str, node: &Value) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    match pointer::local_target(reference) {
+                        None => self.report(Rule::ExternalRef, at, format!("`{reference}` points outside the document; external references are not supported")),
+                        Some(target) if pointer::get(self.root, &target).is_none() => {
+                            self.report(Rule::UnresolvedRef, at, format!("`{reference}` does not resolve"))
+                        }
+                        Some(_) => {}
+                    }
+                    let ignored: Vec<&str> = SEMANTIC
+                        .iter()
+                        .copied()
+                        .filter(|k| map.contains_key(*k))
+                        .collect();
+                    // Inside `examples`/`example` values a `$ref` key is just data.
+                    if !ignored.is_empty() && !at.contains("/example") {
+                        self.report(Rule::IgnoredRefSibling, at, format!(
+                            "{} beside `$ref` is ignored in OpenAPI 3.0; wrap the reference in `allOf: [{{$ref: …}}]`",
+                            ignored.join(", ")));
+                    }
+                }
+                for (k, v) in map {
+                    // Example payloads are data: a `$ref` key there is not a reference.
+                    if k == "example" || (k == "value" && at.contains("/examples/")) {
+                        continue;
+                    }
+                    self.references(&pointer::push(at, k), v);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.references(&format!("{at}/{i}"), v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn operations(&mut self, ops: &[Operation<'_>]) {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for op in ops.iter().filter(|op| op.callback_of.is_none()) {
+            let what = format!("{} {}", op.method.to_uppercase(), op.path);
+            match op.id() {
+                None | Some("") => self.report(
+                    Rule::MissingOperationId,
+                    &op.pointer,
+                    format!("{what} has no operationId"),
+                ),
+                Some(id) => {
+                    if let Some(first) = seen.insert(id, &op.pointer) {
+                        seen.insert(id, first);
+                        self.report(
+                            Rule::DuplicateOperationId,
+                            &op.pointer,
+                            format!("operationId `{id}` of {what} is already used at {first}"),
+                        );
+                    }
+                }
+            }
+            let codes: Vec<&str> = op
+                .node
+                .get("responses")
+                .and_then(Value::as_object)
+                .map(|r| r.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            if !codes.iter().any(|c| c.starts_with('2')) {
+                self.report(
+                    Rule::MissingSuccessResponse,
+                    &op.pointer,
+                    format!("{what} documents no 2xx response"),
+                );
+            }
+            if !codes
+                .iter()
+                .any(|c| c.starts_with('4') || c.starts_with('5') || *c == "default")
+            {
+                self.report(
+                    Rule::MissingErrorResponse,
+                    &op.pointer,
+                    format!("{what} documents no error response (4xx, 5xx or default)"),
+                );
+            }
+        }
+    }
+
+    fn operation_examples(&mut self, op: &Operation<'a>) {
+        let mut params: Vec<(String, &'a Value)> = Vec::new();
+        for (base, list) in op.path_parameters.iter().cloned().chain(
+            op.node
+                .get("parameters")
+                .map(|p| (format!("{}/parameters", op.pointer), p)),
+        ) {
+            for (i, p) in list.as_array().into_iter().flatten().enumerate() {
+                params.push((format!("{base}/{i}"), p));
+            }
+        }
+        for (at, param) in params {
+            if let Some((at, param)) = self.resolve(&at, param) {
+                self.holder_examples(&at, param, Direction::Request);
+            }
+        }
+        if let Some(body) = op.node.get("requestBody") {
+            if let Some((at, body)) = self.resolve(&format!("{}/requestBody", op.pointer), body) {
+                self.content_examples(&at, body, Direction::Request);
+            }
+        }
+        let responses = op.node.get("responses").and_then(Value::as_object);
+        for (code, response) in responses.into_iter().flatten() {
+            let at = pointer::push(&format!("{}/responses", op.pointer), code);
+            let Some((at, response)) = self.resolve(&at, response) else {
+                continue;
+            };
+            self.content_examples(&at, response, Direction::Response);
+            for (name, header) in response
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let h_at = pointer::push(&format!("{at}/headers"), name);
+                if let Some((h_at, header)) = self.resolve(&h_at, header) {
+                    self.holder_examples(&h_at, header, Direction::Response);
+                }
+            }
+        }
+    }
+
+    /// Request bodies and responses: `content.<media type>`.
+    fn content_examples(&mut self, at: &str, holder: &'a Value, direction: Direction) {
+        for (media, object) in holder
+            .get("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let m_at = pointer::push(&format!("{at}/content"), media);
+            self.holder_examples(&m_at, object, direction);
+        }
+    }
+
+    /// Parameters, headers and media types: a `schema` with `example` or `examples`, or `content`.
+    fn holder_examples(&mut self, at: &str, holder: &'a Value, direction: Direction) {
+        if holder.get("content").is_some() && holder.get("schema").is_none() {
+            return self.content_examples(at, holder, direction);
+        }
+        if holder.get("schema").is_none() {
+            return;
+        }
+        let schema_at = format!("{at}/schema");
+        if let Some(example) = holder.get("example") {
+            self.example(&format!("{at}/example"), example, &schema_at, direction);
+        }
+        for (name, ex) in holder
+            .get("examples")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let ex_at = pointer::push(&format!("{at}/examples"), name);
+            let Some((ex_at, ex)) = self.resolve(&ex_at, ex) else {
+                continue;
+            };
+            if let Some(value) = ex.get("value") {
+                self.example(&format!("{ex_at}/value"), value, &schema_at, direction);
+            }
+        }
+    }
+
+    /// `example` keywords inside schemas, wherever schemas are defined (not through `$ref`).
+    fn schema_examples(&mut self) {
+        let mut roots: Vec<String> = Vec::new();
+        for (name, _) in self
+            .root
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            roots.push(pointer::push("/components/schemas", name));
+        }
+        collect_schema_positions(self.root, "", &mut roots);
+        roots.sort();
+        roots.dedup();
+        for at in roots {
+            if let Some(node) = pointer::get(self.root, &at) {
+                self.schema_tree_examples(&at, node);
+            }
+        }
+    }
+
+    fn schema_tree_examples(&mut self, at: &str, node: &'a Value) {
+        let Some(obj) = node.as_object() else { return };
+        if obj.contains_key("$ref") {
+            return;
+        }
+        if let Some(example) = obj.get("example") {
+            self.example(&format!("{at}/example"), example, at, Direction::Neutral);
+        }
+        for key in ["items", "not", "additionalProperties"] {
+            if let Some(sub) = obj.get(key) {
+                self.schema_tree_examples(&format!("{at}/{key}"), sub);
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for (i, sub) in obj
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                self.schema_tree_examples(&format!("{at}/{key}/{i}"), sub);
+            }
+        }
+        for (name, sub) in obj
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            self.schema_tree_examples(&pointer::push(&format!("{at}/properties"), name), sub);
+        }
+    }
+
+    fn example(&mut self, at: &str, value: &Value, schema_at: &str, direction: Direction) {
+        let key = (schema_at.to_owned(), direction);
+        if !self.validators.contains_key(&key) {
+            let compiled = match SchemaValidator::compile(self.root, schema_at, direction) {
+                Ok(v) => Some(v),
+                Err(SchemaError::Ref(_)) => None, // reported by the reference check
+                Err(SchemaError::Invalid { message, .. }) => {
+                    self.report(
+                        Rule::InvalidSchema,
+                        schema_at,
+                        format!("rejected by the JSON Schema compiler: {message}"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.report(Rule::InvalidSchema, schema_at, e.to_string());
+                    None
+                }
+            };
+            self.validators.insert(key.clone(), compiled);
+        }
+        let Some(Some(validator)) = self.validators.get(&key) else {
+            return;
+        };
+        self.examples += 1;
+        let violations = validator.validate(value);
+        for v in violations {
+            let instance = if v.instance_pointer.is_empty() {
+                "(root)"
+            } else {
+                &v.instance_pointer
+            };
+            let message = format!(
+                "example does not validate against {} ({:?}): at {instance}: {} [schema {}]",
+                schema_at, direction, v.message, v.schema_pointer
+            );
+            self.report(Rule::InvalidExample, at, message);
+        }
+    }
+
+    fn resolve(&mut self, at: &str, node: &'a Value) -> Option<(String, &'a Value)> {
+        match pointer::deref(self.root, at, node) {
+            Ok(found) => Some(found),
+            // Unresolved and external references are reported once, by `references`.
+            Err(RefError::Unresolved { .. } | RefError::External { .. }) => None,
+            Err(e @ RefError::Cycle { .. }) => {
+                self.report(Rule::UnresolvedRef, at, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// Every `schema` key under `paths` and `components` (parameters, media types, headers) that is
+/// an inline schema: schema-level examples live there too.
+fn collect_schema_positions(node: &Value, at: &str, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "example" || k == "examples" {
+                    continue;
+                }
+                let child = pointer::push(at, k);
+                if k == "schema" && v.is_object() {
+                    out.push(child.clone());
+                    continue;
+                }
+                // Schemas under components/schemas are roots already; inside them, recursion is
+                // done by `schema_tree_examples`.
+                if child == "/components/schemas" {
+                    continue;
+                }
+                collect_schema_positions(v, &child, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_schema_positions(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,577 @@
+//! OpenAPI 3.0 Schema Objects translated to JSON Schema 2020-12 and validated with `jsonschema`.
+//!
+//! OpenAPI 3.0 schemas are not JSON Schema. The translation:
+//! - `nullable: true` admits `null`: added to `type` (and `enum`) on a plain schema, or as
+//!   `if: {type: null}, else: …` around a schema with `allOf`/`oneOf`/`anyOf`/`not` or no `type`.
+//!   OpenAPI 3.0.3 strictly gives `nullable` effect only next to `type`; we follow the common
+//!   reading (null or the schema) that tools and spec authors use for `nullable` + `allOf: [$ref]`.
+//! - boolean `exclusiveMinimum`/`exclusiveMaximum` (draft 4 style) become numeric bounds.
+//! - `readOnly` properties are forbidden and not required in requests; `writeOnly` likewise in
+//!   responses ([`Direction`]).
+//! - `format: int32`/`int64` become range checks; `byte` is checked as base64; `date-time`,
+//!   `date`, `uuid`, `email`, `uri` are checked by `jsonschema`; other formats are annotations.
+//! - siblings of `$ref` are ignored, as OpenAPI 3.0 requires; annotations and keywords that
+//!   OpenAPI 3.0 does not define (`const`, `if`, `patternProperties`…) are dropped.
+//!
+//! Every reachable local `$ref` target is translated once into the validator's `$defs`, keyed by
+//! its pointer, so error locations map back to the OpenAPI document exactly.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::pointer;
+
+/// Which way a payload travels; decides what `readOnly`/`writeOnly` mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Sent by the client: `readOnly` properties must not appear.
+    Request,
+    /// Sent by the server: `writeOnly` properties must not appear.
+    Response,
+    /// Schema-level examples: neither rule applies.
+    Neutral,
+}
+
+/// Why a schema could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error(transparent)]
+    Ref(#[from] pointer::RefError),
+    #[error("{at}: not a Schema Object")]
+    NotASchema { at: String },
+    #[error("{at}: schema rejected by the JSON Schema compiler: {message}")]
+    /// `message` is the compiler's text; `at` the schema's pointer.
+    Invalid { at: String, message: String },
+}
+
+/// One way an instance fails a schema.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Violation {
+    /// JSON pointer into the validated instance.
+    pub instance_pointer: String,
+    /// JSON pointer into the OpenAPI document of the failing keyword.
+    pub schema_pointer: String,
+    /// The JSON Schema keyword that failed (`type`, `required`, `enum`…).
+    pub keyword: String,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+/// A compiled validator for the schema at one pointer of a document.
+pub struct SchemaValidator {
+    validator: jsonschema::Validator,
+    base: String,
+    direction: Direction,
+}
+
+impl std::fmt::Debug for SchemaValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaValidator")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SchemaValidator {
+    /// Compiles the schema found at `at` in `root` for payloads travelling in `direction`.
+    pub fn compile(root: &Value, at: &str, direction: Direction) -> Result<Self, SchemaError> {
+        let node =
+            pointer::get(root, at).ok_or_else(|| SchemaError::NotASchema { at: at.to_owned() })?;
+        let json_schema = to_json_schema(root, at, node, direction)?;
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_format("byte", is_base64)
+            .build(&json_schema)
+            .map_err(|e| SchemaError::Invalid {
+                at: at.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            validator,
+            base: at.to_owned(),
+            direction,
+        })
+    }
+
+    /// Pointer of the schema this validator checks.
+    pub fn location(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether `instance` satisfies the schema.
+    pub fn is_valid(&self, instance: &Value) -> bool {
+        self.validator.is_valid(instance)
+    }
+
+    /// Every violation, sorted by instance pointer.
+    pub fn validate(&self, instance: &Value) -> Vec<Violation> {
+        let mut out: Vec<Violation> = self
+            .validator
+            .iter_errors(instance)
+            .map(|e| {
+                let schema_pointer = self.map_back(e.schema_path().as_str());
+                let (keyword, message) = match e.kind() {
+                    // Only the readOnly/writeOnly translation produces `false` schemas.
+                    jsonschema::error::ValidationErrorKind::FalseSchema => {
+                        let flag = match self.direction {
+                            Direction::Request => "readOnly: it must not be sent in a request",
+                            _ => "writeOnly: it must not be sent in a response",
+                        };
+                        let name = schema_pointer
+                            .rsplit('/')
+                            .next()
+                            .map(pointer::unescape)
+                            .unwrap_or_default();
+                        (
+                            if self.direction == Direction::Request {
+                                "readOnly"
+                            } else {
+                                "writeOnly"
+                            },
+                            format!("property `{name}` is {flag}"),
+                        )
+                    }
+                    kind => (kind.keyword(), e.to_string()),
+                };
+                Violation {
+                    instance_pointer: e.instance_path().as_str().to_owned(),
+                    schema_pointer,
+                    keyword: keyword.to_owned(),
+                    message,
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// `/$defs/<escaped pointer>/rest` → `<pointer>/rest`; anything else is under the base.
+    /// The `else` segments that the `nullable` translation adds are removed.
+    fn map_back(&self, schema_path: &str) -> String {
+        let (origin, tail) = match schema_path.strip_prefix("/$defs/") {
+            Some(rest) => {
+                let (key, tail) = rest.split_once('/').map_or((rest, ""), |(k, t)| (k, t));
+                (pointer::unescape(key), tail)
+            }
+            None => (self.base.clone(), schema_path.trim_start_matches('/')),
+        };
+        let mut out = origin;
+        let mut previous = "";
+        for segment in tail.split('/').filter(|s| !s.is_empty()) {
+            // A property named `else` appears after `properties`; any other `else` is ours.
+            if segment != "else" || previous == "properties" {
+                out.push('/');
+                out.push_str(segment);
+            }
+            previous = segment;
+        }
+        out
+    }
+}
+
+/// Translates the schema `node` (at pointer `at` of `root`) and everything it references into
+/// one self-contained JSON Schema 2020-12 document.
+pub fn to_json_schema(
+    root: &Value,
+    at: &str,
+    node: &Value,
+    direction: Direction,
+) -> Result<Value, SchemaError> {
+    let mut cx = Translator {
+        root,
+        direction,
+        defs: BTreeMap::new(),
+        pending: Vec::new(),
+    };
+    let mut top = cx.translate(at, node)?;
+    while let Some(target) = cx.pending.pop() {
+        if cx.defs.contains_key(&target) {
+            continue;
+        }
+        cx.defs.insert(target.clone(), Value::Null); // placeholder: breaks cycles
+        let target_node = pointer::get(root, &target)
+            .ok_or_else(|| SchemaError::NotASchema { at: target.clone() })?;
+        let translated = cx.translate(&target, target_node)?;
+        cx.defs.insert(target, translated);
+    }
+    if let Value::Object(map) = &mut top {
+        if !cx.defs.is_empty() {
+            let defs: Map<String, Value> = cx.defs.into_iter().collect();
+            map.insert("$defs".into(), Value::Object(defs));
+        }
+    } else if !cx.defs.is_empty() {
+        // A boolean schema at the top cannot carry $defs; wrap it.
+        let defs: Map<String, Value> = cx.defs.into_iter().collect();
+        top = json!({"allOf": [top], "$defs": defs});
+    }
+    Ok(top)
+}
+
+struct Translator<'a> {
+    root: &'a Value,
+    direction: Direction,
+    defs: BTreeMap<String, Value>,
+    pending: Vec<String>,
+}
+
+/// Keywords copied unchanged: OpenAPI 3.0 validation keywords with JSON Schema 2020-12 meaning.
+const COPIED: [&str; 13] = [
+    "type",
+    "enum",
+    "multipleOf",
+    "maximum",
+    "minimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+];
+
+impl Translator<'_> {
+    fn translate(&mut self, at: &str, node: &Value) -> Result<Value, SchemaError> {
+        let obj = match node {
+            Value::Bool(_) => return Ok(node.clone()),
+            Value::Object(obj) => obj,
+            _ => return Err(SchemaError::NotASchema { at: at.to_owned() }),
+        };
+        if let Some(reference) = obj.get("$ref") {
+            return self.reference(at, reference);
+        }
+        let mut out = Map::new();
+        for key in COPIED {
+            if let Some(v) = obj.get(key) {
+                out.insert(key.into(), v.clone());
+            }
+        }
+        if let Some(format) = obj.get("format").and_then(Value::as_str) {
+            self.format(&mut out, format);
+        }
+        bound(obj, &mut out, "exclusiveMinimum", "minimum");
+        bound(obj, &mut out, "exclusiveMaximum", "maximum");
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some(items) = obj.get(key).and_then(Value::as_array) {
+                let base = format!("{at}/{key}");
+                let translated: Result<Vec<_>, _> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| self.translate(&format!("{base}/{i}"), s))
+                    .collect();
+                out.insert(key.into(), Value::Array(translated?));
+            }
+        }
+        for key in ["not", "items"] {
+            if let Some(s) = obj.get(key) {
+                out.insert(key.into(), self.translate(&format!("{at}/{key}"), s)?);
+            }
+        }
+        if let Some(ap) = obj.get("additionalProperties") {
+            let v = match ap {
+                Value::Bool(_) => ap.clone(),
+                _ => self.translate(&format!("{at}/additionalProperties"), ap)?,
+            };
+            out.insert("additionalProperties".into(), v);
+        }
+        let mut hidden = Vec::new();
+        if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+            let mut translated = Map::with_capacity(props.len());
+            for (name, sub) in props {
+                let sub_at = pointer::push(&format!("{at}/properties"), name);
+                if self.hidden(&sub_at, sub) {
+                    translated.insert(name.clone(), Value::Bool(false));
+                    hidden.push(name.as_str());
+                } else {
+                    translated.insert(name.clone(), self.translate(&sub_at, sub)?);
+                }
+            }
+            out.insert("properties".into(), Value::Object(translated));
+        }
+        if let Some(required) = obj.get("required").and_then(Value::as_array) {
+            let kept: Vec<Value> = required
+                .iter()
+                .filter(|r| r.as_str().is_none_or(|r| !hidden.contains(&r)))
+                .cloned()
+                .collect();
+            out.insert("required".into(), Value::Array(kept));
+        }
+        if obj.get("nullable") == Some(&Value::Bool(true)) {
+            return Ok(nullable(out));
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn reference(&mut self, at: &str, reference: &Value) -> Result<Value, SchemaError> {
+        let text = reference.as_str().unwrap_or_default();
+        let target = pointer::local_target(text).ok_or_else(|| pointer::RefError::External {
+            at: at.to_owned(),
+            reference: text.to_owned(),
+        })?;
+        if pointer::get(self.root, &target).is_none() {
+            return Err(pointer::RefError::Unresolved {
+                at: at.to_owned(),
+                reference: text.to_owned(),
+            }
+            .into());
+        }
+        if !self.defs.contains_key(&target) {
+            self.pending.push(target.clone());
+        }
+        Ok(json!({ "$ref": format!("#/$defs/{}", pointer::escape(&target)) }))
+    }
+
+    /// Whether a property is excluded in this direction (`readOnly` in requests, `writeOnly` in
+    /// responses), looking through `$ref`s since the flag usually sits on the referenced schema.
+    fn hidden(&self, at: &str, sub: &Value) -> bool {
+        let key = match self.direction {
+            Direction::Request => "readOnly",
+            Direction::Response => "writeOnly",
+            Direction::Neutral => return false,
+        };
+        let resolved = pointer::deref(self.root, at, sub).map_or(sub, |(_, n)| n);
+        resolved.get(key) == Some(&Value::Bool(true)) || sub.get(key) == Some(&Value::Bool(true))
+    }
+
+    fn format(&self, out: &mut Map<String, Value>, format: &str) {
+        let range = match format {
+            "int32" => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+            "int64" => Some((i64::MIN, i64::MAX)),
+            _ => None,
+        };
+        if let Some((lo, hi)) = range {
+            // Kept apart from the schema's own bounds so neither overrides the other.
+            push_all_of(out, json!({"minimum": lo, "maximum": hi}));
+        } else {
+            out.insert("format".into(), Value::String(format.to_owned()));
+        }
+    }
+}
+
+/// Draft-4 style `exclusiveMinimum: true` + `minimum: m` → 2020-12 `exclusiveMinimum: m`.
+fn bound(obj: &Map<String, Value>, out: &mut Map<String, Value>, exclusive: &str, inclusive: &str) {
+    match obj.get(exclusive) {
+        Some(Value::Bool(true)) => {
+            if let Some(limit) = out.remove(inclusive) {
+                out.insert(exclusive.into(), limit);
+            }
+        }
+        // A numeric value is already 2020-12 (seen in specs that mix 3.1 syntax in).
+        Some(n @ Value::Number(_)) => {
+            out.insert(exclusive.into(), n.clone());
+        }
+        _ => {}
+    }
+}
+
+fn push_all_of(out: &mut Map<String, Value>, schema: Value) {
+    match out.get_mut("allOf") {
+        Some(Value::Array(items)) => items.push(schema),
+        _ => {
+            out.insert("allOf".into(), Value::Array(vec![schema]));
+        }
+    }
+}
+
+fn nullable(mut out: Map<String, Value>) -> Value {
+    let composite = ["allOf", "oneOf", "anyOf", "not"]
+        .iter()
+        .any(|k| out.contains_key(*k));
+    match out.get("type").cloned() {
+        Some(Value::String(t)) if !composite => {
+            out.insert("type".into(), json!([t, "null"]));
+            if let Some(Value::Array(values)) = out.get_mut("enum") {
+                if !values.contains(&Value::Null) {
+                    values.push(Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        // `if/else` rather than `anyOf`: errors inside the schema keep their exact locations
+        // instead of collapsing into one "not valid under any of" at the top.
+        _ => json!({"if": {"type": "null"}, "else": Value::Object(out)}),
+    }
+}
+
+/// RFC 4648 base64 with padding, as OpenAPI's `format: byte` specifies.
+fn is_base64(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() % 4 != 0 {
+        return false;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    pad <= 2
+        && b[..b.len() - pad]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(doc: Value, at: &str, dir: Direction, instance: Value) -> Vec<Violation> {
+        SchemaValidator::compile(&doc, at, dir)
+            .unwrap()
+            .validate(&instance)
+    }
+
+    #[test]
+    fn nullable_admits_null_only_when_set() {
+        let doc = json!({"s": {"type": "string", "enum": ["a"], "nullable": true}, "t": {"type": "string"}});
+        assert!(check(doc.clone(), "/s", Direction::Neutral, Value::Null).is_empty());
+        assert!(check(doc.clone(), "/s", Direction::Neutral, json!("b"))[0].keyword == "enum");
+        assert_eq!(
+            check(doc, "/t", Direction::Neutral, Value::Null)[0].keyword,
+            "type"
+        );
+    }
+
+    #[test]
+    fn nullable_next_to_all_of_ref_admits_null() {
+        let doc = json!({
+            "components": {"schemas": {"D": {"type": "object", "required": ["v"], "properties": {"v": {"type": "integer"}}}}},
+            "s": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/D"}]}
+        });
+        assert!(check(doc.clone(), "/s", Direction::Neutral, Value::Null).is_empty());
+        let v = check(doc, "/s", Direction::Neutral, json!({"v": "x"}));
+        assert!(v.iter().any(|v| v.instance_pointer == "/v"), "{v:?}");
+    }
+
+    #[test]
+    fn errors_inside_refs_point_into_the_openapi_document() {
+        let doc = json!({
+            "components": {"schemas": {"A": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+            "s": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}
+        });
+        let v = check(doc, "/s", Direction::Neutral, json!([{"n": 1}, {"n": "x"}]));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].instance_pointer, "/1/n");
+        assert_eq!(
+            v[0].schema_pointer,
+            "/components/schemas/A/properties/n/type"
+        );
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_are_exclusive() {
+        let doc =
+            json!({"s": {"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10}});
+        assert_eq!(
+            check(doc.clone(), "/s", Direction::Neutral, json!(0))[0].keyword,
+            "exclusiveMinimum"
+        );
+        assert!(check(doc.clone(), "/s", Direction::Neutral, json!(10)).is_empty());
+        assert!(check(doc, "/s", Direction::Neutral, json!(0.5)).is_empty());
+    }
+
+    #[test]
+    fn read_only_and_write_only_depend_on_direction() {
+        let doc = json!({"s": {"type": "object", "required": ["id", "secret"], "properties": {
+            "id": {"type": "string", "readOnly": true},
+            "secret": {"type": "string", "writeOnly": true}}}});
+        // Requests: no id, and id is not required; secret required.
+        assert!(
+            check(
+                doc.clone(),
+                "/s",
+                Direction::Request,
+                json!({"secret": "x"})
+            )
+            .is_empty()
+        );
+        assert!(
+            !check(
+                doc.clone(),
+                "/s",
+                Direction::Request,
+                json!({"secret": "x", "id": "1"})
+            )
+            .is_empty()
+        );
+        // Responses: the mirror image.
+        assert!(check(doc.clone(), "/s", Direction::Response, json!({"id": "1"})).is_empty());
+        assert!(
+            !check(
+                doc,
+                "/s",
+                Direction::Response,
+                json!({"id": "1", "secret": "x"})
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn integer_formats_bound_the_range_and_byte_is_base64() {
+        let doc = json!({"i": {"type": "integer", "format": "int32"}, "b": {"type": "string", "format": "byte"},
+                         "d": {"type": "string", "format": "date-time"}});
+        assert!(
+            !check(
+                doc.clone(),
+                "/i",
+                Direction::Neutral,
+                json!(2_147_483_648_i64)
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                doc.clone(),
+                "/i",
+                Direction::Neutral,
+                json!(-2_147_483_648_i64)
+            )
+            .is_empty()
+        );
+        assert!(check(doc.clone(), "/b", Direction::Neutral, json!("aGk=")).is_empty());
+        assert!(!check(doc.clone(), "/b", Direction::Neutral, json!("a?k=")).is_empty());
+        assert!(
+            check(
+                doc.clone(),
+                "/d",
+                Direction::Neutral,
+                json!("2019-01-10T14:51:26.864619+00:00")
+            )
+            .is_empty()
+        );
+        assert!(!check(doc, "/d", Direction::Neutral, json!("2019-01-10 14:51")).is_empty());
+    }
+
+    #[test]
+    fn ref_siblings_are_ignored_and_recursion_terminates() {
+        let doc = json!({
+            "components": {"schemas": {"Node": {"type": "object", "properties": {
+                "next": {"$ref": "#/components/schemas/Node", "nullable": true}}}}},
+        });
+        let at = "/components/schemas/Node";
+        assert!(
+            check(
+                doc.clone(),
+                at,
+                Direction::Neutral,
+                json!({"next": {"next": {}}})
+            )
+            .is_empty()
+        );
+        // `nullable` beside `$ref` has no effect in OpenAPI 3.0.
+        assert!(!check(doc, at, Direction::Neutral, json!({"next": null})).is_empty());
+    }
+
+    #[test]
+    fn unresolved_and_external_refs_are_errors() {
+        let doc = json!({"s": {"$ref": "#/nope"}, "e": {"$ref": "other.yaml#/x"}});
+        assert!(matches!(
+            SchemaValidator::compile(&doc, "/s", Direction::Neutral),
+            Err(SchemaError::Ref(_))
+        ));
+        assert!(matches!(
+            SchemaValidator::compile(&doc, "/e", Direction::Neutral),
+            Err(SchemaError::Ref(_))
+        ));
+    }
+}

@@ -1,0 +1,101 @@
+//! Enumerating the operations of a document, including those of `callbacks`.
+
+use serde_json::Value;
+
+use crate::pointer;
+
+/// The HTTP methods a Path Item Object may hold, in the order OpenAPI lists them.
+pub const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// One operation and where it sits.
+#[derive(Debug, Clone)]
+pub struct Operation<'a> {
+    /// The path template (`/checkouts/{id}`), or the callback expression for callbacks.
+    pub path: String,
+    /// Lowercase HTTP method.
+    pub method: &'static str,
+    /// JSON pointer of the Operation Object.
+    pub pointer: String,
+    pub node: &'a Value,
+    /// Parameters declared on the Path Item, which apply unless the operation overrides them.
+    pub path_parameters: Option<(String, &'a Value)>,
+    /// For callback operations: the pointer of the operation that declares the callback.
+    pub callback_of: Option<String>,
+}
+
+impl Operation<'_> {
+    /// `operationId`, when present and a string.
+    pub fn id(&self) -> Option<&str> {
+        self.node.get("operationId").and_then(Value::as_str)
+    }
+}
+
+/// Every operation under `paths`, then every callback operation, in document order.
+pub fn operations(root: &Value) -> Vec<Operation<'_>> {
+    let mut out = Vec::new();
+    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            let at = pointer::push("/paths", path);
+            collect(root, path, &at, item, None, &mut out);
+        }
+    }
+    let top = out.len();
+    for i in 0..top {
+        let owner = out[i].pointer.clone();
+        let Some(callbacks) = out[i].node.get("callbacks").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, callback) in callbacks {
+            let at = pointer::push(&format!("{owner}/callbacks"), name);
+            let Ok((at, callback)) = pointer::deref(root, &at, callback) else {
+                continue;
+            };
+            let Some(expressions) = callback.as_object() else {
+                continue;
+            };
+            for (expression, item) in expressions {
+                let item_at = pointer::push(&at, expression);
+                collect(
+                    root,
+                    expression,
+                    &item_at,
+                    item,
+                    Some(owner.clone()),
+                    &mut out,
+                );
+            }
+        }
+    }
+    out
+}
+
+fn collect<'a>(
+    root: &'a Value,
+    path: &str,
+    at: &str,
+    item: &'a Value,
+    callback_of: Option<String>,
+    out: &mut Vec<Operation<'a>>,
+) {
+    // Unresolvable Path Item references are reported by the lint's reference check.
+    let Ok((at, item)) = pointer::deref(root, at, item) else {
+        return;
+    };
+    let path_parameters = item
+        .get("parameters")
+        .map(|p| (format!("{at}/parameters"), p));
+    for method in HTTP_METHODS {
+        if let Some(node) = item.get(method).filter(|n| n.is_object()) {
+            out.push(Operation {
+                path: path.to_owned(),
+                method,
+                pointer: pointer::push(&at, method),
+                node,
+                path_parameters: path_parameters.clone(),
+                callback_of: callback_of.clone(),
+            });
+        }
+    }
+}
