@@ -1,0 +1,180 @@
+//! The ordered intermediate representation between lowering and emission.
+//!
+//! Types live in a `Vec` indexed by [`TypeId`], in the order lowering first met them (document
+//! order), so output order never depends on hashing. Names are not decided here: each type
+//! carries a [`NameHint`] that the naming pass turns into a unique identifier.
+
+use std::collections::BTreeMap;
+
+/// Index into [`Ir::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub usize);
+
+/// A Rust type expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    Named(TypeId),
+    String,
+    Bool,
+    I32,
+    I64,
+    U32,
+    U64,
+    F32,
+    F64,
+    /// Any JSON value (`serde_json::Value`).
+    Json,
+    /// Any JSON object (`serde_json::Map<String, Value>`).
+    JsonObject,
+    Vec(Box<Ty>),
+    /// `BTreeMap<String, T>`: ordered, so output and `Hash` are deterministic.
+    Map(Box<Ty>),
+    /// A nullable position that is not a struct field (array items, map values, variants).
+    Option(Box<Ty>),
+    /// Indirection inserted where a cycle of direct containment needs it.
+    Box(Box<Ty>),
+}
+
+/// Where a type's name comes from: a path of words, most significant first
+/// (`["Checkout", "status"]` → `CheckoutStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NameHint {
+    pub words: Vec<String>,
+    /// Component schemas claim their names before inline schemas get theirs.
+    pub component: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub hint: NameHint,
+    /// JSON pointer of the schema this type was lowered from (for docs and diagnostics).
+    pub origin: String,
+    pub doc: Option<String>,
+    pub deprecated: bool,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Struct(Struct),
+    /// A string enum.
+    Enum(StringEnum),
+    IntEnum(IntEnum),
+    /// `oneOf`/`anyOf` without a discriminator: the first variant that decodes wins.
+    Untagged(Vec<Variant>),
+    /// `oneOf`/`anyOf` with a discriminator: dispatch on the tag property.
+    Tagged(Tagged),
+    /// A named primitive, container or free-form schema: a type alias.
+    Alias(Ty),
+}
+
+#[derive(Debug, Clone)]
+pub struct Struct {
+    pub fields: Vec<Field>,
+    /// Undeclared properties, kept in a flattened map (`additionalProperties`).
+    pub additional: Option<Ty>,
+    /// `additionalProperties: false`.
+    pub deny_unknown: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The property name on the wire, exactly as in the spec.
+    pub wire: String,
+    pub ty: Ty,
+    pub presence: Presence,
+    pub doc: Option<String>,
+    pub deprecated: bool,
+}
+
+/// The four states of a property; see `codegen/README.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// `T`.
+    Required,
+    /// `Option<T>`: must be present, may be `null`, serialized as `null`.
+    RequiredNullable,
+    /// `Option<T>`: may be absent (omitted on output), never `null`.
+    Optional,
+    /// `OptionalNullable<T>`: absent, `null` or a value, each kept as it came.
+    OptionalNullable,
+}
+
+#[derive(Debug, Clone)]
+pub struct StringEnum {
+    /// Wire values in spec order.
+    pub values: Vec<String>,
+    pub catch_all: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntEnum {
+    pub values: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Words for the variant name (`["Address"]`, `["String"]`).
+    pub hint: Vec<String>,
+    pub ty: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub property: String,
+    /// Tag value → variant, in mapping (or `oneOf`) order.
+    pub variants: Vec<(String, Variant)>,
+}
+
+/// One operation: parameters, body and responses.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    pub summary: Option<String>,
+    pub deprecated: bool,
+    /// The parameters struct, if the operation has parameters.
+    pub params: Option<TypeId>,
+    /// The JSON request body type, if any.
+    pub body: Option<Ty>,
+    pub body_required: bool,
+    pub responses: Vec<Response>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// `200`, `4XX` or `default`.
+    pub status: String,
+    pub description: Option<String>,
+    pub body: ResponseBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum ResponseBody {
+    /// No content declared.
+    Empty,
+    /// A JSON media type, decoded into this type.
+    Json(Ty),
+    /// Only non-JSON media types: kept as bytes.
+    Raw,
+}
+
+/// The whole lowered document.
+#[derive(Debug, Clone, Default)]
+pub struct Ir {
+    pub types: Vec<TypeDef>,
+    pub operations: Vec<Operation>,
+}
+
+/// Names chosen by the naming pass.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub types: Vec<String>,
+    /// Per struct type: field identifiers, in field order (plus the flattened map last).
+    pub fields: BTreeMap<TypeId, Vec<String>>,
+    /// Per enum/union type: variant identifiers, in variant order (plus the catch-all last).
+    pub variants: BTreeMap<TypeId, Vec<String>>,
+    /// Per operation: its module name.
+    pub operations: Vec<String>,
+}

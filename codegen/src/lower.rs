@@ -1,0 +1,944 @@
+//! OpenAPI 3.0 → [`Ir`].
+//!
+//! Lowering reads the document as JSON (after `openapiv3` has accepted its structure) because
+//! real schemas combine keywords that typed models split apart (`type: object` with
+//! `properties` *and* `anyOf` of `required` sets). Each schema node is lowered once: named
+//! types are memoised by JSON pointer, which also terminates recursion.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::Settings;
+use crate::ir::{
+    Field, IntEnum, Ir, Kind, NameHint, Operation, Presence, Response, ResponseBody, StringEnum,
+    Struct, Tagged, Ty, TypeDef, TypeId, Variant,
+};
+use oas::pointer;
+
+/// Why a document could not be lowered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LowerError {
+    #[error(transparent)]
+    Ref(#[from] pointer::RefError),
+    #[error("{at}: {message}")]
+    Invalid { at: String, message: String },
+}
+
+/// A lowered schema: its type, and whether `null` is also accepted.
+#[derive(Debug, Clone)]
+struct Lowered {
+    ty: Ty,
+    nullable: bool,
+}
+
+pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
+    let mut cx = Lowerer {
+        root,
+        settings,
+        ir: Ir::default(),
+        by_pointer: BTreeMap::new(),
+        nullable: BTreeMap::new(),
+    };
+    if let Some(schemas) = root
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, _) in schemas {
+            let at = pointer::push("/components/schemas", name);
+            cx.named(&at, vec![name.clone()], true)?;
+        }
+    }
+    cx.operations()?;
+    Ok(cx.ir)
+}
+
+struct Lowerer<'a> {
+    root: &'a Value,
+    settings: &'a Settings,
+    ir: Ir,
+    /// Schema pointer → the named type lowered from it.
+    by_pointer: BTreeMap<String, TypeId>,
+    /// Whether the schema at a pointer admits `null` (for references to it).
+    nullable: BTreeMap<String, bool>,
+}
+
+fn obj(node: &Value) -> Option<&Map<String, Value>> {
+    node.as_object()
+}
+
+fn doc_of(node: &Value) -> Option<String> {
+    let o = obj(node)?;
+    let title = o
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let description = o
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    match (title, description) {
+        (Some(t), Some(d)) if t != d => Some(format!("{t}\n\n{d}")),
+        (Some(t), _) => Some(t.to_owned()),
+        (None, Some(d)) => Some(d.to_owned()),
+        (None, None) => None,
+    }
+}
+
+fn flag(node: &Value, key: &str) -> bool {
+    node.get(key) == Some(&Value::Bool(true))
+}
+
+/// A schema that only constrains (`required`, `not`, bounds) and adds no shape: the
+/// `anyOf: [{required: [a]}, {required: [b]}]` idiom. Unions of these are validation rules,
+/// not types.
+fn constraint_only(node: &Value) -> bool {
+    obj(node).is_some_and(|o| {
+        o.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "required"
+                    | "not"
+                    | "description"
+                    | "title"
+                    | "minProperties"
+                    | "maxProperties"
+                    | "minimum"
+                    | "maximum"
+            ) || k.starts_with("x-")
+        })
+    })
+}
+
+impl<'a> Lowerer<'a> {
+    fn invalid(at: &str, message: impl Into<String>) -> LowerError {
+        LowerError::Invalid {
+            at: at.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Lowers the schema at `at` into a named type (memoised); returns its id.
+    fn named(
+        &mut self,
+        at: &str,
+        words: Vec<String>,
+        component: bool,
+    ) -> Result<TypeId, LowerError> {
+        if let Some(id) = self.by_pointer.get(at) {
+            return Ok(*id);
+        }
+        let node =
+            pointer::get(self.root, at).ok_or_else(|| Self::invalid(at, "schema not found"))?;
+        // Reserve the id first: recursive references find it while the body is lowered.
+        let id = TypeId(self.ir.types.len());
+        self.ir.types.push(TypeDef {
+            hint: NameHint {
+                words: words.clone(),
+                component,
+            },
+            origin: at.to_owned(),
+            doc: doc_of(node),
+            deprecated: flag(node, "deprecated"),
+            kind: Kind::Alias(Ty::Json),
+        });
+        self.by_pointer.insert(at.to_owned(), id);
+        let (kind, nullable) = self.kind(at, node, &words)?;
+        self.ir.types[id.0].kind = kind;
+        self.nullable.insert(at.to_owned(), nullable);
+        Ok(id)
+    }
+
+    /// Lowers a schema in a position (property, item, variant…). Inline schemas that need a
+    /// declaration become named types with a name built from `words`.
+    fn schema(&mut self, at: &str, node: &Value, words: &[String]) -> Result<Lowered, LowerError> {
+        let Some(o) = obj(node) else {
+            return match node {
+                Value::Bool(_) => Ok(Lowered {
+                    ty: Ty::Json,
+                    nullable: false,
+                }),
+                _ => Err(Self::invalid(at, "expected a Schema Object")),
+            };
+        };
+        if let Some(reference) = o.get("$ref") {
+            let reference = reference.as_str().unwrap_or_default();
+            let (target, _) = pointer::deref(self.root, at, node)?;
+            let direct = pointer::local_target(reference).unwrap_or_default();
+            let id = self.named(
+                &direct,
+                target_words(&direct),
+                direct.starts_with("/components/schemas/"),
+            )?;
+            let nullable = self.nullable.get(&direct).copied().unwrap_or_else(|| {
+                // Still being lowered (a cycle): read the flag off the node itself.
+                pointer::get(self.root, &target).is_some_and(|n| flag(n, "nullable"))
+            });
+            return Ok(self.unalias(id, nullable));
+        }
+        let nullable_here = flag(node, "nullable");
+        // allOf with one member and nothing else that shapes a type: the member itself
+        // (the `nullable: true, allOf: [$ref]` idiom).
+        if let Some([only]) = o.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            if !o.contains_key("properties") && !o.contains_key("oneOf") && !o.contains_key("anyOf")
+            {
+                let inner = self.schema(&format!("{at}/allOf/0"), only, words)?;
+                return Ok(Lowered {
+                    ty: inner.ty,
+                    nullable: inner.nullable || nullable_here,
+                });
+            }
+        }
+        if needs_declaration(o) {
+            let id = self.named(at, words.to_vec(), false)?;
+            let nullable = self.nullable.get(at).copied().unwrap_or(nullable_here);
+            return Ok(self.unalias(id, nullable));
+        }
+        let (kind, nullable) = self.kind(at, node, words)?;
+        match kind {
+            Kind::Alias(ty) => Ok(Lowered { ty, nullable }),
+            _ => Err(Self::invalid(
+                at,
+                "internal: inline schema produced a declaration",
+            )),
+        }
+    }
+
+    /// A named alias of a primitive is used by name; this keeps it so (aliases document intent).
+    fn unalias(&self, id: TypeId, nullable: bool) -> Lowered {
+        Lowered {
+            ty: Ty::Named(id),
+            nullable,
+        }
+    }
+
+    /// The kind of type a schema lowers to, and whether it admits null.
+    fn kind(
+        &mut self,
+        at: &str,
+        node: &Value,
+        words: &[String],
+    ) -> Result<(Kind, bool), LowerError> {
+        let Some(o) = obj(node) else {
+            return Ok((Kind::Alias(Ty::Json), false));
+        };
+        let mut nullable = flag(node, "nullable");
+        if o.contains_key("$ref") {
+            let l = self.schema(at, node, words)?;
+            return Ok((Kind::Alias(l.ty), l.nullable));
+        }
+        // Unions.
+        for key in ["oneOf", "anyOf"] {
+            let Some(members) = o.get(key).and_then(Value::as_array) else {
+                continue;
+            };
+            if members.iter().all(constraint_only) {
+                continue; // validation rules only; the rest of the schema is the type
+            }
+            if let [only] = members.as_slice() {
+                let l = self.schema(&format!("{at}/{key}/0"), only, words)?;
+                return Ok((Kind::Alias(l.ty), l.nullable || nullable));
+            }
+            let (kind, member_nullable) = self.union(at, o, key, members, words)?;
+            return Ok((kind, nullable || member_nullable));
+        }
+        if let Some(parts) = o.get("allOf").and_then(Value::as_array) {
+            return self.all_of(at, o, parts, words, nullable);
+        }
+        // Enums.
+        if let Some(values) = o.get("enum").and_then(Value::as_array) {
+            if values.iter().any(Value::is_null) {
+                nullable = true;
+            }
+            let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+            let ty = o.get("type").and_then(Value::as_str);
+            if !non_null.is_empty()
+                && non_null.iter().all(|v| v.is_string())
+                && matches!(ty, None | Some("string"))
+            {
+                let mut strings: Vec<String> = Vec::new();
+                for v in non_null {
+                    let s = v.as_str().unwrap_or_default().to_owned();
+                    if !strings.contains(&s) {
+                        strings.push(s);
+                    }
+                }
+                let catch_all = self.settings.unknown_enum == crate::UnknownEnum::CatchAll;
+                return Ok((
+                    Kind::Enum(StringEnum {
+                        values: strings,
+                        catch_all,
+                    }),
+                    nullable,
+                ));
+            }
+            if !non_null.is_empty()
+                && non_null.iter().all(|v| v.is_i64())
+                && matches!(ty, None | Some("integer"))
+            {
+                let mut ints: Vec<i64> = Vec::new();
+                for v in non_null {
+                    let i = v.as_i64().unwrap_or_default();
+                    if !ints.contains(&i) {
+                        ints.push(i);
+                    }
+                }
+                return Ok((Kind::IntEnum(IntEnum { values: ints }), nullable));
+            }
+            // Other enums (numbers, booleans, mixed): the underlying type; values are
+            // checked by the validator, not the type.
+        }
+        let ty = o.get("type").and_then(Value::as_str);
+        let objectish = ty == Some("object")
+            || (ty.is_none()
+                && (o.contains_key("properties") || o.contains_key("additionalProperties")));
+        if objectish {
+            return self.object(at, o, words).map(|k| (k, nullable));
+        }
+        let prim = match ty {
+            Some("string") => Ty::String,
+            Some("boolean") => Ty::Bool,
+            Some("integer") => match o.get("format").and_then(Value::as_str) {
+                Some("int32") => Ty::I32,
+                Some("uint32") => Ty::U32,
+                Some("uint64") => Ty::U64,
+                _ => Ty::I64,
+            },
+            Some("number") => match o.get("format").and_then(Value::as_str) {
+                Some("float") => Ty::F32,
+                _ => Ty::F64,
+            },
+            Some("array") => {
+                let items = match o.get("items") {
+                    Some(items) => {
+                        let l = self.schema(&format!("{at}/items"), items, &push(words, "Item"))?;
+                        wrap_nullable(l)
+                    }
+                    None => Ty::Json,
+                };
+                Ty::Vec(Box::new(items))
+            }
+            // No type (or an unknown one): anything.
+            _ => Ty::Json,
+        };
+        Ok((Kind::Alias(prim), nullable))
+    }
+
+    fn object(
+        &mut self,
+        at: &str,
+        o: &Map<String, Value>,
+        words: &[String],
+    ) -> Result<Kind, LowerError> {
+        let props = o.get("properties").and_then(Value::as_object);
+        let additional = o.get("additionalProperties");
+        if props.is_none_or(Map::is_empty) {
+            return Ok(Kind::Alias(match additional {
+                Some(Value::Bool(false)) => {
+                    return Ok(Kind::Struct(Struct {
+                        fields: Vec::new(),
+                        additional: None,
+                        deny_unknown: true,
+                    }));
+                }
+                Some(schema @ Value::Object(_)) => {
+                    let l = self.schema(
+                        &format!("{at}/additionalProperties"),
+                        schema,
+                        &push(words, "Value"),
+                    )?;
+                    if l.ty == Ty::Json && !l.nullable {
+                        Ty::JsonObject
+                    } else {
+                        Ty::Map(Box::new(wrap_nullable(l)))
+                    }
+                }
+                _ => Ty::JsonObject,
+            }));
+        }
+        let required: Vec<&str> = o
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut fields = Vec::new();
+        for (name, sub) in props.into_iter().flatten() {
+            let sub_at = pointer::push(&format!("{at}/properties"), name);
+            fields.push(self.field(
+                &sub_at,
+                name,
+                sub,
+                required.contains(&name.as_str()),
+                words,
+            )?);
+        }
+        let (additional, deny_unknown) = match additional {
+            Some(Value::Bool(false)) => (None, true),
+            Some(Value::Bool(true)) => (Some(Ty::Json), false),
+            Some(schema @ Value::Object(m)) if !m.is_empty() => {
+                let l = self.schema(
+                    &format!("{at}/additionalProperties"),
+                    schema,
+                    &push(words, "Value"),
+                )?;
+                (Some(wrap_nullable(l)), false)
+            }
+            Some(Value::Object(_)) => (Some(Ty::Json), false),
+            _ => (None, false),
+        };
+        Ok(Kind::Struct(Struct {
+            fields,
+            additional,
+            deny_unknown,
+        }))
+    }
+
+    fn field(
+        &mut self,
+        at: &str,
+        wire: &str,
+        sub: &Value,
+        required: bool,
+        words: &[String],
+    ) -> Result<Field, LowerError> {
+        let l = self.schema(at, sub, &push(words, wire))?;
+        let resolved = pointer::deref(self.root, at, sub)
+            .map(|(_, n)| n)
+            .unwrap_or(sub);
+        // A readOnly property is absent from requests and a writeOnly one from responses, so
+        // neither can be required in a type shared by both directions.
+        let one_way = flag(sub, "readOnly")
+            || flag(sub, "writeOnly")
+            || flag(resolved, "readOnly")
+            || flag(resolved, "writeOnly");
+        let presence = match (required && !one_way, l.nullable) {
+            (true, false) => Presence::Required,
+            (true, true) => Presence::RequiredNullable,
+            (false, false) => Presence::Optional,
+            (false, true) => Presence::OptionalNullable,
+        };
+        Ok(Field {
+            wire: wire.to_owned(),
+            ty: l.ty,
+            presence,
+            doc: doc_of(sub).or_else(|| {
+                if sub.get("$ref").is_some() {
+                    None
+                } else {
+                    doc_of(resolved)
+                }
+            }),
+            deprecated: flag(sub, "deprecated"),
+        })
+    }
+
+    fn union(
+        &mut self,
+        at: &str,
+        o: &Map<String, Value>,
+        key: &str,
+        members: &[Value],
+        words: &[String],
+    ) -> Result<(Kind, bool), LowerError> {
+        let mut nullable = false;
+        let mut variants = Vec::new();
+        let mut tagged_members = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            let member_at = format!("{at}/{key}/{i}");
+            // `{type: "null"}`-like members (not valid 3.0, but seen) and `enum: [null]`.
+            if member.get("type").and_then(Value::as_str) == Some("null")
+                || member
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .is_some_and(|e| e.iter().all(Value::is_null))
+            {
+                nullable = true;
+                continue;
+            }
+            let hint = variant_hint(member, i);
+            let l = self.schema(&member_at, member, &concat(words, &hint))?;
+            nullable |= l.nullable;
+            if let Some(reference) = member.get("$ref").and_then(Value::as_str) {
+                tagged_members.push((
+                    pointer::local_target(reference).unwrap_or_default(),
+                    variants.len(),
+                ));
+            }
+            variants.push(Variant { hint, ty: l.ty });
+        }
+        if let Some(discriminator) = o.get("discriminator").and_then(Value::as_object) {
+            if let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) {
+                let mut tagged: Vec<(String, Variant)> = Vec::new();
+                let mapping = discriminator.get("mapping").and_then(Value::as_object);
+                // Explicit mapping first, in its order; then members it does not name, by
+                // their schema name (the OpenAPI default).
+                for (tag, target) in mapping.into_iter().flatten() {
+                    let target = target.as_str().unwrap_or_default();
+                    let pointer = pointer::local_target(target).unwrap_or_else(|| {
+                        format!("/components/schemas/{}", pointer::escape(target))
+                    });
+                    let variant = match tagged_members.iter().find(|(p, _)| *p == pointer) {
+                        Some((_, index)) => variants[*index].clone(),
+                        None => {
+                            let id = self.named(&pointer, target_words(&pointer), true)?;
+                            Variant {
+                                hint: target_words(&pointer),
+                                ty: Ty::Named(id),
+                            }
+                        }
+                    };
+                    tagged.push((tag.clone(), variant));
+                }
+                for (p, index) in &tagged_members {
+                    let mapped = mapping.is_some_and(|m| {
+                        m.values().any(|t| {
+                            t.as_str().and_then(pointer::local_target).as_deref()
+                                == Some(p.as_str())
+                        })
+                    });
+                    if !mapped {
+                        let tag = p
+                            .rsplit('/')
+                            .next()
+                            .map(pointer::unescape)
+                            .unwrap_or_default();
+                        tagged.push((tag, variants[*index].clone()));
+                    }
+                }
+                if !tagged.is_empty() {
+                    return Ok((
+                        Kind::Tagged(Tagged {
+                            property: property.to_owned(),
+                            variants: tagged,
+                        }),
+                        nullable,
+                    ));
+                }
+            }
+        }
+        order_untagged(self, &mut variants);
+        Ok((Kind::Untagged(variants), nullable))
+    }
+
+    fn all_of(
+        &mut self,
+        at: &str,
+        o: &Map<String, Value>,
+        parts: &[Value],
+        words: &[String],
+        nullable: bool,
+    ) -> Result<(Kind, bool), LowerError> {
+        // Merge every object part (following references and nested allOf) into one struct.
+        let mut props = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        let mut additional: Option<Value> = None;
+        let mut own = o.clone();
+        own.remove("allOf");
+        let mut sources: Vec<(String, Map<String, Value>)> = vec![(at.to_owned(), own)];
+        for (i, part) in parts.iter().enumerate() {
+            self.collect_all_of(&format!("{at}/allOf/{i}"), part, &mut sources, 0)?;
+        }
+        let non_object = sources.iter().any(|(_, map)| {
+            let t = map.get("type").and_then(Value::as_str);
+            let union = ["oneOf", "anyOf"].iter().any(|k| {
+                map.get(*k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| !m.iter().all(constraint_only))
+            });
+            matches!(t, Some(t) if t != "object") || union
+        });
+        if non_object {
+            // allOf of non-objects (a string with extra constraints, unions…): the first part
+            // with a shape is the type; the others only constrain.
+            for (i, part) in parts.iter().enumerate() {
+                let l = self.schema(&format!("{at}/allOf/{i}"), part, words)?;
+                if l.ty != Ty::Json {
+                    return Ok((Kind::Alias(l.ty), nullable || l.nullable));
+                }
+            }
+            return Ok((Kind::Alias(Ty::Json), nullable));
+        }
+        // Property pointers are kept so each property lowers at its real location (names and
+        // memoisation follow the part that declared it).
+        let mut prop_at: BTreeMap<String, String> = BTreeMap::new();
+        for (part_at, map) in &sources {
+            if let Some(p) = map.get("properties").and_then(Value::as_object) {
+                for (k, v) in p {
+                    // A later part redefining a property wins, as its constraints apply too.
+                    prop_at.insert(
+                        k.clone(),
+                        pointer::push(&format!("{part_at}/properties"), k),
+                    );
+                    props.insert(k.clone(), v.clone());
+                }
+            }
+            for r in map
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if !required.contains(r) {
+                    required.push(r.clone());
+                }
+            }
+            if let Some(a) = map.get("additionalProperties") {
+                additional = Some(a.clone());
+            }
+        }
+        let required_names: Vec<&str> = required.iter().filter_map(Value::as_str).collect();
+        let mut fields = Vec::new();
+        for (name, sub) in &props {
+            let sub_at = prop_at
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| pointer::push(&format!("{at}/properties"), name));
+            fields.push(self.field(
+                &sub_at,
+                name,
+                sub,
+                required_names.contains(&name.as_str()),
+                words,
+            )?);
+        }
+        let (additional, deny_unknown) = match &additional {
+            Some(Value::Bool(false)) => (None, true),
+            Some(Value::Bool(true)) => (Some(Ty::Json), false),
+            Some(schema @ Value::Object(m)) if !m.is_empty() => {
+                let l = self.schema(
+                    &format!("{at}/additionalProperties"),
+                    schema,
+                    &push(words, "Value"),
+                )?;
+                (Some(wrap_nullable(l)), false)
+            }
+            _ => (None, false),
+        };
+        Ok((
+            Kind::Struct(Struct {
+                fields,
+                additional,
+                deny_unknown,
+            }),
+            nullable,
+        ))
+    }
+
+    /// Flattens an allOf member (following references and nested allOf) into `sources`.
+    fn collect_all_of(
+        &self,
+        at: &str,
+        node: &Value,
+        sources: &mut Vec<(String, Map<String, Value>)>,
+        depth: usize,
+    ) -> Result<(), LowerError> {
+        if depth > 32 {
+            return Err(Self::invalid(
+                at,
+                "allOf nests or refers to itself more than 32 levels deep",
+            ));
+        }
+        let (at, node) = pointer::deref(self.root, at, node)?;
+        let Some(map) = obj(node) else { return Ok(()) };
+        let mut own = map.clone();
+        let nested = own.remove("allOf");
+        sources.push((at.clone(), own));
+        for (i, n) in nested
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            self.collect_all_of(&format!("{at}/allOf/{i}"), n, sources, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn operations(&mut self) -> Result<(), LowerError> {
+        let ops: Vec<oas::Operation<'a>> = oas::operations(self.root)
+            .into_iter()
+            .filter(|op| op.callback_of.is_none())
+            .collect();
+        for op in ops {
+            let id = op
+                .id()
+                .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned);
+            let words = vec![id.clone()];
+            let params = self.params(&op, &words)?;
+            let (body, body_required) = match op.node.get("requestBody") {
+                Some(body) => {
+                    let (body_at, body) =
+                        pointer::deref(self.root, &format!("{}/requestBody", op.pointer), body)?;
+                    let ty = match json_media(body) {
+                        Some((media, schema)) => {
+                            let schema_at =
+                                format!("{body_at}/content/{}/schema", pointer::escape(media));
+                            Some(wrap_nullable(self.schema(
+                                &schema_at,
+                                schema,
+                                &push(&words, "Request"),
+                            )?))
+                        }
+                        None => None,
+                    };
+                    (ty, flag(body, "required"))
+                }
+                None => (None, false),
+            };
+            let mut responses = Vec::new();
+            for (status, response) in op
+                .node
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let r_at = pointer::push(&format!("{}/responses", op.pointer), status);
+                let (r_at, response) = pointer::deref(self.root, &r_at, response)?;
+                let content = response.get("content").and_then(Value::as_object);
+                let body = match json_media(response) {
+                    Some((media, schema)) => {
+                        let schema_at = format!("{r_at}/content/{}/schema", pointer::escape(media));
+                        let hint = concat(&words, &["Response".to_owned(), status.clone()]);
+                        ResponseBody::Json(wrap_nullable(self.schema(&schema_at, schema, &hint)?))
+                    }
+                    None if content.is_some_and(|c| !c.is_empty()) => ResponseBody::Raw,
+                    None => ResponseBody::Empty,
+                };
+                responses.push(Response {
+                    status: status.clone(),
+                    description: response
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    body,
+                });
+            }
+            self.ir.operations.push(Operation {
+                id,
+                method: op.method.to_uppercase(),
+                path: op.path.clone(),
+                summary: op
+                    .node
+                    .get("summary")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                deprecated: flag(op.node, "deprecated"),
+                params,
+                body,
+                body_required,
+                responses,
+            });
+        }
+        Ok(())
+    }
+
+    /// Path, query, header and cookie parameters as one struct.
+    fn params(
+        &mut self,
+        op: &oas::Operation<'a>,
+        words: &[String],
+    ) -> Result<Option<TypeId>, LowerError> {
+        // Operation parameters override path-item ones with the same name and location.
+        let mut by_key: Vec<((String, String), String, &'a Value)> = Vec::new();
+        let lists = op.path_parameters.iter().cloned().chain(
+            op.node
+                .get("parameters")
+                .map(|p| (format!("{}/parameters", op.pointer), p)),
+        );
+        for (base, list) in lists {
+            for (i, p) in list.as_array().into_iter().flatten().enumerate() {
+                let (p_at, p) = pointer::deref(self.root, &format!("{base}/{i}"), p)?;
+                let name = p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let location = p
+                    .get("in")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let key = (name, location);
+                by_key.retain(|(k, _, _)| *k != key);
+                by_key.push((key, p_at, p));
+            }
+        }
+        if by_key.is_empty() {
+            return Ok(None);
+        }
+        let hint = push(words, "Params");
+        let at = format!("{}#params", op.pointer);
+        let id = TypeId(self.ir.types.len());
+        self.ir.types.push(TypeDef {
+            hint: NameHint {
+                words: hint.clone(),
+                component: false,
+            },
+            origin: op.pointer.clone(),
+            doc: Some(format!(
+                "Parameters of `{} {}`.",
+                op.method.to_uppercase(),
+                op.path
+            )),
+            deprecated: false,
+            kind: Kind::Alias(Ty::Json),
+        });
+        self.by_pointer.insert(at, id);
+        let mut fields = Vec::new();
+        for ((name, location), p_at, p) in by_key {
+            let required = flag(p, "required") || location == "path";
+            let schema = p
+                .get("schema")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            let mut field =
+                self.field(&format!("{p_at}/schema"), &name, &schema, required, &hint)?;
+            let doc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|d| !d.is_empty());
+            field.doc = Some(match doc {
+                Some(d) => format!("`{name}` ({location}): {d}"),
+                None => format!("`{name}` ({location})."),
+            });
+            field.deprecated = flag(p, "deprecated");
+            fields.push(field);
+        }
+        self.ir.types[id.0].kind = Kind::Struct(Struct {
+            fields,
+            additional: None,
+            deny_unknown: false,
+        });
+        Ok(Some(id))
+    }
+}
+
+/// Whether an inline schema must become a declaration (struct, enum, union) rather than a
+/// type expression.
+fn needs_declaration(o: &Map<String, Value>) -> bool {
+    let has_union = ["oneOf", "anyOf"].iter().any(|k| {
+        o.get(*k)
+            .and_then(Value::as_array)
+            .is_some_and(|m| m.len() > 1 && !m.iter().all(constraint_only))
+    });
+    let props = o
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    let enum_ = o.get("enum").and_then(Value::as_array).is_some_and(|e| {
+        let non_null: Vec<&Value> = e.iter().filter(|v| !v.is_null()).collect();
+        !non_null.is_empty()
+            && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()))
+    });
+    let closed_empty = o.get("additionalProperties") == Some(&Value::Bool(false)) && !props;
+    let all_of = o
+        .get("allOf")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.len() > 1)
+        || (o.contains_key("allOf") && props);
+    has_union || props || enum_ || closed_empty || all_of
+}
+
+/// A nullable position outside a struct field becomes `Option<T>`.
+fn wrap_nullable(l: Lowered) -> Ty {
+    if l.nullable && !matches!(l.ty, Ty::Json) {
+        Ty::Option(Box::new(l.ty))
+    } else {
+        l.ty
+    }
+}
+
+fn push(words: &[String], word: &str) -> Vec<String> {
+    let mut w = words.to_vec();
+    w.push(word.to_owned());
+    w
+}
+
+fn concat(words: &[String], more: &[String]) -> Vec<String> {
+    let mut w = words.to_vec();
+    w.extend_from_slice(more);
+    w
+}
+
+/// Name words of a referenced schema: its component name, or the last pointer token.
+fn target_words(pointer: &str) -> Vec<String> {
+    let last = pointer
+        .rsplit('/')
+        .next()
+        .map(pointer::unescape)
+        .unwrap_or_default();
+    vec![last]
+}
+
+/// Variant name words of a union member: the referenced schema's name, the title, or the type.
+fn variant_hint(member: &Value, index: usize) -> Vec<String> {
+    if let Some(r) = member.get("$ref").and_then(Value::as_str) {
+        return target_words(&pointer::local_target(r).unwrap_or_default());
+    }
+    if let Some(t) = member.get("title").and_then(Value::as_str) {
+        return vec![t.to_owned()];
+    }
+    let ty = member.get("type").and_then(Value::as_str);
+    let word = match ty {
+        Some("string") => "String",
+        Some("integer") => "Integer",
+        Some("number") => "Number",
+        Some("boolean") => "Boolean",
+        Some("array") => "Array",
+        Some("object") => "Object",
+        _ if member.get("properties").is_some() => "Object",
+        _ => return vec![format!("Variant{index}")],
+    };
+    vec![word.to_owned()]
+}
+
+/// Untagged variants are tried in order, so a variant that accepts every object (a struct with
+/// no required field, a free-form object or any JSON) would hide the ones after it: such
+/// variants go last, keeping the spec order otherwise.
+fn order_untagged(cx: &Lowerer<'_>, variants: &mut [Variant]) {
+    let accepts_all = |ty: &Ty| -> u8 {
+        match ty {
+            Ty::Json => 3,
+            Ty::JsonObject | Ty::Map(_) => 2,
+            Ty::Named(id) => match &cx.ir.types[id.0].kind {
+                Kind::Struct(s)
+                    if s.fields.iter().all(|f| {
+                        !matches!(f.presence, Presence::Required | Presence::RequiredNullable)
+                    }) =>
+                {
+                    1
+                }
+                Kind::Alias(Ty::Json) => 3,
+                Kind::Alias(Ty::JsonObject | Ty::Map(_)) => 2,
+                _ => 0,
+            },
+            _ => 0,
+        }
+    };
+    variants.sort_by_key(|v| accepts_all(&v.ty));
+}
+
+/// The first JSON media type of a request body or response, with its schema.
+fn json_media(holder: &Value) -> Option<(&str, &Value)> {
+    let content = holder.get("content")?.as_object()?;
+    content.iter().find_map(|(media, object)| {
+        let m = media.to_ascii_lowercase();
+        let essence = m.split(';').next().unwrap_or_default().trim();
+        let json = essence == "application/json"
+            || essence.ends_with("+json")
+            || essence == "*/*"
+            || essence == "application/*";
+        if json {
+            object.get("schema").map(|s| (media.as_str(), s))
+        } else {
+            None
+        }
+    })
+}

@@ -1,0 +1,134 @@
+//! `cargo codegen`: regenerate the checked-in types, or generate for any spec.
+//! Exit codes: 0 success, 1 stale files (`sync --check`), 2 usage or input errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use codegen::sync::Status;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo codegen", version, about = "OpenAPI 3.0 to Rust types")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Regenerates generated/src/*.rs from spec/*.yaml.
+    Sync {
+        /// Only check: exit 1 naming every stale file.
+        #[arg(long)]
+        check: bool,
+        /// Workspace root (defaults to the one this binary was built in).
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+    /// Writes one self-contained Rust module for any OpenAPI 3.0 spec.
+    Generate {
+        /// The spec (YAML or JSON).
+        spec: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// What string enums do with values the spec does not list.
+        #[arg(long, value_enum, default_value_t = UnknownEnumArg::Reject)]
+        unknown_enum: UnknownEnumArg,
+        /// Print how long each stage took to standard error.
+        #[arg(long)]
+        timings: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum UnknownEnumArg {
+    /// Fail to deserialize, naming the value.
+    Reject,
+    /// Keep the value in an `Unknown(String)` variant.
+    CatchAll,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Sync { check, root } => {
+            let root =
+                root.unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")));
+            let results = codegen::sync::sync(&root, check)?;
+            let mut stale = 0;
+            for (pair, status) in &results {
+                let output = pair
+                    .output
+                    .strip_prefix(&root)
+                    .unwrap_or(&pair.output)
+                    .display();
+                match status {
+                    Status::UpToDate => println!("up to date: {output} (from {})", pair.spec),
+                    Status::Written => println!("written:    {output} (from {})", pair.spec),
+                    Status::Stale => {
+                        stale += 1;
+                        println!("STALE:      {output} (from {})", pair.spec);
+                    }
+                }
+            }
+            if stale > 0 {
+                println!(
+                    "{stale} generated file(s) are stale; run `cargo codegen sync` and commit the result."
+                );
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate {
+            spec,
+            out,
+            unknown_enum,
+            timings,
+        } => {
+            let settings = codegen::Settings {
+                unknown_enum: match unknown_enum {
+                    UnknownEnumArg::Reject => codegen::UnknownEnum::Reject,
+                    UnknownEnumArg::CatchAll => codegen::UnknownEnum::CatchAll,
+                },
+            };
+            let source_name = spec.display().to_string();
+            let text = std::fs::read_to_string(&spec)
+                .map_err(|e| anyhow::anyhow!("{source_name}: cannot read: {e}"))?;
+            let json = spec
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let (code, t) = codegen::generate_timed(&source_name, &text, json, &settings)?;
+            if timings {
+                eprintln!(
+                    "parse {:.1} ms, lower {:.1} ms, emit {:.1} ms, render {:.1} ms",
+                    t.parse.as_secs_f64() * 1e3,
+                    t.lower.as_secs_f64() * 1e3,
+                    t.emit.as_secs_f64() * 1e3,
+                    t.render.as_secs_f64() * 1e3
+                );
+            }
+            match out {
+                Some(path) => codegen::sync::write_if_changed(&path, &code)?,
+                None => print!("{code}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
