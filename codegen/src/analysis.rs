@@ -3,52 +3,73 @@
 
 use crate::ir::{Ir, Kind, Presence, Ty, TypeId};
 
-/// Boxes every direct containment edge (struct field, union variant, alias) that stays inside a
-/// strongly connected component of the type graph. `Vec` and maps already provide indirection,
-/// so only edges through plain values and `Option` can make a type infinitely large.
+/// Boxes the direct containment edges (struct field, union variant) that close a cycle: the
+/// back edges of a depth-first search in document order. Removing a DFS's back edges leaves
+/// the graph acyclic, so every infinitely sized type gets the indirection it needs, usually
+/// one `Box` per cycle rather than one per edge. `Vec` and maps already provide indirection
+/// and are not edges.
 pub fn insert_boxes(ir: &mut Ir) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnStack,
+        Done,
+    }
     let n = ir.types.len();
-    let edges: Vec<Vec<usize>> = (0..n).map(|i| direct_targets(&ir.types[i].kind)).collect();
-    let component = tarjan(&edges);
-    for i in 0..n {
-        let same =
-            |t: TypeId| component[t.0] == component[i] && (t.0 != i || edges[i].contains(&i));
-        match &mut ir.types[i].kind {
-            Kind::Struct(s) => {
-                for f in &mut s.fields {
-                    box_direct(&mut f.ty, &same);
+    // Edges per type: (target, slot), where slot indexes the field or variant holding it.
+    let edges: Vec<Vec<(usize, usize)>> =
+        (0..n).map(|i| direct_targets(&ir.types[i].kind)).collect();
+    let mut back: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut state = vec![State::New; n];
+    for start in 0..n {
+        if state[start] != State::New {
+            continue;
+        }
+        state[start] = State::OnStack;
+        let mut stack = vec![(start, 0usize)];
+        while let Some((v, next)) = stack.last_mut() {
+            let v = *v;
+            if let Some(&(w, slot)) = edges[v].get(*next) {
+                *next += 1;
+                match state[w] {
+                    State::New => {
+                        state[w] = State::OnStack;
+                        stack.push((w, 0));
+                    }
+                    State::OnStack => back[v].push(slot),
+                    State::Done => {}
                 }
+            } else {
+                state[v] = State::Done;
+                stack.pop();
             }
-            Kind::Untagged(vs) => {
-                for v in vs {
-                    box_direct(&mut v.ty, &same);
-                }
+        }
+    }
+    for (i, slots) in back.into_iter().enumerate() {
+        for slot in slots {
+            match &mut ir.types[i].kind {
+                Kind::Struct(s) => box_direct(&mut s.fields[slot].ty),
+                Kind::Untagged(vs) => box_direct(&mut vs[slot].ty),
+                Kind::Tagged(t) => box_direct(&mut t.variants[slot].1.ty),
+                Kind::Alias(ty) => box_direct(ty),
+                Kind::Enum(_) | Kind::IntEnum(_) => {}
             }
-            Kind::Tagged(t) => {
-                for (_, v) in &mut t.variants {
-                    box_direct(&mut v.ty, &same);
-                }
-            }
-            Kind::Alias(_) | Kind::Enum(_) | Kind::IntEnum(_) => {}
         }
     }
 }
 
-fn direct_targets(kind: &Kind) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut add = |ty: &Ty| {
-        if let Some(id) = direct(ty) {
-            out.push(id.0);
-        }
+fn direct_targets(kind: &Kind) -> Vec<(usize, usize)> {
+    let tys: Vec<&Ty> = match kind {
+        Kind::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
+        Kind::Untagged(vs) => vs.iter().map(|v| &v.ty).collect(),
+        Kind::Tagged(t) => t.variants.iter().map(|(_, v)| &v.ty).collect(),
+        Kind::Alias(ty) => vec![ty],
+        Kind::Enum(_) | Kind::IntEnum(_) => Vec::new(),
     };
-    match kind {
-        Kind::Struct(s) => s.fields.iter().for_each(|f| add(&f.ty)),
-        Kind::Untagged(vs) => vs.iter().for_each(|v| add(&v.ty)),
-        Kind::Tagged(t) => t.variants.iter().for_each(|(_, v)| add(&v.ty)),
-        Kind::Alias(ty) => add(ty),
-        Kind::Enum(_) | Kind::IntEnum(_) => {}
-    }
-    out
+    tys.into_iter()
+        .enumerate()
+        .filter_map(|(slot, ty)| direct(ty).map(|id| (id.0, slot)))
+        .collect()
 }
 
 /// The named type held inline (not behind a `Vec`, map or `Box`), if any.
@@ -60,62 +81,12 @@ fn direct(ty: &Ty) -> Option<TypeId> {
     }
 }
 
-fn box_direct(ty: &mut Ty, same: &impl Fn(TypeId) -> bool) {
+fn box_direct(ty: &mut Ty) {
     match ty {
-        Ty::Named(id) if same(*id) => *ty = Ty::Box(Box::new(Ty::Named(*id))),
-        Ty::Option(inner) => box_direct(inner, same),
+        Ty::Named(id) => *ty = Ty::Box(Box::new(Ty::Named(*id))),
+        Ty::Option(inner) => box_direct(inner),
         _ => {}
     }
-}
-
-/// Strongly connected components (iterative Tarjan); returns each node's component number.
-fn tarjan(edges: &[Vec<usize>]) -> Vec<usize> {
-    let n = edges.len();
-    let mut index = vec![usize::MAX; n];
-    let mut low = vec![0; n];
-    let mut on_stack = vec![false; n];
-    let mut stack = Vec::new();
-    let mut component = vec![usize::MAX; n];
-    let mut next_index = 0;
-    let mut next_component = 0;
-    for start in 0..n {
-        if index[start] != usize::MAX {
-            continue;
-        }
-        let mut work = vec![(start, 0usize)];
-        while let Some((v, edge)) = work.pop() {
-            if edge == 0 {
-                index[v] = next_index;
-                low[v] = next_index;
-                next_index += 1;
-                stack.push(v);
-                on_stack[v] = true;
-            }
-            if let Some(&w) = edges[v].get(edge) {
-                work.push((v, edge + 1));
-                if index[w] == usize::MAX {
-                    work.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-                continue;
-            }
-            if low[v] == index[v] {
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    component[w] = next_component;
-                    if w == v {
-                        break;
-                    }
-                }
-                next_component += 1;
-            }
-            if let Some(&(parent, _)) = work.last() {
-                low[parent] = low[parent].min(low[v]);
-            }
-        }
-    }
-    component
 }
 
 /// Traits a type can derive beyond `Debug`, `Clone`, `PartialEq`.
@@ -139,7 +110,11 @@ pub fn derives(ir: &Ir) -> Vec<Derives> {
         for i in 0..n {
             let (e, h) = match &ir.types[i].kind {
                 Kind::Struct(s) => {
-                    let tys = s.fields.iter().map(|f| &f.ty).chain(s.additional.iter());
+                    let declared = s
+                        .fields
+                        .iter()
+                        .filter(|f| f.presence != Presence::Forbidden);
+                    let tys = declared.map(|f| &f.ty).chain(s.additional.iter());
                     tys.fold((true, true), |(e, h), t| {
                         let (te, th) = ty_traits(t, &eq, &hash);
                         (e && te, h && th)
@@ -172,7 +147,7 @@ pub fn derives(ir: &Ir) -> Vec<Derives> {
             let (default, copy) = match &ir.types[i].kind {
                 Kind::Struct(s) => (
                     s.fields.iter().all(|f| {
-                        matches!(f.presence, Presence::Optional | Presence::OptionalNullable)
+                        !matches!(f.presence, Presence::Required | Presence::RequiredNullable)
                     }),
                     false,
                 ),
@@ -197,20 +172,5 @@ fn ty_traits(ty: &Ty, eq: &[bool], hash: &[bool]) -> (bool, bool) {
         Ty::Named(id) => (eq[id.0], hash[id.0]),
         Ty::Vec(t) | Ty::Map(t) | Ty::Option(t) | Ty::Box(t) => ty_traits(t, eq, hash),
         Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => (true, true),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tarjan;
-
-    #[test]
-    fn tarjan_finds_cycles_and_singletons() {
-        // 0 → 1 → 2 → 0, 3 → 3, 4 alone.
-        let c = tarjan(&[vec![1], vec![2], vec![0], vec![3], vec![]]);
-        assert_eq!(c[0], c[1]);
-        assert_eq!(c[1], c[2]);
-        assert_ne!(c[3], c[0]);
-        assert_ne!(c[4], c[3]);
     }
 }

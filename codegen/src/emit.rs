@@ -58,7 +58,7 @@ impl Emitter<'_> {
     /// Component schemas by spec name: lets tools decode a payload as "the `Checkout` schema"
     /// without knowing the Rust name chosen for it.
     fn schemas(&self) -> TokenStream {
-        let components: Vec<(String, Ident)> = self
+        let components: Vec<(String, TokenStream)> = self
             .ir
             .types
             .iter()
@@ -67,13 +67,20 @@ impl Emitter<'_> {
             .map(|(i, d)| {
                 let spec_name =
                     oas::pointer::unescape(d.origin.rsplit('/').next().unwrap_or_default());
-                (spec_name, self.name(TypeId(i)))
+                let name = self.name(TypeId(i));
+                // A schema that admits null decodes as `Option` of its type.
+                let ty = if d.nullable {
+                    quote!(Option<super::#name>)
+                } else {
+                    quote!(super::#name)
+                };
+                (spec_name, ty)
             })
             .collect();
         let names = components.iter().map(|(n, _)| n);
         let arms = components
             .iter()
-            .map(|(n, ty)| quote!(#n => super::support::round_trip::<super::#ty>(json),));
+            .map(|(n, ty)| quote!(#n => Some(super::support::round_trip::<#ty>(json)),));
         quote! {
             /// The component schemas, by their names in the spec.
             pub mod schemas {
@@ -82,11 +89,12 @@ impl Emitter<'_> {
 
                 /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
                 /// the spec does not define.
+                #[allow(unused_variables)]
                 pub fn round_trip(name: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-                    Some(match name {
+                    match name {
                         #(#arms)*
-                        _ => return None,
-                    })
+                        _ => None,
+                    }
                 }
             }
         }
@@ -377,6 +385,14 @@ impl Emitter<'_> {
                     quote!(Option<#ty>),
                 )
             }
+            Presence::Forbidden => {
+                let with = format!("{support}::forbidden");
+                let path: TokenStream = support.parse().unwrap_or_default();
+                (
+                    quote!(#[serde(default, skip_serializing, deserialize_with = #with)]),
+                    quote!(#path::Forbidden),
+                )
+            }
             Presence::OptionalNullable => {
                 let skip = format!("{support}::OptionalNullable::is_absent");
                 let path: TokenStream = support.parse().unwrap_or_default();
@@ -400,7 +416,7 @@ impl Emitter<'_> {
         let response_arms = self.ir.operations.iter().zip(&self.names.operations).map(|(op, m)| {
             let id = &op.id;
             let m = ident(m);
-            quote!(#id => #m::Response::decode(status, content_type, body).map(|r| r.body_json()),)
+            quote!(#id => Some(#m::Response::decode(status, content_type, body).map(|r| r.body_json())),)
         });
         let request_arms = self
             .ir
@@ -411,7 +427,7 @@ impl Emitter<'_> {
             .map(|(op, m)| {
                 let id = &op.id;
                 let m = ident(m);
-                quote!(#id => super::support::round_trip::<#m::Body>(json),)
+                quote!(#id => Some(super::support::round_trip::<#m::Body>(json)),)
             });
         quote! {
             /// One module per operation: its method and path, parameters, body and responses.
@@ -423,20 +439,22 @@ impl Emitter<'_> {
 
                 /// Decodes a response of the operation and encodes its body back to JSON
                 /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
+                #[allow(unused_variables)]
                 pub fn round_trip_response(operation_id: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
-                    Some(match operation_id {
+                    match operation_id {
                         #(#response_arms)*
-                        _ => return None,
-                    })
+                        _ => None,
+                    }
                 }
 
                 /// Decodes a JSON request body of the operation and encodes it back; `None` for an
                 /// unknown id or an operation without a JSON body.
+                #[allow(unused_variables)]
                 pub fn round_trip_request(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-                    Some(match operation_id {
+                    match operation_id {
                         #(#request_arms)*
-                        _ => return None,
-                    })
+                        _ => None,
+                    }
                 }
             }
         }
@@ -474,7 +492,13 @@ impl Emitter<'_> {
                 pub const BODY_REQUIRED: bool = #required;
             }
         });
-        let (variants, arms, statuses, bodies) = self.responses(op);
+        let ResponseParts {
+            variants,
+            arms,
+            statuses,
+            bodies,
+            fallback,
+        } = self.responses(op);
         quote! {
             #doc #deprecated
             pub mod #m {
@@ -501,7 +525,7 @@ impl Emitter<'_> {
                         use super::super::support;
                         let _ = content_type;
                         #(#arms)*
-                        Result::Ok(Self::Other { status, body: body.to_vec() })
+                        #fallback
                     }
                     /// The HTTP status.
                     pub fn status(&self) -> u16 {
@@ -522,16 +546,7 @@ impl Emitter<'_> {
 
     /// Response variants, decode arms (exact statuses first, then ranges, then `default`) and
     /// status accessors.
-    #[allow(clippy::type_complexity)]
-    fn responses(
-        &self,
-        op: &Operation,
-    ) -> (
-        Vec<TokenStream>,
-        Vec<TokenStream>,
-        Vec<TokenStream>,
-        Vec<TokenStream>,
-    ) {
+    fn responses(&self, op: &Operation) -> ResponseParts {
         let mut bodies = Vec::new();
         let mut variants = Vec::new();
         let mut exact = Vec::new();
@@ -626,17 +641,37 @@ impl Emitter<'_> {
                 }
                 (None, _) => {
                     statuses.push(quote!(Self::#v { status, .. } => *status,));
-                    default.push(quote!(return #decode;));
+                    default.push(decode);
                 }
             }
         }
-        let arms = exact
-            .into_iter()
-            .chain(ranges)
-            .chain(default.into_iter().take(1))
-            .collect();
-        (variants, arms, statuses, bodies)
+        // `default` takes every status not matched above; without it, undocumented statuses
+        // keep their raw body.
+        let fallback = default.into_iter().next().unwrap_or_else(|| {
+            quote!(Result::Ok(Self::Other {
+                status,
+                body: body.to_vec()
+            }))
+        });
+        ResponseParts {
+            variants,
+            arms: exact.into_iter().chain(ranges).collect(),
+            statuses,
+            bodies,
+            fallback,
+        }
     }
+}
+
+/// The pieces of an operation's `Response` enum and its `decode`.
+struct ResponseParts {
+    variants: Vec<TokenStream>,
+    /// Exact statuses first, then ranges: each returns when it matches.
+    arms: Vec<TokenStream>,
+    statuses: Vec<TokenStream>,
+    bodies: Vec<TokenStream>,
+    /// The final expression: the `default` response's decode, or the raw fallback.
+    fallback: TokenStream,
 }
 
 fn prefix(up: usize) -> TokenStream {
@@ -709,6 +744,18 @@ fn support() -> TokenStream {
             /// Optional, not nullable: absence gives `None` (through `default`), `null` is an error.
             pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
                 T::deserialize(deserializer).map(Option::Some)
+            }
+
+            /// A property the schema forbids (`not: {required: [name]}`). It is never serialized,
+            /// and its presence in input is an error.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+            pub struct Forbidden;
+
+            /// Fails: the property must not be present.
+            pub fn forbidden<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Forbidden, D::Error> {
+                use serde::de::Error as _;
+                let _ = deserializer;
+                Err(D::Error::custom("this property must be absent here"))
             }
 
             /// Serializes a discriminated-union member, adding the tag if the member's own type

@@ -51,6 +51,8 @@ pub struct TypeDef {
     pub origin: String,
     pub doc: Option<String>,
     pub deprecated: bool,
+    /// The schema also admits `null` (uses of the type are wrapped in `Option`).
+    pub nullable: bool,
     pub kind: Kind,
 }
 
@@ -98,6 +100,10 @@ pub enum Presence {
     Optional,
     /// `OptionalNullable<T>`: absent, `null` or a value, each kept as it came.
     OptionalNullable,
+    /// `support::Forbidden`: the schema says `not: {required: [name]}`; present is an error.
+    /// This is how one branch of an envelope union (`{checkout: …}` or unwrapped) refuses the
+    /// other's shape.
+    Forbidden,
 }
 
 #[derive(Debug, Clone)]

@@ -142,11 +142,13 @@ impl<'a> Lowerer<'a> {
             origin: at.to_owned(),
             doc: doc_of(node),
             deprecated: flag(node, "deprecated"),
+            nullable: false,
             kind: Kind::Alias(Ty::Json),
         });
         self.by_pointer.insert(at.to_owned(), id);
         let (kind, nullable) = self.kind(at, node, &words)?;
         self.ir.types[id.0].kind = kind;
+        self.ir.types[id.0].nullable = nullable;
         self.nullable.insert(at.to_owned(), nullable);
         Ok(id)
     }
@@ -376,6 +378,7 @@ impl<'a> Lowerer<'a> {
                 words,
             )?);
         }
+        fields.extend(forbidden(o));
         let (additional, deny_unknown) = match additional {
             Some(Value::Bool(false)) => (None, true),
             Some(Value::Bool(true)) => (Some(Ty::Json), false),
@@ -787,6 +790,7 @@ impl<'a> Lowerer<'a> {
                 op.path
             )),
             deprecated: false,
+            nullable: false,
             kind: Kind::Alias(Ty::Json),
         });
         self.by_pointer.insert(at, id);
@@ -818,6 +822,32 @@ impl<'a> Lowerer<'a> {
         });
         Ok(Some(id))
     }
+}
+
+/// `not: {required: [name]}` with one undeclared name: the property must be absent. (Several
+/// names mean "not all of them", which a field cannot express; the validator checks those.)
+fn forbidden(o: &Map<String, Value>) -> Option<Field> {
+    let not = o.get("not")?.as_object()?;
+    if not.len() != 1 {
+        return None;
+    }
+    let [name] = not.get("required")?.as_array()?.as_slice() else {
+        return None;
+    };
+    let name = name.as_str()?;
+    let declared = o
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| p.contains_key(name));
+    (!declared).then(|| Field {
+        wire: name.to_owned(),
+        ty: Ty::Json,
+        presence: Presence::Forbidden,
+        doc: Some(format!(
+            "Must be absent: the schema says `not: {{required: [{name}]}}`."
+        )),
+        deprecated: false,
+    })
 }
 
 /// Whether an inline schema must become a declaration (struct, enum, union) rather than a

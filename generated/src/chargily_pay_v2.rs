@@ -4287,156 +4287,206 @@ pub mod operations {
     ];
     /// Decodes a response of the operation and encodes its body back to JSON
     /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
+    #[allow(unused_variables)]
     pub fn round_trip_response(
         operation_id: &str,
         status: u16,
         content_type: Option<&str>,
         body: &[u8],
     ) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
-        Some(
-            match operation_id {
-                "listCheckouts" => {
+        match operation_id {
+            "listCheckouts" => {
+                Some(
                     list_checkouts::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "createCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "createCheckout" => {
+                Some(
                     create_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveCheckout" => {
+                Some(
                     retrieve_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listCheckoutItems" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listCheckoutItems" => {
+                Some(
                     list_checkout_items::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "expireCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "expireCheckout" => {
+                Some(
                     expire_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listCustomers" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listCustomers" => {
+                Some(
                     list_customers::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "createCustomer" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "createCustomer" => {
+                Some(
                     create_customer::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveCustomer" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveCustomer" => {
+                Some(
                     retrieve_customer::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "updateCustomer" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "updateCustomer" => {
+                Some(
                     update_customer::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "deleteCustomer" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "deleteCustomer" => {
+                Some(
                     delete_customer::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listProducts" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listProducts" => {
+                Some(
                     list_products::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "createProduct" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "createProduct" => {
+                Some(
                     create_product::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveProduct" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveProduct" => {
+                Some(
                     retrieve_product::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "updateProduct" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "updateProduct" => {
+                Some(
                     update_product::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "deleteProduct" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "deleteProduct" => {
+                Some(
                     delete_product::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listProductPrices" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listProductPrices" => {
+                Some(
                     list_product_prices::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listPrices" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listPrices" => {
+                Some(
                     list_prices::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "createPrice" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "createPrice" => {
+                Some(
                     create_price::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrievePrice" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrievePrice" => {
+                Some(
                     retrieve_price::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "updatePrice" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "updatePrice" => {
+                Some(
                     update_price::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listPaymentLinks" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listPaymentLinks" => {
+                Some(
                     list_payment_links::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "createPaymentLink" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "createPaymentLink" => {
+                Some(
                     create_payment_link::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrievePaymentLink" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrievePaymentLink" => {
+                Some(
                     retrieve_payment_link::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "updatePaymentLink" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "updatePaymentLink" => {
+                Some(
                     update_payment_link::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "listPaymentLinkItems" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "listPaymentLinkItems" => {
+                Some(
                     list_payment_link_items::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveBalance" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveBalance" => {
+                Some(
                     retrieve_balance::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                _ => return None,
-            },
-        )
+                        .map(|r| r.body_json()),
+                )
+            }
+            _ => None,
+        }
     }
     /// Decodes a JSON request body of the operation and encodes it back; `None` for an
     /// unknown id or an operation without a JSON body.
+    #[allow(unused_variables)]
     pub fn round_trip_request(
         operation_id: &str,
         json: &serde_json::Value,
     ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-        Some(
-            match operation_id {
-                "createCheckout" => {
-                    super::support::round_trip::<create_checkout::Body>(json)
-                }
-                "createCustomer" => {
-                    super::support::round_trip::<create_customer::Body>(json)
-                }
-                "updateCustomer" => {
-                    super::support::round_trip::<update_customer::Body>(json)
-                }
-                "createProduct" => {
-                    super::support::round_trip::<create_product::Body>(json)
-                }
-                "updateProduct" => {
-                    super::support::round_trip::<update_product::Body>(json)
-                }
-                "createPrice" => super::support::round_trip::<create_price::Body>(json),
-                "updatePrice" => super::support::round_trip::<update_price::Body>(json),
-                "createPaymentLink" => {
-                    super::support::round_trip::<create_payment_link::Body>(json)
-                }
-                "updatePaymentLink" => {
-                    super::support::round_trip::<update_payment_link::Body>(json)
-                }
-                _ => return None,
-            },
-        )
+        match operation_id {
+            "createCheckout" => {
+                Some(super::support::round_trip::<create_checkout::Body>(json))
+            }
+            "createCustomer" => {
+                Some(super::support::round_trip::<create_customer::Body>(json))
+            }
+            "updateCustomer" => {
+                Some(super::support::round_trip::<update_customer::Body>(json))
+            }
+            "createProduct" => {
+                Some(super::support::round_trip::<create_product::Body>(json))
+            }
+            "updateProduct" => {
+                Some(super::support::round_trip::<update_product::Body>(json))
+            }
+            "createPrice" => Some(super::support::round_trip::<create_price::Body>(json)),
+            "updatePrice" => Some(super::support::round_trip::<update_price::Body>(json)),
+            "createPaymentLink" => {
+                Some(super::support::round_trip::<create_payment_link::Body>(json))
+            }
+            "updatePaymentLink" => {
+                Some(super::support::round_trip::<update_payment_link::Body>(json))
+            }
+            _ => None,
+        }
     }
 }
 /// The component schemas, by their names in the spec.
@@ -4496,127 +4546,138 @@ pub mod schemas {
     ];
     /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
     /// the spec does not define.
+    #[allow(unused_variables)]
     pub fn round_trip(
         name: &str,
         json: &serde_json::Value,
     ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-        Some(
-            match name {
-                "Locale" => super::support::round_trip::<super::Locale>(json),
-                "Currency" => super::support::round_trip::<super::Currency>(json),
-                "WalletCurrency" => {
-                    super::support::round_trip::<super::WalletCurrency>(json)
-                }
-                "PaymentMethod" => {
-                    super::support::round_trip::<super::PaymentMethod>(json)
-                }
-                "FeesAllocation" => {
-                    super::support::round_trip::<super::FeesAllocation>(json)
-                }
-                "CheckoutStatus" => {
-                    super::support::round_trip::<super::CheckoutStatus>(json)
-                }
-                "WebhookEventType" => {
-                    super::support::round_trip::<super::WebhookEventType>(json)
-                }
-                "FlexibleBoolean" => {
-                    super::support::round_trip::<super::FlexibleBoolean>(json)
-                }
-                "Metadata" => super::support::round_trip::<super::Metadata>(json),
-                "MetadataInput" => {
-                    super::support::round_trip::<super::MetadataInput>(json)
-                }
-                "Address" => super::support::round_trip::<super::Address>(json),
-                "AddressInput" => super::support::round_trip::<super::AddressInput>(json),
-                "ShippingAddress" => {
-                    super::support::round_trip::<super::ShippingAddress>(json)
-                }
-                "Discount" => super::support::round_trip::<super::Discount>(json),
-                "Checkout" => super::support::round_trip::<super::Checkout>(json),
-                "WebhookCheckout" => {
-                    super::support::round_trip::<super::WebhookCheckout>(json)
-                }
-                "WebhookLivemode" => {
-                    super::support::round_trip::<super::WebhookLivemode>(json)
-                }
-                "WebhookEvent" => super::support::round_trip::<super::WebhookEvent>(json),
-                "CheckoutItemInput" => {
-                    super::support::round_trip::<super::CheckoutItemInput>(json)
-                }
-                "CreateCheckoutRequest" => {
-                    super::support::round_trip::<super::CreateCheckoutRequest>(json)
-                }
-                "CheckoutItem" => super::support::round_trip::<super::CheckoutItem>(json),
-                "PaymentLinkItem" => {
-                    super::support::round_trip::<super::PaymentLinkItem>(json)
-                }
-                "PaginationLink" => {
-                    super::support::round_trip::<super::PaginationLink>(json)
-                }
-                "CheckoutList" => super::support::round_trip::<super::CheckoutList>(json),
-                "CheckoutItemList" => {
-                    super::support::round_trip::<super::CheckoutItemList>(json)
-                }
-                "Customer" => super::support::round_trip::<super::Customer>(json),
-                "CreateCustomerRequest" => {
-                    super::support::round_trip::<super::CreateCustomerRequest>(json)
-                }
-                "UpdateCustomerRequest" => {
-                    super::support::round_trip::<super::UpdateCustomerRequest>(json)
-                }
-                "CustomerList" => super::support::round_trip::<super::CustomerList>(json),
-                "DeletedObject" => {
-                    super::support::round_trip::<super::DeletedObject>(json)
-                }
-                "CustomerDeleteResponse" => {
-                    super::support::round_trip::<super::CustomerDeleteResponse>(json)
-                }
-                "Product" => super::support::round_trip::<super::Product>(json),
-                "CreateProductRequest" => {
-                    super::support::round_trip::<super::CreateProductRequest>(json)
-                }
-                "UpdateProductRequest" => {
-                    super::support::round_trip::<super::UpdateProductRequest>(json)
-                }
-                "ProductList" => super::support::round_trip::<super::ProductList>(json),
-                "ProductDeleteResponse" => {
-                    super::support::round_trip::<super::ProductDeleteResponse>(json)
-                }
-                "Price" => super::support::round_trip::<super::Price>(json),
-                "CreatePriceRequest" => {
-                    super::support::round_trip::<super::CreatePriceRequest>(json)
-                }
-                "UpdatePriceRequest" => {
-                    super::support::round_trip::<super::UpdatePriceRequest>(json)
-                }
-                "PriceList" => super::support::round_trip::<super::PriceList>(json),
-                "PaymentLink" => super::support::round_trip::<super::PaymentLink>(json),
-                "PaymentLinkItemInput" => {
-                    super::support::round_trip::<super::PaymentLinkItemInput>(json)
-                }
-                "CreatePaymentLinkRequest" => {
-                    super::support::round_trip::<super::CreatePaymentLinkRequest>(json)
-                }
-                "UpdatePaymentLinkRequest" => {
-                    super::support::round_trip::<super::UpdatePaymentLinkRequest>(json)
-                }
-                "PaymentLinkList" => {
-                    super::support::round_trip::<super::PaymentLinkList>(json)
-                }
-                "PaymentLinkItemList" => {
-                    super::support::round_trip::<super::PaymentLinkItemList>(json)
-                }
-                "Wallet" => super::support::round_trip::<super::Wallet>(json),
-                "Balance" => super::support::round_trip::<super::Balance>(json),
-                "ErrorResponse" => {
-                    super::support::round_trip::<super::ErrorResponse>(json)
-                }
-                "ValidationError" => {
-                    super::support::round_trip::<super::ValidationError>(json)
-                }
-                _ => return None,
-            },
-        )
+        match name {
+            "Locale" => Some(super::support::round_trip::<super::Locale>(json)),
+            "Currency" => Some(super::support::round_trip::<super::Currency>(json)),
+            "WalletCurrency" => {
+                Some(super::support::round_trip::<super::WalletCurrency>(json))
+            }
+            "PaymentMethod" => {
+                Some(super::support::round_trip::<super::PaymentMethod>(json))
+            }
+            "FeesAllocation" => {
+                Some(super::support::round_trip::<super::FeesAllocation>(json))
+            }
+            "CheckoutStatus" => {
+                Some(super::support::round_trip::<super::CheckoutStatus>(json))
+            }
+            "WebhookEventType" => {
+                Some(super::support::round_trip::<super::WebhookEventType>(json))
+            }
+            "FlexibleBoolean" => {
+                Some(super::support::round_trip::<super::FlexibleBoolean>(json))
+            }
+            "Metadata" => {
+                Some(super::support::round_trip::<Option<super::Metadata>>(json))
+            }
+            "MetadataInput" => {
+                Some(super::support::round_trip::<super::MetadataInput>(json))
+            }
+            "Address" => Some(super::support::round_trip::<super::Address>(json)),
+            "AddressInput" => {
+                Some(super::support::round_trip::<super::AddressInput>(json))
+            }
+            "ShippingAddress" => {
+                Some(super::support::round_trip::<Option<super::ShippingAddress>>(json))
+            }
+            "Discount" => Some(super::support::round_trip::<super::Discount>(json)),
+            "Checkout" => Some(super::support::round_trip::<super::Checkout>(json)),
+            "WebhookCheckout" => {
+                Some(super::support::round_trip::<super::WebhookCheckout>(json))
+            }
+            "WebhookLivemode" => {
+                Some(super::support::round_trip::<super::WebhookLivemode>(json))
+            }
+            "WebhookEvent" => {
+                Some(super::support::round_trip::<super::WebhookEvent>(json))
+            }
+            "CheckoutItemInput" => {
+                Some(super::support::round_trip::<super::CheckoutItemInput>(json))
+            }
+            "CreateCheckoutRequest" => {
+                Some(super::support::round_trip::<super::CreateCheckoutRequest>(json))
+            }
+            "CheckoutItem" => {
+                Some(super::support::round_trip::<super::CheckoutItem>(json))
+            }
+            "PaymentLinkItem" => {
+                Some(super::support::round_trip::<super::PaymentLinkItem>(json))
+            }
+            "PaginationLink" => {
+                Some(super::support::round_trip::<super::PaginationLink>(json))
+            }
+            "CheckoutList" => {
+                Some(super::support::round_trip::<super::CheckoutList>(json))
+            }
+            "CheckoutItemList" => {
+                Some(super::support::round_trip::<super::CheckoutItemList>(json))
+            }
+            "Customer" => Some(super::support::round_trip::<super::Customer>(json)),
+            "CreateCustomerRequest" => {
+                Some(super::support::round_trip::<super::CreateCustomerRequest>(json))
+            }
+            "UpdateCustomerRequest" => {
+                Some(super::support::round_trip::<super::UpdateCustomerRequest>(json))
+            }
+            "CustomerList" => {
+                Some(super::support::round_trip::<super::CustomerList>(json))
+            }
+            "DeletedObject" => {
+                Some(super::support::round_trip::<super::DeletedObject>(json))
+            }
+            "CustomerDeleteResponse" => {
+                Some(super::support::round_trip::<super::CustomerDeleteResponse>(json))
+            }
+            "Product" => Some(super::support::round_trip::<super::Product>(json)),
+            "CreateProductRequest" => {
+                Some(super::support::round_trip::<super::CreateProductRequest>(json))
+            }
+            "UpdateProductRequest" => {
+                Some(super::support::round_trip::<super::UpdateProductRequest>(json))
+            }
+            "ProductList" => Some(super::support::round_trip::<super::ProductList>(json)),
+            "ProductDeleteResponse" => {
+                Some(super::support::round_trip::<super::ProductDeleteResponse>(json))
+            }
+            "Price" => Some(super::support::round_trip::<super::Price>(json)),
+            "CreatePriceRequest" => {
+                Some(super::support::round_trip::<super::CreatePriceRequest>(json))
+            }
+            "UpdatePriceRequest" => {
+                Some(super::support::round_trip::<super::UpdatePriceRequest>(json))
+            }
+            "PriceList" => Some(super::support::round_trip::<super::PriceList>(json)),
+            "PaymentLink" => Some(super::support::round_trip::<super::PaymentLink>(json)),
+            "PaymentLinkItemInput" => {
+                Some(super::support::round_trip::<super::PaymentLinkItemInput>(json))
+            }
+            "CreatePaymentLinkRequest" => {
+                Some(super::support::round_trip::<super::CreatePaymentLinkRequest>(json))
+            }
+            "UpdatePaymentLinkRequest" => {
+                Some(super::support::round_trip::<super::UpdatePaymentLinkRequest>(json))
+            }
+            "PaymentLinkList" => {
+                Some(super::support::round_trip::<super::PaymentLinkList>(json))
+            }
+            "PaymentLinkItemList" => {
+                Some(super::support::round_trip::<super::PaymentLinkItemList>(json))
+            }
+            "Wallet" => Some(super::support::round_trip::<super::Wallet>(json)),
+            "Balance" => Some(super::support::round_trip::<super::Balance>(json)),
+            "ErrorResponse" => {
+                Some(super::support::round_trip::<super::ErrorResponse>(json))
+            }
+            "ValidationError" => {
+                Some(super::support::round_trip::<super::ValidationError>(json))
+            }
+            _ => None,
+        }
     }
 }
 /// Helpers used by the generated types.
@@ -4681,6 +4742,18 @@ pub mod support {
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
         T::deserialize(deserializer).map(Option::Some)
+    }
+    /// A property the schema forbids (`not: {required: [name]}`). It is never serialized,
+    /// and its presence in input is an error.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Forbidden;
+    /// Fails: the property must not be present.
+    pub fn forbidden<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Forbidden, D::Error> {
+        use serde::de::Error as _;
+        let _ = deserializer;
+        Err(D::Error::custom("this property must be absent here"))
     }
     /// Serializes a discriminated-union member, adding the tag if the member's own type
     /// does not carry it (so it is never written twice).

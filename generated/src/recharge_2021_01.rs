@@ -836,6 +836,9 @@ pub struct CheckoutCreate {
     /// CL-py v1's request name for the external customer ID; responses call it `external_customer_id` (reference §2.13 quirk 12).
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub external_checkout_customer_id: support::OptionalNullable<String>,
+    /// Must be absent: the schema says `not: {required: [checkout]}`.
+    #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
+    pub checkout: support::Forbidden,
 }
 /// Body of `PUT /checkouts/{token}`: exactly one of the two envelopes (reference §2.3, §2.13
 /// quirk 2):
@@ -907,6 +910,9 @@ pub struct CheckoutUpdate {
     /// CL-py v1 only [3P]; meaning undocumented.
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub partial_shipping: support::OptionalNullable<bool>,
+    /// Must be absent: the schema says `not: {required: [checkout]}`.
+    #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
+    pub checkout: support::Forbidden,
 }
 /// Body of `POST /checkouts/{token}/charge`: exactly one of the two envelopes (reference §2.3,
 /// §2.13 quirk 3):
@@ -943,6 +949,9 @@ pub struct ChargeRequest {
         deserialize_with = "support::present"
     )]
     pub free: Option<bool>,
+    /// Must be absent: the schema says `not: {required: [checkout_charge]}`.
+    #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
+    pub checkout_charge: support::Forbidden,
 }
 /// Checkout webhook topics (reference §2.10): CL-py lists all four [3P]; RS lists created, updated and processed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
@@ -1817,62 +1826,70 @@ pub mod operations {
     ];
     /// Decodes a response of the operation and encodes its body back to JSON
     /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
+    #[allow(unused_variables)]
     pub fn round_trip_response(
         operation_id: &str,
         status: u16,
         content_type: Option<&str>,
         body: &[u8],
     ) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
-        Some(
-            match operation_id {
-                "createCheckout" => {
+        match operation_id {
+            "createCheckout" => {
+                Some(
                     create_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveCheckout" => {
+                Some(
                     retrieve_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "updateCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "updateCheckout" => {
+                Some(
                     update_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                "retrieveCheckoutShippingRates" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "retrieveCheckoutShippingRates" => {
+                Some(
                     retrieve_checkout_shipping_rates::Response::decode(
                             status,
                             content_type,
                             body,
                         )
-                        .map(|r| r.body_json())
-                }
-                "chargeCheckout" => {
+                        .map(|r| r.body_json()),
+                )
+            }
+            "chargeCheckout" => {
+                Some(
                     charge_checkout::Response::decode(status, content_type, body)
-                        .map(|r| r.body_json())
-                }
-                _ => return None,
-            },
-        )
+                        .map(|r| r.body_json()),
+                )
+            }
+            _ => None,
+        }
     }
     /// Decodes a JSON request body of the operation and encodes it back; `None` for an
     /// unknown id or an operation without a JSON body.
+    #[allow(unused_variables)]
     pub fn round_trip_request(
         operation_id: &str,
         json: &serde_json::Value,
     ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-        Some(
-            match operation_id {
-                "createCheckout" => {
-                    super::support::round_trip::<create_checkout::Body>(json)
-                }
-                "updateCheckout" => {
-                    super::support::round_trip::<update_checkout::Body>(json)
-                }
-                "chargeCheckout" => {
-                    super::support::round_trip::<charge_checkout::Body>(json)
-                }
-                _ => return None,
-            },
-        )
+        match operation_id {
+            "createCheckout" => {
+                Some(super::support::round_trip::<create_checkout::Body>(json))
+            }
+            "updateCheckout" => {
+                Some(super::support::round_trip::<update_checkout::Body>(json))
+            }
+            "chargeCheckout" => {
+                Some(super::support::round_trip::<charge_checkout::Body>(json))
+            }
+            _ => None,
+        }
     }
 }
 /// The component schemas, by their names in the spec.
@@ -1923,110 +1940,119 @@ pub mod schemas {
     ];
     /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
     /// the spec does not define.
+    #[allow(unused_variables)]
     pub fn round_trip(
         name: &str,
         json: &serde_json::Value,
     ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-        Some(
-            match name {
-                "Money" => super::support::round_trip::<super::Money>(json),
-                "CheckoutResponse" => {
-                    super::support::round_trip::<super::CheckoutResponse>(json)
-                }
-                "Checkout" => super::support::round_trip::<super::Checkout>(json),
-                "AnalyticsData" => {
-                    super::support::round_trip::<super::AnalyticsData>(json)
-                }
-                "UtmParams" => super::support::round_trip::<super::UtmParams>(json),
-                "AppliedDiscount" => {
-                    super::support::round_trip::<super::AppliedDiscount>(json)
-                }
-                "DiscountValueType" => {
-                    super::support::round_trip::<super::DiscountValueType>(json)
-                }
-                "Address" => super::support::round_trip::<super::Address>(json),
-                "ExternalCheckoutSource" => {
-                    super::support::round_trip::<super::ExternalCheckoutSource>(json)
-                }
-                "LineItem" => super::support::round_trip::<super::LineItem>(json),
-                "LineItemImages" => {
-                    super::support::round_trip::<super::LineItemImages>(json)
-                }
-                "IntervalUnit" => super::support::round_trip::<super::IntervalUnit>(json),
-                "LineItemProperties" => {
-                    super::support::round_trip::<super::LineItemProperties>(json)
-                }
-                "PropertyMap" => super::support::round_trip::<super::PropertyMap>(json),
-                "NameValue" => super::support::round_trip::<super::NameValue>(json),
-                "PaymentProcessor" => {
-                    super::support::round_trip::<super::PaymentProcessor>(json)
-                }
-                "ShippingAddressValidations" => {
-                    super::support::round_trip::<super::ShippingAddressValidations>(json)
-                }
-                "ShippingLine" => super::support::round_trip::<super::ShippingLine>(json),
-                "ShippingRate" => super::support::round_trip::<super::ShippingRate>(json),
-                "TaxLine" => super::support::round_trip::<super::TaxLine>(json),
-                "ShippingRateCheckout" => {
-                    super::support::round_trip::<super::ShippingRateCheckout>(json)
-                }
-                "ShippingRatesResponse" => {
-                    super::support::round_trip::<super::ShippingRatesResponse>(json)
-                }
-                "CheckoutChargeResponse" => {
-                    super::support::round_trip::<super::CheckoutChargeResponse>(json)
-                }
-                "CheckoutCharge" => {
-                    super::support::round_trip::<super::CheckoutCharge>(json)
-                }
-                "PaymentType" => super::support::round_trip::<super::PaymentType>(json),
-                "AddressInput" => super::support::round_trip::<super::AddressInput>(json),
-                "LineItemInput" => {
-                    super::support::round_trip::<super::LineItemInput>(json)
-                }
-                "ShippingLineInput" => {
-                    super::support::round_trip::<super::ShippingLineInput>(json)
-                }
-                "CheckoutCreateRequest" => {
-                    super::support::round_trip::<super::CheckoutCreateRequest>(json)
-                }
-                "CheckoutCreateWrapped" => {
-                    super::support::round_trip::<super::CheckoutCreateWrapped>(json)
-                }
-                "CheckoutCreate" => {
-                    super::support::round_trip::<super::CheckoutCreate>(json)
-                }
-                "CheckoutUpdateRequest" => {
-                    super::support::round_trip::<super::CheckoutUpdateRequest>(json)
-                }
-                "CheckoutUpdateWrapped" => {
-                    super::support::round_trip::<super::CheckoutUpdateWrapped>(json)
-                }
-                "CheckoutUpdate" => {
-                    super::support::round_trip::<super::CheckoutUpdate>(json)
-                }
-                "CheckoutChargeRequest" => {
-                    super::support::round_trip::<super::CheckoutChargeRequest>(json)
-                }
-                "CheckoutChargeWrapped" => {
-                    super::support::round_trip::<super::CheckoutChargeWrapped>(json)
-                }
-                "ChargeRequest" => {
-                    super::support::round_trip::<super::ChargeRequest>(json)
-                }
-                "CheckoutWebhookTopic" => {
-                    super::support::round_trip::<super::CheckoutWebhookTopic>(json)
-                }
-                "ErrorResponse" => {
-                    super::support::round_trip::<super::ErrorResponse>(json)
-                }
-                "ErrorDetail" => super::support::round_trip::<super::ErrorDetail>(json),
-                "ErrorFieldMessages" => {
-                    super::support::round_trip::<super::ErrorFieldMessages>(json)
-                }
-                _ => return None,
-            },
-        )
+        match name {
+            "Money" => Some(super::support::round_trip::<super::Money>(json)),
+            "CheckoutResponse" => {
+                Some(super::support::round_trip::<super::CheckoutResponse>(json))
+            }
+            "Checkout" => Some(super::support::round_trip::<super::Checkout>(json)),
+            "AnalyticsData" => {
+                Some(super::support::round_trip::<super::AnalyticsData>(json))
+            }
+            "UtmParams" => Some(super::support::round_trip::<super::UtmParams>(json)),
+            "AppliedDiscount" => {
+                Some(super::support::round_trip::<super::AppliedDiscount>(json))
+            }
+            "DiscountValueType" => {
+                Some(super::support::round_trip::<super::DiscountValueType>(json))
+            }
+            "Address" => Some(super::support::round_trip::<super::Address>(json)),
+            "ExternalCheckoutSource" => {
+                Some(super::support::round_trip::<super::ExternalCheckoutSource>(json))
+            }
+            "LineItem" => Some(super::support::round_trip::<super::LineItem>(json)),
+            "LineItemImages" => {
+                Some(super::support::round_trip::<super::LineItemImages>(json))
+            }
+            "IntervalUnit" => {
+                Some(super::support::round_trip::<super::IntervalUnit>(json))
+            }
+            "LineItemProperties" => {
+                Some(super::support::round_trip::<super::LineItemProperties>(json))
+            }
+            "PropertyMap" => Some(super::support::round_trip::<super::PropertyMap>(json)),
+            "NameValue" => Some(super::support::round_trip::<super::NameValue>(json)),
+            "PaymentProcessor" => {
+                Some(super::support::round_trip::<super::PaymentProcessor>(json))
+            }
+            "ShippingAddressValidations" => {
+                Some(
+                    super::support::round_trip::<super::ShippingAddressValidations>(json),
+                )
+            }
+            "ShippingLine" => {
+                Some(super::support::round_trip::<super::ShippingLine>(json))
+            }
+            "ShippingRate" => {
+                Some(super::support::round_trip::<super::ShippingRate>(json))
+            }
+            "TaxLine" => Some(super::support::round_trip::<super::TaxLine>(json)),
+            "ShippingRateCheckout" => {
+                Some(super::support::round_trip::<super::ShippingRateCheckout>(json))
+            }
+            "ShippingRatesResponse" => {
+                Some(super::support::round_trip::<super::ShippingRatesResponse>(json))
+            }
+            "CheckoutChargeResponse" => {
+                Some(super::support::round_trip::<super::CheckoutChargeResponse>(json))
+            }
+            "CheckoutCharge" => {
+                Some(super::support::round_trip::<super::CheckoutCharge>(json))
+            }
+            "PaymentType" => Some(super::support::round_trip::<super::PaymentType>(json)),
+            "AddressInput" => {
+                Some(super::support::round_trip::<super::AddressInput>(json))
+            }
+            "LineItemInput" => {
+                Some(super::support::round_trip::<super::LineItemInput>(json))
+            }
+            "ShippingLineInput" => {
+                Some(super::support::round_trip::<super::ShippingLineInput>(json))
+            }
+            "CheckoutCreateRequest" => {
+                Some(super::support::round_trip::<super::CheckoutCreateRequest>(json))
+            }
+            "CheckoutCreateWrapped" => {
+                Some(super::support::round_trip::<super::CheckoutCreateWrapped>(json))
+            }
+            "CheckoutCreate" => {
+                Some(super::support::round_trip::<super::CheckoutCreate>(json))
+            }
+            "CheckoutUpdateRequest" => {
+                Some(super::support::round_trip::<super::CheckoutUpdateRequest>(json))
+            }
+            "CheckoutUpdateWrapped" => {
+                Some(super::support::round_trip::<super::CheckoutUpdateWrapped>(json))
+            }
+            "CheckoutUpdate" => {
+                Some(super::support::round_trip::<super::CheckoutUpdate>(json))
+            }
+            "CheckoutChargeRequest" => {
+                Some(super::support::round_trip::<super::CheckoutChargeRequest>(json))
+            }
+            "CheckoutChargeWrapped" => {
+                Some(super::support::round_trip::<super::CheckoutChargeWrapped>(json))
+            }
+            "ChargeRequest" => {
+                Some(super::support::round_trip::<super::ChargeRequest>(json))
+            }
+            "CheckoutWebhookTopic" => {
+                Some(super::support::round_trip::<super::CheckoutWebhookTopic>(json))
+            }
+            "ErrorResponse" => {
+                Some(super::support::round_trip::<super::ErrorResponse>(json))
+            }
+            "ErrorDetail" => Some(super::support::round_trip::<super::ErrorDetail>(json)),
+            "ErrorFieldMessages" => {
+                Some(super::support::round_trip::<super::ErrorFieldMessages>(json))
+            }
+            _ => None,
+        }
     }
 }
 /// Helpers used by the generated types.
@@ -2091,6 +2117,18 @@ pub mod support {
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
         T::deserialize(deserializer).map(Option::Some)
+    }
+    /// A property the schema forbids (`not: {required: [name]}`). It is never serialized,
+    /// and its presence in input is an error.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Forbidden;
+    /// Fails: the property must not be present.
+    pub fn forbidden<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Forbidden, D::Error> {
+        use serde::de::Error as _;
+        let _ = deserializer;
+        Err(D::Error::custom("this property must be absent here"))
     }
     /// Serializes a discriminated-union member, adding the tag if the member's own type
     /// does not carry it (so it is never written twice).

@@ -1,0 +1,36 @@
+//! Generates every golden fixture of `codegen/tests/fixtures` into `OUT_DIR`, exactly as a
+//! user's build script would use the `codegen` library.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/tests/fixtures");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo::rerun-if-changed={}", fixtures.display());
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .expect("fixtures folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    entries.sort();
+    for spec in entries {
+        let stem = spec
+            .file_stem()
+            .expect("file name")
+            .to_string_lossy()
+            .replace('-', "_");
+        // Must agree with `codegen/tests/golden.rs`: the file name selects the enum policy.
+        let unknown_enum = if stem.contains("catch_all") {
+            codegen::UnknownEnum::CatchAll
+        } else {
+            codegen::UnknownEnum::Reject
+        };
+        let settings = codegen::Settings { unknown_enum };
+        if let Err(e) =
+            codegen::generate_file(&spec, &out_dir.join(format!("{stem}.rs")), &settings)
+        {
+            // A build script reports failures through cargo's error channel.
+            println!("cargo::error={e}");
+        }
+    }
+}

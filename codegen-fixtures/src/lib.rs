@@ -1,0 +1,65 @@
+//! The golden fixtures of `codegen/tests/fixtures`, generated into `OUT_DIR` by `build.rs`
+//! and included here, one module per fixture. Tests in `tests/` exercise what each mapping
+//! promises; a fixture whose output does not compile fails the build.
+//!
+//! Adding a fixture: add `codegen/tests/fixtures/NAME.yaml` and a module below.
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod all_of {
+    include!(concat!(env!("OUT_DIR"), "/all_of.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod discriminator {
+    include!(concat!(env!("OUT_DIR"), "/discriminator.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod enum_catch_all {
+    include!(concat!(env!("OUT_DIR"), "/enum_catch_all.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod enums {
+    include!(concat!(env!("OUT_DIR"), "/enums.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod formats {
+    include!(concat!(env!("OUT_DIR"), "/formats.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod maps {
+    include!(concat!(env!("OUT_DIR"), "/maps.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod names {
+    include!(concat!(env!("OUT_DIR"), "/names.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod operations {
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod presence {
+    include!(concat!(env!("OUT_DIR"), "/presence.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod recursive {
+    include!(concat!(env!("OUT_DIR"), "/recursive.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod structs {
+    include!(concat!(env!("OUT_DIR"), "/structs.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod unions {
+    include!(concat!(env!("OUT_DIR"), "/unions.rs"));
+}
