@@ -12,6 +12,11 @@
 //!   `date`, `uuid`, `email`, `uri` are checked by `jsonschema`; other formats are annotations.
 //! - siblings of `$ref` are ignored, as OpenAPI 3.0 requires; annotations and keywords that
 //!   OpenAPI 3.0 does not define (`const`, `if`, `patternProperties`…) are dropped.
+//! - in **strict** mode, objects that declare their shape (`properties`, `allOf`, `oneOf`,
+//!   `anyOf`) and say nothing of `additionalProperties` get `unevaluatedProperties: false`, so
+//!   undeclared properties are violations. `unevaluatedProperties` sees through `allOf` and the
+//!   matching `oneOf` branch, which `additionalProperties: false` would not; members of such
+//!   combinations are translated a second time without the rule ("open" copies in `$defs`).
 //!
 //! Every reachable local `$ref` target is translated once into the validator's `$defs`, keyed by
 //! its pointer, so error locations map back to the OpenAPI document exactly.
@@ -76,9 +81,19 @@ impl std::fmt::Debug for SchemaValidator {
 impl SchemaValidator {
     /// Compiles the schema found at `at` in `root` for payloads travelling in `direction`.
     pub fn compile(root: &Value, at: &str, direction: Direction) -> Result<Self, SchemaError> {
+        Self::compile_with(root, at, direction, false)
+    }
+
+    /// Like [`compile`](Self::compile); with `strict`, undeclared properties are violations.
+    pub fn compile_with(
+        root: &Value,
+        at: &str,
+        direction: Direction,
+        strict: bool,
+    ) -> Result<Self, SchemaError> {
         let node =
             pointer::get(root, at).ok_or_else(|| SchemaError::NotASchema { at: at.to_owned() })?;
-        let json_schema = to_json_schema(root, at, node, direction)?;
+        let json_schema = to_json_schema_with(root, at, node, direction, strict)?;
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
@@ -154,7 +169,11 @@ impl SchemaValidator {
         let (origin, tail) = match schema_path.strip_prefix("/$defs/") {
             Some(rest) => {
                 let (key, tail) = rest.split_once('/').map_or((rest, ""), |(k, t)| (k, t));
-                (pointer::unescape(key), tail)
+                let key = pointer::unescape(key);
+                (
+                    key.strip_prefix(OPEN).map(str::to_owned).unwrap_or(key),
+                    tail,
+                )
             }
             None => (self.base.clone(), schema_path.trim_start_matches('/')),
         };
@@ -180,22 +199,42 @@ pub fn to_json_schema(
     node: &Value,
     direction: Direction,
 ) -> Result<Value, SchemaError> {
+    to_json_schema_with(root, at, node, direction, false)
+}
+
+/// Prefix of the `$defs` keys of "open" copies (strict mode, members of combinations).
+const OPEN: &str = "open:";
+
+/// [`to_json_schema`], optionally strict about undeclared properties.
+pub fn to_json_schema_with(
+    root: &Value,
+    at: &str,
+    node: &Value,
+    direction: Direction,
+    strict: bool,
+) -> Result<Value, SchemaError> {
     let mut cx = Translator {
         root,
         direction,
+        strict,
         defs: BTreeMap::new(),
         pending: Vec::new(),
     };
-    let mut top = cx.translate(at, node)?;
-    while let Some(target) = cx.pending.pop() {
-        if cx.defs.contains_key(&target) {
+    let mut top = cx.translate(at, node, false)?;
+    while let Some((target, open)) = cx.pending.pop() {
+        let key = if open {
+            format!("{OPEN}{target}")
+        } else {
+            target.clone()
+        };
+        if cx.defs.contains_key(&key) {
             continue;
         }
-        cx.defs.insert(target.clone(), Value::Null); // placeholder: breaks cycles
+        cx.defs.insert(key.clone(), Value::Null); // placeholder: breaks cycles
         let target_node = pointer::get(root, &target)
             .ok_or_else(|| SchemaError::NotASchema { at: target.clone() })?;
-        let translated = cx.translate(&target, target_node)?;
-        cx.defs.insert(target, translated);
+        let translated = cx.translate(&target, target_node, open)?;
+        cx.defs.insert(key, translated);
     }
     if let Value::Object(map) = &mut top {
         if !cx.defs.is_empty() {
@@ -213,8 +252,10 @@ pub fn to_json_schema(
 struct Translator<'a> {
     root: &'a Value,
     direction: Direction,
+    strict: bool,
     defs: BTreeMap<String, Value>,
-    pending: Vec<String>,
+    /// Reference targets still to translate, and whether as an "open" copy.
+    pending: Vec<(String, bool)>,
 }
 
 /// Keywords copied unchanged: OpenAPI 3.0 validation keywords with JSON Schema 2020-12 meaning.
@@ -235,14 +276,16 @@ const COPIED: [&str; 13] = [
 ];
 
 impl Translator<'_> {
-    fn translate(&mut self, at: &str, node: &Value) -> Result<Value, SchemaError> {
+    /// `open`: the node is a member of a combination whose holder checks undeclared properties
+    /// (strict mode), so it must not check them itself.
+    fn translate(&mut self, at: &str, node: &Value, open: bool) -> Result<Value, SchemaError> {
         let obj = match node {
             Value::Bool(_) => return Ok(node.clone()),
             Value::Object(obj) => obj,
             _ => return Err(SchemaError::NotASchema { at: at.to_owned() }),
         };
         if let Some(reference) = obj.get("$ref") {
-            return self.reference(at, reference);
+            return self.reference(at, reference, open);
         }
         let mut out = Map::new();
         for key in COPIED {
@@ -261,20 +304,26 @@ impl Translator<'_> {
                 let translated: Result<Vec<_>, _> = items
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| self.translate(&format!("{base}/{i}"), s))
+                    // Evaluated in place: in strict mode the holder checks undeclared properties
+                    // across its members, so they are open.
+                    .map(|(i, s)| self.translate(&format!("{base}/{i}"), s, true))
                     .collect();
                 out.insert(key.into(), Value::Array(translated?));
             }
         }
-        for key in ["not", "items"] {
-            if let Some(s) = obj.get(key) {
-                out.insert(key.into(), self.translate(&format!("{at}/{key}"), s)?);
-            }
+        if let Some(s) = obj.get("not") {
+            out.insert("not".into(), self.translate(&format!("{at}/not"), s, true)?);
+        }
+        if let Some(s) = obj.get("items") {
+            out.insert(
+                "items".into(),
+                self.translate(&format!("{at}/items"), s, false)?,
+            );
         }
         if let Some(ap) = obj.get("additionalProperties") {
             let v = match ap {
                 Value::Bool(_) => ap.clone(),
-                _ => self.translate(&format!("{at}/additionalProperties"), ap)?,
+                _ => self.translate(&format!("{at}/additionalProperties"), ap, false)?,
             };
             out.insert("additionalProperties".into(), v);
         }
@@ -287,7 +336,7 @@ impl Translator<'_> {
                     translated.insert(name.clone(), Value::Bool(false));
                     hidden.push(name.as_str());
                 } else {
-                    translated.insert(name.clone(), self.translate(&sub_at, sub)?);
+                    translated.insert(name.clone(), self.translate(&sub_at, sub, false)?);
                 }
             }
             out.insert("properties".into(), Value::Object(translated));
@@ -300,13 +349,19 @@ impl Translator<'_> {
                 .collect();
             out.insert("required".into(), Value::Array(kept));
         }
+        let shaped = ["properties", "allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| obj.contains_key(*k));
+        if self.strict && !open && shaped && !obj.contains_key("additionalProperties") {
+            out.insert("unevaluatedProperties".into(), Value::Bool(false));
+        }
         if obj.get("nullable") == Some(&Value::Bool(true)) {
             return Ok(nullable(out));
         }
         Ok(Value::Object(out))
     }
 
-    fn reference(&mut self, at: &str, reference: &Value) -> Result<Value, SchemaError> {
+    fn reference(&mut self, at: &str, reference: &Value, open: bool) -> Result<Value, SchemaError> {
         let text = reference.as_str().unwrap_or_default();
         let target = pointer::local_target(text).ok_or_else(|| pointer::RefError::External {
             at: at.to_owned(),
@@ -319,10 +374,17 @@ impl Translator<'_> {
             }
             .into());
         }
-        if !self.defs.contains_key(&target) {
-            self.pending.push(target.clone());
+        // Outside strict mode both copies would be the same: keep one.
+        let open = open && self.strict;
+        let key = if open {
+            format!("{OPEN}{target}")
+        } else {
+            target.clone()
+        };
+        if !self.defs.contains_key(&key) {
+            self.pending.push((target, open));
         }
-        Ok(json!({ "$ref": format!("#/$defs/{}", pointer::escape(&target)) }))
+        Ok(json!({ "$ref": format!("#/$defs/{}", pointer::escape(&key)) }))
     }
 
     /// Whether a property is excluded in this direction (`readOnly` in requests, `writeOnly` in
@@ -560,6 +622,50 @@ mod tests {
         );
         // `nullable` beside `$ref` has no effect in OpenAPI 3.0.
         assert!(!check(doc, at, Direction::Neutral, json!({"next": null})).is_empty());
+    }
+
+    #[test]
+    fn strict_mode_reports_undeclared_properties_through_all_of_and_one_of() {
+        let doc = json!({"components": {"schemas": {
+            "Base": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "Named": {"allOf": [{"$ref": "#/components/schemas/Base"},
+                                {"type": "object", "properties": {"name": {"type": "string"}}}]},
+            "Either": {"oneOf": [{"$ref": "#/components/schemas/Base"}, {"type": "string"}]},
+            "Open": {"type": "object", "properties": {"a": {"type": "string"}},
+                     "additionalProperties": true},
+            "Nested": {"type": "object", "properties": {"inner": {"$ref": "#/components/schemas/Base"}}}
+        }}});
+        let strict = |at: &str, v: Value| {
+            SchemaValidator::compile_with(&doc, at, Direction::Response, true)
+                .unwrap()
+                .validate(&v)
+        };
+        let named = "/components/schemas/Named";
+        assert!(strict(named, json!({"id": "1", "name": "n"})).is_empty());
+        let v = strict(named, json!({"id": "1", "name": "n", "extra": 1}));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].keyword, "unevaluatedProperties");
+        assert_eq!(
+            v[0].schema_pointer,
+            "/components/schemas/Named/unevaluatedProperties"
+        );
+        assert!(strict("/components/schemas/Either", json!({"id": "1"})).is_empty());
+        assert!(!strict("/components/schemas/Either", json!({"id": "1", "x": 2})).is_empty());
+        assert!(strict("/components/schemas/Open", json!({"a": "1", "x": 2})).is_empty());
+        let v = strict(
+            "/components/schemas/Nested",
+            json!({"inner": {"id": "1", "x": 2}}),
+        );
+        assert_eq!(
+            v[0].schema_pointer, "/components/schemas/Base/unevaluatedProperties",
+            "{v:?}"
+        );
+        // Not strict: undeclared properties are fine.
+        let lax = SchemaValidator::compile(&doc, named, Direction::Response).unwrap();
+        assert!(
+            lax.validate(&json!({"id": "1", "name": "n", "extra": 1}))
+                .is_empty()
+        );
     }
 
     #[test]
