@@ -7,11 +7,13 @@
 //!   boolean exclusive bounds, `readOnly`/`writeOnly` by direction, integer formats) and
 //!   validation with the `jsonschema` crate, reporting locations in the *OpenAPI* document.
 //! - [`lint`]: the structural checks every spec in `spec/` must pass.
+//! - [`check`]: which operation a request addresses, and how a response departs from its spec.
 //!
 //! The document is kept as a `serde_json::Value` (key order preserved) rather than a typed model:
 //! typed models such as `openapiv3` drop the siblings of `$ref` and reject some real specs, and
 //! the validators need the exact text of every schema.
 
+pub mod check;
 pub mod lint;
 pub mod load;
 pub mod pointer;

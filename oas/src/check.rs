@@ -1,0 +1,708 @@
+//! Checking HTTP exchanges against a spec: which operation a request addresses, and every way a
+//! response departs from what the spec documents for it.
+//!
+//! Each [`Finding`] is data: the rule, the JSON pointer into the body (or the header name), the
+//! schema location in the spec, and expected vs actual. Validators are compiled once per
+//! (schema, profile) and cached, so checking is cheap after the first exchange of each kind.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+
+use crate::pointer;
+use crate::schema::{Direction, SchemaValidator};
+use crate::walk::operations;
+
+/// How demanding the checks are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// JSON Schema semantics: undeclared properties are allowed; a `default` response documents
+    /// every status.
+    Spec,
+    /// Also: undeclared properties are violations, and a status is documented only by an exact
+    /// code or a range (`4XX`), not by `default`.
+    Strict,
+}
+
+/// The rules a response is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The status is not documented for the operation.
+    UndocumentedStatus,
+    /// The `Content-Type` is not one the spec documents for this status.
+    ContentType,
+    /// The body is not valid JSON although the media type is JSON.
+    MalformedJson,
+    /// The body does not validate against the response schema.
+    Schema,
+    /// A property the schema does not declare (strict profile).
+    UndeclaredProperty,
+    /// A header the spec marks `required` is missing.
+    MissingHeader,
+    /// A header value does not validate against its schema.
+    HeaderSchema,
+    /// A body where the spec documents none.
+    UnexpectedBody,
+}
+
+impl Rule {
+    /// The kebab-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::UndocumentedStatus => "undocumented-status",
+            Rule::ContentType => "content-type",
+            Rule::MalformedJson => "malformed-json",
+            Rule::Schema => "schema",
+            Rule::UndeclaredProperty => "undeclared-property",
+            Rule::MissingHeader => "missing-header",
+            Rule::HeaderSchema => "header-schema",
+            Rule::UnexpectedBody => "unexpected-body",
+        }
+    }
+}
+
+/// One departure from the spec.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    /// JSON pointer into the body (`""` for the whole body), or `header:<name>`, or `status`.
+    pub instance_pointer: String,
+    /// Where the broken expectation is written in the spec (a JSON pointer).
+    pub schema_pointer: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// An operation of the spec, as found by [`Spec::find`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// Index into [`Spec::operations`].
+    pub index: usize,
+    /// Path parameters, by name.
+    pub params: BTreeMap<String, String>,
+}
+
+/// An operation's address and identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationInfo {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    /// JSON pointer of the Operation Object.
+    pub pointer: String,
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+/// A response as received: everything the checks need, nothing else.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseParts<'a> {
+    pub status: u16,
+    /// Header names are compared case-insensitively.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl ResponseParts<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A compiled validator, or why the schema would not compile; shared across threads.
+pub type Compiled = Arc<Result<SchemaValidator, String>>;
+
+/// A spec prepared for checking exchanges.
+#[derive(Debug)]
+pub struct Spec {
+    root: Value,
+    operations: Vec<OperationInfo>,
+    validators: RwLock<BTreeMap<(String, bool), Compiled>>,
+}
+
+impl Spec {
+    /// Indexes the operations under `paths` of a parsed document.
+    pub fn new(root: Value) -> Self {
+        let operations = operations(&root)
+            .into_iter()
+            .filter(|op| op.callback_of.is_none())
+            .map(|op| OperationInfo {
+                id: op
+                    .id()
+                    .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned),
+                method: op.method.to_uppercase(),
+                segments: segments(&op.path),
+                path: op.path,
+                pointer: op.pointer,
+            })
+            .collect();
+        Self {
+            root,
+            operations,
+            validators: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    /// The document.
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// Every operation, in document order.
+    pub fn operations(&self) -> &[OperationInfo] {
+        &self.operations
+    }
+
+    /// The operation with this `operationId`.
+    pub fn operation(&self, id: &str) -> Option<usize> {
+        self.operations.iter().position(|op| op.id == id)
+    }
+
+    /// The operation a request addresses (`path` relative to the server URL, without query).
+    /// Literal segments win over parameters (`/checkouts/export` before `/checkouts/{id}`).
+    pub fn find(&self, method: &str, path: &str) -> Option<Matched> {
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let mut best: Option<(usize, Matched)> = None;
+        for (index, op) in self.operations.iter().enumerate() {
+            if !op.method.eq_ignore_ascii_case(method) || op.segments.len() != parts.len() {
+                continue;
+            }
+            let mut params = BTreeMap::new();
+            let mut literals = 0;
+            let fits = op
+                .segments
+                .iter()
+                .zip(&parts)
+                .all(|(segment, part)| match segment {
+                    Segment::Literal(l) => {
+                        literals += 1;
+                        l == part
+                    }
+                    Segment::Param(name) => {
+                        params.insert(name.clone(), percent_decode(part));
+                        !part.is_empty()
+                    }
+                });
+            if fits && best.as_ref().is_none_or(|(l, _)| literals > *l) {
+                best = Some((literals, Matched { index, params }));
+            }
+        }
+        best.map(|(_, m)| m)
+    }
+
+    /// Whether some operation has this path, whatever the method (to tell 404 from 405).
+    pub fn path_exists(&self, path: &str) -> bool {
+        let methods: Vec<String> = self.operations.iter().map(|op| op.method.clone()).collect();
+        methods.iter().any(|m| self.find(m, path).is_some())
+    }
+
+    /// A compiled validator for the schema at `at` (cached).
+    pub fn validator(
+        &self,
+        at: &str,
+        direction: Direction,
+        strict: bool,
+    ) -> Arc<Result<SchemaValidator, String>> {
+        let key = (format!("{at}#{direction:?}"), strict);
+        if let Some(v) = self
+            .validators
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(v);
+        }
+        let compiled = Arc::new(
+            SchemaValidator::compile_with(&self.root, at, direction, strict)
+                .map_err(|e| e.to_string()),
+        );
+        let mut cache = self
+            .validators
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(cache.entry(key).or_insert(compiled))
+    }
+
+    /// Every way `response` departs from what operation `index` documents.
+    pub fn check_response(
+        &self,
+        index: usize,
+        response: ResponseParts<'_>,
+        profile: Profile,
+    ) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let Some(op) = self.operations.get(index) else {
+            return out;
+        };
+        let responses_at = format!("{}/responses", op.pointer);
+        let Some(response_at) = self.documented(op, response.status, profile) else {
+            let documented: Vec<&str> = self
+                .root
+                .pointer(&responses_at)
+                .and_then(Value::as_object)
+                .map(|r| r.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            out.push(Finding {
+                rule: Rule::UndocumentedStatus,
+                instance_pointer: "status".into(),
+                schema_pointer: responses_at,
+                expected: format!("one of {}", documented.join(", ")),
+                actual: response.status.to_string(),
+            });
+            return out;
+        };
+        self.check_headers(&response_at, response, &mut out);
+        self.check_body(&response_at, response, profile, &mut out);
+        out.sort();
+        out
+    }
+
+    /// The response object documenting `status`: exact code, then range, then (spec profile)
+    /// `default`. Returns its resolved pointer.
+    fn documented(&self, op: &OperationInfo, status: u16, profile: Profile) -> Option<String> {
+        let responses_at = format!("{}/responses", op.pointer);
+        let responses = self.root.pointer(&responses_at)?.as_object()?;
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        let key = responses
+            .keys()
+            .find(|k| **k == exact)
+            .or_else(|| responses.keys().find(|k| k.eq_ignore_ascii_case(&range)))
+            .or_else(|| {
+                if profile == Profile::Spec {
+                    responses.keys().find(|k| *k == "default")
+                } else {
+                    None
+                }
+            })?;
+        let at = pointer::push(&responses_at, key);
+        pointer::deref(&self.root, &at, &responses[key])
+            .ok()
+            .map(|(at, _)| at)
+    }
+
+    fn check_headers(
+        &self,
+        response_at: &str,
+        response: ResponseParts<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(node) = self.root.pointer(response_at) else {
+            return;
+        };
+        for (name, header) in node
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            // `Content-Type` is described by `content`, not by headers (OpenAPI says to ignore it).
+            if name.eq_ignore_ascii_case("content-type") {
+                continue;
+            }
+            let at = pointer::push(&format!("{response_at}/headers"), name);
+            let Ok((at, header)) = pointer::deref(&self.root, &at, header) else {
+                continue;
+            };
+            match response.header(name) {
+                None if header.get("required") == Some(&Value::Bool(true)) => out.push(Finding {
+                    rule: Rule::MissingHeader,
+                    instance_pointer: format!("header:{name}"),
+                    schema_pointer: at,
+                    expected: format!("header `{name}`"),
+                    actual: "absent".into(),
+                }),
+                None => {}
+                Some(value) => {
+                    let Some(schema) = header.get("schema") else {
+                        continue;
+                    };
+                    let schema_at = format!("{at}/schema");
+                    let typed = header_value(schema, value);
+                    if let Ok(validator) = self
+                        .validator(&schema_at, Direction::Response, false)
+                        .as_ref()
+                    {
+                        for v in validator.validate(&typed) {
+                            out.push(Finding {
+                                rule: Rule::HeaderSchema,
+                                instance_pointer: format!("header:{name}"),
+                                schema_pointer: v.schema_pointer,
+                                expected: v.message,
+                                actual: value.to_owned(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_body(
+        &self,
+        response_at: &str,
+        response: ResponseParts<'_>,
+        profile: Profile,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(node) = self.root.pointer(response_at) else {
+            return;
+        };
+        let content = node.get("content").and_then(Value::as_object);
+        let Some(content) = content.filter(|c| !c.is_empty()) else {
+            if !response.body.is_empty() {
+                out.push(Finding {
+                    rule: Rule::UnexpectedBody,
+                    instance_pointer: String::new(),
+                    schema_pointer: response_at.to_owned(),
+                    expected: "no body".into(),
+                    actual: format!("{} bytes", response.body.len()),
+                });
+            }
+            return;
+        };
+        let content_type = response.header("content-type").unwrap_or("");
+        let Some((media, object)) = content.iter().find(|(m, _)| media_matches(m, content_type))
+        else {
+            out.push(Finding {
+                rule: Rule::ContentType,
+                instance_pointer: "header:content-type".into(),
+                schema_pointer: format!("{response_at}/content"),
+                expected: content.keys().cloned().collect::<Vec<_>>().join(" or "),
+                actual: if content_type.is_empty() {
+                    "none".into()
+                } else {
+                    content_type.to_owned()
+                },
+            });
+            return;
+        };
+        if !is_json(media) || object.get("schema").is_none() {
+            return;
+        }
+        let body: Value = match serde_json::from_slice(response.body) {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(Finding {
+                    rule: Rule::MalformedJson,
+                    instance_pointer: String::new(),
+                    schema_pointer: format!("{response_at}/content/{}", pointer::escape(media)),
+                    expected: "a JSON body".into(),
+                    actual: format!("{e} ({} bytes)", response.body.len()),
+                });
+                return;
+            }
+        };
+        let schema_at = format!("{response_at}/content/{}/schema", pointer::escape(media));
+        let strict = profile == Profile::Strict;
+        match self
+            .validator(&schema_at, Direction::Response, strict)
+            .as_ref()
+        {
+            Ok(validator) => {
+                for v in validator.validate(&body) {
+                    let rule = if v.keyword == "unevaluatedProperties" {
+                        Rule::UndeclaredProperty
+                    } else {
+                        Rule::Schema
+                    };
+                    let actual = body
+                        .pointer(&v.instance_pointer)
+                        .map_or_else(|| "absent".to_owned(), |a| truncate(&a.to_string()));
+                    out.push(Finding {
+                        rule,
+                        instance_pointer: v.instance_pointer,
+                        schema_pointer: v.schema_pointer,
+                        expected: v.message,
+                        actual,
+                    });
+                }
+            }
+            Err(e) => out.push(Finding {
+                rule: Rule::Schema,
+                instance_pointer: String::new(),
+                schema_pointer: schema_at,
+                expected: format!("a compilable schema ({e})"),
+                actual: "-".into(),
+            }),
+        }
+    }
+}
+
+fn segments(path: &str) -> Vec<Segment> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param(name.to_owned()),
+                None => Segment::Literal(s.to_owned()),
+            },
+        )
+        .collect()
+}
+
+/// Whether a documented media type (possibly `*/*`, `application/*`) covers a `Content-Type`.
+pub fn media_matches(documented: &str, content_type: &str) -> bool {
+    let essence = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let (d, c) = (essence(documented), essence(content_type));
+    if d == "*/*" {
+        return true;
+    }
+    match d.strip_suffix("/*") {
+        Some(family) => c.split('/').next() == Some(family),
+        None => d == c,
+    }
+}
+
+/// Whether a media type is JSON (`application/json`, `*+json`, or a wildcard).
+pub fn is_json(media: &str) -> bool {
+    let e = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    e == "application/json" || e.ends_with("+json") || e == "*/*" || e == "application/*"
+}
+
+/// A header's text typed by its schema, so `X-Count: 40` validates against `type: integer`.
+fn header_value(schema: &Value, text: &str) -> Value {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") => text
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(text.to_owned()), Value::from),
+        Some("number") => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(text.to_owned()), Value::Number),
+        Some("boolean") => match text.trim() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text.to_owned()),
+        },
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= 200 {
+        return s.to_owned();
+    }
+    let mut end = 200;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn percent_decode(s: &str) -> String {
+    pointer::local_target(&format!("#{s}")).unwrap_or_else(|| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Spec {
+        Spec::new(json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/things/{id}": {"get": {"operationId": "getThing", "responses": {
+                    "200": {"description": "ok",
+                        "headers": {"X-Limit": {"required": true, "schema": {"type": "string", "pattern": "^\\d+/\\d+$"}},
+                                    "X-Count": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                    "204": {"description": "none"},
+                    "4XX": {"description": "client", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "default": {"description": "other", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+                "/things/special": {"get": {"operationId": "special", "responses": {"200": {"description": "ok"}}}}
+            },
+            "components": {"schemas": {"Thing": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}
+        }))
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    fn rules(findings: &[Finding]) -> Vec<Rule> {
+        findings.iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn finds_operations_literal_first_and_extracts_params() {
+        let s = spec();
+        let m = s.find("GET", "/things/a%20b").unwrap();
+        assert_eq!(s.operations()[m.index].id, "getThing");
+        assert_eq!(m.params["id"], "a b");
+        assert_eq!(
+            s.operations()[s.find("get", "/things/special").unwrap().index].id,
+            "special"
+        );
+        assert!(s.find("POST", "/things/1").is_none());
+        assert!(s.path_exists("/things/1"));
+        assert!(s.find("GET", "/things").is_none());
+    }
+
+    #[test]
+    fn a_conforming_response_has_no_findings() {
+        let s = spec();
+        let h = headers(&[
+            ("content-type", "application/json; charset=utf-8"),
+            ("x-limit", "1/40"),
+            ("X-Count", "3"),
+        ]);
+        let f = s.check_response(
+            0,
+            ResponseParts {
+                status: 200,
+                headers: &h,
+                body: br#"{"id":"a"}"#,
+            },
+            Profile::Strict,
+        );
+        assert!(f.is_empty(), "{f:?}");
+        let f = s.check_response(
+            0,
+            ResponseParts {
+                status: 204,
+                headers: &[],
+                body: b"",
+            },
+            Profile::Strict,
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn each_rule_is_reported_with_its_location() {
+        let s = spec();
+        let ok = headers(&[("content-type", "application/json"), ("x-limit", "1/40")]);
+        let check = |status, h: &[(String, String)], body: &[u8], p| {
+            s.check_response(
+                0,
+                ResponseParts {
+                    status,
+                    headers: h,
+                    body,
+                },
+                p,
+            )
+        };
+        let f = check(200, &ok, br#"{"id": 5}"#, Profile::Spec);
+        assert_eq!(rules(&f), [Rule::Schema]);
+        assert_eq!(
+            (f[0].instance_pointer.as_str(), f[0].schema_pointer.as_str()),
+            ("/id", "/components/schemas/Thing/properties/id/type")
+        );
+        assert_eq!(f[0].actual, "5");
+        let f = check(200, &ok, br#"{"id": "a", "extra": 1}"#, Profile::Strict);
+        assert_eq!(rules(&f), [Rule::UndeclaredProperty]);
+        assert!(check(200, &ok, br#"{"id": "a", "extra": 1}"#, Profile::Spec).is_empty());
+        assert_eq!(
+            rules(&check(200, &ok, br#"{"id": "a""#, Profile::Spec)),
+            [Rule::MalformedJson]
+        );
+        let html = headers(&[("content-type", "text/html"), ("x-limit", "1/40")]);
+        assert_eq!(
+            rules(&check(200, &html, b"<p>", Profile::Spec)),
+            [Rule::ContentType]
+        );
+        let no_limit = headers(&[("content-type", "application/json")]);
+        let f = check(200, &no_limit, br#"{"id": "a"}"#, Profile::Spec);
+        assert_eq!(
+            (f[0].rule, f[0].instance_pointer.as_str()),
+            (Rule::MissingHeader, "header:X-Limit")
+        );
+        let bad = headers(&[
+            ("content-type", "application/json"),
+            ("x-limit", "lots"),
+            ("x-count", "many"),
+        ]);
+        assert_eq!(
+            rules(&check(200, &bad, br#"{"id": "a"}"#, Profile::Spec)),
+            [Rule::HeaderSchema, Rule::HeaderSchema]
+        );
+        assert_eq!(
+            rules(&check(204, &[], b"surprise", Profile::Spec)),
+            [Rule::UnexpectedBody]
+        );
+    }
+
+    #[test]
+    fn statuses_exact_then_range_then_default_by_profile() {
+        let s = spec();
+        let json = headers(&[("content-type", "application/json")]);
+        assert!(
+            s.check_response(
+                0,
+                ResponseParts {
+                    status: 409,
+                    headers: &json,
+                    body: b"{}"
+                },
+                Profile::Strict
+            )
+            .is_empty()
+        );
+        let text = headers(&[("content-type", "text/plain")]);
+        assert!(
+            s.check_response(
+                0,
+                ResponseParts {
+                    status: 500,
+                    headers: &text,
+                    body: b"oops"
+                },
+                Profile::Spec
+            )
+            .is_empty()
+        );
+        let f = s.check_response(
+            0,
+            ResponseParts {
+                status: 500,
+                headers: &text,
+                body: b"oops",
+            },
+            Profile::Strict,
+        );
+        assert_eq!(rules(&f), [Rule::UndocumentedStatus]);
+        assert_eq!(f[0].actual, "500");
+        let special = s.operation("special").unwrap();
+        let f = s.check_response(
+            special,
+            ResponseParts {
+                status: 500,
+                headers: &[],
+                body: b"",
+            },
+            Profile::Spec,
+        );
+        assert_eq!(rules(&f), [Rule::UndocumentedStatus]);
+    }
+}
