@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 /// Decodes `json` as `T` and encodes it back.
 fn trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: Value) -> Result<Value, String> {
-    let t: T = serde_path_to_error::deserialize(&json).map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    let t: T = serde_path_to_error::deserialize(&json)
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
     Ok(serde_json::to_value(&t).unwrap())
 }
 
@@ -18,7 +19,11 @@ fn err<T: serde::de::DeserializeOwned + serde::Serialize>(json: Value) -> String
 fn structs_keep_declaration_order_and_derive_honestly() {
     use codegen_fixtures::structs::{Filter, Point, Tag};
     // Declaration order: y before x, as the spec lists them.
-    let p = Point { y: 1.5, x: 2.0, label: None };
+    let p = Point {
+        y: 1.5,
+        x: 2.0,
+        label: None,
+    };
     assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"y":1.5,"x":2.0}"#);
     // Tag has no float: Eq + Hash. Filter has only optional fields: Default.
     fn eq_hash<T: Eq + std::hash::Hash>() {}
@@ -38,34 +43,63 @@ fn four_presence_states_round_trip_as_they_came() {
     ] {
         assert_eq!(trip::<Presence>(v.clone()).unwrap(), v);
     }
-    let p: Presence = serde_json::from_value(json!({"required": "a", "required_nullable": null, "optional_nullable": null})).unwrap();
+    let p: Presence = serde_json::from_value(
+        json!({"required": "a", "required_nullable": null, "optional_nullable": null}),
+    )
+    .unwrap();
     assert_eq!(p.optional_nullable, OptionalNullable::Null);
     assert_eq!(p.nullable_ref, OptionalNullable::Absent);
     // Required+nullable must be present; optional must not be null; required must not be null.
-    assert!(err::<Presence>(json!({"required": "a"})).contains("missing field `required_nullable`"));
-    assert!(err::<Presence>(json!({"required": "a", "required_nullable": null, "optional": null})).starts_with("optional:"));
-    assert!(err::<Presence>(json!({"required": null, "required_nullable": null})).starts_with("required:"));
+    assert!(
+        err::<Presence>(json!({"required": "a"})).contains("missing field `required_nullable`")
+    );
+    assert!(
+        err::<Presence>(json!({"required": "a", "required_nullable": null, "optional": null}))
+            .starts_with("optional:")
+    );
+    assert!(
+        err::<Presence>(json!({"required": null, "required_nullable": null}))
+            .starts_with("required:")
+    );
 }
 
 #[test]
 fn string_enums_rename_and_reject_unknown_values() {
     use codegen_fixtures::enums::{Holder, Level, Status};
-    assert_eq!(serde_json::to_value(Status::CheckoutPaid).unwrap(), json!("checkout.paid"));
+    assert_eq!(
+        serde_json::to_value(Status::CheckoutPaid).unwrap(),
+        json!("checkout.paid")
+    );
     assert_eq!(serde_json::to_value(Status::Empty).unwrap(), json!(""));
     assert_eq!(serde_json::to_value(Status::V2fa).unwrap(), json!("2fa"));
-    assert_eq!(serde_json::to_value(Status::SelfValue).unwrap(), json!("Self"));
+    assert_eq!(
+        serde_json::to_value(Status::SelfValue).unwrap(),
+        json!("Self")
+    );
     // `pending_review` and `PendingReview` collide after case conversion: both kept apart.
-    assert_eq!(serde_json::to_value(Status::PendingReview).unwrap(), json!("pending_review"));
-    assert_eq!(serde_json::to_value(Status::PendingReview2).unwrap(), json!("PendingReview"));
+    assert_eq!(
+        serde_json::to_value(Status::PendingReview).unwrap(),
+        json!("pending_review")
+    );
+    assert_eq!(
+        serde_json::to_value(Status::PendingReview2).unwrap(),
+        json!("PendingReview")
+    );
     assert_eq!(Status::Paid.as_str(), "paid");
     let e = err::<Holder>(json!({"status": "refunded", "maybe": null}));
-    assert!(e.starts_with("status:") && e.contains("unknown variant `refunded`"), "{e}");
+    assert!(
+        e.starts_with("status:") && e.contains("unknown variant `refunded`"),
+        "{e}"
+    );
     // Integer enums through i64, unknown integers rejected.
     assert_eq!(serde_json::to_value(Level::Minus1).unwrap(), json!(-1));
     assert_eq!(trip::<Level>(json!(10)).unwrap(), json!(10));
     assert!(err::<Level>(json!(2)).contains("2 is not one of 0, 1, -1, 10"));
     // `null` in the enum makes the position nullable.
-    assert_eq!(trip::<Holder>(json!({"status": "paid", "maybe": null})).unwrap(), json!({"status": "paid", "maybe": null}));
+    assert_eq!(
+        trip::<Holder>(json!({"status": "paid", "maybe": null})).unwrap(),
+        json!({"status": "paid", "maybe": null})
+    );
 }
 
 #[test]
@@ -73,26 +107,53 @@ fn catch_all_enums_keep_unknown_values() {
     use codegen_fixtures::enum_catch_all::Event;
     let e: Event = serde_json::from_value(json!("checkout.refunded")).unwrap();
     assert_eq!(e, Event::Unknown("checkout.refunded".into()));
-    assert_eq!(serde_json::to_value(&e).unwrap(), json!("checkout.refunded"));
-    assert_eq!(serde_json::from_value::<Event>(json!("checkout.paid")).unwrap(), Event::CheckoutPaid);
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!("checkout.refunded")
+    );
+    assert_eq!(
+        serde_json::from_value::<Event>(json!("checkout.paid")).unwrap(),
+        Event::CheckoutPaid
+    );
 }
 
 #[test]
 fn untagged_unions_pick_the_right_variant() {
     use codegen_fixtures::unions::{Flag, FlagInteger, Loose, Metadata, Request, ShippingAddress};
-    assert_eq!(serde_json::from_value::<Flag>(json!(true)).unwrap(), Flag::Boolean(true));
-    assert_eq!(serde_json::from_value::<Flag>(json!(1)).unwrap(), Flag::Integer(FlagInteger::V1));
+    assert_eq!(
+        serde_json::from_value::<Flag>(json!(true)).unwrap(),
+        Flag::Boolean(true)
+    );
+    assert_eq!(
+        serde_json::from_value::<Flag>(json!(1)).unwrap(),
+        Flag::Integer(FlagInteger::V1)
+    );
     assert!(serde_json::from_value::<Flag>(json!(2)).is_err());
-    assert!(matches!(serde_json::from_value::<ShippingAddress>(json!("Algiers")).unwrap(), ShippingAddress::String(_)));
-    assert!(matches!(serde_json::from_value::<ShippingAddress>(json!({"city": "Oran"})).unwrap(), ShippingAddress::Address(_)));
+    assert!(matches!(
+        serde_json::from_value::<ShippingAddress>(json!("Algiers")).unwrap(),
+        ShippingAddress::String(_)
+    ));
+    assert!(matches!(
+        serde_json::from_value::<ShippingAddress>(json!({"city": "Oran"})).unwrap(),
+        ShippingAddress::Address(_)
+    ));
     for v in [json!({"a": 1}), json!([])] {
         assert_eq!(trip::<Metadata>(v.clone()).unwrap(), v);
     }
     // The struct with a required field is tried before the one that accepts any object.
-    assert!(matches!(serde_json::from_value::<Loose>(json!({"city": "Oran"})).unwrap(), Loose::Address(_)));
-    assert!(matches!(serde_json::from_value::<Loose>(json!({"note": "x"})).unwrap(), Loose::Object(_)));
+    assert!(matches!(
+        serde_json::from_value::<Loose>(json!({"city": "Oran"})).unwrap(),
+        Loose::Address(_)
+    ));
+    assert!(matches!(
+        serde_json::from_value::<Loose>(json!({"note": "x"})).unwrap(),
+        Loose::Object(_)
+    ));
     // anyOf of `required` sets is a rule, not a union: the type is the plain struct.
-    let r = Request { items: None, amount: Some(5) };
+    let r = Request {
+        items: None,
+        amount: Some(5),
+    };
     assert_eq!(serde_json::to_value(&r).unwrap(), json!({"amount": 5}));
 }
 
@@ -100,11 +161,20 @@ fn untagged_unions_pick_the_right_variant() {
 fn discriminated_unions_dispatch_without_duplicating_the_tag() {
     use codegen_fixtures::discriminator::{Cat, Pet, Shape};
     let dog = json!({"kind": "dog", "bark": true});
-    assert!(matches!(serde_json::from_value::<Pet>(dog.clone()).unwrap(), Pet::Dog(_)));
+    assert!(matches!(
+        serde_json::from_value::<Pet>(dog.clone()).unwrap(),
+        Pet::Dog(_)
+    ));
     // The tag is written once.
-    assert_eq!(serde_json::to_string(&serde_json::from_value::<Pet>(dog).unwrap()).unwrap(), r#"{"kind":"dog","bark":true}"#);
+    assert_eq!(
+        serde_json::to_string(&serde_json::from_value::<Pet>(dog).unwrap()).unwrap(),
+        r#"{"kind":"dog","bark":true}"#
+    );
     // A cat with a dog's shape is still a cat: dispatch is by tag, not by shape.
-    assert!(matches!(serde_json::from_value::<Pet>(json!({"kind": "cat", "bark": true})).unwrap(), Pet::Cat(Cat { .. })));
+    assert!(matches!(
+        serde_json::from_value::<Pet>(json!({"kind": "cat", "bark": true})).unwrap(),
+        Pet::Cat(Cat { .. })
+    ));
     // Unknown tags are kept, not misread.
     let parrot = json!({"kind": "parrot", "words": 12});
     let p: Pet = serde_json::from_value(parrot.clone()).unwrap();
@@ -112,7 +182,12 @@ fn discriminated_unions_dispatch_without_duplicating_the_tag() {
     assert_eq!(serde_json::to_value(&p).unwrap(), parrot);
     // Missing tag: an error naming it. Implicit mapping uses schema names; a member type that
     // does not declare the tag gets it added on output.
-    assert!(serde_json::from_value::<Pet>(json!({"bark": true})).unwrap_err().to_string().contains("missing field `kind`"));
+    assert!(
+        serde_json::from_value::<Pet>(json!({"bark": true}))
+            .unwrap_err()
+            .to_string()
+            .contains("missing field `kind`")
+    );
     let circle = json!({"shape": "Circle", "radius": 2});
     assert_eq!(trip::<Shape>(circle.clone()).unwrap(), circle);
 }
@@ -123,7 +198,12 @@ fn all_of_merges_into_one_struct() {
     let v = json!({"id": "p1", "created": 3, "name": "n", "price": 5});
     assert_eq!(trip::<Product>(v.clone()).unwrap(), v);
     assert!(err::<Product>(json!({"id": "p1", "name": "n"})).contains("missing field `price`"));
-    let p = Product { id: "a".into(), created: None, name: "b".into(), price: 1 };
+    let p = Product {
+        id: "a".into(),
+        created: None,
+        name: "b".into(),
+        price: 1,
+    };
     assert_eq!(p.price, 1);
 }
 
@@ -136,7 +216,10 @@ fn maps_and_free_form_values() {
     let v = json!({"id": "x", "color": "red", "size": "L"});
     assert_eq!(trip::<Labelled>(v.clone()).unwrap(), v);
     let l: Labelled = serde_json::from_value(v).unwrap();
-    assert_eq!(l.additional_properties.get("color").map(String::as_str), Some("red"));
+    assert_eq!(
+        l.additional_properties.get("color").map(String::as_str),
+        Some("red")
+    );
     assert!(err::<Labelled>(json!({"id": "x", "n": 1})).contains("invalid type"));
     assert!(err::<Closed>(json!({"a": "x", "b": 1})).contains("unknown field `b`"));
     let _: FreeObject = serde_json::from_value(json!({"anything": [1, {"x": null}]})).unwrap();
@@ -176,11 +259,29 @@ fn names_are_valid_unique_and_keep_wire_names() {
         "foo-bar": "1", "foo_bar": "2", "fooBar": "3", "additional_properties": "4", "other": "5"});
     assert_eq!(trip::<Option2>(v.clone()).unwrap(), v);
     let o: Option2 = serde_json::from_value(v).unwrap();
-    assert_eq!((o.r#type.as_deref(), o.self_.as_deref(), o.r#gen.as_deref(), o._3ds), (Some("t"), Some("s"), Some("g"), Some(true)));
-    assert_eq!((o.foo_bar.as_deref(), o.foo_bar_2.as_deref(), o.foo_bar_3.as_deref()), (Some("1"), Some("2"), Some("3")));
+    assert_eq!(
+        (
+            o.r#type.as_deref(),
+            o.self_.as_deref(),
+            o.r#gen.as_deref(),
+            o._3ds
+        ),
+        (Some("t"), Some("s"), Some("g"), Some(true))
+    );
+    assert_eq!(
+        (
+            o.foo_bar.as_deref(),
+            o.foo_bar_2.as_deref(),
+            o.foo_bar_3.as_deref()
+        ),
+        (Some("1"), Some("2"), Some("3"))
+    );
     assert_eq!(o.fees_on_customer, Some(5));
     assert_eq!(o.additional_properties.as_deref(), Some("4"));
-    assert_eq!(o.additional_properties_2.get("other").map(String::as_str), Some("5"));
+    assert_eq!(
+        o.additional_properties_2.get("other").map(String::as_str),
+        Some("5")
+    );
     // `Thing`/`thing` and `thing-thing`/`ThingThing` collide: each keeps its own type.
     let _ = (Thing { a: None }, Thing2 { b: None }, String2 { v: None });
     let _: (ThingThing, ThingThing2) = (String::new(), 0_i64);
@@ -192,16 +293,43 @@ fn names_are_valid_unique_and_keep_wire_names() {
 fn operations_decode_by_status_then_content_type_and_never_panic() {
     use codegen_fixtures::operations::operations::{get_item, replace_item};
     use get_item::Response;
-    assert_eq!((get_item::METHOD, get_item::PATH, get_item::OPERATION_ID), ("GET", "/items/{id}", "getItem"));
-    let params = get_item::Params { id: "7".into(), expand: Some(true), x_version: None };
-    assert_eq!(serde_json::to_value(&params).unwrap(), json!({"id": "7", "expand": true}));
-    assert!(matches!(Response::decode(200, Some("application/json"), br#"{"id":"a"}"#).unwrap(), Response::Status200(_)));
-    assert_eq!(Response::decode(304, None, b"").unwrap(), Response::Status304);
-    assert!(matches!(Response::decode(404, Some("application/json; charset=utf-8"), br#"{"message":"no"}"#).unwrap(), Response::Status404(_)));
+    assert_eq!(
+        (get_item::METHOD, get_item::PATH, get_item::OPERATION_ID),
+        ("GET", "/items/{id}", "getItem")
+    );
+    let params = get_item::Params {
+        id: "7".into(),
+        expand: Some(true),
+        x_version: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&params).unwrap(),
+        json!({"id": "7", "expand": true})
+    );
+    assert!(matches!(
+        Response::decode(200, Some("application/json"), br#"{"id":"a"}"#).unwrap(),
+        Response::Status200(_)
+    ));
+    assert_eq!(
+        Response::decode(304, None, b"").unwrap(),
+        Response::Status304
+    );
+    assert!(matches!(
+        Response::decode(
+            404,
+            Some("application/json; charset=utf-8"),
+            br#"{"message":"no"}"#
+        )
+        .unwrap(),
+        Response::Status404(_)
+    ));
     // Range, then default: a 409 is a 4XX, a 503 falls to default.
     let r = Response::decode(409, Some("application/json"), br#"{"message":"conflict"}"#).unwrap();
     assert!(matches!(r, Response::Status4xx { status: 409, .. }) && r.status() == 409);
-    assert!(matches!(Response::decode(503, Some("text/plain"), b"down").unwrap(), Response::Default { status: 503, .. }));
+    assert!(matches!(
+        Response::decode(503, Some("text/plain"), b"down").unwrap(),
+        Response::Default { status: 503, .. }
+    ));
     // Failures carry the status, the path and the raw body.
     let e = Response::decode(200, Some("application/json"), br#"{"id": 5}"#).unwrap_err();
     assert_eq!((e.status, e.path.as_str()), (200, "id"));
@@ -213,6 +341,7 @@ fn operations_decode_by_status_then_content_type_and_never_panic() {
     let body = replace_item::Body { name: "n".into() };
     assert!(replace_item::BODY_REQUIRED);
     assert_eq!(serde_json::to_value(&body).unwrap(), json!({"name": "n"}));
-    let r = replace_item::Response::decode(201, Some("application/json"), br#"{"id":"x"}"#).unwrap();
+    let r =
+        replace_item::Response::decode(201, Some("application/json"), br#"{"id":"x"}"#).unwrap();
     assert_eq!(r.body_json(), Some(json!({"id": "x"})));
 }
