@@ -1,0 +1,422 @@
+//! Load benchmark of the mock (issue #4): GET a checkout and POST a checkout over keep-alive
+//! connections, reporting throughput, latency percentiles, resident memory and start-up time.
+//!
+//! ```sh
+//! cargo run --release -p conformance --example load                # both phases, 5 s each
+//! cargo run --release -p conformance --example load -- --seconds 10 --connections 32
+//! cargo run --release -p conformance --example load -- --api recharge
+//! ```
+//!
+//! The mock runs in a child process (this same executable with `--serve`), built from the
+//! library exactly as `conformance mock` builds it (ReCharge's rate limit off), so its resident
+//! memory is measured alone (`/proc/<pid>/status`) and "ready" is the time from spawning the
+//! process to its first answer. Client and server share the machine's cores. The client is a
+//! minimal HTTP/1.1 writer/reader so that it costs less than the server.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use conformance::mock::{MockConfig, MockServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Args {
+    seconds: u64,
+    connections: usize,
+    client_threads: usize,
+    server_workers: usize,
+    recharge: bool,
+    /// Only measure start-up, this many times.
+    ready_runs: u64,
+}
+
+fn parse_args() -> Result<(bool, Args), String> {
+    let mut serve = false;
+    let mut args = Args {
+        seconds: 5,
+        connections: 16,
+        client_threads: 1,
+        server_workers: 2,
+        recharge: false,
+        ready_runs: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or(format!("{name} needs a value"))?
+                .parse::<u64>()
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        match a.as_str() {
+            "--serve" => serve = true,
+            "--seconds" => args.seconds = value("--seconds")?,
+            "--connections" => args.connections = value("--connections")? as usize,
+            "--client-threads" => args.client_threads = value("--client-threads")? as usize,
+            "--server-workers" => args.server_workers = value("--server-workers")? as usize,
+            "--ready-only" => args.ready_runs = value("--ready-only")?.max(1),
+            "--api" => match it.next().as_deref() {
+                Some("chargily") => args.recharge = false,
+                Some("recharge") => args.recharge = true,
+                other => return Err(format!("--api chargily|recharge, not {other:?}")),
+            },
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok((serve, args))
+}
+
+fn main() {
+    let (serve, args) = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if serve {
+        run_server(&args);
+    } else {
+        run_benchmark(&args);
+    }
+}
+
+/// Child mode: serve until stdin closes.
+fn run_server(args: &Args) {
+    let config = MockConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        recharge_rate_limit: false,
+        workers: args.server_workers,
+        ..MockConfig::default()
+    };
+    let server = MockServer::start(config).unwrap();
+    println!("{}", server.addr());
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+    drop(server);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) of a process, from `/proc/<pid>/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux.
+}
+
+/// Spawns the server `runs` times and reports the time to its first answer.
+fn ready_only(args: &Args) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut times: Vec<f64> = (0..args.ready_runs)
+        .map(|_| {
+            let spawned = Instant::now();
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--serve",
+                    "--server-workers",
+                    &args.server_workers.to_string(),
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let addr: SocketAddr = line.trim().parse().unwrap();
+            let ready = runtime.block_on(async {
+                loop {
+                    let r = one(addr, b"GET /_mock/health HTTP/1.1\r\nHost: b\r\n\r\n").await;
+                    if r.is_some_and(|(status, _)| status == 200) {
+                        break spawned.elapsed();
+                    }
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+            });
+            drop(child.stdin.take());
+            let _ = child.wait();
+            ready.as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "ready after spawn over {} runs: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        times.len(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}
+
+fn run_benchmark(args: &Args) {
+    if args.ready_runs > 0 {
+        ready_only(args);
+        return;
+    }
+    let spawned = Instant::now();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--serve",
+            "--server-workers",
+            &args.server_workers.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line.trim().parse().unwrap();
+    let pid = child.id();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads.max(1))
+        .enable_all()
+        .build()
+        .unwrap();
+    let ready = runtime.block_on(async {
+        loop {
+            let r = one(addr, b"GET /_mock/health HTTP/1.1\r\nHost: b\r\n\r\n").await;
+            if r.is_some_and(|(status, _)| status == 200) {
+                break spawned.elapsed();
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    });
+    println!(
+        "server: pid {pid}, {} worker threads, ready {:.1} ms after spawn, RSS {} KiB idle",
+        args.server_workers,
+        ready.as_secs_f64() * 1000.0,
+        rss_kib(pid)
+    );
+    println!(
+        "client: {} connections on {} thread(s), {} s per phase\n",
+        args.connections, args.client_threads, args.seconds
+    );
+
+    let (get_request, post_request) = runtime.block_on(requests(addr, args.recharge));
+    let duration = Duration::from_secs(args.seconds);
+    let api = if args.recharge {
+        "ReCharge"
+    } else {
+        "Chargily"
+    };
+    for (name, request) in [
+        (format!("GET  {api} checkout"), get_request),
+        (format!("POST {api} checkout"), post_request),
+    ] {
+        // Warm-up, then the measured run.
+        runtime.block_on(phase(
+            addr,
+            &request,
+            args.connections,
+            Duration::from_millis(500),
+        ));
+        let (server_before, client_before) = (cpu_time(pid), cpu_time(std::process::id()));
+        let (count, mut latencies, errors) =
+            runtime.block_on(phase(addr, &request, args.connections, duration));
+        let server_cpu = cpu_time(pid).saturating_sub(server_before);
+        let client_cpu = cpu_time(std::process::id()).saturating_sub(client_before);
+        latencies.sort_unstable();
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        let per_request = server_cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
+        println!(
+            "{name}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  errors {errors}  RSS {} KiB",
+            count as f64 / duration.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            pct(0.999),
+            latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
+            rss_kib(pid),
+        );
+        println!(
+            "      CPU: server {:.2} s ({per_request:.1} µs/request, i.e. {:.0} req/s per core), client {:.2} s",
+            server_cpu.as_secs_f64(),
+            1e6 / per_request,
+            client_cpu.as_secs_f64(),
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
+
+/// The two requests: GET of one existing checkout, POST of a new one.
+async fn requests(addr: SocketAddr, recharge: bool) -> (Vec<u8>, Vec<u8>) {
+    let (auth, create_path, body) = if recharge {
+        (
+            "X-Recharge-Access-Token: conformance",
+            "/recharge/checkouts",
+            r#"{"line_items":[{"variant_id":3844924611,"quantity":2,"price":"12.50"}],"email":"load@example.test"}"#,
+        )
+    } else {
+        (
+            "Authorization: Bearer test_sk_conformance",
+            "/chargily/test/api/v2/checkouts",
+            r#"{"amount":2000,"currency":"dzd","success_url":"https://shop.example.test/ok"}"#,
+        )
+    };
+    let post = format!(
+        "POST {create_path} HTTP/1.1\r\nHost: bench\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes();
+    let (status, created) = one(addr, &post).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&created));
+    let created: serde_json::Value = serde_json::from_slice(&created).unwrap();
+    let id = if recharge {
+        created["checkout"]["token"].as_str().unwrap().to_owned()
+    } else {
+        created["id"].as_str().unwrap().to_owned()
+    };
+    let get =
+        format!("GET {create_path}/{id} HTTP/1.1\r\nHost: bench\r\n{auth}\r\n\r\n").into_bytes();
+    (get, post)
+}
+
+/// One request on a fresh connection.
+async fn one(addr: SocketAddr, request: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let mut conn = Conn::connect(addr).await?;
+    conn.exchange(request).await
+}
+
+/// `connections` keep-alive loops for `duration`: (requests, latencies in µs, errors).
+async fn phase(
+    addr: SocketAddr,
+    request: &[u8],
+    connections: usize,
+    duration: Duration,
+) -> (u64, Vec<u32>, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let request: Arc<[u8]> = Arc::from(request);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            let request = Arc::clone(&request);
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(1 << 16);
+                let mut errors = 0u64;
+                let mut conn = None;
+                while !stop.load(Ordering::Relaxed) {
+                    if conn.is_none() {
+                        conn = Conn::connect(addr).await;
+                    }
+                    let Some(c) = conn.as_mut() else {
+                        errors += 1;
+                        continue;
+                    };
+                    let t = Instant::now();
+                    match c.exchange(&request).await {
+                        Some((200, _)) => latencies.push(t.elapsed().as_micros() as u32),
+                        Some(_) => errors += 1,
+                        None => {
+                            errors += 1;
+                            conn = None;
+                        }
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    (all.len() as u64, all, errors)
+}
+
+/// A keep-alive HTTP/1.1 connection that reads `Content-Length` responses.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn connect(addr: SocketAddr) -> Option<Self> {
+        let stream = TcpStream::connect(addr).await.ok()?;
+        stream.set_nodelay(true).ok()?;
+        Some(Self {
+            stream,
+            buf: Vec::with_capacity(8192),
+        })
+    }
+
+    async fn exchange(&mut self, request: &[u8]) -> Option<(u16, Vec<u8>)> {
+        self.stream.write_all(request).await.ok()?;
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end]).ok()?;
+                let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
+                let length: usize = head
+                    .split("\r\n")
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                let total = end + 4 + length;
+                while self.buf.len() < total {
+                    self.fill().await?;
+                }
+                let body = self.buf[end + 4..total].to_vec();
+                self.buf.drain(..total);
+                return Some((status, body));
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn fill(&mut self) -> Option<()> {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Some(())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

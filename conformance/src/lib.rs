@@ -1,0 +1,9 @@
+//! `conformance`: checks implementations of the Chargily Pay V2 and ReCharge Checkouts APIs
+//! against their OpenAPI specs, and serves a stateful reference mock of both.
+//!
+//! - [`specs`]: the two specs, embedded in the binary.
+//! - [`mock`]: the reference mock server (`conformance mock`), also usable from tests through
+//!   [`mock::MockServer`].
+
+pub mod mock;
+pub mod specs;

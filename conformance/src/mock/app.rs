@@ -1,0 +1,486 @@
+//! The request handler: splits the URL space between the two APIs and the `/_mock/` controls,
+//! injects faults, and (in self-check mode) validates every response against the spec.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::exchange::{Reply, Request, Response};
+use super::spec::ApiSpec;
+use super::support::{Clock, ClockMode, Ids, parse_query, percent_decode};
+use super::webhook::{DeliveryRecord, Outbox};
+use super::{
+    CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX, CONTROL_PREFIX, MockConfig, MockError,
+    RECHARGE_PREFIX, chargily, recharge,
+};
+use crate::specs::Api;
+
+/// What every handler shares: configuration, clock, ids, the webhook outbox, injected faults.
+#[derive(Debug)]
+pub(crate) struct Env {
+    pub config: MockConfig,
+    pub clock: Clock,
+    pub ids: Ids,
+    pub outbox: Outbox,
+    faults: Mutex<Vec<Fault>>,
+    requests: AtomicU64,
+}
+
+/// An error response to send instead of the next `remaining` calls of an operation.
+#[derive(Debug, Clone)]
+struct Fault {
+    api: Api,
+    operation: String,
+    status: u16,
+    remaining: u32,
+}
+
+impl Env {
+    /// The status to fake for this call of `operation`, if a fault is pending for it.
+    pub fn take_fault(&self, api: Api, operation: &str) -> Option<u16> {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let i = faults
+            .iter()
+            .position(|f| f.api == api && f.operation == operation)?;
+        let status = faults[i].status;
+        faults[i].remaining -= 1;
+        if faults[i].remaining == 0 {
+            faults.remove(i);
+        }
+        Some(status)
+    }
+
+    /// A fresh request number (used for `X-Request-Id`; independent of the id generator so
+    /// ids stay reproducible).
+    pub fn next_request(&self) -> u64 {
+        self.requests.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// The whole mock as a function from [`Request`] to [`Reply`]: usable without sockets.
+#[derive(Debug)]
+pub struct App {
+    env: Arc<Env>,
+    chargily: chargily::Chargily,
+    recharge: Arc<recharge::Recharge>,
+    violations: Arc<Mutex<Vec<String>>>,
+}
+
+impl App {
+    /// Loads both specs (in parallel) and builds empty stores.
+    pub fn new(config: MockConfig) -> Result<Self, MockError> {
+        let (chargily_spec, recharge_spec) = std::thread::scope(|s| {
+            let c = s.spawn(|| ApiSpec::load(Api::Chargily));
+            let r = ApiSpec::load(Api::Recharge);
+            (c.join(), r)
+        });
+        let chargily_spec = chargily_spec
+            .map_err(|_| MockError::Spec("the spec loader panicked".into()))?
+            .map_err(|e| MockError::Spec(e.to_string()))?;
+        let recharge_spec = recharge_spec.map_err(|e| MockError::Spec(e.to_string()))?;
+        let env = Arc::new(Env {
+            clock: Clock::new(config.clock),
+            ids: Ids::new(config.seed),
+            outbox: Outbox::new(&config),
+            faults: Mutex::new(Vec::new()),
+            requests: AtomicU64::new(0),
+            config,
+        });
+        Ok(Self {
+            chargily: chargily::Chargily::new(Arc::new(chargily_spec)),
+            recharge: Arc::new(recharge::Recharge::new(Arc::new(recharge_spec))),
+            env,
+            violations: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    pub(crate) fn env(&self) -> &Arc<Env> {
+        &self.env
+    }
+
+    /// Compiles the request validators ahead of the first request.
+    pub fn warm_up(&self) {
+        self.chargily.spec().warm_up();
+        self.recharge.spec().warm_up();
+    }
+
+    /// Responses that failed the self-check so far.
+    pub fn self_check_violations(&self) -> Vec<String> {
+        self.violations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The webhook log.
+    pub fn webhook_deliveries(&self) -> Vec<DeliveryRecord> {
+        self.env.outbox.records()
+    }
+
+    /// Moves a fixed clock forward; false on a system clock.
+    pub fn advance_clock(&self, seconds: i64) -> bool {
+        self.env.clock.advance(seconds.saturating_mul(1000))
+    }
+
+    /// Handles one request.
+    pub fn handle(&self, req: Request) -> Reply {
+        let path = req.path.as_str();
+        if let Some(rest) = strip(path, CHARGILY_TEST_PREFIX) {
+            let (op, reply) = self.chargily.handle(&self.env, &req, false, rest);
+            return self.checked(Api::Chargily, op, reply);
+        }
+        if let Some(rest) = strip(path, CHARGILY_LIVE_PREFIX) {
+            let (op, reply) = self.chargily.handle(&self.env, &req, true, rest);
+            return self.checked(Api::Chargily, op, reply);
+        }
+        if let Some(rest) = strip(path, RECHARGE_PREFIX) {
+            let (op, reply) = recharge::handle(&self.recharge, &self.env, &req, rest);
+            return self.checked(Api::Recharge, op, reply);
+        }
+        if let Some(rest) = strip(path, CONTROL_PREFIX) {
+            return self.control(&req, rest).into();
+        }
+        Response::json(
+            StatusCode::NOT_FOUND,
+            &json!({
+                "error": format!("no API at {}", req.path),
+                "apis": {
+                    "chargily_live": CHARGILY_LIVE_PREFIX,
+                    "chargily_test": CHARGILY_TEST_PREFIX,
+                    "recharge": RECHARGE_PREFIX,
+                    "mock_controls": CONTROL_PREFIX,
+                }
+            }),
+        )
+        .into()
+    }
+
+    /// In self-check mode, validates the final response of `op` against the spec.
+    fn checked(&self, api: Api, op: Option<&'static str>, reply: Reply) -> Reply {
+        let (true, Some(op)) = (self.env.config.self_check, op) else {
+            return reply;
+        };
+        let spec = match api {
+            Api::Chargily => Arc::clone(self.chargily.spec()),
+            Api::Recharge => Arc::clone(self.recharge.spec()),
+        };
+        let violations = Arc::clone(&self.violations);
+        reply.map(move |response| {
+            let Some(op_spec) = spec.op(op) else {
+                return response;
+            };
+            let body = if response.body.is_empty() {
+                Value::Null
+            } else {
+                match serde_json::from_slice(&response.body) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        push(
+                            &violations,
+                            format!("{op} {}: body is not JSON: {e}", response.status),
+                        );
+                        return response;
+                    }
+                }
+            };
+            if let Some(found) = spec.check_response(op_spec, response.status.as_u16(), &body) {
+                for v in found {
+                    push(&violations, v);
+                }
+            }
+            response
+        })
+    }
+
+    /// `/_mock/...`: the mock's own controls (no authentication; local use only).
+    fn control(&self, req: &Request, rest: &str) -> Response {
+        let segments: Vec<String> = rest
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect();
+        let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let body: Value = if req.body.is_empty() {
+            json!({})
+        } else {
+            match serde_json::from_slice(&req.body) {
+                Ok(v) => v,
+                Err(e) => {
+                    return control_error(StatusCode::BAD_REQUEST, &format!("malformed JSON: {e}"));
+                }
+            }
+        };
+        match (&req.method, seg.as_slice()) {
+            (&Method::GET, ["health"]) => Response::json(StatusCode::OK, &json!({"ok": true})),
+            (
+                &Method::POST,
+                [
+                    "chargily",
+                    mode @ ("test" | "live"),
+                    "checkouts",
+                    id,
+                    action @ ("pay" | "fail"),
+                ],
+            ) => self
+                .chargily
+                .simulate(&self.env, *mode == "live", id, *action == "pay"),
+            (&Method::POST, ["recharge", "webhooks"]) => {
+                recharge::register_webhook(&self.recharge, &body)
+            }
+            (&Method::GET, ["recharge", "webhooks"]) => recharge::list_webhooks(&self.recharge),
+            (&Method::GET, ["webhooks"]) => Response::json(
+                StatusCode::OK,
+                &json!({"deliveries": self.env.outbox.records()}),
+            ),
+            (&Method::POST, ["faults"]) => self.add_fault(&body),
+            (&Method::POST, ["clock", "advance"]) => {
+                let seconds = body.get("seconds").and_then(Value::as_i64).unwrap_or(0);
+                if self.env.clock.mode() != ClockMode::Fixed {
+                    return control_error(
+                        StatusCode::CONFLICT,
+                        "only a fixed clock (--clock fixed) can be advanced",
+                    );
+                }
+                if seconds < 0 {
+                    return control_error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "`seconds` must be a non-negative integer",
+                    );
+                }
+                self.advance_clock(seconds);
+                Response::json(StatusCode::OK, &json!({"now": self.env.clock.now_s()}))
+            }
+            _ => control_error(
+                StatusCode::NOT_FOUND,
+                &format!("no mock control {} {}", req.method, req.path),
+            ),
+        }
+    }
+
+    /// `POST /_mock/faults {"api", "operation", "status", "count"}`: the next `count` calls of
+    /// the operation (after routing and authentication) get the spec's documented error
+    /// response for `status` (its first example as the body).
+    fn add_fault(&self, body: &Value) -> Response {
+        let api = match body.get("api").and_then(Value::as_str) {
+            Some("chargily") => Api::Chargily,
+            Some("recharge") => Api::Recharge,
+            _ => {
+                return control_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "`api` must be \"chargily\" or \"recharge\"",
+                );
+            }
+        };
+        let spec = match api {
+            Api::Chargily => self.chargily.spec(),
+            Api::Recharge => self.recharge.spec(),
+        };
+        let Some(operation) = body.get("operation").and_then(Value::as_str) else {
+            return control_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`operation` (an operationId) is required",
+            );
+        };
+        let Some(op) = spec.op(operation) else {
+            return control_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("unknown operation `{operation}`"),
+            );
+        };
+        let status = body.get("status").and_then(Value::as_u64).unwrap_or(0);
+        let status = u16::try_from(status).unwrap_or(0);
+        if status < 400 || !op.responses.contains_key(&status) {
+            let documented: Vec<u16> = op.responses.keys().copied().filter(|s| *s >= 400).collect();
+            return control_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!(
+                    "`status` must be an error status documented for {operation}: {documented:?}"
+                ),
+            );
+        }
+        let count = body
+            .get("count")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .clamp(1, 1_000_000);
+        self.env
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Fault {
+                api,
+                operation: operation.to_owned(),
+                status,
+                remaining: u32::try_from(count).unwrap_or(1),
+            });
+        Response::json(
+            StatusCode::OK,
+            &json!({"api": body["api"], "operation": operation, "status": status, "count": count}),
+        )
+    }
+}
+
+fn push(violations: &Mutex<Vec<String>>, v: String) {
+    tracing::warn!("self-check: {v}");
+    violations.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+}
+
+fn control_error(status: StatusCode, message: &str) -> Response {
+    Response::json(status, &json!({"error": message}))
+}
+
+/// `path` below `prefix` (`""` for the prefix itself), if it is below it.
+fn strip<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// `http://host[:port]` of the request: its `Host` header when that is a plain host name or
+/// address, otherwise the listening address.
+pub(crate) fn origin(req: &Request) -> String {
+    let host = req
+        .header_str("host")
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .map_or_else(|| req.local_addr.to_string(), str::to_owned);
+    format!("http://{host}")
+}
+
+/// The parsed query string.
+pub(crate) fn query(req: &Request) -> Vec<(String, String)> {
+    req.query.as_deref().map(parse_query).unwrap_or_default()
+}
+
+/// One segment of a route template.
+#[derive(Debug, Clone)]
+enum Seg {
+    Lit(&'static str),
+    Param,
+}
+
+/// A route: method + path template (from the generated `operations::*::{METHOD, PATH}`).
+#[derive(Debug)]
+pub(crate) struct Route<H> {
+    pub method: Method,
+    segments: Vec<Seg>,
+    pub op: &'static str,
+    pub handler: H,
+}
+
+impl<H> Route<H> {
+    pub fn new(method: &str, path: &'static str, op: &'static str, handler: H) -> Self {
+        Self {
+            method: Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET),
+            segments: path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    if s.starts_with('{') {
+                        Seg::Param
+                    } else {
+                        Seg::Lit(s)
+                    }
+                })
+                .collect(),
+            op,
+            handler,
+        }
+    }
+
+    fn matches(&self, segments: &[&str]) -> Option<Vec<String>> {
+        if segments.len() != self.segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (seg, actual) in self.segments.iter().zip(segments) {
+            match seg {
+                Seg::Lit(lit) if lit == actual => {}
+                Seg::Lit(_) => return None,
+                Seg::Param => params.push(percent_decode(actual)),
+            }
+        }
+        Some(params)
+    }
+}
+
+/// The outcome of routing a path.
+pub(crate) enum Routed<'a, H> {
+    Found(&'a Route<H>, Vec<String>),
+    /// The path exists, with these methods.
+    WrongMethod(Vec<Method>),
+    NotFound,
+}
+
+/// Finds the route for `method` and `path` (relative to the API's prefix; one trailing slash
+/// is ignored).
+pub(crate) fn route<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Routed<'a, H> {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Routed::NotFound;
+    }
+    let mut allowed = Vec::new();
+    for r in routes {
+        if let Some(params) = r.matches(&segments) {
+            if r.method == *method {
+                return Routed::Found(r, params);
+            }
+            allowed.push(r.method.clone());
+        }
+    }
+    if allowed.is_empty() {
+        Routed::NotFound
+    } else {
+        Routed::WrongMethod(allowed)
+    }
+}
+
+/// What a request body turned out to be.
+pub(crate) enum Body {
+    /// Parsed JSON (an empty body is `{}`).
+    Json(Value),
+    /// Not `application/json` (or `*+json`).
+    WrongType,
+    /// Unparseable, with the parser's message.
+    Malformed(String),
+}
+
+/// Reads the body as JSON. An empty body counts as `{}`; a non-empty one needs a JSON
+/// content type.
+pub(crate) fn json_body(req: &Request) -> Body {
+    if req.body.is_empty() {
+        return Body::Json(Value::Object(serde_json::Map::new()));
+    }
+    let json_type = req
+        .header_str("content-type")
+        .is_some_and(generated::chargily::support::is_json);
+    if !json_type {
+        return Body::WrongType;
+    }
+    match serde_json::from_slice::<Value>(&req.body) {
+        Ok(v) => Body::Json(v),
+        Err(e) => Body::Malformed(e.to_string()),
+    }
+}
+
+/// Groups issue messages by key, keeping first-seen order of messages within a key.
+pub(crate) fn group(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, m) in pairs {
+        let entry = out.entry(k).or_default();
+        if !entry.contains(&m) {
+            entry.push(m);
+        }
+    }
+    out
+}

@@ -1,0 +1,156 @@
+//! The plain request and response values handlers work on: no sockets, no hyper. The server
+//! (`server.rs`) converts to and from the wire; tests can build them by hand.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+
+/// One HTTP request, body already read.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// The path as received (still percent-encoded), without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Why the body could not be read whole, if it could not.
+    pub body_error: Option<BodyError>,
+    /// The address the server listens on, used when the request has no usable `Host`.
+    pub local_addr: SocketAddr,
+}
+
+/// Why a request body is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Larger than the configured limit (declared or sent).
+    TooLarge,
+    /// The client stopped sending before the end of the body (read timeout).
+    TimedOut,
+    /// The connection failed mid-body.
+    Incomplete,
+}
+
+impl Request {
+    /// A request with no headers and no body; tests add what they need.
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+            None => (path_and_query.to_owned(), None),
+        };
+        Self {
+            method,
+            path,
+            query,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            body_error: None,
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// Adds a header; invalid names or values are ignored.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            self.headers.append(n, v);
+        }
+        self
+    }
+
+    /// Sets a JSON body and its content type.
+    pub fn json(self, body: &serde_json::Value) -> Self {
+        let mut req = self.header("content-type", "application/json");
+        req.body = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+        req
+    }
+
+    /// A header's value as text, if present and visible ASCII.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// One HTTP response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// A JSON response.
+    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
+        // Serialising our own types cannot fail (string keys, no non-finite floats); an empty
+        // body would fail the response self-check loudly if it ever did.
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Self {
+            status,
+            headers,
+            body: Bytes::from(bytes),
+        }
+    }
+
+    /// Adds a header (replacing one of the same name).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The body parsed as JSON (`Null` if it is not JSON).
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A handler's answer: now, or after a delay (the simulated payment processor), computed by a
+/// continuation so handlers stay synchronous functions.
+pub enum Reply {
+    Now(Response),
+    After(Duration, Box<dyn FnOnce() -> Response + Send>),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Now(r) => f.debug_tuple("Now").field(r).finish(),
+            Reply::After(d, _) => f.debug_tuple("After").field(d).finish_non_exhaustive(),
+        }
+    }
+}
+
+impl Reply {
+    /// Runs the reply to completion without waiting (for socket-less tests).
+    pub fn resolve_now(self) -> Response {
+        match self {
+            Reply::Now(r) => r,
+            Reply::After(_, f) => f(),
+        }
+    }
+
+    /// Applies `f` to the final response.
+    pub fn map(self, f: impl FnOnce(Response) -> Response + Send + 'static) -> Reply {
+        match self {
+            Reply::Now(r) => Reply::Now(f(r)),
+            Reply::After(d, k) => Reply::After(d, Box::new(move || f(k()))),
+        }
+    }
+}
+
+impl From<Response> for Reply {
+    fn from(r: Response) -> Self {
+        Reply::Now(r)
+    }
+}

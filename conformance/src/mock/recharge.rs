@@ -1,0 +1,1153 @@
+//! ReCharge Checkouts, API version 2021-01: the five operations of
+//! `spec/recharge-2021-01.yaml` on an in-memory store.
+//!
+//! Behaviour (reference §2): `X-Recharge-Access-Token` authentication; `X-Recharge-Version`
+//! other than `2021-01` gets 426; a leaky bucket per token (40 calls, draining 2 per second)
+//! reported in `X-Recharge-Limit`, 429 when full; errors are `{"errors": ...}` (a string, or
+//! field → messages in marshmallow's words); wrapped and bare request envelopes are both
+//! accepted; tokens are 32 hex characters; timestamps are RFC 3339 with microseconds.
+//!
+//! Charges follow Stripe's test-token convention: a `payment_token` containing
+//! `chargeDeclined…` (or `authenticationRequired`) declines with the message RechargeSharp
+//! records; real-looking single-use tokens (`tok_` with digits) cannot be reused; a processed
+//! checkout cannot be charged again (422); two charges of one checkout in flight at once: one
+//! wins, the other gets 409.
+//!
+//! Inferences [INF]: create answers 200 (as recorded in 2019); a line item without `price`
+//! gets a deterministic price derived from its `variant_id`; shipping rates are derived from
+//! the shipping address (US: Standard 5.00 and Express 15.00; elsewhere: International 25.00).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use generated::recharge as r;
+use generated::recharge::operations as ops;
+use generated::recharge::support::OptionalNullable;
+use http::header::{ALLOW, CONNECTION, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::app::{Body, Env, Route, Routed, group, json_body, route};
+use super::exchange::{BodyError, Reply, Request, Response};
+use super::spec::{ApiSpec, Issue, IssueKind};
+use super::support::{Cents, rfc3339_micros};
+use super::webhook::{Delivery, sha256_hex_prefixed};
+use crate::specs::Api;
+
+/// Leaky bucket size and drain rate [DOC `api-rate-limits`].
+const BUCKET: f64 = 40.0;
+const DRAIN_PER_SECOND: f64 = 2.0;
+const VERSION: &str = "2021-01";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Create,
+    Retrieve,
+    Update,
+    ShippingRates,
+    Charge,
+}
+
+#[derive(Debug)]
+pub(crate) struct Recharge {
+    spec: Arc<ApiSpec>,
+    routes: Vec<Route<Op>>,
+    data: RwLock<Data>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    hooks: RwLock<Vec<Hook>>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    checkouts: HashMap<String, Record>,
+    /// Single-use processor tokens already charged.
+    used_tokens: HashSet<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    checkout: r::Checkout,
+    /// A charge is in flight.
+    charging: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    level: f64,
+    at: Instant,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+struct Hook {
+    id: u64,
+    address: String,
+    topics: Vec<r::CheckoutWebhookTopic>,
+}
+
+impl Recharge {
+    pub fn new(spec: Arc<ApiSpec>) -> Self {
+        let routes = vec![
+            Route::new(
+                ops::create_checkout::METHOD,
+                ops::create_checkout::PATH,
+                "createCheckout",
+                Op::Create,
+            ),
+            Route::new(
+                ops::retrieve_checkout::METHOD,
+                ops::retrieve_checkout::PATH,
+                "retrieveCheckout",
+                Op::Retrieve,
+            ),
+            Route::new(
+                ops::update_checkout::METHOD,
+                ops::update_checkout::PATH,
+                "updateCheckout",
+                Op::Update,
+            ),
+            Route::new(
+                ops::retrieve_checkout_shipping_rates::METHOD,
+                ops::retrieve_checkout_shipping_rates::PATH,
+                "retrieveCheckoutShippingRates",
+                Op::ShippingRates,
+            ),
+            Route::new(
+                ops::charge_checkout::METHOD,
+                ops::charge_checkout::PATH,
+                "chargeCheckout",
+                Op::Charge,
+            ),
+        ];
+        Self {
+            spec,
+            routes,
+            data: RwLock::new(Data::default()),
+            buckets: Mutex::new(HashMap::new()),
+            hooks: RwLock::new(Vec::new()),
+        }
+    }
+
+    pub fn spec(&self) -> &Arc<ApiSpec> {
+        &self.spec
+    }
+
+    #[cfg(test)]
+    fn routed_operations(&self) -> Vec<&'static str> {
+        self.routes.iter().map(|r| r.op).collect()
+    }
+
+    /// Adds one call to the token's bucket. `Ok(used)` if it fits, `Err(used)` when full.
+    fn take(&self, token: &str) -> Result<u32, u32> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = buckets.entry(token.to_owned()).or_insert(Bucket {
+            level: 0.0,
+            at: now,
+        });
+        let drained = now.duration_since(bucket.at).as_secs_f64() * DRAIN_PER_SECOND;
+        bucket.level = (bucket.level - drained).max(0.0);
+        bucket.at = now;
+        if bucket.level + 1.0 > BUCKET {
+            return Err(BUCKET as u32);
+        }
+        bucket.level += 1.0;
+        Ok(bucket.level.ceil() as u32)
+    }
+
+    fn emit(&self, env: &Env, topic: r::CheckoutWebhookTopic, checkout: &r::Checkout) {
+        let hooks = self.hooks.read().unwrap_or_else(|e| e.into_inner());
+        let targets: Vec<String> = hooks
+            .iter()
+            .filter(|h| h.topics.contains(&topic))
+            .map(|h| h.address.clone())
+            .collect();
+        drop(hooks);
+        if targets.is_empty() {
+            return;
+        }
+        let body = serde_json::to_vec(&r::CheckoutResponse {
+            checkout: checkout.clone(),
+        })
+        .unwrap_or_default();
+        let signature = sha256_hex_prefixed(env.config.recharge_client_secret.as_bytes(), &body);
+        for url in targets {
+            env.outbox.send(Delivery {
+                api: Api::Recharge,
+                event: topic.as_str().to_owned(),
+                url,
+                headers: vec![
+                    ("X-Recharge-Topic".into(), topic.as_str().to_owned()),
+                    ("X-Recharge-Hmac-Sha256".into(), signature.clone()),
+                ],
+                body: body.clone().into(),
+            });
+        }
+    }
+}
+
+/// Handles a request below `/recharge`; returns the operation it reached.
+pub(crate) fn handle(
+    this: &Arc<Recharge>,
+    env: &Arc<Env>,
+    req: &Request,
+    rest: &str,
+) -> (Option<&'static str>, Reply) {
+    let request_id = request_id(env.next_request());
+    let (route_found, params) = match route(&this.routes, &req.method, rest) {
+        Routed::Found(r, params) => (r, params),
+        Routed::NotFound => {
+            let resp = errors_str(StatusCode::NOT_FOUND, "Not Found");
+            return (None, with_ids(resp, &request_id, None).into());
+        }
+        Routed::WrongMethod(allowed) => {
+            let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            let allow =
+                HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("GET"));
+            let resp = errors_str(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+                .with_header(ALLOW, allow);
+            return (None, with_ids(resp, &request_id, None).into());
+        }
+    };
+    let op = Some(route_found.op);
+    let finish =
+        |resp: Response, limit: Option<u32>| (op, Reply::Now(with_ids(resp, &request_id, limit)));
+
+    let token = req
+        .header_str("x-recharge-access-token")
+        .unwrap_or_default();
+    if token != env.config.recharge_access_token {
+        return finish(
+            errors_str(StatusCode::UNAUTHORIZED, "A valid API token is required."),
+            None,
+        );
+    }
+    if let Some(version) = req.headers.get("x-recharge-version") {
+        if version.as_bytes() != VERSION.as_bytes() {
+            return finish(
+                errors_str(
+                    StatusCode::UPGRADE_REQUIRED,
+                    "The request was made using an invalid API version.",
+                ),
+                None,
+            );
+        }
+    }
+    let limit = if env.config.recharge_rate_limit {
+        match this.take(token) {
+            Ok(used) => Some(used),
+            Err(used) => {
+                return finish(
+                    errors_str(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+                    Some(used),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(status) = env.take_fault(Api::Recharge, route_found.op) {
+        let example = this
+            .spec
+            .op(route_found.op)
+            .and_then(|o| o.responses.get(&status))
+            .and_then(|r| r.example.clone())
+            .unwrap_or_else(|| json!({"errors": "Injected fault"}));
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return finish(Response::json(status, &example), limit);
+    }
+    match req.body_error {
+        Some(BodyError::TooLarge) => {
+            return finish(
+                errors_str(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "The request body is larger than {} bytes.",
+                        env.config.max_body_bytes
+                    ),
+                ),
+                limit,
+            );
+        }
+        Some(BodyError::TimedOut) => {
+            return finish(
+                errors_str(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The request body was not received in time.",
+                )
+                .with_header(CONNECTION, HeaderValue::from_static("close")),
+                limit,
+            );
+        }
+        Some(BodyError::Incomplete) => {
+            return finish(
+                errors_str(StatusCode::BAD_REQUEST, "The request body is incomplete.")
+                    .with_header(CONNECTION, HeaderValue::from_static("close")),
+                limit,
+            );
+        }
+        None => {}
+    }
+    let Some(op_spec) = this.spec.op(route_found.op) else {
+        return finish(
+            errors_str(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+            limit,
+        );
+    };
+    let body = if op_spec.body.is_some() {
+        match json_body(req) {
+            Body::Json(v) if v.is_object() => v,
+            Body::Json(_) | Body::WrongType => {
+                return finish(
+                    errors_str(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "The request body must be a JSON object.",
+                    ),
+                    limit,
+                );
+            }
+            Body::Malformed(e) => {
+                return finish(
+                    errors_str(StatusCode::BAD_REQUEST, &format!("Malformed JSON: {e}")),
+                    limit,
+                );
+            }
+        }
+    } else {
+        Value::Null
+    };
+    let issues = this.spec.check_body(op_spec, &body);
+    if !issues.is_empty() {
+        return finish(unprocessable(marshmallow_errors(&issues)), limit);
+    }
+    let token_param = params.first().cloned().unwrap_or_default();
+    let now_ms = env.clock.now_ms();
+    let reply = match route_found.handler {
+        Op::Create => Reply::Now(create(this, env, body, now_ms)),
+        Op::Retrieve => Reply::Now(retrieve(this, &token_param)),
+        Op::Update => Reply::Now(update(this, env, &token_param, body, now_ms)),
+        Op::ShippingRates => Reply::Now(shipping_rates(this, &token_param)),
+        Op::Charge => charge(this, env, &token_param, body),
+    };
+    (
+        op,
+        reply.map(move |resp| with_ids(resp, &request_id, limit)),
+    )
+}
+
+/// `X-Request-Id` (32 hex, like the recorded one) and `X-Recharge-Limit`.
+fn with_ids(resp: Response, request_id: &str, limit: Option<u32>) -> Response {
+    let mut resp = resp;
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers
+            .insert(HeaderName::from_static("x-request-id"), v);
+    }
+    if let Some(used) = limit {
+        if let Ok(v) = HeaderValue::from_str(&format!("{used}/{}", BUCKET as u32)) {
+            resp.headers
+                .insert(HeaderName::from_static("x-recharge-limit"), v);
+        }
+    }
+    resp
+}
+
+/// A request number scrambled into 32 hex characters (splitmix64, twice).
+fn request_id(n: u64) -> String {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    format!("{:016x}{:016x}", mix(n), mix(n ^ 0xdead_beef))
+}
+
+fn errors_str(status: StatusCode, message: &str) -> Response {
+    Response::json(
+        status,
+        &r::ErrorResponse {
+            errors: Some(r::ErrorDetail::String(message.to_owned())),
+            error: None,
+        },
+    )
+}
+
+fn errors_fields(status: StatusCode, fields: BTreeMap<String, Vec<String>>) -> Response {
+    Response::json(
+        status,
+        &r::ErrorResponse {
+            errors: Some(r::ErrorDetail::ErrorFieldMessages(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k, r::ErrorFieldMessagesValue::Array(v)))
+                    .collect(),
+            )),
+            error: None,
+        },
+    )
+}
+
+fn unprocessable(fields: BTreeMap<String, Vec<String>>) -> Response {
+    errors_fields(StatusCode::UNPROCESSABLE_ENTITY, fields)
+}
+
+fn one_error(field: &str, message: &str) -> Response {
+    unprocessable(group([(field.to_owned(), message.to_owned())]))
+}
+
+fn not_found() -> Response {
+    errors_str(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// Marshmallow's wording (ReCharge's API is Python), keyed by dotted path; `_schema` for the
+/// body as a whole.
+fn marshmallow_errors(issues: &[Issue]) -> BTreeMap<String, Vec<String>> {
+    group(issues.iter().map(|issue| {
+        let key = if issue.path.is_empty() {
+            "_schema".to_owned()
+        } else {
+            issue.path.join(".")
+        };
+        let text = match &issue.kind {
+            IssueKind::Required => "Missing data for required field.".to_owned(),
+            IssueKind::Type { null: true, .. } => "Field may not be null.".to_owned(),
+            IssueKind::Type { expected, .. } => match expected.as_str() {
+                "integer" => "Not a valid integer.",
+                "number" => "Not a valid number.",
+                "string" => "Not a valid string.",
+                "boolean" => "Not a valid boolean.",
+                "array" => "Not a valid list.",
+                _ => "Invalid input type.",
+            }
+            .to_owned(),
+            IssueKind::Enum(values) => {
+                let names: Vec<String> = values
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect();
+                format!("Must be one of: {}.", names.join(", "))
+            }
+            IssueKind::Minimum(n) => format!("Must be greater than or equal to {n}."),
+            IssueKind::Maximum(n) => format!("Must be less than or equal to {n}."),
+            IssueKind::MinLength(n) | IssueKind::MinItems(n) => {
+                format!("Shorter than minimum length {n}.")
+            }
+            IssueKind::MaxLength(n) | IssueKind::MaxItems(n) => {
+                format!("Longer than maximum length {n}.")
+            }
+            IssueKind::Pattern => "Not a valid decimal.".to_owned(),
+            IssueKind::Format(f) if f == "date-time" => "Not a valid datetime.".to_owned(),
+            IssueKind::Format(_) | IssueKind::Composite(_) | IssueKind::Other(_) => {
+                "Invalid value.".to_owned()
+            }
+        };
+        (key, text)
+    }))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Box<Response>> {
+    serde_json::from_value(body)
+        .map_err(|e| Box::new(one_error("_schema", &format!("Invalid request body: {e}"))))
+}
+
+// ----- create -----
+
+fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
+    let req: r::CheckoutCreateRequest = match decode(body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    let fields = match req {
+        r::CheckoutCreateRequest::CheckoutCreateWrapped(w) => w.checkout,
+        r::CheckoutCreateRequest::CheckoutCreate(c) => c,
+    };
+    let line_items = match line_items(&fields.line_items) {
+        Ok(items) => items,
+        Err(errors) => return unprocessable(errors),
+    };
+    let now = rfc3339_micros(now_ms);
+    let mut checkout = r::Checkout {
+        token: env.ids.hex32(),
+        analytics_data: fields.analytics_data,
+        applied_discount: None,
+        billing_address: fields.billing_address.as_option().map(address),
+        buyer_accepts_marketing: fields
+            .buyer_accepts_marketing
+            .as_option()
+            .copied()
+            .unwrap_or(false),
+        charge_id: OptionalNullable::Null,
+        completed_at: None,
+        created_at: now.clone(),
+        currency: OptionalNullable::Value(
+            fields
+                .currency
+                .as_option()
+                .cloned()
+                .unwrap_or_else(|| "USD".into()),
+        ),
+        discount_code: fields.discount_code.as_option().cloned(),
+        email: fields.email.as_option().cloned(),
+        external_checkout_id: fields.external_checkout_id,
+        external_checkout_source: fields.external_checkout_source,
+        external_customer_id: fields.external_checkout_customer_id,
+        requires_shipping: line_items.iter().any(|l| l.requires_shipping),
+        line_items,
+        note: fields.note.as_option().cloned(),
+        note_attributes: fields.note_attributes.as_option().cloned(),
+        payment_processor: None,
+        payment_processor_customer_id: None,
+        payment_processor_transaction_id: None,
+        phone: fields.phone.as_option().cloned(),
+        shipping_address: fields.shipping_address.as_option().map(address),
+        shipping_address_validations: OptionalNullable::Absent,
+        shipping_line: None,
+        shipping_rate: None,
+        subtotal_price: String::new(),
+        tax_lines: Vec::new(),
+        taxes_included: false,
+        total_price: String::new(),
+        total_tax: "0.00".into(),
+        updated_at: now,
+    };
+    if let Some(line) = fields.shipping_line.as_option() {
+        if let Err(resp) = select_shipping(&mut checkout, line) {
+            return *resp;
+        }
+    }
+    totals(&mut checkout);
+    let token = checkout.token.clone();
+    this.data
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .checkouts
+        .insert(
+            token,
+            Record {
+                checkout: checkout.clone(),
+                charging: false,
+            },
+        );
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutCreated, &checkout);
+    Response::json(StatusCode::OK, &r::CheckoutResponse { checkout })
+}
+
+/// Request line items → response line items, or marshmallow-style errors.
+fn line_items(
+    items: &[r::LineItemInput],
+) -> Result<Vec<r::LineItem>, BTreeMap<String, Vec<String>>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if item.quantity < 1 {
+            errors.push((
+                format!("line_items.{i}.quantity"),
+                "Must be greater than or equal to 1.".to_owned(),
+            ));
+            continue;
+        }
+        let unit = match item.price.as_option().map(|p| Cents::parse(p)) {
+            Some(Some(c)) => c,
+            Some(None) => {
+                errors.push((
+                    format!("line_items.{i}.price"),
+                    "Not a valid decimal.".to_owned(),
+                ));
+                continue;
+            }
+            // No price sent: one derived from the variant, so totals are reproducible [INF].
+            None => Cents(1000 + item.variant_id.rem_euclid(9000)),
+        };
+        let Some(line) = unit.checked_mul(item.quantity) else {
+            errors.push((format!("line_items.{i}.quantity"), "Too large.".to_owned()));
+            continue;
+        };
+        let product_id = item.product_id.unwrap_or(item.variant_id);
+        out.push(r::LineItem {
+            charge_interval_frequency: item.charge_interval_frequency.as_option().copied(),
+            cutoff_day_of_month: item.cutoff_day_of_month.as_option().copied(),
+            cutoff_day_of_week: item.cutoff_day_of_week.as_option().copied(),
+            expire_after_specific_number_of_charges: item
+                .expire_after_specific_number_of_charges
+                .as_option()
+                .copied(),
+            first_recurring_charge_delay: item.first_recurring_charge_delay.clone(),
+            fulfillment_service: item
+                .fulfillment_service
+                .as_option()
+                .cloned()
+                .unwrap_or_else(|| "manual".into()),
+            grams: item.grams.as_option().copied().unwrap_or(0),
+            image: None,
+            images: OptionalNullable::Absent,
+            line_price: line.to_string(),
+            order_day_of_month: item.order_day_of_month.as_option().copied(),
+            order_day_of_week: item.order_day_of_week.as_option().copied(),
+            order_interval_frequency: item.order_interval_frequency.as_option().copied(),
+            order_interval_unit_type: item
+                .order_interval_unit
+                .as_option()
+                .or(item.order_interval_unit_type.as_option())
+                .copied(),
+            original_price: OptionalNullable::Absent,
+            price: unit.to_string(),
+            recurring_price: OptionalNullable::Absent,
+            product_id,
+            product_type: OptionalNullable::Absent,
+            properties: item.properties.as_option().cloned(),
+            quantity: item.quantity,
+            requires_shipping: item.requires_shipping.as_option().copied().unwrap_or(true),
+            sku: item.sku.as_option().cloned(),
+            tax_code: OptionalNullable::Absent,
+            taxable: item.taxable.as_option().copied().unwrap_or(true),
+            title: item
+                .title
+                .as_option()
+                .cloned()
+                .unwrap_or_else(|| format!("Product {product_id}")),
+            r#type: OptionalNullable::Absent,
+            variant_id: item.variant_id,
+            variant_title: item.variant_title.as_option().cloned(),
+            vendor: item.vendor.as_option().cloned(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(group(errors))
+    }
+}
+
+fn address(a: &r::AddressInput) -> r::Address {
+    let f = |v: &OptionalNullable<String>| v.as_option().cloned();
+    r::Address {
+        address1: f(&a.address1),
+        address2: f(&a.address2),
+        city: f(&a.city),
+        company: f(&a.company),
+        country: f(&a.country),
+        first_name: f(&a.first_name),
+        last_name: f(&a.last_name),
+        phone: f(&a.phone),
+        province: f(&a.province),
+        zip: f(&a.zip),
+    }
+}
+
+fn money(s: &str) -> Cents {
+    Cents::parse(s).unwrap_or_default()
+}
+
+/// Recomputes `subtotal_price` and `total_price` (no taxes, no discounts).
+fn totals(c: &mut r::Checkout) {
+    let subtotal = c.line_items.iter().fold(Cents(0), |acc, l| {
+        acc.checked_add(money(&l.line_price)).unwrap_or(acc)
+    });
+    let shipping = c
+        .shipping_line
+        .as_ref()
+        .and_then(|l| l.price.as_option())
+        .map_or(Cents(0), |p| money(p));
+    c.subtotal_price = subtotal.to_string();
+    c.total_price = subtotal
+        .checked_add(shipping)
+        .unwrap_or(subtotal)
+        .to_string();
+    c.total_tax = "0.00".into();
+}
+
+/// The rates for the checkout's shipping address (none without an address or when nothing
+/// needs shipping).
+fn rates(c: &r::Checkout) -> Vec<r::ShippingRate> {
+    let Some(address) = &c.shipping_address else {
+        return Vec::new();
+    };
+    if !c.requires_shipping {
+        return Vec::new();
+    }
+    let country = address
+        .country
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let domestic = matches!(
+        country.as_str(),
+        "united states" | "united states of america" | "us" | "usa"
+    );
+    let options: &[(&str, i64, &str, bool)] = if domestic {
+        &[
+            ("Standard", 500, "3-5 business days", false),
+            ("Express", 1500, "1-2 business days", true),
+        ]
+    } else {
+        &[("International", 2500, "7-14 business days", true)]
+    };
+    let subtotal = c.line_items.iter().fold(Cents(0), |acc, l| {
+        acc.checked_add(money(&l.line_price)).unwrap_or(acc)
+    });
+    options
+        .iter()
+        .map(|(name, cents, range, phone)| {
+            let price = Cents(*cents);
+            r::ShippingRate {
+                code: OptionalNullable::Value((*name).to_owned()),
+                handle: OptionalNullable::Value(format!("shopify-{name}-{price}")),
+                name: OptionalNullable::Value((*name).to_owned()),
+                title: OptionalNullable::Value((*name).to_owned()),
+                description: OptionalNullable::Value(format!("Delivered in {range}")),
+                price: OptionalNullable::Value(price.to_string()),
+                delivery_range: OptionalNullable::Value(r::ShippingRateDeliveryRange::String(
+                    (*range).to_owned(),
+                )),
+                phone_required: OptionalNullable::Value(r::ShippingRatePhoneRequired::Boolean(
+                    *phone,
+                )),
+                tax_lines: OptionalNullable::Value(Vec::new()),
+                checkout: OptionalNullable::Value(r::ShippingRateCheckout {
+                    subtotal_price: OptionalNullable::Value(subtotal.to_string()),
+                    total_price: OptionalNullable::Value(
+                        subtotal.checked_add(price).unwrap_or(subtotal).to_string(),
+                    ),
+                    total_tax: OptionalNullable::Value("0.00".into()),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Applies `shipping_line`: a `handle` must name one of the checkout's rates; otherwise the
+/// given code/price/title are taken as a custom line.
+fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(), Box<Response>> {
+    if let Some(handle) = &line.handle {
+        let Some(rate) = rates(c)
+            .into_iter()
+            .find(|r| r.handle.as_option() == Some(handle))
+        else {
+            return Err(Box::new(one_error(
+                "shipping_line.handle",
+                "Not a valid shipping rate handle for this checkout.",
+            )));
+        };
+        c.shipping_line = Some(r::ShippingLine {
+            code: rate.code.clone(),
+            price: rate.price.clone(),
+            title: rate.title.clone(),
+        });
+        c.shipping_rate = Some(rate);
+        return Ok(());
+    }
+    if let Some(price) = line.price.as_option() {
+        if Cents::parse(price).is_none() {
+            return Err(Box::new(one_error(
+                "shipping_line.price",
+                "Not a valid decimal.",
+            )));
+        }
+    }
+    c.shipping_line = Some(r::ShippingLine {
+        code: line.code.clone(),
+        price: line.price.clone(),
+        title: line.title.clone(),
+    });
+    c.shipping_rate = None;
+    Ok(())
+}
+
+// ----- retrieve, update, shipping rates -----
+
+fn retrieve(this: &Recharge, token: &str) -> Response {
+    let data = this.data.read().unwrap_or_else(|e| e.into_inner());
+    match data.checkouts.get(token) {
+        Some(rec) => Response::json(
+            StatusCode::OK,
+            &r::CheckoutResponse {
+                checkout: rec.checkout.clone(),
+            },
+        ),
+        None => not_found(),
+    }
+}
+
+fn shipping_rates(this: &Recharge, token: &str) -> Response {
+    let data = this.data.read().unwrap_or_else(|e| e.into_inner());
+    match data.checkouts.get(token) {
+        Some(rec) => Response::json(
+            StatusCode::OK,
+            &r::ShippingRatesResponse {
+                shipping_rates: rates(&rec.checkout),
+            },
+        ),
+        None => not_found(),
+    }
+}
+
+fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> Response {
+    let req: r::CheckoutUpdateRequest = match decode(body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    let u = match req {
+        r::CheckoutUpdateRequest::CheckoutUpdateWrapped(w) => w.checkout,
+        r::CheckoutUpdateRequest::CheckoutUpdate(u) => u,
+    };
+    let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
+    let Some(rec) = data.checkouts.get_mut(token) else {
+        return not_found();
+    };
+    if rec.checkout.completed_at.is_some() {
+        return one_error("checkout", "Checkout has already been processed.");
+    }
+    if rec.charging {
+        return errors_str(
+            StatusCode::CONFLICT,
+            "Another request is processing this checkout.",
+        );
+    }
+    let mut c = rec.checkout.clone();
+    if let Some(items) = &u.line_items {
+        match line_items(items) {
+            Ok(items) => {
+                c.requires_shipping = items.iter().any(|l| l.requires_shipping);
+                c.line_items = items;
+            }
+            Err(errors) => return unprocessable(errors),
+        }
+    }
+    let mut address_changed = false;
+    match &u.shipping_address {
+        OptionalNullable::Value(a) => {
+            c.shipping_address = Some(address(a));
+            address_changed = true;
+        }
+        OptionalNullable::Null => {
+            c.shipping_address = None;
+            address_changed = true;
+        }
+        OptionalNullable::Absent => {}
+    }
+    if address_changed || u.line_items.is_some() {
+        // A rate chosen for the old address or items no longer applies.
+        if c.shipping_rate.is_some() {
+            c.shipping_line = None;
+            c.shipping_rate = None;
+        }
+    }
+    macro_rules! set {
+        ($field:ident, $from:expr) => {
+            match &$from {
+                OptionalNullable::Value(v) => c.$field = Some(v.clone()),
+                OptionalNullable::Null => c.$field = None,
+                OptionalNullable::Absent => {}
+            }
+        };
+    }
+    set!(email, u.email);
+    set!(phone, u.phone);
+    set!(note, u.note);
+    set!(note_attributes, u.note_attributes);
+    set!(discount_code, u.discount_code);
+    match &u.billing_address {
+        OptionalNullable::Value(a) => c.billing_address = Some(address(a)),
+        OptionalNullable::Null => c.billing_address = None,
+        OptionalNullable::Absent => {}
+    }
+    if let Some(b) = u.buyer_accepts_marketing.as_option() {
+        c.buyer_accepts_marketing = *b;
+    }
+    if !u.analytics_data.is_absent() {
+        c.analytics_data = u.analytics_data.clone();
+    }
+    if !u.currency.is_absent() {
+        c.currency = u.currency.clone();
+    }
+    if !u.external_checkout_id.is_absent() {
+        c.external_checkout_id = u.external_checkout_id.clone();
+    }
+    if !u.external_checkout_source.is_absent() {
+        c.external_checkout_source = u.external_checkout_source.clone();
+    }
+    if !u.external_checkout_customer_id.is_absent() {
+        c.external_customer_id = u.external_checkout_customer_id.clone();
+    }
+    match &u.shipping_line {
+        OptionalNullable::Value(line) => {
+            if let Err(resp) = select_shipping(&mut c, line) {
+                return *resp;
+            }
+        }
+        OptionalNullable::Null => {
+            c.shipping_line = None;
+            c.shipping_rate = None;
+        }
+        OptionalNullable::Absent => {}
+    }
+    totals(&mut c);
+    c.updated_at = rfc3339_micros(now_ms);
+    rec.checkout = c.clone();
+    drop(data);
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutUpdated, &c);
+    Response::json(StatusCode::OK, &r::CheckoutResponse { checkout: c })
+}
+
+// ----- charge -----
+
+/// Stripe's test tokens and the messages RechargeSharp records for them (reference §2.7).
+/// The first match wins, so the specific names come before `chargeDeclined`.
+const DECLINES: &[(&str, &str)] = &[
+    (
+        "chargeDeclinedInsufficientFunds",
+        "Your card has insufficient funds.",
+    ),
+    (
+        "chargeDeclinedIncorrectCvc",
+        "Your card's security code is incorrect.",
+    ),
+    ("chargeDeclinedExpiredCard", "Your card has expired."),
+    (
+        "chargeDeclinedProcessingError",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+    (
+        "chargeDeclinedIncorrectNumber",
+        "Your card number is incorrect.",
+    ),
+    (
+        "chargeDeclinedLostCard",
+        "Your card was declined. decline_code = lost_card",
+    ),
+    (
+        "chargeDeclinedStolenCard",
+        "Your card was declined. decline_code = stolen_card",
+    ),
+    (
+        "chargeDeclinedPickupCard",
+        "Your card was declined. decline_code = pickup_card",
+    ),
+    (
+        "chargeDeclinedDoNotHonor",
+        "Your card was declined. decline_code = do_not_honor",
+    ),
+    ("chargeDeclinedFraudulent", "Your card was declined."),
+    (
+        "chargeDeclinedVelocityLimitExceeded",
+        "You have exceeded the maximum number of declines on this card in the last 24 hour period. Please contact your card issuer for more information.",
+    ),
+    (
+        "authenticationRequired",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+    (
+        "threeDSecureRequired",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+    ("chargeDeclined", "Your card was declined."),
+];
+
+/// The decline message for a token, if it declines.
+pub(crate) fn decline_message(token: &str) -> Option<&'static str> {
+    DECLINES
+        .iter()
+        .find(|(marker, _)| token.contains(marker))
+        .map(|(_, m)| *m)
+}
+
+/// Stripe's named test tokens (`tok_visa`) are reusable; real-looking ones are single-use.
+fn single_use(token: &str) -> bool {
+    token.starts_with("tok_") && token.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn charge(this: &Arc<Recharge>, env: &Arc<Env>, token: &str, body: Value) -> Reply {
+    let req: r::CheckoutChargeRequest = match decode(body) {
+        Ok(r) => r,
+        Err(resp) => return (*resp).into(),
+    };
+    let charge = match req {
+        r::CheckoutChargeRequest::CheckoutChargeWrapped(w) => w.checkout_charge,
+        r::CheckoutChargeRequest::ChargeRequest(c) => c,
+    };
+    {
+        let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
+        let Some(rec) = data.checkouts.get_mut(token) else {
+            return not_found().into();
+        };
+        if rec.checkout.completed_at.is_some() {
+            return payment_error("Checkout has already been processed.").into();
+        }
+        if rec.charging {
+            return errors_fields(
+                StatusCode::CONFLICT,
+                group([(
+                    "payment".to_owned(),
+                    "A call to this route is already in progress.".to_owned(),
+                )]),
+            )
+            .into();
+        }
+        rec.charging = true;
+    }
+    let delay = env.config.charge_delay;
+    let (this, env, token) = (Arc::clone(this), Arc::clone(env), token.to_owned());
+    let finish = move || settle(&this, &env, &token, &charge);
+    if delay.is_zero() {
+        Reply::Now(finish())
+    } else {
+        Reply::After(delay, Box::new(finish))
+    }
+}
+
+fn payment_error(message: &str) -> Response {
+    unprocessable(group([("payment".to_owned(), message.to_owned())]))
+}
+
+/// The processor's verdict, after the simulated delay.
+fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) -> Response {
+    let payment_token = charge.payment_token.as_str();
+    let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
+    let reused = single_use(payment_token) && data.used_tokens.contains(payment_token);
+    let Some(rec) = data.checkouts.get_mut(token) else {
+        return not_found();
+    };
+    rec.charging = false;
+    if let Some(message) = decline_message(payment_token) {
+        return payment_error(message);
+    }
+    if reused {
+        return payment_error(&format!(
+            "You cannot use a Stripe token more than once: {payment_token}."
+        ));
+    }
+    let charge_id = env.ids.small_int();
+    let customer_id = env.ids.stripe_like("cus_");
+    let transaction_id = env.ids.stripe_like("ch_");
+    let now = rfc3339_micros(env.clock.now_ms());
+    let c = &mut rec.checkout;
+    c.completed_at = Some(now.clone());
+    c.updated_at = now;
+    c.charge_id = OptionalNullable::Value(charge_id);
+    c.payment_processor = Some(charge.payment_processor);
+    c.payment_processor_customer_id = Some(customer_id.clone());
+    c.payment_processor_transaction_id = Some(transaction_id.clone());
+    let checkout = c.clone();
+    if single_use(payment_token) {
+        data.used_tokens.insert(payment_token.to_owned());
+    }
+    drop(data);
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutProcessed, &checkout);
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutCompleted, &checkout);
+    Response::json(
+        StatusCode::OK,
+        &r::CheckoutChargeResponse {
+            checkout_charge: r::CheckoutCharge {
+                authorization_token: match &charge.authorization_token {
+                    OptionalNullable::Value(v) => OptionalNullable::Value(v.clone()),
+                    _ => OptionalNullable::Null,
+                },
+                charge_id: OptionalNullable::Value(r::CheckoutChargeChargeId::Integer(charge_id)),
+                free: Some(charge.free.unwrap_or(false)),
+                payment_processor: Some(charge.payment_processor),
+                payment_processor_customer_id: OptionalNullable::Value(customer_id),
+                payment_processor_transaction_id: OptionalNullable::Value(transaction_id),
+                payment_token: OptionalNullable::Value(payment_token.to_owned()),
+                payment_type: match &charge.payment_type {
+                    OptionalNullable::Value(t) => OptionalNullable::Value(*t),
+                    _ => OptionalNullable::Null,
+                },
+                status: OptionalNullable::Value("success".into()),
+            },
+        },
+    )
+}
+
+// ----- webhook registration (`/_mock/recharge/webhooks`) -----
+
+/// `POST /_mock/recharge/webhooks {"address": "http://…", "topics": ["checkout/created", …]}`
+/// (all four checkout topics when `topics` is absent). ReCharge registers webhooks through its
+/// Webhooks API, which is not part of the checkout spec.
+pub(crate) fn register_webhook(this: &Recharge, body: &Value) -> Response {
+    let Some(address) = body.get("address").and_then(Value::as_str) else {
+        return Response::json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"error": "`address` (an http:// URL) is required"}),
+        );
+    };
+    let topics: Vec<r::CheckoutWebhookTopic> = match body.get("topics").or(body.get("topic")) {
+        None => vec![
+            r::CheckoutWebhookTopic::CheckoutCreated,
+            r::CheckoutWebhookTopic::CheckoutUpdated,
+            r::CheckoutWebhookTopic::CheckoutProcessed,
+            r::CheckoutWebhookTopic::CheckoutCompleted,
+        ],
+        Some(Value::String(t)) => match serde_json::from_value(Value::String(t.clone())) {
+            Ok(t) => vec![t],
+            Err(_) => return bad_topic(),
+        },
+        Some(v) => match serde_json::from_value(v.clone()) {
+            Ok(t) => t,
+            Err(_) => return bad_topic(),
+        },
+    };
+    let mut hooks = this.hooks.write().unwrap_or_else(|e| e.into_inner());
+    let hook = Hook {
+        id: u64::try_from(hooks.len()).unwrap_or(0) + 1,
+        address: address.to_owned(),
+        topics,
+    };
+    hooks.push(hook.clone());
+    Response::json(StatusCode::OK, &json!({"webhook": hook}))
+}
+
+fn bad_topic() -> Response {
+    Response::json(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({"error": "topics must be among checkout/created, checkout/updated, checkout/completed, checkout/processed"}),
+    )
+}
+
+pub(crate) fn list_webhooks(this: &Recharge) -> Response {
+    let hooks = this.hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
+    Response::json(StatusCode::OK, &json!({"webhooks": hooks}))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_spec_operation_is_routed() {
+        let spec = Arc::new(ApiSpec::load(Api::Recharge).unwrap());
+        let rc = Recharge::new(Arc::clone(&spec));
+        let mut routed = rc.routed_operations();
+        routed.sort_unstable();
+        let mut documented: Vec<&str> = spec.ops.keys().map(String::as_str).collect();
+        documented.sort_unstable();
+        assert_eq!(routed, documented);
+    }
+
+    #[test]
+    fn stripe_test_tokens_decline_with_recorded_messages() {
+        assert_eq!(
+            decline_message("tok_chargeDeclined"),
+            Some("Your card was declined.")
+        );
+        assert_eq!(
+            decline_message("tok_chargeDeclinedInsufficientFunds"),
+            Some("Your card has insufficient funds.")
+        );
+        assert_eq!(decline_message("tok_visa"), None);
+        assert!(single_use("tok_1NqL7k2eZvKYlo2C"));
+        assert!(!single_use("tok_visa"));
+    }
+
+    #[test]
+    fn the_bucket_holds_forty_and_drains() {
+        let rc = Recharge::new(Arc::new(ApiSpec::load(Api::Recharge).unwrap()));
+        for i in 1..=40 {
+            assert_eq!(rc.take("t"), Ok(i));
+        }
+        assert_eq!(rc.take("t"), Err(40));
+        assert_eq!(rc.take("other"), Ok(1));
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert!(rc.take("t").is_ok());
+    }
+}

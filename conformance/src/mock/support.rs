@@ -1,0 +1,314 @@
+//! Small pieces every handler uses: the clock, id generation, timestamps, query strings, money.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Where timestamps come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ClockMode {
+    /// Wall-clock time.
+    #[default]
+    System,
+    /// A fixed instant ([`FIXED_EPOCH_SECONDS`]), moved only by [`Clock::advance`]: every
+    /// timestamp is deterministic.
+    Fixed,
+}
+
+/// The instant a fixed clock starts at: the `created_at` of the vendor's Checkout example
+/// (2023-12-21T07:42:47Z).
+pub const FIXED_EPOCH_SECONDS: i64 = 1_703_144_567;
+
+/// The mock's clock, in milliseconds since the Unix epoch.
+#[derive(Debug)]
+pub struct Clock {
+    mode: ClockMode,
+    /// Added to the reading; only a fixed clock is ever advanced.
+    offset_ms: AtomicI64,
+}
+
+impl Clock {
+    pub fn new(mode: ClockMode) -> Self {
+        Self {
+            mode,
+            offset_ms: AtomicI64::new(0),
+        }
+    }
+
+    pub fn mode(&self) -> ClockMode {
+        self.mode
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        let base = match self.mode {
+            ClockMode::Fixed => FIXED_EPOCH_SECONDS * 1000,
+            ClockMode::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        };
+        base.saturating_add(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn now_s(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// Moves a fixed clock forward (tests use it to reach the 30-minute checkout expiry).
+    /// Returns false, and does nothing, on a system clock.
+    pub fn advance(&self, ms: i64) -> bool {
+        if self.mode != ClockMode::Fixed {
+            return false;
+        }
+        self.offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
+        true
+    }
+}
+
+/// Id generation: seeded for reproducible runs, from the OS otherwise.
+#[derive(Debug)]
+pub struct Ids {
+    rng: Mutex<StdRng>,
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+impl Ids {
+    pub fn new(seed: Option<u64>) -> Self {
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Self {
+            rng: Mutex::new(rng),
+        }
+    }
+
+    fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-draw; the generator is fine.
+        let mut guard = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    /// A 26-character lowercase ULID (Crockford base32): 48 bits of milliseconds, then 80
+    /// random bits, like Chargily's `01hj5n7cqpaf0mt2d0xx85tgz8`.
+    pub fn ulid(&self, now_ms: i64) -> String {
+        let random: u128 = self.with_rng(|r| r.random::<u128>()) & ((1u128 << 80) - 1);
+        let time = u128::from(u64::try_from(now_ms.max(0)).unwrap_or(0)) & ((1u128 << 48) - 1);
+        let value = (time << 80) | random;
+        let mut out = [0u8; 26];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let shift = 5 * (25 - i);
+            *slot = CROCKFORD[((value >> shift) & 31) as usize];
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// 32 lowercase hex characters, like a ReCharge checkout token.
+    pub fn hex32(&self) -> String {
+        format!("{:032x}", self.with_rng(|r| r.random::<u128>()))
+    }
+
+    /// `prefix` + 24 alphanumeric characters (Stripe-style object ids).
+    pub fn stripe_like(&self, prefix: &str) -> String {
+        const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let tail: String = self.with_rng(|r| {
+            (0..24)
+                .map(|_| char::from(ALNUM[r.random_range(0..ALNUM.len())]))
+                .collect()
+        });
+        format!("{prefix}{tail}")
+    }
+
+    /// A positive id below 2^40 (ReCharge charge ids).
+    pub fn small_int(&self) -> i64 {
+        self.with_rng(|r| r.random_range(100_000_000..1_000_000_000_000_i64))
+    }
+}
+
+/// RFC 3339 with microseconds and an explicit offset, as ReCharge sends
+/// (`2019-01-10T14:51:26.864619+00:00`).
+pub fn rfc3339_micros(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let micros = ms.rem_euclid(1000) * 1000;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
+}
+
+/// Decodes `application/x-www-form-urlencoded`-style query strings: `+` is a space, `%XX`
+/// escapes are decoded, invalid escapes are kept as written. Never fails.
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding with `+` as space; bytes that do not form UTF-8 become U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Money as an integer number of cents. ReCharge sends decimal strings (`"39.95"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Cents(pub i64);
+
+impl Cents {
+    /// Parses `^-?\d+(\.\d+)?$`, rounding half away from zero to cents; `None` on anything
+    /// else or on overflow.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || (digits.contains('.') && frac.is_empty())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let mut cents = whole.checked_mul(100)?;
+        let fb = frac.as_bytes();
+        let digit = |i: usize| fb.get(i).map_or(0, |b| i64::from(b - b'0'));
+        cents = cents.checked_add(digit(0) * 10 + digit(1))?;
+        if digit(2) >= 5 {
+            cents = cents.checked_add(1)?;
+        }
+        Some(Self(if negative { -cents } else { cents }))
+    }
+
+    pub fn checked_mul(self, n: i64) -> Option<Self> {
+        self.0.checked_mul(n).map(Self)
+    }
+
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        self.0.checked_add(other.0).map(Self)
+    }
+}
+
+impl std::fmt::Display for Cents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn timestamps_format_like_recharge() {
+        assert_eq!(
+            rfc3339_micros(1_547_131_886_864),
+            "2019-01-10T14:51:26.864000+00:00"
+        );
+        assert_eq!(rfc3339_micros(0), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            rfc3339_micros(FIXED_EPOCH_SECONDS * 1000),
+            "2023-12-21T07:42:47.000000+00:00"
+        );
+    }
+
+    #[test]
+    fn ids_are_shaped_like_the_real_ones_and_seeded() {
+        let a = Ids::new(Some(7));
+        let b = Ids::new(Some(7));
+        let id = a.ulid(FIXED_EPOCH_SECONDS * 1000);
+        assert_eq!(id, b.ulid(FIXED_EPOCH_SECONDS * 1000));
+        assert_eq!(id.len(), 26);
+        assert!(id.starts_with("01hj"), "{id}");
+        assert!(id.bytes().all(|c| CROCKFORD.contains(&c)));
+        let token = a.hex32();
+        assert_eq!(token.len(), 32);
+        assert!(
+            token
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(Ids::new(Some(8)).hex32(), Ids::new(Some(9)).hex32());
+    }
+
+    #[test]
+    fn queries_and_money_parse_without_panicking() {
+        assert_eq!(
+            parse_query("per_page=5&page=%32&x=a+b&bad=%zz&&end=%"),
+            vec![
+                ("per_page".into(), "5".into()),
+                ("page".into(), "2".into()),
+                ("x".into(), "a b".into()),
+                ("bad".into(), "%zz".into()),
+                ("end".into(), "%".into()),
+            ]
+        );
+        assert_eq!(percent_decode("%e9%"), "\u{fffd}%");
+        assert_eq!(Cents::parse("39.95"), Some(Cents(3995)));
+        assert_eq!(Cents::parse("5"), Some(Cents(500)));
+        assert_eq!(Cents::parse("1.005"), Some(Cents(101)));
+        assert_eq!(Cents::parse("-2.5"), Some(Cents(-250)));
+        assert_eq!(Cents::parse("1."), None);
+        assert_eq!(Cents::parse("99999999999999999999"), None);
+        assert_eq!(Cents(3995).to_string(), "39.95");
+        assert_eq!(Cents(-5).to_string(), "-0.05");
+    }
+}

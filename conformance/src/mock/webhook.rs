@@ -1,0 +1,270 @@
+//! Webhook signing and delivery.
+//!
+//! - Chargily: header `signature` = hex HMAC-SHA256 of the raw body keyed with the API secret
+//!   key (reference §1.10).
+//! - ReCharge: header `X-Recharge-Hmac-Sha256` = hex SHA-256 of (client secret + raw body),
+//!   not an HMAC despite its name (reference §2.10); `X-Recharge-Topic` names the topic.
+//!
+//! Deliveries run on the server's runtime: a POST with a JSON body, retried on any non-2xx
+//! answer or transport error, at most `webhook_attempts` times, with a doubling backoff, and
+//! never starting an attempt after `webhook_deadline`. Only `http://` endpoints are reachable
+//! (the mock has no TLS client).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::MockConfig;
+use crate::specs::Api;
+
+/// Hex HMAC-SHA256 (Chargily's `signature`).
+pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; fall back to an empty MAC anyway.
+    match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(body);
+            hex(&mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Hex SHA-256 of `secret` followed by `body` (ReCharge's `X-Recharge-Hmac-Sha256`).
+pub fn sha256_hex_prefixed(secret: &[u8], body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(secret);
+    h.update(body);
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// One webhook to send.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub api: Api,
+    /// Chargily event type or ReCharge topic.
+    pub event: String,
+    pub url: String,
+    /// Extra headers (the signature, the topic).
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// A webhook's delivery, as reported by `GET /_mock/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryRecord {
+    pub id: u64,
+    pub api: String,
+    pub event: String,
+    pub url: String,
+    pub attempts: u32,
+    pub state: DeliveryState,
+    /// HTTP status of the last attempt, if it got one.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    attempts: u32,
+    backoff: Duration,
+    deadline: Duration,
+    timeout: Duration,
+}
+
+type Job = (u64, Delivery);
+
+/// The queue of webhooks and their log.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    tx: mpsc::UnboundedSender<Job>,
+    rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    log: Arc<Mutex<Vec<DeliveryRecord>>>,
+    next: AtomicU64,
+    policy: Policy,
+}
+
+impl Outbox {
+    pub fn new(config: &MockConfig) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self {
+            tx,
+            rx: Mutex::new(Some(rx)),
+            log: Arc::new(Mutex::new(Vec::new())),
+            next: AtomicU64::new(1),
+            policy: Policy {
+                attempts: config.webhook_attempts.max(1),
+                backoff: config.webhook_backoff,
+                deadline: config.webhook_deadline,
+                timeout: config.webhook_timeout,
+            },
+        }
+    }
+
+    /// Queues a delivery; returns its id.
+    pub fn send(&self, d: Delivery) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.log).push(DeliveryRecord {
+            id,
+            api: match d.api {
+                Api::Chargily => "chargily".into(),
+                Api::Recharge => "recharge".into(),
+            },
+            event: d.event.clone(),
+            url: d.url.clone(),
+            attempts: 0,
+            state: DeliveryState::Pending,
+            last_status: None,
+            last_error: None,
+        });
+        // Without a running server the receiver is never taken and jobs simply wait.
+        let _ = self.tx.send((id, d));
+        id
+    }
+
+    pub fn records(&self) -> Vec<DeliveryRecord> {
+        lock(&self.log).clone()
+    }
+
+    /// Starts the delivery worker on the current runtime (once).
+    pub fn spawn_worker(&self) {
+        let Some(mut rx) = lock(&self.rx).take() else {
+            return;
+        };
+        let log = Arc::clone(&self.log);
+        let policy = self.policy;
+        tokio::spawn(async move {
+            let mut connector = HttpConnector::new();
+            connector.set_connect_timeout(Some(policy.timeout));
+            let client: Client<HttpConnector, Full<Bytes>> =
+                Client::builder(TokioExecutor::new()).build(connector);
+            while let Some((id, delivery)) = rx.recv().await {
+                tokio::spawn(deliver(
+                    client.clone(),
+                    id,
+                    delivery,
+                    Arc::clone(&log),
+                    policy,
+                ));
+            }
+        });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn update(log: &Mutex<Vec<DeliveryRecord>>, id: u64, f: impl FnOnce(&mut DeliveryRecord)) {
+    if let Some(r) = lock(log).iter_mut().find(|r| r.id == id) {
+        f(r);
+    }
+}
+
+async fn deliver(
+    client: Client<HttpConnector, Full<Bytes>>,
+    id: u64,
+    d: Delivery,
+    log: Arc<Mutex<Vec<DeliveryRecord>>>,
+    policy: Policy,
+) {
+    let started = Instant::now();
+    let mut backoff = policy.backoff;
+    for attempt in 1..=policy.attempts {
+        let outcome = attempt_once(&client, &d, policy.timeout).await;
+        let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
+        update(&log, id, |r| {
+            r.attempts = attempt;
+            match &outcome {
+                Ok(status) => {
+                    r.last_status = Some(*status);
+                    r.last_error = None;
+                }
+                Err(e) => r.last_error = Some(e.clone()),
+            }
+            if delivered {
+                r.state = DeliveryState::Delivered;
+            }
+        });
+        if delivered {
+            return;
+        }
+        if attempt == policy.attempts || started.elapsed() + backoff > policy.deadline {
+            break;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = backoff.saturating_mul(2);
+    }
+    tracing::warn!("webhook {id} ({}) to {} was not delivered", d.event, d.url);
+    update(&log, id, |r| r.state = DeliveryState::Failed);
+}
+
+async fn attempt_once(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    d: &Delivery,
+    timeout: Duration,
+) -> Result<u16, String> {
+    let uri: http::Uri = d.url.parse().map_err(|e| format!("invalid URL: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("only http:// webhook endpoints are supported by the mock".into());
+    }
+    let mut builder = http::Request::post(uri)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::USER_AGENT, "conformance-mock");
+    for (k, v) in &d.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = builder
+        .body(Full::new(d.body.clone()))
+        .map_err(|e| e.to_string())?;
+    match tokio::time::timeout(timeout, client.request(request)).await {
+        Err(_) => Err(format!("no answer within {timeout:?}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(response)) => Ok(response.status().as_u16()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_match_known_values() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // SHA-256("abc"), split between secret and body.
+        assert_eq!(
+            sha256_hex_prefixed(b"a", b"bc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,309 @@
+//! Test helpers: a tiny blocking HTTP/1.1 client over loopback TCP, request shortcuts for both
+//! APIs, and a webhook receiver.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use conformance::mock::{MockConfig, MockServer};
+use serde_json::Value;
+
+pub const CHARGILY_AUTH: (&str, &str) = ("Authorization", "Bearer test_sk_conformance");
+pub const RECHARGE_AUTH: (&str, &str) = ("X-Recharge-Access-Token", "conformance");
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {}: body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Starts a mock with the test configuration.
+pub fn server() -> MockServer {
+    MockServer::start(MockConfig::for_tests()).unwrap()
+}
+
+pub fn server_with(f: impl FnOnce(&mut MockConfig)) -> MockServer {
+    let mut config = MockConfig::for_tests();
+    f(&mut config);
+    MockServer::start(config).unwrap()
+}
+
+/// Sends raw bytes and reads the answer until the server closes the connection.
+pub fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    out
+}
+
+/// One request on a fresh connection (`Connection: close`).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Resp {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    if let Some(b) = body {
+        bytes.extend_from_slice(b);
+    }
+    stream.write_all(&bytes).unwrap();
+    read_response(&mut BufReader::new(stream))
+}
+
+/// Reads one response (Content-Length bodies, as the mock sends).
+pub fn read_response(reader: &mut impl BufRead) -> Resp {
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {line:?}"))
+        .parse()
+        .unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').unwrap();
+        headers.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn json_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: (&str, &str),
+    body: Option<&Value>,
+) -> Resp {
+    let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
+    let mut headers = vec![auth];
+    if bytes.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    request(addr, method, path, &headers, bytes.as_deref())
+}
+
+/// Chargily, test mode: `path` is relative to `/chargily/test/api/v2`.
+pub fn cg(s: &MockServer, method: &str, path: &str, body: Option<&Value>) -> Resp {
+    json_request(
+        s.addr(),
+        method,
+        &format!("/chargily/test/api/v2{path}"),
+        CHARGILY_AUTH,
+        body,
+    )
+}
+
+/// Chargily, live mode.
+pub fn cg_live(s: &MockServer, method: &str, path: &str, body: Option<&Value>) -> Resp {
+    json_request(
+        s.addr(),
+        method,
+        &format!("/chargily/api/v2{path}"),
+        CHARGILY_AUTH,
+        body,
+    )
+}
+
+/// ReCharge: `path` is relative to `/recharge`.
+pub fn rc(s: &MockServer, method: &str, path: &str, body: Option<&Value>) -> Resp {
+    json_request(
+        s.addr(),
+        method,
+        &format!("/recharge{path}"),
+        RECHARGE_AUTH,
+        body,
+    )
+}
+
+/// The mock's controls: `path` is relative to `/_mock`.
+pub fn control(s: &MockServer, method: &str, path: &str, body: Option<&Value>) -> Resp {
+    json_request(
+        s.addr(),
+        method,
+        &format!("/_mock{path}"),
+        ("X-Nothing", "1"),
+        body,
+    )
+}
+
+/// A request as a webhook receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP receiver on 127.0.0.1:0 that records every request and answers with the next
+/// status from `statuses` (200 once they run out).
+pub struct Receiver {
+    pub addr: SocketAddr,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    pub fn start(statuses: Vec<u16>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&received);
+        let statuses = Arc::new(Mutex::new(statuses.into_iter()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let log = Arc::clone(&log);
+                let statuses = Arc::clone(&statuses);
+                std::thread::spawn(move || {
+                    let _ = serve_one(stream, &log, &statuses);
+                });
+            }
+        });
+        Self { addr, received }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits until `n` requests have arrived (or panics after 5 s).
+    pub fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let got = self.received.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} webhook requests, got {}",
+                got.len()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+type Statuses = Mutex<std::vec::IntoIter<u16>>;
+
+fn serve_one(
+    stream: TcpStream,
+    log: &Mutex<Vec<Received>>,
+    statuses: &Statuses,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        log.lock().unwrap().push(Received {
+            path,
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        let status = statuses.lock().unwrap().next().unwrap_or(200);
+        let mut w = &stream;
+        w.write_all(
+            format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{{}}")
+                .as_bytes(),
+        )?;
+    }
+}
