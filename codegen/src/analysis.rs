@@ -1,5 +1,5 @@
-//! Passes over the lowered IR: `Box` where a cycle needs it, and which traits each type can
-//! honestly derive.
+//! Passes over the lowered IR: `Box` where a cycle needs it, a newtype where an alias would be
+//! recursive, and which traits each type can honestly derive.
 
 use crate::ir::{Ir, Kind, Presence, Ty, TypeId};
 
@@ -9,16 +9,78 @@ use crate::ir::{Ir, Kind, Presence, Ty, TypeId};
 /// one `Box` per cycle rather than one per edge. `Vec` and maps already provide indirection
 /// and are not edges.
 pub fn insert_boxes(ir: &mut Ir) {
+    let n = ir.types.len();
+    // Edges per type: (target, slot), where slot indexes the field or variant holding it.
+    let edges: Vec<Vec<(usize, usize)>> =
+        (0..n).map(|i| direct_targets(&ir.types[i].kind)).collect();
+    let back = back_edges(&edges);
+    for (i, slots) in back.into_iter().enumerate() {
+        for slot in slots {
+            match &mut ir.types[i].kind {
+                Kind::Struct(s) => box_direct(&mut s.fields[slot].ty),
+                Kind::Untagged(vs) => box_direct(&mut vs[slot].ty),
+                Kind::Tagged(t) => box_direct(&mut t.variants[slot].1.ty),
+                Kind::Alias(ty) | Kind::Newtype(ty) => box_direct(ty),
+                Kind::Enum(_) | Kind::IntEnum(_) => {}
+            }
+        }
+    }
+}
+
+/// Rust type aliases cannot be recursive, even through `Vec` or a map (`type Tree =
+/// Vec<Tree>;` is a compile error). An alias that closes a cycle of aliases (a back edge of a
+/// depth-first search in document order, as for boxes) becomes a `#[serde(transparent)]`
+/// newtype: the same JSON, and a nominal type that ends the expansion.
+pub fn break_alias_cycles(ir: &mut Ir) {
+    let is_alias = |k: &Kind| matches!(k, Kind::Alias(_));
+    let edges: Vec<Vec<(usize, usize)>> = ir
+        .types
+        .iter()
+        .map(|def| match &def.kind {
+            Kind::Alias(ty) => {
+                let mut named = Vec::new();
+                named_in(ty, &mut named);
+                named
+                    .into_iter()
+                    .filter(|t| is_alias(&ir.types[*t].kind))
+                    .map(|t| (t, 0))
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    for (i, slots) in back_edges(&edges).into_iter().enumerate() {
+        if slots.is_empty() {
+            continue;
+        }
+        let kind = std::mem::replace(&mut ir.types[i].kind, Kind::Alias(Ty::Json));
+        ir.types[i].kind = match kind {
+            Kind::Alias(ty) => Kind::Newtype(ty),
+            other => other,
+        };
+    }
+}
+
+/// Every named type a type expression mentions, at any depth.
+fn named_in(ty: &Ty, out: &mut Vec<usize>) {
+    match ty {
+        Ty::Named(id) => out.push(id.0),
+        Ty::Vec(t) | Ty::Map(t) | Ty::Option(t) | Ty::Box(t) => named_in(t, out),
+        _ => {}
+    }
+}
+
+/// The back edges of a depth-first search over `edges` (`(target, slot)` per node), visiting
+/// nodes and edges in order: per node, the slots of its edges that close a cycle. Removing
+/// them leaves the graph acyclic. Iterative, so deep specs cannot overflow the stack.
+fn back_edges(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
         OnStack,
         Done,
     }
-    let n = ir.types.len();
-    // Edges per type: (target, slot), where slot indexes the field or variant holding it.
-    let edges: Vec<Vec<(usize, usize)>> =
-        (0..n).map(|i| direct_targets(&ir.types[i].kind)).collect();
+    let n = edges.len();
     let mut back: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut state = vec![State::New; n];
     for start in 0..n {
@@ -45,17 +107,7 @@ pub fn insert_boxes(ir: &mut Ir) {
             }
         }
     }
-    for (i, slots) in back.into_iter().enumerate() {
-        for slot in slots {
-            match &mut ir.types[i].kind {
-                Kind::Struct(s) => box_direct(&mut s.fields[slot].ty),
-                Kind::Untagged(vs) => box_direct(&mut vs[slot].ty),
-                Kind::Tagged(t) => box_direct(&mut t.variants[slot].1.ty),
-                Kind::Alias(ty) => box_direct(ty),
-                Kind::Enum(_) | Kind::IntEnum(_) => {}
-            }
-        }
-    }
+    back
 }
 
 fn direct_targets(kind: &Kind) -> Vec<(usize, usize)> {
@@ -63,7 +115,7 @@ fn direct_targets(kind: &Kind) -> Vec<(usize, usize)> {
         Kind::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
         Kind::Untagged(vs) => vs.iter().map(|v| &v.ty).collect(),
         Kind::Tagged(t) => t.variants.iter().map(|(_, v)| &v.ty).collect(),
-        Kind::Alias(ty) => vec![ty],
+        Kind::Alias(ty) | Kind::Newtype(ty) => vec![ty],
         Kind::Enum(_) | Kind::IntEnum(_) => Vec::new(),
     };
     tys.into_iter()
@@ -129,7 +181,7 @@ pub fn derives(ir: &Ir) -> Vec<Derives> {
                     let (te, th) = ty_traits(&v.ty, &eq, &hash);
                     (e && te, h && th)
                 }),
-                Kind::Alias(ty) => ty_traits(ty, &eq, &hash),
+                Kind::Alias(ty) | Kind::Newtype(ty) => ty_traits(ty, &eq, &hash),
                 Kind::Enum(_) | Kind::IntEnum(_) => (true, true),
             };
             if (e, h) != (eq[i], hash[i]) {

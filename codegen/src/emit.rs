@@ -35,23 +35,48 @@ fn doc_attrs(doc: Option<&str>) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// A run of top-level items of the module. Top-level items print independently, so the
+/// parts can be emitted and rendered separately (on several threads) and their texts
+/// concatenated in order: the result is the text of the whole module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// The declarations of these types, in order.
+    Types(std::ops::Range<usize>),
+    /// The `operations` module.
+    Operations,
+    /// The `schemas` module.
+    Schemas,
+    /// The `support` module.
+    Support,
+}
+
+/// Types per [`Part::Types`]: small enough to balance threads, large enough to amortise.
+const TYPES_PER_PART: usize = 128;
+
 impl Emitter<'_> {
-    /// The whole module body.
-    pub fn module(&self) -> TokenStream {
-        let types = self
-            .ir
-            .types
-            .iter()
-            .enumerate()
-            .map(|(i, def)| self.type_def(TypeId(i), def));
-        let operations = self.operations();
-        let schemas = self.schemas();
-        let support = support();
-        quote! {
-            #(#types)*
-            #operations
-            #schemas
-            #support
+    /// The module's parts, in output order.
+    pub fn parts(&self) -> Vec<Part> {
+        let n = self.ir.types.len();
+        let mut parts: Vec<Part> = (0..n)
+            .step_by(TYPES_PER_PART)
+            .map(|start| Part::Types(start..n.min(start + TYPES_PER_PART)))
+            .collect();
+        parts.extend([Part::Operations, Part::Schemas, Part::Support]);
+        parts
+    }
+
+    /// One part's items.
+    pub fn part(&self, part: &Part) -> TokenStream {
+        match part {
+            Part::Types(range) => {
+                let types = range
+                    .clone()
+                    .map(|i| self.type_def(TypeId(i), &self.ir.types[i]));
+                quote!(#(#types)*)
+            }
+            Part::Operations => self.operations(),
+            Part::Schemas => self.schemas(),
+            Part::Support => support(),
         }
     }
 
@@ -63,10 +88,8 @@ impl Emitter<'_> {
             .types
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.hint.component && d.origin.starts_with("/components/schemas/"))
-            .map(|(i, d)| {
-                let spec_name =
-                    oas::pointer::unescape(d.origin.rsplit('/').next().unwrap_or_default());
+            .filter_map(|(i, d)| {
+                let spec_name = crate::lower::component_name(&d.origin)?;
                 let name = self.name(TypeId(i));
                 // A schema that admits null decodes as `Option` of its type.
                 let ty = if d.nullable {
@@ -74,7 +97,7 @@ impl Emitter<'_> {
                 } else {
                     quote!(super::#name)
                 };
-                (spec_name, ty)
+                Some((spec_name, ty))
             })
             .collect();
         let names = components.iter().map(|(n, _)| n);
@@ -175,6 +198,15 @@ impl Emitter<'_> {
             Kind::Alias(ty) => {
                 let ty = self.ty(ty, 0);
                 quote! { #doc #deprecated pub type #name = #ty; }
+            }
+            Kind::Newtype(ty) => {
+                let derive = self.derive_attr(id, true);
+                let ty = self.ty(ty, 0);
+                quote! {
+                    #doc #deprecated #derive
+                    #[serde(transparent)]
+                    pub struct #name(pub #ty);
+                }
             }
             Kind::Struct(s) => {
                 let derive = self.derive_attr(id, true);
@@ -412,17 +444,23 @@ impl Emitter<'_> {
             .iter()
             .zip(&self.names.operations)
             .map(|(op, m)| self.operation(op, m));
-        let ids = self.ir.operations.iter().map(|op| &op.id);
-        let response_arms = self.ir.operations.iter().zip(&self.names.operations).map(|(op, m)| {
-            let id = &op.id;
-            let m = ident(m);
-            quote!(#id => Some(#m::Response::decode(status, content_type, body).map(|r| r.body_json())),)
-        });
-        let request_arms = self
+        // A repeated `operationId` (invalid, but seen) dispatches to its first operation.
+        let mut seen = std::collections::BTreeSet::new();
+        let dispatch: Vec<(&Operation, &String)> = self
             .ir
             .operations
             .iter()
             .zip(&self.names.operations)
+            .filter(|(op, _)| seen.insert(op.id.as_str()))
+            .collect();
+        let ids = dispatch.iter().map(|(op, _)| &op.id);
+        let response_arms = dispatch.iter().map(|(op, m)| {
+            let id = &op.id;
+            let m = ident(m);
+            quote!(#id => Some(#m::Response::decode(status, content_type, body).map(|r| r.body_json())),)
+        });
+        let request_arms = dispatch
+            .iter()
             .filter(|(op, _)| op.body.is_some())
             .map(|(op, m)| {
                 let id = &op.id;

@@ -68,6 +68,9 @@ pub enum Kind {
     Tagged(Tagged),
     /// A named primitive, container or free-form schema: a type alias.
     Alias(Ty),
+    /// An alias that would be recursive (`type Tree = Vec<Tree>` is an error in Rust): a
+    /// `#[serde(transparent)]` tuple struct around the type instead. Made by analysis only.
+    Newtype(Ty),
 }
 
 #[derive(Debug, Clone)]

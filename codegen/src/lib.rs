@@ -4,13 +4,17 @@
 //! 1. **load** ([`load`]): YAML or JSON through `oas` (file:line:column on syntax errors), then
 //!    `openapiv3` as a structural gate with the failing JSON path;
 //! 2. **lower** (`lower`): schemas and operations into the ordered [`ir`];
-//! 3. **analyse** (`analysis`): `Box` where cycles need it, honest derives;
+//! 3. **analyse** (`analysis`): `Box` where cycles need it, newtypes where an alias would be
+//!    recursive, honest derives;
 //! 4. **name** (`naming`): one global pass for unique, valid identifiers;
 //! 5. **emit** (`emit`): tokens with `quote`;
 //! 6. **render** ([`render`]): `prettyplease`, behind a "generated, do not edit" header naming
 //!    the spec and the SHA-256 of its bytes.
 //!
-//! Same spec bytes + same generator ⇒ same output bytes.
+//! Same spec bytes + same generator ⇒ same output bytes. For speed on big specs,
+//! [`generate`] runs the `openapiv3` check on a thread of its own beside stages 2–6, and emits
+//! and renders the module in parts (runs of top-level items) on several threads; the parts'
+//! texts are concatenated in order, which gives exactly the text of the whole module.
 //!
 //! From a build script:
 //! ```no_run
@@ -28,7 +32,11 @@ mod lower;
 mod naming;
 pub mod sync;
 
+use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -81,23 +89,24 @@ pub enum Error {
 /// Stage 1: a parsed document accepted by `openapiv3`.
 pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
     let doc = oas::Document::parse(source_name, text, json)?;
-    // The typed model is a structural check: it rejects malformed Operation, Parameter,
-    // Response… objects with the path of the failure.
-    let checked: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(&doc.root);
-    if let Err(e) = checked {
-        return Err(Error::Structure {
-            source_name: source_name.to_owned(),
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        });
-    }
+    check_structure(source_name, &doc.root)?;
     Ok(doc)
 }
 
-/// Timings of one generation, for `--timings` and the benchmark.
+/// Timings of one generation (wall clock), for `--timings` and the benchmark.
+///
+/// The stages overlap where they can: the `openapiv3` structure check and the SHA-256 of the
+/// text run on a thread of their own beside lowering, emission and rendering (`check` is how
+/// long that took; it adds to the total only when it outlasts the rest), and the module's
+/// parts are emitted and rendered on several threads, `emit` and `render` sharing that
+/// phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
+    /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
+    /// The `openapiv3` structure check and the hash (overlapped with the stages below).
+    pub check: std::time::Duration,
+    /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
     pub emit: std::time::Duration,
     pub render: std::time::Duration,
@@ -122,33 +131,155 @@ pub fn generate_timed(
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
     let mut timings = Timings::default();
-    let t = std::time::Instant::now();
-    let doc = load(source_name, text, json)?;
+    let t = Instant::now();
+    let doc = oas::Document::parse(source_name, text, json)?;
     timings.parse = t.elapsed();
 
-    let t = std::time::Instant::now();
-    let mut ir = lower::lower(&doc.root, settings).map_err(|error| Error::Lower {
+    std::thread::scope(|scope| {
+        // The structure check only reads the document: it runs beside the other stages, and
+        // its verdict is awaited before any result is returned (it takes precedence).
+        let check = scope.spawn(|| {
+            let t = Instant::now();
+            let checked = check_structure(source_name, &doc.root);
+            (checked.map(|()| header(source_name, text)), t.elapsed())
+        });
+        let body = lower_emit_render(source_name, &doc.root, settings, &mut timings);
+        let (header, check_time) = match check.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        timings.check = check_time;
+        let mut code = header?;
+        code.push_str(&body?);
+        Ok((code, timings))
+    })
+}
+
+/// Stages 2 to 6 on a parsed document: the module's text, without the header.
+fn lower_emit_render(
+    source_name: &str,
+    root: &serde_json::Value,
+    settings: &Settings,
+    timings: &mut Timings,
+) -> Result<String, Error> {
+    let t = Instant::now();
+    let mut ir = lower::lower(root, settings).map_err(|error| Error::Lower {
         source_name: source_name.to_owned(),
         error,
     })?;
+    analysis::break_alias_cycles(&mut ir);
     analysis::insert_boxes(&mut ir);
     let derives = analysis::derives(&ir);
     let names = naming::assign(&ir);
     timings.lower = t.elapsed();
 
-    let t = std::time::Instant::now();
-    let tokens = emit::Emitter {
+    let t = Instant::now();
+    let emitter = emit::Emitter {
         ir: &ir,
         names: &names,
         derives: &derives,
-    }
-    .module();
-    timings.emit = t.elapsed();
+    };
+    let parts = emitter.parts();
+    let texts: Vec<Mutex<Option<PartText>>> = parts.iter().map(|_| Mutex::new(None)).collect();
+    // Largest parts first (operations, then types in order), so threads finish together.
+    let mut queue: Vec<usize> = (0..parts.len()).collect();
+    queue.sort_by_key(|&i| parts[i] != emit::Part::Operations);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        while let Some(&i) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let done = emit_render_part(&emitter, &parts[i]);
+            if let Ok(mut slot) = texts[i].lock() {
+                *slot = Some(done);
+            }
+        }
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4)
+        .min(parts.len());
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let wall = t.elapsed();
 
-    let t = std::time::Instant::now();
-    let code = render(source_name, text, tokens)?;
-    timings.render = t.elapsed();
-    Ok((code, timings))
+    let mut body = String::new();
+    let (mut emit_cpu, mut render_cpu) = (Duration::ZERO, Duration::ZERO);
+    for slot in texts {
+        let part = slot
+            .into_inner()
+            .ok()
+            .flatten()
+            .ok_or_else(|| Error::Render {
+                source_name: source_name.to_owned(),
+                message: "a part was not rendered".to_owned(),
+            })?;
+        emit_cpu += part.emit;
+        render_cpu += part.render;
+        body.push_str(&part.text.map_err(|message| Error::Render {
+            source_name: source_name.to_owned(),
+            message,
+        })?);
+    }
+    let cpu = (emit_cpu + render_cpu).as_secs_f64();
+    let emit_share = if cpu > 0.0 {
+        emit_cpu.as_secs_f64() / cpu
+    } else {
+        0.5
+    };
+    timings.emit = wall.mul_f64(emit_share);
+    timings.render = wall.saturating_sub(timings.emit);
+    Ok(body)
+}
+
+/// One part's text (or why its tokens do not parse), and the CPU time of each stage.
+struct PartText {
+    text: Result<String, String>,
+    emit: Duration,
+    render: Duration,
+}
+
+fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part) -> PartText {
+    let t = Instant::now();
+    let tokens = emitter.part(part);
+    let emit = t.elapsed();
+    let t = Instant::now();
+    let text = syn::parse2::<syn::File>(tokens)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|e| e.to_string());
+    PartText {
+        text,
+        emit,
+        render: t.elapsed(),
+    }
+}
+
+/// The `openapiv3` structure check of [`load`].
+fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<(), Error> {
+    // The typed model is a structural check: it rejects malformed Operation, Parameter,
+    // Response… objects with the path of the failure.
+    let checked: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(root);
+    match checked {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Structure {
+            source_name: source_name.to_owned(),
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        }),
+    }
+}
+
+/// The "generated, do not edit" header naming the spec and the SHA-256 of its text.
+fn header(source_name: &str, text: &str) -> String {
+    let hash = Sha256::digest(text.as_bytes());
+    let mut out = format!("// @generated by `cargo codegen` from {source_name} (sha256 ");
+    for b in hash {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.push_str("). Do not edit: regenerate.\n\n");
+    out
 }
 
 /// Stage 6: pretty-prints the tokens behind the header.
@@ -161,11 +292,7 @@ pub fn render(
         source_name: source_name.to_owned(),
         message: e.to_string(),
     })?;
-    let hash = Sha256::digest(text.as_bytes());
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    let mut out = format!(
-        "// @generated by `cargo codegen` from {source_name} (sha256 {hex}). Do not edit: regenerate.\n\n"
-    );
+    let mut out = header(source_name, text);
     out.push_str(&prettyplease::unparse(&file));
     Ok(out)
 }

@@ -44,9 +44,9 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         .pointer("/components/schemas")
         .and_then(Value::as_object)
     {
-        for (name, _) in schemas {
+        for (name, node) in schemas {
             let at = pointer::push("/components/schemas", name);
-            cx.named(&at, vec![name.clone()], true)?;
+            cx.named(&at, Some(node), vec![name.clone()], true)?;
         }
     }
     cx.operations()?;
@@ -121,17 +121,21 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers the schema at `at` into a named type (memoised); returns its id.
+    /// `node`, when the caller has it, saves resolving `at` again.
     fn named(
         &mut self,
         at: &str,
+        node: Option<&Value>,
         words: Vec<String>,
         component: bool,
     ) -> Result<TypeId, LowerError> {
         if let Some(id) = self.by_pointer.get(at) {
             return Ok(*id);
         }
-        let node =
-            pointer::get(self.root, at).ok_or_else(|| Self::invalid(at, "schema not found"))?;
+        let root = self.root;
+        let node = node
+            .or_else(|| pointer::get(root, at))
+            .ok_or_else(|| Self::invalid(at, "schema not found"))?;
         // Reserve the id first: recursive references find it while the body is lowered.
         let id = TypeId(self.ir.types.len());
         self.ir.types.push(TypeDef {
@@ -171,8 +175,9 @@ impl<'a> Lowerer<'a> {
             let direct = pointer::local_target(reference).unwrap_or_default();
             let id = self.named(
                 &direct,
+                None,
                 target_words(&direct),
-                direct.starts_with("/components/schemas/"),
+                component_name(&direct).is_some(),
             )?;
             let nullable = self.nullable.get(&direct).copied().unwrap_or_else(|| {
                 // Still being lowered (a cycle): read the flag off the node itself.
@@ -194,7 +199,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if needs_declaration(o) {
-            let id = self.named(at, words.to_vec(), false)?;
+            let id = self.named(at, Some(node), words.to_vec(), false)?;
             let nullable = self.nullable.get(at).copied().unwrap_or(nullable_here);
             return Ok(self.unalias(id, nullable));
         }
@@ -487,7 +492,9 @@ impl<'a> Lowerer<'a> {
                     let variant = match tagged_members.iter().find(|(p, _)| *p == pointer) {
                         Some((_, index)) => variants[*index].clone(),
                         None => {
-                            let id = self.named(&pointer, target_words(&pointer), true)?;
+                            let component = component_name(&pointer).is_some();
+                            let id =
+                                self.named(&pointer, None, target_words(&pointer), component)?;
                             Variant {
                                 hint: target_words(&pointer),
                                 ty: Ty::Named(id),
@@ -536,14 +543,11 @@ impl<'a> Lowerer<'a> {
         nullable: bool,
     ) -> Result<(Kind, bool), LowerError> {
         // Merge every object part (following references and nested allOf) into one struct.
-        let mut props = Map::new();
-        let mut required: Vec<Value> = Vec::new();
-        let mut additional: Option<Value> = None;
-        let mut own = o.clone();
-        own.remove("allOf");
-        let mut sources: Vec<(String, Map<String, Value>)> = vec![(at.to_owned(), own)];
+        // Parts are borrowed from the document, never cloned: big specs merge a lot.
+        let mut sources: Vec<(String, &Map<String, Value>)> = vec![(at.to_owned(), o)];
+        let mut path = vec![at.to_owned()];
         for (i, part) in parts.iter().enumerate() {
-            self.collect_all_of(&format!("{at}/allOf/{i}"), part, &mut sources, 0)?;
+            self.collect_all_of(&format!("{at}/allOf/{i}"), part, &mut sources, &mut path)?;
         }
         let non_object = sources.iter().any(|(_, map)| {
             let t = map.get("type").and_then(Value::as_str);
@@ -565,18 +569,24 @@ impl<'a> Lowerer<'a> {
             }
             return Ok((Kind::Alias(Ty::Json), nullable));
         }
-        // Property pointers are kept so each property lowers at its real location (names and
-        // memoisation follow the part that declared it).
-        let mut prop_at: BTreeMap<String, String> = BTreeMap::new();
+        // Properties in first-declaration order, each with the pointer of the part that
+        // declared it last: a later part redefining a property wins, as its constraints apply
+        // too, and the property lowers at its real location (names and memoisation follow).
+        let mut props: Vec<(&str, String, &Value)> = Vec::new();
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut required: Vec<&str> = Vec::new();
+        let mut additional: Option<(String, &Value)> = None;
         for (part_at, map) in &sources {
             if let Some(p) = map.get("properties").and_then(Value::as_object) {
                 for (k, v) in p {
-                    // A later part redefining a property wins, as its constraints apply too.
-                    prop_at.insert(
-                        k.clone(),
-                        pointer::push(&format!("{part_at}/properties"), k),
-                    );
-                    props.insert(k.clone(), v.clone());
+                    let sub_at = pointer::push(&format!("{part_at}/properties"), k);
+                    match index.get(k.as_str()) {
+                        Some(&i) => props[i] = (k.as_str(), sub_at, v),
+                        None => {
+                            index.insert(k.as_str(), props.len());
+                            props.push((k.as_str(), sub_at, v));
+                        }
+                    }
                 }
             }
             for r in map
@@ -584,39 +594,36 @@ impl<'a> Lowerer<'a> {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
+                .filter_map(Value::as_str)
             {
-                if !required.contains(r) {
-                    required.push(r.clone());
+                if !required.contains(&r) {
+                    required.push(r);
                 }
             }
             if let Some(a) = map.get("additionalProperties") {
-                additional = Some(a.clone());
+                // Kept with its real pointer: an inline schema there is lowered in place.
+                additional = Some((format!("{part_at}/additionalProperties"), a));
             }
         }
-        let required_names: Vec<&str> = required.iter().filter_map(Value::as_str).collect();
+        let shapeless = props.is_empty()
+            && additional.is_none()
+            && sources
+                .iter()
+                .all(|(_, map)| map.get("type").and_then(Value::as_str).is_none());
+        if shapeless {
+            // Parts that only annotate (`allOf: [{}, {example: …}, {description: …}]`): any
+            // value, not an empty struct (which would refuse a string).
+            return Ok((Kind::Alias(Ty::Json), nullable));
+        }
         let mut fields = Vec::new();
-        for (name, sub) in &props {
-            let sub_at = prop_at
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| pointer::push(&format!("{at}/properties"), name));
-            fields.push(self.field(
-                &sub_at,
-                name,
-                sub,
-                required_names.contains(&name.as_str()),
-                words,
-            )?);
+        for (name, sub_at, sub) in &props {
+            fields.push(self.field(sub_at, name, sub, required.contains(name), words)?);
         }
         let (additional, deny_unknown) = match &additional {
-            Some(Value::Bool(false)) => (None, true),
-            Some(Value::Bool(true)) => (Some(Ty::Json), false),
-            Some(schema @ Value::Object(m)) if !m.is_empty() => {
-                let l = self.schema(
-                    &format!("{at}/additionalProperties"),
-                    schema,
-                    &push(words, "Value"),
-                )?;
+            Some((_, Value::Bool(false))) => (None, true),
+            Some((_, Value::Bool(true))) => (Some(Ty::Json), false),
+            Some((additional_at, schema @ Value::Object(m))) if !m.is_empty() => {
+                let l = self.schema(additional_at, schema, &push(words, "Value"))?;
                 (Some(wrap_nullable(l)), false)
             }
             _ => (None, false),
@@ -632,32 +639,33 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Flattens an allOf member (following references and nested allOf) into `sources`.
-    fn collect_all_of(
+    /// `path` holds the pointers of the parts being flattened: a part that includes one of
+    /// them (`A: {allOf: [$ref: A, …]}`) adds nothing new and is skipped, not followed forever.
+    fn collect_all_of<'n>(
         &self,
         at: &str,
-        node: &Value,
-        sources: &mut Vec<(String, Map<String, Value>)>,
-        depth: usize,
-    ) -> Result<(), LowerError> {
-        if depth > 32 {
-            return Err(Self::invalid(
-                at,
-                "allOf nests or refers to itself more than 32 levels deep",
-            ));
+        node: &'n Value,
+        sources: &mut Vec<(String, &'n Map<String, Value>)>,
+        path: &mut Vec<String>,
+    ) -> Result<(), LowerError>
+    where
+        'a: 'n,
+    {
+        if path.len() > 64 {
+            return Err(Self::invalid(at, "allOf nests more than 64 levels deep"));
         }
         let (at, node) = pointer::deref(self.root, at, node)?;
+        if path.contains(&at) {
+            return Ok(());
+        }
         let Some(map) = obj(node) else { return Ok(()) };
-        let mut own = map.clone();
-        let nested = own.remove("allOf");
-        sources.push((at.clone(), own));
-        for (i, n) in nested
-            .as_ref()
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            self.collect_all_of(&format!("{at}/allOf/{i}"), n, sources, depth + 1)?;
+        sources.push((at.clone(), map));
+        if let Some(nested) = map.get("allOf").and_then(Value::as_array) {
+            path.push(at.clone());
+            for (i, n) in nested.iter().enumerate() {
+                self.collect_all_of(&format!("{at}/allOf/{i}"), n, sources, path)?;
+            }
+            path.pop();
         }
         Ok(())
     }
@@ -795,14 +803,20 @@ impl<'a> Lowerer<'a> {
         });
         self.by_pointer.insert(at, id);
         let mut fields = Vec::new();
+        let no_schema = Value::Object(Map::new());
+        let names: Vec<String> = by_key.iter().map(|((n, _), _, _)| n.clone()).collect();
         for ((name, location), p_at, p) in by_key {
             let required = flag(p, "required") || location == "path";
-            let schema = p
-                .get("schema")
-                .cloned()
-                .unwrap_or(Value::Object(Map::new()));
+            let schema = p.get("schema").unwrap_or(&no_schema);
+            // One name in two locations (a query parameter and a header, say): both are
+            // qualified by location, as one struct cannot hold two fields of one wire name.
+            let wire = if names.iter().filter(|n| **n == name).count() > 1 {
+                format!("{location}:{name}")
+            } else {
+                name.clone()
+            };
             let mut field =
-                self.field(&format!("{p_at}/schema"), &name, &schema, required, &hint)?;
+                self.field(&format!("{p_at}/schema"), &wire, schema, required, &hint)?;
             let doc = p
                 .get("description")
                 .and_then(Value::as_str)
@@ -897,14 +911,49 @@ fn concat(words: &[String], more: &[String]) -> Vec<String> {
     w
 }
 
-/// Name words of a referenced schema: its component name, or the last pointer token.
-fn target_words(pointer: &str) -> Vec<String> {
-    let last = pointer
-        .rsplit('/')
-        .next()
+/// The schema's name if `at` is a component schema itself (`/components/schemas/Pet`, not
+/// `/components/schemas/Pet/properties/id`).
+pub fn component_name(at: &str) -> Option<String> {
+    let name = at.strip_prefix("/components/schemas/")?;
+    (!name.contains('/')).then(|| pointer::unescape(name))
+}
+
+/// Name words of a referenced schema: its component name; for a schema inside something else
+/// (`/components/schemas/Pet/properties/id`), the owner's name and the last meaningful token
+/// (`["Pet", "id"]`), as if it had been met in place.
+fn target_words(at: &str) -> Vec<String> {
+    if let Some(name) = component_name(at) {
+        return vec![name];
+    }
+    const STRUCTURAL: &[&str] = &[
+        "",
+        "components",
+        "schemas",
+        "properties",
+        "items",
+        "schema",
+        "content",
+        "parameters",
+        "responses",
+        "requestBodies",
+        "headers",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "additionalProperties",
+        "paths",
+    ];
+    let meaningful: Vec<String> = at
+        .split('/')
+        .filter(|t| !STRUCTURAL.contains(t) && !t.bytes().all(|b| b.is_ascii_digit()))
         .map(pointer::unescape)
-        .unwrap_or_default();
-    vec![last]
+        .collect();
+    match meaningful.as_slice() {
+        [] => vec!["Schema".to_owned()],
+        [only] => vec![only.clone()],
+        [first, .., last] => vec![first.clone(), last.clone()],
+    }
 }
 
 /// Variant name words of a union member: the referenced schema's name, the title, or the type.

@@ -117,8 +117,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (code, t) = codegen::generate_timed(&source_name, &text, json, &settings)?;
             if timings {
                 eprintln!(
-                    "parse {:.1} ms, lower {:.1} ms, emit {:.1} ms, render {:.1} ms",
+                    "parse {:.1} ms, check {:.1} ms (overlapped), lower {:.1} ms, emit {:.1} ms, render {:.1} ms",
                     t.parse.as_secs_f64() * 1e3,
+                    t.check.as_secs_f64() * 1e3,
                     t.lower.as_secs_f64() * 1e3,
                     t.emit.as_secs_f64() * 1e3,
                     t.render.as_secs_f64() * 1e3

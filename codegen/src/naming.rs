@@ -166,7 +166,7 @@ pub fn assign(ir: &Ir) -> Names {
                 variants.push(unique("Unknown", &mut taken, |b, n| format!("{b}{n}")));
                 names.variants.insert(id, variants);
             }
-            Kind::Alias(_) => {}
+            Kind::Alias(_) | Kind::Newtype(_) => {}
         }
     }
 
@@ -201,9 +201,12 @@ fn unique(
     candidate
 }
 
-/// Words only: separators and symbols become spaces, so heck sees word boundaries.
+/// Words only: separators and symbols become spaces, so heck sees word boundaries. Non-ASCII
+/// letters and digits are dropped first (`Ünïcödé` → `ncd`), so case conversion sees what
+/// remains: a type name still starts with an uppercase letter.
 fn words(raw: &str) -> String {
     raw.chars()
+        .filter(|c| c.is_ascii() || !c.is_alphanumeric())
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect()
 }
@@ -304,6 +307,10 @@ mod tests {
         assert_eq!(variant_ident("+"), "Symbol");
         assert_eq!(variant_ident("1"), "V1");
         assert_eq!(variant_ident("Self"), "SelfValue");
+        assert_eq!(type_ident("ünï"), "N");
+        assert_eq!(type_ident("日本"), "Unnamed");
+        assert_eq!(variant_ident("é"), "Symbol");
+        assert_eq!(field_ident("ünïcödé"), "ncd");
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! Generation speed on the corpus's largest spec, Stripe's `spec3.json` (4.2 MB), against the
+//! time serde_json alone takes to parse it. Run in release:
+//!
+//! ```sh
+//! cargo bench -p codegen --bench stripe            # CODEGEN_BENCH_RUNS=N (default 15)
+//! ```
+//!
+//! Prints the minimum and median of N runs for the serde_json parse and for each stage of
+//! `codegen::generate_timed`, and the ratio of whole generation to the serde_json parse. Skips
+//! with a message when `../shared/corpus` is absent (it is not part of a clone). See "Speed" in
+//! `codegen/README.md`.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark binary: panics are failures
+
+use std::time::{Duration, Instant};
+
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpus/stripe-spec3-2022-04-12.json"
+);
+
+fn stats(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    (samples[0], samples[samples.len() / 2])
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful either.
+    let path = std::env::var("CODEGEN_BENCH_SPEC").unwrap_or_else(|_| SPEC.to_owned());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("stripe bench: skipped: cannot read {path} (the corpus is not part of a clone)");
+        return;
+    };
+    let runs: usize = std::env::var("CODEGEN_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(15)
+        .max(1);
+    let settings = codegen::Settings::default();
+    let name = "stripe-spec3-2022-04-12.json";
+
+    // Warm up (page cache, allocator), and check the output once.
+    let code = codegen::generate(name, &text, true, &settings).unwrap();
+    let _: serde_json::Value = serde_json::from_str(&text).unwrap();
+
+    let mut serde = Vec::new();
+    let mut parse = Vec::new();
+    let mut check = Vec::new();
+    let mut lower = Vec::new();
+    let mut emit = Vec::new();
+    let mut render = Vec::new();
+    let mut total = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        serde.push(t.elapsed());
+        drop(value);
+
+        let t = Instant::now();
+        let (out, timings) = codegen::generate_timed(name, &text, true, &settings).unwrap();
+        total.push(t.elapsed());
+        drop(out);
+        parse.push(timings.parse);
+        check.push(timings.check);
+        lower.push(timings.lower);
+        emit.push(timings.emit);
+        render.push(timings.render);
+    }
+    let (serde_min, serde_med) = stats(serde);
+    let (total_min, total_med) = stats(total);
+    println!(
+        "{name}: {} bytes in, {} bytes ({} lines) out; {runs} runs, min / median",
+        text.len(),
+        code.len(),
+        code.lines().count()
+    );
+    println!(
+        "  serde_json::from_str::<Value>  {:8.1} / {:8.1} ms",
+        ms(serde_min),
+        ms(serde_med)
+    );
+    for (stage, samples) in [
+        ("parse", parse),
+        ("check (openapiv3, overlapped)", check),
+        ("lower (+ analyse, name)", lower),
+        ("emit", emit),
+        ("render", render),
+    ] {
+        let (min, med) = stats(samples);
+        println!("  {stage:<30} {:8.1} / {:8.1} ms", ms(min), ms(med));
+    }
+    println!(
+        "  generate (whole)               {:8.1} / {:8.1} ms",
+        ms(total_min),
+        ms(total_med)
+    );
+    println!(
+        "  ratio generate / serde_json    {:8.2} / {:8.2} (target: at most 3)",
+        total_min.as_secs_f64() / serde_min.as_secs_f64(),
+        total_med.as_secs_f64() / serde_med.as_secs_f64()
+    );
+}

@@ -1,0 +1,101 @@
+//! The documents in `tests/hard-cases/` (see its README): each generates, and the output shows
+//! the fix for what the real-world corpus found. `tests/corpus.rs` compiles them.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
+fn generate(name: &str) -> String {
+    let path = format!("{}/tests/hard-cases/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    codegen::generate(
+        &format!("hard-cases/{name}"),
+        &text,
+        false,
+        &codegen::Settings::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn recursive_aliases_become_newtypes() {
+    let code = generate("recursive-aliases.yaml");
+    assert!(code.contains("pub struct Tree(pub Vec<Tree>);"), "{code}");
+    // One newtype per cycle, at the alias that closes it.
+    assert!(code.contains("pub type A = B;"), "{code}");
+    assert!(code.contains("pub struct B(pub Vec<A>);"), "{code}");
+    assert!(
+        code.contains("pub struct Dict(pub std::collections::BTreeMap<String, Dict>);"),
+        "{code}"
+    );
+    // Same JSON as the alias would have had.
+    assert_eq!(code.matches("#[serde(transparent)]").count(), 3, "{code}");
+    // A union is nominal already.
+    assert!(code.contains("Array(Vec<Nested>)"), "{code}");
+    // allOf including itself: the other part's properties, once.
+    assert!(code.contains("pub struct SelfAll {"), "{code}");
+    assert_eq!(code.matches("pub a: Option<String>,").count(), 1, "{code}");
+}
+
+#[test]
+fn odd_names_get_distinct_valid_identifiers() {
+    let code = generate("odd-names.yaml");
+    // One parameter name in two locations: both qualified, so serde sees two wire names.
+    for wire in [
+        "query:Last-Event-ID",
+        "header:Last-Event-ID",
+        "path:id",
+        "header:id",
+    ] {
+        assert!(
+            code.contains(&format!("#[serde(rename = \"{wire}\")]")),
+            "{wire}: {code}"
+        );
+    }
+    assert!(
+        code.contains("pub query_last_event_id: Option<String>,"),
+        "{code}"
+    );
+    // A repeated operationId: two operation modules, one dispatch arm each.
+    assert!(code.contains("pub mod get_events {"), "{code}");
+    assert!(code.contains("pub mod get_events_2 {"), "{code}");
+    assert_eq!(
+        code.matches("get_events::Response::decode(status").count(),
+        1,
+        "{code}"
+    );
+    assert!(
+        !code.contains("get_events_2::Response::decode(status"),
+        "{code}"
+    );
+    assert!(
+        code.contains(r#"pub const IDS: &[&str] = &["getEvents"];"#),
+        "{code}"
+    );
+    // References into another schema are not component schemas.
+    assert!(
+        code.contains(
+            r#"pub const NAMES: &[&str] = &["Item", "ItemId", "Other", "ünï", "日本", "Option"];"#
+        ),
+        "{code}"
+    );
+    // Non-ASCII letters are dropped, and a type name still starts with a capital.
+    assert!(code.contains("pub type N = String;"), "{code}");
+    assert!(code.contains("pub type Unnamed = String;"), "{code}");
+    assert!(code.contains("pub ncd: Option<String>,"), "{code}");
+}
+
+#[test]
+fn all_of_parts_keep_their_pointers() {
+    let code = generate("all-of-parts.yaml");
+    // additionalProperties declared in a later allOf part (it used to be looked up at the
+    // parent's pointer: "schema not found").
+    assert!(
+        code.contains("pub additional_properties: std::collections::BTreeMap<String, FullValue>"),
+        "{code}"
+    );
+    // allOf of annotation-only parts: any value, not an empty struct.
+    assert!(
+        code.contains("pub type FullValue = serde_json::Value;"),
+        "{code}"
+    );
+    assert!(code.contains("#[serde(rename = \"$canEdit\")]"), "{code}");
+}
