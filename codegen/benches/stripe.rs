@@ -29,7 +29,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful either.
+    // CODEGEN_BENCH_SPEC=PATH times another JSON spec the same way.
     let path = std::env::var("CODEGEN_BENCH_SPEC").unwrap_or_else(|_| SPEC.to_owned());
     let Ok(text) = std::fs::read_to_string(&path) else {
         println!("stripe bench: skipped: cannot read {path} (the corpus is not part of a clone)");
