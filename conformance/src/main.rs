@@ -83,6 +83,10 @@ struct MockArgs {
     /// Validate every response against the spec and log violations (slower).
     #[arg(long)]
     self_check: bool,
+    /// Deliberately break every vendor-API response this bug can apply to, announced by an
+    /// `X-Mock-Planted: <kind> <pointer or header>` header: for testing conformance checkers.
+    #[arg(long, value_enum, value_name = "KIND")]
+    plant_bug: Option<conformance::mock::PlantedBug>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +129,7 @@ fn mock(args: MockArgs) -> ExitCode {
         charge_delay: Duration::from_millis(args.charge_delay_ms),
         workers: args.workers.unwrap_or(defaults.workers),
         self_check: args.self_check,
+        planted: args.plant_bug,
         ..defaults
     };
     let server = match MockServer::start(config) {

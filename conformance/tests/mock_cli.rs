@@ -1,5 +1,5 @@
-//! `conformance mock`: prints the base URLs, serves them, honours --seed/--clock and the key
-//! flags, and refuses bad flags with exit code 2.
+//! `conformance mock`: prints the base URLs, serves them, honours --seed/--clock, the key flags
+//! and --plant-bug, and refuses bad flags with exit code 2.
 
 #![allow(clippy::unwrap_used)]
 
@@ -138,15 +138,40 @@ fn key_flags_change_the_accepted_credentials() {
         support::request(addr, "GET", path, &[support::RECHARGE_AUTH], None).status,
         401
     );
+    // --no-rate-limit: more calls than the bucket holds, none refused.
+    for _ in 0..41 {
+        let r = support::request(
+            addr,
+            "GET",
+            path,
+            &[("X-Recharge-Access-Token", "rc_flag")],
+            None,
+        );
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("x-recharge-limit"), Some("1/40"));
+    }
+}
+
+#[test]
+fn plant_bug_breaks_vendor_responses_and_announces_it() {
+    let (_mock, urls) = start(&["--plant-bug", "missing-header"]);
+    let addr = addr_of(&urls[0].1);
+    let body = br#"{"line_items": [{"variant_id": 1, "quantity": 1}]}"#;
     let r = support::request(
         addr,
-        "GET",
-        path,
-        &[("X-Recharge-Access-Token", "rc_flag")],
-        None,
+        "POST",
+        "/recharge/checkouts",
+        &[support::RECHARGE_AUTH, ("Content-Type", "application/json")],
+        Some(body),
     );
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("x-recharge-limit"), None);
+    assert_eq!(
+        r.header("x-mock-planted"),
+        Some("missing-header x-recharge-limit")
+    );
+    let health = support::request(addr, "GET", "/_mock/health", &[], None);
+    assert_eq!(health.header("x-mock-planted"), None);
 }
 
 #[test]
@@ -155,6 +180,7 @@ fn bad_flags_exit_2() {
         vec!["mock", "--clock", "sundial"],
         vec!["mock", "--listen", "nowhere"],
         vec!["mock", "--seed", "-1"],
+        vec!["mock", "--plant-bug", "typo"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
             .args(&args)

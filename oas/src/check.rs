@@ -268,6 +268,13 @@ impl Spec {
         out
     }
 
+    /// The resolved pointer of the Response Object that documents `status` for operation
+    /// `index` under `profile` (exact code, then range, then `default` in the spec profile);
+    /// `None` when the status is undocumented.
+    pub fn response_at(&self, index: usize, status: u16, profile: Profile) -> Option<String> {
+        self.documented(self.operations.get(index)?, status, profile)
+    }
+
     /// The response object documenting `status`: exact code, then range, then (spec profile)
     /// `default`. Returns its resolved pointer.
     fn documented(&self, op: &OperationInfo, status: u16, profile: Profile) -> Option<String> {

@@ -9,6 +9,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::exchange::{Reply, Request, Response};
+use super::planted::{PlantedBug, Planter};
 use super::spec::ApiSpec;
 use super::support::{Clock, ClockMode, Ids, parse_query, percent_decode};
 use super::webhook::{DeliveryRecord, Outbox};
@@ -67,6 +68,8 @@ pub struct App {
     chargily: chargily::Chargily,
     recharge: Arc<recharge::Recharge>,
     violations: Arc<Mutex<Vec<String>>>,
+    /// Set when a bug is planted (`MockConfig::planted`).
+    planter: Option<Arc<Planter>>,
 }
 
 impl App {
@@ -81,6 +84,13 @@ impl App {
             .map_err(|_| MockError::Spec("the spec loader panicked".into()))?
             .map_err(|e| MockError::Spec(e.to_string()))?;
         let recharge_spec = recharge_spec.map_err(|e| MockError::Spec(e.to_string()))?;
+        let planter = config.planted.map(|bug| {
+            Arc::new(Planter::new(
+                bug,
+                chargily_spec.root.clone(),
+                recharge_spec.root.clone(),
+            ))
+        });
         let env = Arc::new(Env {
             clock: Clock::new(config.clock),
             ids: Ids::new(config.seed),
@@ -94,6 +104,7 @@ impl App {
             recharge: Arc::new(recharge::Recharge::new(Arc::new(recharge_spec))),
             env,
             violations: Arc::new(Mutex::new(Vec::new())),
+            planter,
         })
     }
 
@@ -130,15 +141,15 @@ impl App {
         let path = req.path.as_str();
         if let Some(rest) = strip(path, CHARGILY_TEST_PREFIX) {
             let (op, reply) = self.chargily.handle(&self.env, &req, false, rest);
-            return self.checked(Api::Chargily, op, reply);
+            return self.planted(Api::Chargily, op, self.checked(Api::Chargily, op, reply));
         }
         if let Some(rest) = strip(path, CHARGILY_LIVE_PREFIX) {
             let (op, reply) = self.chargily.handle(&self.env, &req, true, rest);
-            return self.checked(Api::Chargily, op, reply);
+            return self.planted(Api::Chargily, op, self.checked(Api::Chargily, op, reply));
         }
         if let Some(rest) = strip(path, RECHARGE_PREFIX) {
             let (op, reply) = recharge::handle(&self.recharge, &self.env, &req, rest);
-            return self.checked(Api::Recharge, op, reply);
+            return self.planted(Api::Recharge, op, self.checked(Api::Recharge, op, reply));
         }
         if let Some(rest) = strip(path, CONTROL_PREFIX) {
             return self.control(&req, rest).into();
@@ -156,6 +167,30 @@ impl App {
             }),
         )
         .into()
+    }
+
+    /// The planted bug the server must carry out on the connection of a request to `path`:
+    /// `close-connection` or `never-answer`, for vendor-API paths only.
+    pub fn connection_bug(&self, path: &str) -> Option<PlantedBug> {
+        let bug = self
+            .env
+            .config
+            .planted
+            .filter(|b| b.is_connection_level())?;
+        [CHARGILY_TEST_PREFIX, CHARGILY_LIVE_PREFIX, RECHARGE_PREFIX]
+            .iter()
+            .any(|prefix| strip(path, prefix).is_some())
+            .then_some(bug)
+    }
+
+    /// With a planted bug, applies it to the final response of `op` (after the self-check, so
+    /// it is not counted as a violation of the mock).
+    fn planted(&self, api: Api, op: Option<&'static str>, reply: Reply) -> Reply {
+        let (Some(planter), Some(op)) = (&self.planter, op) else {
+            return reply;
+        };
+        let planter = Arc::clone(planter);
+        reply.map(move |response| planter.plant(api, op, response))
     }
 
     /// In self-check mode, validates the final response of `op` against the spec.

@@ -15,6 +15,7 @@
 //! - `app.rs`: routing between the APIs, the `/_mock/` controls, fault injection and the
 //!   response self-check;
 //! - `chargily.rs`, `recharge.rs`: the two APIs; `spec.rs`: what they read from the specs;
+//! - `planted.rs`: deliberate bugs (`--plant-bug`) for testing checkers;
 //! - `webhook.rs`: signing and delivery; `support.rs`: clock, ids, money, query strings.
 //!
 //! ```no_run
@@ -28,6 +29,7 @@
 mod app;
 mod chargily;
 pub mod exchange;
+mod planted;
 mod recharge;
 mod server;
 mod spec;
@@ -40,6 +42,7 @@ use std::time::Duration;
 
 pub use app::App;
 pub use exchange::{BodyError, Reply, Request, Response};
+pub use planted::{PLANTED_HEADER, PlantedBug, UNDECLARED_PROPERTY};
 pub use support::{ClockMode, FIXED_EPOCH_SECONDS};
 pub use webhook::{DeliveryRecord, DeliveryState};
 
@@ -64,7 +67,8 @@ pub struct MockConfig {
     pub recharge_access_token: String,
     /// The ReCharge API client secret prepended to webhook bodies for `X-Recharge-Hmac-Sha256`.
     pub recharge_client_secret: String,
-    /// ReCharge's leaky bucket (40 calls, 2 per second); off for load tests.
+    /// ReCharge's leaky bucket (40 calls, 2 per second); off for load tests (no 429, and
+    /// `X-Recharge-Limit` always reads `1/40`).
     pub recharge_rate_limit: bool,
     /// Larger request bodies get 413.
     pub max_body_bytes: usize,
@@ -87,6 +91,9 @@ pub struct MockConfig {
     /// Validate every response against the spec and keep the violations
     /// ([`MockServer::self_check_violations`]); costs time, meant for tests.
     pub self_check: bool,
+    /// A deliberate bug in every vendor-API response it can apply to, announced by the
+    /// [`PLANTED_HEADER`] response header; for proving that a checker catches it.
+    pub planted: Option<PlantedBug>,
 }
 
 impl Default for MockConfig {
@@ -108,6 +115,7 @@ impl Default for MockConfig {
             webhook_timeout: Duration::from_secs(5),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             self_check: false,
+            planted: None,
         }
     }
 }

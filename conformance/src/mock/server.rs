@@ -6,8 +6,11 @@
 //! send headers too slowly; the read buffer caps header size (hyper answers 431); the body is
 //! read through `Limited` under a timeout (413 / 408, decided by the API so the error has its
 //! shape). Garbage that is not HTTP gets hyper's 400 and the connection is closed.
+//!
+//! Planted connection bugs (`close-connection`, `never-answer`) are carried out here: the
+//! service fails, which makes hyper abort the connection without writing a response, either at
+//! once or when the server stops.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,11 +23,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::app::App;
 use super::exchange::{BodyError, Reply, Request};
-use super::{MockConfig, MockError};
+use super::{MockConfig, MockError, PlantedBug};
 
 /// Largest request head (request line + headers) accepted; larger gets 431.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -116,6 +119,8 @@ async fn serve(
         }
     };
     app.env().outbox.spawn_worker();
+    // Tells requests held by `never-answer` that the server is stopping.
+    let (stopping, stop_signal) = watch::channel(false);
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
@@ -137,7 +142,10 @@ async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let app = Arc::clone(&app);
-                let service = service_fn(move |req| handle(Arc::clone(&app), limits, req));
+                let stop_signal = stop_signal.clone();
+                let service = service_fn(move |req| {
+                    handle(Arc::clone(&app), limits, stop_signal.clone(), req)
+                });
                 let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     // Errors here are the client's (garbage, resets, timeouts); nothing to do.
@@ -148,14 +156,21 @@ async fn serve(
         }
     }
     drop(listener);
+    let _ = stopping.send(true);
     let _ = tokio::time::timeout(Duration::from_millis(500), graceful.shutdown()).await;
 }
+
+/// The service's error: hyper aborts the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("planted bug: {0}")]
+struct Abort(PlantedBug);
 
 async fn handle(
     app: Arc<App>,
     limits: Limits,
+    mut stop_signal: watch::Receiver<bool>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<Full<Bytes>>, Abort> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -178,6 +193,7 @@ async fn handle(
             Ok(Ok(collected)) => (collected.to_bytes(), None),
         }
     };
+    let connection_bug = app.connection_bug(parts.uri.path());
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -194,6 +210,16 @@ async fn handle(
             finish()
         }
     };
+    match connection_bug {
+        Some(PlantedBug::NeverAnswer) => {
+            // Holds the request until the server stops (or the client goes away, which drops
+            // this future), then aborts.
+            let _ = stop_signal.wait_for(|stopping| *stopping).await;
+            return Err(Abort(PlantedBug::NeverAnswer));
+        }
+        Some(bug) => return Err(Abort(bug)),
+        None => {}
+    }
     let mut out = hyper::Response::new(Full::new(response.body));
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
