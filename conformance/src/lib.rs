@@ -2,8 +2,12 @@
 //! against their OpenAPI specs, and serves a stateful reference mock of both.
 //!
 //! - [`specs`]: the two specs, embedded in the binary.
+//! - [`recording`]: the recording format (scenarios of exchanges) and its loader.
 //! - [`mock`]: the reference mock server (`conformance mock`), also usable from tests through
 //!   [`mock::MockServer`].
 
 pub mod mock;
+pub mod recording;
+pub mod replay;
+pub mod report;
 pub mod specs;

@@ -43,6 +43,106 @@ enum Command {
     /// the mock's own controls (payment simulation, webhooks, faults) under /_mock/. Prints the
     /// base URLs, then serves until interrupted (Ctrl-C).
     Mock(MockArgs),
+    /// Replays recorded scenarios against an implementation (by default a fresh embedded
+    /// mock per scenario) and checks every response against the spec and the recording.
+    /// Exit 0 when everything conforms, 1 on any violation, 2 on usage, input or connection
+    /// errors.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// Replay only this API's recordings.
+    #[arg(long)]
+    api: Option<Api>,
+    /// Base URL of the implementation: `URL` (with --api, or when the recordings are of one
+    /// API) or `API=URL`, once per API. Default: the embedded mock.
+    #[arg(long, value_name = "[API=]URL")]
+    target: Vec<String>,
+    /// Base URL of the target's control API (the mock's /_mock), `[API=]URL`; scenarios that
+    /// need it (paying a checkout) are skipped without it. Embedded mock: automatic.
+    #[arg(long, value_name = "[API=]URL")]
+    control: Vec<String>,
+    /// Folder of recordings (searched recursively). Default: the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    recordings: Option<PathBuf>,
+    /// `spec`: JSON Schema semantics; `strict`: undeclared properties and statuses documented
+    /// only by `default` are violations too.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Spec)]
+    profile: ProfileArg,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// Write the report here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Scenarios in flight at once.
+    #[arg(long, default_value_t = 8)]
+    jobs: usize,
+    /// Run only shard K of N (1-based): every N-th scenario in path order.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Per-request timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Chargily secret key, sent as `Authorization: Bearer <key>`.
+    #[arg(
+        long,
+        env = "CHARGILY_SECRET_KEY",
+        hide_env_values = true,
+        default_value = "test_sk_conformance"
+    )]
+    chargily_secret_key: String,
+    /// ReCharge API token, sent as `X-Recharge-Access-Token`.
+    #[arg(
+        long,
+        env = "RECHARGE_API_TOKEN",
+        hide_env_values = true,
+        default_value = "conformance"
+    )]
+    recharge_api_token: String,
+    /// Write each scenario again under DIR (same relative path) with the responses the target
+    /// sent: how recordings are made from the reference mock or refreshed.
+    #[arg(long, value_name = "DIR")]
+    rerecord: Option<PathBuf>,
+    /// With --rerecord: write requests with `{{capture}}` placeholders as sent, and drop the
+    /// captures (replay then relies on automatic rebinding).
+    #[arg(long, requires = "rerecord")]
+    inline_captures: bool,
+    /// Seed of the embedded mocks (default 2 for replay, 1 with --rerecord, so replays of
+    /// shipped recordings always exercise rebinding).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProfileArg {
+    Spec,
+    Strict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}`: expected K/N, e.g. 1/4"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: K is not a number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: N is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("`{s}`: need 1 <= K <= N"));
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,6 +207,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint { files, api, format } => lint(files, api, format),
         Command::Mock(args) => mock(args),
+        Command::Replay(args) => match replay(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -210,4 +317,174 @@ fn lint(files: Vec<PathBuf>, api: Option<Api>, format: Format) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Splits `API=URL` or `URL` (then `default` names the API).
+fn api_url(spec: &str, default: Option<Api>) -> anyhow::Result<(Api, String)> {
+    if let Some((name, url)) = spec.split_once('=')
+        && let Ok(api) = Api::from_str(name, true)
+    {
+        return Ok((api, url.to_string()));
+    }
+    match default {
+        Some(api) => Ok((api, spec.to_string())),
+        None => anyhow::bail!(
+            "`{spec}`: say which API it serves (`chargily=URL` or `recharge=URL`), or give --api"
+        ),
+    }
+}
+
+fn check_url(url: &str) -> anyhow::Result<()> {
+    let ok = url
+        .strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if url.starts_with("https://") {
+        anyhow::bail!("`{url}`: https targets are not supported (plain HTTP only)");
+    }
+    if !ok {
+        anyhow::bail!("`{url}` is not an http:// URL");
+    }
+    Ok(())
+}
+
+fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    use conformance::recording;
+    use conformance::replay::{self, ApiContext, Credentials, Options, Target};
+
+    let dir = args
+        .recordings
+        .clone()
+        .unwrap_or_else(replay::shipped_recordings_dir);
+    let files = recording::discover(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for f in &files {
+        match recording::load(f) {
+            Ok(l) => {
+                if args.api.is_none_or(|a| a == l.api()) {
+                    loaded.push(l);
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let mut contexts = std::collections::BTreeMap::new();
+    for l in &loaded {
+        if let std::collections::btree_map::Entry::Vacant(v) = contexts.entry(l.api()) {
+            v.insert(ApiContext::new(l.api()).map_err(|e| anyhow::anyhow!(e))?);
+        }
+        errors.extend(
+            replay::validate(l, &contexts[&l.api()])
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        anyhow::bail!("{} recording error(s)", errors.len());
+    }
+    if loaded.is_empty() {
+        anyhow::bail!("no recordings under {}", dir.display());
+    }
+    let single_api = {
+        let mut apis: Vec<Api> = loaded.iter().map(|l| l.api()).collect();
+        apis.dedup();
+        args.api
+            .or(if apis.len() == 1 { Some(apis[0]) } else { None })
+    };
+    let mut targets = std::collections::BTreeMap::new();
+    for t in &args.target {
+        let (api, url) = api_url(t, single_api)?;
+        check_url(&url)?;
+        targets.insert(
+            api,
+            Target::Url {
+                base: url.trim_end_matches('/').to_string(),
+                control: None,
+            },
+        );
+    }
+    for c in &args.control {
+        let (api, url) = api_url(c, single_api)?;
+        check_url(&url)?;
+        match targets.get_mut(&api) {
+            Some(Target::Url { control, .. }) => {
+                *control = Some(url.trim_end_matches('/').to_string())
+            }
+            _ => anyhow::bail!("--control {c}: give --target for {} too", api.name()),
+        }
+    }
+    if let Some((k, n)) = args.shard {
+        loaded = replay::shard(loaded, k, n);
+    }
+    let total: u64 = loaded
+        .iter()
+        .map(|l| l.recording.exchanges.len() as u64)
+        .sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} exchanges {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let options = Options {
+        profile: match args.profile {
+            ProfileArg::Spec => oas::check::Profile::Spec,
+            ProfileArg::Strict => oas::check::Profile::Strict,
+        },
+        jobs: args.jobs.max(1),
+        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        credentials: Credentials {
+            chargily_secret_key: args.chargily_secret_key.clone(),
+            recharge_access_token: args.recharge_api_token.clone(),
+        },
+        targets,
+        embedded_seed: args
+            .seed
+            .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
+        progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
+        ..Options::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let scenarios = loaded.clone();
+    let report = runtime.block_on(replay::run(scenarios, &options));
+    bar.finish_and_clear();
+    if let Some(out_dir) = &args.rerecord {
+        for (l, r) in loaded.iter().zip(&report.scenarios) {
+            if r.error.is_some() || r.skipped.is_some() {
+                continue;
+            }
+            let relative = l.file.strip_prefix(&dir).unwrap_or(&l.file);
+            let target = out_dir.join(relative);
+            let rec = replay::rerecorded(l, r, args.inline_captures);
+            recording::write_atomic(&target, &rec)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+    }
+    let text = match args.format {
+        ReportFormat::Human => conformance::report::human(&report),
+        ReportFormat::Json => conformance::report::json_report(&report),
+        ReportFormat::Junit => conformance::report::junit(&report),
+    };
+    match &args.output {
+        Some(path) => write_atomic(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(report.exit_code())
+}
+
+/// Writes through a temporary file and a rename, so a report is never half-written.
+fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

@@ -1,7 +1,10 @@
 //! The two checkout specs, embedded so the binary works from any directory with no setup.
 
 /// One of the APIs this tool knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Api {
     /// Chargily Pay V2 (`spec/chargily-pay-v2.yaml`).
     Chargily,
@@ -25,6 +28,14 @@ impl Api {
         match self {
             Api::Chargily => include_str!("../../spec/chargily-pay-v2.yaml"),
             Api::Recharge => include_str!("../../spec/recharge-2021-01.yaml"),
+        }
+    }
+
+    /// The name used on the command line, in recordings and in folder names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Chargily => "chargily",
+            Api::Recharge => "recharge",
         }
     }
 

@@ -424,16 +424,28 @@ impl Spec {
                     } else {
                         Rule::Schema
                     };
-                    let actual = body
-                        .pointer(&v.instance_pointer)
-                        .map_or_else(|| "absent".to_owned(), |a| truncate(&a.to_string()));
-                    out.push(Finding {
-                        rule,
-                        instance_pointer: v.instance_pointer,
-                        schema_pointer: v.schema_pointer,
-                        expected: v.message,
-                        actual,
-                    });
+                    // A missing or undeclared property is reported at its own pointer, not
+                    // at its parent's: that is where a reader looks for it.
+                    let pointers: Vec<String> = if v.properties.is_empty() {
+                        vec![v.instance_pointer.clone()]
+                    } else {
+                        v.properties
+                            .iter()
+                            .map(|p| format!("{}/{}", v.instance_pointer, pointer::escape(p)))
+                            .collect()
+                    };
+                    for at in pointers {
+                        let actual = body
+                            .pointer(&at)
+                            .map_or_else(|| "absent".to_owned(), |a| truncate(&a.to_string()));
+                        out.push(Finding {
+                            rule,
+                            instance_pointer: at,
+                            schema_pointer: v.schema_pointer.clone(),
+                            expected: v.message.clone(),
+                            actual,
+                        });
+                    }
                 }
             }
             Err(e) => out.push(Finding {

@@ -61,6 +61,9 @@ pub struct Violation {
     pub keyword: String,
     /// What was expected and what was found.
     pub message: String,
+    /// The properties a `required`, `additionalProperties` or `unevaluatedProperties` failure
+    /// is about (the instance pointer names their parent object).
+    pub properties: Vec<String>,
 }
 
 /// A compiled validator for the schema at one pointer of a document.
@@ -150,11 +153,22 @@ impl SchemaValidator {
                     }
                     kind => (kind.keyword(), e.to_string()),
                 };
+                use jsonschema::error::ValidationErrorKind as K;
+                let properties = match e.kind() {
+                    K::Required { property } => property
+                        .as_str()
+                        .map(|p| vec![p.to_owned()])
+                        .unwrap_or_default(),
+                    K::AdditionalProperties { unexpected }
+                    | K::UnevaluatedProperties { unexpected } => unexpected.clone(),
+                    _ => Vec::new(),
+                };
                 Violation {
                     instance_pointer: e.instance_path().as_str().to_owned(),
                     schema_pointer,
                     keyword: keyword.to_owned(),
                     message,
+                    properties,
                 }
             })
             .collect();

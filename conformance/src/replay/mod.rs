@@ -1,0 +1,841 @@
+//! Replay: recorded scenarios sent to a target (the embedded mock by default, or any base URL),
+//! every live response checked against the spec and the recording, and normalized for
+//! snapshots.
+//!
+//! Scenarios run in parallel (at most `jobs` at once); the exchanges of a scenario run in
+//! order. Against the embedded mock each scenario gets a fresh mock (its own state, so lists
+//! and ids are deterministic), started with a different seed from the one recordings are made
+//! with, so that state rebinding is exercised on every run. Layout:
+//! - `client.rs`: the HTTP client (the only file here that touches hyper);
+//! - `rebind.rs`: recorded values → live values, and explicit captures;
+//! - `verdict.rs`: the checks of one response;
+//! - `normalize.rs`: placeholders for what varies, for snapshots and comparisons;
+//! - `outcome.rs`: the report types.
+
+pub mod client;
+pub mod normalize;
+pub mod outcome;
+pub mod rebind;
+mod verdict;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oas::check::{Profile, Spec};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::mock::{MockConfig, MockServer};
+use crate::recording::{self, Auth, Destination, Exchange, Loaded};
+use crate::specs::Api;
+
+pub use client::{Client, Outgoing, Received, TransportError};
+pub use normalize::{Normalizer, Rules};
+pub use outcome::{ExchangeReport, RunReport, ScenarioReport, Totals, Violation};
+pub use verdict::RULES;
+
+/// Where one API's requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A fresh embedded mock per scenario.
+    Embedded,
+    /// An implementation at `base` (the API's base URL); `control`, when given, is the base
+    /// URL of its control API (the mock's `/_mock`), needed by scenarios that pay checkouts.
+    Url {
+        base: String,
+        control: Option<String>,
+    },
+}
+
+/// The credentials injected into requests (never read from recordings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Sent as `Authorization: Bearer <key>` to Chargily.
+    pub chargily_secret_key: String,
+    /// Sent as `X-Recharge-Access-Token` to ReCharge.
+    pub recharge_access_token: String,
+}
+
+impl Default for Credentials {
+    /// The embedded mock's defaults.
+    fn default() -> Self {
+        Self {
+            chargily_secret_key: "test_sk_conformance".into(),
+            recharge_access_token: "conformance".into(),
+        }
+    }
+}
+
+/// Called after each exchange (for progress bars).
+pub type Progress = Arc<dyn Fn(&ExchangeReport) + Send + Sync>;
+
+/// How to run.
+#[derive(Clone)]
+pub struct Options {
+    pub profile: Profile,
+    /// Scenarios in flight at once (at least 1).
+    pub jobs: usize,
+    /// Per request.
+    pub timeout: Duration,
+    pub credentials: Credentials,
+    /// Per API; an API with no entry uses [`Target::Embedded`].
+    pub targets: BTreeMap<Api, Target>,
+    /// Seed of the embedded mocks (recordings are made with seed 1).
+    pub embedded_seed: u64,
+    /// Retries of a request the target rate-limited although the recording was not (waiting
+    /// as `Retry-After` says, at most 5 s each).
+    pub rate_limit_retries: u32,
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("profile", &self.profile)
+            .field("jobs", &self.jobs)
+            .field("timeout", &self.timeout)
+            .field("targets", &self.targets)
+            .field("embedded_seed", &self.embedded_seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Spec,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            timeout: Duration::from_secs(10),
+            credentials: Credentials::default(),
+            targets: BTreeMap::new(),
+            embedded_seed: 2,
+            rate_limit_retries: 3,
+            progress: None,
+        }
+    }
+}
+
+/// What every scenario of one API shares: the spec prepared for checking, and the rules.
+#[derive(Debug)]
+pub struct ApiContext {
+    pub api: Api,
+    pub spec: Spec,
+    pub rules: Rules,
+}
+
+impl ApiContext {
+    /// Loads the embedded spec and rules of `api`.
+    pub fn new(api: Api) -> Result<Self, String> {
+        let doc = api.document().map_err(|e| e.to_string())?;
+        let rules = Rules::for_api(api, &doc.root)?;
+        Ok(Self {
+            api,
+            spec: Spec::new(doc.root),
+            rules,
+        })
+    }
+}
+
+/// Checks a loaded recording against its API's spec: every exchange to the API names an
+/// operation that exists and matches its method and path. Errors carry file and line.
+pub fn validate(loaded: &Loaded, ctx: &ApiContext) -> Vec<recording::RecordingError> {
+    let mut out = Vec::new();
+    for (i, ex) in loaded.recording.exchanges.iter().enumerate() {
+        if ex.request.to == Destination::Control || ex.flagged.is_some() {
+            continue;
+        }
+        let found = ctx.spec.find(&ex.request.method, &ex.request.path);
+        match (found, &ex.operation) {
+            (None, _) => out.push(loaded.error_at(
+                i,
+                format!(
+                    "{} {} matches no operation of {}",
+                    ex.request.method,
+                    ex.request.path,
+                    ctx.api.spec_path()
+                ),
+            )),
+            (Some(m), Some(named)) => {
+                let id = &ctx.spec.operations()[m.index].id;
+                if id != named {
+                    out.push(loaded.error_at(
+                        i,
+                        format!(
+                            "`operation: {named}` but {} {} is `{id}` in {}",
+                            ex.request.method,
+                            ex.request.path,
+                            ctx.api.spec_path()
+                        ),
+                    ));
+                }
+            }
+            (Some(_), None) => {}
+        }
+    }
+    out
+}
+
+/// The scenarios of shard `k` of `n` (1-based): every n-th file in path order, so shards are
+/// disjoint, cover everything and do not depend on timing.
+pub fn shard<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| n == 0 || i % n == k.saturating_sub(1))
+        .map(|(_, x)| x)
+        .collect()
+}
+
+/// Replays `scenarios` and checks every exchange. Never panics on bad input: problems become
+/// violations, or scenario errors for an unreachable target.
+pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
+    let started = Instant::now();
+    let mut contexts: BTreeMap<Api, Result<Arc<ApiContext>, String>> = BTreeMap::new();
+    for s in &scenarios {
+        contexts
+            .entry(s.api())
+            .or_insert_with(|| ApiContext::new(s.api()).map(Arc::new));
+    }
+    let client = Client::new(options.timeout);
+    let semaphore = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let (exclusive, shared): (Vec<_>, Vec<_>) = scenarios
+        .into_iter()
+        .enumerate()
+        .partition(|(_, s)| s.recording.exclusive);
+
+    let mut results: Vec<(usize, ScenarioReport)> = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, loaded) in shared {
+        let ctx = contexts.get(&loaded.api()).cloned();
+        let client = client.clone();
+        let options = options.clone();
+        let semaphore = Arc::clone(&semaphore);
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (i, run_one(ctx, loaded, &client, &options).await)
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(r) => results.push(r),
+            Err(e) => tracing::error!("a scenario task failed: {e}"),
+        }
+    }
+    // Exclusive scenarios alone, after the others: they exhaust what the target shares.
+    for (i, loaded) in exclusive {
+        let ctx = contexts.get(&loaded.api()).cloned();
+        results.push((i, run_one(ctx, loaded, &client, options).await));
+    }
+    results.sort_by_key(|(i, _)| *i);
+    RunReport {
+        profile: options.profile,
+        scenarios: results.into_iter().map(|(_, r)| r).collect(),
+        elapsed_ms: outcome::millis(started.elapsed()),
+    }
+}
+
+async fn run_one(
+    ctx: Option<Result<Arc<ApiContext>, String>>,
+    loaded: Loaded,
+    client: &Client,
+    options: &Options,
+) -> ScenarioReport {
+    let mut report = ScenarioReport {
+        file: loaded.file.display().to_string(),
+        name: loaded.name(),
+        api: loaded.api(),
+        target: String::new(),
+        skipped: None,
+        error: None,
+        exchanges: Vec::new(),
+    };
+    let ctx = match ctx {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            report.error = Some(e);
+            return report;
+        }
+        None => {
+            report.error = Some("no context for the API".into());
+            return report;
+        }
+    };
+    let target = options
+        .targets
+        .get(&loaded.api())
+        .cloned()
+        .unwrap_or(Target::Embedded);
+    let (base, control, mock) = match target {
+        Target::Url { base, control } => (base, control, None),
+        Target::Embedded => {
+            let config = embedded_config(options, loaded.api());
+            let started = tokio::task::spawn_blocking(move || MockServer::start(config)).await;
+            match started {
+                Ok(Ok(server)) => {
+                    let base = match loaded.api() {
+                        Api::Chargily => server.chargily_test_url(),
+                        Api::Recharge => server.recharge_url(),
+                    };
+                    (base, Some(server.control_url()), Some(server))
+                }
+                Ok(Err(e)) => {
+                    report.error = Some(format!("the embedded mock did not start: {e}"));
+                    return report;
+                }
+                Err(e) => {
+                    report.error = Some(format!("the embedded mock did not start: {e}"));
+                    return report;
+                }
+            }
+        }
+    };
+    report.target = base.clone();
+    let needs_control = loaded
+        .recording
+        .exchanges
+        .iter()
+        .any(|e| e.request.to == Destination::Control);
+    if needs_control && control.is_none() {
+        report.skipped = Some(
+            "needs the target's control API (e.g. to pay a checkout); give --control URL".into(),
+        );
+    } else {
+        let runner = ScenarioRun {
+            ctx: &ctx,
+            client,
+            options,
+            base: &base,
+            control: control.as_deref(),
+            origin: origin_of(&base),
+        };
+        runner.run(&loaded, &mut report).await;
+    }
+    if let Some(server) = mock {
+        // Stopping joins the server's thread: not on a runtime worker.
+        let _ = tokio::task::spawn_blocking(move || drop(server)).await;
+    }
+    report
+}
+
+fn embedded_config(options: &Options, _api: Api) -> MockConfig {
+    let mut c = MockConfig::for_tests();
+    c.seed = Some(options.embedded_seed);
+    c.self_check = false;
+    c.workers = 1;
+    c.read_timeout = Duration::from_secs(10);
+    // Long enough that two charges sent together overlap even on a loaded machine (the
+    // concurrent-charge scenario expects one 409), short enough to keep replays quick.
+    c.charge_delay = Duration::from_millis(250);
+    c.chargily_secret_key = options.credentials.chargily_secret_key.clone();
+    c.recharge_access_token = options.credentials.recharge_access_token.clone();
+    c
+}
+
+fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => url[..after_scheme + i].to_string(),
+        None => url.to_string(),
+    }
+}
+
+/// Headers a client never copies from a recording: the connection's own, and credentials.
+const HOP_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "keep-alive",
+    "authorization",
+    "x-recharge-access-token",
+    "cookie",
+];
+
+/// Response headers not worth keeping in a re-recording (they vary or describe the connection).
+const VOLATILE_RESPONSE_HEADERS: &[&str] = &[
+    "date",
+    "connection",
+    "keep-alive",
+    "content-length",
+    "transfer-encoding",
+    "server",
+];
+
+struct ScenarioRun<'a> {
+    ctx: &'a ApiContext,
+    client: &'a Client,
+    options: &'a Options,
+    base: &'a str,
+    control: Option<&'a str>,
+    origin: String,
+}
+
+/// A request after rebinding, ready to send.
+struct Prepared {
+    index: usize,
+    request: recording::Request,
+    outgoing: Outgoing,
+    operation: Option<usize>,
+}
+
+impl ScenarioRun<'_> {
+    async fn run(&self, loaded: &Loaded, report: &mut ScenarioReport) {
+        let exchanges = &loaded.recording.exchanges;
+        let mut bindings = rebind::Bindings::default();
+        let mut normalizer = Normalizer::new(&self.ctx.rules, self.base, &self.origin);
+        let mut i = 0;
+        while i < exchanges.len() {
+            // A group of consecutive exchanges with the same `concurrent` label.
+            let mut end = i + 1;
+            if let Some(group) = &exchanges[i].concurrent {
+                while end < exchanges.len() && exchanges[end].concurrent.as_ref() == Some(group) {
+                    end += 1;
+                }
+            }
+            let mut prepared = Vec::new();
+            for (j, ex) in exchanges.iter().enumerate().take(end).skip(i) {
+                match self.prepare(j, ex, &bindings) {
+                    Ok(p) => prepared.push((p, ex)),
+                    Err(skip) => {
+                        let mut r = self.skeleton(j, ex, &normalizer);
+                        if skip.starts_with("missing capture") {
+                            r.violations.push(Violation {
+                                rule: "missing-capture".into(),
+                                instance_pointer: "request".into(),
+                                schema_pointer: format!("{}#exchanges[{j}]", report.file),
+                                expected: "a capture from an earlier exchange".into(),
+                                actual: skip.clone(),
+                            });
+                        }
+                        r.skipped = Some(skip);
+                        report.exchanges.push(r);
+                    }
+                }
+            }
+            let mut results = Vec::new();
+            if prepared.len() > 1 {
+                let mut set = tokio::task::JoinSet::new();
+                for (n, (p, ex)) in prepared.iter().enumerate() {
+                    let plan = self.plan(p, ex);
+                    set.spawn(async move { (n, plan.send().await) });
+                }
+                let mut got = Vec::new();
+                while let Some(Ok(r)) = set.join_next().await {
+                    got.push(r);
+                }
+                got.sort_by_key(|(n, _)| *n);
+                // Which request wins a race is not deterministic; pair outcomes with the
+                // recorded ones in order of status.
+                let mut live: Vec<_> = got.into_iter().map(|(_, r)| r).collect();
+                live.sort_by_key(|(r, _)| r.as_ref().map_or(u16::MAX, |x| x.status));
+                let mut order: Vec<usize> = (0..prepared.len()).collect();
+                order.sort_by_key(|&n| prepared[n].1.response.status);
+                let mut slots: Vec<Option<(Result<Received, TransportError>, u32)>> =
+                    (0..prepared.len()).map(|_| None).collect();
+                for (slot, outcome) in order.into_iter().zip(live) {
+                    slots[slot] = Some(outcome);
+                }
+                for ((p, ex), slot) in prepared.into_iter().zip(slots) {
+                    let (r, a) = slot.unwrap_or((
+                        Err(TransportError::Closed {
+                            detail: "the request task failed".into(),
+                        }),
+                        1,
+                    ));
+                    results.push((p, ex, r, a));
+                }
+            } else {
+                for (p, ex) in prepared {
+                    let (r, a) = self.plan(&p, ex).send().await;
+                    results.push((p, ex, r, a));
+                }
+            }
+            for (p, ex, received, attempts) in results {
+                if let Err(TransportError::Connect { .. }) = &received {
+                    report.error = received.as_ref().err().map(ToString::to_string);
+                    return;
+                }
+                let r = self.finish(
+                    p,
+                    ex,
+                    received,
+                    attempts,
+                    &mut bindings,
+                    &mut normalizer,
+                    &report.file,
+                );
+                if let Some(progress) = &self.options.progress {
+                    progress(&r);
+                }
+                report.exchanges.push(r);
+            }
+            i = end;
+        }
+        report.exchanges.sort_by_key(|e| e.index);
+    }
+
+    fn skeleton(&self, index: usize, ex: &Exchange, normalizer: &Normalizer<'_>) -> ExchangeReport {
+        ExchangeReport {
+            index,
+            name: ex.name.clone(),
+            operation: ex.operation.clone(),
+            method: ex.request.method.clone(),
+            path: normalizer.text(&ex.request.path),
+            recorded_status: ex.response.status,
+            status: None,
+            attempts: 0,
+            elapsed_ms: 0.0,
+            violations: Vec::new(),
+            skipped: None,
+            normalized: Value::Null,
+            live: None,
+        }
+    }
+
+    fn prepare(
+        &self,
+        index: usize,
+        ex: &Exchange,
+        bindings: &rebind::Bindings,
+    ) -> Result<Prepared, String> {
+        if let Some(why) = &ex.flagged {
+            return Err(format!("flagged in the recording: {why}"));
+        }
+        let missing: Vec<String> = rebind::request_placeholders(&ex.request)
+            .into_iter()
+            .filter(|n| {
+                !bindings
+                    .missing_captures(&format!("{{{{{n}}}}}"))
+                    .is_empty()
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("missing capture {}", missing.join(", ")));
+        }
+        let request = bindings.apply(&ex.request);
+        let base = match request.to {
+            Destination::Api => self.base,
+            Destination::Control => self.control.unwrap_or(self.base),
+        };
+        let mut url = format!("{}{}", base.trim_end_matches('/'), request.path);
+        if let Some(q) = &request.query {
+            url.push('?');
+            url.push_str(q);
+        }
+        let mut headers: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .filter(|(n, _)| !HOP_HEADERS.contains(&n.as_str()))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        if request.body.json.is_some() && !request.headers.contains_key("content-type") {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        if request.to == Destination::Api {
+            headers.extend(self.auth_header(request.auth));
+        }
+        let operation = match request.to {
+            Destination::Api => self
+                .ctx
+                .spec
+                .find(&request.method, &request.path)
+                .map(|m| m.index),
+            Destination::Control => None,
+        };
+        Ok(Prepared {
+            index,
+            outgoing: Outgoing {
+                method: request.method.clone(),
+                url,
+                headers,
+                body: request.body.to_bytes(),
+            },
+            request,
+            operation,
+        })
+    }
+
+    fn auth_header(&self, auth: Auth) -> Option<(String, String)> {
+        let c = &self.options.credentials;
+        match (self.ctx.api, auth) {
+            (_, Auth::None) => None,
+            (Api::Chargily, Auth::Inject) => Some((
+                "authorization".into(),
+                format!("Bearer {}", c.chargily_secret_key),
+            )),
+            (Api::Chargily, Auth::Invalid) => Some((
+                "authorization".into(),
+                "Bearer test_sk_invalid_conformance_key".into(),
+            )),
+            (Api::Recharge, Auth::Inject) => Some((
+                "x-recharge-access-token".into(),
+                c.recharge_access_token.clone(),
+            )),
+            (Api::Recharge, Auth::Invalid) => Some((
+                "x-recharge-access-token".into(),
+                "invalid_conformance_token".into(),
+            )),
+        }
+    }
+
+    fn plan(&self, p: &Prepared, ex: &Exchange) -> SendPlan {
+        SendPlan {
+            client: self.client.clone(),
+            outgoing: p.outgoing.clone(),
+            repeat: ex.repeat,
+            recorded_status: ex.response.status,
+            rate_limit_retries: self.options.rate_limit_retries,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        p: Prepared,
+        ex: &Exchange,
+        received: Result<Received, TransportError>,
+        attempts: u32,
+        bindings: &mut rebind::Bindings,
+        normalizer: &mut Normalizer<'_>,
+        file: &str,
+    ) -> ExchangeReport {
+        let mut r = ExchangeReport {
+            index: p.index,
+            name: ex.name.clone(),
+            operation: p
+                .operation
+                .map(|i| self.ctx.spec.operations()[i].id.clone()),
+            method: p.request.method.clone(),
+            path: String::new(),
+            recorded_status: ex.response.status,
+            status: None,
+            attempts,
+            elapsed_ms: 0.0,
+            violations: Vec::new(),
+            skipped: None,
+            normalized: Value::Null,
+            live: None,
+        };
+        let received = match received {
+            Ok(x) => x,
+            Err(e) => {
+                let rule = match e {
+                    TransportError::Timeout(_) => "timeout",
+                    _ => "connection-closed",
+                };
+                r.path = normalizer.text(&p.request.path);
+                r.violations.push(Violation {
+                    rule: rule.into(),
+                    instance_pointer: "connection".into(),
+                    schema_pointer: format!("{file}#exchanges[{}]", p.index),
+                    expected: format!("a response with status {}", ex.response.status),
+                    actual: e.to_string(),
+                });
+                r.normalized = json!({
+                    "request": format!("{} {}", r.method, r.path),
+                    "status": null,
+                    "violations": r.violations,
+                });
+                return r;
+            }
+        };
+        r.status = Some(received.status);
+        r.elapsed_ms = outcome::millis(received.elapsed);
+        let content_type = received.header("content-type").map(str::to_string);
+        let live_body = recording::Body::from_bytes(content_type.as_deref(), &received.body);
+        // Learn before normalizing, so ids in this exchange's own path get labels too.
+        bindings.learn(
+            ex.response.body.json.as_ref(),
+            ex.response.headers.get("location").map(String::as_str),
+            live_body.json.as_ref(),
+            received.header("location"),
+        );
+        for (name, source) in &ex.capture {
+            if let Some(v) = capture_value(source, &received, live_body.json.as_ref()) {
+                bindings.capture(name, v);
+            }
+        }
+        match (p.operation, p.request.to) {
+            (Some(op), _) => {
+                r.violations = verdict::check(
+                    self.ctx.api,
+                    &self.ctx.spec,
+                    op,
+                    &received,
+                    ex.response.status,
+                    self.options.profile,
+                );
+            }
+            (None, Destination::Api) => r.violations.push(Violation {
+                rule: "no-operation".into(),
+                instance_pointer: "request".into(),
+                schema_pointer: self.ctx.api.spec_path().into(),
+                expected: "a request to an operation of the spec".into(),
+                actual: format!("{} {}", p.request.method, p.request.path),
+            }),
+            (None, Destination::Control) => {
+                if received.status != ex.response.status {
+                    r.violations
+                        .push(verdict::status_differs(ex.response.status, received.status));
+                }
+            }
+        }
+        let normalized_body = match (&live_body.json, &live_body.text) {
+            (Some(j), _) => Some(normalizer.body(j)),
+            (None, Some(t)) => Some(Value::String(normalizer.text(t))),
+            (None, None) => None,
+        };
+        r.path = normalizer.text(&p.request.path);
+        for v in &mut r.violations {
+            v.actual = normalizer.text(&v.actual);
+            v.expected = normalizer.text(&v.expected);
+        }
+        let headers: serde_json::Map<String, Value> = self
+            .ctx
+            .rules
+            .headers
+            .iter()
+            .filter_map(|h| {
+                received
+                    .header(h)
+                    .map(|v| (h.clone(), Value::String(normalizer.text(v))))
+            })
+            .collect();
+        let mut snapshot = serde_json::Map::new();
+        snapshot.insert(
+            "request".into(),
+            Value::String(match &p.request.query {
+                Some(q) => format!("{} {}?{}", r.method, r.path, normalizer.text(q)),
+                None => format!("{} {}", r.method, r.path),
+            }),
+        );
+        if let Some(op) = &r.operation {
+            snapshot.insert("operation".into(), Value::String(op.clone()));
+        }
+        snapshot.insert("status".into(), json!(received.status));
+        snapshot.insert("headers".into(), Value::Object(headers));
+        match (normalized_body, live_body.json.is_some()) {
+            (Some(b), true) => {
+                snapshot.insert("body".into(), b);
+            }
+            (Some(b), false) => {
+                snapshot.insert("text".into(), b);
+            }
+            (None, _) => {}
+        }
+        snapshot.insert(
+            "violations".into(),
+            serde_json::to_value(&r.violations).unwrap_or(Value::Null),
+        );
+        r.normalized = Value::Object(snapshot);
+        let mut response_headers = BTreeMap::new();
+        for (n, v) in &received.headers {
+            if !VOLATILE_RESPONSE_HEADERS.contains(&n.as_str()) {
+                response_headers.insert(n.clone(), v.clone());
+            }
+        }
+        let mut sent = p.request.clone();
+        sent.headers
+            .retain(|n, _| !HOP_HEADERS.contains(&n.as_str()));
+        r.live = Some((
+            sent,
+            recording::Response {
+                status: received.status,
+                headers: response_headers,
+                body: live_body,
+            },
+        ));
+        r
+    }
+}
+
+/// One request with its repeat and retry policy, owned so concurrent groups can spawn it.
+struct SendPlan {
+    client: Client,
+    outgoing: Outgoing,
+    repeat: Option<recording::Repeat>,
+    recorded_status: u16,
+    rate_limit_retries: u32,
+}
+
+impl SendPlan {
+    /// Sends with repeats and rate-limit retries; returns the final outcome and the attempts.
+    async fn send(self) -> (Result<Received, TransportError>, u32) {
+        let mut attempts = 0u32;
+        let mut retries = 0u32;
+        loop {
+            attempts += 1;
+            let r = self.client.send(&self.outgoing).await;
+            let Ok(received) = &r else {
+                return (r, attempts);
+            };
+            if let Some(repeat) = self.repeat {
+                if received.status != repeat.until_status && attempts < repeat.max {
+                    continue;
+                }
+                return (r, attempts);
+            }
+            // A target's rate limit is not a departure from the recording: wait and retry.
+            if received.status == 429
+                && self.recorded_status != 429
+                && retries < self.rate_limit_retries
+            {
+                retries += 1;
+                let wait = received
+                    .header("retry-after")
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map_or(1.0, |s| s.min(5.0));
+                tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                continue;
+            }
+            return (r, attempts);
+        }
+    }
+}
+
+fn capture_value(source: &str, received: &Received, body: Option<&Value>) -> Option<String> {
+    if let Some(name) = source.strip_prefix("header:") {
+        return received.header(name.trim()).map(str::to_string);
+    }
+    let pointer = source.strip_prefix("body:")?;
+    match body?.pointer(pointer)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// A recording whose responses are what `report` received live (for `--rerecord`). Requests
+/// are written as sent (rebinding applied), except those with `{{capture}}` placeholders,
+/// which keep them unless `inline_captures` (then the captures go too, and replay relies on
+/// the automatic rebinding).
+pub fn rerecorded(
+    loaded: &Loaded,
+    report: &ScenarioReport,
+    inline_captures: bool,
+) -> recording::Recording {
+    let mut out = loaded.recording.clone();
+    for (ex, r) in out.exchanges.iter_mut().zip(&report.exchanges) {
+        if let Some((request, response)) = &r.live {
+            if inline_captures || rebind::request_placeholders(&ex.request).is_empty() {
+                ex.request = request.clone();
+            }
+            if inline_captures {
+                ex.capture.clear();
+            }
+            ex.response = response.clone();
+            if ex.operation.is_none() {
+                ex.operation.clone_from(&r.operation);
+            }
+        }
+    }
+    out
+}
+
+/// Where the shipped recordings live in the source tree.
+pub fn shipped_recordings_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings")
+}

@@ -1,0 +1,354 @@
+//! Normalization: what legitimately varies between implementations and runs (ids, tokens,
+//! timestamps, the target's URL) is replaced by stable placeholders, so normalized responses
+//! of two implementations compare equal exactly when they behave alike.
+//!
+//! Identifiers become `[id-N]`, numbered by first appearance within the scenario, so a
+//! snapshot still shows that the id a list returns is the one created two exchanges earlier.
+//! Timestamps become `[timestamp]` (null stays null: that difference matters), the target's
+//! API base URL becomes `{base}` and its origin `{origin}` wherever they occur; URLs the server
+//! makes (the rules file's `urls`, e.g. `checkout_url`) become `[url]` unless under `{base}`.
+//! URLs the client chose (`success_url`) are kept, ids inside them labelled. Which fields are
+//! which comes from the spec (properties named `id`, `*_id`, `token`, `*_token`;
+//! `format: date-time`) plus the per-API rules file `conformance/recordings/<api>/normalize.yaml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::specs::Api;
+
+/// The per-API rules file, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// Property names whose values are identifiers.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Property names whose values are timestamps (strings or Unix seconds).
+    #[serde(default)]
+    pub timestamps: Vec<String>,
+    /// Property names whose values are URLs the server makes (so they differ between
+    /// implementations): `[url]` unless under the API's base URL.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Response headers kept in snapshots (lower case); the rest vary (`Date`) or say nothing
+    /// about the API.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// Property names the spec would call identifiers but whose values the client chose (an
+    /// implementation must echo them verbatim), so they are never labelled.
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+/// The rules for one API: the file's plus what the spec says.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    ids: BTreeSet<String>,
+    timestamps: BTreeSet<String>,
+    urls: BTreeSet<String>,
+    pub headers: Vec<String>,
+}
+
+/// The embedded rules file of an API.
+pub fn rules_text(api: Api) -> &'static str {
+    match api {
+        Api::Chargily => include_str!("../../recordings/chargily/normalize.yaml"),
+        Api::Recharge => include_str!("../../recordings/recharge/normalize.yaml"),
+    }
+}
+
+impl Rules {
+    /// The API's rules: its embedded rules file plus what its spec says.
+    pub fn for_api(api: Api, spec_root: &Value) -> Result<Self, String> {
+        let file: RulesFile = serde_yaml::from_str(rules_text(api)).map_err(|e| {
+            format!(
+                "conformance/recordings/{}/normalize.yaml: {e}",
+                api_folder(api)
+            )
+        })?;
+        Ok(Self::new(&file, spec_root))
+    }
+
+    pub fn new(file: &RulesFile, spec_root: &Value) -> Self {
+        let mut rules = Self {
+            ids: file.ids.iter().cloned().collect(),
+            timestamps: file.timestamps.iter().cloned().collect(),
+            urls: file.urls.iter().cloned().collect(),
+            headers: file
+                .headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+        };
+        rules.learn_from_spec(spec_root, spec_root, 0);
+        for k in &file.keep {
+            rules.ids.remove(k);
+        }
+        rules
+    }
+
+    fn learn_from_spec(&mut self, root: &Value, node: &Value, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (name, schema) in props {
+                        let schema = resolve(root, schema);
+                        let format = schema.get("format").and_then(Value::as_str);
+                        if is_id_name(name) {
+                            self.ids.insert(name.clone());
+                        }
+                        // `format: uri` alone says nothing about who chose the URL: a
+                        // merchant's `success_url` must come back verbatim, so only the
+                        // rules file names server-made URLs.
+                        if matches!(format, Some("date-time" | "date")) {
+                            self.timestamps.insert(name.clone());
+                        }
+                    }
+                }
+                for v in map.values() {
+                    self.learn_from_spec(root, v, depth + 1);
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    self.learn_from_spec(root, v, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn is_id(&self, key: &str) -> bool {
+        self.ids.contains(key)
+    }
+}
+
+fn is_id_name(name: &str) -> bool {
+    name == "id" || name == "token" || name.ends_with("_id") || name.ends_with("_token")
+}
+
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut s = schema;
+    for _ in 0..8 {
+        match s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(p) => match root.pointer(p) {
+                Some(t) => s = t,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    s
+}
+
+/// The folder name of an API's recordings.
+pub fn api_folder(api: Api) -> &'static str {
+    match api {
+        Api::Chargily => "chargily",
+        Api::Recharge => "recharge",
+    }
+}
+
+/// Normalizes the responses of one scenario (id labels are shared across its exchanges).
+#[derive(Debug, Clone)]
+pub struct Normalizer<'r> {
+    rules: &'r Rules,
+    base: String,
+    origin: String,
+    labels: BTreeMap<String, String>,
+}
+
+impl<'r> Normalizer<'r> {
+    /// `base` is the API's base URL at the target, `origin` its scheme and authority.
+    pub fn new(rules: &'r Rules, base: &str, origin: &str) -> Self {
+        Self {
+            rules,
+            base: base.trim_end_matches('/').to_string(),
+            origin: origin.trim_end_matches('/').to_string(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// Registers the identifiers of a body (so they are labelled everywhere, including in
+    /// later request paths), then returns the normalized body.
+    pub fn body(&mut self, v: &Value) -> Value {
+        self.collect_ids(v, None);
+        self.rewrite(v, None)
+    }
+
+    /// Normalizes free text: a path, a header value, a message.
+    pub fn text(&self, s: &str) -> String {
+        let mut out = s.replace(&self.base, "{base}");
+        if !self.origin.is_empty() {
+            out = out.replace(&self.origin, "{origin}");
+        }
+        if let Some(label) = self.labels.get(&out) {
+            return label.clone();
+        }
+        // Path segments and query values that are whole ids.
+        if out.contains('/') || out.contains('=') {
+            out = out
+                .split_inclusive(['/', '=', '&', '?'])
+                .map(|part| {
+                    let (core, sep) = split_trailing_sep(part);
+                    match self.labels.get(core) {
+                        Some(l) => format!("{l}{sep}"),
+                        None => part.to_string(),
+                    }
+                })
+                .collect();
+        }
+        let mut long: Vec<(&String, &String)> = self
+            .labels
+            .iter()
+            .filter(|(id, _)| {
+                id.len() >= super::rebind::MIN_SUBSTRING_LEN && out.contains(id.as_str())
+            })
+            .collect();
+        long.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
+        for (id, label) in long {
+            out = out.replace(id.as_str(), label);
+        }
+        out
+    }
+
+    fn label(&mut self, id: String) {
+        if id.is_empty() {
+            return;
+        }
+        let n = self.labels.len() + 1;
+        self.labels.entry(id).or_insert_with(|| format!("[id-{n}]"));
+    }
+
+    fn collect_ids(&mut self, v: &Value, key: Option<&str>) {
+        match v {
+            Value::Object(map) => {
+                for (k, x) in map {
+                    self.collect_ids(x, Some(k));
+                }
+            }
+            Value::Array(items) => {
+                for x in items {
+                    self.collect_ids(x, key);
+                }
+            }
+            Value::String(s) if key.is_some_and(|k| self.rules.is_id(k)) => self.label(s.clone()),
+            Value::Number(n) if key.is_some_and(|k| self.rules.is_id(k)) => {
+                self.label(n.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    fn rewrite(&self, v: &Value, key: Option<&str>) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, x)| (k.clone(), self.rewrite(x, Some(k))))
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|x| self.rewrite(x, key)).collect())
+            }
+            Value::Null => Value::Null,
+            other => {
+                let Some(k) = key else {
+                    return self.scalar(other);
+                };
+                if self.rules.timestamps.contains(k) {
+                    return Value::String("[timestamp]".into());
+                }
+                if self.rules.is_id(k) {
+                    let raw = match other {
+                        Value::String(s) => s.clone(),
+                        x => x.to_string(),
+                    };
+                    if let Some(l) = self.labels.get(&raw) {
+                        return Value::String(l.clone());
+                    }
+                }
+                if self.rules.urls.contains(k)
+                    && let Value::String(s) = other
+                {
+                    let t = self.text(s);
+                    if t.starts_with("{base}") || t.starts_with("{origin}") {
+                        return Value::String(t);
+                    }
+                    return Value::String("[url]".into());
+                }
+                self.scalar(other)
+            }
+        }
+    }
+
+    fn scalar(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.text(s)),
+            other => other.clone(),
+        }
+    }
+}
+
+fn split_trailing_sep(part: &str) -> (&str, &str) {
+    match part.char_indices().last() {
+        Some((i, '/' | '=' | '&' | '?')) => (&part[..i], &part[i..]),
+        _ => (part, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_ids_and_redacts_volatile_fields() {
+        let spec = json!({"components": {"schemas": {"C": {"properties": {
+            "id": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+            "success_url": {"type": "string", "format": "uri"}
+        }}}}});
+        let file = RulesFile {
+            timestamps: vec!["created_at".into()],
+            urls: vec!["checkout_url".into()],
+            headers: vec!["Content-Type".into()],
+            ..Default::default()
+        };
+        let rules = Rules::new(&file, &spec);
+        assert_eq!(rules.headers, vec!["content-type".to_string()]);
+        let mut n = Normalizer::new(&rules, "http://127.0.0.1:9/api", "http://127.0.0.1:9");
+        let first = n.body(
+            &json!({"id": "01habcdefabcdefabcdef", "created_at": 1700000000,
+            "created": "2024-01-01T00:00:00Z", "updated": null,
+            "checkout_url": "https://pay.example/01habcdefabcdefabcdef",
+            "success_url": "https://shop.example/ok",
+            "next": "http://127.0.0.1:9/api/checkouts?page=2", "status": "pending"}),
+        );
+        assert_eq!(
+            first,
+            json!({"id": "[id-1]", "created_at": "[timestamp]", "created": "[timestamp]",
+                "updated": null, "checkout_url": "[url]", "success_url": "https://shop.example/ok",
+                "next": "{base}/checkouts?page=2", "status": "pending"})
+        );
+        let second = n.body(&json!({"data": [{"id": "other"}, {"id": "01habcdefabcdefabcdef"}]}));
+        assert_eq!(
+            second,
+            json!({"data": [{"id": "[id-2]"}, {"id": "[id-1]"}]})
+        );
+        assert_eq!(
+            n.text("/checkouts/01habcdefabcdefabcdef/items"),
+            "/checkouts/[id-1]/items"
+        );
+        assert_eq!(n.text("/x/other"), "/x/[id-2]");
+    }
+}

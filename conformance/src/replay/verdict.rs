@@ -1,0 +1,262 @@
+//! The checks of one live response: the spec's rules (`oas::check`), the reference behaviour
+//! (the recorded status), and the generated types (a body the spec accepts must decode).
+
+use oas::check::{Finding, Profile, ResponseParts, Spec};
+use serde_json::Value;
+
+use super::client::Received;
+use super::outcome::Violation;
+use crate::specs::Api;
+
+impl From<Finding> for Violation {
+    fn from(f: Finding) -> Self {
+        Violation {
+            rule: f.rule.name().to_string(),
+            instance_pointer: f.instance_pointer,
+            schema_pointer: f.schema_pointer,
+            expected: f.expected,
+            actual: f.actual,
+        }
+    }
+}
+
+/// Every rule a violation can carry, with what it means (for `--help` and reports).
+pub const RULES: &[(&str, &str)] = &[
+    (
+        "undocumented-status",
+        "the status is not documented for the operation",
+    ),
+    (
+        "content-type",
+        "the Content-Type is not one the spec documents for this status",
+    ),
+    (
+        "malformed-json",
+        "the body is not valid JSON although the media type is JSON",
+    ),
+    (
+        "schema",
+        "the body does not validate against the response schema",
+    ),
+    (
+        "undeclared-property",
+        "a property the schema does not declare (strict profile)",
+    ),
+    (
+        "missing-header",
+        "a header the spec marks required is missing",
+    ),
+    (
+        "header-schema",
+        "a header value does not validate against its schema",
+    ),
+    ("unexpected-body", "a body where the spec documents none"),
+    (
+        "status-differs",
+        "the status differs from the recorded reference behaviour",
+    ),
+    (
+        "generated-type",
+        "the body passes the spec but does not decode into the generated Rust type (a generator or spec bug)",
+    ),
+    (
+        "no-operation",
+        "the request matches no operation of the spec",
+    ),
+    (
+        "connection-closed",
+        "the connection closed before a complete response",
+    ),
+    ("timeout", "no complete response within the timeout"),
+    (
+        "missing-capture",
+        "a {{placeholder}} names a capture no earlier exchange provided",
+    ),
+];
+
+/// Checks a live response to operation `index` (an index into `spec.operations()`).
+pub fn check(
+    api: Api,
+    spec: &Spec,
+    index: usize,
+    received: &Received,
+    recorded_status: u16,
+    profile: Profile,
+) -> Vec<Violation> {
+    let parts = ResponseParts {
+        status: received.status,
+        headers: &received.headers,
+        body: &received.body,
+    };
+    let findings = spec.check_response(index, parts, profile);
+    let body_clean = !findings.iter().any(|f| {
+        matches!(
+            f.rule.name(),
+            "undocumented-status"
+                | "content-type"
+                | "malformed-json"
+                | "schema"
+                | "unexpected-body"
+        )
+    });
+    let mut out: Vec<Violation> = findings.into_iter().map(Violation::from).collect();
+    if received.status != recorded_status {
+        out.push(status_differs(recorded_status, received.status));
+    }
+    if body_clean
+        && let Some(op) = spec.operations().get(index)
+        && let Some(v) = generated_mismatch(api, &op.id, received)
+    {
+        out.push(v);
+    }
+    out
+}
+
+pub fn status_differs(recorded: u16, live: u16) -> Violation {
+    Violation {
+        rule: "status-differs".into(),
+        instance_pointer: "status".into(),
+        schema_pointer: "recording".into(),
+        expected: recorded.to_string(),
+        actual: live.to_string(),
+    }
+}
+
+/// A body the spec accepts but the generated type rejects, or re-encodes differently.
+fn generated_mismatch(api: Api, operation: &str, received: &Received) -> Option<Violation> {
+    let content_type = received.header("content-type");
+    let decoded = match api {
+        Api::Chargily => generated::chargily::operations::round_trip_response(
+            operation,
+            received.status,
+            content_type,
+            &received.body,
+        )
+        .map(|r| r.map_err(|e| (e.path, e.message))),
+        Api::Recharge => generated::recharge::operations::round_trip_response(
+            operation,
+            received.status,
+            content_type,
+            &received.body,
+        )
+        .map(|r| r.map_err(|e| (e.path, e.message))),
+    }?;
+    let type_name = format!(
+        "generated::{}::operations::{operation}::Response",
+        api.name()
+    );
+    match decoded {
+        Err((path, message)) => Some(Violation {
+            rule: "generated-type".into(),
+            instance_pointer: serde_path_to_pointer(&path),
+            schema_pointer: type_name,
+            expected: "a body that decodes (it validates against the spec)".into(),
+            actual: message,
+        }),
+        Ok(Some(encoded)) => {
+            let original: Value = serde_json::from_slice(&received.body).ok()?;
+            let mut at = String::new();
+            if subset(&encoded, &original, &mut at) {
+                None
+            } else {
+                Some(Violation {
+                    rule: "generated-type".into(),
+                    instance_pointer: at,
+                    schema_pointer: type_name,
+                    expected: "the same value after decoding and encoding".into(),
+                    actual: "a different value".into(),
+                })
+            }
+        }
+        Ok(None) => None,
+    }
+}
+
+/// Whether everything `encoded` holds is in `original` with the same value (numbers by value;
+/// `original` may hold more: undeclared properties the type does not keep). On failure `at`
+/// is the pointer of the first difference.
+fn subset(encoded: &Value, original: &Value, at: &mut String) -> bool {
+    match (encoded, original) {
+        (Value::Object(e), Value::Object(o)) => e.iter().all(|(k, ev)| {
+            let len = at.len();
+            at.push('/');
+            at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+            let ok = o.get(k).is_some_and(|ov| subset(ev, ov, at));
+            if ok {
+                at.truncate(len);
+            }
+            ok
+        }),
+        (Value::Array(e), Value::Array(o)) => {
+            e.len() == o.len()
+                && e.iter().zip(o).enumerate().all(|(i, (ev, ov))| {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    let ok = subset(ev, ov, at);
+                    if ok {
+                        at.truncate(len);
+                    }
+                    ok
+                })
+        }
+        (Value::Number(e), Value::Number(o)) => e == o || e.as_f64() == o.as_f64(),
+        (e, o) => e == o,
+    }
+}
+
+/// serde_path_to_error's `data[0].amount` (or `.` for the root) as `/data/0/amount`.
+fn serde_path_to_pointer(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    let mut out = String::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push('/');
+                out.push_str(&rest[..i]);
+            }
+            rest = &rest[i..];
+            while let Some(end) = rest.find(']') {
+                out.push('/');
+                out.push_str(&rest[1..end]);
+                rest = &rest[end + 1..];
+            }
+        } else if !rest.is_empty() {
+            out.push('/');
+            out.push_str(rest);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_become_pointers() {
+        assert_eq!(serde_path_to_pointer("."), "");
+        assert_eq!(serde_path_to_pointer("data[0].amount"), "/data/0/amount");
+        assert_eq!(serde_path_to_pointer("a.b"), "/a/b");
+        assert_eq!(serde_path_to_pointer("[2]"), "/2");
+    }
+
+    #[test]
+    fn subset_finds_first_difference() {
+        let mut at = String::new();
+        assert!(subset(
+            &json!({"a": 1.0}),
+            &json!({"a": 1, "b": 2}),
+            &mut at
+        ));
+        assert!(!subset(
+            &json!({"a": [1, 2]}),
+            &json!({"a": [1, 3]}),
+            &mut at
+        ));
+        assert_eq!(at, "/a/1");
+    }
+}
