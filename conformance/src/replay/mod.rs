@@ -664,6 +664,7 @@ impl ScenarioRun<'_> {
                     &self.ctx.spec,
                     op,
                     &received,
+                    live_body.json.as_ref(),
                     ex.response.status,
                     self.options.profile,
                 );

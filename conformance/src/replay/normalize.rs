@@ -191,7 +191,11 @@ impl<'r> Normalizer<'r> {
         if !self.origin.is_empty() {
             out = out.replace(&self.origin, "{origin}");
         }
-        if let Some(label) = self.labels.get(&out) {
+        // In free text only identifier-like values are replaced: an id field holding `0`
+        // must not turn every `0` in a message into a label.
+        if out.len() >= super::rebind::MIN_LEN
+            && let Some(label) = self.labels.get(&out)
+        {
             return label.clone();
         }
         // Path segments and query values that are whole ids.
@@ -201,8 +205,8 @@ impl<'r> Normalizer<'r> {
                 .map(|part| {
                     let (core, sep) = split_trailing_sep(part);
                     match self.labels.get(core) {
-                        Some(l) => format!("{l}{sep}"),
-                        None => part.to_string(),
+                        Some(l) if core.len() >= super::rebind::MIN_LEN => format!("{l}{sep}"),
+                        _ => part.to_string(),
                     }
                 })
                 .collect();
@@ -340,15 +344,20 @@ mod tests {
                 "updated": null, "checkout_url": "[url]", "success_url": "https://shop.example/ok",
                 "next": "{base}/checkouts?page=2", "status": "pending"})
         );
-        let second = n.body(&json!({"data": [{"id": "other"}, {"id": "01habcdefabcdefabcdef"}]}));
+        let second = n.body(&json!({"data": [
+            {"id": "other-id"}, {"id": "01habcdefabcdefabcdef"}, {"id": 0}
+        ]}));
         assert_eq!(
             second,
-            json!({"data": [{"id": "[id-2]"}, {"id": "[id-1]"}]})
+            json!({"data": [{"id": "[id-2]"}, {"id": "[id-1]"}, {"id": "[id-3]"}]})
         );
         assert_eq!(
             n.text("/checkouts/01habcdefabcdefabcdef/items"),
             "/checkouts/[id-1]/items"
         );
-        assert_eq!(n.text("/x/other"), "/x/[id-2]");
+        assert_eq!(n.text("/x/other-id"), "/x/[id-2]");
+        // Short values are not replaced in free text: an id of 0 leaves every other 0 alone.
+        assert_eq!(n.text("0"), "0");
+        assert_eq!(n.text("/x/0"), "/x/0");
     }
 }
