@@ -4,14 +4,18 @@
 //! Each [`Finding`] is data: the rule, the JSON pointer into the body (or the header name), the
 //! schema location in the spec, and expected vs actual. Validators are compiled once per
 //! (schema, profile) and cached, so checking is cheap after the first exchange of each kind.
+//!
+//! The request side serves servers (the reference mock): each operation's [`RequestSchema`]
+//! (JSON body, with `oneOf` envelopes split into their branches, and query parameters), whose
+//! validators are compiled on first use and then reached without a lookup.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
 use crate::pointer;
-use crate::schema::{Direction, SchemaValidator};
+use crate::schema::{Direction, SchemaValidator, Violation};
 use crate::walk::operations;
 
 /// How demanding the checks are.
@@ -128,30 +132,178 @@ pub type Compiled = Arc<Result<SchemaValidator, String>>;
 pub struct Spec {
     root: Value,
     operations: Vec<OperationInfo>,
+    /// Parallel to `operations`.
+    requests: Vec<RequestSchema>,
     validators: RwLock<BTreeMap<(String, bool), Compiled>>,
+}
+
+/// What a request of one operation carries, as far as it can be validated: its JSON body and
+/// its query parameters. Parts whose `$ref`s do not resolve are left out (the lint reports them).
+#[derive(Debug, Default)]
+pub struct RequestSchema {
+    /// The `application/json` request body.
+    pub body: Option<BodySchema>,
+    /// Query parameters: the path item's, then the operation's.
+    pub query: Vec<QueryParam>,
+}
+
+/// A request body schema.
+#[derive(Debug)]
+pub enum BodySchema {
+    Plain(SchemaAt),
+    /// The envelope idiom `oneOf: [W, B]` where `W` requires exactly the one property `key`
+    /// and `B` forbids it (`not: {required: [key]}`): a body is checked against the branch its
+    /// shape picks, so every nested violation is reported rather than one `oneOf` failure.
+    Envelope {
+        key: String,
+        wrapped: SchemaAt,
+        bare: SchemaAt,
+    },
+}
+
+/// A query parameter.
+#[derive(Debug)]
+pub struct QueryParam {
+    pub name: String,
+    pub schema: SchemaAt,
+    /// The schema's type is `integer` (query text is typed before validation).
+    pub integer: bool,
+}
+
+/// A schema's pointer and its request validator, compiled on first use.
+#[derive(Debug)]
+pub struct SchemaAt {
+    pub at: String,
+    compiled: OnceLock<Compiled>,
+}
+
+impl SchemaAt {
+    fn new(at: String) -> Self {
+        Self {
+            at,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The request-direction validator (spec profile), through `spec`'s cache the first time.
+    pub fn validator<'a>(&'a self, spec: &Spec) -> &'a Result<SchemaValidator, String> {
+        self.compiled
+            .get_or_init(|| spec.validator(&self.at, Direction::Request, false))
+    }
+
+    /// Every violation of `instance` (none when valid), or why the schema does not compile.
+    pub fn validate(&self, spec: &Spec, instance: &Value) -> Result<Vec<Violation>, String> {
+        let validator = self.validator(spec).as_ref().map_err(Clone::clone)?;
+        // The common case, valid, costs no error collection.
+        if validator.is_valid(instance) {
+            return Ok(Vec::new());
+        }
+        Ok(validator.validate(instance))
+    }
 }
 
 impl Spec {
     /// Indexes the operations under `paths` of a parsed document.
     pub fn new(root: Value) -> Self {
-        let operations = operations(&root)
+        let (operations, requests) = operations(&root)
             .into_iter()
             .filter(|op| op.callback_of.is_none())
-            .map(|op| OperationInfo {
-                id: op
-                    .id()
-                    .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned),
-                method: op.method.to_uppercase(),
-                segments: segments(&op.path),
-                path: op.path,
-                pointer: op.pointer,
+            .map(|op| {
+                let request = request_schema(&root, &op);
+                let info = OperationInfo {
+                    id: op
+                        .id()
+                        .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned),
+                    method: op.method.to_uppercase(),
+                    segments: segments(&op.path),
+                    path: op.path,
+                    pointer: op.pointer,
+                };
+                (info, request)
             })
-            .collect();
+            .unzip();
         Self {
             root,
             operations,
+            requests,
             validators: RwLock::new(BTreeMap::new()),
         }
+    }
+
+    /// What a request of operation `index` carries.
+    pub fn request(&self, index: usize) -> Option<&RequestSchema> {
+        self.requests.get(index)
+    }
+
+    /// Validates a JSON request body of operation `index` (against the envelope branch its
+    /// shape picks); an empty list means valid, and so does an operation without a JSON body.
+    pub fn check_request_body(&self, index: usize, body: &Value) -> Result<Vec<Violation>, String> {
+        let schema = match self.request(index).and_then(|r| r.body.as_ref()) {
+            None => return Ok(Vec::new()),
+            Some(BodySchema::Plain(s)) => s,
+            Some(BodySchema::Envelope { key, wrapped, bare }) => {
+                if body.get(key).is_some() {
+                    wrapped
+                } else {
+                    bare
+                }
+            }
+        };
+        schema.validate(self, body)
+    }
+
+    /// Compiles every request validator now (e.g. at start-up, off the request path); returns
+    /// the schemas that do not compile, with why.
+    pub fn warm_up_requests(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        for request in &self.requests {
+            let mut schemas: Vec<&SchemaAt> = request.query.iter().map(|q| &q.schema).collect();
+            match &request.body {
+                Some(BodySchema::Plain(s)) => schemas.push(s),
+                Some(BodySchema::Envelope { wrapped, bare, .. }) => {
+                    schemas.extend([wrapped, bare]);
+                }
+                None => {}
+            }
+            for s in schemas {
+                if let Err(e) = s.validator(self) {
+                    errors.push(format!("{}: {e}", s.at));
+                }
+            }
+        }
+        errors
+    }
+
+    /// The numeric statuses operation `index` documents (not ranges or `default`), ascending.
+    pub fn documented_statuses(&self, index: usize) -> Vec<u16> {
+        let Some(op) = self.operations.get(index) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u16> = self
+            .root
+            .pointer(&format!("{}/responses", op.pointer))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.parse().ok())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The first example of the JSON body documented for `status` (exact code or range): the
+    /// media type's `example`, else its first `examples` entry.
+    pub fn response_example(&self, index: usize, status: u16) -> Option<Value> {
+        let at = self.response_at(index, status, Profile::Strict)?;
+        let content = self.root.pointer(&at)?.get("content")?.as_object()?;
+        let (_, media) = content.iter().find(|(m, _)| is_json(m))?;
+        if let Some(example) = media.get("example") {
+            return Some(example.clone());
+        }
+        let (name, first) = media.get("examples")?.as_object()?.iter().next()?;
+        let first_at = pointer::push(&format!("{at}/content"), name);
+        let (_, resolved) = pointer::deref(&self.root, &first_at, first).ok()?;
+        resolved.get("value").cloned()
     }
 
     /// The document.
@@ -459,6 +611,104 @@ impl Spec {
     }
 }
 
+/// The request side of one operation.
+fn request_schema(root: &Value, op: &crate::walk::Operation<'_>) -> RequestSchema {
+    let mut params: Vec<(String, &Value)> = Vec::new();
+    if let Some((at, Value::Array(list))) = &op.path_parameters {
+        params.extend(
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| (format!("{at}/{i}"), p)),
+        );
+    }
+    if let Some(Value::Array(list)) = op.node.get("parameters") {
+        let at = format!("{}/parameters", op.pointer);
+        params.extend(
+            list.iter()
+                .enumerate()
+                .map(|(i, p)| (format!("{at}/{i}"), p)),
+        );
+    }
+    let mut query = Vec::new();
+    for (at, p) in params {
+        let Ok((at, p)) = pointer::deref(root, &at, p) else {
+            continue;
+        };
+        if p.get("in").and_then(Value::as_str) != Some("query") {
+            continue;
+        }
+        let Some(schema) = p.get("schema") else {
+            continue;
+        };
+        let schema_at = format!("{at}/schema");
+        let integer = pointer::deref(root, &schema_at, schema)
+            .ok()
+            .and_then(|(_, s)| s.get("type").and_then(Value::as_str))
+            == Some("integer");
+        // An operation's parameter overrides the path item's of the same name.
+        let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+        query.retain(|q: &QueryParam| q.name != name);
+        query.push(QueryParam {
+            name: name.to_owned(),
+            schema: SchemaAt::new(schema_at),
+            integer,
+        });
+    }
+    let body = op.node.get("requestBody").and_then(|rb| {
+        let (rb_at, rb) = pointer::deref(root, &format!("{}/requestBody", op.pointer), rb).ok()?;
+        let (media, object) = rb
+            .get("content")?
+            .as_object()?
+            .iter()
+            .find(|(m, _)| is_json(m))?;
+        let schema = object.get("schema")?;
+        let schema_at = format!("{rb_at}/content/{}/schema", pointer::escape(media));
+        Some(body_schema(root, &schema_at, schema))
+    });
+    RequestSchema { body, query }
+}
+
+/// Recognises the envelope idiom (see [`BodySchema::Envelope`]).
+fn body_schema(root: &Value, at: &str, schema: &Value) -> BodySchema {
+    let plain = || BodySchema::Plain(SchemaAt::new(at.to_owned()));
+    let Ok((target, resolved)) = pointer::deref(root, at, schema) else {
+        return plain();
+    };
+    let Some(Value::Array(branches)) = resolved.get("oneOf") else {
+        return plain();
+    };
+    let [b0, b1] = branches.as_slice() else {
+        return plain();
+    };
+    let resolve = |i: usize, b| pointer::deref(root, &format!("{target}/oneOf/{i}"), b).ok();
+    let (Some((p0, b0)), Some((p1, b1))) = (resolve(0, b0), resolve(1, b1)) else {
+        return plain();
+    };
+    // The wrapper requires exactly one property, which it declares.
+    let wrapper_key = |b: &Value| -> Option<String> {
+        match b.get("required") {
+            Some(Value::Array(req)) if req.len() == 1 => req[0].as_str().map(str::to_owned),
+            _ => None,
+        }
+        .filter(|k| {
+            b.pointer(&format!("/properties/{}", pointer::escape(k)))
+                .is_some()
+        })
+    };
+    let forbids =
+        |b: &Value, k: &str| b.pointer("/not/required/0").and_then(Value::as_str) == Some(k);
+    let envelope = |key, wrapped, bare| BodySchema::Envelope {
+        key,
+        wrapped: SchemaAt::new(wrapped),
+        bare: SchemaAt::new(bare),
+    };
+    match (wrapper_key(b0), wrapper_key(b1)) {
+        (Some(k), _) if forbids(b1, &k) => envelope(k, p0, p1),
+        (_, Some(k)) if forbids(b0, &k) => envelope(k, p1, p0),
+        _ => plain(),
+    }
+}
+
 fn segments(path: &str) -> Vec<Segment> {
     path.trim_end_matches('/')
         .split('/')
@@ -723,5 +973,128 @@ mod tests {
             Profile::Spec,
         );
         assert_eq!(rules(&f), [Rule::UndocumentedStatus]);
+    }
+
+    fn requests() -> Spec {
+        Spec::new(json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/things": {
+                    "parameters": [
+                        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1}},
+                        {"in": "query", "name": "sort", "schema": {"type": "string"}},
+                        {"in": "header", "name": "X-Version", "schema": {"type": "string"}}
+                    ],
+                    "post": {"operationId": "create",
+                        "parameters": [{"$ref": "#/components/parameters/Sort"}],
+                        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateBody"}}}},
+                        "responses": {
+                            "200": {"description": "ok", "content": {"application/json": {
+                                "schema": {"type": "object"},
+                                "examples": {"first": {"$ref": "#/components/examples/Made"}, "second": {"value": {"n": 2}}}}}},
+                            "4XX": {"description": "client", "content": {"application/json": {"example": {"error": "bad"}}}},
+                            "default": {"description": "other"}}},
+                    "get": {"operationId": "list", "responses": {"200": {"description": "ok"}}}
+                }
+            },
+            "components": {
+                "parameters": {"Sort": {"in": "query", "name": "sort", "schema": {"type": "string", "enum": ["asc"]}}},
+                "examples": {"Made": {"value": {"n": 1}}},
+                "schemas": {
+                    "CreateBody": {"oneOf": [{"$ref": "#/components/schemas/Wrapped"}, {"$ref": "#/components/schemas/Thing"}]},
+                    "Wrapped": {"type": "object", "required": ["thing"], "properties": {"thing": {"$ref": "#/components/schemas/Thing"}}},
+                    "Thing": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}},
+                              "not": {"required": ["thing"]}}
+                }
+            }
+        }))
+    }
+
+    #[test]
+    fn request_schemas_split_envelopes_and_merge_parameters() {
+        let s = requests();
+        let create = s.operation("create").unwrap();
+        let request = s.request(create).unwrap();
+        let Some(BodySchema::Envelope { key, wrapped, bare }) = &request.body else {
+            panic!("{:?}", request.body);
+        };
+        assert_eq!(key, "thing");
+        assert_eq!(wrapped.at, "/components/schemas/Wrapped");
+        assert_eq!(bare.at, "/components/schemas/Thing");
+        // Header parameters are not query parameters; the operation's `sort` wins.
+        let query: Vec<(&str, &str, bool)> = request
+            .query
+            .iter()
+            .map(|q| (q.name.as_str(), q.schema.at.as_str(), q.integer))
+            .collect();
+        assert_eq!(
+            query,
+            [
+                ("page", "/paths/~1things/parameters/0/schema", true),
+                ("sort", "/components/parameters/Sort/schema", false),
+            ]
+        );
+        assert!(
+            s.request(s.operation("list").unwrap())
+                .unwrap()
+                .body
+                .is_none()
+        );
+        assert!(s.warm_up_requests().is_empty());
+    }
+
+    #[test]
+    fn request_bodies_are_checked_against_their_branch() {
+        let s = requests();
+        let create = s.operation("create").unwrap();
+        let at = |body: Value| -> Vec<(String, String)> {
+            s.check_request_body(create, &body)
+                .unwrap()
+                .into_iter()
+                .map(|v| (v.instance_pointer, v.keyword))
+                .collect()
+        };
+        assert!(at(json!({"n": 1})).is_empty());
+        assert!(at(json!({"thing": {"n": 1}})).is_empty());
+        // Each branch's own violation, not a `oneOf` failure.
+        assert_eq!(
+            at(json!({"thing": {"n": "x"}})),
+            [("/thing/n".into(), "type".into())]
+        );
+        assert_eq!(at(json!({"n": "x"})), [("/n".into(), "type".into())]);
+        // No JSON body declared: nothing to check.
+        assert!(
+            s.check_request_body(s.operation("list").unwrap(), &json!(5))
+                .unwrap()
+                .is_empty()
+        );
+        let page = &s.request(create).unwrap().query[0];
+        assert!(page.schema.validate(&s, &json!(2)).unwrap().is_empty());
+        assert_eq!(
+            page.schema.validate(&s, &json!(0)).unwrap()[0].keyword,
+            "minimum"
+        );
+    }
+
+    #[test]
+    fn documented_statuses_and_examples() {
+        let s = requests();
+        let create = s.operation("create").unwrap();
+        assert_eq!(s.documented_statuses(create), [200]);
+        assert_eq!(s.response_example(create, 200), Some(json!({"n": 1})));
+        assert_eq!(
+            s.response_example(create, 404),
+            Some(json!({"error": "bad"}))
+        );
+        assert_eq!(s.response_example(create, 500), None);
+        assert_eq!(
+            s.response_at(create, 404, Profile::Strict).as_deref(),
+            Some("/paths/~1things/post/responses/4XX")
+        );
+        assert_eq!(s.response_at(create, 500, Profile::Strict), None);
+        assert_eq!(
+            s.response_at(create, 500, Profile::Spec).as_deref(),
+            Some("/paths/~1things/post/responses/default")
+        );
     }
 }

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::{Method, StatusCode};
+use oas::check::{Profile, ResponseParts, Rule, Spec};
 use serde_json::{Value, json};
 
 use super::exchange::{Reply, Request, Response};
 use super::planted::{PlantedBug, Planter};
-use super::spec::ApiSpec;
 use super::support::{Clock, ClockMode, Ids, parse_query, percent_decode};
 use super::webhook::{DeliveryRecord, Outbox};
 use super::{
@@ -75,9 +75,10 @@ pub struct App {
 impl App {
     /// Loads both specs (in parallel) and builds empty stores.
     pub fn new(config: MockConfig) -> Result<Self, MockError> {
+        let load = |api: Api| api.document().map(|d| Spec::new(d.root));
         let (chargily_spec, recharge_spec) = std::thread::scope(|s| {
-            let c = s.spawn(|| ApiSpec::load(Api::Chargily));
-            let r = ApiSpec::load(Api::Recharge);
+            let c = s.spawn(|| load(Api::Chargily));
+            let r = load(Api::Recharge);
             (c.join(), r)
         });
         let chargily_spec = chargily_spec
@@ -87,8 +88,8 @@ impl App {
         let planter = config.planted.map(|bug| {
             Arc::new(Planter::new(
                 bug,
-                chargily_spec.root.clone(),
-                recharge_spec.root.clone(),
+                chargily_spec.root().clone(),
+                recharge_spec.root().clone(),
             ))
         });
         let env = Arc::new(Env {
@@ -114,8 +115,14 @@ impl App {
 
     /// Compiles the request validators ahead of the first request.
     pub fn warm_up(&self) {
-        self.chargily.spec().warm_up();
-        self.recharge.spec().warm_up();
+        for (api, spec) in [
+            (Api::Chargily, self.chargily.spec()),
+            (Api::Recharge, self.recharge.spec()),
+        ] {
+            for e in spec.warm_up_requests() {
+                tracing::error!("{}: {e}", api.spec_path());
+            }
+        }
     }
 
     /// Responses that failed the self-check so far.
@@ -193,7 +200,9 @@ impl App {
         reply.map(move |response| planter.plant(api, op, response))
     }
 
-    /// In self-check mode, validates the final response of `op` against the spec.
+    /// In self-check mode, checks the final response of `op` against the spec (spec profile:
+    /// content type, body, required headers), as a replay would. Statuses are not: the HTTP-level
+    /// errors the mock sends like the real servers (408, 413, 415) are not in the specs.
     fn checked(&self, api: Api, op: Option<&'static str>, reply: Reply) -> Reply {
         let (true, Some(op)) = (self.env.config.self_check, op) else {
             return reply;
@@ -204,27 +213,39 @@ impl App {
         };
         let violations = Arc::clone(&self.violations);
         reply.map(move |response| {
-            let Some(op_spec) = spec.op(op) else {
+            let Some(index) = spec.operation(op) else {
                 return response;
             };
-            let body = if response.body.is_empty() {
-                Value::Null
-            } else {
-                match serde_json::from_slice(&response.body) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        push(
-                            &violations,
-                            format!("{op} {}: body is not JSON: {e}", response.status),
-                        );
-                        return response;
-                    }
-                }
+            let headers: Vec<(String, String)> = response
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (k.as_str().to_owned(), v)
+                })
+                .collect();
+            let parts = ResponseParts {
+                status: response.status.as_u16(),
+                headers: &headers,
+                body: &response.body,
             };
-            if let Some(found) = spec.check_response(op_spec, response.status.as_u16(), &body) {
-                for v in found {
-                    push(&violations, v);
-                }
+            for f in spec
+                .check_response(index, parts, Profile::Spec)
+                .into_iter()
+                .filter(|f| f.rule != Rule::UndocumentedStatus)
+            {
+                push(
+                    &violations,
+                    format!(
+                        "{op} {}: {} at `{}`: {} (found {}; {})",
+                        response.status,
+                        f.rule.name(),
+                        f.instance_pointer,
+                        f.expected,
+                        f.actual,
+                        f.schema_pointer
+                    ),
+                );
             }
             response
         })
@@ -319,7 +340,7 @@ impl App {
                 "`operation` (an operationId) is required",
             );
         };
-        let Some(op) = spec.op(operation) else {
+        let Some(index) = spec.operation(operation) else {
             return control_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &format!("unknown operation `{operation}`"),
@@ -327,8 +348,9 @@ impl App {
         };
         let status = body.get("status").and_then(Value::as_u64).unwrap_or(0);
         let status = u16::try_from(status).unwrap_or(0);
-        if status < 400 || !op.responses.contains_key(&status) {
-            let documented: Vec<u16> = op.responses.keys().copied().filter(|s| *s >= 400).collect();
+        let documented = spec.documented_statuses(index);
+        if status < 400 || !documented.contains(&status) {
+            let documented: Vec<u16> = documented.into_iter().filter(|s| *s >= 400).collect();
             return control_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &format!(
@@ -407,6 +429,8 @@ pub(crate) struct Route<H> {
     pub method: Method,
     segments: Vec<Seg>,
     pub op: &'static str,
+    /// The operation's index in the API's `oas::check::Spec` ([`index_routes`]).
+    pub index: Option<usize>,
     pub handler: H,
 }
 
@@ -426,6 +450,7 @@ impl<H> Route<H> {
                 })
                 .collect(),
             op,
+            index: None,
             handler,
         }
     }
@@ -443,6 +468,13 @@ impl<H> Route<H> {
             }
         }
         Some(params)
+    }
+}
+
+/// Resolves each route's operation in the spec once, so requests need no lookup by id.
+pub(crate) fn index_routes<H>(routes: &mut [Route<H>], spec: &Spec) {
+    for r in routes {
+        r.index = spec.operation(r.op);
     }
 }
 

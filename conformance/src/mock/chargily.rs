@@ -20,11 +20,12 @@ use generated::chargily::operations as ops;
 use generated::chargily::support::OptionalNullable;
 use http::header::{ALLOW, CONNECTION, HeaderValue};
 use http::{Method, StatusCode};
+use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Body, Env, Route, Routed, group, json_body, origin, query, route};
+use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, origin, query, route};
 use super::exchange::{BodyError, Reply, Request, Response};
-use super::spec::{ApiSpec, Issue, IssueKind};
+use super::validate::{Issue, IssueKind, check_body, check_query};
 use super::webhook::Delivery;
 use super::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX};
 use crate::specs::Api;
@@ -61,7 +62,7 @@ type Handler = fn(&Chargily, &Ctx<'_>, Input) -> Response;
 
 #[derive(Debug)]
 pub(crate) struct Chargily {
-    spec: Arc<ApiSpec>,
+    spec: Arc<Spec>,
     routes: Vec<Route<Handler>>,
     /// `[test, live]`.
     modes: [Mode; 2],
@@ -163,8 +164,8 @@ impl Input {
 }
 
 impl Chargily {
-    pub fn new(spec: Arc<ApiSpec>) -> Self {
-        let routes: Vec<Route<Handler>> = vec![
+    pub fn new(spec: Arc<Spec>) -> Self {
+        let mut routes: Vec<Route<Handler>> = vec![
             Route::new(
                 ops::create_checkout::METHOD,
                 ops::create_checkout::PATH,
@@ -322,6 +323,7 @@ impl Chargily {
                 Self::retrieve_balance,
             ),
         ];
+        index_routes(&mut routes, &spec);
         Self {
             spec,
             routes,
@@ -338,7 +340,7 @@ impl Chargily {
         }
     }
 
-    pub fn spec(&self) -> &Arc<ApiSpec> {
+    pub fn spec(&self) -> &Arc<Spec> {
         &self.spec
     }
 
@@ -403,7 +405,7 @@ impl Chargily {
             return reply(message(StatusCode::UNAUTHORIZED, "Unauthenticated."));
         }
         if let Some(status) = env.take_fault(Api::Chargily, r.op) {
-            return reply(self.fault(r.op, status));
+            return reply(self.fault(r.index, status));
         }
         match req.body_error {
             Some(BodyError::TooLarge) => {
@@ -432,13 +434,14 @@ impl Chargily {
             }
             None => {}
         }
-        let Some(op_spec) = self.spec.op(r.op) else {
+        let (Some(index), Some(request)) = (r.index, r.index.and_then(|i| self.spec.request(i)))
+        else {
             return reply(message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Unknown operation.",
             ));
         };
-        let body = if op_spec.body.is_some() {
+        let body = if request.body.is_some() {
             match json_body(req) {
                 Body::Json(v) => v,
                 Body::WrongType => {
@@ -457,9 +460,9 @@ impl Chargily {
         } else {
             Value::Null
         };
-        let (query, mut issues) = self.spec.check_query(op_spec, &query(req));
-        if op_spec.body.is_some() {
-            issues.extend(self.spec.check_body(op_spec, &body));
+        let (query, mut issues) = check_query(&self.spec, index, &query(req));
+        if request.body.is_some() {
+            issues.extend(check_body(&self.spec, index, &body));
         }
         if !issues.is_empty() {
             return reply(validation(laravel_errors(&issues, &body)));
@@ -482,12 +485,9 @@ impl Chargily {
     }
 
     /// The documented response for an injected fault: the spec's first example.
-    fn fault(&self, op: &str, status: u16) -> Response {
-        let example = self
-            .spec
-            .op(op)
-            .and_then(|o| o.responses.get(&status))
-            .and_then(|r| r.example.clone())
+    fn fault(&self, index: Option<usize>, status: u16) -> Response {
+        let example = index
+            .and_then(|i| self.spec.response_example(i, status))
             .unwrap_or_else(|| json!({"message": "Injected fault."}));
         Response::json(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -1668,16 +1668,19 @@ mod tests {
 
     #[test]
     fn every_spec_operation_is_routed() {
-        let spec = Arc::new(ApiSpec::load(Api::Chargily).unwrap());
+        let spec = Arc::new(Spec::new(Api::Chargily.document().unwrap().root));
         let c = Chargily::new(Arc::clone(&spec));
         let mut routed = c.routed_operations();
         routed.sort_unstable();
-        let mut documented: Vec<&str> = spec.ops.keys().map(String::as_str).collect();
+        let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();
         documented.sort_unstable();
         assert_eq!(routed, documented);
         for r in &c.routes {
-            let op = spec.op(r.op).unwrap();
-            assert_eq!(op.method, r.method.as_str(), "{}", r.op);
+            let op = &spec.operations()[r.index.unwrap()];
+            assert_eq!(
+                (op.id.as_str(), op.method.as_str()),
+                (r.op, r.method.as_str())
+            );
         }
     }
 

@@ -14,7 +14,9 @@
 //! - `server.rs`: the only file that touches hyper's server types;
 //! - `app.rs`: routing between the APIs, the `/_mock/` controls, fault injection and the
 //!   response self-check;
-//! - `chargily.rs`, `recharge.rs`: the two APIs; `spec.rs`: what they read from the specs;
+//! - `chargily.rs`, `recharge.rs`: the two APIs, on an `oas::check::Spec` each (operations,
+//!   request schemas, cached validators); `validate.rs`: request violations as API-neutral
+//!   issues;
 //! - `planted.rs`: deliberate bugs (`--plant-bug`) for testing checkers;
 //! - `webhook.rs`: signing and delivery; `support.rs`: clock, ids, money, query strings.
 //!
@@ -32,8 +34,8 @@ pub mod exchange;
 mod planted;
 mod recharge;
 mod server;
-mod spec;
 mod support;
+mod validate;
 mod webhook;
 
 use std::net::SocketAddr;

@@ -26,12 +26,13 @@ use generated::recharge::operations as ops;
 use generated::recharge::support::OptionalNullable;
 use http::header::{ALLOW, CONNECTION, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
+use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Body, Env, Route, Routed, group, json_body, route};
+use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, route};
 use super::exchange::{BodyError, Reply, Request, Response};
-use super::spec::{ApiSpec, Issue, IssueKind};
 use super::support::{Cents, rfc3339_micros};
+use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::{Delivery, sha256_hex_prefixed};
 use crate::specs::Api;
 
@@ -51,7 +52,7 @@ enum Op {
 
 #[derive(Debug)]
 pub(crate) struct Recharge {
-    spec: Arc<ApiSpec>,
+    spec: Arc<Spec>,
     routes: Vec<Route<Op>>,
     data: RwLock<Data>,
     buckets: Mutex<HashMap<String, Bucket>>,
@@ -86,8 +87,8 @@ struct Hook {
 }
 
 impl Recharge {
-    pub fn new(spec: Arc<ApiSpec>) -> Self {
-        let routes = vec![
+    pub fn new(spec: Arc<Spec>) -> Self {
+        let mut routes = vec![
             Route::new(
                 ops::create_checkout::METHOD,
                 ops::create_checkout::PATH,
@@ -119,6 +120,7 @@ impl Recharge {
                 Op::Charge,
             ),
         ];
+        index_routes(&mut routes, &spec);
         Self {
             spec,
             routes,
@@ -128,7 +130,7 @@ impl Recharge {
         }
     }
 
-    pub fn spec(&self) -> &Arc<ApiSpec> {
+    pub fn spec(&self) -> &Arc<Spec> {
         &self.spec
     }
 
@@ -249,11 +251,9 @@ pub(crate) fn handle(
         Some(1)
     };
     if let Some(status) = env.take_fault(Api::Recharge, route_found.op) {
-        let example = this
-            .spec
-            .op(route_found.op)
-            .and_then(|o| o.responses.get(&status))
-            .and_then(|r| r.example.clone())
+        let example = route_found
+            .index
+            .and_then(|i| this.spec.response_example(i, status))
             .unwrap_or_else(|| json!({"errors": "Injected fault"}));
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return finish(Response::json(status, &example), limit);
@@ -290,13 +290,16 @@ pub(crate) fn handle(
         }
         None => {}
     }
-    let Some(op_spec) = this.spec.op(route_found.op) else {
+    let (Some(index), Some(request)) = (
+        route_found.index,
+        route_found.index.and_then(|i| this.spec.request(i)),
+    ) else {
         return finish(
             errors_str(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
             limit,
         );
     };
-    let body = if op_spec.body.is_some() {
+    let body = if request.body.is_some() {
         match json_body(req) {
             Body::Json(v) if v.is_object() => v,
             Body::Json(_) | Body::WrongType => {
@@ -318,7 +321,7 @@ pub(crate) fn handle(
     } else {
         Value::Null
     };
-    let issues = this.spec.check_body(op_spec, &body);
+    let issues = check_body(&this.spec, index, &body);
     if !issues.is_empty() {
         return finish(unprocessable(marshmallow_errors(&issues)), limit);
     }
@@ -1117,13 +1120,20 @@ mod tests {
 
     #[test]
     fn every_spec_operation_is_routed() {
-        let spec = Arc::new(ApiSpec::load(Api::Recharge).unwrap());
+        let spec = Arc::new(Spec::new(Api::Recharge.document().unwrap().root));
         let rc = Recharge::new(Arc::clone(&spec));
         let mut routed = rc.routed_operations();
         routed.sort_unstable();
-        let mut documented: Vec<&str> = spec.ops.keys().map(String::as_str).collect();
+        let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();
         documented.sort_unstable();
         assert_eq!(routed, documented);
+        for r in &rc.routes {
+            let op = &spec.operations()[r.index.unwrap()];
+            assert_eq!(
+                (op.id.as_str(), op.method.as_str()),
+                (r.op, r.method.as_str())
+            );
+        }
     }
 
     #[test]
@@ -1143,7 +1153,7 @@ mod tests {
 
     #[test]
     fn the_bucket_holds_forty_and_drains() {
-        let rc = Recharge::new(Arc::new(ApiSpec::load(Api::Recharge).unwrap()));
+        let rc = Recharge::new(Arc::new(Spec::new(Api::Recharge.document().unwrap().root)));
         for i in 1..=40 {
             assert_eq!(rc.take("t"), Ok(i));
         }
