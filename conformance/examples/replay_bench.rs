@@ -62,6 +62,8 @@ fn main() {
         ..MockConfig::for_tests()
     };
     config.self_check = false;
+    // The simulated processor's latency is sleep, not work: it would measure the sleep.
+    config.charge_delay = std::time::Duration::ZERO;
     config.listen = "127.0.0.1:0".parse().unwrap();
     let server = MockServer::start(config).unwrap();
     let mut targets = BTreeMap::new();
@@ -124,14 +126,16 @@ fn main() {
     );
     if t.failed > 0 {
         // Shared state across copies can legitimately change list contents; report, do not hide.
-        let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut rules: BTreeMap<String, usize> = BTreeMap::new();
         for s in &report.scenarios {
             for e in &s.exchanges {
                 for v in &e.violations {
-                    *rules.entry(v.rule.as_str()).or_default() += 1;
+                    *rules
+                        .entry(format!("{} #{} {}", s.name, e.index, v.rule))
+                        .or_default() += 1;
                 }
             }
         }
-        println!("violations by rule (shared target state): {rules:?}");
+        println!("violations (shared target state), by scenario, exchange and rule: {rules:?}");
     }
 }

@@ -217,6 +217,7 @@ pub fn junit(report: &RunReport) -> String {
     junit.set_time(duration_ms(report.elapsed_ms));
     for s in &report.scenarios {
         let mut suite = TestSuite::new(format!("{}/{}", s.api.name(), s.name));
+        suite.set_time(duration_ms(s.exchanges.iter().map(|e| e.elapsed_ms).sum()));
         if let Some(why) = &s.skipped {
             let mut case = TestCase::new("scenario", TestCaseStatus::skipped());
             case.status.set_message(why.as_str());

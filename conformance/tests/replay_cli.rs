@@ -102,6 +102,9 @@ fn json_and_junit_reports_are_well_formed() {
         "{xml}"
     );
     assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
+    let suites: Vec<&str> = xml.lines().filter(|l| l.contains("<testsuite ")).collect();
+    assert_eq!(suites.len(), 2, "{xml}");
+    assert!(suites.iter().all(|l| l.contains(" time=\"")), "{xml}");
     // Every time attribute is a finite, non-negative number (no NaN).
     for part in xml.split("time=\"").skip(1) {
         let value: f64 = part.split('"').next().unwrap().parse().unwrap();

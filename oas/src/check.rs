@@ -393,6 +393,18 @@ impl Spec {
         response: ResponseParts<'_>,
         profile: Profile,
     ) -> Vec<Finding> {
+        self.check_response_parsed(index, response, None, profile)
+    }
+
+    /// [`Spec::check_response`] for a caller that has already parsed the body as JSON (`parsed`
+    /// must be the parse of `response.body`): saves parsing it again.
+    pub fn check_response_parsed(
+        &self,
+        index: usize,
+        response: ResponseParts<'_>,
+        parsed: Option<&Value>,
+        profile: Profile,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let Some(op) = self.operations.get(index) else {
             return out;
@@ -415,7 +427,7 @@ impl Spec {
             return out;
         };
         self.check_headers(&response_at, response, &mut out);
-        self.check_body(&response_at, response, profile, &mut out);
+        self.check_body(&response_at, response, parsed, profile, &mut out);
         out.sort();
         out
     }
@@ -512,6 +524,7 @@ impl Spec {
         &self,
         response_at: &str,
         response: ResponseParts<'_>,
+        parsed: Option<&Value>,
         profile: Profile,
         out: &mut Vec<Finding>,
     ) {
@@ -550,18 +563,25 @@ impl Spec {
         if !is_json(media) || object.get("schema").is_none() {
             return;
         }
-        let body: Value = match serde_json::from_slice(response.body) {
-            Ok(v) => v,
-            Err(e) => {
-                out.push(Finding {
-                    rule: Rule::MalformedJson,
-                    instance_pointer: String::new(),
-                    schema_pointer: format!("{response_at}/content/{}", pointer::escape(media)),
-                    expected: "a JSON body".into(),
-                    actual: format!("{e} ({} bytes)", response.body.len()),
-                });
-                return;
-            }
+        let parsed_here: Value;
+        let body: &Value = match parsed {
+            Some(v) => v,
+            None => match serde_json::from_slice::<Value>(response.body) {
+                Ok(v) => {
+                    parsed_here = v;
+                    &parsed_here
+                }
+                Err(e) => {
+                    out.push(Finding {
+                        rule: Rule::MalformedJson,
+                        instance_pointer: String::new(),
+                        schema_pointer: format!("{response_at}/content/{}", pointer::escape(media)),
+                        expected: "a JSON body".into(),
+                        actual: format!("{e} ({} bytes)", response.body.len()),
+                    });
+                    return;
+                }
+            },
         };
         let schema_at = format!("{response_at}/content/{}/schema", pointer::escape(media));
         let strict = profile == Profile::Strict;
@@ -570,7 +590,7 @@ impl Spec {
             .as_ref()
         {
             Ok(validator) => {
-                for v in validator.validate(&body) {
+                for v in validator.validate(body) {
                     let rule = if v.keyword == "unevaluatedProperties" {
                         Rule::UndeclaredProperty
                     } else {

@@ -89,7 +89,7 @@ pub fn check(
         headers: &received.headers,
         body: &received.body,
     };
-    let findings = spec.check_response(index, parts, profile);
+    let findings = spec.check_response_parsed(index, parts, live_json, profile);
     let body_clean = !findings.iter().any(|f| {
         matches!(
             f.rule.name(),
