@@ -255,6 +255,19 @@ mod tests {
     }
 
     #[test]
+    fn learns_from_location_headers() {
+        let mut b = Bindings::default();
+        b.learn(
+            None,
+            Some("https://a.example/checkouts/rec0000000000000001"),
+            None,
+            Some("http://127.0.0.1:9/checkouts/live0000000000000001"),
+        );
+        let live = b.apply(&request("/checkouts/rec0000000000000001", None, json!({})));
+        assert_eq!(live.path, "/checkouts/live0000000000000001");
+    }
+
+    #[test]
     fn captures_fill_placeholders() {
         let mut b = Bindings::default();
         let r = request("/checkouts/{{co}}", None, json!({"x": "id={{co}}"}));
