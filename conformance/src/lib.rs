@@ -5,8 +5,11 @@
 //! - [`recording`]: the recording format (scenarios of exchanges) and its loader.
 //! - [`mock`]: the reference mock server (`conformance mock`), also usable from tests through
 //!   [`mock::MockServer`].
+//! - [`record`]: capturing traffic as recordings: the recording proxy (`conformance record`,
+//!   [`record::Recorder`]) and HAR import (`conformance import-har`), secrets redacted.
 
 pub mod mock;
+pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod report;

@@ -48,6 +48,64 @@ enum Command {
     /// Exit 0 when everything conforms, 1 on any violation, 2 on usage, input or connection
     /// errors.
     Replay(ReplayArgs),
+    /// Records traffic: a reverse proxy that forwards every request to the upstream API, returns
+    /// its response unchanged, and appends the exchange to a recording (secrets redacted, the
+    /// file rewritten atomically after every exchange). Prints its base URL, then serves until
+    /// interrupted (Ctrl-C). Exit 0 when stopped, 2 on usage errors or failed writes.
+    Record(RecordArgs),
+    /// Converts a HAR 1.2 file (a browser's or proxy's export) into a recording: keeps the
+    /// entries addressing an operation of the API, drops the rest with a count, redacts secrets,
+    /// orders by start time. Exit 0 on success, 2 on usage or input errors.
+    ImportHar(ImportHarArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RecordArgs {
+    /// The API behind the upstream URL.
+    #[arg(long)]
+    api: Api,
+    /// The API's base URL (http:// only), e.g. http://127.0.0.1:8080/chargily/test/api/v2;
+    /// paths below the proxy's root map 1:1 to paths below it.
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// The recording to write (replaced atomically after each exchange; a previous file is
+    /// left alone until the first exchange completes).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The recording's name (default: the file name).
+    #[arg(long)]
+    name: Option<String>,
+    /// The recording's description.
+    #[arg(long)]
+    description: Option<String>,
+    /// Per-request timeout towards the upstream, in milliseconds (then 504).
+    #[arg(long, default_value_t = 30_000)]
+    timeout_ms: u64,
+    /// Larger request bodies get 413 and are not forwarded.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportHarArgs {
+    /// The HAR file (JSON, HAR 1.2).
+    file: PathBuf,
+    /// The API whose exchanges to keep.
+    #[arg(long)]
+    api: Api,
+    /// The API's base URL in the HAR. Default: the spec's servers, or the reference mock's
+    /// prefixes (/chargily/test/api/v2, /chargily/api/v2, /recharge) on any origin.
+    #[arg(long, value_name = "URL")]
+    base: Option<String>,
+    /// The recording to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The recording's name (default: the file name).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -209,6 +267,20 @@ fn main() -> ExitCode {
         Command::Mock(args) => mock(args),
         Command::Replay(args) => match replay(args) {
             Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Record(args) => match record(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::ImportHar(args) => match import_har(args) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(2)
@@ -478,6 +550,118 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         None => print!("{text}"),
     }
     Ok(report.exit_code())
+}
+
+fn record(args: RecordArgs) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    use conformance::record::{RecordConfig, Recorder};
+
+    let failed_writes = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed = std::sync::Arc::clone(&failed_writes);
+    let config = RecordConfig {
+        listen: args.listen,
+        name: args.name,
+        description: args.description,
+        timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        max_body_bytes: args.max_body_bytes,
+        // One line per request on stderr; paths only (queries may hold what was redacted).
+        on_event: Some(std::sync::Arc::new(move |event| {
+            if matches!(event, conformance::record::Event::WriteFailed { .. }) {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            eprintln!("{event}");
+        })),
+        ..RecordConfig::new(args.api, args.upstream, args.out.clone())
+    };
+    let recorder = Recorder::start(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async {
+        // The handlers are installed before the URL is printed: whoever reads the URL and then
+        // interrupts must get a clean stop, not the default action of the signal.
+        #[cfg(unix)]
+        let signals = {
+            use tokio::signal::unix::{SignalKind, signal};
+            signal(SignalKind::interrupt())
+                .ok()
+                .zip(signal(SignalKind::terminate()).ok())
+        };
+        {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "proxy:    {}", recorder.url());
+            let _ = writeln!(stdout, "out:      {}", args.out.display());
+            let _ = writeln!(stdout, "recording until interrupted (Ctrl-C)");
+            let _ = stdout.flush();
+        }
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = signals {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    let stats = recorder.stop();
+    eprintln!(
+        "recorded {} exchange(s) to {} ({} flagged, {} with an invalid request body, {} not recorded)",
+        stats.recorded,
+        args.out.display(),
+        stats.flagged,
+        stats.invalid_bodies,
+        stats.not_recorded
+    );
+    if stats.recorded == 0 {
+        eprintln!("nothing recorded: {} was not written", args.out.display());
+    }
+    if failed_writes.load(std::sync::atomic::Ordering::Relaxed) {
+        anyhow::bail!("the recording could not always be written (see above)");
+    }
+    Ok(0)
+}
+
+fn import_har(args: ImportHarArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use conformance::record::{ApiSpec, har};
+
+    if let Some(base) = &args.base
+        && !(base.starts_with("http://") || base.starts_with("https://"))
+    {
+        anyhow::bail!("--base `{base}` is not an http(s) URL");
+    }
+    let spec = ApiSpec::new(args.api)?;
+    let mut imported = har::import_file(&args.file, &spec, args.base.as_deref())?;
+    for (index, why) in &imported.invalid_bodies {
+        eprintln!("warning: exchange #{index}: {why}");
+    }
+    let kept = imported.recording.exchanges.len();
+    let d = imported.dropped;
+    eprintln!(
+        "{}: kept {kept} exchange(s); dropped {} entr{} ({} not addressed to the {} API, {} without a response, {} not recordable)",
+        args.file.display(),
+        d.total(),
+        if d.total() == 1 { "y" } else { "ies" },
+        d.outside_api,
+        args.api.name(),
+        d.no_response,
+        d.unrecordable
+    );
+    if kept == 0 {
+        anyhow::bail!(
+            "no entry of {} addresses an operation of the {} API; nothing written (is the API elsewhere? give --base URL)",
+            args.file.display(),
+            args.api.name()
+        );
+    }
+    imported.recording.name = args.name;
+    conformance::recording::write_atomic(&args.out, &imported.recording)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
 }
 
 /// Writes through a temporary file and a rename, so a report is never half-written.

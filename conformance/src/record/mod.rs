@@ -1,0 +1,1010 @@
+//! Capturing traffic as recordings (issue #6): a recording reverse proxy
+//! (`conformance record`) and HAR import (`conformance import-har`), both writing the format
+//! `conformance replay` reads (see `conformance/RECORDINGS.md`, "Capturing traffic").
+//!
+//! Both turn a raw [`Capture`] (what was on the wire) into a recorded
+//! [`Exchange`](crate::recording::Exchange) through [`ApiSpec::convert`], so they share one set
+//! of rules: secrets are redacted before anything is written ([`redact`]), the operation comes
+//! from the spec, exchanges that match no operation are kept but `flagged`, and request bodies
+//! that fail their schema are reported (not flagged: a vendor's answer to a bad request is
+//! exactly what a conformance scenario needs).
+//!
+//! Layout: this file holds the shared conversion and the proxy's library API ([`Recorder`]);
+//! `server.rs` is the only file touching hyper's server types; [`redact`] the redaction rules;
+//! [`har`] the HAR 1.2 reader.
+//!
+//! ```no_run
+//! use conformance::record::{RecordConfig, Recorder};
+//! use conformance::specs::Api;
+//! let config = RecordConfig::new(Api::Chargily, "http://127.0.0.1:8080/chargily/test/api/v2", "out.yaml");
+//! let recorder = Recorder::start(config).expect("starts");
+//! let base = recorder.url(); // send requests here; each exchange is in out.yaml once answered
+//! # let _ = base;
+//! // ... the proxy stops when `recorder` is dropped.
+//! ```
+
+pub mod har;
+pub mod redact;
+mod server;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use oas::check::Spec;
+use serde_json::Value;
+
+use crate::recording::{self, Auth, Body, Destination, Exchange, Recording};
+use crate::replay::{Client, Outgoing, TransportError};
+use crate::specs::Api;
+
+pub use redact::{REDACTED, Redactor, Secrets};
+
+/// One exchange as it was on the wire, before redaction. Header names in any case.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    pub method: String,
+    /// Relative to the API's base URL.
+    pub path: String,
+    /// Raw, without `?`.
+    pub query: Option<String>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Vec<u8>,
+    pub status: u16,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+}
+
+/// A capture turned into a recorded exchange.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub exchange: Exchange,
+    /// Why the request body does not validate against the operation's request schema
+    /// (instance pointers and keywords only: messages would quote the values).
+    pub invalid_body: Option<String>,
+}
+
+/// Request headers not worth recording: the connection's own, and what a browser or client
+/// library adds that says nothing about the API (and may leak where the user was: `Referer`).
+const NOISE_REQUEST_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "accept-encoding",
+    "user-agent",
+    "referer",
+    "origin",
+    "accept-language",
+    "dnt",
+    "priority",
+    "cache-control",
+    "pragma",
+    "via",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+/// Response headers not recorded: they vary between runs or describe the connection (the same
+/// list replay's re-recording drops, plus encodings: recorded bodies are decoded).
+const NOISE_RESPONSE_HEADERS: &[&str] = &[
+    "date",
+    "server",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "content-length",
+    "transfer-encoding",
+    "content-encoding",
+    "trailer",
+    "upgrade",
+    "via",
+    "alt-svc",
+    "age",
+];
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded in either direction.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+fn is_noise(name: &str, list: &[&str]) -> bool {
+    name.starts_with(':') || name.starts_with("sec-") || list.contains(&name)
+}
+
+/// One API's spec prepared for capturing: which operation a request addresses, what its
+/// request schema is, and which properties are secret.
+#[derive(Debug)]
+pub struct ApiSpec {
+    api: Api,
+    spec: Spec,
+    redactor: Redactor,
+}
+
+impl ApiSpec {
+    /// The embedded spec of `api`.
+    pub fn new(api: Api) -> Result<Self, RecordError> {
+        let doc = api
+            .document()
+            .map_err(|e| RecordError::Spec(e.to_string()))?;
+        Ok(Self::from_root(api, doc.root))
+    }
+
+    /// Any OpenAPI 3.0 document standing in for `api`'s (tests use specs with `writeOnly`
+    /// and `format: password` properties, which the two real specs do not have).
+    pub fn from_root(api: Api, root: Value) -> Self {
+        Self {
+            api,
+            redactor: Redactor::new(&root),
+            spec: Spec::new(root),
+        }
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The operation a request addresses, by `operationId`.
+    pub fn operation(&self, method: &str, path: &str) -> Option<String> {
+        self.spec
+            .find(method, path)
+            .map(|m| self.spec.operations()[m.index].id.clone())
+    }
+
+    /// Redacts a capture and turns it into a recorded exchange. Values found in secret
+    /// positions are added to `secrets`, and every known secret is scrubbed from the result.
+    /// `Err` says why the capture cannot be recorded at all (the format would refuse it: a
+    /// method that is not HTTP's, a status outside 100–599).
+    pub fn convert(&self, c: &Capture, secrets: &mut Secrets) -> Result<Converted, String> {
+        let method = c.method.to_ascii_uppercase();
+        if !oas::HTTP_METHODS.contains(&method.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "`{}` is not a method recordings can hold",
+                c.method
+            ));
+        }
+        if !(100..=599).contains(&c.status) {
+            return Err(format!("status {} is not an HTTP status", c.status));
+        }
+        let path = if c.path.starts_with('/') {
+            c.path.clone()
+        } else {
+            format!("/{}", c.path)
+        };
+
+        // Secret headers first, so their values are known before anything else is kept.
+        let mut credentials = false;
+        for (name, value) in c.request_headers.iter().chain(&c.response_headers) {
+            if redact::is_secret_header(name) {
+                secrets.add_header(name, value);
+            }
+        }
+        let mut request_headers = BTreeMap::new();
+        for (name, value) in &c.request_headers {
+            let lower = name.to_ascii_lowercase();
+            credentials |= redact::is_credential_header(&lower);
+            if redact::is_secret_header(&lower) || is_noise(&lower, NOISE_REQUEST_HEADERS) {
+                continue;
+            }
+            request_headers.insert(lower, value.clone());
+        }
+        let mut response_headers = BTreeMap::new();
+        for (name, value) in &c.response_headers {
+            let lower = name.to_ascii_lowercase();
+            if redact::is_secret_header(&lower) || is_noise(&lower, NOISE_RESPONSE_HEADERS) {
+                continue;
+            }
+            // Repeated headers (two `Link`s) are joined as HTTP allows.
+            response_headers
+                .entry(lower)
+                .and_modify(|v: &mut String| {
+                    v.push_str(", ");
+                    v.push_str(value);
+                })
+                .or_insert_with(|| value.clone());
+        }
+
+        let found = self.spec.find(&method, &path);
+        let request_body = Body::from_bytes(
+            request_headers.get("content-type").map(String::as_str),
+            &c.request_body,
+        );
+        // Validated before redaction: a redacted value may no longer fit its schema.
+        let invalid_body = found
+            .as_ref()
+            .and_then(|m| self.check_request_body(m.index, &request_headers, &request_body));
+        let request_body = self.redact_body(request_body, secrets);
+        let response_body = self.redact_body(
+            Body::from_bytes(
+                response_headers.get("content-type").map(String::as_str),
+                &c.response_body,
+            ),
+            secrets,
+        );
+        let query = c
+            .query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(|q| self.redactor.redact_text(q, secrets));
+
+        let auth = match (credentials, c.status) {
+            // The credentials were refused: replay must send credentials the target refuses.
+            (true, 401) => Auth::Invalid,
+            (true, _) => Auth::Inject,
+            (false, _) => Auth::None,
+        };
+        let operation = found.map(|m| self.spec.operations()[m.index].id.clone());
+        let flagged = match operation {
+            Some(_) => None,
+            None => Some(format!(
+                "{method} {path} matches no operation of {}",
+                self.api.spec_path()
+            )),
+        };
+        let mut exchange = Exchange {
+            name: None,
+            operation,
+            request: recording::Request {
+                method,
+                path,
+                query,
+                headers: request_headers,
+                body: request_body,
+                auth,
+                to: Destination::Api,
+            },
+            response: recording::Response {
+                status: c.status,
+                headers: response_headers,
+                body: response_body,
+            },
+            capture: BTreeMap::new(),
+            concurrent: None,
+            repeat: None,
+            flagged,
+        };
+        secrets.scrub_exchange(&mut exchange);
+        Ok(Converted {
+            exchange,
+            invalid_body: invalid_body.map(|m| secrets.scrub(&m)),
+        })
+    }
+
+    fn redact_body(&self, mut body: Body, secrets: &mut Secrets) -> Body {
+        if let Some(j) = &mut body.json {
+            self.redactor.redact_json(j, secrets);
+        }
+        if let Some(t) = &body.text {
+            body.text = Some(self.redactor.redact_text(t, secrets));
+        }
+        body
+    }
+
+    /// Why a request body does not fit operation `index`'s request body, if it does not.
+    fn check_request_body(
+        &self,
+        index: usize,
+        headers: &BTreeMap<String, String>,
+        body: &Body,
+    ) -> Option<String> {
+        let root = self.spec.root();
+        let op = &self.spec.operations()[index];
+        let at = format!("{}/requestBody", op.pointer);
+        let node = root.pointer(&at)?;
+        let (at, request_body) = oas::pointer::deref(root, &at, node).ok()?;
+        let required = request_body.get("required") == Some(&Value::Bool(true));
+        if body.is_empty() {
+            return required.then(|| "the request body is required but absent".to_owned());
+        }
+        let content = request_body.get("content")?.as_object()?;
+        let content_type = headers.get("content-type").map(String::as_str);
+        let media = content
+            .keys()
+            .find(|m| content_type.is_some_and(|ct| oas::check::media_matches(m, ct)))
+            .or_else(|| content.keys().find(|m| oas::check::is_json(m)))?;
+        if !oas::check::is_json(media) {
+            return None;
+        }
+        let Some(json) = &body.json else {
+            return Some(format!(
+                "the request body is not JSON (`{}` documents {media})",
+                op.id
+            ));
+        };
+        let schema_at = format!("{at}/content/{}/schema", oas::pointer::escape(media));
+        root.pointer(&schema_at)?;
+        let compiled = self
+            .spec
+            .validator(&schema_at, oas::Direction::Request, false);
+        let validator = compiled.as_ref().as_ref().ok()?;
+        let violations = validator.validate(json);
+        if violations.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> = violations
+            .iter()
+            .take(3)
+            .map(|v| {
+                let pointer = if v.instance_pointer.is_empty() {
+                    "/"
+                } else {
+                    v.instance_pointer.as_str()
+                };
+                if v.properties.is_empty() {
+                    format!("{pointer}: {}", v.keyword)
+                } else {
+                    format!("{pointer}: {} ({})", v.keyword, v.properties.join(", "))
+                }
+            })
+            .collect();
+        let more = violations.len().saturating_sub(shown.len());
+        Some(format!(
+            "the request body does not validate against `{}`'s schema ({schema_at}): {}{}",
+            op.id,
+            shown.join("; "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ))
+    }
+}
+
+/// Why the recorder could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot load the embedded spec: {0}")]
+    Spec(String),
+    #[error("--upstream `{0}`: {1}")]
+    Upstream(String, String),
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("cannot start the proxy runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot write to {}: {error}", path.display())]
+    Out {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// What happened to one request through the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Forwarded, answered, and written (`index` in the recording, 0-based).
+    Recorded {
+        index: usize,
+        method: String,
+        path: String,
+        status: u16,
+        operation: Option<String>,
+        flagged: Option<String>,
+        invalid_body: Option<String>,
+    },
+    /// Not in the recording: the upstream did not answer (the client got 502 or 504), the
+    /// request could not be read, or the format cannot hold the exchange.
+    NotRecorded {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    /// The recording could not be written; the exchange stays in memory and goes out with the
+    /// next successful write.
+    WriteFailed { error: String },
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Recorded {
+                index,
+                method,
+                path,
+                status,
+                operation,
+                flagged,
+                invalid_body,
+            } => {
+                write!(f, "#{index} {method} {path} -> {status}")?;
+                if let Some(op) = operation {
+                    write!(f, " ({op})")?;
+                }
+                if let Some(why) = flagged {
+                    write!(f, "; flagged: {why}")?;
+                }
+                if let Some(why) = invalid_body {
+                    write!(f, "; warning: {why}")?;
+                }
+                Ok(())
+            }
+            Event::NotRecorded {
+                method,
+                path,
+                reason,
+            } => write!(f, "{method} {path}: not recorded: {reason}"),
+            Event::WriteFailed { error } => write!(f, "error: cannot write the recording: {error}"),
+        }
+    }
+}
+
+/// Called for every request (from the proxy's threads).
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// How to record.
+#[derive(Clone)]
+pub struct RecordConfig {
+    pub api: Api,
+    /// The API's base URL (`http://` only); paths below it map 1:1 to the proxy's.
+    pub upstream: String,
+    /// Port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The recording; written after every exchange, atomically.
+    pub out: PathBuf,
+    /// Per upstream request.
+    pub timeout: Duration,
+    /// Larger request bodies get 413 from the proxy and are not forwarded.
+    pub max_body_bytes: usize,
+    /// Time a client may take to send a request's headers, and then its body.
+    pub read_timeout: Duration,
+    /// The recording's `name` and `description`.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub on_event: Option<EventSink>,
+    /// Proxy worker threads.
+    pub workers: usize,
+}
+
+impl std::fmt::Debug for RecordConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordConfig")
+            .field("api", &self.api)
+            .field("upstream", &self.upstream)
+            .field("listen", &self.listen)
+            .field("out", &self.out)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordConfig {
+    /// Defaults: `127.0.0.1:0`, 30 s upstream timeout, 16 MiB bodies, two workers.
+    pub fn new(api: Api, upstream: impl Into<String>, out: impl Into<PathBuf>) -> Self {
+        Self {
+            api,
+            upstream: upstream.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            out: out.into(),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 16 * 1024 * 1024,
+            read_timeout: Duration::from_secs(10),
+            name: None,
+            description: None,
+            on_event: None,
+            workers: 2,
+        }
+    }
+}
+
+/// Counts of what the proxy did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Exchanges in the recording (flagged ones included).
+    pub recorded: usize,
+    pub flagged: usize,
+    /// Recorded exchanges whose request body does not validate.
+    pub invalid_bodies: usize,
+    /// Requests answered without an exchange being recorded.
+    pub not_recorded: usize,
+    pub write_errors: usize,
+}
+
+/// The recording being written: in memory, and on disk after every exchange.
+struct Sink {
+    out: PathBuf,
+    recording: Recording,
+    secrets: Secrets,
+}
+
+/// What the server hands the proxy: a request, read whole.
+#[derive(Debug)]
+pub(crate) struct Inbound {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// What the proxy hands back.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Outbound {
+    /// The proxy's own answer (not the upstream's): plain text, marked as such.
+    pub(crate) fn own(status: u16, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type".into(), "text/plain; charset=utf-8".into()),
+                ("x-conformance-record".into(), "proxy-error".into()),
+            ],
+            body: Bytes::from(format!("conformance record: {message}\n")),
+        }
+    }
+}
+
+/// The recording proxy's state, shared by the server's tasks.
+pub(crate) struct Proxy {
+    spec: ApiSpec,
+    upstream: String,
+    sink: Mutex<Sink>,
+    on_event: Option<EventSink>,
+    recorded: AtomicUsize,
+    flagged: AtomicUsize,
+    invalid_bodies: AtomicUsize,
+    not_recorded: AtomicUsize,
+    write_errors: AtomicUsize,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("upstream", &self.upstream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    fn emit(&self, event: Event) {
+        if let Some(sink) = &self.on_event {
+            sink(&event);
+        }
+    }
+
+    pub(crate) fn not_recorded(&self, method: &str, path: &str, reason: String) {
+        self.not_recorded.fetch_add(1, Ordering::Relaxed);
+        self.emit(Event::NotRecorded {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            reason,
+        });
+    }
+
+    /// Forwards one request, records the exchange, and returns the upstream's response. The
+    /// recording is on disk before the client gets the response, so whatever a client saw
+    /// survives a crash of the proxy.
+    pub(crate) async fn forward(self: &Arc<Self>, client: &Client, inbound: Inbound) -> Outbound {
+        let mut url = format!("{}{}", self.upstream, inbound.path);
+        if let Some(q) = &inbound.query {
+            url.push('?');
+            url.push_str(q);
+        }
+        let headers = inbound
+            .headers
+            .iter()
+            .filter(|(n, _)| {
+                let n = n.to_ascii_lowercase();
+                // `Host` is the upstream's; `Accept-Encoding` is dropped so bodies arrive
+                // readable (the client still gets a valid, merely uncompressed, response).
+                !HOP_BY_HOP.contains(&n.as_str())
+                    && !matches!(
+                        n.as_str(),
+                        "host" | "content-length" | "accept-encoding" | "expect"
+                    )
+            })
+            .cloned()
+            .collect();
+        let outgoing = Outgoing {
+            method: inbound.method.clone(),
+            url,
+            headers,
+            body: inbound.body.to_vec(),
+        };
+        let received = match client.send(&outgoing).await {
+            Ok(r) => r,
+            Err(e) => {
+                let status = if matches!(e, TransportError::Timeout(_)) {
+                    504
+                } else {
+                    502
+                };
+                // Not `e` itself for a connection failure: its URL carries the query string,
+                // which may hold what redaction would remove, and this goes to the log.
+                let message = match e {
+                    TransportError::Connect { detail, .. } => {
+                        format!("cannot connect to {}: {detail}", self.upstream)
+                    }
+                    other => format!("the upstream did not answer: {other}"),
+                };
+                self.not_recorded(&inbound.method, &inbound.path, message.clone());
+                return Outbound::own(status, &message);
+            }
+        };
+        let capture = Capture {
+            method: inbound.method.clone(),
+            path: inbound.path.clone(),
+            query: inbound.query.clone(),
+            request_headers: inbound.headers,
+            request_body: inbound.body.to_vec(),
+            status: received.status,
+            response_headers: received.headers.clone(),
+            response_body: received.body.to_vec(),
+        };
+        let this = Arc::clone(self);
+        // Redaction, validation and the file write are blocking work.
+        let _ = tokio::task::spawn_blocking(move || this.record(&capture)).await;
+        let head = inbound.method.eq_ignore_ascii_case("HEAD");
+        Outbound {
+            status: received.status,
+            headers: received
+                .headers
+                .into_iter()
+                .filter(|(n, _)| {
+                    // hyper frames the body itself; the length is the upstream's anyway, except
+                    // for HEAD, whose `Content-Length` describes a body that is not sent.
+                    !HOP_BY_HOP.contains(&n.as_str()) && (head || n != "content-length")
+                })
+                .collect(),
+            body: received.body,
+        }
+    }
+
+    fn record(&self, capture: &Capture) {
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let known = sink.secrets.len();
+        let converted = match self.spec.convert(capture, &mut sink.secrets) {
+            Ok(c) => c,
+            Err(reason) => {
+                drop(sink);
+                self.not_recorded(&capture.method, &capture.path, reason);
+                return;
+            }
+        };
+        let sink = &mut *sink;
+        if sink.secrets.len() > known {
+            // A value just learnt to be secret may sit in an earlier exchange (a token a
+            // response handed out before it was used as a credential).
+            for ex in &mut sink.recording.exchanges {
+                sink.secrets.scrub_exchange(ex);
+            }
+        }
+        let ex = converted.exchange;
+        let event = Event::Recorded {
+            index: sink.recording.exchanges.len(),
+            method: ex.request.method.clone(),
+            path: ex.request.path.clone(),
+            status: ex.response.status,
+            operation: ex.operation.clone(),
+            flagged: ex.flagged.clone(),
+            invalid_body: converted.invalid_body.clone(),
+        };
+        self.recorded.fetch_add(1, Ordering::Relaxed);
+        if ex.flagged.is_some() {
+            self.flagged.fetch_add(1, Ordering::Relaxed);
+        }
+        if converted.invalid_body.is_some() {
+            self.invalid_bodies.fetch_add(1, Ordering::Relaxed);
+        }
+        sink.recording.exchanges.push(ex);
+        let written = recording::write_atomic(&sink.out, &sink.recording);
+        if let Err(e) = written {
+            self.write_errors.fetch_add(1, Ordering::Relaxed);
+            self.emit(Event::WriteFailed {
+                error: format!("{}: {e}", sink.out.display()),
+            });
+        }
+        self.emit(event);
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            recorded: self.recorded.load(Ordering::Relaxed),
+            flagged: self.flagged.load(Ordering::Relaxed),
+            invalid_bodies: self.invalid_bodies.load(Ordering::Relaxed),
+            not_recorded: self.not_recorded.load(Ordering::Relaxed),
+            write_errors: self.write_errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running recording proxy. Dropping it stops the server: in-flight exchanges get a short
+/// grace period to finish (and be written).
+#[derive(Debug)]
+pub struct Recorder {
+    addr: SocketAddr,
+    out: PathBuf,
+    proxy: Arc<Proxy>,
+    running: Option<server::Running>,
+}
+
+impl Recorder {
+    /// Checks the upstream URL and the output folder, loads the spec, binds `config.listen`
+    /// and serves on a background runtime. Nothing is written until the first exchange
+    /// completes, so a previous file at `config.out` survives a session that records nothing.
+    pub fn start(config: RecordConfig) -> Result<Self, RecordError> {
+        let upstream = check_upstream(&config.upstream)?;
+        check_writable(&config.out)?;
+        let spec = ApiSpec::new(config.api)?;
+        let mut recording = Recording::new(config.api);
+        recording.name = config.name.clone();
+        recording.description = Some(config.description.clone().unwrap_or_else(|| {
+            "Captured through `conformance record` (secrets redacted).".to_owned()
+        }));
+        let proxy = Arc::new(Proxy {
+            spec,
+            upstream,
+            sink: Mutex::new(Sink {
+                out: config.out.clone(),
+                recording,
+                secrets: Secrets::default(),
+            }),
+            on_event: config.on_event.clone(),
+            recorded: AtomicUsize::new(0),
+            flagged: AtomicUsize::new(0),
+            invalid_bodies: AtomicUsize::new(0),
+            not_recorded: AtomicUsize::new(0),
+            write_errors: AtomicUsize::new(0),
+        });
+        let running = server::start(Arc::clone(&proxy), &config)?;
+        Ok(Self {
+            addr: running.addr,
+            out: config.out,
+            proxy,
+            running: Some(running),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The proxy's base URL, `http://127.0.0.1:PORT`: the API's base URL stands behind it.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.proxy.stats()
+    }
+
+    /// The recording as it stands (what is on disk, unless a write failed).
+    pub fn recording(&self) -> Recording {
+        self.proxy
+            .sink
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .recording
+            .clone()
+    }
+
+    /// Stops the server, waits for in-flight exchanges, and returns the final counts.
+    pub fn stop(mut self) -> Stats {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+        self.proxy.stats()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+/// `http://host[:port][/path]`, without a trailing slash. https is refused: the client speaks
+/// plain HTTP only (as replay's does).
+fn check_upstream(url: &str) -> Result<String, RecordError> {
+    let bad = |why: &str| RecordError::Upstream(url.to_owned(), why.to_owned());
+    if url.starts_with("https://") {
+        return Err(bad("https upstreams are not supported (plain HTTP only)"));
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(bad("not an http:// URL"));
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(bad("no host"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(bad("give the API's base URL, without a query or fragment"));
+    }
+    if url.parse::<http::Uri>().is_err() {
+        return Err(bad("not a valid URL"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// Fails early (before listening) when the recording could not be written, without touching
+/// an existing file: a probe file is created beside it and removed.
+fn check_writable(out: &Path) -> Result<(), RecordError> {
+    let err = |error| RecordError::Out {
+        path: out.to_path_buf(),
+        error,
+    };
+    if out.is_dir() {
+        return Err(err(std::io::Error::other("is a folder")));
+    }
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let mut probe = out.as_os_str().to_owned();
+    probe.push(format!(".probe{}", std::process::id()));
+    let probe = PathBuf::from(probe);
+    std::fs::write(&probe, b"").map_err(err)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn capture(method: &str, path: &str, body: Value, status: u16, response: Value) -> Capture {
+        Capture {
+            method: method.into(),
+            path: path.into(),
+            query: None,
+            request_headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Recharge-Access-Token".into(), "token-abcdefgh".into()),
+                ("Host".into(), "127.0.0.1:1".into()),
+            ],
+            request_body: serde_json::to_vec(&body).unwrap(),
+            status,
+            response_headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("date".into(), "today".into()),
+            ],
+            response_body: serde_json::to_vec(&response).unwrap(),
+        }
+    }
+
+    #[test]
+    fn converts_redacts_and_flags() {
+        let spec = ApiSpec::new(Api::Recharge).unwrap();
+        let mut secrets = Secrets::default();
+        let c = capture(
+            "post",
+            "/checkouts/abc123/charge",
+            json!({"payment_processor": "stripe", "payment_token": "tok_1RealToken42"}),
+            422,
+            json!({"errors": {"payment": "You cannot use a Stripe token more than once: tok_1RealToken42."}}),
+        );
+        let ex = spec.convert(&c, &mut secrets).unwrap().exchange;
+        assert_eq!(ex.operation.as_deref(), Some("chargeCheckout"));
+        assert_eq!(ex.request.method, "POST");
+        assert_eq!(ex.request.auth, Auth::Inject);
+        assert_eq!(
+            ex.request.headers.keys().collect::<Vec<_>>(),
+            ["content-type"]
+        );
+        assert_eq!(
+            ex.response.headers.keys().collect::<Vec<_>>(),
+            ["content-type"]
+        );
+        let text = serde_json::to_string(&ex.request.body.json).unwrap()
+            + &serde_json::to_string(&ex.response.body.json).unwrap();
+        assert!(!text.contains("tok_1RealToken42"), "{text}");
+        assert!(text.contains("once: [redacted]."), "{text}");
+
+        let c = capture(
+            "GET",
+            "/nope",
+            Value::Null,
+            404,
+            json!({"errors": "Not Found"}),
+        );
+        let ex = spec.convert(&c, &mut secrets).unwrap().exchange;
+        assert!(ex.flagged.unwrap().contains("matches no operation"));
+
+        let mut c = capture("GET", "/checkouts/x", Value::Null, 401, json!({}));
+        c.request_body.clear();
+        assert_eq!(
+            spec.convert(&c, &mut secrets)
+                .unwrap()
+                .exchange
+                .request
+                .auth,
+            Auth::Invalid
+        );
+        c.request_headers
+            .retain(|(n, _)| n != "X-Recharge-Access-Token");
+        assert_eq!(
+            spec.convert(&c, &mut secrets)
+                .unwrap()
+                .exchange
+                .request
+                .auth,
+            Auth::None
+        );
+        c.method = "FROB".into();
+        assert!(spec.convert(&c, &mut secrets).is_err());
+    }
+
+    #[test]
+    fn invalid_request_bodies_are_reported_without_values() {
+        let spec = ApiSpec::new(Api::Chargily).unwrap();
+        let mut secrets = Secrets::default();
+        let c = capture(
+            "POST",
+            "/checkouts",
+            json!({"amount": "lots-of-money", "currency": "dzd"}),
+            422,
+            json!({}),
+        );
+        let converted = spec.convert(&c, &mut secrets).unwrap();
+        let why = converted.invalid_body.unwrap();
+        assert!(why.contains("createCheckout"), "{why}");
+        assert!(!why.contains("lots-of-money"), "{why}");
+        assert!(converted.exchange.flagged.is_none());
+
+        let mut c = capture("POST", "/checkouts", Value::Null, 422, json!({}));
+        c.request_body = b"{not json".to_vec();
+        let why = spec
+            .convert(&c, &mut secrets)
+            .unwrap()
+            .invalid_body
+            .unwrap();
+        assert!(why.contains("not JSON"), "{why}");
+    }
+
+    #[test]
+    fn upstream_urls_are_checked() {
+        assert_eq!(check_upstream("http://h:1/a/").unwrap(), "http://h:1/a");
+        for bad in [
+            "https://h",
+            "ftp://h",
+            "http://",
+            "http:///x",
+            "http://h/?q",
+            "h:1",
+        ] {
+            assert!(check_upstream(bad).is_err(), "{bad}");
+        }
+    }
+}
