@@ -166,6 +166,10 @@ struct ReplayArgs {
     /// captures (replay then relies on automatic rebinding).
     #[arg(long, requires = "rerecord")]
     inline_captures: bool,
+    /// Also compare each normalized response body with the recorded one (`body-differs`
+    /// violations, shown as a diff): departures from the reference behaviour the spec allows.
+    #[arg(long)]
+    compare_bodies: bool,
     /// Seed of the embedded mocks (default 2 for replay, 1 with --rerecord, so replays of
     /// shipped recordings always exercise rebinding).
     #[arg(long)]
@@ -517,6 +521,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         embedded_seed: args
             .seed
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
+        compare_bodies: args.compare_bodies,
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
     };

@@ -36,6 +36,10 @@ pub struct Recording {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The API base URL the exchanges were captured at: lets URLs in recorded bodies be
+    /// normalized like live ones (`--compare-bodies`). Informational otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     /// Run alone, after every other scenario of the run (e.g. one that exhausts a rate limit
     /// shared by the whole target).
     #[serde(default, skip_serializing_if = "is_false")]
@@ -597,6 +601,7 @@ impl Recording {
             api: api.into(),
             name: None,
             description: None,
+            base_url: None,
             exclusive: false,
             exchanges: Vec::new(),
         }

@@ -128,3 +128,56 @@ fn reports_keep_scenario_order_and_shards_partition() {
     all.sort();
     assert_eq!(seen, all, "shards are disjoint and cover everything");
 }
+
+#[test]
+fn compare_bodies_reports_where_a_body_departs_from_the_recording() {
+    // Recorded: the customer came back named "Ada"; the live target will say "Grace".
+    let yaml = format!(
+        "{HEAD}exchanges:
+- request: {{method: POST, path: /customers, json: {{name: Grace}}}}
+  response: {{status: 200, json: {{id: 01hzzzzzzzzzzzzzzzzzzzzzzz, name: Ada}}}}
+"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = Options {
+        compare_bodies: true,
+        ..Options::default()
+    };
+    let report = runtime.block_on(replay::run(vec![scenario("differs.yaml", &yaml)], &options));
+    let v = &report.scenarios[0].exchanges[0].violations;
+    let differs: Vec<_> = v.iter().filter(|v| v.rule == "body-differs").collect();
+    assert_eq!(differs.len(), 1, "{v:?}");
+    // Both normalized bodies are shown in full, for a line diff.
+    assert!(
+        differs[0].expected.contains("name: Ada"),
+        "{}",
+        differs[0].expected
+    );
+    assert!(
+        differs[0].actual.contains("name: Grace"),
+        "{}",
+        differs[0].actual
+    );
+
+    // The shipped recordings, replayed against the mock they were recorded from, have no
+    // body differences at all once normalized.
+    let dir = replay::shipped_recordings_dir();
+    let shipped: Vec<Loaded> = recording::discover(&dir)
+        .unwrap()
+        .iter()
+        .map(|p| recording::load(p).unwrap())
+        .collect();
+    let options = Options {
+        compare_bodies: true,
+        jobs: 8,
+        ..Options::default()
+    };
+    let report = runtime.block_on(replay::run(shipped, &options));
+    let t = report.totals();
+    assert!(t.exchanges >= 400, "{t:?}");
+    assert_eq!(t.violations, 0, "{report:#?}");
+}

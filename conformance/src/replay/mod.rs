@@ -87,6 +87,9 @@ pub struct Options {
     /// Retries of a request the target rate-limited although the recording was not (waiting
     /// as `Retry-After` says, at most 5 s each).
     pub rate_limit_retries: u32,
+    /// Also compare each normalized body with the recorded one (`body-differs`): how an
+    /// implementation departs from the reference behaviour beyond what the spec says.
+    pub compare_bodies: bool,
     pub progress: Option<Progress>,
 }
 
@@ -112,6 +115,7 @@ impl Default for Options {
             targets: BTreeMap::new(),
             embedded_seed: 2,
             rate_limit_retries: 3,
+            compare_bodies: false,
             progress: None,
         }
     }
@@ -385,6 +389,11 @@ impl ScenarioRun<'_> {
         let exchanges = &loaded.recording.exchanges;
         let mut bindings = rebind::Bindings::default();
         let mut normalizer = Normalizer::new(&self.ctx.rules, self.base, &self.origin);
+        // The recorded side, normalized the same way from the URL it was captured at, so
+        // `--compare-bodies` compares like with like (its id labels follow the same order).
+        let recorded_base = loaded.recording.base_url.clone().unwrap_or_default();
+        let mut recorded_normalizer =
+            Normalizer::new(&self.ctx.rules, &recorded_base, &origin_of(&recorded_base));
         let mut i = 0;
         while i < exchanges.len() {
             // A group of consecutive exchanges with the same `concurrent` label.
@@ -463,7 +472,7 @@ impl ScenarioRun<'_> {
                     received,
                     attempts,
                     &mut bindings,
-                    &mut normalizer,
+                    (&mut normalizer, &mut recorded_normalizer),
                     &report.file,
                 );
                 if let Some(progress) = &self.options.progress {
@@ -598,7 +607,7 @@ impl ScenarioRun<'_> {
         received: Result<Received, TransportError>,
         attempts: u32,
         bindings: &mut rebind::Bindings,
-        normalizer: &mut Normalizer<'_>,
+        (normalizer, recorded_normalizer): (&mut Normalizer<'_>, &mut Normalizer<'_>),
         file: &str,
     ) -> ExchangeReport {
         let mut r = ExchangeReport {
@@ -688,6 +697,20 @@ impl ScenarioRun<'_> {
             (None, Some(t)) => Some(Value::String(normalizer.text(t))),
             (None, None) => None,
         };
+        if self.options.compare_bodies {
+            let recorded = match (&ex.response.body.json, &ex.response.body.text) {
+                (Some(j), _) => Some(recorded_normalizer.body(j)),
+                (None, Some(t)) => Some(Value::String(recorded_normalizer.text(t))),
+                (None, None) => None,
+            };
+            // A different status already says the bodies differ.
+            if received.status == ex.response.status
+                && recorded != normalized_body
+                && let Some(v) = body_differs(recorded.as_ref(), normalized_body.as_ref())
+            {
+                r.violations.push(v);
+            }
+        }
         r.path = normalizer.text(&p.request.path);
         for v in &mut r.violations {
             v.actual = normalizer.text(&v.actual);
@@ -797,6 +820,60 @@ impl SendPlan {
     }
 }
 
+/// The `body-differs` violation: where the normalized bodies first differ, and both in full
+/// (as YAML, so reports can show a line diff).
+fn body_differs(recorded: Option<&Value>, live: Option<&Value>) -> Option<Violation> {
+    fn first_difference(a: &Value, b: &Value, at: &mut String) -> bool {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                keys.into_iter().any(|k| {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&oas::pointer::escape(k));
+                    let differs = match (x.get(k), y.get(k)) {
+                        (Some(p), Some(q)) => first_difference(p, q, at),
+                        _ => true,
+                    };
+                    if !differs {
+                        at.truncate(len);
+                    }
+                    differs
+                })
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                x.iter().zip(y).enumerate().any(|(i, (p, q))| {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    let differs = first_difference(p, q, at);
+                    if !differs {
+                        at.truncate(len);
+                    }
+                    differs
+                })
+            }
+            (a, b) => a != b,
+        }
+    }
+    let show = |v: Option<&Value>| match v {
+        Some(v) => serde_yaml::to_string(v).unwrap_or_default(),
+        None => "(no body)\n".into(),
+    };
+    let mut at = String::new();
+    match (recorded, live) {
+        (Some(a), Some(b)) if !first_difference(a, b, &mut at) => return None,
+        (None, None) => return None,
+        _ => {}
+    }
+    Some(Violation {
+        rule: "body-differs".into(),
+        instance_pointer: at,
+        schema_pointer: "recording".into(),
+        expected: show(recorded),
+        actual: show(live),
+    })
+}
+
 fn capture_value(source: &str, received: &Received, body: Option<&Value>) -> Option<String> {
     if let Some(name) = source.strip_prefix("header:") {
         return received.header(name.trim()).map(str::to_string);
@@ -819,6 +896,7 @@ pub fn rerecorded(
     inline_captures: bool,
 ) -> recording::Recording {
     let mut out = loaded.recording.clone();
+    out.base_url = Some(report.target.clone());
     for (ex, r) in out.exchanges.iter_mut().zip(&report.exchanges) {
         if let Some((request, response)) = &r.live {
             if inline_captures || rebind::request_placeholders(&ex.request).is_empty() {

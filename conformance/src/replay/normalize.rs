@@ -187,7 +187,11 @@ impl<'r> Normalizer<'r> {
 
     /// Normalizes free text: a path, a header value, a message.
     pub fn text(&self, s: &str) -> String {
-        let mut out = s.replace(&self.base, "{base}");
+        let mut out = if self.base.is_empty() {
+            s.to_string()
+        } else {
+            s.replace(&self.base, "{base}")
+        };
         if !self.origin.is_empty() {
             out = out.replace(&self.origin, "{origin}");
         }
