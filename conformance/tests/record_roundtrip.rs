@@ -261,6 +261,8 @@ fn replay_one(loaded: Loaded, target: Option<Target>) -> RunReport {
     let api = loaded.api();
     let mut options = Options {
         jobs: 1,
+        // Beyond the spec: every normalized body must equal the recorded one.
+        compare_bodies: true,
         ..Options::default()
     };
     if let Some(t) = target {

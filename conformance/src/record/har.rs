@@ -193,6 +193,8 @@ pub fn import(
             },
         }
     })?;
+    // Written into the recording, so `replay --compare-bodies` can normalize recorded URLs.
+    let mut base_url = base.map(|b| b.trim_end_matches('/').to_string());
     let base = match base {
         Some(b) => Some(
             Url::parse(b.trim_end_matches('/'))
@@ -225,6 +227,12 @@ pub fn import(
             dropped.outside_api += 1;
             continue;
         };
+        if base_url.is_none()
+            && let Some(prefix) = url.path.strip_suffix(path.as_str())
+        {
+            // The base URL the first kept entry was found under.
+            base_url = Some(format!("{}{prefix}", url.origin));
+        }
         let status = u16::try_from(entry.response.status).unwrap_or(0);
         let mut request_headers: Vec<(String, String)> = entry
             .request
@@ -294,6 +302,7 @@ pub fn import(
     kept.sort_by_key(|(t, i, _)| (*t, *i));
 
     let mut recording = Recording::new(spec.api());
+    recording.base_url = base_url;
     recording.description = Some(format!(
         "Imported from {} by `conformance import-har` (secrets redacted).",
         file.file_name()

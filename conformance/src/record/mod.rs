@@ -761,6 +761,8 @@ impl Recorder {
         check_writable(&config.out)?;
         let spec = ApiSpec::new(config.api)?;
         let mut recording = Recording::new(config.api);
+        // Lets `replay --compare-bodies` normalize the upstream's URLs in recorded bodies.
+        recording.base_url = Some(upstream.clone());
         recording.name = config.name.clone();
         recording.description = Some(config.description.clone().unwrap_or_else(|| {
             "Captured through `conformance record` (secrets redacted).".to_owned()
