@@ -663,15 +663,12 @@ impl Chargily {
                 || req.amount_discount.is_some())
             .then_some(base),
         };
-        data.checkouts.insert(
-            id,
-            CheckoutRecord {
-                checkout: checkout.clone(),
-                items,
-            },
-        );
+        // Encoded before the checkout moves into the store, rather than cloned.
+        let response = Response::json(StatusCode::OK, &checkout);
+        data.checkouts
+            .insert(id, CheckoutRecord { checkout, items });
         drop(data);
-        Response::json(StatusCode::OK, &checkout)
+        response
     }
 
     fn list_checkouts(&self, ctx: &Ctx<'_>, input: Input) -> Response {

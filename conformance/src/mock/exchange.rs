@@ -103,6 +103,20 @@ impl Response {
         }
     }
 
+    /// A response whose body is JSON already encoded.
+    pub fn json_bytes(status: StatusCode, body: Bytes) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// Adds a header (replacing one of the same name).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.insert(name, value);

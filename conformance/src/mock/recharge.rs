@@ -21,6 +21,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use generated::recharge as r;
 use generated::recharge::operations as ops;
 use generated::recharge::support::OptionalNullable;
@@ -66,11 +68,56 @@ struct Data {
     used_tokens: HashSet<String>,
 }
 
+/// A stored checkout, kept as its `{"checkout": ...}` JSON: a retrieve sends it as it is, and
+/// one allocation of about 1 KB holds what a `r::Checkout` spreads over 2 KB and twenty
+/// allocations. Writes (update, charge) decode it, change it and encode it again.
 #[derive(Debug, Clone)]
 struct Record {
-    checkout: r::Checkout,
+    body: Bytes,
+    /// `completed_at` is set: the checkout was charged.
+    completed: bool,
     /// A charge is in flight.
     charging: bool,
+}
+
+impl Record {
+    fn new(checkout: &r::Checkout) -> Self {
+        Self {
+            // Our own types always serialise; an empty body would fail loudly on decode.
+            // Exact size: the encoder's buffer has up to twice the capacity it needs.
+            body: Bytes::from(
+                serde_json::to_vec(&CheckoutRef::new(checkout))
+                    .unwrap_or_default()
+                    .into_boxed_slice(),
+            ),
+            completed: checkout.completed_at.is_some(),
+            charging: false,
+        }
+    }
+
+    /// Replaces the stored checkout, keeping the charge flag.
+    fn store(&mut self, checkout: &r::Checkout) {
+        let charging = self.charging;
+        *self = Self::new(checkout);
+        self.charging = charging;
+    }
+
+    fn checkout(&self) -> Result<r::Checkout, Box<Response>> {
+        serde_json::from_slice::<r::CheckoutResponse>(&self.body)
+            .map(|r| r.checkout)
+            .map_err(|e| {
+                tracing::error!("stored checkout does not decode: {e}");
+                Box::new(errors_str(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                ))
+            })
+    }
+
+    /// The stored checkout as a `200` response.
+    fn response(&self) -> Response {
+        Response::json_bytes(StatusCode::OK, self.body.clone())
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -157,7 +204,9 @@ impl Recharge {
         Ok(bucket.level.ceil() as u32)
     }
 
-    fn emit(&self, env: &Env, topic: r::CheckoutWebhookTopic, checkout: &r::Checkout) {
+    /// Queues `topic` for the registered webhooks, with `body` (`{"checkout": ...}`) made only
+    /// when some webhook wants the topic.
+    fn emit(&self, env: &Env, topic: r::CheckoutWebhookTopic, body: impl FnOnce() -> Vec<u8>) {
         let hooks = self.hooks.read().unwrap_or_else(|e| e.into_inner());
         let targets: Vec<String> = hooks
             .iter()
@@ -168,10 +217,7 @@ impl Recharge {
         if targets.is_empty() {
             return;
         }
-        let body = serde_json::to_vec(&r::CheckoutResponse {
-            checkout: checkout.clone(),
-        })
-        .unwrap_or_default();
+        let body = body();
         let signature = sha256_hex_prefixed(env.config.recharge_client_secret.as_bytes(), &body);
         for url in targets {
             env.outbox.send(Delivery {
@@ -458,13 +504,19 @@ fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Box<Response
 // ----- create -----
 
 fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
-    let req: r::CheckoutCreateRequest = match decode(body) {
-        Ok(r) => r,
-        Err(resp) => return *resp,
-    };
-    let fields = match req {
-        r::CheckoutCreateRequest::CheckoutCreateWrapped(w) => w.checkout,
-        r::CheckoutCreateRequest::CheckoutCreate(c) => c,
+    // The envelope's branch is known (validation picked it): decoding it directly spares serde's
+    // untagged-enum buffering and its failed first attempt on bare bodies.
+    let fields: r::CheckoutCreate = match body {
+        Value::Object(mut o) if o.contains_key("checkout") => {
+            match decode(o.remove("checkout").unwrap_or_default()) {
+                Ok(c) => c,
+                Err(resp) => return *resp,
+            }
+        }
+        bare => match decode(bare) {
+            Ok(c) => c,
+            Err(resp) => return *resp,
+        },
     };
     let line_items = match line_items(&fields.line_items) {
         Ok(items) => items,
@@ -521,20 +573,18 @@ fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
         }
     }
     totals(&mut checkout);
-    let token = checkout.token.clone();
+    // Serialised once: the stored record, the response and any webhook share the bytes.
+    let record = Record::new(&checkout);
+    let response = record.response();
     this.data
         .write()
         .unwrap_or_else(|e| e.into_inner())
         .checkouts
-        .insert(
-            token,
-            Record {
-                checkout: checkout.clone(),
-                charging: false,
-            },
-        );
-    this.emit(env, r::CheckoutWebhookTopic::CheckoutCreated, &checkout);
-    Response::json(StatusCode::OK, &r::CheckoutResponse { checkout })
+        .insert(checkout.token, record);
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutCreated, || {
+        response.body.to_vec()
+    });
+    response
 }
 
 /// Request line items → response line items, or marshmallow-style errors.
@@ -763,26 +813,37 @@ fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(
 fn retrieve(this: &Recharge, token: &str) -> Response {
     let data = this.data.read().unwrap_or_else(|e| e.into_inner());
     match data.checkouts.get(token) {
-        Some(rec) => Response::json(
-            StatusCode::OK,
-            &r::CheckoutResponse {
-                checkout: rec.checkout.clone(),
-            },
-        ),
+        // Serialised in place under the read lock: no copy of the checkout.
+        Some(rec) => rec.response(),
         None => not_found(),
+    }
+}
+
+/// `{"checkout": ...}` of a borrowed checkout: `r::CheckoutResponse` without the clone.
+#[derive(serde::Serialize)]
+struct CheckoutRef<'a> {
+    checkout: &'a r::Checkout,
+}
+
+impl<'a> CheckoutRef<'a> {
+    fn new(checkout: &'a r::Checkout) -> Self {
+        Self { checkout }
     }
 }
 
 fn shipping_rates(this: &Recharge, token: &str) -> Response {
     let data = this.data.read().unwrap_or_else(|e| e.into_inner());
-    match data.checkouts.get(token) {
-        Some(rec) => Response::json(
+    let Some(rec) = data.checkouts.get(token) else {
+        return not_found();
+    };
+    match rec.checkout() {
+        Ok(c) => Response::json(
             StatusCode::OK,
             &r::ShippingRatesResponse {
-                shipping_rates: rates(&rec.checkout),
+                shipping_rates: rates(&c),
             },
         ),
-        None => not_found(),
+        Err(resp) => *resp,
     }
 }
 
@@ -799,7 +860,7 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
     let Some(rec) = data.checkouts.get_mut(token) else {
         return not_found();
     };
-    if rec.checkout.completed_at.is_some() {
+    if rec.completed {
         return one_error("checkout", "Checkout has already been processed.");
     }
     if rec.charging {
@@ -808,7 +869,10 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
             "Another request is processing this checkout.",
         );
     }
-    let mut c = rec.checkout.clone();
+    let mut c = match rec.checkout() {
+        Ok(c) => c,
+        Err(resp) => return *resp,
+    };
     if let Some(items) = &u.line_items {
         match line_items(items) {
             Ok(items) => {
@@ -888,10 +952,13 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
     }
     totals(&mut c);
     c.updated_at = rfc3339_micros(now_ms);
-    rec.checkout = c.clone();
+    rec.store(&c);
+    let response = rec.response();
     drop(data);
-    this.emit(env, r::CheckoutWebhookTopic::CheckoutUpdated, &c);
-    Response::json(StatusCode::OK, &r::CheckoutResponse { checkout: c })
+    this.emit(env, r::CheckoutWebhookTopic::CheckoutUpdated, || {
+        response.body.to_vec()
+    });
+    response
 }
 
 // ----- charge -----
@@ -975,7 +1042,7 @@ fn charge(this: &Arc<Recharge>, env: &Arc<Env>, token: &str, body: Value) -> Rep
         let Some(rec) = data.checkouts.get_mut(token) else {
             return not_found().into();
         };
-        if rec.checkout.completed_at.is_some() {
+        if rec.completed {
             return payment_error("Checkout has already been processed.").into();
         }
         if rec.charging {
@@ -1025,20 +1092,28 @@ fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) ->
     let customer_id = env.ids.stripe_like("cus_");
     let transaction_id = env.ids.stripe_like("ch_");
     let now = rfc3339_micros(env.clock.now_ms());
-    let c = &mut rec.checkout;
+    let mut c = match rec.checkout() {
+        Ok(c) => c,
+        Err(resp) => return *resp,
+    };
     c.completed_at = Some(now.clone());
     c.updated_at = now;
     c.charge_id = OptionalNullable::Value(charge_id);
     c.payment_processor = Some(charge.payment_processor);
     c.payment_processor_customer_id = Some(customer_id.clone());
     c.payment_processor_transaction_id = Some(transaction_id.clone());
-    let checkout = c.clone();
+    rec.store(&c);
+    let body = rec.body.clone();
     if single_use(payment_token) {
         data.used_tokens.insert(payment_token.to_owned());
     }
     drop(data);
-    this.emit(env, r::CheckoutWebhookTopic::CheckoutProcessed, &checkout);
-    this.emit(env, r::CheckoutWebhookTopic::CheckoutCompleted, &checkout);
+    for topic in [
+        r::CheckoutWebhookTopic::CheckoutProcessed,
+        r::CheckoutWebhookTopic::CheckoutCompleted,
+    ] {
+        this.emit(env, topic, || body.to_vec());
+    }
     Response::json(
         StatusCode::OK,
         &r::CheckoutChargeResponse {
