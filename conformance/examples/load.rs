@@ -4,20 +4,30 @@
 //! ```sh
 //! cargo run --release -p conformance --example load                # both phases, 5 s each
 //! cargo run --release -p conformance --example load -- --seconds 10 --connections 32
-//! cargo run --release -p conformance --example load -- --api recharge
+//! cargo run --release -p conformance --example load -- --api recharge --only post
+//! cargo run --release -p conformance --example load -- --ready-only 20
+//! # Another server, started by the benchmark (ready time, RSS and CPU of its process):
+//! cargo run --release -p conformance --example load -- --target 127.0.0.1:4010 --prefix '' \
+//!     --server-cmd 'prism mock -v silent -p 4010 spec/chargily-pay-v2.yaml'
 //! ```
 //!
 //! The mock runs in a child process (this same executable with `--serve`), built from the
 //! library exactly as `conformance mock` builds it (ReCharge's rate limit off), so its resident
 //! memory is measured alone (`/proc/<pid>/status`) and "ready" is the time from spawning the
-//! process to its first answer. Client and server share the machine's cores. The client is a
-//! minimal HTTP/1.1 writer/reader so that it costs less than the server.
+//! process to its first answer. With `--server-cmd`, that command is the child instead and
+//! "ready" is its first HTTP answer of any status on `--target`. Client and server share the
+//! machine's cores. The client is a minimal HTTP/1.1 writer/reader so that it costs less than
+//! the server.
+//!
+//! Every POST stores a checkout, so the mock's resident memory grows with the POST phase; the
+//! report gives RSS idle, after the GET phase, after the POST phase, and the growth per stored
+//! checkout.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -34,6 +44,14 @@ struct Args {
     recharge: bool,
     /// Only measure start-up, this many times.
     ready_runs: u64,
+    /// Run only the GET or only the POST phase.
+    only: Option<&'static str>,
+    /// Benchmark the server at this address instead of spawning the mock.
+    target: Option<SocketAddr>,
+    /// The command that starts the server at `target` (split on whitespace, no shell).
+    server_cmd: Option<String>,
+    /// The API's path prefix (default: the mock's, e.g. `/chargily/test/api/v2`).
+    prefix: Option<String>,
 }
 
 fn parse_args() -> Result<(bool, Args), String> {
@@ -45,6 +63,10 @@ fn parse_args() -> Result<(bool, Args), String> {
         server_workers: 2,
         recharge: false,
         ready_runs: 0,
+        only: None,
+        target: None,
+        server_cmd: None,
+        prefix: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -66,8 +88,24 @@ fn parse_args() -> Result<(bool, Args), String> {
                 Some("recharge") => args.recharge = true,
                 other => return Err(format!("--api chargily|recharge, not {other:?}")),
             },
+            "--only" => match it.next().as_deref() {
+                Some("get") => args.only = Some("GET"),
+                Some("post") => args.only = Some("POST"),
+                other => return Err(format!("--only get|post, not {other:?}")),
+            },
+            "--target" => {
+                let t = it.next().ok_or("--target needs HOST:PORT")?;
+                args.target = Some(t.parse().map_err(|e| format!("--target {t}: {e}"))?);
+            }
+            "--server-cmd" => {
+                args.server_cmd = Some(it.next().ok_or("--server-cmd needs a value")?)
+            }
+            "--prefix" => args.prefix = Some(it.next().ok_or("--prefix needs a value")?),
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if args.server_cmd.is_some() && args.target.is_none() {
+        return Err("--server-cmd needs --target (the address the command listens on)".into());
     }
     Ok((serve, args))
 }
@@ -127,41 +165,121 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux.
 }
 
-/// Spawns the server `runs` times and reports the time to its first answer.
+/// A server under test: our mock in a child process, a `--server-cmd` child, or an external
+/// server (no process to measure).
+struct Server {
+    child: Option<Child>,
+    addr: SocketAddr,
+    /// When the process was spawned.
+    spawned: Instant,
+    /// Whether it is this mock (which has `/_mock/health`).
+    ours: bool,
+}
+
+impl Server {
+    fn start(args: &Args) -> Self {
+        let spawned = Instant::now();
+        if let Some(cmd) = &args.server_cmd {
+            let mut words = cmd.split_whitespace();
+            let child = Command::new(words.next().unwrap())
+                .args(words)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            return Self {
+                child: Some(child),
+                addr: args.target.unwrap(),
+                spawned,
+                ours: false,
+            };
+        }
+        if let Some(addr) = args.target {
+            return Self {
+                child: None,
+                addr,
+                spawned,
+                ours: false,
+            };
+        }
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--serve",
+                "--server-workers",
+                &args.server_workers.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Self {
+            addr: line.trim().parse().unwrap(),
+            child: Some(child),
+            spawned,
+            ours: true,
+        }
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Time from spawn to the first answer: `200` from `/_mock/health` for the mock, any HTTP
+    /// answer for another server.
+    async fn ready(&self, prefix: &str) -> Duration {
+        let probe = if self.ours {
+            "GET /_mock/health HTTP/1.1\r\nHost: b\r\n\r\n".to_owned()
+        } else {
+            format!("GET {prefix}/checkouts/ready-probe HTTP/1.1\r\nHost: b\r\n\r\n")
+        };
+        loop {
+            let r = one(self.addr, probe.as_bytes()).await;
+            if r.is_some_and(|(status, _)| status == 200 || !self.ours) {
+                break self.spawned.elapsed();
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(mut child) = self.child.take() {
+            if self.ours {
+                drop(child.stdin.take());
+            } else {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+fn prefix(args: &Args) -> String {
+    args.prefix.clone().unwrap_or_else(|| {
+        if args.recharge {
+            "/recharge".into()
+        } else {
+            "/chargily/test/api/v2".into()
+        }
+    })
+}
+
+/// Starts the server `runs` times and reports the time to its first answer.
 fn ready_only(args: &Args) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    let prefix = prefix(args);
     let mut times: Vec<f64> = (0..args.ready_runs)
         .map(|_| {
-            let spawned = Instant::now();
-            let mut child = Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--serve",
-                    "--server-workers",
-                    &args.server_workers.to_string(),
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            std::io::BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let addr: SocketAddr = line.trim().parse().unwrap();
-            let ready = runtime.block_on(async {
-                loop {
-                    let r = one(addr, b"GET /_mock/health HTTP/1.1\r\nHost: b\r\n\r\n").await;
-                    if r.is_some_and(|(status, _)| status == 200) {
-                        break spawned.elapsed();
-                    }
-                    tokio::time::sleep(Duration::from_micros(200)).await;
-                }
-            });
-            drop(child.stdin.take());
-            let _ = child.wait();
+            let server = Server::start(args);
+            let ready = runtime.block_on(server.ready(&prefix));
+            server.stop();
             ready.as_secs_f64() * 1000.0
         })
         .collect();
@@ -180,71 +298,69 @@ fn run_benchmark(args: &Args) {
         ready_only(args);
         return;
     }
-    let spawned = Instant::now();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--serve",
-            "--server-workers",
-            &args.server_workers.to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line.trim().parse().unwrap();
-    let pid = child.id();
+    let server = Server::start(args);
+    let addr = server.addr;
+    let prefix = prefix(args);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.client_threads.max(1))
         .enable_all()
         .build()
         .unwrap();
-    let ready = runtime.block_on(async {
-        loop {
-            let r = one(addr, b"GET /_mock/health HTTP/1.1\r\nHost: b\r\n\r\n").await;
-            if r.is_some_and(|(status, _)| status == 200) {
-                break spawned.elapsed();
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-    });
-    println!(
-        "server: pid {pid}, {} worker threads, ready {:.1} ms after spawn, RSS {} KiB idle",
-        args.server_workers,
-        ready.as_secs_f64() * 1000.0,
-        rss_kib(pid)
-    );
+    let ready = runtime.block_on(server.ready(&prefix));
+    let pid = server.pid();
+    let rss =
+        |pid: Option<u32>| pid.map_or_else(|| "n/a".to_owned(), |p| format!("{} KiB", rss_kib(p)));
+    let idle = pid.map_or(0, rss_kib);
+    match pid {
+        Some(pid) => println!(
+            "server: pid {pid}, {}ready {:.1} ms after spawn, RSS {} idle",
+            if server.ours {
+                format!("{} worker threads, ", args.server_workers)
+            } else {
+                String::new()
+            },
+            ready.as_secs_f64() * 1000.0,
+            rss(Some(pid))
+        ),
+        None => println!("server: external at {addr} (no process to measure)"),
+    }
     println!(
         "client: {} connections on {} thread(s), {} s per phase\n",
         args.connections, args.client_threads, args.seconds
     );
 
-    let (get_request, post_request) = runtime.block_on(requests(addr, args.recharge));
+    let (get_request, post_request) = runtime.block_on(requests(addr, args.recharge, &prefix));
     let duration = Duration::from_secs(args.seconds);
     let api = if args.recharge {
         "ReCharge"
     } else {
         "Chargily"
     };
-    for (name, request) in [
-        (format!("GET  {api} checkout"), get_request),
-        (format!("POST {api} checkout"), post_request),
-    ] {
+    let mut stored = 1u64; // the checkout `requests` created
+    let mut before_post = idle;
+    for (method, request) in [("GET", get_request), ("POST", post_request)] {
+        if args.only.is_some_and(|only| only != method) {
+            continue;
+        }
+        if method == "POST" {
+            before_post = pid.map_or(0, rss_kib);
+        }
         // Warm-up, then the measured run.
-        runtime.block_on(phase(
+        let (warm, _, _) = runtime.block_on(phase(
             addr,
             &request,
             args.connections,
             Duration::from_millis(500),
         ));
-        let (server_before, client_before) = (cpu_time(pid), cpu_time(std::process::id()));
+        let cpu = |p: Option<u32>| p.map_or(Duration::ZERO, cpu_time);
+        let (server_before, client_before) = (cpu(pid), cpu_time(std::process::id()));
         let (count, mut latencies, errors) =
             runtime.block_on(phase(addr, &request, args.connections, duration));
-        let server_cpu = cpu_time(pid).saturating_sub(server_before);
+        let server_cpu = cpu(pid).saturating_sub(server_before);
         let client_cpu = cpu_time(std::process::id()).saturating_sub(client_before);
+        if method == "POST" {
+            stored += warm + count;
+        }
         latencies.sort_unstable();
         let pct = |p: f64| {
             latencies
@@ -253,39 +369,49 @@ fn run_benchmark(args: &Args) {
                 .unwrap_or(0) as f64
                 / 1000.0
         };
-        let per_request = server_cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
+        let name = format!("{method:<4} {api} checkout");
         println!(
-            "{name}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  errors {errors}  RSS {} KiB",
+            "{name}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  errors {errors}  RSS {}",
             count as f64 / duration.as_secs_f64(),
             pct(0.50),
             pct(0.99),
             pct(0.999),
             latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
-            rss_kib(pid),
+            rss(pid),
         );
+        if pid.is_some() {
+            let per_request = server_cpu.as_secs_f64() * 1e6 / count.max(1) as f64;
+            println!(
+                "      CPU: server {:.2} s ({per_request:.1} µs/request, i.e. {:.0} req/s per core), client {:.2} s",
+                server_cpu.as_secs_f64(),
+                1e6 / per_request,
+                client_cpu.as_secs_f64(),
+            );
+        }
+    }
+    if let (Some(p), true) = (pid, args.only != Some("GET")) {
+        // The mock stores every POSTed checkout; a stateless server (Prism) stores nothing, and
+        // its growth is its heap's.
+        let after = rss_kib(p);
         println!(
-            "      CPU: server {:.2} s ({per_request:.1} µs/request, i.e. {:.0} req/s per core), client {:.2} s",
-            server_cpu.as_secs_f64(),
-            1e6 / per_request,
-            client_cpu.as_secs_f64(),
+            "\nRSS: {idle} KiB idle, {before_post} KiB after GET (before POST), {after} KiB after {stored} POSTs: +{:.0} bytes per POST",
+            after.saturating_sub(before_post) as f64 * 1024.0 / stored.max(1) as f64
         );
     }
-    drop(child.stdin.take());
-    let _ = child.wait();
+    server.stop();
 }
 
 /// The two requests: GET of one existing checkout, POST of a new one.
-async fn requests(addr: SocketAddr, recharge: bool) -> (Vec<u8>, Vec<u8>) {
-    let (auth, create_path, body) = if recharge {
+async fn requests(addr: SocketAddr, recharge: bool, prefix: &str) -> (Vec<u8>, Vec<u8>) {
+    let create_path = format!("{prefix}/checkouts");
+    let (auth, body) = if recharge {
         (
             "X-Recharge-Access-Token: conformance",
-            "/recharge/checkouts",
             r#"{"line_items":[{"variant_id":3844924611,"quantity":2,"price":"12.50"}],"email":"load@example.test"}"#,
         )
     } else {
         (
             "Authorization: Bearer test_sk_conformance",
-            "/chargily/test/api/v2/checkouts",
             r#"{"amount":2000,"currency":"dzd","success_url":"https://shop.example.test/ok"}"#,
         )
     };
