@@ -85,11 +85,12 @@ impl App {
             .map_err(|_| MockError::Spec("the spec loader panicked".into()))?
             .map_err(|e| MockError::Spec(e.to_string()))?;
         let recharge_spec = recharge_spec.map_err(|e| MockError::Spec(e.to_string()))?;
+        let (chargily_spec, recharge_spec) = (Arc::new(chargily_spec), Arc::new(recharge_spec));
         let planter = config.planted.map(|bug| {
             Arc::new(Planter::new(
                 bug,
-                chargily_spec.root().clone(),
-                recharge_spec.root().clone(),
+                Arc::clone(&chargily_spec),
+                Arc::clone(&recharge_spec),
             ))
         });
         let env = Arc::new(Env {
@@ -101,8 +102,8 @@ impl App {
             config,
         });
         Ok(Self {
-            chargily: chargily::Chargily::new(Arc::new(chargily_spec)),
-            recharge: Arc::new(recharge::Recharge::new(Arc::new(recharge_spec))),
+            chargily: chargily::Chargily::new(chargily_spec),
+            recharge: Arc::new(recharge::Recharge::new(recharge_spec)),
             env,
             violations: Arc::new(Mutex::new(Vec::new())),
             planter,

@@ -15,6 +15,7 @@
 //! (`close-connection`, `never-answer`) are carried out by `server.rs`.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -121,16 +122,17 @@ impl std::fmt::Display for PlantedBug {
 #[derive(Debug)]
 pub(crate) struct Planter {
     bug: PlantedBug,
-    chargily: Spec,
-    recharge: Spec,
+    /// The specs the two APIs serve from.
+    chargily: Arc<Spec>,
+    recharge: Arc<Spec>,
 }
 
 impl Planter {
-    pub fn new(bug: PlantedBug, chargily: Value, recharge: Value) -> Self {
+    pub fn new(bug: PlantedBug, chargily: Arc<Spec>, recharge: Arc<Spec>) -> Self {
         Self {
             bug,
-            chargily: Spec::new(chargily),
-            recharge: Spec::new(recharge),
+            chargily,
+            recharge,
         }
     }
 
