@@ -2,7 +2,7 @@
 //! benchmark; a benchmark, not a test).
 //!
 //! ```sh
-//! cargo run --release -p conformance --example replay_bench [-- --copies 400 --jobs 32 --recordings DIR]
+//! cargo run --release -p conformance --example replay_bench [-- --copies 400 --jobs 32 --recordings DIR --origin URL]
 //! ```
 //!
 //! Takes every shipped recording that can share one target (not `exclusive`, no control-API
@@ -65,25 +65,38 @@ fn main() {
     // The simulated processor's latency is sleep, not work: it would measure the sleep.
     config.charge_delay = std::time::Duration::ZERO;
     config.listen = "127.0.0.1:0".parse().unwrap();
-    let server = MockServer::start(config).unwrap();
+    // `--origin http://127.0.0.1:PORT` replays against a mock in another process (started
+    // with `conformance mock --no-rate-limit --charge-delay-ms 0`), so the checker's CPU time
+    // can be told from the server's.
+    let external = args
+        .iter()
+        .position(|a| a == "--origin")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let server = match external {
+        Some(_) => None,
+        None => Some(MockServer::start(config).unwrap()),
+    };
+    let origin = external.unwrap_or_else(|| server.as_ref().map(MockServer::origin).unwrap());
     let mut targets = BTreeMap::new();
     targets.insert(
         Api::Chargily,
         Target::Url {
-            base: server.chargily_test_url(),
+            base: format!("{origin}{}", conformance::mock::CHARGILY_TEST_PREFIX),
             control: None,
         },
     );
     targets.insert(
         Api::Recharge,
         Target::Url {
-            base: server.recharge_url(),
+            base: format!("{origin}{}", conformance::mock::RECHARGE_PREFIX),
             control: None,
         },
     );
     let options = Options {
         jobs,
         targets,
+        keep_live: false,
         ..Options::default()
     };
     let scenarios: Vec<_> = (0..copies).flat_map(|_| base.iter().cloned()).collect();

@@ -522,6 +522,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             .seed
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
         compare_bodies: args.compare_bodies,
+        keep_live: args.rerecord.is_some(),
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
     };

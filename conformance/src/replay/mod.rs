@@ -90,6 +90,9 @@ pub struct Options {
     /// Also compare each normalized body with the recorded one (`body-differs`): how an
     /// implementation departs from the reference behaviour beyond what the spec says.
     pub compare_bodies: bool,
+    /// Keep each exchange's request as sent and response as received
+    /// ([`ExchangeReport::live`], needed by `--rerecord`); off saves memory on long runs.
+    pub keep_live: bool,
     pub progress: Option<Progress>,
 }
 
@@ -116,6 +119,7 @@ impl Default for Options {
             embedded_seed: 2,
             rate_limit_retries: 3,
             compare_bodies: false,
+            keep_live: true,
             progress: None,
         }
     }
@@ -754,23 +758,25 @@ impl ScenarioRun<'_> {
             serde_json::to_value(&r.violations).unwrap_or(Value::Null),
         );
         r.normalized = Value::Object(snapshot);
-        let mut response_headers = BTreeMap::new();
-        for (n, v) in &received.headers {
-            if !VOLATILE_RESPONSE_HEADERS.contains(&n.as_str()) {
-                response_headers.insert(n.clone(), v.clone());
+        if self.options.keep_live {
+            let mut response_headers = BTreeMap::new();
+            for (n, v) in &received.headers {
+                if !VOLATILE_RESPONSE_HEADERS.contains(&n.as_str()) {
+                    response_headers.insert(n.clone(), v.clone());
+                }
             }
+            let mut sent = p.request.clone();
+            sent.headers
+                .retain(|n, _| !HOP_HEADERS.contains(&n.as_str()));
+            r.live = Some((
+                sent,
+                recording::Response {
+                    status: received.status,
+                    headers: response_headers,
+                    body: live_body,
+                },
+            ));
         }
-        let mut sent = p.request.clone();
-        sent.headers
-            .retain(|n, _| !HOP_HEADERS.contains(&n.as_str()));
-        r.live = Some((
-            sent,
-            recording::Response {
-                status: received.status,
-                headers: response_headers,
-                body: live_body,
-            },
-        ));
         r
     }
 }
