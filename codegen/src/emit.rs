@@ -186,7 +186,7 @@ impl Emitter<'_> {
         quote!(#[derive(#(#traits),*)])
     }
 
-    fn type_def(&self, id: TypeId, def: &TypeDef) -> TokenStream {
+    pub fn type_def(&self, id: TypeId, def: &TypeDef) -> TokenStream {
         let doc = doc_attrs(def.doc.as_deref());
         let deprecated = if def.deprecated {
             quote!(#[deprecated])
@@ -591,106 +591,48 @@ impl Emitter<'_> {
         let mut ranges = Vec::new();
         let mut default = Vec::new();
         let mut statuses = Vec::new();
-        let mut used = std::collections::BTreeSet::new();
-        for r in &op.responses {
-            let upper = r.status.to_ascii_uppercase();
-            let (name, matcher) = if let Ok(code) = upper.parse::<u16>() {
-                (format!("Status{code}"), Some(quote!(#code)))
-            } else if upper.len() == 3
-                && upper.ends_with("XX")
-                && upper.as_bytes()[0].is_ascii_digit()
-            {
-                let lo = u16::from(upper.as_bytes()[0] - b'0') * 100;
-                let hi = lo + 99;
-                (format!("Status{}xx", &upper[..1]), Some(quote!(#lo..=#hi)))
-            } else if upper == "DEFAULT" {
-                ("Default".to_owned(), None)
-            } else {
-                continue; // not a status; the lint reports it
-            };
-            if !used.insert(name.clone()) {
-                continue;
-            }
-            let v = ident(&name);
-            let doc = doc_attrs(r.description.as_deref());
-            let fixed = upper.parse::<u16>().is_ok();
-            let (variant, decode) = match &r.body {
+        for resp in responses_of(op) {
+            let v = ident(&resp.name);
+            let doc = doc_attrs(resp.response.description.as_deref());
+            let fixed = resp.fixed();
+            let variant = match &resp.response.body {
                 ResponseBody::Json(ty) => {
                     let t = self.ty(ty, 2);
-                    let variant = if fixed {
+                    if fixed {
                         quote!(#v(#t),)
                     } else {
                         quote!(#v { status: u16, body: #t },)
-                    };
-                    let decode = if fixed {
-                        quote!(support::decode_json(status, content_type, body).map(Self::#v))
-                    } else {
-                        quote!(support::decode_json(status, content_type, body).map(|body| Self::#v { status, body }))
-                    };
-                    (variant, decode)
+                    }
                 }
                 ResponseBody::Raw => {
-                    let variant = if fixed {
+                    if fixed {
                         quote!(#v(Vec<u8>),)
                     } else {
                         quote!(#v { status: u16, body: Vec<u8> },)
-                    };
-                    let decode = if fixed {
-                        quote!(Result::Ok(Self::#v(body.to_vec())))
-                    } else {
-                        quote!(Result::Ok(Self::#v { status, body: body.to_vec() }))
-                    };
-                    (variant, decode)
+                    }
                 }
                 ResponseBody::Empty => {
-                    let variant = if fixed {
+                    if fixed {
                         quote!(#v,)
                     } else {
                         quote!(#v { status: u16 },)
-                    };
-                    let decode = if fixed {
-                        quote!(Result::Ok(Self::#v))
-                    } else {
-                        quote!(Result::Ok(Self::#v { status }))
-                    };
-                    (variant, decode)
+                    }
                 }
             };
             variants.push(quote!(#doc #variant));
-            if let ResponseBody::Json(_) = &r.body {
-                bodies.push(if fixed {
-                    quote!(Self::#v(body) => serde_json::to_value(body).ok(),)
-                } else {
-                    quote!(Self::#v { body, .. } => serde_json::to_value(body).ok(),)
-                });
+            if let ResponseBody::Json(_) = &resp.response.body {
+                bodies.push(body_arm(&resp));
             }
-            match (&matcher, fixed) {
-                (Some(m), true) => {
-                    let code: u16 = upper.parse().unwrap_or_default();
-                    statuses.push(match &r.body {
-                        ResponseBody::Empty => quote!(Self::#v => #code,),
-                        _ => quote!(Self::#v(..) => #code,),
-                    });
-                    exact.push(quote!(if status == #m { return #decode; }));
-                }
-                (Some(m), false) => {
-                    statuses.push(quote!(Self::#v { status, .. } => *status,));
-                    ranges.push(quote!(if matches!(status, #m) { return #decode; }));
-                }
-                (None, _) => {
-                    statuses.push(quote!(Self::#v { status, .. } => *status,));
-                    default.push(decode);
-                }
+            statuses.push(status_arm(&resp));
+            match resp.matcher {
+                Matcher::Exact(_) => exact.push(decode_piece(&resp)),
+                Matcher::Range(..) => ranges.push(decode_piece(&resp)),
+                Matcher::Default => default.push(decode_piece(&resp)),
             }
         }
         // `default` takes every status not matched above; without it, undocumented statuses
         // keep their raw body.
-        let fallback = default.into_iter().next().unwrap_or_else(|| {
-            quote!(Result::Ok(Self::Other {
-                status,
-                body: body.to_vec()
-            }))
-        });
+        let fallback = default.into_iter().next().unwrap_or_else(raw_fallback);
         ResponseParts {
             variants,
             arms: exact.into_iter().chain(ranges).collect(),
@@ -698,6 +640,133 @@ impl Emitter<'_> {
             bodies,
             fallback,
         }
+    }
+}
+
+/// How a documented response is selected by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Matcher {
+    /// One status (`200`).
+    Exact(u16),
+    /// A range (`4XX`): `lo..=hi`.
+    Range(u16, u16),
+    /// `default`.
+    Default,
+}
+
+/// One documented response of an operation, as the `Response` enum has it.
+pub struct Resp<'a> {
+    /// The variant name (`Status200`, `Status4xx`, `Default`).
+    pub name: String,
+    pub matcher: Matcher,
+    pub response: &'a crate::ir::Response,
+}
+
+impl Resp<'_> {
+    /// Whether the status is fixed (the variant then carries no `status` field).
+    pub fn fixed(&self) -> bool {
+        matches!(self.matcher, Matcher::Exact(_))
+    }
+}
+
+/// The documented responses of an operation that get a variant, in spec order: statuses that
+/// are not statuses (the lint reports them) and repeated variant names are skipped.
+pub fn responses_of(op: &Operation) -> Vec<Resp<'_>> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for r in &op.responses {
+        let upper = r.status.to_ascii_uppercase();
+        let (name, matcher) = if let Ok(code) = upper.parse::<u16>() {
+            (format!("Status{code}"), Matcher::Exact(code))
+        } else if upper.len() == 3 && upper.ends_with("XX") && upper.as_bytes()[0].is_ascii_digit()
+        {
+            let lo = u16::from(upper.as_bytes()[0] - b'0') * 100;
+            (
+                format!("Status{}xx", &upper[..1]),
+                Matcher::Range(lo, lo + 99),
+            )
+        } else if upper == "DEFAULT" {
+            ("Default".to_owned(), Matcher::Default)
+        } else {
+            continue; // not a status; the lint reports it
+        };
+        if !used.insert(name.clone()) {
+            continue;
+        }
+        out.push(Resp {
+            name,
+            matcher,
+            response: r,
+        });
+    }
+    out
+}
+
+/// The expression decoding a response's body into its variant.
+fn decode_expr(resp: &Resp<'_>) -> TokenStream {
+    let v = ident(&resp.name);
+    let fixed = resp.fixed();
+    match &resp.response.body {
+        ResponseBody::Json(_) => {
+            if fixed {
+                quote!(support::decode_json(status, content_type, body).map(Self::#v))
+            } else {
+                quote!(support::decode_json(status, content_type, body).map(|body| Self::#v { status, body }))
+            }
+        }
+        ResponseBody::Raw => {
+            if fixed {
+                quote!(Result::Ok(Self::#v(body.to_vec())))
+            } else {
+                quote!(Result::Ok(Self::#v { status, body: body.to_vec() }))
+            }
+        }
+        ResponseBody::Empty => {
+            if fixed {
+                quote!(Result::Ok(Self::#v))
+            } else {
+                quote!(Result::Ok(Self::#v { status }))
+            }
+        }
+    }
+}
+
+/// A response's piece of `decode`: `if <status matches> { return <decode>; }`, or for
+/// `default` the final expression.
+pub fn decode_piece(resp: &Resp<'_>) -> TokenStream {
+    let decode = decode_expr(resp);
+    match resp.matcher {
+        Matcher::Exact(code) => quote!(if status == #code { return #decode; }),
+        Matcher::Range(lo, hi) => quote!(if matches!(status, #lo..=#hi) { return #decode; }),
+        Matcher::Default => decode,
+    }
+}
+
+/// `decode`'s final expression when the spec has no `default` response.
+pub fn raw_fallback() -> TokenStream {
+    quote!(Result::Ok(Self::Other {
+        status,
+        body: body.to_vec()
+    }))
+}
+
+/// A response's arm of `Response::status`.
+pub fn status_arm(resp: &Resp<'_>) -> TokenStream {
+    let v = ident(&resp.name);
+    match (resp.matcher, &resp.response.body) {
+        (Matcher::Exact(code), ResponseBody::Empty) => quote!(Self::#v => #code,),
+        (Matcher::Exact(code), _) => quote!(Self::#v(..) => #code,),
+        _ => quote!(Self::#v { status, .. } => *status,),
+    }
+}
+
+/// A JSON response's arm of `Response::body_json`.
+pub fn body_arm(resp: &Resp<'_>) -> TokenStream {
+    let v = ident(&resp.name);
+    if resp.fixed() {
+        quote!(Self::#v(body) => serde_json::to_value(body).ok(),)
+    } else {
+        quote!(Self::#v { body, .. } => serde_json::to_value(body).ok(),)
     }
 }
 
@@ -724,7 +793,7 @@ fn support_path(up: usize) -> String {
 }
 
 /// Helpers every generated module carries.
-fn support() -> TokenStream {
+pub fn support() -> TokenStream {
     quote! {
         /// Helpers used by the generated types.
         pub mod support {

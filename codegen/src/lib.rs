@@ -11,10 +11,15 @@
 //! 6. **render** ([`render`]): `prettyplease`, behind a "generated, do not edit" header naming
 //!    the spec and the SHA-256 of its bytes.
 //!
-//! Same spec bytes + same generator ⇒ same output bytes. For speed on big specs,
-//! [`generate`] runs the `openapiv3` check on a thread of its own beside stages 2–6, and emits
-//! and renders the module in parts (runs of top-level items) on several threads; the parts'
-//! texts are concatenated in order, which gives exactly the text of the whole module.
+//! Same spec bytes + same generator ⇒ same output bytes. For speed on big specs, [`generate`]
+//! writes stages 5 and 6's result directly (`text`): the text `prettyplease` prints for the
+//! tokens of stage 5, byte for byte, without building and parsing the tokens; the constructs
+//! whose layout it does not reproduce (rare item kinds, `decode`'s expressions) still go
+//! through `quote` and `prettyplease`, and `tests/render.rs` holds it to the full
+//! `prettyplease` rendering (`generate_reference`). The module is written in parts (runs of
+//! top-level items) on two threads, concatenated in order. The `openapiv3` check starts on a
+//! thread of its own, reading a JSON text directly, in pieces the main thread helps with once
+//! the module is written (`check.rs`).
 //!
 //! From a build script:
 //! ```no_run
@@ -26,16 +31,19 @@
 //! ```
 
 mod analysis;
+mod check;
 mod emit;
+mod fxhash;
 pub mod ir;
 mod lower;
 mod naming;
 pub mod sync;
+mod text;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -95,16 +103,17 @@ pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, 
 
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
-/// The stages overlap where they can: the `openapiv3` structure check and the SHA-256 of the
-/// text run on a thread of their own beside lowering, emission and rendering (`check` is how
-/// long that took; it adds to the total only when it outlasts the rest), and the module's
-/// parts are emitted and rendered on several threads, `emit` and `render` sharing that
-/// phase's wall time in proportion to the CPU time each took.
+/// The stages overlap where they can: the `openapiv3` structure check starts at once on a
+/// thread of its own (`check` is how long that thread ran; the main thread takes a share of
+/// the check once it has written the module, and the check adds to the total only when it
+/// outlasts the rest), and the module's parts are written on two threads, `emit` (direct text)
+/// and `render` (`prettyplease`, for what the text writer leaves to it) sharing that phase's
+/// wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
-    /// The `openapiv3` structure check and the hash (overlapped with the stages below).
+    /// The `openapiv3` structure check's own thread (overlapped with the stages below).
     pub check: std::time::Duration,
     /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
@@ -130,39 +139,151 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
-    let mut timings = Timings::default();
-    let t = Instant::now();
-    let doc = oas::Document::parse(source_name, text, json)?;
-    timings.parse = t.elapsed();
+    generate_with(source_name, text, json, settings, Render::Text)
+}
 
+/// [`generate`] with every part rendered by `prettyplease` from the `quote` tokens: the
+/// reference the direct text renderer must match byte for byte (`tests/render.rs`).
+#[doc(hidden)]
+pub fn generate_reference(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+) -> Result<String, Error> {
+    generate_with(source_name, text, json, settings, Render::Reference).map(|(code, _)| code)
+}
+
+/// How the module's text is produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Render {
+    /// Written directly (`text`), `prettyplease` only for what it does not cover.
+    Text,
+    /// Tokens (`emit`) parsed by `syn` and printed by `prettyplease`.
+    Reference,
+}
+
+fn generate_with(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+    render: Render,
+) -> Result<(String, Timings), Error> {
+    let mut timings = Timings::default();
+    // The same test `oas` uses to read a document as JSON.
+    let json = json || text.trim_start().starts_with('{');
+    let pool = check::Pool::default();
+    let pool = &pool;
     std::thread::scope(|scope| {
-        // The structure check only reads the document: it runs beside the other stages, and
-        // its verdict is awaited before any result is returned (it takes precedence).
-        let check = scope.spawn(|| {
+        // The structure check runs beside the other stages, and its verdict is awaited before
+        // any result is returned (it takes precedence over lowering errors). A JSON text is
+        // deserialized into `openapiv3`'s model directly, in pieces (`check.rs`), from the
+        // start, by a thread of its own and, once the module is written, by this one. A YAML
+        // document is checked from its `Value` (which this thread sends). A refusal is checked
+        // again from the `Value`, which decides and names the failing path.
+        let (send_doc, receive_doc) = std::sync::mpsc::channel::<Arc<oas::Document>>();
+        let check = scope.spawn(move || {
             let t = Instant::now();
-            let checked = check_structure(source_name, &doc.root);
-            (checked.map(|()| header(source_name, text)), t.elapsed())
+            let verdict = if !json {
+                match receive_doc.recv() {
+                    Ok(doc) => Verdict::Checked(check_structure(source_name, &doc.root)),
+                    // The text did not parse: the load error is what gets reported.
+                    Err(_) => Verdict::Passed,
+                }
+            } else if pool.start(text) {
+                Verdict::Pool
+            } else if check::whole(text) {
+                Verdict::Passed
+            } else {
+                Verdict::Refused
+            };
+            (verdict, t.elapsed())
         });
-        let body = lower_emit_render(source_name, &doc.root, settings, &mut timings);
-        let (header, check_time) = match check.join() {
+        let finish_check = |check: std::thread::ScopedJoinHandle<'_, _>| match check.join() {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+
+        let t = Instant::now();
+        let doc = match oas::Document::parse(source_name, text, json) {
+            Ok(doc) => Arc::new(doc),
+            Err(e) => {
+                drop(send_doc);
+                let _ = finish_check(check);
+                return Err(e.into());
+            }
+        };
+        timings.parse = t.elapsed();
+        if !json {
+            let _ = send_doc.send(Arc::clone(&doc));
+        }
+        drop(send_doc);
+
+        let t = Instant::now();
+        let lowered = lower_stage(source_name, &doc.root, settings);
+        timings.lower = t.elapsed();
+        // Freeing the document takes a while for big specs: on a thread of its own, which
+        // then hashes the text for the header.
+        let header = scope.spawn(move || {
+            drop(doc);
+            header(source_name, text)
+        });
+        let body = lowered.and_then(|(ir, derives, names)| {
+            let emitter = emit::Emitter {
+                ir: &ir,
+                names: &names,
+                derives: &derives,
+            };
+            let body = emit_render(source_name, &emitter, render, &mut timings);
+            scope.spawn(move || drop((ir, derives, names)));
+            body
+        });
+
+        // The module is written: help with what is left of the check.
+        pool.help();
+        let (verdict, check_time) = finish_check(check);
         timings.check = check_time;
-        let mut code = header?;
-        code.push_str(&body?);
+        match verdict {
+            Verdict::Passed => {}
+            Verdict::Pool if pool.passed() => {}
+            Verdict::Checked(checked) => checked?,
+            Verdict::Pool | Verdict::Refused => {
+                // Rare: a broken document (or repeated keys). The `Value` decides.
+                let doc = oas::Document::parse(source_name, text, json)?;
+                check_structure(source_name, &doc.root)?;
+            }
+        }
+        let header = match header.join() {
+            Ok(header) => header,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let body = body?;
+        let mut code = String::with_capacity(header.len() + body.len());
+        code.push_str(&header);
+        code.push_str(&body);
         Ok((code, timings))
     })
 }
 
-/// Stages 2 to 6 on a parsed document: the module's text, without the header.
-fn lower_emit_render(
+/// What the structure check's thread found.
+enum Verdict {
+    /// The model was read (from the text).
+    Passed,
+    /// The text was split into jobs: the verdict is the pool's, once every job has run.
+    Pool,
+    /// The model refused the text: the `Value` decides.
+    Refused,
+    /// Checked from the `Value` (YAML).
+    Checked(Result<(), Error>),
+}
+
+/// Stages 2 to 4: lowering, analysis, naming.
+fn lower_stage(
     source_name: &str,
     root: &serde_json::Value,
     settings: &Settings,
-    timings: &mut Timings,
-) -> Result<String, Error> {
-    let t = Instant::now();
+) -> Result<(ir::Ir, Vec<analysis::Derives>, ir::Names), Error> {
     let mut ir = lower::lower(root, settings).map_err(|error| Error::Lower {
         source_name: source_name.to_owned(),
         error,
@@ -171,14 +292,18 @@ fn lower_emit_render(
     analysis::insert_boxes(&mut ir);
     let derives = analysis::derives(&ir);
     let names = naming::assign(&ir);
-    timings.lower = t.elapsed();
+    Ok((ir, derives, names))
+}
 
+/// Stages 5 and 6: the module's text, without the header, rendered in parts on up to four
+/// threads.
+fn emit_render(
+    source_name: &str,
+    emitter: &emit::Emitter<'_>,
+    render: Render,
+    timings: &mut Timings,
+) -> Result<String, Error> {
     let t = Instant::now();
-    let emitter = emit::Emitter {
-        ir: &ir,
-        names: &names,
-        derives: &derives,
-    };
     let parts = emitter.parts();
     let texts: Vec<Mutex<Option<PartText>>> = parts.iter().map(|_| Mutex::new(None)).collect();
     // Largest parts first (operations, then types in order), so threads finish together.
@@ -187,7 +312,7 @@ fn lower_emit_render(
     let next = AtomicUsize::new(0);
     let work = || {
         while let Some(&i) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let done = emit_render_part(&emitter, &parts[i]);
+            let done = emit_render_part(emitter, &parts[i], render);
             if let Ok(mut slot) = texts[i].lock() {
                 *slot = Some(done);
             }
@@ -205,17 +330,22 @@ fn lower_emit_render(
     });
     let wall = t.elapsed();
 
-    let mut body = String::new();
+    let texts: Vec<Option<PartText>> = texts
+        .into_iter()
+        .map(|slot| slot.into_inner().ok().flatten())
+        .collect();
+    let len = texts
+        .iter()
+        .flatten()
+        .map(|part| part.text.as_ref().map_or(0, String::len))
+        .sum();
+    let mut body = String::with_capacity(len);
     let (mut emit_cpu, mut render_cpu) = (Duration::ZERO, Duration::ZERO);
     for slot in texts {
-        let part = slot
-            .into_inner()
-            .ok()
-            .flatten()
-            .ok_or_else(|| Error::Render {
-                source_name: source_name.to_owned(),
-                message: "a part was not rendered".to_owned(),
-            })?;
+        let part = slot.ok_or_else(|| Error::Render {
+            source_name: source_name.to_owned(),
+            message: "a part was not rendered".to_owned(),
+        })?;
         emit_cpu += part.emit;
         render_cpu += part.render;
         body.push_str(&part.text.map_err(|message| Error::Render {
@@ -241,7 +371,16 @@ struct PartText {
     render: Duration,
 }
 
-fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part) -> PartText {
+fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part, render: Render) -> PartText {
+    if render == Render::Text {
+        let t = Instant::now();
+        let (text, pretty) = text::part(emitter, part);
+        return PartText {
+            text,
+            emit: t.elapsed().saturating_sub(pretty),
+            render: pretty,
+        };
+    }
     let t = Instant::now();
     let tokens = emitter.part(part);
     let emit = t.elapsed();

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::Settings;
+use crate::fxhash::FxHashMap;
 use crate::ir::{
     Field, IntEnum, Ir, Kind, NameHint, Operation, Presence, Response, ResponseBody, StringEnum,
     Struct, Tagged, Ty, TypeDef, TypeId, Variant,
@@ -37,13 +38,18 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         root,
         settings,
         ir: Ir::default(),
-        by_pointer: BTreeMap::new(),
-        nullable: BTreeMap::new(),
+        by_pointer: FxHashMap::default(),
+        nullable: FxHashMap::default(),
+        refs: FxHashMap::default(),
     };
     if let Some(schemas) = root
         .pointer("/components/schemas")
         .and_then(Value::as_object)
     {
+        // Inline schemas roughly double the count; references recur.
+        cx.by_pointer.reserve(schemas.len() * 4);
+        cx.nullable.reserve(schemas.len() * 4);
+        cx.refs.reserve(schemas.len());
         for (name, node) in schemas {
             let at = pointer::push("/components/schemas", name);
             cx.named(&at, Some(node), vec![name.clone()], true)?;
@@ -58,24 +64,133 @@ struct Lowerer<'a> {
     settings: &'a Settings,
     ir: Ir,
     /// Schema pointer → the named type lowered from it.
-    by_pointer: BTreeMap<String, TypeId>,
+    /// (Looked up, never iterated: no hash order reaches the output.)
+    by_pointer: FxHashMap<String, TypeId>,
     /// Whether the schema at a pointer admits `null` (for references to it).
-    nullable: BTreeMap<String, bool>,
+    nullable: FxHashMap<String, bool>,
+    /// `$ref` text → the pointer it targets and the type lowered from it, once known: most
+    /// references are met many times.
+    refs: FxHashMap<String, (String, TypeId)>,
 }
 
 fn obj(node: &Value) -> Option<&Map<String, Value>> {
     node.as_object()
 }
 
+/// Member lookup by key. Schema objects are small: a scan of their few entries is cheaper
+/// than hashing the key (the same result: keys are unique).
+trait Key {
+    fn key(&self, key: &str) -> Option<&Value>;
+}
+
+impl Key for Map<String, Value> {
+    fn key(&self, key: &str) -> Option<&Value> {
+        if self.len() <= 16 {
+            self.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        } else {
+            self.get(key)
+        }
+    }
+}
+
+impl Key for Value {
+    fn key(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(o) => o.key(key),
+            _ => None,
+        }
+    }
+}
+
+/// Fails as [`pointer::deref`] does when the `$ref` chain starting at `node` (a reference)
+/// does not resolve; builds no pointer when it does, and returns the node the reference
+/// itself points at.
+fn check_ref<'v>(root: &'v Value, at: &str, node: &'v Value) -> Result<&'v Value, LowerError> {
+    let mut current = node;
+    let mut first = None;
+    for _ in 0..64 {
+        let Some(reference) = current.key("$ref").and_then(Value::as_str) else {
+            return Ok(first.unwrap_or(node));
+        };
+        match pointer::local_target(reference).and_then(|t| get(root, &t)) {
+            Some(next) => {
+                first.get_or_insert(next);
+                current = next;
+            }
+            None => break,
+        }
+    }
+    pointer::deref(root, at, node)?;
+    Ok(first.unwrap_or(node))
+}
+
+/// `serde_json::Value::pointer`, without copying the tokens that need no unescaping.
+fn get<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut target = root;
+    for token in rest.split('/') {
+        let unescaped;
+        let token = if token.contains('~') {
+            unescaped = token.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            token
+        };
+        target = match target {
+            Value::Object(map) => map.key(token)?,
+            Value::Array(list) => {
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                list.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(target)
+}
+
+/// `pointer::deref` for a node found at an owned pointer: no copy of the pointer when the node
+/// is not a reference.
+fn deref_at<'v>(
+    root: &'v Value,
+    at: String,
+    node: &'v Value,
+) -> Result<(String, &'v Value), LowerError> {
+    if node.key("$ref").is_none() {
+        return Ok((at, node));
+    }
+    Ok(pointer::deref(root, &at, node)?)
+}
+
+/// The node a `$ref` chain starting at `node` ends at, or `node` itself when the chain does
+/// not resolve ([`pointer::deref`] without building the pointers).
+fn resolve<'v>(root: &'v Value, node: &'v Value) -> &'v Value {
+    let mut current = node;
+    for _ in 0..64 {
+        let Some(reference) = current.key("$ref").and_then(Value::as_str) else {
+            return current;
+        };
+        match pointer::local_target(reference).and_then(|t| get(root, &t)) {
+            Some(next) => current = next,
+            None => return node,
+        }
+    }
+    node
+}
+
 fn doc_of(node: &Value) -> Option<String> {
     let o = obj(node)?;
     let title = o
-        .get("title")
+        .key("title")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty());
     let description = o
-        .get("description")
+        .key("description")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty());
@@ -88,7 +203,7 @@ fn doc_of(node: &Value) -> Option<String> {
 }
 
 fn flag(node: &Value, key: &str) -> bool {
-    node.get(key) == Some(&Value::Bool(true))
+    node.key(key) == Some(&Value::Bool(true))
 }
 
 /// A schema that only constrains (`required`, `not`, bounds) and adds no shape: the
@@ -134,7 +249,7 @@ impl<'a> Lowerer<'a> {
         }
         let root = self.root;
         let node = node
-            .or_else(|| pointer::get(root, at))
+            .or_else(|| get(root, at))
             .ok_or_else(|| Self::invalid(at, "schema not found"))?;
         // Reserve the id first: recursive references find it while the body is lowered.
         let id = TypeId(self.ir.types.len());
@@ -169,27 +284,36 @@ impl<'a> Lowerer<'a> {
                 _ => Err(Self::invalid(at, "expected a Schema Object")),
             };
         };
-        if let Some(reference) = o.get("$ref") {
+        if let Some(reference) = o.key("$ref") {
             let reference = reference.as_str().unwrap_or_default();
-            let (target, _) = pointer::deref(self.root, at, node)?;
-            let direct = pointer::local_target(reference).unwrap_or_default();
-            let id = self.named(
-                &direct,
-                None,
-                target_words(&direct),
-                component_name(&direct).is_some(),
-            )?;
-            let nullable = self.nullable.get(&direct).copied().unwrap_or_else(|| {
+            // A reference met before resolved then (the chain depends on its text only).
+            let (direct, id) = match self.refs.get(reference) {
+                Some((direct, id)) => (direct.clone(), *id),
+                None => {
+                    let target = check_ref(self.root, at, node)?;
+                    let direct = pointer::local_target(reference).unwrap_or_default();
+                    let id = self.named(
+                        &direct,
+                        Some(target),
+                        target_words(&direct),
+                        component_name(&direct).is_some(),
+                    )?;
+                    self.refs.insert(reference.to_owned(), (direct.clone(), id));
+                    (direct, id)
+                }
+            };
+            let nullable = match self.nullable.get(&direct) {
+                Some(nullable) => *nullable,
                 // Still being lowered (a cycle): read the flag off the node itself.
-                pointer::get(self.root, &target).is_some_and(|n| flag(n, "nullable"))
-            });
+                None => flag(resolve(self.root, node), "nullable"),
+            };
             return Ok(self.unalias(id, nullable));
         }
         let nullable_here = flag(node, "nullable");
         // allOf with one member and nothing else that shapes a type: the member itself
         // (the `nullable: true, allOf: [$ref]` idiom).
-        if let Some([only]) = o.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-            if !o.contains_key("properties") && !o.contains_key("oneOf") && !o.contains_key("anyOf")
+        if let Some([only]) = o.key("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            if o.key("properties").is_none() && o.key("oneOf").is_none() && o.key("anyOf").is_none()
             {
                 let inner = self.schema(&format!("{at}/allOf/0"), only, words)?;
                 return Ok(Lowered {
@@ -232,13 +356,13 @@ impl<'a> Lowerer<'a> {
             return Ok((Kind::Alias(Ty::Json), false));
         };
         let mut nullable = flag(node, "nullable");
-        if o.contains_key("$ref") {
+        if o.key("$ref").is_some() {
             let l = self.schema(at, node, words)?;
             return Ok((Kind::Alias(l.ty), l.nullable));
         }
         // Unions.
         for key in ["oneOf", "anyOf"] {
-            let Some(members) = o.get(key).and_then(Value::as_array) else {
+            let Some(members) = o.key(key).and_then(Value::as_array) else {
                 continue;
             };
             if members.iter().all(constraint_only) {
@@ -251,16 +375,16 @@ impl<'a> Lowerer<'a> {
             let (kind, member_nullable) = self.union(at, o, key, members, words)?;
             return Ok((kind, nullable || member_nullable));
         }
-        if let Some(parts) = o.get("allOf").and_then(Value::as_array) {
+        if let Some(parts) = o.key("allOf").and_then(Value::as_array) {
             return self.all_of(at, o, parts, words, nullable);
         }
         // Enums.
-        if let Some(values) = o.get("enum").and_then(Value::as_array) {
+        if let Some(values) = o.key("enum").and_then(Value::as_array) {
             if values.iter().any(Value::is_null) {
                 nullable = true;
             }
             let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
-            let ty = o.get("type").and_then(Value::as_str);
+            let ty = o.key("type").and_then(Value::as_str);
             if !non_null.is_empty()
                 && non_null.iter().all(|v| v.is_string())
                 && matches!(ty, None | Some("string"))
@@ -297,28 +421,28 @@ impl<'a> Lowerer<'a> {
             // Other enums (numbers, booleans, mixed): the underlying type; values are
             // checked by the validator, not the type.
         }
-        let ty = o.get("type").and_then(Value::as_str);
+        let ty = o.key("type").and_then(Value::as_str);
         let objectish = ty == Some("object")
             || (ty.is_none()
-                && (o.contains_key("properties") || o.contains_key("additionalProperties")));
+                && (o.key("properties").is_some() || o.key("additionalProperties").is_some()));
         if objectish {
             return self.object(at, o, words).map(|k| (k, nullable));
         }
         let prim = match ty {
             Some("string") => Ty::String,
             Some("boolean") => Ty::Bool,
-            Some("integer") => match o.get("format").and_then(Value::as_str) {
+            Some("integer") => match o.key("format").and_then(Value::as_str) {
                 Some("int32") => Ty::I32,
                 Some("uint32") => Ty::U32,
                 Some("uint64") => Ty::U64,
                 _ => Ty::I64,
             },
-            Some("number") => match o.get("format").and_then(Value::as_str) {
+            Some("number") => match o.key("format").and_then(Value::as_str) {
                 Some("float") => Ty::F32,
                 _ => Ty::F64,
             },
             Some("array") => {
-                let items = match o.get("items") {
+                let items = match o.key("items") {
                     Some(items) => {
                         let l = self.schema(&format!("{at}/items"), items, &push(words, "Item"))?;
                         wrap_nullable(l)
@@ -339,8 +463,8 @@ impl<'a> Lowerer<'a> {
         o: &Map<String, Value>,
         words: &[String],
     ) -> Result<Kind, LowerError> {
-        let props = o.get("properties").and_then(Value::as_object);
-        let additional = o.get("additionalProperties");
+        let props = o.key("properties").and_then(Value::as_object);
+        let additional = o.key("additionalProperties");
         if props.is_none_or(Map::is_empty) {
             return Ok(Kind::Alias(match additional {
                 Some(Value::Bool(false)) => {
@@ -366,7 +490,7 @@ impl<'a> Lowerer<'a> {
             }));
         }
         let required: Vec<&str> = o
-            .get("required")
+            .key("required")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -374,7 +498,7 @@ impl<'a> Lowerer<'a> {
             .collect();
         let mut fields = Vec::new();
         for (name, sub) in props.into_iter().flatten() {
-            let sub_at = pointer::push(&format!("{at}/properties"), name);
+            let sub_at = child(at, "properties", name);
             fields.push(self.field(
                 &sub_at,
                 name,
@@ -414,9 +538,7 @@ impl<'a> Lowerer<'a> {
         words: &[String],
     ) -> Result<Field, LowerError> {
         let l = self.schema(at, sub, &push(words, wire))?;
-        let resolved = pointer::deref(self.root, at, sub)
-            .map(|(_, n)| n)
-            .unwrap_or(sub);
+        let resolved = resolve(self.root, sub);
         // A readOnly property is absent from requests and a writeOnly one from responses, so
         // neither can be required in a type shared by both directions.
         let one_way = flag(sub, "readOnly")
@@ -434,7 +556,7 @@ impl<'a> Lowerer<'a> {
             ty: l.ty,
             presence,
             doc: doc_of(sub).or_else(|| {
-                if sub.get("$ref").is_some() {
+                if sub.key("$ref").is_some() {
                     None
                 } else {
                     doc_of(resolved)
@@ -458,9 +580,9 @@ impl<'a> Lowerer<'a> {
         for (i, member) in members.iter().enumerate() {
             let member_at = format!("{at}/{key}/{i}");
             // `{type: "null"}`-like members (not valid 3.0, but seen) and `enum: [null]`.
-            if member.get("type").and_then(Value::as_str) == Some("null")
+            if member.key("type").and_then(Value::as_str) == Some("null")
                 || member
-                    .get("enum")
+                    .key("enum")
                     .and_then(Value::as_array)
                     .is_some_and(|e| e.iter().all(Value::is_null))
             {
@@ -470,7 +592,7 @@ impl<'a> Lowerer<'a> {
             let hint = variant_hint(member, i);
             let l = self.schema(&member_at, member, &concat(words, &hint))?;
             nullable |= l.nullable;
-            if let Some(reference) = member.get("$ref").and_then(Value::as_str) {
+            if let Some(reference) = member.key("$ref").and_then(Value::as_str) {
                 tagged_members.push((
                     pointer::local_target(reference).unwrap_or_default(),
                     variants.len(),
@@ -478,10 +600,10 @@ impl<'a> Lowerer<'a> {
             }
             variants.push(Variant { hint, ty: l.ty });
         }
-        if let Some(discriminator) = o.get("discriminator").and_then(Value::as_object) {
-            if let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) {
+        if let Some(discriminator) = o.key("discriminator").and_then(Value::as_object) {
+            if let Some(property) = discriminator.key("propertyName").and_then(Value::as_str) {
                 let mut tagged: Vec<(String, Variant)> = Vec::new();
-                let mapping = discriminator.get("mapping").and_then(Value::as_object);
+                let mapping = discriminator.key("mapping").and_then(Value::as_object);
                 // Explicit mapping first, in its order; then members it does not name, by
                 // their schema name (the OpenAPI default).
                 for (tag, target) in mapping.into_iter().flatten() {
@@ -550,9 +672,9 @@ impl<'a> Lowerer<'a> {
             self.collect_all_of(&format!("{at}/allOf/{i}"), part, &mut sources, &mut path)?;
         }
         let non_object = sources.iter().any(|(_, map)| {
-            let t = map.get("type").and_then(Value::as_str);
+            let t = map.key("type").and_then(Value::as_str);
             let union = ["oneOf", "anyOf"].iter().any(|k| {
-                map.get(*k)
+                map.key(k)
                     .and_then(Value::as_array)
                     .is_some_and(|m| !m.iter().all(constraint_only))
             });
@@ -577,9 +699,9 @@ impl<'a> Lowerer<'a> {
         let mut required: Vec<&str> = Vec::new();
         let mut additional: Option<(String, &Value)> = None;
         for (part_at, map) in &sources {
-            if let Some(p) = map.get("properties").and_then(Value::as_object) {
+            if let Some(p) = map.key("properties").and_then(Value::as_object) {
                 for (k, v) in p {
-                    let sub_at = pointer::push(&format!("{part_at}/properties"), k);
+                    let sub_at = child(part_at, "properties", k);
                     match index.get(k.as_str()) {
                         Some(&i) => props[i] = (k.as_str(), sub_at, v),
                         None => {
@@ -590,7 +712,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             for r in map
-                .get("required")
+                .key("required")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -600,7 +722,7 @@ impl<'a> Lowerer<'a> {
                     required.push(r);
                 }
             }
-            if let Some(a) = map.get("additionalProperties") {
+            if let Some(a) = map.key("additionalProperties") {
                 // Kept with its real pointer: an inline schema there is lowered in place.
                 additional = Some((format!("{part_at}/additionalProperties"), a));
             }
@@ -609,7 +731,7 @@ impl<'a> Lowerer<'a> {
             && additional.is_none()
             && sources
                 .iter()
-                .all(|(_, map)| map.get("type").and_then(Value::as_str).is_none());
+                .all(|(_, map)| map.key("type").and_then(Value::as_str).is_none());
         if shapeless {
             // Parts that only annotate (`allOf: [{}, {example: …}, {description: …}]`): any
             // value, not an empty struct (which would refuse a string).
@@ -660,7 +782,7 @@ impl<'a> Lowerer<'a> {
         }
         let Some(map) = obj(node) else { return Ok(()) };
         sources.push((at.clone(), map));
-        if let Some(nested) = map.get("allOf").and_then(Value::as_array) {
+        if let Some(nested) = map.key("allOf").and_then(Value::as_array) {
             path.push(at.clone());
             for (i, n) in nested.iter().enumerate() {
                 self.collect_all_of(&format!("{at}/allOf/{i}"), n, sources, path)?;
@@ -681,10 +803,10 @@ impl<'a> Lowerer<'a> {
                 .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned);
             let words = vec![id.clone()];
             let params = self.params(&op, &words)?;
-            let (body, body_required) = match op.node.get("requestBody") {
+            let (body, body_required) = match op.node.key("requestBody") {
                 Some(body) => {
                     let (body_at, body) =
-                        pointer::deref(self.root, &format!("{}/requestBody", op.pointer), body)?;
+                        deref_at(self.root, format!("{}/requestBody", op.pointer), body)?;
                     let ty = match json_media(body) {
                         Some((media, schema)) => {
                             let schema_at =
@@ -704,14 +826,14 @@ impl<'a> Lowerer<'a> {
             let mut responses = Vec::new();
             for (status, response) in op
                 .node
-                .get("responses")
+                .key("responses")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
             {
-                let r_at = pointer::push(&format!("{}/responses", op.pointer), status);
-                let (r_at, response) = pointer::deref(self.root, &r_at, response)?;
-                let content = response.get("content").and_then(Value::as_object);
+                let r_at = child(&op.pointer, "responses", status);
+                let (r_at, response) = deref_at(self.root, r_at, response)?;
+                let content = response.key("content").and_then(Value::as_object);
                 let body = match json_media(response) {
                     Some((media, schema)) => {
                         let schema_at = format!("{r_at}/content/{}/schema", pointer::escape(media));
@@ -724,7 +846,7 @@ impl<'a> Lowerer<'a> {
                 responses.push(Response {
                     status: status.clone(),
                     description: response
-                        .get("description")
+                        .key("description")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     body,
@@ -736,7 +858,7 @@ impl<'a> Lowerer<'a> {
                 path: op.path.clone(),
                 summary: op
                     .node
-                    .get("summary")
+                    .key("summary")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
                 deprecated: flag(op.node, "deprecated"),
@@ -759,19 +881,19 @@ impl<'a> Lowerer<'a> {
         let mut by_key: Vec<((String, String), String, &'a Value)> = Vec::new();
         let lists = op.path_parameters.iter().cloned().chain(
             op.node
-                .get("parameters")
+                .key("parameters")
                 .map(|p| (format!("{}/parameters", op.pointer), p)),
         );
         for (base, list) in lists {
             for (i, p) in list.as_array().into_iter().flatten().enumerate() {
-                let (p_at, p) = pointer::deref(self.root, &format!("{base}/{i}"), p)?;
+                let (p_at, p) = deref_at(self.root, format!("{base}/{i}"), p)?;
                 let name = p
-                    .get("name")
+                    .key("name")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
                 let location = p
-                    .get("in")
+                    .key("in")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
@@ -807,7 +929,7 @@ impl<'a> Lowerer<'a> {
         let names: Vec<String> = by_key.iter().map(|((n, _), _, _)| n.clone()).collect();
         for ((name, location), p_at, p) in by_key {
             let required = flag(p, "required") || location == "path";
-            let schema = p.get("schema").unwrap_or(&no_schema);
+            let schema = p.key("schema").unwrap_or(&no_schema);
             // One name in two locations (a query parameter and a header, say): both are
             // qualified by location, as one struct cannot hold two fields of one wire name.
             let wire = if names.iter().filter(|n| **n == name).count() > 1 {
@@ -818,7 +940,7 @@ impl<'a> Lowerer<'a> {
             let mut field =
                 self.field(&format!("{p_at}/schema"), &wire, schema, required, &hint)?;
             let doc = p
-                .get("description")
+                .key("description")
                 .and_then(Value::as_str)
                 .map(str::trim)
                 .filter(|d| !d.is_empty());
@@ -841,16 +963,16 @@ impl<'a> Lowerer<'a> {
 /// `not: {required: [name]}` with one undeclared name: the property must be absent. (Several
 /// names mean "not all of them", which a field cannot express; the validator checks those.)
 fn forbidden(o: &Map<String, Value>) -> Option<Field> {
-    let not = o.get("not")?.as_object()?;
+    let not = o.key("not")?.as_object()?;
     if not.len() != 1 {
         return None;
     }
-    let [name] = not.get("required")?.as_array()?.as_slice() else {
+    let [name] = not.key("required")?.as_array()?.as_slice() else {
         return None;
     };
     let name = name.as_str()?;
     let declared = o
-        .get("properties")
+        .key("properties")
         .and_then(Value::as_object)
         .is_some_and(|p| p.contains_key(name));
     (!declared).then(|| Field {
@@ -868,25 +990,25 @@ fn forbidden(o: &Map<String, Value>) -> Option<Field> {
 /// type expression.
 fn needs_declaration(o: &Map<String, Value>) -> bool {
     let has_union = ["oneOf", "anyOf"].iter().any(|k| {
-        o.get(*k)
+        o.key(k)
             .and_then(Value::as_array)
             .is_some_and(|m| m.len() > 1 && !m.iter().all(constraint_only))
     });
     let props = o
-        .get("properties")
+        .key("properties")
         .and_then(Value::as_object)
         .is_some_and(|p| !p.is_empty());
-    let enum_ = o.get("enum").and_then(Value::as_array).is_some_and(|e| {
+    let enum_ = o.key("enum").and_then(Value::as_array).is_some_and(|e| {
         let non_null: Vec<&Value> = e.iter().filter(|v| !v.is_null()).collect();
         !non_null.is_empty()
             && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()))
     });
-    let closed_empty = o.get("additionalProperties") == Some(&Value::Bool(false)) && !props;
+    let closed_empty = o.key("additionalProperties") == Some(&Value::Bool(false)) && !props;
     let all_of = o
-        .get("allOf")
+        .key("allOf")
         .and_then(Value::as_array)
         .is_some_and(|a| a.len() > 1)
-        || (o.contains_key("allOf") && props);
+        || (o.key("allOf").is_some() && props);
     has_union || props || enum_ || closed_empty || all_of
 }
 
@@ -897,6 +1019,21 @@ fn wrap_nullable(l: Lowered) -> Ty {
     } else {
         l.ty
     }
+}
+
+/// `at/key/token`, the token escaped as in a JSON pointer (`~0`, `~1`).
+fn child(at: &str, key: &str, token: &str) -> String {
+    let mut s = String::with_capacity(at.len() + key.len() + token.len() + 2);
+    s.push_str(at);
+    s.push('/');
+    s.push_str(key);
+    s.push('/');
+    if token.contains(['~', '/']) {
+        s.push_str(&pointer::escape(token));
+    } else {
+        s.push_str(token);
+    }
+    s
 }
 
 fn push(words: &[String], word: &str) -> Vec<String> {
@@ -958,13 +1095,13 @@ fn target_words(at: &str) -> Vec<String> {
 
 /// Variant name words of a union member: the referenced schema's name, the title, or the type.
 fn variant_hint(member: &Value, index: usize) -> Vec<String> {
-    if let Some(r) = member.get("$ref").and_then(Value::as_str) {
+    if let Some(r) = member.key("$ref").and_then(Value::as_str) {
         return target_words(&pointer::local_target(r).unwrap_or_default());
     }
-    if let Some(t) = member.get("title").and_then(Value::as_str) {
+    if let Some(t) = member.key("title").and_then(Value::as_str) {
         return vec![t.to_owned()];
     }
-    let ty = member.get("type").and_then(Value::as_str);
+    let ty = member.key("type").and_then(Value::as_str);
     let word = match ty {
         Some("string") => "String",
         Some("integer") => "Integer",
@@ -972,7 +1109,7 @@ fn variant_hint(member: &Value, index: usize) -> Vec<String> {
         Some("boolean") => "Boolean",
         Some("array") => "Array",
         Some("object") => "Object",
-        _ if member.get("properties").is_some() => "Object",
+        _ if member.key("properties").is_some() => "Object",
         _ => return vec![format!("Variant{index}")],
     };
     vec![word.to_owned()]
@@ -1006,7 +1143,7 @@ fn order_untagged(cx: &Lowerer<'_>, variants: &mut [Variant]) {
 
 /// The first JSON media type of a request body or response, with its schema.
 fn json_media(holder: &Value) -> Option<(&str, &Value)> {
-    let content = holder.get("content")?.as_object()?;
+    let content = holder.key("content")?.as_object()?;
     content.iter().find_map(|(media, object)| {
         let m = media.to_ascii_lowercase();
         let essence = m.split(';').next().unwrap_or_default().trim();
@@ -1015,7 +1152,7 @@ fn json_media(holder: &Value) -> Option<(&str, &Value)> {
             || essence == "*/*"
             || essence == "application/*";
         if json {
-            object.get("schema").map(|s| (media.as_str(), s))
+            object.key("schema").map(|s| (media.as_str(), s))
         } else {
             None
         }

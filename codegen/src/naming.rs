@@ -9,10 +9,9 @@
 //! Collisions are resolved in a fixed order (component schemas first, then document order),
 //! so the same spec always gets the same names.
 
-use std::collections::BTreeSet;
-
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::ir::{Ir, Kind, Names, TypeId};
 
 /// Rust keywords (all editions) and reserved words.
@@ -90,12 +89,13 @@ pub fn assign(ir: &Ir) -> Names {
     // Types: component schemas first (they keep their spec names), then inline ones.
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|&i| (!ir.types[i].hint.component, i));
-    let mut taken: BTreeSet<String> = RESERVED_TYPES
+    let mut taken: FxHashSet<String> = RESERVED_TYPES
         .iter()
         .map(|s| s.to_ascii_lowercase())
         .collect();
+    let mut cache = Cache::default();
     for i in order {
-        let base = type_ident(&ir.types[i].hint.words.join(" "));
+        let base = cache.type_ident(&ir.types[i].hint.words);
         names.types[i] = unique(&base, &mut taken, |b, n| format!("{b}{n}"));
     }
 
@@ -103,31 +103,29 @@ pub fn assign(ir: &Ir) -> Names {
         let id = TypeId(i);
         match &def.kind {
             Kind::Struct(s) => {
-                let mut taken = BTreeSet::new();
-                let mut fields: Vec<String> = s
-                    .fields
-                    .iter()
-                    .map(|f| unique(&field_ident(&f.wire), &mut taken, suffix_snake))
-                    .collect();
-                if s.additional.is_some() {
-                    fields.push(unique("additional_properties", &mut taken, suffix_snake));
+                for f in &s.fields {
+                    cache.field_ident(&f.wire);
                 }
-                names.fields.insert(id, fields);
+                let mut bases: Vec<&str> = s.fields.iter().map(|f| cache.field(&f.wire)).collect();
+                if s.additional.is_some() {
+                    bases.push("additional_properties");
+                }
+                names.fields.insert(id, unique_all(&bases, suffix_snake));
             }
             Kind::Enum(e) => {
-                let mut taken = BTreeSet::new();
-                let mut variants: Vec<String> = e
-                    .values
-                    .iter()
-                    .map(|v| unique(&variant_ident(v), &mut taken, |b, n| format!("{b}{n}")))
-                    .collect();
-                if e.catch_all {
-                    variants.push(unique("Unknown", &mut taken, |b, n| format!("{b}{n}")));
+                for v in &e.values {
+                    cache.variant_ident(v);
                 }
-                names.variants.insert(id, variants);
+                let mut bases: Vec<&str> = e.values.iter().map(|v| cache.variant(v)).collect();
+                if e.catch_all {
+                    bases.push("Unknown");
+                }
+                names
+                    .variants
+                    .insert(id, unique_all(&bases, |b, n| format!("{b}{n}")));
             }
             Kind::IntEnum(e) => {
-                let mut taken = BTreeSet::new();
+                let mut taken = FxHashSet::default();
                 let variants = e
                     .values
                     .iter()
@@ -143,7 +141,7 @@ pub fn assign(ir: &Ir) -> Names {
                 names.variants.insert(id, variants);
             }
             Kind::Untagged(vs) => {
-                let mut taken = BTreeSet::new();
+                let mut taken = FxHashSet::default();
                 let variants = vs
                     .iter()
                     .map(|v| {
@@ -155,7 +153,7 @@ pub fn assign(ir: &Ir) -> Names {
                 names.variants.insert(id, variants);
             }
             Kind::Tagged(t) => {
-                let mut taken = BTreeSet::new();
+                let mut taken = FxHashSet::default();
                 let mut variants: Vec<String> = t
                     .variants
                     .iter()
@@ -170,7 +168,7 @@ pub fn assign(ir: &Ir) -> Names {
         }
     }
 
-    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut taken: FxHashSet<String> = FxHashSet::default();
     names.operations = ir
         .operations
         .iter()
@@ -179,8 +177,67 @@ pub fn assign(ir: &Ir) -> Names {
     names
 }
 
+/// Case conversions, memoised: the same property names, enum values and name words recur
+/// across a spec's schemas, and the conversion (heck) is most of the naming pass's work. Only
+/// looked up, never iterated, so no hash order reaches the output.
+#[derive(Default)]
+struct Cache<'a> {
+    /// Word of a name hint → its UpperCamelCase part.
+    camel: FxHashMap<&'a str, String>,
+    field: FxHashMap<&'a str, String>,
+    variant: FxHashMap<&'a str, String>,
+}
+
+impl<'a> Cache<'a> {
+    /// [`type_ident`] of the words joined by spaces. heck converts the words between
+    /// separators independently and UpperCamelCase joins them with nothing, so the
+    /// conversion of the whole is the concatenation of each word's.
+    fn type_ident(&mut self, words: &'a [String]) -> String {
+        let mut s = String::new();
+        for word in words {
+            s.push_str(self.camel.entry(word).or_insert_with(|| camel_part(word)));
+        }
+        finish_type_ident(s)
+    }
+
+    /// Converts a property name (once); [`Cache::field`] then has it.
+    fn field_ident(&mut self, raw: &'a str) {
+        self.field.entry(raw).or_insert_with(|| field_ident(raw));
+    }
+
+    fn field(&self, raw: &str) -> &str {
+        self.field.get(raw).map_or("", String::as_str)
+    }
+
+    /// Converts an enum value (once); [`Cache::variant`] then has it.
+    fn variant_ident(&mut self, raw: &'a str) {
+        self.variant
+            .entry(raw)
+            .or_insert_with(|| variant_ident(raw));
+    }
+
+    fn variant(&self, raw: &str) -> &str {
+        self.variant.get(raw).map_or("", String::as_str)
+    }
+}
+
 fn suffix_snake(base: &str, n: usize) -> String {
     format!("{base}_{n}")
+}
+
+/// [`unique`] for each of `bases` in order, in a scope of their own. Most scopes have no
+/// collision at all: then the names are the bases, found without building the set.
+fn unique_all(bases: &[&str], with: impl Fn(&str, usize) -> String) -> Vec<String> {
+    let collision = bases.len() > 64
+        || bases
+            .iter()
+            .enumerate()
+            .any(|(i, a)| bases[..i].iter().any(|b| a.eq_ignore_ascii_case(b)));
+    if !collision {
+        return bases.iter().map(|b| (*b).to_owned()).collect();
+    }
+    let mut taken = FxHashSet::default();
+    bases.iter().map(|b| unique(b, &mut taken, &with)).collect()
 }
 
 /// Returns `base` if free, else `base2`, `base3`… (via `with`), and marks it taken.
@@ -188,17 +245,20 @@ fn suffix_snake(base: &str, n: usize) -> String {
 /// confuse readers and case-insensitive file systems (rustdoc writes one file per type).
 fn unique(
     base: &str,
-    taken: &mut BTreeSet<String>,
+    taken: &mut FxHashSet<String>,
     with: impl Fn(&str, usize) -> String,
 ) -> String {
     let mut candidate = base.to_owned();
     let mut n = 2;
-    while taken.contains(&candidate.to_ascii_lowercase()) {
+    loop {
+        let key = candidate.to_ascii_lowercase();
+        if !taken.contains(&key) {
+            taken.insert(key);
+            return candidate;
+        }
         candidate = with(base, n);
         n += 1;
     }
-    taken.insert(candidate.to_ascii_lowercase());
-    candidate
 }
 
 /// Words only: separators and symbols become spaces, so heck sees word boundaries. Non-ASCII
@@ -212,8 +272,17 @@ fn words(raw: &str) -> String {
 }
 
 /// An UpperCamelCase type name.
+#[cfg(test)]
 pub fn type_ident(raw: &str) -> String {
-    let mut s = ascii_only(&words(raw).to_upper_camel_case());
+    finish_type_ident(camel_part(raw))
+}
+
+/// The UpperCamelCase conversion of a name or one of its words, ASCII only.
+fn camel_part(raw: &str) -> String {
+    ascii_only(&words(raw).to_upper_camel_case())
+}
+
+fn finish_type_ident(mut s: String) -> String {
     if s.is_empty() {
         s = "Unnamed".into();
     }
@@ -314,14 +383,37 @@ mod tests {
     }
 
     #[test]
+    fn memoised_type_names_are_the_names_of_the_joined_words() {
+        let hints: &[&[&str]] = &[
+            &["Checkout", "status"],
+            &["get_accounts", "Params"],
+            &["3ds", "Request"],
+            &["", ""],
+            &["ünï", "日本", "x-y"],
+            &["HTTPServer", "api Key", "ABCdef"],
+            &["a", "B", "cD", "EF9x"],
+            &["Σ", "ΣΣ"],
+            &["-", "3"],
+        ];
+        for hint in hints {
+            let words: Vec<String> = hint.iter().map(|w| (*w).to_owned()).collect();
+            assert_eq!(
+                Cache::default().type_ident(&words),
+                type_ident(&words.join(" ")),
+                "{hint:?}"
+            );
+        }
+    }
+
+    #[test]
     fn collisions_after_case_conversion_get_suffixes() {
-        let mut taken = BTreeSet::new();
+        let mut taken = FxHashSet::default();
         let got: Vec<String> = ["foo-bar", "foo_bar", "fooBar"]
             .iter()
             .map(|w| unique(&field_ident(w), &mut taken, suffix_snake))
             .collect();
         assert_eq!(got, ["foo_bar", "foo_bar_2", "foo_bar_3"]);
-        let mut taken: BTreeSet<String> = RESERVED_TYPES
+        let mut taken: FxHashSet<String> = RESERVED_TYPES
             .iter()
             .map(|s| s.to_ascii_lowercase())
             .collect();

@@ -1,0 +1,1163 @@
+//! Stage 6, fast path: the module's text written directly, byte for byte what `prettyplease`
+//! prints for the tokens [`emit`] builds.
+//!
+//! Building tokens, parsing them with `syn` and pretty-printing the tree cost about twenty
+//! times a JSON parse of the spec; writing the same text directly costs a fraction of one. The
+//! generated code is regular (structs, enums, their impls, one module per operation), so the
+//! layout `prettyplease` gives it follows from a few rules of its algorithm (a
+//! Oppen-style printer, `MARGIN` 89, `INDENT` 4, `MIN_SPACE` 60):
+//!
+//! - a group breaks when the text from where it starts to the next break of an enclosing
+//!   group does not fit on the line (byte lengths; groups that follow it inside count whole);
+//!   a line indented by `i` holds `max(89 - i, 60)` bytes after the indentation;
+//! - items, fields, variants, statements and match arms are separated by hard breaks, so each
+//!   line of them is laid out on its own;
+//! - attribute lists (`#[derive(…)]`, `#[serde(…)]`), generic arguments, tuple and struct
+//!   variants and array literals are consistent groups: on one line, or one element per line
+//!   indented by 4 more (the indentation of the innermost broken group, plus 4);
+//! - a match arm whose pattern, `=>` and body do not fit (the trailing comma aside) puts its
+//!   body in a block on the next line; the dispatch functions' bodies then break at fixed
+//!   lengths of the one name they contain (worked out in [`Writer::response_arm`] and
+//!   [`Writer::round_trip_arm`]).
+//!
+//! What these rules do not cover goes through `prettyplease` itself, so the output is the same
+//! either way: whole items of the rare kinds (discriminated unions, integer enums, recursive
+//! newtypes, empty enums, a string enum whose catch-all arm does not fit), the rare `status` and
+//! `body_json` arms that do not fit, and the statements of `decode` (method chains, closures,
+//! struct literals), rendered once per distinct text and reused: their variant names repeat.
+//!
+//! `tests/render.rs` holds the result to the `prettyplease` rendering of the whole module
+//! (`generate_reference`), for both enum policies, on every fixture, hard case and checked-in
+//! spec, on a synthetic spec with names and types of every length around the thresholds, and
+//! on the whole corpus with `CODEGEN_RENDER_CORPUS=1`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit::{self, Emitter, Matcher, Part, Resp};
+use crate::ir::{Field, Kind, Operation, Presence, ResponseBody, Ty, TypeDef, TypeId};
+
+/// prettyplease's target line width.
+const MARGIN: usize = 89;
+/// Every line gets at least this much room, however deeply indented.
+const MIN_SPACE: usize = 60;
+const INDENT: usize = 4;
+
+/// The `support` module every output carries: `prettyplease`'s rendering of [`emit::support`]
+/// (a unit test checks that they agree).
+const SUPPORT: &str = include_str!("support.txt");
+
+/// Room for text after the indentation of a line indented by `indent`.
+fn room(indent: usize) -> usize {
+    MARGIN.saturating_sub(indent).max(MIN_SPACE)
+}
+
+/// Parses tokens as a file and pretty-prints them: the reference renderer.
+pub fn unparse(tokens: TokenStream) -> Result<String, String> {
+    syn::parse2::<syn::File>(tokens)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|e| e.to_string())
+}
+
+/// One part of the module, rendered, and how much of the time went to `prettyplease` (for
+/// the items and pieces it renders).
+pub fn part(emitter: &Emitter<'_>, part: &Part) -> (Result<String, String>, Duration) {
+    // Roughly the size of the part, so the text is rarely copied as it grows.
+    let capacity = match part {
+        Part::Types(range) => range.len() * 3072,
+        Part::Operations => emitter.ir.operations.len() * 3072,
+        Part::Schemas => emitter.ir.types.len() * 160,
+        Part::Support => SUPPORT.len(),
+    };
+    let mut w = Writer {
+        em: emitter,
+        out: String::with_capacity(capacity.max(1 << 12)),
+        memo: HashMap::new(),
+        pretty: Duration::ZERO,
+    };
+    let text = w.part(part).map(|()| w.out);
+    (text, w.pretty)
+}
+
+impl Writer<'_, '_> {
+    fn part(&mut self, part: &Part) -> Result<(), String> {
+        match part {
+            Part::Types(range) => {
+                let types = &self.em.ir.types;
+                for i in range.clone() {
+                    self.type_def(TypeId(i), &types[i])?;
+                }
+            }
+            Part::Operations => self.operations()?,
+            Part::Schemas => self.schemas()?,
+            Part::Support => self.out.push_str(SUPPORT),
+        }
+        Ok(())
+    }
+
+    /// [`unparse`], timed.
+    fn pretty(&mut self, tokens: TokenStream) -> Result<String, String> {
+        let t = Instant::now();
+        let text = unparse(tokens);
+        self.pretty += t.elapsed();
+        text
+    }
+}
+
+/// Appends a string literal as `proc_macro2` writes it (`Literal::string`), which is how
+/// prettyplease prints it.
+fn lit(out: &mut String, s: &str) {
+    out.push('"');
+    // The common case: printable ASCII without quotes or backslashes is written as is.
+    if s.bytes()
+        .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut chars = s.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\0' => out.push_str(
+                if chars
+                    .as_str()
+                    .starts_with(|c: char| ('0'..='7').contains(&c))
+                {
+                    r"\x00"
+                } else {
+                    r"\0"
+                },
+            ),
+            '\'' => out.push('\''),
+            // The common case, and what `escape_debug` leaves as is.
+            ' '..='~' if ch != '"' && ch != '\\' => out.push(ch),
+            _ => out.extend(ch.escape_debug()),
+        }
+    }
+    out.push('"');
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A type expression as prettyplease sees it: a path, possibly with generic arguments.
+#[derive(Clone, Copy)]
+enum Node<'t> {
+    Leaf(&'static str),
+    Ty(&'t Ty),
+    /// `prefix<ty>`
+    Wrap(&'static str, &'t Ty),
+    /// `std::collections::BTreeMap<String, ty>`
+    Map(&'t Ty),
+    /// `Vec<u8>`
+    Bytes,
+}
+
+const STRING: Node<'static> = Node::Leaf("String");
+
+impl<'t> Node<'t> {
+    /// The generic's path and its one or two arguments; `None` for a plain path.
+    fn split(self) -> Option<(&'static str, Node<'t>, Option<Node<'t>>)> {
+        match self {
+            Node::Leaf(_) => None,
+            Node::Wrap(p, t) => Some((p, Node::Ty(t), None)),
+            Node::Map(t) => Some(("std::collections::BTreeMap", STRING, Some(Node::Ty(t)))),
+            Node::Bytes => Some(("Vec", Node::Leaf("u8"), None)),
+            Node::Ty(ty) => match ty {
+                Ty::JsonObject => Some((
+                    "serde_json::Map",
+                    STRING,
+                    Some(Node::Leaf("serde_json::Value")),
+                )),
+                Ty::Vec(t) => Some(("Vec", Node::Ty(t), None)),
+                Ty::Map(t) => Some(("std::collections::BTreeMap", STRING, Some(Node::Ty(t)))),
+                Ty::Option(t) => Some(("Option", Node::Ty(t), None)),
+                Ty::Box(t) => Some(("Box", Node::Ty(t), None)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What a memoised rendering is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// A piece of `decode`: variant name, matcher, body kind (0 JSON, 1 raw, 2 empty).
+    Decode(String, Matcher, u8),
+    /// `decode`'s final expression without a `default` response.
+    RawFallback,
+}
+
+struct Writer<'e, 'a> {
+    em: &'e Emitter<'a>,
+    out: String,
+    /// Renderings of `decode` pieces.
+    memo: HashMap<Key, String>,
+    /// Time spent in `prettyplease`.
+    pretty: Duration,
+}
+
+impl Writer<'_, '_> {
+    // ----- lines, attributes, types -------------------------------------------------------
+
+    /// `///` lines, as prettyplease prints the `#[doc]` attributes `emit::doc_attrs` makes.
+    fn doc(&mut self, indent: usize, doc: Option<&str>) {
+        let Some(doc) = doc else { return };
+        for line in doc.lines() {
+            let line = line.trim_end();
+            pad(&mut self.out, indent);
+            self.out.push_str("///");
+            if !line.is_empty() {
+                self.out.push(' ');
+                self.out.push_str(line);
+            }
+            self.out.push('\n');
+        }
+    }
+
+    fn line(&mut self, indent: usize, text: &str) {
+        pad(&mut self.out, indent);
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// `#[name(a, b, …)]`: on one line if it fits, else one item per line.
+    fn attr_list(&mut self, indent: usize, name: &str, items: &[&str]) {
+        let flat = 2
+            + name.len()
+            + 1
+            + items.iter().map(|i| i.len()).sum::<usize>()
+            + 2 * items.len().saturating_sub(1)
+            + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str("#[");
+        self.out.push_str(name);
+        self.out.push('(');
+        if flat <= room(indent) {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    self.out.push_str(", ");
+                }
+                self.out.push_str(item);
+            }
+        } else {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                self.out.push('\n');
+                pad(&mut self.out, indent + INDENT);
+                self.out.push_str(item);
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+        }
+        self.out.push_str(")]\n");
+    }
+
+    /// `#[serde(rename = "wire")]`
+    fn rename(&mut self, indent: usize, wire: &str) {
+        let mut item = String::with_capacity(wire.len() + 12);
+        item.push_str("rename = ");
+        lit(&mut item, wire);
+        self.attr_list(indent, "serde", &[&item]);
+    }
+
+    fn derive(&mut self, indent: usize, id: TypeId, serde: bool) {
+        let d = self.em.derives[id.0];
+        let mut items: Vec<&str> = vec!["Debug", "Clone", "PartialEq"];
+        for (on, name) in [
+            (d.eq, "Eq"),
+            (d.hash, "Hash"),
+            (d.copy, "Copy"),
+            (d.default, "Default"),
+        ] {
+            if on {
+                items.push(name);
+            }
+        }
+        if serde {
+            items.extend(["serde::Serialize", "serde::Deserialize"]);
+        }
+        self.attr_list(indent, "derive", &items);
+    }
+
+    fn flat(&self, out: &mut String, node: Node<'_>, up: usize) {
+        match node {
+            Node::Leaf(s) => out.push_str(s),
+            Node::Ty(Ty::Named(id)) => {
+                for _ in 0..up {
+                    out.push_str("super::");
+                }
+                out.push_str(&self.em.names.types[id.0]);
+            }
+            Node::Ty(Ty::String) => out.push_str("String"),
+            Node::Ty(Ty::Bool) => out.push_str("bool"),
+            Node::Ty(Ty::I32) => out.push_str("i32"),
+            Node::Ty(Ty::I64) => out.push_str("i64"),
+            Node::Ty(Ty::U32) => out.push_str("u32"),
+            Node::Ty(Ty::U64) => out.push_str("u64"),
+            Node::Ty(Ty::F32) => out.push_str("f32"),
+            Node::Ty(Ty::F64) => out.push_str("f64"),
+            Node::Ty(Ty::Json) => out.push_str("serde_json::Value"),
+            _ => {
+                if let Some((path, a, b)) = node.split() {
+                    out.push_str(path);
+                    out.push('<');
+                    self.flat(out, a, up);
+                    if let Some(b) = b {
+                        out.push_str(", ");
+                        self.flat(out, b, up);
+                    }
+                    out.push('>');
+                }
+            }
+        }
+    }
+
+    fn flat_len(&self, node: Node<'_>, up: usize) -> usize {
+        let mut s = String::new();
+        self.flat(&mut s, node, up);
+        s.len()
+    }
+
+    /// Writes a type at column `col` of a line indented by `line`, where `block` is the
+    /// indentation a broken group inside adds 4 to and `trail` is the width of what follows
+    /// the type up to the next possible break. Returns the column and line indentation after.
+    #[allow(clippy::too_many_arguments)]
+    fn lay(
+        &mut self,
+        node: Node<'_>,
+        up: usize,
+        col: usize,
+        line: usize,
+        block: usize,
+        trail: usize,
+    ) -> (usize, usize) {
+        let Some((path, a, b)) = node.split() else {
+            let start = self.out.len();
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, node, up);
+            self.out = out;
+            return (col + self.out.len() - start, line);
+        };
+        self.out.push_str(path);
+        self.out.push('<');
+        let col = col + path.len() + 1;
+        let args = self.flat_len(a, up) + b.map_or(0, |b| 2 + self.flat_len(b, up));
+        if col + args + 1 + trail <= line + room(line) {
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, a, up);
+            if let Some(b) = b {
+                out.push_str(", ");
+                self.flat(&mut out, b, up);
+            }
+            out.push('>');
+            self.out = out;
+            return (col + args + 1, line);
+        }
+        let inner = block + INDENT;
+        let list: Vec<Node<'_>> = std::iter::once(a).chain(b).collect();
+        for (i, arg) in list.iter().enumerate() {
+            self.out.push('\n');
+            pad(&mut self.out, inner);
+            let last = i + 1 == list.len();
+            self.lay(*arg, up, inner, inner, inner, usize::from(!last));
+            self.out.push(',');
+        }
+        self.out.push('\n');
+        pad(&mut self.out, block);
+        self.out.push('>');
+        (block + 1, block)
+    }
+
+    /// Finishes a line that started at `line_start` (indented by `indent`, its head already
+    /// written) with a type and `tail` (text up to the next break: `,` or `;`).
+    fn typed_line(
+        &mut self,
+        line_start: usize,
+        indent: usize,
+        node: Node<'_>,
+        up: usize,
+        tail: &str,
+    ) {
+        let head_end = self.out.len();
+        let mut out = std::mem::take(&mut self.out);
+        self.flat(&mut out, node, up);
+        self.out = out;
+        self.out.push_str(tail);
+        if self.out.len() - line_start - indent > room(indent) {
+            self.out.truncate(head_end);
+            let col = head_end - line_start;
+            self.lay(node, up, col, indent, indent, tail.len());
+            self.out.push_str(tail);
+        }
+        self.out.push('\n');
+    }
+
+    /// A tuple variant `Name(Type),`.
+    fn tuple_variant(&mut self, indent: usize, name: &str, node: Node<'_>, up: usize) {
+        let flat = name.len() + 1 + self.flat_len(node, up) + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str(name);
+        self.out.push('(');
+        if flat <= room(indent) {
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, node, up);
+            self.out = out;
+        } else {
+            let inner = indent + INDENT;
+            self.out.push('\n');
+            pad(&mut self.out, inner);
+            self.lay(node, up, inner, inner, inner, 0);
+            self.out.push_str(",\n");
+            pad(&mut self.out, indent);
+        }
+        self.out.push_str("),\n");
+    }
+
+    /// A struct variant `Name { a: A, b: B },`.
+    fn struct_variant(
+        &mut self,
+        indent: usize,
+        name: &str,
+        fields: &[(&str, Node<'_>)],
+        up: usize,
+    ) {
+        let flat = name.len()
+            + 2
+            + fields
+                .iter()
+                .map(|(n, t)| 1 + n.len() + 2 + self.flat_len(*t, up) + 1)
+                .sum::<usize>()
+            + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str(name);
+        self.out.push_str(" {");
+        if flat <= room(indent) {
+            for (i, (n, t)) in fields.iter().enumerate() {
+                self.out.push_str(if i == 0 { " " } else { ", " });
+                self.out.push_str(n);
+                self.out.push_str(": ");
+                let mut out = std::mem::take(&mut self.out);
+                self.flat(&mut out, *t, up);
+                self.out = out;
+            }
+            self.out.push_str(" },\n");
+        } else {
+            let inner = indent + INDENT;
+            for (i, (n, t)) in fields.iter().enumerate() {
+                self.out.push('\n');
+                pad(&mut self.out, inner);
+                self.out.push_str(n);
+                self.out.push_str(": ");
+                let last = i + 1 == fields.len();
+                self.lay(
+                    *t,
+                    up,
+                    inner + n.len() + 2,
+                    inner,
+                    inner,
+                    usize::from(!last),
+                );
+                self.out.push(',');
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+            self.out.push_str("},\n");
+        }
+    }
+
+    /// A match arm `pat => body,` if it fits on its line (the comma aside); `false` if not.
+    fn flat_arm(&mut self, indent: usize, pat: &str, body: &str) -> bool {
+        if pat.len() + 4 + body.len() > room(indent) {
+            return false;
+        }
+        pad(&mut self.out, indent);
+        self.out.push_str(pat);
+        self.out.push_str(" => ");
+        self.out.push_str(body);
+        self.out.push_str(",\n");
+        true
+    }
+
+    // ----- types ------------------------------------------------------------------------
+
+    fn type_def(&mut self, id: TypeId, def: &TypeDef) -> Result<(), String> {
+        let start = self.out.len();
+        if !self.try_type_def(id, def) {
+            self.out.truncate(start);
+            let text = self.pretty(self.em.type_def(id, def))?;
+            self.out.push_str(&text);
+        }
+        Ok(())
+    }
+
+    /// Writes the declaration (and impls) of one type; `false` for the kinds left to
+    /// prettyplease.
+    fn try_type_def(&mut self, id: TypeId, def: &TypeDef) -> bool {
+        let em = self.em;
+        let name = em.names.types[id.0].as_str();
+        match &def.kind {
+            Kind::Alias(ty) => {
+                self.head(def);
+                let line_start = self.out.len();
+                self.out.push_str("pub type ");
+                self.out.push_str(name);
+                self.out.push_str(" = ");
+                self.typed_line(line_start, 0, Node::Ty(ty), 0, ";");
+            }
+            Kind::Struct(s) => {
+                self.head(def);
+                self.derive(0, id, true);
+                if s.deny_unknown {
+                    self.out.push_str("#[serde(deny_unknown_fields)]\n");
+                }
+                self.out.push_str("pub struct ");
+                self.out.push_str(name);
+                if s.fields.is_empty() && s.additional.is_none() {
+                    self.out.push_str(" {}\n");
+                    return true;
+                }
+                self.out.push_str(" {\n");
+                let field_names = &em.names.fields[&id];
+                for (f, n) in s.fields.iter().zip(field_names) {
+                    self.field(f, n);
+                }
+                if let Some(ty) = &s.additional {
+                    let n = field_names
+                        .last()
+                        .map_or("additional_properties", String::as_str);
+                    self.out.push_str(
+                        "    /// Properties not declared by the schema (`additionalProperties`).\n    #[serde(flatten)]\n",
+                    );
+                    let line_start = self.out.len();
+                    self.out.push_str("    pub ");
+                    self.out.push_str(n);
+                    self.out.push_str(": ");
+                    self.typed_line(line_start, INDENT, Node::Map(ty), 0, ",");
+                }
+                self.out.push_str("}\n");
+            }
+            Kind::Enum(e) => {
+                if e.values.is_empty() {
+                    return false;
+                }
+                let variants = &em.names.variants[&id];
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("pub enum ");
+                self.out.push_str(name);
+                self.out.push_str(" {\n");
+                for (wire, v) in e.values.iter().zip(variants) {
+                    self.rename(INDENT, wire);
+                    self.line(INDENT, &format!("{v},"));
+                }
+                let catch_all = variants.last().map_or("Unknown", String::as_str);
+                if e.catch_all {
+                    self.out.push_str(
+                        "    /// A value this version of the spec does not list, kept as sent.\n    #[serde(untagged)]\n",
+                    );
+                    self.tuple_variant(INDENT, catch_all, STRING, 0);
+                }
+                self.out.push_str("}\nimpl ");
+                self.out.push_str(name);
+                self.out.push_str(
+                    " {\n    /// The value as sent on the wire.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
+                );
+                let mut body = String::new();
+                for (wire, v) in e.values.iter().zip(variants) {
+                    let pat = format!("Self::{v}");
+                    body.clear();
+                    lit(&mut body, wire);
+                    if !self.flat_arm(12, &pat, &body) {
+                        // The body goes into a block on the next line.
+                        self.line(12, &format!("{pat} => {{"));
+                        self.line(16, &body);
+                        self.line(12, "}");
+                    }
+                }
+                if e.catch_all
+                    && !self.flat_arm(12, &format!("Self::{catch_all}(other)"), "other.as_str()")
+                {
+                    return false;
+                }
+                self.out.push_str("        }\n    }\n}\n");
+                let header = format!("impl std::fmt::Display for {name} {{");
+                if header.len() <= MARGIN {
+                    self.out.push_str(&header);
+                } else {
+                    self.out.push_str("impl std::fmt::Display\nfor ");
+                    self.out.push_str(name);
+                    self.out.push_str(" {");
+                }
+                self.out.push_str(
+                    "\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.as_str())\n    }\n}\n",
+                );
+            }
+            Kind::Untagged(vs) => {
+                if vs.is_empty() {
+                    return false;
+                }
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("#[serde(untagged)]\npub enum ");
+                self.out.push_str(name);
+                self.out.push_str(" {\n");
+                for (v, n) in vs.iter().zip(&em.names.variants[&id]) {
+                    self.tuple_variant(INDENT, n, Node::Ty(&v.ty), 0);
+                }
+                self.out.push_str("}\n");
+            }
+            Kind::Tagged(_) | Kind::IntEnum(_) | Kind::Newtype(_) => return false,
+        }
+        true
+    }
+
+    /// Docs and `#[deprecated]` of a type.
+    fn head(&mut self, def: &TypeDef) {
+        self.doc(0, def.doc.as_deref());
+        if def.deprecated {
+            self.out.push_str("#[deprecated]\n");
+        }
+    }
+
+    fn field(&mut self, f: &Field, name: &str) {
+        self.doc(INDENT, f.doc.as_deref());
+        if f.deprecated {
+            self.line(INDENT, "#[deprecated]");
+        }
+        if name.trim_start_matches("r#") != f.wire {
+            self.rename(INDENT, &f.wire);
+        }
+        let node = match f.presence {
+            Presence::Required => Node::Ty(&f.ty),
+            Presence::RequiredNullable => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &["deserialize_with = \"support::nullable\""],
+                );
+                Node::Wrap("Option", &f.ty)
+            }
+            Presence::Optional => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing_if = \"Option::is_none\"",
+                        "deserialize_with = \"support::present\"",
+                    ],
+                );
+                Node::Wrap("Option", &f.ty)
+            }
+            Presence::Forbidden => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing",
+                        "deserialize_with = \"support::forbidden\"",
+                    ],
+                );
+                Node::Leaf("support::Forbidden")
+            }
+            Presence::OptionalNullable => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing_if = \"support::OptionalNullable::is_absent\"",
+                    ],
+                );
+                Node::Wrap("support::OptionalNullable", &f.ty)
+            }
+        };
+        let line_start = self.out.len();
+        self.out.push_str("    pub ");
+        self.out.push_str(name);
+        self.out.push_str(": ");
+        self.typed_line(line_start, INDENT, node, 0, ",");
+    }
+
+    // ----- operations -------------------------------------------------------------------
+
+    fn operations(&mut self) -> Result<(), String> {
+        let em = self.em;
+        self.out.push_str(
+            "/// One module per operation: its method and path, parameters, body and responses.\npub mod operations {\n",
+        );
+        for (op, m) in em.ir.operations.iter().zip(&em.names.operations) {
+            self.operation(op, m)?;
+        }
+        // A repeated `operationId` dispatches to its first operation.
+        let mut seen = std::collections::BTreeSet::new();
+        let dispatch: Vec<(&Operation, &String)> = em
+            .ir
+            .operations
+            .iter()
+            .zip(&em.names.operations)
+            .filter(|(op, _)| seen.insert(op.id.as_str()))
+            .collect();
+        self.out
+            .push_str("    /// The `operationId`s, in spec order.\n");
+        self.str_array(
+            INDENT,
+            "pub const IDS: &[&str] = ",
+            dispatch.iter().map(|(op, _)| op.id.as_str()),
+        );
+        self.out.push_str(RESPONSE_HEAD);
+        let mut pat = String::new();
+        for (op, m) in &dispatch {
+            pat.clear();
+            lit(&mut pat, &op.id);
+            let body = format!(
+                "Some({m}::Response::decode(status, content_type, body).map(|r| r.body_json()))"
+            );
+            if !self.flat_arm(12, &pat, &body) {
+                self.response_arm(&pat, m);
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str(REQUEST_HEAD);
+        for (op, m) in dispatch.iter().filter(|(op, _)| op.body.is_some()) {
+            pat.clear();
+            lit(&mut pat, &op.id);
+            let body = format!("Some(super::support::round_trip::<{m}::Body>(json))");
+            if !self.flat_arm(12, &pat, &body) {
+                self.round_trip_arm(&pat, &format!("{m}::Body"), None);
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str("}\n");
+        Ok(())
+    }
+
+    fn operation(&mut self, op: &Operation, module: &str) -> Result<(), String> {
+        let heading = match &op.summary {
+            Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
+            None => format!("`{} {}`", op.method, op.path),
+        };
+        self.doc(INDENT, Some(&heading));
+        if op.deprecated {
+            self.line(INDENT, "#[deprecated]");
+        }
+        let o = &mut self.out;
+        o.push_str("    pub mod ");
+        o.push_str(module);
+        o.push_str(" {\n        /// HTTP method.\n        pub const METHOD: &str = ");
+        lit(o, &op.method);
+        o.push_str(";\n        /// Path template, relative to the server URL.\n        pub const PATH: &str = ");
+        lit(o, &op.path);
+        o.push_str(
+            ";\n        /// `operationId` in the spec.\n        pub const OPERATION_ID: &str = ",
+        );
+        lit(o, &op.id);
+        o.push_str(";\n");
+        if let Some(p) = op.params {
+            o.push_str(
+                "        /// The operation's parameters.\n        pub type Params = super::super::",
+            );
+            o.push_str(&self.em.names.types[p.0]);
+            o.push_str(";\n");
+        }
+        if let Some(ty) = &op.body {
+            self.out.push_str("        /// The JSON request body.\n");
+            let line_start = self.out.len();
+            self.out.push_str("        pub type Body = ");
+            self.typed_line(line_start, 8, Node::Ty(ty), 2, ";");
+            self.out.push_str("        /// Whether the spec requires a body.\n        pub const BODY_REQUIRED: bool = ");
+            self.out
+                .push_str(if op.body_required { "true" } else { "false" });
+            self.out.push_str(";\n");
+        }
+        self.out.push_str(
+            "        /// The documented responses, chosen by status then content type.\n        #[derive(Debug, Clone, PartialEq)]\n        pub enum Response {\n",
+        );
+        let resps = emit::responses_of(op);
+        for resp in &resps {
+            self.doc(12, resp.response.description.as_deref());
+            let v = resp.name.as_str();
+            let fixed = resp.fixed();
+            match (&resp.response.body, fixed) {
+                (ResponseBody::Json(ty), true) => self.tuple_variant(12, v, Node::Ty(ty), 2),
+                (ResponseBody::Json(ty), false) => self.struct_variant(
+                    12,
+                    v,
+                    &[("status", Node::Leaf("u16")), ("body", Node::Ty(ty))],
+                    2,
+                ),
+                (ResponseBody::Raw, true) => self.tuple_variant(12, v, Node::Bytes, 2),
+                (ResponseBody::Raw, false) => self.struct_variant(
+                    12,
+                    v,
+                    &[("status", Node::Leaf("u16")), ("body", Node::Bytes)],
+                    2,
+                ),
+                (ResponseBody::Empty, true) => self.line(12, &format!("{v},")),
+                (ResponseBody::Empty, false) => {
+                    self.struct_variant(12, v, &[("status", Node::Leaf("u16"))], 2);
+                }
+            }
+        }
+        self.out.push_str(DECODE_HEAD);
+        let pieces = resps
+            .iter()
+            .filter(|r| matches!(r.matcher, Matcher::Exact(_)))
+            .chain(
+                resps
+                    .iter()
+                    .filter(|r| matches!(r.matcher, Matcher::Range(..))),
+            );
+        for resp in pieces {
+            self.decode_piece(resp)?;
+        }
+        match resps.iter().find(|r| r.matcher == Matcher::Default) {
+            Some(resp) => self.decode_piece(resp)?,
+            None => {
+                let text = self.memo_fn_body(Key::RawFallback, emit::raw_fallback)?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(STATUS_HEAD);
+        for resp in &resps {
+            let v = &resp.name;
+            let (pat, body) = match (resp.matcher, &resp.response.body) {
+                (Matcher::Exact(code), ResponseBody::Empty) => {
+                    (format!("Self::{v}"), format!("{code}u16"))
+                }
+                (Matcher::Exact(code), _) => (format!("Self::{v}(..)"), format!("{code}u16")),
+                _ => (format!("Self::{v} {{ status, .. }}"), "*status".to_owned()),
+            };
+            if !self.flat_arm(20, &pat, &body) {
+                let text = self.render_arm(emit::status_arm(resp))?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(BODY_JSON_HEAD);
+        for resp in resps
+            .iter()
+            .filter(|r| matches!(r.response.body, ResponseBody::Json(_)))
+        {
+            let v = &resp.name;
+            let pat = if resp.fixed() {
+                format!("Self::{v}(body)")
+            } else {
+                format!("Self::{v} {{ body, .. }}")
+            };
+            if !self.flat_arm(20, &pat, "serde_json::to_value(body).ok()") {
+                let text = self.render_arm(emit::body_arm(resp))?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(OPERATION_TAIL);
+        Ok(())
+    }
+
+    /// A statement (or the final expression) of `decode`, memoised by its exact text.
+    fn decode_piece(&mut self, resp: &Resp<'_>) -> Result<(), String> {
+        let kind = match resp.response.body {
+            ResponseBody::Json(_) => 0,
+            ResponseBody::Raw => 1,
+            ResponseBody::Empty => 2,
+        };
+        let key = Key::Decode(resp.name.clone(), resp.matcher, kind);
+        let text = self.memo_fn_body(key, || emit::decode_piece(resp))?;
+        self.out.push_str(&text);
+        Ok(())
+    }
+
+    /// The rendering of `tokens` as the body of a function in an `impl` in two modules (where
+    /// `decode`'s statements are), memoised under `key`.
+    fn memo_fn_body(
+        &mut self,
+        key: Key,
+        tokens: impl FnOnce() -> TokenStream,
+    ) -> Result<String, String> {
+        if let Some(text) = self.memo.get(&key) {
+            return Ok(text.clone());
+        }
+        let piece = tokens();
+        let text = self.pretty(quote!(mod a { mod b { impl R { fn f() { #piece } } } }))?;
+        let text = inner_lines(&text, 4);
+        self.memo.insert(key, text.clone());
+        Ok(text)
+    }
+
+    /// prettyplease's rendering of one match arm of `status` or `body_json` (for the rare ones
+    /// that do not fit on a line).
+    fn render_arm(&mut self, arm: TokenStream) -> Result<String, String> {
+        let text =
+            self.pretty(quote!(mod a { mod b { impl R { fn f() { match x { #arm } } } } }))?;
+        Ok(inner_lines(&text, 5))
+    }
+
+    /// A `round_trip_response` arm that does not fit on its line (none does): the body
+    /// `Some(m::Response::decode(status, content_type, body).map(|r| r.body_json()))` in a
+    /// block. The `Some(…)` argument and the method chain never fit at this depth; the call's
+    /// arguments break when the module name is longer than 23 bytes.
+    fn response_arm(&mut self, pat: &str, module: &str) {
+        self.line(12, &format!("{pat} => {{"));
+        self.line(16, "Some(");
+        pad(&mut self.out, 20);
+        self.out.push_str(module);
+        if module.len() <= 23 {
+            self.out.push_str(
+                "::Response::decode(status, content_type, body)
+",
+            );
+        } else {
+            self.out.push_str(
+                "::Response::decode(
+",
+            );
+            for arg in ["status,", "content_type,", "body,"] {
+                self.line(28, arg);
+            }
+            self.line(24, ")");
+        }
+        self.line(24, ".map(|r| r.body_json()),");
+        self.line(16, ")");
+        self.line(12, "}");
+    }
+
+    /// A `round_trip_request` or `schemas::round_trip` arm that does not fit on its line: the
+    /// body `Some(super::support::round_trip::<ty>(json))` in a block, on one line if it fits
+    /// there (`ty` up to 31 bytes), else the `Some(…)` argument on a line of its own (up to
+    /// 33), else the turbofish broken too, `ty` alone on its line (an `Option<inner>` broken
+    /// in turn if even that does not fit).
+    fn round_trip_arm(&mut self, pat: &str, ty: &str, option_of: Option<&str>) {
+        self.line(12, &format!("{pat} => {{"));
+        if ty.len() <= 31 {
+            self.line(
+                16,
+                &format!("Some(super::support::round_trip::<{ty}>(json))"),
+            );
+        } else {
+            self.line(16, "Some(");
+            if ty.len() <= 33 {
+                self.line(20, &format!("super::support::round_trip::<{ty}>(json),"));
+            } else {
+                self.line(20, "super::support::round_trip::<");
+                match option_of {
+                    Some(inner) if ty.len() > room(24) => {
+                        self.line(24, "Option<");
+                        self.line(28, &format!("{inner},"));
+                        self.line(24, ">,");
+                    }
+                    _ => self.line(24, &format!("{ty},")),
+                }
+                self.line(20, ">(json),");
+            }
+            self.line(16, ")");
+        }
+        self.line(12, "}");
+    }
+
+    /// `head&["a", "b"];`: on one line if it fits, else one element per line.
+    fn str_array<'s>(
+        &mut self,
+        indent: usize,
+        head: &str,
+        items: impl Iterator<Item = &'s str> + Clone,
+    ) {
+        let line_start = self.out.len();
+        pad(&mut self.out, indent);
+        self.out.push_str(head);
+        self.out.push_str("&[");
+        let items_start = self.out.len();
+        for (i, item) in items.clone().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            lit(&mut self.out, item);
+        }
+        self.out.push_str("];");
+        if self.out.len() - line_start - indent > room(indent) {
+            self.out.truncate(items_start);
+            for item in items {
+                self.out.push('\n');
+                pad(&mut self.out, indent + INDENT);
+                lit(&mut self.out, item);
+                self.out.push(',');
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+            self.out.push_str("];");
+        }
+        self.out.push('\n');
+    }
+
+    // ----- schemas ----------------------------------------------------------------------
+
+    fn schemas(&mut self) -> Result<(), String> {
+        let em = self.em;
+        let components: Vec<(String, TypeId, bool)> = em
+            .ir
+            .types
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                crate::lower::component_name(&d.origin).map(|n| (n, TypeId(i), d.nullable))
+            })
+            .collect();
+        self.out.push_str(
+            "/// The component schemas, by their names in the spec.\npub mod schemas {\n    /// Component schema names, in spec order.\n",
+        );
+        self.str_array(
+            INDENT,
+            "pub const NAMES: &[&str] = ",
+            components.iter().map(|(n, _, _)| n.as_str()),
+        );
+        self.out.push_str(SCHEMAS_HEAD);
+        let mut pat = String::new();
+        for (spec_name, id, nullable) in &components {
+            let name = &em.names.types[id.0];
+            pat.clear();
+            lit(&mut pat, spec_name);
+            let body = if *nullable {
+                format!("Some(super::support::round_trip::<Option<super::{name}>>(json))")
+            } else {
+                format!("Some(super::support::round_trip::<super::{name}>(json))")
+            };
+            if !self.flat_arm(12, &pat, &body) {
+                let ty = format!("super::{name}");
+                if *nullable {
+                    self.round_trip_arm(&pat, &format!("Option<{ty}>"), Some(&ty));
+                } else {
+                    self.round_trip_arm(&pat, &ty, None);
+                }
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str("}\n");
+        Ok(())
+    }
+}
+
+/// The lines of a rendering inside `depth` levels of nesting (dropping `depth` lines at each
+/// end), each with its newline.
+fn inner_lines(text: &str, depth: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    if lines.len() >= 2 * depth {
+        for line in &lines[depth..lines.len() - depth] {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+const RESPONSE_HEAD: &str =
+    "    /// Decodes a response of the operation and encodes its body back to JSON
+    /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
+    #[allow(unused_variables)]
+    pub fn round_trip_response(
+        operation_id: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
+        match operation_id {
+";
+
+const REQUEST_HEAD: &str =
+    "    /// Decodes a JSON request body of the operation and encodes it back; `None` for an
+    /// unknown id or an operation without a JSON body.
+    #[allow(unused_variables)]
+    pub fn round_trip_request(
+        operation_id: &str,
+        json: &serde_json::Value,
+    ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
+        match operation_id {
+";
+
+const SCHEMAS_HEAD: &str =
+    "    /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
+    /// the spec does not define.
+    #[allow(unused_variables)]
+    pub fn round_trip(
+        name: &str,
+        json: &serde_json::Value,
+    ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
+        match name {
+";
+
+const DISPATCH_TAIL: &str = "            _ => None,
+        }
+    }
+";
+
+const DECODE_HEAD: &str = "            /// A status the spec does not document: the raw body.
+            Other { status: u16, body: Vec<u8> },
+        }
+        impl Response {
+            /// Decodes a response. Never panics: a body that does not fit the documented
+            /// type is an error carrying the status, the failing JSON path and the body.
+            pub fn decode(
+                status: u16,
+                content_type: Option<&str>,
+                body: &[u8],
+            ) -> Result<Self, super::super::support::DecodeError> {
+                #[allow(unused_imports)]
+                use super::super::support;
+                let _ = content_type;
+";
+
+const STATUS_HEAD: &str = "            }
+            /// The HTTP status.
+            pub fn status(&self) -> u16 {
+                match self {
+";
+
+const BODY_JSON_HEAD: &str = "                    Self::Other { status, .. } => *status,
+                }
+            }
+            /// The decoded body encoded back to JSON; `None` for bodiless, raw and
+            /// undocumented responses.
+            pub fn body_json(&self) -> Option<serde_json::Value> {
+                match self {
+";
+
+const OPERATION_TAIL: &str = "                    _ => None,
+                }
+            }
+        }
+    }
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::Literal;
+
+    #[test]
+    fn support_text_is_the_rendering_of_the_support_tokens() {
+        assert_eq!(unparse(emit::support()).unwrap(), SUPPORT);
+    }
+
+    #[test]
+    fn literals_are_escaped_as_proc_macro2_does() {
+        for s in [
+            "plain",
+            "quote \" and backslash \\",
+            "tab\tnewline\ncr\r",
+            "nul\0 then digit \0 1 \u{0}7",
+            "apostrophe ' and unicode é ü 中 \u{200b} \u{301}x \u{feff}",
+            "\u{7f} del, \u{1b} esc",
+        ] {
+            let mut mine = String::new();
+            lit(&mut mine, s);
+            assert_eq!(mine, Literal::string(s).to_string(), "{s:?}");
+        }
+    }
+}
