@@ -9,7 +9,7 @@
 //! (JSON body, with `oneOf` envelopes split into their branches, and query parameters), whose
 //! validators are compiled on first use and then reached without a lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
@@ -135,6 +135,39 @@ pub struct Spec {
     /// Parallel to `operations`.
     requests: Vec<RequestSchema>,
     validators: RwLock<BTreeMap<(String, bool), Compiled>>,
+    /// What each (operation, status, profile) documents, resolved once: checking a response
+    /// then walks no pointers and formats no strings.
+    plans: RwLock<HashMap<PlanKey, Arc<Option<ResponsePlan>>>>,
+}
+
+/// Operation index, status, profile.
+type PlanKey = (usize, u16, Profile);
+
+/// The resolved documentation of one status of one operation.
+#[derive(Debug)]
+struct ResponsePlan {
+    /// Pointer of the (dereferenced) Response Object.
+    at: String,
+    headers: Vec<HeaderPlan>,
+    /// `None` when the response documents no content.
+    content: Option<Vec<MediaPlan>>,
+}
+
+#[derive(Debug)]
+struct HeaderPlan {
+    name: String,
+    /// Pointer of the (dereferenced) Header Object.
+    at: String,
+    required: bool,
+    /// The header's schema, when it has one.
+    schema_at: Option<String>,
+}
+
+#[derive(Debug)]
+struct MediaPlan {
+    media: String,
+    /// For JSON media types with a schema: its pointer and its validators (spec, strict).
+    json_schema: Option<(String, [OnceLock<Compiled>; 2])>,
 }
 
 /// What a request of one operation carries, as far as it can be validated: its JSON body and
@@ -227,6 +260,7 @@ impl Spec {
             operations,
             requests,
             validators: RwLock::new(BTreeMap::new()),
+            plans: RwLock::new(HashMap::new()),
         }
     }
 
@@ -409,8 +443,9 @@ impl Spec {
         let Some(op) = self.operations.get(index) else {
             return out;
         };
-        let responses_at = format!("{}/responses", op.pointer);
-        let Some(response_at) = self.documented(op, response.status, profile) else {
+        let plan = self.plan(index, response.status, profile);
+        let Some(plan) = plan.as_ref() else {
+            let responses_at = format!("{}/responses", op.pointer);
             let documented: Vec<&str> = self
                 .root
                 .pointer(&responses_at)
@@ -426,10 +461,85 @@ impl Spec {
             });
             return out;
         };
-        self.check_headers(&response_at, response, &mut out);
-        self.check_body(&response_at, response, parsed, profile, &mut out);
+        self.check_headers(plan, response, &mut out);
+        self.check_body(plan, response, parsed, profile, &mut out);
         out.sort();
         out
+    }
+
+    /// The resolved documentation of `status` for operation `index` (cached).
+    fn plan(&self, index: usize, status: u16, profile: Profile) -> Arc<Option<ResponsePlan>> {
+        let key = (index, status, profile);
+        if let Some(p) = self
+            .plans
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(p);
+        }
+        let plan = Arc::new(
+            self.operations
+                .get(index)
+                .and_then(|op| self.documented(op, status, profile))
+                .map(|at| self.resolve_plan(at)),
+        );
+        let mut plans = self
+            .plans
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(plans.entry(key).or_insert(plan))
+    }
+
+    fn resolve_plan(&self, at: String) -> ResponsePlan {
+        let node = self.root.pointer(&at);
+        let mut headers = Vec::new();
+        for (name, header) in node
+            .and_then(|n| n.get("headers"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            // `Content-Type` is described by `content`, not by headers (OpenAPI says to ignore it).
+            if name.eq_ignore_ascii_case("content-type") {
+                continue;
+            }
+            let header_at = pointer::push(&format!("{at}/headers"), name);
+            let Ok((header_at, header)) = pointer::deref(&self.root, &header_at, header) else {
+                continue;
+            };
+            headers.push(HeaderPlan {
+                name: name.clone(),
+                required: header.get("required") == Some(&Value::Bool(true)),
+                schema_at: header.get("schema").map(|_| format!("{header_at}/schema")),
+                at: header_at,
+            });
+        }
+        let content = node
+            .and_then(|n| n.get("content"))
+            .and_then(Value::as_object)
+            .filter(|c| !c.is_empty())
+            .map(|content| {
+                content
+                    .iter()
+                    .map(|(media, object)| MediaPlan {
+                        media: media.clone(),
+                        json_schema: (is_json(media) && object.get("schema").is_some()).then(
+                            || {
+                                (
+                                    format!("{at}/content/{}/schema", pointer::escape(media)),
+                                    [OnceLock::new(), OnceLock::new()],
+                                )
+                            },
+                        ),
+                    })
+                    .collect()
+            });
+        ResponsePlan {
+            at,
+            headers,
+            content,
+        }
     }
 
     /// The resolved pointer of the Response Object that documents `status` for operation
@@ -465,50 +575,39 @@ impl Spec {
 
     fn check_headers(
         &self,
-        response_at: &str,
+        plan: &ResponsePlan,
         response: ResponseParts<'_>,
         out: &mut Vec<Finding>,
     ) {
-        let Some(node) = self.root.pointer(response_at) else {
-            return;
-        };
-        for (name, header) in node
-            .get("headers")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            // `Content-Type` is described by `content`, not by headers (OpenAPI says to ignore it).
-            if name.eq_ignore_ascii_case("content-type") {
-                continue;
-            }
-            let at = pointer::push(&format!("{response_at}/headers"), name);
-            let Ok((at, header)) = pointer::deref(&self.root, &at, header) else {
-                continue;
-            };
-            match response.header(name) {
-                None if header.get("required") == Some(&Value::Bool(true)) => out.push(Finding {
+        for h in &plan.headers {
+            match response.header(&h.name) {
+                None if h.required => out.push(Finding {
                     rule: Rule::MissingHeader,
-                    instance_pointer: format!("header:{name}"),
-                    schema_pointer: at,
-                    expected: format!("header `{name}`"),
+                    instance_pointer: format!("header:{}", h.name),
+                    schema_pointer: h.at.clone(),
+                    expected: format!("header `{}`", h.name),
                     actual: "absent".into(),
                 }),
                 None => {}
                 Some(value) => {
-                    let Some(schema) = header.get("schema") else {
+                    let Some(schema_at) = &h.schema_at else {
                         continue;
                     };
-                    let schema_at = format!("{at}/schema");
+                    let Some(schema) = self.root.pointer(schema_at) else {
+                        continue;
+                    };
                     let typed = header_value(schema, value);
                     if let Ok(validator) = self
-                        .validator(&schema_at, Direction::Response, false)
+                        .validator(schema_at, Direction::Response, false)
                         .as_ref()
                     {
+                        if validator.is_valid(&typed) {
+                            continue;
+                        }
                         for v in validator.validate(&typed) {
                             out.push(Finding {
                                 rule: Rule::HeaderSchema,
-                                instance_pointer: format!("header:{name}"),
+                                instance_pointer: format!("header:{}", h.name),
                                 schema_pointer: v.schema_pointer,
                                 expected: v.message,
                                 actual: value.to_owned(),
@@ -522,17 +621,14 @@ impl Spec {
 
     fn check_body(
         &self,
-        response_at: &str,
+        plan: &ResponsePlan,
         response: ResponseParts<'_>,
         parsed: Option<&Value>,
         profile: Profile,
         out: &mut Vec<Finding>,
     ) {
-        let Some(node) = self.root.pointer(response_at) else {
-            return;
-        };
-        let content = node.get("content").and_then(Value::as_object);
-        let Some(content) = content.filter(|c| !c.is_empty()) else {
+        let response_at = plan.at.as_str();
+        let Some(content) = &plan.content else {
             if !response.body.is_empty() {
                 out.push(Finding {
                     rule: Rule::UnexpectedBody,
@@ -545,13 +641,19 @@ impl Spec {
             return;
         };
         let content_type = response.header("content-type").unwrap_or("");
-        let Some((media, object)) = content.iter().find(|(m, _)| media_matches(m, content_type))
+        let Some(media) = content
+            .iter()
+            .find(|m| media_matches(&m.media, content_type))
         else {
             out.push(Finding {
                 rule: Rule::ContentType,
                 instance_pointer: "header:content-type".into(),
                 schema_pointer: format!("{response_at}/content"),
-                expected: content.keys().cloned().collect::<Vec<_>>().join(" or "),
+                expected: content
+                    .iter()
+                    .map(|m| m.media.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
                 actual: if content_type.is_empty() {
                     "none".into()
                 } else {
@@ -560,9 +662,9 @@ impl Spec {
             });
             return;
         };
-        if !is_json(media) || object.get("schema").is_none() {
+        let Some((schema_at, compiled)) = &media.json_schema else {
             return;
-        }
+        };
         let parsed_here: Value;
         let body: &Value = match parsed {
             Some(v) => v,
@@ -575,7 +677,10 @@ impl Spec {
                     out.push(Finding {
                         rule: Rule::MalformedJson,
                         instance_pointer: String::new(),
-                        schema_pointer: format!("{response_at}/content/{}", pointer::escape(media)),
+                        schema_pointer: format!(
+                            "{response_at}/content/{}",
+                            pointer::escape(&media.media)
+                        ),
                         expected: "a JSON body".into(),
                         actual: format!("{e} ({} bytes)", response.body.len()),
                     });
@@ -583,13 +688,15 @@ impl Spec {
                 }
             },
         };
-        let schema_at = format!("{response_at}/content/{}/schema", pointer::escape(media));
         let strict = profile == Profile::Strict;
-        match self
-            .validator(&schema_at, Direction::Response, strict)
-            .as_ref()
-        {
+        let compiled = compiled[usize::from(strict)]
+            .get_or_init(|| self.validator(schema_at, Direction::Response, strict));
+        match compiled.as_ref() {
             Ok(validator) => {
+                // The common case, valid, costs no error collection.
+                if validator.is_valid(body) {
+                    return;
+                }
                 for v in validator.validate(body) {
                     let rule = if v.keyword == "unevaluatedProperties" {
                         Rule::UndeclaredProperty
@@ -623,7 +730,7 @@ impl Spec {
             Err(e) => out.push(Finding {
                 rule: Rule::Schema,
                 instance_pointer: String::new(),
-                schema_pointer: schema_at,
+                schema_pointer: schema_at.clone(),
                 expected: format!("a compilable schema ({e})"),
                 actual: "-".into(),
             }),
