@@ -1,424 +1,707 @@
-//! The `openapiv3` structure check of a JSON text, split into jobs that two threads share.
+//! The structure check of [`crate::load`] and [`crate::generate`]: `openapiv3` for the
+//! document's structure, a walk of the parsed `Value` for its Schema Objects.
 //!
-//! Deserializing `openapiv3`'s model costs about four times a JSON parse of the same text
-//! (mostly serde's buffering for its untagged and flattened types), more than all the other
-//! stages together on a big spec. Run whole on one thread it would be the critical path; split,
-//! the thread that starts it at once and the main thread, when it has written the module, share
-//! it. The model is deserialized in the pieces `openapiv3` itself reads independently:
-//! - every Path Item under `paths` whose key starts with `/`, as
-//!   `ReferenceOr<PathItem>` (the `Paths` map reads each so, and ignores other keys but
-//!   `x-` extensions, which are any JSON);
-//! - `components`, when it is an object, as `Components`;
-//! - the document with `paths` emptied and `components` left out, as `OpenAPI` (the other
-//!   fields, and the required ones).
+//! Deserializing `openapiv3`'s whole model costs about four times a JSON parse of the same
+//! text, nearly all of it in Schema Objects (its untagged and flattened types make serde
+//! buffer and re-read every node). So the check is split where `openapiv3` reads schemas:
+//! - the walk follows the document as `openapiv3` reads it (Path Items, Operations,
+//!   Parameters, Request Bodies, Responses, Headers, Media Types, Encodings, Callbacks,
+//!   Components) and writes a copy as JSON text, with every Schema Object position
+//!   (`components.schemas`' values, and `schema` in Parameters, Headers and Media Types)
+//!   replaced by `{}`, which `openapiv3` reads as an empty schema, and the `description` and
+//!   `summary` strings by `""` (a string is a string wherever `openapiv3` reads those keys:
+//!   the verdict cannot change). `openapiv3::OpenAPI` is deserialized from that text (faster
+//!   than from a `Value`: serde's buffers borrow its strings). `openapiv3` still decides
+//!   everything outside Schema Objects; when it refuses, it runs again on the `Value` of a
+//!   copy that keeps the free text, to name the failing path and value as it did for the whole
+//!   document's `Value`;
+//! - each Schema Object found on the way is checked by [`schema`], which refuses what
+//!   `openapiv3` refuses in a schema (a keyword of the wrong JSON type, a `discriminator` or
+//!   `externalDocs` `openapiv3` cannot read), and two things it lets through that lowering
+//!   cannot use: a `type` that is not one of OpenAPI 3.0's six, and a `$ref` that is not a
+//!   string. It names the offending keyword by its JSON pointer (`#/components/schemas/A/type`).
 //!
-//! The model is accepted when every piece is; a refusal (or a document laid out in a way the
-//! split does not handle: a repeated top-level key, `paths` not an object…) sends the verdict
-//! to the check on the parsed `Value` ([`crate::check_structure`]), which also names the
-//! failing path, as before. A text the model accepts is accepted from its `Value` too: the same
-//! parser reads both, and the text is only stricter (about repeated keys).
+//! A document with errors both outside and inside Schema Objects reports the one outside.
+//! A position `openapiv3` ignores (a Response under a key that is not a status code, the
+//! `schema` of a Parameter that has `content` first, the siblings of a `$ref`) is not checked.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use serde_json::{Map, Value};
 
-/// A piece of the check.
-enum Job<'t> {
-    /// The document without its paths and components.
-    Skeleton(String),
-    /// The `components` object.
-    Components(&'t str),
-    /// A run of Path Items.
-    PathItems(Vec<&'t str>),
+/// Why a document was refused: where (the path `serde_path_to_error` gives for `openapiv3`'s
+/// refusals, a JSON pointer for a Schema Object's) and why.
+#[derive(Debug)]
+pub struct Refusal {
+    pub path: String,
+    pub message: String,
 }
 
-impl Job<'_> {
-    fn passes(&self) -> bool {
-        quietly(|| match self {
-            Job::Skeleton(text) => serde_json::from_str::<openapiv3::OpenAPI>(text).is_ok(),
-            Job::Components(text) => serde_json::from_str::<openapiv3::Components>(text).is_ok(),
-            Job::PathItems(items) => items.iter().all(|text| {
-                serde_json::from_str::<openapiv3::ReferenceOr<openapiv3::PathItem>>(text).is_ok()
-            }),
-        })
+/// Checks a parsed document.
+pub fn structure(root: &Value) -> Result<(), Refusal> {
+    let mut walk = Walk::new(true);
+    walk.document(root);
+    if serde_json::from_slice::<openapiv3::OpenAPI>(&walk.out).is_err() {
+        // Again from the `Value` of a copy that keeps the free text, which names the failing
+        // path and value as the whole document's `Value` did (tracking the path costs, so
+        // only when it fails).
+        let mut faithful = Walk::new(false);
+        faithful.document(root);
+        let reduced: Value = serde_json::from_slice(&faithful.out).unwrap_or(Value::Null);
+        let checked: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(&reduced);
+        if let Err(e) = checked {
+            return Err(Refusal {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            });
+        }
+    }
+    match walk.refusal {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
     }
 }
 
-/// Runs an `openapiv3` deserialization, `false` if it panics.
-///
-/// `openapiv3` panics ("somehow this parsed successfully the second time") on a text whose
-/// objects repeat a key where its typed model refuses the repetition but the `Value` it falls
-/// back to, which keeps the last one, does not. The panic is caught and its message kept off
-/// standard error; the verdict then comes from the `Value`, as for any other refusal.
-fn quietly(deserialize: impl FnOnce() -> bool + std::panic::UnwindSafe) -> bool {
-    thread_local! {
-        static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(std::cell::Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    QUIET.with(|q| q.set(true));
-    let passed = std::panic::catch_unwind(deserialize);
-    QUIET.with(|q| q.set(false));
-    passed.unwrap_or(false)
+/// One token of a JSON pointer, linked to its parent's; written out only for a refusal.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    token: Token<'a>,
 }
 
-/// The check's jobs, shared by the threads that run them.
-#[derive(Default)]
-pub struct Pool<'t> {
-    jobs: OnceLock<Vec<Job<'t>>>,
-    next: AtomicUsize,
-    failed: AtomicBool,
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
 }
 
-impl std::fmt::Debug for Pool<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
-            .field("jobs", &self.jobs.get().map(Vec::len))
-            .field("failed", &self.failed)
-            .finish_non_exhaustive()
-    }
-}
+impl<'a> At<'a> {
+    const ROOT: At<'static> = At {
+        parent: None,
+        token: Token::Root,
+    };
 
-impl<'t> Pool<'t> {
-    /// Splits `text` and runs jobs until none is left; `false` when the text cannot be split
-    /// (then nothing was checked).
-    pub fn start(&self, text: &'t str) -> bool {
-        let Some(jobs) = split(text) else {
-            return false;
-        };
-        let _ = self.jobs.set(jobs);
-        self.help();
-        true
-    }
-
-    /// Runs jobs until none is left (none, if the pool has not started).
-    pub fn help(&self) {
-        let Some(jobs) = self.jobs.get() else { return };
-        while let Some(job) = jobs.get(self.next.fetch_add(1, Ordering::Relaxed)) {
-            if self.failed.load(Ordering::Relaxed) {
-                return;
-            }
-            if !job.passes() {
-                self.failed.store(true, Ordering::Relaxed);
-            }
+    fn key(&'a self, key: &'a str) -> At<'a> {
+        At {
+            parent: Some(self),
+            token: Token::Key(key),
         }
     }
 
-    /// Whether every job passed. Call once the threads that ran jobs are done.
-    pub fn passed(&self) -> bool {
-        !self.failed.load(Ordering::Relaxed)
-    }
-}
-
-/// The whole text deserialized as `OpenAPI` on this thread (for a text [`split`] refuses).
-pub fn whole(text: &str) -> bool {
-    quietly(|| serde_json::from_str::<openapiv3::OpenAPI>(text).is_ok())
-}
-
-/// Path Items per job: small enough to share the tail of the work, large enough to matter.
-const PATH_ITEM_BYTES: usize = 64 << 10;
-
-/// The jobs for a JSON text: components first (the largest job), then the Path Items in runs,
-/// then the skeleton; `None` when the text is not laid out as expected.
-fn split(text: &str) -> Option<Vec<Job<'_>>> {
-    let mut scan = Scanner { text, i: 0 };
-    let entries = scan.object()?;
-    scan.ws();
-    if scan.i != text.len() {
-        return None;
-    }
-    let mut keys = Vec::with_capacity(entries.len());
-    for (key, _) in &entries {
-        let key = unquote(key)?;
-        if keys.contains(&key) {
-            return None;
+    fn index(&'a self, index: usize) -> At<'a> {
+        At {
+            parent: Some(self),
+            token: Token::Index(index),
         }
-        keys.push(key);
     }
-    let mut jobs = Vec::new();
-    let mut skeleton = String::from("{");
-    let mut items = Vec::new();
-    for ((raw_key, value), key) in entries.iter().zip(&keys) {
-        let is_object = value.starts_with('{');
-        match key.as_str() {
-            "paths" if is_object => {
-                for (path, item) in (Scanner { text: value, i: 0 }).object()? {
-                    if unquote(path)?.starts_with('/') {
-                        items.push(item);
-                    }
+
+    /// `#/a/b~1c/0`.
+    fn pointer(&self) -> String {
+        let mut tokens = Vec::new();
+        let mut at = Some(self);
+        while let Some(a) = at {
+            tokens.push(a.token);
+            at = a.parent;
+        }
+        let mut out = String::from("#");
+        for token in tokens.iter().rev() {
+            match token {
+                Token::Root => {}
+                Token::Key(key) => {
+                    out.push('/');
+                    out.push_str(&key.replace('~', "~0").replace('/', "~1"));
                 }
-                push_member(&mut skeleton, raw_key, "{}");
-            }
-            "components" if is_object => jobs.push(Job::Components(value)),
-            _ => push_member(&mut skeleton, raw_key, value),
-        }
-    }
-    skeleton.push('}');
-    let mut run: Vec<&str> = Vec::new();
-    let mut run_bytes = 0;
-    for item in items {
-        run_bytes += item.len();
-        run.push(item);
-        if run_bytes >= PATH_ITEM_BYTES {
-            jobs.push(Job::PathItems(std::mem::take(&mut run)));
-            run_bytes = 0;
-        }
-    }
-    if !run.is_empty() {
-        jobs.push(Job::PathItems(run));
-    }
-    jobs.push(Job::Skeleton(skeleton));
-    Some(jobs)
-}
-
-fn push_member(object: &mut String, key: &str, value: &str) {
-    if object.len() > 1 {
-        object.push(',');
-    }
-    object.push_str(key);
-    object.push(':');
-    object.push_str(value);
-}
-
-/// A JSON string literal's value.
-fn unquote(raw: &str) -> Option<String> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        serde_json::from_str(raw).ok()
-    } else {
-        Some(inner.to_owned())
-    }
-}
-
-/// Finds the spans of JSON values without building them. It trusts the text to be JSON (the
-/// parser of the `Value` reports it when it is not) and gives up on anything unexpected.
-struct Scanner<'t> {
-    text: &'t str,
-    i: usize,
-}
-
-impl<'t> Scanner<'t> {
-    fn byte(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.i).copied()
-    }
-
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
-            self.i += 1;
-        }
-    }
-
-    /// The string literal at the cursor, quotes included.
-    fn string(&mut self) -> Option<&'t str> {
-        let start = self.i;
-        if self.byte()? != b'"' {
-            return None;
-        }
-        self.i += 1;
-        let bytes = self.text.as_bytes();
-        loop {
-            let rest = bytes.get(self.i..)?;
-            let at = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-            self.i += at;
-            if bytes[self.i] == b'"' {
-                self.i += 1;
-                return self.text.get(start..self.i);
-            }
-            self.i += 2;
-        }
-    }
-
-    /// The value at the cursor (after whitespace).
-    fn value(&mut self) -> Option<&'t str> {
-        self.ws();
-        let start = self.i;
-        match self.byte()? {
-            b'"' => {
-                self.string()?;
-            }
-            b'{' | b'[' => {
-                let bytes = self.text.as_bytes();
-                let mut depth = 0usize;
-                loop {
-                    let rest = bytes.get(self.i..)?;
-                    let at = rest
-                        .iter()
-                        .position(|&b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))?;
-                    self.i += at;
-                    match bytes[self.i] {
-                        b'"' => {
-                            self.string()?;
-                        }
-                        b'{' | b'[' => {
-                            depth += 1;
-                            self.i += 1;
-                        }
-                        _ => {
-                            depth = depth.checked_sub(1)?;
-                            self.i += 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {
-                while let Some(b) = self.byte() {
-                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
-                    self.i += 1;
-                }
-                if self.i == start {
-                    return None;
-                }
-            }
-        }
-        self.text.get(start..self.i)
-    }
-
-    /// The members of the object at the cursor (after whitespace): raw keys and values.
-    fn object(&mut self) -> Option<Vec<(&'t str, &'t str)>> {
-        self.ws();
-        if self.byte()? != b'{' {
-            return None;
-        }
-        self.i += 1;
-        let mut members = Vec::new();
-        self.ws();
-        if self.byte()? == b'}' {
-            self.i += 1;
-            return Some(members);
-        }
-        loop {
-            self.ws();
-            let key = self.string()?;
-            self.ws();
-            if self.byte()? != b':' {
-                return None;
-            }
-            self.i += 1;
-            let value = self.value()?;
-            members.push((key, value));
-            self.ws();
-            match self.byte()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(members);
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn verdicts(text: &str) -> (bool, bool) {
-        let pool = Pool::default();
-        let split = pool.start(text) && pool.passed();
-        (split, whole(text))
-    }
-
-    fn documents() -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut out = Vec::new();
-        for dir in ["tests/fixtures", "tests/hard-cases", "../spec"] {
-            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-                .collect();
-            paths.sort();
-            for path in paths {
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                if let Ok(doc) = oas::Document::parse("x", &text, false) {
-                    out.extend(serde_json::to_string_pretty(&doc.root).ok());
+                Token::Index(i) => {
+                    out.push('/');
+                    out.push_str(&i.to_string());
                 }
             }
         }
         out
     }
+}
 
-    #[test]
-    fn the_split_check_agrees_with_the_whole_one() {
-        let docs = documents();
-        assert!(docs.len() >= 17);
-        for doc in &docs {
-            assert_eq!(verdicts(doc), (true, true));
-            // Broken in each piece: a path item, a component schema, the info object.
-            for (from, to) in [
-                ("\"responses\"", "\"responses\": 7, \"x\""),
-                ("\"schemas\": {", "\"schemas\": {\"Broken\": {\"type\": 7},"),
-                ("\"info\": {", "\"info\": 7, \"y\": {"),
-                ("\"paths\": {", "\"paths\": 7, \"z\": {"),
-            ] {
-                if doc.contains(from) {
-                    let broken = doc.replacen(from, to, 1);
-                    let (split, whole) = verdicts(&broken);
-                    assert!(!whole, "{to}");
-                    assert!(!split, "{to}");
+/// The walk over the document's structure, writing the copy `openapiv3` reads as JSON text
+/// (which serde reads faster than a `Value`: it buffers borrowed strings, not copies).
+struct Walk {
+    out: Vec<u8>,
+    /// Whether free text (`description`, `summary`) is written as `""` (see [`structure`]).
+    blank: bool,
+    /// The first Schema Object refusal.
+    refusal: Option<Refusal>,
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The member `key` of an object (found by scanning: these objects are small, and the
+/// `Value`'s map would hash the key).
+fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+/// Whether `openapiv3` reads this `ReferenceOr<T>` as a reference.
+fn is_reference(value: &Value) -> bool {
+    value
+        .as_object()
+        .and_then(|m| member(m, "$ref"))
+        .is_some_and(Value::is_string)
+}
+
+impl Walk {
+    fn new(blank: bool) -> Walk {
+        Walk {
+            out: Vec::new(),
+            blank,
+            refusal: None,
+        }
+    }
+
+    /// A value, as is.
+    fn copy(&mut self, value: &Value) {
+        // Writing a `Value` to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, value);
+    }
+
+    /// An object with some members rewritten (`member` returns `false` for those it leaves
+    /// to be copied); anything else copied as is.
+    fn rewrite(&mut self, value: &Value, mut member: impl FnMut(&mut Walk, &str, &Value) -> bool) {
+        let Value::Object(map) = value else {
+            return self.copy(value);
+        };
+        self.out.push(b'{');
+        for (i, (key, x)) in map.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut self.out, key);
+            self.out.push(b':');
+            if !member(self, key, x) {
+                if self.blank && x.is_string() && (key == "description" || key == "summary") {
+                    self.out.extend_from_slice(b"\"\"");
+                } else {
+                    self.copy(x);
                 }
             }
         }
+        self.out.push(b'}');
     }
 
-    /// With `CODEGEN_RENDER_CORPUS=1` (run in release): every corpus document, as JSON text.
-    #[test]
-    fn the_split_check_agrees_with_the_whole_one_on_the_corpus() {
-        if std::env::var_os("CODEGEN_RENDER_CORPUS").is_none() {
-            return;
+    /// Each member's value of an object rewritten; anything else copied as is.
+    fn each(&mut self, value: &Value, mut rewrite: impl FnMut(&mut Walk, &str, &Value)) {
+        self.rewrite(value, |w, key, x| {
+            rewrite(w, key, x);
+            true
+        });
+    }
+
+    /// Each element of an array rewritten; anything else copied as is.
+    fn items(&mut self, value: &Value, mut item: impl FnMut(&mut Walk, usize, &Value)) {
+        let Value::Array(items) = value else {
+            return self.copy(value);
+        };
+        self.out.push(b'[');
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            item(self, i, x);
         }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-        let mut count = 0;
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            let json = path.extension().is_some_and(|e| e == "json");
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let text = if json {
-                text
+        self.out.push(b']');
+    }
+
+    fn document(&mut self, doc: &Value) {
+        let at = At::ROOT;
+        self.rewrite(doc, |w, key, x| {
+            let at = at.key(key);
+            match key {
+                "paths" => w.rewrite(x, |w, path, item| {
+                    path.starts_with('/') && {
+                        w.path_item(item, &at.key(path), true);
+                        true
+                    }
+                }),
+                "components" => w.components(x, &at),
+                _ => return false,
+            }
+            true
+        });
+    }
+
+    fn components(&mut self, components: &Value, at: &At<'_>) {
+        self.rewrite(components, |w, key, x| {
+            let at = at.key(key);
+            match key {
+                "schemas" => w.each(x, |w, name, y| w.schema_position(y, &at.key(name), false)),
+                "responses" => w.each(x, |w, name, y| w.response(y, &at.key(name))),
+                "parameters" | "headers" => w.each(x, |w, name, y| w.parameter(y, &at.key(name))),
+                "requestBodies" => w.each(x, |w, name, y| w.request_body(y, &at.key(name))),
+                "callbacks" => w.each(x, |w, name, y| {
+                    if is_reference(y) {
+                        w.copy(y);
+                    } else {
+                        w.callback(y, &at.key(name));
+                    }
+                }),
+                _ => return false,
+            }
+            true
+        });
+    }
+
+    /// A Path Item; `referable` when `openapiv3` reads it as `ReferenceOr<PathItem>`.
+    fn path_item(&mut self, item: &Value, at: &At<'_>, referable: bool) {
+        if referable && is_reference(item) {
+            return self.copy(item);
+        }
+        self.rewrite(item, |w, key, x| {
+            let at = at.key(key);
+            if METHODS.contains(&key) {
+                w.operation(x, &at);
+            } else if key == "parameters" {
+                w.parameters(x, &at);
             } else {
-                match oas::Document::parse("x", &text, false) {
-                    Ok(doc) => serde_json::to_string(&doc.root).unwrap_or_default(),
-                    Err(_) => continue,
-                }
-            };
-            let (split, whole) = verdicts(&text);
-            assert_eq!(split, whole, "{}", path.display());
-            count += 1;
+                return false;
+            }
+            true
+        });
+    }
+
+    fn parameters(&mut self, list: &Value, at: &At<'_>) {
+        self.items(list, |w, i, x| w.parameter(x, &at.index(i)));
+    }
+
+    fn operation(&mut self, operation: &Value, at: &At<'_>) {
+        self.rewrite(operation, |w, key, x| {
+            let at = at.key(key);
+            match key {
+                "parameters" => w.parameters(x, &at),
+                "requestBody" => w.request_body(x, &at),
+                "responses" => w.rewrite(x, |w, status, y| {
+                    let status_code = status == "default"
+                        || serde_json::from_value::<openapiv3::StatusCode>(Value::String(
+                            status.to_owned(),
+                        ))
+                        .is_ok();
+                    status_code && {
+                        w.response(y, &at.key(status));
+                        true
+                    }
+                }),
+                "callbacks" => w.each(x, |w, name, y| w.callback(y, &at.key(name))),
+                _ => return false,
+            }
+            true
+        });
+    }
+
+    /// A Callback: Path Items (not references) under any key.
+    fn callback(&mut self, callback: &Value, at: &At<'_>) {
+        self.each(callback, |w, key, x| w.path_item(x, &at.key(key), false));
+    }
+
+    fn request_body(&mut self, body: &Value, at: &At<'_>) {
+        if is_reference(body) {
+            return self.copy(body);
         }
-        assert!(count > 100, "{count}");
+        self.rewrite(body, |w, key, x| {
+            key == "content" && {
+                w.content(x, &at.key(key));
+                true
+            }
+        });
+    }
+
+    fn response(&mut self, response: &Value, at: &At<'_>) {
+        if is_reference(response) {
+            return self.copy(response);
+        }
+        self.rewrite(response, |w, key, x| {
+            let at = at.key(key);
+            match key {
+                "headers" => w.each(x, |w, name, y| w.parameter(y, &at.key(name))),
+                "content" => w.content(x, &at),
+                _ => return false,
+            }
+            true
+        });
+    }
+
+    /// A Parameter or Header: `openapiv3` reads a `schema` or a `content`, whichever comes
+    /// first, and ignores the other.
+    fn parameter(&mut self, parameter: &Value, at: &At<'_>) {
+        if is_reference(parameter) {
+            return self.copy(parameter);
+        }
+        let first = parameter.as_object().and_then(|m| {
+            m.keys()
+                .find(|k| *k == "schema" || *k == "content")
+                .map(String::as_str)
+        });
+        self.rewrite(parameter, |w, key, x| {
+            if Some(key) != first {
+                return false;
+            }
+            let at = at.key(key);
+            match key {
+                "schema" => w.schema_position(x, &at, false),
+                _ => w.content(x, &at),
+            }
+            true
+        });
+    }
+
+    /// A map of Media Types.
+    fn content(&mut self, content: &Value, at: &At<'_>) {
+        self.each(content, |w, media, x| {
+            let at = at.key(media);
+            w.rewrite(x, |w, key, y| {
+                let at = at.key(key);
+                match key {
+                    "schema" => w.schema_position(y, &at, true),
+                    "encoding" => w.each(y, |w, name, encoding| {
+                        let at = at.key(name);
+                        w.rewrite(encoding, |w, key, z| {
+                            key == "headers" && {
+                                let at = at.key(key);
+                                w.each(z, |w, name, h| w.parameter(h, &at.key(name)));
+                                true
+                            }
+                        });
+                    }),
+                    _ => return false,
+                }
+                true
+            });
+        });
+    }
+
+    /// A place `openapiv3` reads a `ReferenceOr<Schema>` (an `Option` of one when
+    /// `optional`): checked here, `{}` in the copy.
+    fn schema_position(&mut self, value: &Value, at: &At<'_>, optional: bool) {
+        if optional && value.is_null() {
+            return self.out.extend_from_slice(b"null");
+        }
+        if self.refusal.is_none() {
+            self.refusal = schema(value, at).err();
+        }
+        self.out.extend_from_slice(b"{}");
+    }
+}
+
+/// OpenAPI 3.0's `type`s.
+const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
+
+/// How a refusal describes a JSON value.
+fn found(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) => format!("number `{n}`"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+fn refuse(at: &At<'_>, expected: &str, value: &Value) -> Refusal {
+    Refusal {
+        path: at.pointer(),
+        message: format!("expected {expected}, found {}", found(value)),
+    }
+}
+
+/// The pointer of what `serde_path_to_error` found failing inside the value at `at`.
+fn pointer_within(at: &At<'_>, path: &serde_path_to_error::Path) -> String {
+    let mut out = at.pointer();
+    for segment in path.iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            serde_path_to_error::Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Checks a Schema Object (or Reference Object) and the schemas inside it.
+fn schema(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
+    let Value::Object(map) = value else {
+        return Err(refuse(at, "a Schema Object (a JSON object)", value));
+    };
+    if let Some(reference) = member(map, "$ref") {
+        // `openapiv3` reads an object with a string `$ref` as a reference, and ignores the
+        // rest.
+        return match reference {
+            Value::String(_) => Ok(()),
+            _ => Err(refuse(&at.key("$ref"), "a string", reference)),
+        };
+    }
+    for (key, x) in map {
+        let at = at.key(key);
+        // `null` is an absent keyword for `openapiv3`, but for the four booleans it reads
+        // without `Option` and for schemas inside lists and maps.
+        let expected = match key.as_str() {
+            "nullable" | "readOnly" | "writeOnly" | "deprecated" => {
+                (!x.is_boolean()).then_some("a boolean")
+            }
+            _ if x.is_null() => None,
+            "type" => match x {
+                Value::String(s) if TYPES.contains(&s.as_str()) => None,
+                _ => Some(
+                    "one of \"array\", \"boolean\", \"integer\", \"number\", \"object\", \"string\"",
+                ),
+            },
+            "exclusiveMinimum" | "exclusiveMaximum" | "uniqueItems" => {
+                (!x.is_boolean()).then_some("a boolean")
+            }
+            "title" | "description" | "pattern" | "format" => {
+                (!x.is_string()).then_some("a string")
+            }
+            "multipleOf" | "minimum" | "maximum" => (!x.is_number()).then_some("a number"),
+            "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
+            | "maxProperties" => x
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .is_none()
+                .then_some("a non-negative integer"),
+            "required" => match x {
+                Value::Array(items) => {
+                    if let Some((i, item)) = items.iter().enumerate().find(|(_, s)| !s.is_string())
+                    {
+                        return Err(refuse(&at.index(i), "a string", item));
+                    }
+                    None
+                }
+                _ => Some("an array of strings"),
+            },
+            "enum" => (!x.is_array()).then_some("an array"),
+            "properties" => match x {
+                Value::Object(properties) => {
+                    for (name, property) in properties {
+                        schema(property, &at.key(name))?;
+                    }
+                    None
+                }
+                _ => Some("an object of Schema Objects"),
+            },
+            "allOf" | "oneOf" | "anyOf" => match x {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        schema(item, &at.index(i))?;
+                    }
+                    None
+                }
+                _ => Some("an array of Schema Objects"),
+            },
+            "items" | "not" => {
+                schema(x, &at)?;
+                None
+            }
+            "additionalProperties" => match x {
+                Value::Bool(_) => None,
+                Value::Object(_) => {
+                    schema(x, &at)?;
+                    None
+                }
+                _ => Some("a boolean or a Schema Object"),
+            },
+            "discriminator" => {
+                let read: Result<openapiv3::Discriminator, _> = serde_path_to_error::deserialize(x);
+                if let Err(e) = read {
+                    return Err(Refusal {
+                        path: pointer_within(&at, e.path()),
+                        message: e.inner().to_string(),
+                    });
+                }
+                None
+            }
+            "externalDocs" => {
+                let read: Result<openapiv3::ExternalDocumentation, _> =
+                    serde_path_to_error::deserialize(x);
+                if let Err(e) = read {
+                    return Err(Refusal {
+                        path: pointer_within(&at, e.path()),
+                        message: e.inner().to_string(),
+                    });
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(expected) = expected {
+            return Err(refuse(&at, expected, x));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Whether `openapiv3` reads a value as a `ReferenceOr<Schema>`.
+    fn openapiv3_accepts(value: &Value) -> bool {
+        serde_json::from_value::<openapiv3::ReferenceOr<openapiv3::Schema>>(value.clone()).is_ok()
+    }
+
+    /// The walk refuses exactly what `openapiv3` refuses in a schema, and, beyond it, a
+    /// `type` outside the six and a `$ref` that is not a string.
+    #[test]
+    fn schemas_are_refused_as_openapiv3_refuses_them() {
+        let s = json!({"type": "string"});
+        let mut cases: Vec<(Value, bool)> = Vec::new();
+        let ok = |v: Value| (v, true);
+        let bad = |v: Value| (v, false);
+        for (keyword, good, wrong) in [
+            ("type", json!("integer"), json!(7)),
+            ("nullable", json!(true), json!("yes")),
+            ("nullable", json!(false), Value::Null),
+            ("readOnly", json!(true), json!(1)),
+            ("writeOnly", json!(true), Value::Null),
+            ("deprecated", json!(false), json!([])),
+            ("exclusiveMinimum", json!(true), json!(3)),
+            ("exclusiveMaximum", Value::Null, json!("x")),
+            ("uniqueItems", json!(true), json!({})),
+            ("title", json!("t"), json!(1)),
+            ("description", Value::Null, json!(true)),
+            ("pattern", json!("^a$"), json!([])),
+            ("format", json!("int32"), json!(32)),
+            ("multipleOf", json!(2.5), json!("2")),
+            ("minimum", json!(-3), json!(true)),
+            ("maximum", Value::Null, json!([1])),
+            ("minLength", json!(0), json!(-1)),
+            ("maxLength", json!(3), json!(1.5)),
+            ("minItems", json!(1), json!("1")),
+            ("maxItems", Value::Null, json!(true)),
+            ("minProperties", json!(2), json!(-2)),
+            ("maxProperties", json!(9), json!(2.0)),
+            ("required", json!(["a"]), json!("a")),
+            ("required", json!([]), json!(["a", 1])),
+            ("required", Value::Null, json!({})),
+            ("enum", json!([1, "a", null]), json!("a")),
+            ("enum", Value::Null, json!(1)),
+            ("properties", json!({"a": s}), json!([s])),
+            ("properties", Value::Null, json!({"a": 1})),
+            ("properties", json!({}), json!({"a": null})),
+            (
+                "properties",
+                json!({"a": {"$ref": "#/x"}}),
+                json!({"a": {"type": 1}}),
+            ),
+            ("items", s.clone(), json!([s])),
+            ("items", Value::Null, json!(true)),
+            (
+                "items",
+                json!({"$ref": "#/x"}),
+                json!({"items": {"maxItems": "x"}}),
+            ),
+            ("not", s.clone(), json!("string")),
+            ("additionalProperties", json!(true), json!("yes")),
+            ("additionalProperties", json!({}), json!({"type": false})),
+            ("additionalProperties", Value::Null, json!(1)),
+            ("allOf", json!([s]), json!(s)),
+            ("oneOf", json!([]), json!([s, 1])),
+            ("anyOf", Value::Null, json!([null])),
+            ("discriminator", json!({"propertyName": "k"}), json!({})),
+            (
+                "discriminator",
+                json!({"propertyName": "k", "mapping": {"a": "#/A"}}),
+                json!({"propertyName": "k", "mapping": {"a": 1}}),
+            ),
+            ("discriminator", Value::Null, json!("k")),
+            (
+                "externalDocs",
+                json!({"url": "u"}),
+                json!({"description": "d"}),
+            ),
+            ("example", json!(1), json!(1)),
+            ("default", Value::Null, Value::Null),
+            ("x-any", json!([{}]), json!(null)),
+        ] {
+            cases.push(ok(json!({ keyword: good })));
+            let wrong_verdict = keyword == "example" || keyword == "default" || keyword == "x-any";
+            cases.push((json!({ keyword: wrong }), wrong_verdict));
+            // Beside `type`, inside `allOf`, in a property.
+            cases.push(ok(json!({"allOf": [{ keyword: good, "type": "object" }]})));
+            cases.push((
+                json!({"properties": {"p": { keyword: wrong }}}),
+                wrong_verdict,
+            ));
+        }
+        cases.extend([
+            ok(json!({})),
+            ok(json!({"$ref": "#/a", "type": 7})),
+            bad(json!(7)),
+            bad(json!("string")),
+            bad(json!([])),
+            bad(Value::Null),
+        ]);
+        for (value, verdict) in &cases {
+            let mine = schema(value, &At::ROOT).is_ok();
+            assert_eq!(mine, *verdict, "{value}");
+            assert_eq!(openapiv3_accepts(value), *verdict, "openapiv3: {value}");
+        }
+        // Beyond `openapiv3`.
+        for value in [
+            json!({"type": "file"}),
+            json!({"$ref": 7}),
+            json!({"type": ""}),
+        ] {
+            assert!(openapiv3_accepts(&value), "{value}");
+            assert!(schema(&value, &At::ROOT).is_err(), "{value}");
+        }
     }
 
     #[test]
-    fn odd_layouts_are_not_split() {
-        assert!(split(r#"{"paths": {}, "paths": {}}"#).is_none());
-        assert!(split(r#"{"openapi": "3.0.0"} x"#).is_none());
-        assert!(split(r#"{"a": [1, 2}"#).is_none());
-        assert!(split("{\"a\": \"\\").is_none());
-        assert!(split("[]").is_none());
-        let jobs =
-            split(r#"{"p\u0061ths": {"/a": {}, "x-b": 1, "c": 2}, "components": null}"#).unwrap();
-        assert_eq!(jobs.len(), 2);
-        assert!(matches!(&jobs[0], Job::PathItems(items) if items == &["{}"]));
-        assert!(
-            matches!(&jobs[1], Job::Skeleton(s) if s == r#"{"p\u0061ths":{},"components":null}"#)
+    fn refusals_name_the_keyword() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a/{b}": {"get": {"parameters": [{"name": "b", "in": "path", "required": true,
+                "schema": {"type": "object", "properties": {"x~/y": {"type": "text"}}}}],
+                "responses": {}}}},
+        });
+        let refusal = structure(&doc).unwrap_err();
+        assert_eq!(
+            refusal.path,
+            "#/paths/~1a~1{b}/get/parameters/0/schema/properties/x~0~1y/type"
         );
+        assert_eq!(
+            refusal.message,
+            "expected one of \"array\", \"boolean\", \"integer\", \"number\", \"object\", \
+             \"string\", found string \"text\""
+        );
+    }
+
+    #[test]
+    fn positions_openapiv3_ignores_are_not_checked() {
+        let bad = json!({"type": 7});
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "x-not-a-path": {"get": {"parameters": [{"schema": bad}]}},
+                "/a": {"get": {
+                    "parameters": [
+                        {"$ref": "#/components/parameters/P", "schema": bad},
+                        {"name": "c", "in": "query", "content": {"text/plain": {}}, "schema": bad},
+                    ],
+                    "responses": {"x-r": {"content": {"a/b": {"schema": bad}}}, "200": {"description": "d",
+                        "content": {"a/b": {"schema": null}}}},
+                }},
+            },
+            "components": {"parameters": {"P": {"name": "p", "in": "query", "schema": {}}}},
+        });
+        assert!(structure(&doc).is_ok());
+        let model: Result<openapiv3::OpenAPI, _> = serde_json::from_value(doc);
+        assert!(model.is_ok());
     }
 }

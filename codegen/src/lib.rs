@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module per stage:
 //! 1. **load** ([`load`]): YAML or JSON through `oas` (file:line:column on syntax errors), then
-//!    `openapiv3` as a structural gate with the failing JSON path;
+//!    `openapiv3` as a structural gate with the failing JSON path, for everything but Schema
+//!    Objects, which a walk of the `Value` checks (naming the keyword's JSON pointer);
 //! 2. **lower** (`lower`): schemas and operations into the ordered [`ir`];
 //! 3. **analyse** (`analysis`): `Box` where cycles need it, newtypes where an alias would be
 //!    recursive, honest derives;
@@ -17,9 +18,8 @@
 //! whose layout it does not reproduce (rare item kinds, `decode`'s expressions) still go
 //! through `quote` and `prettyplease`, and `tests/render.rs` holds it to the full
 //! `prettyplease` rendering (`generate_reference`). The module is written in parts (runs of
-//! top-level items) on two threads, concatenated in order. The `openapiv3` check starts on a
-//! thread of its own, reading a JSON text directly, in pieces the main thread helps with once
-//! the module is written (`check.rs`).
+//! top-level items) on two threads, concatenated in order. The structure check runs on a
+//! thread of its own once the document is parsed, beside lowering (`check.rs`).
 //!
 //! From a build script:
 //! ```no_run
@@ -94,7 +94,8 @@ pub enum Error {
     Write { path: String, error: std::io::Error },
 }
 
-/// Stage 1: a parsed document accepted by `openapiv3`.
+/// Stage 1: a parsed document that passes the structure check (`openapiv3`, and the walk of
+/// its Schema Objects).
 pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
     let doc = oas::Document::parse(source_name, text, json)?;
     check_structure(source_name, &doc.root)?;
@@ -103,17 +104,17 @@ pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, 
 
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
-/// The stages overlap where they can: the `openapiv3` structure check starts at once on a
-/// thread of its own (`check` is how long that thread ran; the main thread takes a share of
-/// the check once it has written the module, and the check adds to the total only when it
-/// outlasts the rest), and the module's parts are written on two threads, `emit` (direct text)
-/// and `render` (`prettyplease`, for what the text writer leaves to it) sharing that phase's
-/// wall time in proportion to the CPU time each took.
+/// The stages overlap where they can: the structure check runs on a thread of its own once the
+/// document is parsed (`check` is how long it took there; it adds to the total only when it
+/// outlasts the stages after parsing), and the module's parts are written on two threads,
+/// `emit` (direct text) and `render` (`prettyplease`, for what the text writer leaves to it)
+/// sharing that phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
-    /// The `openapiv3` structure check's own thread (overlapped with the stages below).
+    /// The structure check, on its own thread once the text is parsed (overlapped with the
+    /// stages below).
     pub check: std::time::Duration,
     /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
@@ -173,52 +174,20 @@ fn generate_with(
     let mut timings = Timings::default();
     // The same test `oas` uses to read a document as JSON.
     let json = json || text.trim_start().starts_with('{');
-    let pool = check::Pool::default();
-    let pool = &pool;
     std::thread::scope(|scope| {
-        // The structure check runs beside the other stages, and its verdict is awaited before
-        // any result is returned (it takes precedence over lowering errors). A JSON text is
-        // deserialized into `openapiv3`'s model directly, in pieces (`check.rs`), from the
-        // start, by a thread of its own and, once the module is written, by this one. A YAML
-        // document is checked from its `Value` (which this thread sends). A refusal is checked
-        // again from the `Value`, which decides and names the failing path.
-        let (send_doc, receive_doc) = std::sync::mpsc::channel::<Arc<oas::Document>>();
-        let check = scope.spawn(move || {
-            let t = Instant::now();
-            let verdict = if !json {
-                match receive_doc.recv() {
-                    Ok(doc) => Verdict::Checked(check_structure(source_name, &doc.root)),
-                    // The text did not parse: the load error is what gets reported.
-                    Err(_) => Verdict::Passed,
-                }
-            } else if pool.start(text) {
-                Verdict::Pool
-            } else if check::whole(text) {
-                Verdict::Passed
-            } else {
-                Verdict::Refused
-            };
-            (verdict, t.elapsed())
-        });
-        let finish_check = |check: std::thread::ScopedJoinHandle<'_, _>| match check.join() {
-            Ok(done) => done,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-
         let t = Instant::now();
-        let doc = match oas::Document::parse(source_name, text, json) {
-            Ok(doc) => Arc::new(doc),
-            Err(e) => {
-                drop(send_doc);
-                let _ = finish_check(check);
-                return Err(e.into());
-            }
-        };
+        let doc = Arc::new(oas::Document::parse(source_name, text, json)?);
         timings.parse = t.elapsed();
-        if !json {
-            let _ = send_doc.send(Arc::clone(&doc));
-        }
-        drop(send_doc);
+        // The structure check runs beside the other stages, on the parsed `Value`; its verdict
+        // is awaited before any result is returned (it takes precedence over lowering errors).
+        let check = scope.spawn({
+            let doc = Arc::clone(&doc);
+            move || {
+                let t = Instant::now();
+                let checked = check_structure(source_name, &doc.root);
+                (checked, t.elapsed())
+            }
+        });
 
         let t = Instant::now();
         let lowered = lower_stage(source_name, &doc.root, settings);
@@ -240,20 +209,12 @@ fn generate_with(
             body
         });
 
-        // The module is written: help with what is left of the check.
-        pool.help();
-        let (verdict, check_time) = finish_check(check);
+        let (checked, check_time) = match check.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         timings.check = check_time;
-        match verdict {
-            Verdict::Passed => {}
-            Verdict::Pool if pool.passed() => {}
-            Verdict::Checked(checked) => checked?,
-            Verdict::Pool | Verdict::Refused => {
-                // Rare: a broken document (or repeated keys). The `Value` decides.
-                let doc = oas::Document::parse(source_name, text, json)?;
-                check_structure(source_name, &doc.root)?;
-            }
-        }
+        checked?;
         let header = match header.join() {
             Ok(header) => header,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -264,18 +225,6 @@ fn generate_with(
         code.push_str(&body);
         Ok((code, timings))
     })
-}
-
-/// What the structure check's thread found.
-enum Verdict {
-    /// The model was read (from the text).
-    Passed,
-    /// The text was split into jobs: the verdict is the pool's, once every job has run.
-    Pool,
-    /// The model refused the text: the `Value` decides.
-    Refused,
-    /// Checked from the `Value` (YAML).
-    Checked(Result<(), Error>),
 }
 
 /// Stages 2 to 4: lowering, analysis, naming.
@@ -395,19 +344,14 @@ fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part, render: Rend
     }
 }
 
-/// The `openapiv3` structure check of [`load`].
+/// The structure check of [`load`]: `openapiv3` for the document's structure, a walk of the
+/// `Value` for its Schema Objects (`check.rs`).
 fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<(), Error> {
-    // The typed model is a structural check: it rejects malformed Operation, Parameter,
-    // Response… objects with the path of the failure.
-    let checked: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(root);
-    match checked {
-        Ok(_) => Ok(()),
-        Err(e) => Err(Error::Structure {
-            source_name: source_name.to_owned(),
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        }),
-    }
+    check::structure(root).map_err(|refusal| Error::Structure {
+        source_name: source_name.to_owned(),
+        path: refusal.path,
+        message: refusal.message,
+    })
 }
 
 /// The "generated, do not edit" header naming the spec and the SHA-256 of its text.

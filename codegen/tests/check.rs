@@ -1,6 +1,7 @@
-//! The `openapiv3` structure check gives `load`'s verdicts (the typed model deserialized from
-//! the document's `Value`, with the failing path) however `generate` runs it: for JSON it
-//! first deserializes the model straight from the text, beside the other stages.
+//! The structure check gives `generate` the verdicts and messages of `load`, for JSON and YAML:
+//! `openapiv3` outside Schema Objects (a refusal names the path `serde_path_to_error` gives on
+//! the document's `Value`, as before), the walk of the `Value` inside them (a refusal names the
+//! keyword's JSON pointer; one fixture per rule in `tests/schema_errors.rs`).
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
@@ -65,8 +66,8 @@ fn structure_errors_name_the_same_path_and_message() {
 
 #[test]
 fn duplicate_keys_are_read_as_the_value_reads_them() {
-    // The typed model refuses a repeated field when read from the text; the document's
-    // `Value` keeps the last one, and the check decides on the `Value`, as before.
+    // The typed model would refuse a repeated field read from the text; the document's
+    // `Value` keeps the last one, and the check reads the `Value`, as before.
     let duplicated = VALID.replace(
         r#""operationId": "getA","#,
         r#""operationId": "getA", "operationId": "getB","#,
