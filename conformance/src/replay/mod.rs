@@ -278,7 +278,7 @@ async fn run_one(
     let (base, control, mock) = match target {
         Target::Url { base, control } => (base, control, None),
         Target::Embedded => {
-            let config = embedded_config(options, loaded.api());
+            let config = embedded_config(options);
             let started = tokio::task::spawn_blocking(move || MockServer::start(config)).await;
             match started {
                 Ok(Ok(server)) => {
@@ -327,7 +327,7 @@ async fn run_one(
     report
 }
 
-fn embedded_config(options: &Options, _api: Api) -> MockConfig {
+fn embedded_config(options: &Options) -> MockConfig {
     let mut c = MockConfig::for_tests();
     c.seed = Some(options.embedded_seed);
     c.self_check = false;
@@ -518,11 +518,7 @@ impl ScenarioRun<'_> {
         }
         let missing: Vec<String> = rebind::request_placeholders(&ex.request)
             .into_iter()
-            .filter(|n| {
-                !bindings
-                    .missing_captures(&format!("{{{{{n}}}}}"))
-                    .is_empty()
-            })
+            .filter(|n| !bindings.has_capture(n))
             .collect();
         if !missing.is_empty() {
             return Err(format!("missing capture {}", missing.join(", ")));
