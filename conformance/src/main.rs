@@ -12,11 +12,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use conformance::mock::{ClockMode, MockConfig, MockServer};
 use conformance::specs::Api;
 
-// Replay and the mock allocate per JSON node; mimalloc cut the checker's CPU per exchange by
-// about 40% against glibc malloc (see conformance/README.md, "Speed").
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "conformance",
