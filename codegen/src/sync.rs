@@ -85,20 +85,33 @@ pub fn sync(root: &Path, check: bool) -> Result<Vec<(Pair, Status)>, Error> {
 }
 
 /// Writes through a temporary file and a rename, and only when the content differs.
+///
+/// A path that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written
+/// directly: a rename would replace the device with a plain file (a `/dev/null` turned into a
+/// file feeds whatever is later written to it into every program that reads it). A symbolic
+/// link is followed, so the link survives.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
-    if std::fs::read_to_string(path).ok().as_deref() == Some(content) {
-        return Ok(());
-    }
     let err = |error| Error::Write {
         path: path.display().to_string(),
         error,
     };
-    if let Some(parent) = path.parent() {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match std::fs::metadata(&real) {
+        Ok(meta) if meta.is_dir() => return Err(err(std::io::Error::other("is a folder"))),
+        Ok(meta) if !meta.is_file() => return std::fs::write(&real, content).map_err(err),
+        _ => {}
+    }
+    if std::fs::read_to_string(&real).ok().as_deref() == Some(content) {
+        return Ok(());
+    }
+    if let Some(parent) = real.parent() {
         std::fs::create_dir_all(parent).map_err(err)?;
     }
-    let tmp = path.with_extension(format!("rs.tmp{}", std::process::id()));
+    let mut tmp = real.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, content).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    std::fs::rename(&tmp, &real).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         err(e)
     })

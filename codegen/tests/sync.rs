@@ -136,3 +136,58 @@ fn bad_specs_get_clear_errors_and_exit_2() {
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
 }
+
+/// `generate -o /dev/null` once replaced the machine's `/dev/null` with a plain file (a rename
+/// over it), which then fed build-script output into cargo's rustc probe. A FIFO stands in for
+/// the device here: a broken fix must not be able to destroy the real one.
+#[cfg(unix)]
+#[test]
+fn writing_to_a_fifo_writes_through_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = std::env::temp_dir().join(format!("codegen-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("out.rs");
+    if !Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: mkfifo is unavailable");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(&fifo).unwrap())
+    };
+    codegen::sync::write_if_changed(&fifo, "pub struct A;\n").unwrap();
+    // Checked before joining: a replaced FIFO leaves the reader blocked for ever.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced by {kind:?}");
+    assert_eq!(reader.join().unwrap(), "pub struct A;\n");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["out.rs"], "a temporary file was left behind");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn writing_through_a_symbolic_link_keeps_the_link() {
+    let dir = std::env::temp_dir().join(format!("codegen-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("real.rs");
+    let link = dir.join("link.rs");
+    std::fs::write(&target, "old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    codegen::sync::write_if_changed(&link, "new").unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -551,7 +551,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         ReportFormat::Junit => conformance::report::junit(&report),
     };
     match &args.output {
-        Some(path) => write_atomic(path, &text)
+        Some(path) => conformance::atomic::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write the report to {}", path.display()))?,
         None => print!("{text}"),
     }
@@ -668,13 +668,4 @@ fn import_har(args: ImportHarArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("wrote {}", args.out.display());
     Ok(())
-}
-
-/// Writes through a temporary file and a rename, so a report is never half-written.
-fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

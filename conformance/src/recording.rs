@@ -575,21 +575,10 @@ pub fn to_yaml(recording: &Recording) -> String {
     out
 }
 
-/// Writes a recording atomically: a temporary file in the same folder, then a rename, so an
-/// interrupted write never leaves a truncated recording or destroys the previous one.
+/// Writes a recording atomically (see [`crate::atomic::write_atomic`]), so an interrupted write
+/// never leaves a truncated recording or destroys the previous one.
 pub fn write_atomic(path: &Path, recording: &Recording) -> std::io::Result<()> {
-    let text = to_yaml(recording);
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::atomic::write_atomic(path, to_yaml(recording).as_bytes())
 }
 
 impl Recording {

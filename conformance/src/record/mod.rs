@@ -868,6 +868,10 @@ fn check_writable(out: &Path) -> Result<(), RecordError> {
     if out.is_dir() {
         return Err(err(std::io::Error::other("is a folder")));
     }
+    // A device or FIFO (`/dev/null`) is written in place, never through a sibling file.
+    if out.metadata().is_ok_and(|m| !m.is_file()) {
+        return Ok(());
+    }
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).map_err(err)?;
