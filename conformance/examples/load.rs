@@ -25,6 +25,10 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+// The same allocator as the `conformance` binary, so the mock measured is the one users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

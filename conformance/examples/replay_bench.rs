@@ -13,6 +13,10 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+// The same allocator as the `conformance` binary, so the figure is the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 

@@ -161,7 +161,12 @@ struct HeaderPlan {
     required: bool,
     /// The header's schema, when it has one.
     schema_at: Option<String>,
+    /// The schema's `type` (how the header's text is read) and its validator, resolved once.
+    compiled: OnceLock<Option<CompiledHeader>>,
 }
+
+/// A header schema's `type` and its validator.
+type CompiledHeader = (Option<String>, Arc<Result<SchemaValidator, String>>);
 
 #[derive(Debug)]
 struct MediaPlan {
@@ -513,6 +518,7 @@ impl Spec {
                 required: header.get("required") == Some(&Value::Bool(true)),
                 schema_at: header.get("schema").map(|_| format!("{header_at}/schema")),
                 at: header_at,
+                compiled: OnceLock::new(),
             });
         }
         let content = node
@@ -590,17 +596,20 @@ impl Spec {
                 }),
                 None => {}
                 Some(value) => {
-                    let Some(schema_at) = &h.schema_at else {
+                    let compiled = h.compiled.get_or_init(|| {
+                        let schema_at = h.schema_at.as_ref()?;
+                        let schema = self.root.pointer(schema_at)?;
+                        let kind = schema
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        Some((kind, self.validator(schema_at, Direction::Response, false)))
+                    });
+                    let Some((kind, validator)) = compiled else {
                         continue;
                     };
-                    let Some(schema) = self.root.pointer(schema_at) else {
-                        continue;
-                    };
-                    let typed = header_value(schema, value);
-                    if let Ok(validator) = self
-                        .validator(schema_at, Direction::Response, false)
-                        .as_ref()
-                    {
+                    let typed = header_value(kind.as_deref(), value);
+                    if let Ok(validator) = validator.as_ref().as_ref() {
                         if validator.is_valid(&typed) {
                             continue;
                         }
@@ -879,8 +888,8 @@ pub fn is_json(media: &str) -> bool {
 }
 
 /// A header's text typed by its schema, so `X-Count: 40` validates against `type: integer`.
-fn header_value(schema: &Value, text: &str) -> Value {
-    match schema.get("type").and_then(Value::as_str) {
+fn header_value(kind: Option<&str>, text: &str) -> Value {
+    match kind {
         Some("integer") => text
             .trim()
             .parse::<i64>()

@@ -633,7 +633,7 @@ impl Proxy {
             method: inbound.method.clone(),
             url,
             headers,
-            body: inbound.body.to_vec(),
+            body: inbound.body.clone(),
         };
         let received = match client.send(&outgoing).await {
             Ok(r) => r,

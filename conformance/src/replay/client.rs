@@ -17,7 +17,8 @@ pub struct Outgoing {
     /// Absolute `http://` URL.
     pub url: String,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Shared, not copied, by each attempt of a repeated request.
+    pub body: Bytes,
 }
 
 /// A response, fully read.
@@ -85,7 +86,7 @@ impl Client {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let request = builder
-            .body(Full::new(Bytes::from(out.body.clone())))
+            .body(Full::new(out.body.clone()))
             .map_err(|e| TransportError::Request(e.to_string()))?;
         let started = Instant::now();
         let exchange = async {

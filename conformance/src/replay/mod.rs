@@ -559,7 +559,7 @@ impl ScenarioRun<'_> {
                 method: request.method.clone(),
                 url,
                 headers,
-                body: request.body.to_bytes(),
+                body: request.body.to_bytes().into(),
             },
             request,
             operation,
@@ -653,7 +653,7 @@ impl ScenarioRun<'_> {
         r.status = Some(received.status);
         r.elapsed_ms = outcome::millis(received.elapsed);
         let content_type = received.header("content-type").map(str::to_string);
-        let live_body = recording::Body::from_bytes(content_type.as_deref(), &received.body);
+        let mut live_body = recording::Body::from_bytes(content_type.as_deref(), &received.body);
         // Learn before normalizing, so ids in this exchange's own path get labels too.
         bindings.learn(
             ex.response.body.json.as_ref(),
@@ -692,8 +692,15 @@ impl ScenarioRun<'_> {
                 }
             }
         }
-        let normalized_body = match (&live_body.json, &live_body.text) {
-            (Some(j), _) => Some(normalizer.body(j)),
+        let is_json = live_body.json.is_some();
+        // The live body is kept only to re-record; otherwise it is normalized in place.
+        let json = if self.options.keep_live {
+            live_body.json.clone()
+        } else {
+            live_body.json.take()
+        };
+        let normalized_body = match (json, &live_body.text) {
+            (Some(j), _) => Some(normalizer.body_owned(j)),
             (None, Some(t)) => Some(Value::String(normalizer.text(t))),
             (None, None) => None,
         };
@@ -740,7 +747,7 @@ impl ScenarioRun<'_> {
         }
         snapshot.insert("status".into(), json!(received.status));
         snapshot.insert("headers".into(), Value::Object(headers));
-        match (normalized_body, live_body.json.is_some()) {
+        match (normalized_body, is_json) {
             (Some(b), true) => {
                 snapshot.insert("body".into(), b);
             }

@@ -11,6 +11,7 @@
 //! which comes from the spec (properties named `id`, `*_id`, `token`, `*_token`;
 //! `format: date-time`) plus the per-API rules file `conformance/recordings/<api>/normalize.yaml`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -164,16 +165,23 @@ pub struct Normalizer<'r> {
     rules: &'r Rules,
     base: String,
     origin: String,
+    /// Both URLs hold a colon, so a string without one holds neither (most strings).
+    colon_gate: bool,
     labels: BTreeMap<String, String>,
 }
 
 impl<'r> Normalizer<'r> {
     /// `base` is the API's base URL at the target, `origin` its scheme and authority.
     pub fn new(rules: &'r Rules, base: &str, origin: &str) -> Self {
+        let base = base.trim_end_matches('/').to_string();
+        let origin = origin.trim_end_matches('/').to_string();
         Self {
             rules,
-            base: base.trim_end_matches('/').to_string(),
-            origin: origin.trim_end_matches('/').to_string(),
+            colon_gate: [&base, &origin]
+                .iter()
+                .all(|u| u.is_empty() || u.contains(':')),
+            base,
+            origin,
             labels: BTreeMap::new(),
         }
     }
@@ -181,30 +189,50 @@ impl<'r> Normalizer<'r> {
     /// Registers the identifiers of a body (so they are labelled everywhere, including in
     /// later request paths), then returns the normalized body.
     pub fn body(&mut self, v: &Value) -> Value {
-        self.collect_ids(v, None);
-        self.rewrite(v, None)
+        self.body_owned(v.clone())
+    }
+
+    /// [`Self::body`] of a body the caller gives up: rewritten in place, so what needs no
+    /// placeholder is neither copied nor reallocated.
+    pub fn body_owned(&mut self, mut v: Value) -> Value {
+        self.collect_ids(&v, None);
+        self.rewrite(&mut v, None);
+        v
     }
 
     /// Normalizes free text: a path, a header value, a message.
     pub fn text(&self, s: &str) -> String {
-        let mut out = if self.base.is_empty() {
-            s.to_string()
-        } else {
-            s.replace(&self.base, "{base}")
-        };
-        if !self.origin.is_empty() {
-            out = out.replace(&self.origin, "{origin}");
+        self.text_cow(s).into_owned()
+    }
+
+    /// [`Self::text`], borrowing when nothing changes (most strings of a body).
+    fn text_cow<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        let mut out = Cow::Borrowed(s);
+        if !self.colon_gate || s.as_bytes().contains(&b':') {
+            if !self.base.is_empty() && out.contains(self.base.as_str()) {
+                out = Cow::Owned(out.replace(&self.base, "{base}"));
+            }
+            if !self.origin.is_empty() && out.contains(self.origin.as_str()) {
+                out = Cow::Owned(out.replace(&self.origin, "{origin}"));
+            }
+        }
+        if self.labels.is_empty() {
+            return out;
         }
         // In free text only identifier-like values are replaced: an id field holding `0`
         // must not turn every `0` in a message into a label.
         if out.len() >= super::rebind::MIN_LEN
-            && let Some(label) = self.labels.get(&out)
+            && let Some(label) = self.labels.get(out.as_ref())
         {
-            return label.clone();
+            return Cow::Owned(label.clone());
         }
         // Path segments and query values that are whole ids.
-        if out.contains('/') || out.contains('=') {
-            out = out
+        let whole_id = |part: &str| {
+            let (core, _) = split_trailing_sep(part);
+            core.len() >= super::rebind::MIN_LEN && self.labels.contains_key(core)
+        };
+        if out.contains(['/', '=']) && out.split_inclusive(['/', '=', '&', '?']).any(whole_id) {
+            let replaced: String = out
                 .split_inclusive(['/', '=', '&', '?'])
                 .map(|part| {
                     let (core, sep) = split_trailing_sep(part);
@@ -214,19 +242,29 @@ impl<'r> Normalizer<'r> {
                     }
                 })
                 .collect();
+            out = Cow::Owned(replaced);
+        }
+        if out.len() < super::rebind::MIN_SUBSTRING_LEN {
+            return out;
         }
         let mut long: Vec<(&String, &String)> = self
             .labels
             .iter()
             .filter(|(id, _)| {
-                id.len() >= super::rebind::MIN_SUBSTRING_LEN && out.contains(id.as_str())
+                id.len() >= super::rebind::MIN_SUBSTRING_LEN
+                    && id.len() <= out.len()
+                    && out.contains(id.as_str())
             })
             .collect();
-        long.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
-        for (id, label) in long {
-            out = out.replace(id.as_str(), label);
+        if long.is_empty() {
+            return out;
         }
-        out
+        long.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
+        let mut text = out.into_owned();
+        for (id, label) in long {
+            text = text.replace(id.as_str(), label);
+        }
+        Cow::Owned(text)
     }
 
     fn label(&mut self, id: String) {
@@ -257,51 +295,63 @@ impl<'r> Normalizer<'r> {
         }
     }
 
-    fn rewrite(&self, v: &Value, key: Option<&str>) -> Value {
+    fn rewrite(&self, v: &mut Value, key: Option<&str>) {
         match v {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, x)| (k.clone(), self.rewrite(x, Some(k))))
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|x| self.rewrite(x, key)).collect())
+            Value::Object(map) => {
+                for (k, x) in map.iter_mut() {
+                    self.rewrite(x, Some(k));
+                }
             }
-            Value::Null => Value::Null,
+            Value::Array(items) => {
+                for x in items {
+                    self.rewrite(x, key);
+                }
+            }
+            Value::Null => {}
             other => {
-                let Some(k) = key else {
-                    return self.scalar(other);
-                };
-                if self.rules.timestamps.contains(k) {
-                    return Value::String("[timestamp]".into());
+                if let Some(new) = self.replacement(other, key) {
+                    *other = new;
                 }
-                if self.rules.is_id(k) {
-                    let raw = match other {
-                        Value::String(s) => s.clone(),
-                        x => x.to_string(),
-                    };
-                    if let Some(l) = self.labels.get(&raw) {
-                        return Value::String(l.clone());
-                    }
-                }
-                if self.rules.urls.contains(k)
-                    && let Value::String(s) = other
-                {
-                    let t = self.text(s);
-                    if t.starts_with("{base}") || t.starts_with("{origin}") {
-                        return Value::String(t);
-                    }
-                    return Value::String("[url]".into());
-                }
-                self.scalar(other)
             }
         }
     }
 
-    fn scalar(&self, v: &Value) -> Value {
+    /// What a scalar becomes, or `None` when it stays as it is.
+    fn replacement(&self, v: &Value, key: Option<&str>) -> Option<Value> {
+        let Some(k) = key else {
+            return self.scalar(v);
+        };
+        if self.rules.timestamps.contains(k) {
+            return Some(Value::String("[timestamp]".into()));
+        }
+        if self.rules.is_id(k) {
+            let raw = match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                x => Cow::Owned(x.to_string()),
+            };
+            if let Some(l) = self.labels.get(raw.as_ref()) {
+                return Some(Value::String(l.clone()));
+            }
+        }
+        if self.rules.urls.contains(k)
+            && let Value::String(s) = v
+        {
+            let t = self.text_cow(s);
+            if t.starts_with("{base}") || t.starts_with("{origin}") {
+                return Some(Value::String(t.into_owned()));
+            }
+            return Some(Value::String("[url]".into()));
+        }
+        self.scalar(v)
+    }
+
+    fn scalar(&self, v: &Value) -> Option<Value> {
         match v {
-            Value::String(s) => Value::String(self.text(s)),
-            other => other.clone(),
+            Value::String(s) => match self.text_cow(s) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(t) => Some(Value::String(t)),
+            },
+            _ => None,
         }
     }
 }

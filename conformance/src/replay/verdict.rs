@@ -180,27 +180,45 @@ fn generated_mismatch(
 
 /// Whether everything `encoded` holds is in `original` with the same value (numbers by value;
 /// `original` may hold more: undeclared properties the type does not keep). On failure `at`
-/// is the pointer of the first difference.
+/// is the pointer of the first difference. Nothing is allocated unless they differ: this runs
+/// on every body.
 fn subset(encoded: &Value, original: &Value, at: &mut String) -> bool {
+    let mut path: Vec<Step<'_>> = Vec::new();
+    let same = subset_at(encoded, original, &mut path);
+    if !same {
+        at.clear();
+        for step in path.iter().rev() {
+            at.push('/');
+            match step {
+                Step::Key(k) => at.push_str(&k.replace('~', "~0").replace('/', "~1")),
+                Step::Index(i) => at.push_str(&i.to_string()),
+            }
+        }
+    }
+    same
+}
+
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// On failure `path` holds the steps to the difference, innermost first.
+fn subset_at<'a>(encoded: &'a Value, original: &Value, path: &mut Vec<Step<'a>>) -> bool {
     match (encoded, original) {
         (Value::Object(e), Value::Object(o)) => e.iter().all(|(k, ev)| {
-            let len = at.len();
-            at.push('/');
-            at.push_str(&k.replace('~', "~0").replace('/', "~1"));
-            let ok = o.get(k).is_some_and(|ov| subset(ev, ov, at));
-            if ok {
-                at.truncate(len);
+            let ok = o.get(k).is_some_and(|ov| subset_at(ev, ov, path));
+            if !ok {
+                path.push(Step::Key(k));
             }
             ok
         }),
         (Value::Array(e), Value::Array(o)) => {
             e.len() == o.len()
                 && e.iter().zip(o).enumerate().all(|(i, (ev, ov))| {
-                    let len = at.len();
-                    at.push_str(&format!("/{i}"));
-                    let ok = subset(ev, ov, at);
-                    if ok {
-                        at.truncate(len);
+                    let ok = subset_at(ev, ov, path);
+                    if !ok {
+                        path.push(Step::Index(i));
                     }
                     ok
                 })
