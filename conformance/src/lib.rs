@@ -14,4 +14,5 @@ pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod report;
+mod server;
 pub mod specs;

@@ -24,16 +24,7 @@ pub struct Request {
     pub local_addr: SocketAddr,
 }
 
-/// Why a request body is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyError {
-    /// Larger than the configured limit (declared or sent).
-    TooLarge,
-    /// The client stopped sending before the end of the body (read timeout).
-    TimedOut,
-    /// The connection failed mid-body.
-    Incomplete,
-}
+pub use crate::server::BodyError;
 
 impl Request {
     /// A request with no headers and no body; tests add what they need.

@@ -162,7 +162,7 @@ pub enum MockError {
 pub struct MockServer {
     addr: SocketAddr,
     app: Arc<App>,
-    running: Option<server::Running>,
+    running: Option<crate::server::Running>,
 }
 
 impl MockServer {
@@ -225,7 +225,7 @@ impl MockServer {
     /// Stops the server and waits for it.
     pub fn shutdown(mut self) {
         if let Some(r) = self.running.take() {
-            r.stop();
+            drop(r);
         }
     }
 }
@@ -233,7 +233,7 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(r) = self.running.take() {
-            r.stop();
+            drop(r);
         }
     }
 }

@@ -749,7 +749,7 @@ pub struct Recorder {
     addr: SocketAddr,
     out: PathBuf,
     proxy: Arc<Proxy>,
-    running: Option<server::Running>,
+    running: Option<crate::server::Running>,
 }
 
 impl Recorder {
@@ -822,7 +822,7 @@ impl Recorder {
     /// Stops the server, waits for in-flight exchanges, and returns the final counts.
     pub fn stop(mut self) -> Stats {
         if let Some(r) = self.running.take() {
-            r.stop();
+            drop(r);
         }
         self.proxy.stats()
     }
@@ -831,7 +831,7 @@ impl Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         if let Some(r) = self.running.take() {
-            r.stop();
+            drop(r);
         }
     }
 }
