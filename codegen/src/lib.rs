@@ -175,6 +175,9 @@ fn generate_with(
     // The same test `oas` uses to read a document as JSON.
     let json = json || text.trim_start().starts_with('{');
     std::thread::scope(|scope| {
+        // The header hashes the text: on a thread of its own while the text is parsed (the
+        // second core has nothing else to do then).
+        let header = scope.spawn(|| header(source_name, text));
         let t = Instant::now();
         let doc = Arc::new(oas::Document::parse(source_name, text, json)?);
         timings.parse = t.elapsed();
@@ -192,21 +195,15 @@ fn generate_with(
         let t = Instant::now();
         let lowered = lower_stage(source_name, &doc.root, settings);
         timings.lower = t.elapsed();
-        // Freeing the document takes a while for big specs: on a thread of its own, which
-        // then hashes the text for the header.
-        let header = scope.spawn(move || {
-            drop(doc);
-            header(source_name, text)
-        });
-        let body = lowered.and_then(|(ir, derives, names)| {
+        let code = lowered.and_then(|(ir, derives, names)| {
             let emitter = emit::Emitter {
                 ir: &ir,
                 names: &names,
                 derives: &derives,
             };
-            let body = emit_render(source_name, &emitter, render, &mut timings);
-            scope.spawn(move || drop((ir, derives, names)));
-            body
+            let code = emit_render(source_name, &emitter, render, header, &mut timings);
+            free_later((ir, derives, names));
+            code
         });
 
         let (checked, check_time) = match check.join() {
@@ -214,17 +211,19 @@ fn generate_with(
             Err(panic) => std::panic::resume_unwind(panic),
         };
         timings.check = check_time;
+        // The check and lowering are done with the document: this is its last reference.
+        free_later(doc);
         checked?;
-        let header = match header.join() {
-            Ok(header) => header,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        let body = body?;
-        let mut code = String::with_capacity(header.len() + body.len());
-        code.push_str(&header);
-        code.push_str(&body);
-        Ok((code, timings))
+        Ok((code?, timings))
     })
+}
+
+/// Drops `value` on a thread of its own that is not waited for. Freeing a big spec's parsed
+/// document takes about half as long as parsing it, and the result does not depend on it (a
+/// process that exits meanwhile does not need it done). If no thread can be started, `value`
+/// is dropped here.
+fn free_later<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
 }
 
 /// Stages 2 to 4: lowering, analysis, naming.
@@ -244,12 +243,13 @@ fn lower_stage(
     Ok((ir, derives, names))
 }
 
-/// Stages 5 and 6: the module's text, without the header, rendered in parts on up to four
-/// threads.
+/// Stages 5 and 6: the module's text, rendered in parts on up to four threads, behind the
+/// header (from its thread).
 fn emit_render(
     source_name: &str,
     emitter: &emit::Emitter<'_>,
     render: Render,
+    header: std::thread::ScopedJoinHandle<'_, String>,
     timings: &mut Timings,
 ) -> Result<String, Error> {
     let t = Instant::now();
@@ -283,12 +283,17 @@ fn emit_render(
         .into_iter()
         .map(|slot| slot.into_inner().ok().flatten())
         .collect();
-    let len = texts
+    let len: usize = texts
         .iter()
         .flatten()
         .map(|part| part.text.as_ref().map_or(0, String::len))
         .sum();
-    let mut body = String::with_capacity(len);
+    let header = match header.join() {
+        Ok(header) => header,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let mut body = String::with_capacity(header.len() + len);
+    body.push_str(&header);
     let (mut emit_cpu, mut render_cpu) = (Duration::ZERO, Duration::ZERO);
     for slot in texts {
         let part = slot.ok_or_else(|| Error::Render {

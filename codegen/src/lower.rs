@@ -38,8 +38,8 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         root,
         settings,
         ir: Ir::default(),
+        done: Vec::new(),
         by_pointer: FxHashMap::default(),
-        nullable: FxHashMap::default(),
         refs: FxHashMap::default(),
     };
     if let Some(schemas) = root
@@ -48,11 +48,15 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
     {
         // Inline schemas roughly double the count; references recur.
         cx.by_pointer.reserve(schemas.len() * 4);
-        cx.nullable.reserve(schemas.len() * 4);
         cx.refs.reserve(schemas.len());
         for (name, node) in schemas {
             let at = pointer::push("/components/schemas", name);
-            cx.named(&at, Some(node), vec![name.clone()], true)?;
+            cx.named(
+                At::Str(&at),
+                Some(node),
+                Words::Slice(std::slice::from_ref(name)),
+                true,
+            )?;
         }
     }
     cx.operations()?;
@@ -63,14 +67,90 @@ struct Lowerer<'a> {
     root: &'a Value,
     settings: &'a Settings,
     ir: Ir,
+    /// Per type: whether its lowering is finished (then its `nullable` is known; a type still
+    /// being lowered is part of a cycle).
+    done: Vec<bool>,
     /// Schema pointer → the named type lowered from it.
     /// (Looked up, never iterated: no hash order reaches the output.)
     by_pointer: FxHashMap<String, TypeId>,
-    /// Whether the schema at a pointer admits `null` (for references to it).
-    nullable: FxHashMap<String, bool>,
-    /// `$ref` text → the pointer it targets and the type lowered from it, once known: most
-    /// references are met many times.
-    refs: FxHashMap<String, (String, TypeId)>,
+    /// `$ref` text → the type lowered from the schema it points at, and the node its chain of
+    /// references ends at ([`resolve`]), once known: most references are met many times.
+    refs: FxHashMap<String, (TypeId, Option<&'a Value>)>,
+}
+
+/// The JSON pointer of a schema position, built only when needed: most positions (properties
+/// of a primitive type, references met before) never need theirs, and building every one was
+/// a good part of lowering's allocations.
+#[derive(Debug, Clone, Copy)]
+enum At<'p> {
+    /// A pointer already built.
+    Str(&'p str),
+    /// `parent/key/token`, the token escaped as in a JSON pointer ([`child`]).
+    Child(&'p At<'p>, &'static str, &'p str),
+    /// `parent/key/index`.
+    Index(&'p At<'p>, &'static str, usize),
+    /// `parent/key`.
+    Push(&'p At<'p>, &'static str),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Str(s) => f.write_str(s),
+            At::Child(parent, key, token) => {
+                write!(f, "{parent}/{key}/")?;
+                if token.contains(['~', '/']) {
+                    f.write_str(&pointer::escape(token))
+                } else {
+                    f.write_str(token)
+                }
+            }
+            At::Index(parent, key, index) => write!(f, "{parent}/{key}/{index}"),
+            At::Push(parent, key) => write!(f, "{parent}/{key}"),
+        }
+    }
+}
+
+impl At<'_> {
+    fn string(&self) -> String {
+        match self {
+            At::Str(s) => (*s).to_owned(),
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// The words a type's name is built from ([`NameHint`]), built only for the schemas that
+/// become named types.
+#[derive(Debug, Clone, Copy)]
+enum Words<'w> {
+    Slice(&'w [String]),
+    /// The parent's words, then one more.
+    Push(&'w Words<'w>, &'w str),
+    /// The parent's words, then these.
+    Concat(&'w Words<'w>, &'w [String]),
+}
+
+impl Words<'_> {
+    fn to_vec(self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect(self, out: &mut Vec<String>) {
+        match self {
+            Words::Slice(words) => out.extend_from_slice(words),
+            Words::Push(parent, word) => {
+                parent.collect(out);
+                out.push(word.to_owned());
+            }
+            Words::Concat(parent, more) => {
+                parent.collect(out);
+                out.extend_from_slice(more);
+            }
+        }
+    }
 }
 
 fn obj(node: &Value) -> Option<&Map<String, Value>> {
@@ -105,7 +185,7 @@ impl Key for Value {
 /// Fails as [`pointer::deref`] does when the `$ref` chain starting at `node` (a reference)
 /// does not resolve; builds no pointer when it does, and returns the node the reference
 /// itself points at.
-fn check_ref<'v>(root: &'v Value, at: &str, node: &'v Value) -> Result<&'v Value, LowerError> {
+fn check_ref<'v>(root: &'v Value, at: At<'_>, node: &'v Value) -> Result<&'v Value, LowerError> {
     let mut current = node;
     let mut first = None;
     for _ in 0..64 {
@@ -120,7 +200,7 @@ fn check_ref<'v>(root: &'v Value, at: &str, node: &'v Value) -> Result<&'v Value
             None => break,
         }
     }
-    pointer::deref(root, at, node)?;
+    pointer::deref(root, &at.string(), node)?;
     Ok(first.unwrap_or(node))
 }
 
@@ -169,17 +249,22 @@ fn deref_at<'v>(
 /// The node a `$ref` chain starting at `node` ends at, or `node` itself when the chain does
 /// not resolve ([`pointer::deref`] without building the pointers).
 fn resolve<'v>(root: &'v Value, node: &'v Value) -> &'v Value {
-    let mut current = node;
-    for _ in 0..64 {
-        let Some(reference) = current.key("$ref").and_then(Value::as_str) else {
-            return current;
-        };
-        match pointer::local_target(reference).and_then(|t| get(root, &t)) {
-            Some(next) => current = next,
-            None => return node,
+    resolve_in(root, node).unwrap_or(node)
+}
+
+/// The node a `$ref` chain starting at `node` ends at, if `node` is a reference and the chain
+/// resolves ([`resolve`] is this, else `node`).
+fn resolve_in<'v>(root: &'v Value, node: &Value) -> Option<&'v Value> {
+    let mut current = node.key("$ref").and_then(Value::as_str)?;
+    // Like `pointer::deref`, at most 63 links: its 64 steps include looking at `node` itself.
+    for _ in 0..63 {
+        let next = pointer::local_target(current).and_then(|t| get(root, &t))?;
+        match next.key("$ref").and_then(Value::as_str) {
+            Some(reference) => current = reference,
+            None => return Some(next),
         }
     }
-    node
+    None
 }
 
 fn doc_of(node: &Value) -> Option<String> {
@@ -228,9 +313,9 @@ fn constraint_only(node: &Value) -> bool {
 }
 
 impl<'a> Lowerer<'a> {
-    fn invalid(at: &str, message: impl Into<String>) -> LowerError {
+    fn invalid(at: impl std::fmt::Display, message: impl Into<String>) -> LowerError {
         LowerError::Invalid {
-            at: at.to_owned(),
+            at: at.to_string(),
             message: message.into(),
         }
     }
@@ -239,11 +324,19 @@ impl<'a> Lowerer<'a> {
     /// `node`, when the caller has it, saves resolving `at` again.
     fn named(
         &mut self,
-        at: &str,
+        at: At<'_>,
         node: Option<&Value>,
-        words: Vec<String>,
+        words: Words<'_>,
         component: bool,
     ) -> Result<TypeId, LowerError> {
+        let built;
+        let at: &str = match at {
+            At::Str(s) => s,
+            _ => {
+                built = at.to_string();
+                &built
+            }
+        };
         if let Some(id) = self.by_pointer.get(at) {
             return Ok(*id);
         }
@@ -252,10 +345,9 @@ impl<'a> Lowerer<'a> {
             .or_else(|| get(root, at))
             .ok_or_else(|| Self::invalid(at, "schema not found"))?;
         // Reserve the id first: recursive references find it while the body is lowered.
-        let id = TypeId(self.ir.types.len());
-        self.ir.types.push(TypeDef {
+        let id = self.push_type(TypeDef {
             hint: NameHint {
-                words: words.clone(),
+                words: words.to_vec(),
                 component,
             },
             origin: at.to_owned(),
@@ -265,16 +357,34 @@ impl<'a> Lowerer<'a> {
             kind: Kind::Alias(Ty::Json),
         });
         self.by_pointer.insert(at.to_owned(), id);
-        let (kind, nullable) = self.kind(at, node, &words)?;
+        let (kind, nullable) = self.kind(At::Str(at), node, words)?;
         self.ir.types[id.0].kind = kind;
         self.ir.types[id.0].nullable = nullable;
-        self.nullable.insert(at.to_owned(), nullable);
+        self.done[id.0] = true;
         Ok(id)
+    }
+
+    /// Adds a type (not yet lowered) to the IR.
+    fn push_type(&mut self, def: TypeDef) -> TypeId {
+        let id = TypeId(self.ir.types.len());
+        self.ir.types.push(def);
+        self.done.push(false);
+        id
+    }
+
+    /// Whether the type admits `null`, if its lowering is finished.
+    fn nullable_of(&self, id: TypeId) -> Option<bool> {
+        self.done[id.0].then(|| self.ir.types[id.0].nullable)
     }
 
     /// Lowers a schema in a position (property, item, variant…). Inline schemas that need a
     /// declaration become named types with a name built from `words`.
-    fn schema(&mut self, at: &str, node: &Value, words: &[String]) -> Result<Lowered, LowerError> {
+    fn schema(
+        &mut self,
+        at: At<'_>,
+        node: &Value,
+        words: Words<'_>,
+    ) -> Result<Lowered, LowerError> {
         let Some(o) = obj(node) else {
             return match node {
                 Value::Bool(_) => Ok(Lowered {
@@ -287,25 +397,26 @@ impl<'a> Lowerer<'a> {
         if let Some(reference) = o.key("$ref") {
             let reference = reference.as_str().unwrap_or_default();
             // A reference met before resolved then (the chain depends on its text only).
-            let (direct, id) = match self.refs.get(reference) {
-                Some((direct, id)) => (direct.clone(), *id),
+            let (id, end) = match self.refs.get(reference) {
+                Some(known) => *known,
                 None => {
                     let target = check_ref(self.root, at, node)?;
                     let direct = pointer::local_target(reference).unwrap_or_default();
                     let id = self.named(
-                        &direct,
+                        At::Str(&direct),
                         Some(target),
-                        target_words(&direct),
+                        Words::Slice(&target_words(&direct)),
                         component_name(&direct).is_some(),
                     )?;
-                    self.refs.insert(reference.to_owned(), (direct.clone(), id));
-                    (direct, id)
+                    let end = resolve_in(self.root, node);
+                    self.refs.insert(reference.to_owned(), (id, end));
+                    (id, end)
                 }
             };
-            let nullable = match self.nullable.get(&direct) {
-                Some(nullable) => *nullable,
+            let nullable = match self.nullable_of(id) {
+                Some(nullable) => nullable,
                 // Still being lowered (a cycle): read the flag off the node itself.
-                None => flag(resolve(self.root, node), "nullable"),
+                None => flag(end.unwrap_or(node), "nullable"),
             };
             return Ok(self.unalias(id, nullable));
         }
@@ -315,7 +426,7 @@ impl<'a> Lowerer<'a> {
         if let Some([only]) = o.key("allOf").and_then(Value::as_array).map(Vec::as_slice) {
             if o.key("properties").is_none() && o.key("oneOf").is_none() && o.key("anyOf").is_none()
             {
-                let inner = self.schema(&format!("{at}/allOf/0"), only, words)?;
+                let inner = self.schema(At::Index(&at, "allOf", 0), only, words)?;
                 return Ok(Lowered {
                     ty: inner.ty,
                     nullable: inner.nullable || nullable_here,
@@ -323,8 +434,8 @@ impl<'a> Lowerer<'a> {
             }
         }
         if needs_declaration(o) {
-            let id = self.named(at, Some(node), words.to_vec(), false)?;
-            let nullable = self.nullable.get(at).copied().unwrap_or(nullable_here);
+            let id = self.named(at, Some(node), words, false)?;
+            let nullable = self.nullable_of(id).unwrap_or(nullable_here);
             return Ok(self.unalias(id, nullable));
         }
         let (kind, nullable) = self.kind(at, node, words)?;
@@ -348,9 +459,9 @@ impl<'a> Lowerer<'a> {
     /// The kind of type a schema lowers to, and whether it admits null.
     fn kind(
         &mut self,
-        at: &str,
+        at: At<'_>,
         node: &Value,
-        words: &[String],
+        words: Words<'_>,
     ) -> Result<(Kind, bool), LowerError> {
         let Some(o) = obj(node) else {
             return Ok((Kind::Alias(Ty::Json), false));
@@ -369,7 +480,7 @@ impl<'a> Lowerer<'a> {
                 continue; // validation rules only; the rest of the schema is the type
             }
             if let [only] = members.as_slice() {
-                let l = self.schema(&format!("{at}/{key}/0"), only, words)?;
+                let l = self.schema(At::Index(&at, key, 0), only, words)?;
                 return Ok((Kind::Alias(l.ty), l.nullable || nullable));
             }
             let (kind, member_nullable) = self.union(at, o, key, members, words)?;
@@ -444,7 +555,11 @@ impl<'a> Lowerer<'a> {
             Some("array") => {
                 let items = match o.key("items") {
                     Some(items) => {
-                        let l = self.schema(&format!("{at}/items"), items, &push(words, "Item"))?;
+                        let l = self.schema(
+                            At::Push(&at, "items"),
+                            items,
+                            Words::Push(&words, "Item"),
+                        )?;
                         wrap_nullable(l)
                     }
                     None => Ty::Json,
@@ -459,9 +574,9 @@ impl<'a> Lowerer<'a> {
 
     fn object(
         &mut self,
-        at: &str,
+        at: At<'_>,
         o: &Map<String, Value>,
-        words: &[String],
+        words: Words<'_>,
     ) -> Result<Kind, LowerError> {
         let props = o.key("properties").and_then(Value::as_object);
         let additional = o.key("additionalProperties");
@@ -476,9 +591,9 @@ impl<'a> Lowerer<'a> {
                 }
                 Some(schema @ Value::Object(_)) => {
                     let l = self.schema(
-                        &format!("{at}/additionalProperties"),
+                        At::Push(&at, "additionalProperties"),
                         schema,
-                        &push(words, "Value"),
+                        Words::Push(&words, "Value"),
                     )?;
                     if l.ty == Ty::Json && !l.nullable {
                         Ty::JsonObject
@@ -498,9 +613,8 @@ impl<'a> Lowerer<'a> {
             .collect();
         let mut fields = Vec::new();
         for (name, sub) in props.into_iter().flatten() {
-            let sub_at = child(at, "properties", name);
             fields.push(self.field(
-                &sub_at,
+                At::Child(&at, "properties", name),
                 name,
                 sub,
                 required.contains(&name.as_str()),
@@ -513,9 +627,9 @@ impl<'a> Lowerer<'a> {
             Some(Value::Bool(true)) => (Some(Ty::Json), false),
             Some(schema @ Value::Object(m)) if !m.is_empty() => {
                 let l = self.schema(
-                    &format!("{at}/additionalProperties"),
+                    At::Push(&at, "additionalProperties"),
                     schema,
-                    &push(words, "Value"),
+                    Words::Push(&words, "Value"),
                 )?;
                 (Some(wrap_nullable(l)), false)
             }
@@ -531,14 +645,22 @@ impl<'a> Lowerer<'a> {
 
     fn field(
         &mut self,
-        at: &str,
+        at: At<'_>,
         wire: &str,
         sub: &Value,
         required: bool,
-        words: &[String],
+        words: Words<'_>,
     ) -> Result<Field, LowerError> {
-        let l = self.schema(at, sub, &push(words, wire))?;
-        let resolved = resolve(self.root, sub);
+        let l = self.schema(at, sub, Words::Push(&words, wire))?;
+        // `schema` has followed the reference and kept where its chain ends.
+        let known = sub
+            .key("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| self.refs.get(r));
+        let resolved = match known {
+            Some(&(_, Some(end))) => end,
+            _ => resolve(self.root, sub),
+        };
         // A readOnly property is absent from requests and a writeOnly one from responses, so
         // neither can be required in a type shared by both directions.
         let one_way = flag(sub, "readOnly")
@@ -568,17 +690,16 @@ impl<'a> Lowerer<'a> {
 
     fn union(
         &mut self,
-        at: &str,
+        at: At<'_>,
         o: &Map<String, Value>,
-        key: &str,
+        key: &'static str,
         members: &[Value],
-        words: &[String],
+        words: Words<'_>,
     ) -> Result<(Kind, bool), LowerError> {
         let mut nullable = false;
         let mut variants = Vec::new();
         let mut tagged_members = Vec::new();
         for (i, member) in members.iter().enumerate() {
-            let member_at = format!("{at}/{key}/{i}");
             // `{type: "null"}`-like members (not valid 3.0, but seen) and `enum: [null]`.
             if member.key("type").and_then(Value::as_str) == Some("null")
                 || member
@@ -590,7 +711,7 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let hint = variant_hint(member, i);
-            let l = self.schema(&member_at, member, &concat(words, &hint))?;
+            let l = self.schema(At::Index(&at, key, i), member, Words::Concat(&words, &hint))?;
             nullable |= l.nullable;
             if let Some(reference) = member.key("$ref").and_then(Value::as_str) {
                 tagged_members.push((
@@ -615,8 +736,12 @@ impl<'a> Lowerer<'a> {
                         Some((_, index)) => variants[*index].clone(),
                         None => {
                             let component = component_name(&pointer).is_some();
-                            let id =
-                                self.named(&pointer, None, target_words(&pointer), component)?;
+                            let id = self.named(
+                                At::Str(&pointer),
+                                None,
+                                Words::Slice(&target_words(&pointer)),
+                                component,
+                            )?;
                             Variant {
                                 hint: target_words(&pointer),
                                 ty: Ty::Named(id),
@@ -658,12 +783,13 @@ impl<'a> Lowerer<'a> {
 
     fn all_of(
         &mut self,
-        at: &str,
+        at: At<'_>,
         o: &Map<String, Value>,
         parts: &[Value],
-        words: &[String],
+        words: Words<'_>,
         nullable: bool,
     ) -> Result<(Kind, bool), LowerError> {
+        let at = &at.string();
         // Merge every object part (following references and nested allOf) into one struct.
         // Parts are borrowed from the document, never cloned: big specs merge a lot.
         let mut sources: Vec<(String, &Map<String, Value>)> = vec![(at.to_owned(), o)];
@@ -684,7 +810,7 @@ impl<'a> Lowerer<'a> {
             // allOf of non-objects (a string with extra constraints, unions…): the first part
             // with a shape is the type; the others only constrain.
             for (i, part) in parts.iter().enumerate() {
-                let l = self.schema(&format!("{at}/allOf/{i}"), part, words)?;
+                let l = self.schema(At::Index(&At::Str(at), "allOf", i), part, words)?;
                 if l.ty != Ty::Json {
                     return Ok((Kind::Alias(l.ty), nullable || l.nullable));
                 }
@@ -739,13 +865,14 @@ impl<'a> Lowerer<'a> {
         }
         let mut fields = Vec::new();
         for (name, sub_at, sub) in &props {
-            fields.push(self.field(sub_at, name, sub, required.contains(name), words)?);
+            fields.push(self.field(At::Str(sub_at), name, sub, required.contains(name), words)?);
         }
         let (additional, deny_unknown) = match &additional {
             Some((_, Value::Bool(false))) => (None, true),
             Some((_, Value::Bool(true))) => (Some(Ty::Json), false),
             Some((additional_at, schema @ Value::Object(m))) if !m.is_empty() => {
-                let l = self.schema(additional_at, schema, &push(words, "Value"))?;
+                let l =
+                    self.schema(At::Str(additional_at), schema, Words::Push(&words, "Value"))?;
                 (Some(wrap_nullable(l)), false)
             }
             _ => (None, false),
@@ -812,9 +939,9 @@ impl<'a> Lowerer<'a> {
                             let schema_at =
                                 format!("{body_at}/content/{}/schema", pointer::escape(media));
                             Some(wrap_nullable(self.schema(
-                                &schema_at,
+                                At::Str(&schema_at),
                                 schema,
-                                &push(&words, "Request"),
+                                Words::Push(&Words::Slice(&words), "Request"),
                             )?))
                         }
                         None => None,
@@ -837,8 +964,14 @@ impl<'a> Lowerer<'a> {
                 let body = match json_media(response) {
                     Some((media, schema)) => {
                         let schema_at = format!("{r_at}/content/{}/schema", pointer::escape(media));
-                        let hint = concat(&words, &["Response".to_owned(), status.clone()]);
-                        ResponseBody::Json(wrap_nullable(self.schema(&schema_at, schema, &hint)?))
+                        let words = Words::Slice(&words);
+                        let words = Words::Push(&words, "Response");
+                        let hint = Words::Push(&words, status);
+                        ResponseBody::Json(wrap_nullable(self.schema(
+                            At::Str(&schema_at),
+                            schema,
+                            hint,
+                        )?))
                     }
                     None if content.is_some_and(|c| !c.is_empty()) => ResponseBody::Raw,
                     None => ResponseBody::Empty,
@@ -907,8 +1040,7 @@ impl<'a> Lowerer<'a> {
         }
         let hint = push(words, "Params");
         let at = format!("{}#params", op.pointer);
-        let id = TypeId(self.ir.types.len());
-        self.ir.types.push(TypeDef {
+        let id = self.push_type(TypeDef {
             hint: NameHint {
                 words: hint.clone(),
                 component: false,
@@ -937,8 +1069,13 @@ impl<'a> Lowerer<'a> {
             } else {
                 name.clone()
             };
-            let mut field =
-                self.field(&format!("{p_at}/schema"), &wire, schema, required, &hint)?;
+            let mut field = self.field(
+                At::Push(&At::Str(&p_at), "schema"),
+                &wire,
+                schema,
+                required,
+                Words::Slice(&hint),
+            )?;
             let doc = p
                 .key("description")
                 .and_then(Value::as_str)
@@ -1039,12 +1176,6 @@ fn child(at: &str, key: &str, token: &str) -> String {
 fn push(words: &[String], word: &str) -> Vec<String> {
     let mut w = words.to_vec();
     w.push(word.to_owned());
-    w
-}
-
-fn concat(words: &[String], more: &[String]) -> Vec<String> {
-    let mut w = words.to_vec();
-    w.extend_from_slice(more);
     w
 }
 

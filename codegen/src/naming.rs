@@ -9,8 +9,6 @@
 //! Collisions are resolved in a fixed order (component schemas first, then document order),
 //! so the same spec always gets the same names.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
-
 use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::ir::{Ir, Kind, Names, TypeId};
 
@@ -178,7 +176,7 @@ pub fn assign(ir: &Ir) -> Names {
 }
 
 /// Case conversions, memoised: the same property names, enum values and name words recur
-/// across a spec's schemas, and the conversion (heck) is most of the naming pass's work. Only
+/// across a spec's schemas. Only
 /// looked up, never iterated, so no hash order reaches the output.
 #[derive(Default)]
 struct Cache<'a> {
@@ -189,7 +187,7 @@ struct Cache<'a> {
 }
 
 impl<'a> Cache<'a> {
-    /// [`type_ident`] of the words joined by spaces. heck converts the words between
+    /// [`type_ident`] of the words joined by spaces. [`convert`] converts the words between
     /// separators independently and UpperCamelCase joins them with nothing, so the
     /// conversion of the whole is the concatenation of each word's.
     fn type_ident(&mut self, words: &'a [String]) -> String {
@@ -261,14 +259,89 @@ fn unique(
     }
 }
 
-/// Words only: separators and symbols become spaces, so heck sees word boundaries. Non-ASCII
-/// letters and digits are dropped first (`Ünïcödé` → `ncd`), so case conversion sees what
-/// remains: a type name still starts with an uppercase letter.
-fn words(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii() || !c.is_alphanumeric())
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect()
+/// Words only: separators and symbols become spaces, so the case conversion sees word
+/// boundaries. Non-ASCII letters and digits are dropped first (`Ünïcödé` → `ncd`), so case
+/// conversion sees what remains: a type name still starts with an uppercase letter. The result
+/// holds ASCII letters, digits and spaces only.
+fn words(raw: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c as u8);
+        } else if c.is_ascii() || !c.is_alphanumeric() {
+            out.push(b' ');
+        }
+    }
+    out
+}
+
+/// A case convention of [`convert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    /// `UpperCamelCase`: each word capitalised, joined with nothing.
+    UpperCamel,
+    /// `snake_case`: each word lowercased, joined with `_`.
+    Snake,
+}
+
+/// heck's `to_upper_camel_case` / `to_snake_case` of [`words`]' output, for which it is
+/// exact: the same word boundaries (a lowercase letter before an uppercase one; an uppercase
+/// letter between an uppercase and a lowercase one; spaces), on ASCII only, without heck's
+/// per-character formatting (it was most of the naming pass's time). A unit test holds it to
+/// heck on many names.
+fn convert(words: &[u8], case: Case) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Boundary,
+        Lowercase,
+        Uppercase,
+    }
+    let mut out = String::with_capacity(words.len() + 4);
+    let mut first = true;
+    let mut emit = |word: &[u8], out: &mut String| {
+        if case == Case::Snake && !first {
+            out.push('_');
+        }
+        first = false;
+        for (i, &b) in word.iter().enumerate() {
+            let c = if i == 0 && case == Case::UpperCamel {
+                b.to_ascii_uppercase()
+            } else {
+                b.to_ascii_lowercase()
+            };
+            out.push(char::from(c));
+        }
+    };
+    for word in words.split(|&b| b == b' ') {
+        let mut init = 0;
+        let mut mode = Mode::Boundary;
+        for (i, &c) in word.iter().enumerate() {
+            let Some(&next) = word.get(i + 1) else {
+                emit(&word[init..], &mut out);
+                break;
+            };
+            let next_mode = if c.is_ascii_lowercase() {
+                Mode::Lowercase
+            } else if c.is_ascii_uppercase() {
+                Mode::Uppercase
+            } else {
+                mode
+            };
+            if next_mode == Mode::Lowercase && next.is_ascii_uppercase() {
+                emit(&word[init..=i], &mut out);
+                init = i + 1;
+                mode = Mode::Boundary;
+            } else if mode == Mode::Uppercase && c.is_ascii_uppercase() && next.is_ascii_lowercase()
+            {
+                emit(&word[init..i], &mut out);
+                init = i;
+                mode = Mode::Boundary;
+            } else {
+                mode = next_mode;
+            }
+        }
+    }
+    out
 }
 
 /// An UpperCamelCase type name.
@@ -279,7 +352,7 @@ pub fn type_ident(raw: &str) -> String {
 
 /// The UpperCamelCase conversion of a name or one of its words, ASCII only.
 fn camel_part(raw: &str) -> String {
-    ascii_only(&words(raw).to_upper_camel_case())
+    convert(&words(raw), Case::UpperCamel)
 }
 
 fn finish_type_ident(mut s: String) -> String {
@@ -294,7 +367,7 @@ fn finish_type_ident(mut s: String) -> String {
 
 /// An UpperCamelCase variant name for an enum value or union member.
 pub fn variant_ident(raw: &str) -> String {
-    let mut s = ascii_only(&words(raw).to_upper_camel_case());
+    let mut s = convert(&words(raw), Case::UpperCamel);
     if s.is_empty() {
         s = if raw.is_empty() {
             "Empty".into()
@@ -313,7 +386,7 @@ pub fn variant_ident(raw: &str) -> String {
 
 /// A snake_case field name; keywords become raw identifiers (`r#type`).
 pub fn field_ident(raw: &str) -> String {
-    let mut s = ascii_only(&words(raw).to_snake_case());
+    let mut s = convert(&words(raw), Case::Snake);
     if s.is_empty() {
         s = "empty".into();
     }
@@ -341,12 +414,6 @@ fn escape_keyword(s: String) -> String {
     } else {
         s
     }
-}
-
-/// Identifiers must be ASCII here (non-ASCII identifiers trip `non_ascii_idents` and are
-/// hard to type); other characters are transliterated to nothing.
-fn ascii_only(s: &str) -> String {
-    s.chars().filter(char::is_ascii).collect()
 }
 
 #[cfg(test)]
@@ -380,6 +447,102 @@ mod tests {
         assert_eq!(type_ident("日本"), "Unnamed");
         assert_eq!(variant_ident("é"), "Symbol");
         assert_eq!(field_ident("ünïcödé"), "ncd");
+    }
+
+    /// The conversion as it was done with heck before [`convert`]: `words` as a string, heck,
+    /// then only the ASCII characters kept.
+    fn with_heck(raw: &str, case: Case) -> String {
+        use heck::{ToSnakeCase, ToUpperCamelCase};
+        let words: String = raw
+            .chars()
+            .filter(|c| c.is_ascii() || !c.is_alphanumeric())
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        let converted = match case {
+            Case::UpperCamel => words.to_upper_camel_case(),
+            Case::Snake => words.to_snake_case(),
+        };
+        converted.chars().filter(char::is_ascii).collect()
+    }
+
+    #[test]
+    fn conversions_are_hecks() {
+        let mut names: Vec<String> = [
+            "",
+            " ",
+            "a",
+            "A",
+            "1",
+            "XMLHttpRequest",
+            "HTTPServer",
+            "api Key",
+            "ABCdef",
+            "EF9x",
+            "get_accounts_account_bank_accounts_id",
+            "fooBar",
+            "foo-bar",
+            "foo_bar",
+            "FOO_BAR11",
+            "3DSecure",
+            "3ds",
+            "x-y",
+            "  leading and trailing  ",
+            "This is Human case.",
+            "MixedUP CamelCase, with some Spaces",
+            "this-contains_ ALLKinds OfWord_Boundaries",
+            "XΣXΣ baﬄe",
+            "ünïcödé",
+            "日本",
+            "Σ",
+            "aΣb",
+            "ÀB",
+            "aÉb",
+            "a—b",
+            "a\u{2003}b",
+            "Last-Event-ID",
+            "$ref",
+            "@@",
+            "ISO8601DateTime",
+            "v2Beta1API",
+            "A1B2c3D4",
+            "ABc",
+            "AbC",
+            "aBC",
+            "a1A",
+            "A1a",
+            "1aA",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // And many pseudo-random ones over an alphabet with every class of character.
+        let alphabet: Vec<char> = "aAbBzZ019 _-./$ÉéΣσ日ﬄ\u{2003}".chars().collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 12) as usize;
+            let mut name = String::new();
+            let mut bits = state;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bits = bits.rotate_left(7) ^ state;
+                name.push(alphabet[(bits % alphabet.len() as u64) as usize]);
+            }
+            names.push(name);
+        }
+        for name in &names {
+            for case in [Case::UpperCamel, Case::Snake] {
+                assert_eq!(
+                    convert(&words(name), case),
+                    with_heck(name, case),
+                    "{name:?} {case:?}"
+                );
+            }
+        }
     }
 
     #[test]
