@@ -284,64 +284,41 @@ enum Case {
     Snake,
 }
 
-/// heck's `to_upper_camel_case` / `to_snake_case` of [`words`]' output, for which it is
-/// exact: the same word boundaries (a lowercase letter before an uppercase one; an uppercase
-/// letter between an uppercase and a lowercase one; spaces), on ASCII only, without heck's
-/// per-character formatting (it was most of the naming pass's time). A unit test holds it to
-/// heck on many names.
+/// heck's conversion of [`words`]' output (ASCII letters, digits and spaces). Most names are
+/// lowercase words already (`created`, `payment method`), and for those heck's result is known
+/// without running it: spaces split words, so each word is capitalised (UpperCamelCase) or the
+/// words are joined with `_` (snake_case). Everything else goes through heck, which decides
+/// word boundaries inside mixed-case words (`XMLHttpRequest`). A unit test holds the shortcut
+/// to heck on many names.
 fn convert(words: &[u8], case: Case) -> String {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mode {
-        Boundary,
-        Lowercase,
-        Uppercase,
-    }
-    let mut out = String::with_capacity(words.len() + 4);
-    let mut first = true;
-    let mut emit = |word: &[u8], out: &mut String| {
-        if case == Case::Snake && !first {
-            out.push('_');
-        }
-        first = false;
-        for (i, &b) in word.iter().enumerate() {
-            let c = if i == 0 && case == Case::UpperCamel {
-                b.to_ascii_uppercase()
-            } else {
-                b.to_ascii_lowercase()
-            };
-            out.push(char::from(c));
-        }
-    };
-    for word in words.split(|&b| b == b' ') {
-        let mut init = 0;
-        let mut mode = Mode::Boundary;
-        for (i, &c) in word.iter().enumerate() {
-            let Some(&next) = word.get(i + 1) else {
-                emit(&word[init..], &mut out);
-                break;
-            };
-            let next_mode = if c.is_ascii_lowercase() {
-                Mode::Lowercase
-            } else if c.is_ascii_uppercase() {
-                Mode::Uppercase
-            } else {
-                mode
-            };
-            if next_mode == Mode::Lowercase && next.is_ascii_uppercase() {
-                emit(&word[init..=i], &mut out);
-                init = i + 1;
-                mode = Mode::Boundary;
-            } else if mode == Mode::Uppercase && c.is_ascii_uppercase() && next.is_ascii_lowercase()
-            {
-                emit(&word[init..i], &mut out);
-                init = i;
-                mode = Mode::Boundary;
-            } else {
-                mode = next_mode;
+    use heck::{ToSnakeCase, ToUpperCamelCase};
+    let lowercase = words
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b' ');
+    if lowercase {
+        let mut out = String::with_capacity(words.len());
+        for word in words.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
+            match case {
+                Case::UpperCamel => {
+                    out.push(char::from(word[0].to_ascii_uppercase()));
+                    out.extend(word[1..].iter().map(|&b| char::from(b)));
+                }
+                Case::Snake => {
+                    if !out.is_empty() {
+                        out.push('_');
+                    }
+                    out.extend(word.iter().map(|&b| char::from(b)));
+                }
             }
         }
+        return out;
     }
-    out
+    // `words` holds ASCII only, so this is valid UTF-8 and heck's output is ASCII.
+    let text = String::from_utf8_lossy(words);
+    match case {
+        Case::UpperCamel => text.to_upper_camel_case(),
+        Case::Snake => text.to_snake_case(),
+    }
 }
 
 /// An UpperCamelCase type name.
@@ -449,8 +426,8 @@ mod tests {
         assert_eq!(field_ident("ünïcödé"), "ncd");
     }
 
-    /// The conversion as it was done with heck before [`convert`]: `words` as a string, heck,
-    /// then only the ASCII characters kept.
+    /// The conversion with heck alone: `words` as a string, heck, then only the ASCII
+    /// characters kept.
     fn with_heck(raw: &str, case: Case) -> String {
         use heck::{ToSnakeCase, ToUpperCamelCase};
         let words: String = raw
