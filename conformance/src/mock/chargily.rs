@@ -53,6 +53,13 @@ macro_rules! listing {
     }};
 }
 
+/// A 200 response with a Laravel list envelope.
+macro_rules! list {
+    ($list:ident, $last:ident, $info:expr, $rows:expr) => {
+        Response::json(StatusCode::OK, &listing!($list, $last, $info, $rows))
+    };
+}
+
 /// A checkout may be paid for this long after creation [DOC `checkouts/expire.mdx`].
 const LIFETIME_SECONDS: i64 = 30 * 60;
 /// Fees in per mille of the amount [INF from the webhook example: 1250 on 50000].
@@ -672,28 +679,17 @@ impl Chargily {
     }
 
     fn list_checkouts(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
-        let total = data.checkouts.len();
-        let rows: Vec<g::Checkout> = data
-            .checkouts
-            .values()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|r| effective(&r.checkout, ctx.now))
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/checkouts", ctx.base),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+        let path = format!("{}/checkouts", ctx.base);
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (data.checkouts.values(), data.checkouts.len()),
+            |r| effective(&r.checkout, ctx.now),
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(CheckoutList, CheckoutListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(CheckoutList, CheckoutListLastPageUrl, info, rows)
     }
 
     fn retrieve_checkout(&self, ctx: &Ctx<'_>, input: Input) -> Response {
@@ -708,31 +704,20 @@ impl Chargily {
     }
 
     fn list_checkout_items(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
         let Some(record) = data.checkouts.get(input.id()) else {
             return not_found("Checkout", input.id());
         };
-        let total = record.items.len();
-        let rows: Vec<g::CheckoutItem> = record
-            .items
-            .iter()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .cloned()
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/checkouts/{}/items", ctx.base, input.id()),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+        let path = format!("{}/checkouts/{}/items", ctx.base, input.id());
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (record.items.iter(), record.items.len()),
+            Clone::clone,
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(CheckoutItemList, CheckoutItemListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(CheckoutItemList, CheckoutItemListLastPageUrl, info, rows)
     }
 
     /// 200 for a pending checkout; 400 if it has already expired; 403 if it is not pending
@@ -782,32 +767,21 @@ impl Chargily {
     }
 
     fn list_customers(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
-        let total = data.customers.len();
-        let rows: Vec<g::Customer> = data
-            .customers
-            .values()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|c| g::Customer {
-                // List items have no `livemode` (reference §1.13 quirk 22).
+        let path = format!("{}/customers", ctx.base);
+        // List items have no `livemode` (reference §1.13 quirk 22).
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (data.customers.values(), data.customers.len()),
+            |c| g::Customer {
                 livemode: None,
                 ..c.clone()
-            })
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/customers", ctx.base),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+            },
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(CustomerList, CustomerListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(CustomerList, CustomerListLastPageUrl, info, rows)
     }
 
     fn retrieve_customer(&self, ctx: &Ctx<'_>, input: Input) -> Response {
@@ -878,31 +852,20 @@ impl Chargily {
     }
 
     fn list_products(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
-        let total = data.products.len();
-        let rows: Vec<g::Product> = data
-            .products
-            .values()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|p| g::Product {
+        let path = format!("{}/products", ctx.base);
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (data.products.values(), data.products.len()),
+            |p| g::Product {
                 livemode: None,
                 ..p.clone()
-            })
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/products", ctx.base),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+            },
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(ProductList, ProductListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(ProductList, ProductListLastPageUrl, info, rows)
     }
 
     fn retrieve_product(&self, ctx: &Ctx<'_>, input: Input) -> Response {
@@ -957,7 +920,6 @@ impl Chargily {
     }
 
     fn list_product_prices(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
         if data.products.get(input.id()).is_none() {
             return not_found("Product", input.id());
@@ -967,28 +929,16 @@ impl Chargily {
             .values()
             .filter(|p| p.product_id == input.id())
             .collect();
-        let total = matching.len();
-        let rows: Vec<g::Price> = matching
-            .into_iter()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|p| g::Price {
-                livemode: None,
-                ..p.clone()
-            })
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/products/{}/prices", ctx.base, input.id()),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+        let path = format!("{}/products/{}/prices", ctx.base, input.id());
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (matching.iter().copied(), matching.len()),
+            listed_price,
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(PriceList, PriceListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(PriceList, PriceListLastPageUrl, info, rows)
     }
 
     // ----- prices -----
@@ -1022,31 +972,17 @@ impl Chargily {
     }
 
     fn list_prices(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
-        let total = data.prices.len();
-        let rows: Vec<g::Price> = data
-            .prices
-            .values()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|p| g::Price {
-                livemode: None,
-                ..p.clone()
-            })
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/prices", ctx.base),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+        let path = format!("{}/prices", ctx.base);
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (data.prices.values(), data.prices.len()),
+            listed_price,
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(PriceList, PriceListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(PriceList, PriceListLastPageUrl, info, rows)
     }
 
     fn retrieve_price(&self, ctx: &Ctx<'_>, input: Input) -> Response {
@@ -1153,31 +1089,20 @@ impl Chargily {
     }
 
     fn list_payment_links(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
-        let total = data.links.len();
-        let rows: Vec<g::PaymentLink> = data
-            .links
-            .values()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .map(|l| g::PaymentLink {
+        let path = format!("{}/payment-links", ctx.base);
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (data.links.values(), data.links.len()),
+            |l| g::PaymentLink {
                 livemode: None,
                 ..l.link.clone()
-            })
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/payment-links", ctx.base),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+            },
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(PaymentLinkList, PaymentLinkListLastPageUrl, info, rows),
-        )
+        drop(data);
+        list!(PaymentLinkList, PaymentLinkListLastPageUrl, info, rows)
     }
 
     fn retrieve_payment_link(&self, ctx: &Ctx<'_>, input: Input) -> Response {
@@ -1235,35 +1160,24 @@ impl Chargily {
     }
 
     fn list_payment_link_items(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let (page, per_page) = paging(&input);
         let data = read(&ctx.mode.data);
         let Some(record) = data.links.get(input.id()) else {
             return not_found("PaymentLink", input.id());
         };
-        let total = record.items.len();
-        let rows: Vec<g::PaymentLinkItem> = record
-            .items
-            .iter()
-            .skip(offset(page, per_page))
-            .take(per_page_usize(per_page))
-            .cloned()
-            .collect();
-        drop(data);
-        let info = PageInfo::new(
-            format!("{}/payment-links/{}/items", ctx.base, input.id()),
-            page,
-            per_page,
-            total,
-            ctx.mode.livemode,
+        let path = format!("{}/payment-links/{}/items", ctx.base, input.id());
+        let (info, rows) = page(
+            ctx,
+            &input,
+            path,
+            (record.items.iter(), record.items.len()),
+            Clone::clone,
         );
-        Response::json(
-            StatusCode::OK,
-            &listing!(
-                PaymentLinkItemList,
-                PaymentLinkItemListLastPageUrl,
-                info,
-                rows
-            ),
+        drop(data);
+        list!(
+            PaymentLinkItemList,
+            PaymentLinkItemListLastPageUrl,
+            info,
+            rows
         )
     }
 
@@ -1611,6 +1525,33 @@ fn address(a: g::AddressInput) -> g::Address {
 }
 
 /// `(page, per_page)` from validated query values: defaults 1 and 10.
+/// One page of `all` (in store order, `total` of them) for the list endpoint at `path`, each
+/// row made by `row`.
+fn page<'a, S: 'a, T>(
+    ctx: &Ctx<'_>,
+    input: &Input,
+    path: String,
+    (all, total): (impl Iterator<Item = &'a S>, usize),
+    row: impl Fn(&S) -> T,
+) -> (PageInfo, Vec<T>) {
+    let (page, per_page) = paging(input);
+    let rows = all
+        .skip(offset(page, per_page))
+        .take(per_page_usize(per_page))
+        .map(row)
+        .collect();
+    let info = PageInfo::new(path, page, per_page, total, ctx.mode.livemode);
+    (info, rows)
+}
+
+/// A price as list endpoints show it: without `livemode` (reference §1.13 quirk 22).
+fn listed_price(p: &g::Price) -> g::Price {
+    g::Price {
+        livemode: None,
+        ..p.clone()
+    }
+}
+
 fn paging(input: &Input) -> (i64, i64) {
     let get = |k: &str, d: i64| input.query.get(k).and_then(Value::as_i64).unwrap_or(d);
     (get("page", 1).max(1), get("per_page", 10).clamp(1, 50))
