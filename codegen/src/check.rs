@@ -21,10 +21,19 @@
 //!   cannot use: a `type` that is not one of OpenAPI 3.0's six, and a `$ref` that is not a
 //!   string. It names the offending keyword by its JSON pointer (`#/components/schemas/A/type`).
 //!
+//! For JSON text, [`copy_accepted`] writes the same copy from the text (streaming, with the
+//! Schema Objects skipped unread) and has `openapiv3` read it while another thread parses the
+//! text into the `Value`; [`structure_given`] then only walks the `Value` for the Schema
+//! Objects. YAML, and JSON that repeats a key, take the whole path on the `Value`.
+//!
 //! A document with errors both outside and inside Schema Objects reports the one outside.
 //! A position `openapiv3` ignores (a Response under a key that is not a status code, the
 //! `schema` of a Parameter that has `content` first, the siblings of a `$ref`) is not checked.
 
+use std::borrow::Cow;
+
+use serde::Deserialize as _;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Why a document was refused: where (the path `serde_path_to_error` gives for `openapiv3`'s
@@ -35,11 +44,16 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// Checks a parsed document.
-pub fn structure(root: &Value) -> Result<(), Refusal> {
+/// Checks a parsed document, given `openapiv3`'s verdict on its copy when it is known already
+/// ([`copy_accepted`], from the document's JSON text).
+pub fn structure_given(root: &Value, accepted: Option<bool>) -> Result<(), Refusal> {
     let mut walk = Walk::new(true);
+    // With the verdict known, the walk only checks the Schema Objects: no copy is written.
+    walk.write = accepted.is_none();
     walk.document(root);
-    if serde_json::from_slice::<openapiv3::OpenAPI>(&walk.out).is_err() {
+    let accepted =
+        accepted.unwrap_or_else(|| serde_json::from_slice::<openapiv3::OpenAPI>(&walk.out).is_ok());
+    if !accepted {
         // Again from the `Value` of a copy that keeps the free text, which names the failing
         // path and value as the whole document's `Value` did (tracking the path costs, so
         // only when it fails).
@@ -124,6 +138,8 @@ impl<'a> At<'a> {
 /// (which serde reads faster than a `Value`: it buffers borrowed strings, not copies).
 struct Walk {
     out: Vec<u8>,
+    /// Whether the copy is written at all (not when only the Schema Objects are checked).
+    write: bool,
     /// Whether free text (`description`, `summary`) is written as `""` (see [`structure`]).
     blank: bool,
     /// The first Schema Object refusal.
@@ -152,6 +168,7 @@ impl Walk {
     fn new(blank: bool) -> Walk {
         Walk {
             out: Vec::new(),
+            write: true,
             blank,
             refusal: None,
         }
@@ -159,8 +176,17 @@ impl Walk {
 
     /// A value, as is.
     fn copy(&mut self, value: &Value) {
-        // Writing a `Value` to a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut self.out, value);
+        if self.write {
+            // Writing a `Value` to a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut self.out, value);
+        }
+    }
+
+    /// Some bytes of the copy.
+    fn put(&mut self, bytes: &[u8]) {
+        if self.write {
+            self.out.extend_from_slice(bytes);
+        }
     }
 
     /// An object with some members rewritten (`member` returns `false` for those it leaves
@@ -169,22 +195,24 @@ impl Walk {
         let Value::Object(map) = value else {
             return self.copy(value);
         };
-        self.out.push(b'{');
+        self.put(b"{");
         for (i, (key, x)) in map.iter().enumerate() {
             if i > 0 {
-                self.out.push(b',');
+                self.put(b",");
             }
-            let _ = serde_json::to_writer(&mut self.out, key);
-            self.out.push(b':');
+            if self.write {
+                let _ = serde_json::to_writer(&mut self.out, key);
+            }
+            self.put(b":");
             if !member(self, key, x) {
                 if self.blank && x.is_string() && (key == "description" || key == "summary") {
-                    self.out.extend_from_slice(b"\"\"");
+                    self.put(b"\"\"");
                 } else {
                     self.copy(x);
                 }
             }
         }
-        self.out.push(b'}');
+        self.put(b"}");
     }
 
     /// Each member's value of an object rewritten; anything else copied as is.
@@ -200,14 +228,14 @@ impl Walk {
         let Value::Array(items) = value else {
             return self.copy(value);
         };
-        self.out.push(b'[');
+        self.put(b"[");
         for (i, x) in items.iter().enumerate() {
             if i > 0 {
-                self.out.push(b',');
+                self.put(b",");
             }
             item(self, i, x);
         }
-        self.out.push(b']');
+        self.put(b"]");
     }
 
     fn document(&mut self, doc: &Value) {
@@ -278,12 +306,7 @@ impl Walk {
                 "parameters" => w.parameters(x, &at),
                 "requestBody" => w.request_body(x, &at),
                 "responses" => w.rewrite(x, |w, status, y| {
-                    let status_code = status == "default"
-                        || serde_json::from_value::<openapiv3::StatusCode>(Value::String(
-                            status.to_owned(),
-                        ))
-                        .is_ok();
-                    status_code && {
+                    status_code(status) && {
                         w.response(y, &at.key(status));
                         true
                     }
@@ -380,13 +403,324 @@ impl Walk {
     /// `optional`): checked here, `{}` in the copy.
     fn schema_position(&mut self, value: &Value, at: &At<'_>, optional: bool) {
         if optional && value.is_null() {
-            return self.out.extend_from_slice(b"null");
+            return self.put(b"null");
         }
         if self.refusal.is_none() {
             self.refusal = schema(value, at).err();
         }
-        self.out.extend_from_slice(b"{}");
+        self.put(b"{}");
     }
+}
+
+/// `openapiv3`'s verdict on the copy [`Walk`] writes, computed from the document's JSON text
+/// instead of its `Value`, so that it can run while the text is parsed: the copy is written
+/// as the text is read (serde_json's streaming deserializer), and `openapiv3` reads it.
+///
+/// `None` when the text cannot give the verdict the `Value` would: it is not JSON that
+/// serde_json reads, or an object has a key twice (the `Value` keeps the last, where the text
+/// would show `openapiv3` both). The caller then lets [`structure`] find it on the `Value`.
+///
+/// The copy is the one [`Walk`] writes but for References (`$ref` may come after the other
+/// members, so this cannot know an object is one before writing it): [`Walk`] copies them as
+/// they are, this rewrites them like the object they stand for. `openapiv3` reads an object
+/// with a string `$ref` as a Reference whatever its other members, so the verdict is the same.
+pub fn copy_accepted(text: &str) -> Option<bool> {
+    let mut stream = Stream {
+        out: Vec::with_capacity(text.len() / 4),
+        repeated: false,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    Node {
+        stream: &mut stream,
+        kind: Kind::Document,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    if stream.repeated {
+        return None;
+    }
+    Some(serde_json::from_slice::<openapiv3::OpenAPI>(&stream.out).is_ok())
+}
+
+/// The copy being written, and whether a key was seen twice in an object.
+struct Stream {
+    out: Vec<u8>,
+    repeated: bool,
+}
+
+/// What a value is in the document's structure, as [`Walk`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Copied as is.
+    Copy,
+    /// A member that [`Walk::rewrite`] copies: `""` for a `description` or `summary` string.
+    Free,
+    Document,
+    Paths,
+    Components,
+    /// Each member's value is of the kind given.
+    Each(&'static Kind),
+    PathItem,
+    Parameters,
+    Operation,
+    Responses,
+    Callback,
+    RequestBody,
+    Response,
+    Parameter,
+    Content,
+    MediaType,
+    Encoding,
+    /// A Schema Object position: `{}` (`null` stays when `optional`).
+    Schema {
+        optional: bool,
+    },
+}
+
+impl Kind {
+    /// The kind of the member `key` of an object of this kind. `first` is whether a
+    /// Parameter's `schema` or `content` has been seen ([`Walk::parameter`]).
+    fn member(self, key: &str, first: &mut bool) -> Kind {
+        let free = if key == "description" || key == "summary" {
+            Kind::Free
+        } else {
+            Kind::Copy
+        };
+        match self {
+            Kind::Copy | Kind::Free | Kind::Schema { .. } | Kind::Parameters => Kind::Copy,
+            Kind::Each(kind) => *kind,
+            Kind::Document => match key {
+                "paths" => Kind::Paths,
+                "components" => Kind::Components,
+                _ => free,
+            },
+            Kind::Paths if key.starts_with('/') => Kind::PathItem,
+            Kind::Components => match key {
+                "schemas" => Kind::Each(&Kind::Schema { optional: false }),
+                "responses" => Kind::Each(&Kind::Response),
+                "parameters" | "headers" => Kind::Each(&Kind::Parameter),
+                "requestBodies" => Kind::Each(&Kind::RequestBody),
+                "callbacks" => Kind::Each(&Kind::Callback),
+                _ => free,
+            },
+            Kind::PathItem if METHODS.contains(&key) => Kind::Operation,
+            Kind::PathItem if key == "parameters" => Kind::Parameters,
+            Kind::Operation => match key {
+                "parameters" => Kind::Parameters,
+                "requestBody" => Kind::RequestBody,
+                "responses" => Kind::Responses,
+                "callbacks" => Kind::Each(&Kind::Callback),
+                _ => free,
+            },
+            Kind::Responses if status_code(key) => Kind::Response,
+            Kind::Callback => Kind::PathItem,
+            Kind::RequestBody if key == "content" => Kind::Content,
+            Kind::Response => match key {
+                "headers" => Kind::Each(&Kind::Parameter),
+                "content" => Kind::Content,
+                _ => free,
+            },
+            Kind::Parameter if !*first && (key == "schema" || key == "content") => {
+                *first = true;
+                if key == "schema" {
+                    Kind::Schema { optional: false }
+                } else {
+                    Kind::Content
+                }
+            }
+            Kind::Content => Kind::MediaType,
+            Kind::MediaType => match key {
+                "schema" => Kind::Schema { optional: true },
+                "encoding" => Kind::Each(&Kind::Encoding),
+                _ => free,
+            },
+            Kind::Encoding if key == "headers" => Kind::Each(&Kind::Parameter),
+            Kind::Paths
+            | Kind::PathItem
+            | Kind::Responses
+            | Kind::RequestBody
+            | Kind::Parameter
+            | Kind::Encoding => free,
+        }
+    }
+}
+
+/// A value of the text being read, and what it is.
+struct Node<'s> {
+    stream: &'s mut Stream,
+    kind: Kind,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        match self.kind {
+            Kind::Schema { optional } => {
+                // Skipped without being read into anything (serde_json's fastest path).
+                let out = &mut self.stream.out;
+                if optional {
+                    match Option::<IgnoredAny>::deserialize(deserializer)? {
+                        None => out.extend_from_slice(b"null"),
+                        Some(_) => out.extend_from_slice(b"{}"),
+                    }
+                } else {
+                    IgnoredAny::deserialize(deserializer)?;
+                    out.extend_from_slice(b"{}");
+                }
+                Ok(())
+            }
+            _ => deserializer.deserialize_any(self),
+        }
+    }
+}
+
+impl Node<'_> {
+    /// Writes a scalar as serde_json writes it in a `Value`.
+    fn scalar<T: serde::Serialize + ?Sized>(self, value: &T) {
+        // Writing to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut self.stream.out, value);
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.scalar(&v);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.scalar(&v);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(&v);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        // As the `Value` holds it.
+        self.scalar(&serde_json::Number::from_f64(v));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        if self.kind == Kind::Free {
+            self.stream.out.extend_from_slice(b"\"\"");
+        } else {
+            self.scalar(v);
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.stream.out.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let kind = if self.kind == Kind::Parameters {
+            Kind::Parameter
+        } else {
+            Kind::Copy
+        };
+        self.stream.out.push(b'[');
+        let mut first = true;
+        loop {
+            if !first {
+                self.stream.out.push(b',');
+            }
+            let at = self.stream.out.len();
+            let node = Node {
+                stream: &mut *self.stream,
+                kind,
+            };
+            if seq.next_element_seed(node)?.is_none() {
+                if !first {
+                    // The comma written for an element that was not there.
+                    self.stream.out.truncate(at - 1);
+                }
+                break;
+            }
+            first = false;
+        }
+        self.stream.out.push(b']');
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.stream.out.push(b'{');
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let mut first = false;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if !keys.is_empty() {
+                self.stream.out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut self.stream.out, key.as_ref());
+            self.stream.out.push(b':');
+            let kind = self.kind.member(&key, &mut first);
+            keys.push(key);
+            map.next_value_seed(Node {
+                stream: &mut *self.stream,
+                kind,
+            })?;
+        }
+        self.stream.out.push(b'}');
+        if repeats(&mut keys) {
+            self.stream.repeated = true;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a key is in the list twice (reorders it).
+fn repeats(keys: &mut [Cow<'_, str>]) -> bool {
+    if keys.len() <= 8 {
+        return keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k));
+    }
+    keys.sort_unstable();
+    keys.windows(2).any(|pair| pair[0] == pair[1])
+}
+
+/// An object's key, borrowed from the text unless it has escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+/// Whether `openapiv3` reads a Responses key as a status code.
+fn status_code(key: &str) -> bool {
+    key == "default"
+        || serde_json::from_value::<openapiv3::StatusCode>(Value::String(key.to_owned())).is_ok()
 }
 
 /// OpenAPI 3.0's `type`s.
@@ -669,7 +1003,7 @@ mod tests {
                 "schema": {"type": "object", "properties": {"x~/y": {"type": "text"}}}}],
                 "responses": {}}}},
         });
-        let refusal = structure(&doc).unwrap_err();
+        let refusal = structure_given(&doc, None).unwrap_err();
         assert_eq!(
             refusal.path,
             "#/paths/~1a~1{b}/get/parameters/0/schema/properties/x~0~1y/type"
@@ -700,8 +1034,147 @@ mod tests {
             },
             "components": {"parameters": {"P": {"name": "p", "in": "query", "schema": {}}}},
         });
-        assert!(structure(&doc).is_ok());
+        assert!(structure_given(&doc, None).is_ok());
         let model: Result<openapiv3::OpenAPI, _> = serde_json::from_value(doc);
         assert!(model.is_ok());
+    }
+
+    /// `openapiv3`'s verdict on the copy [`Walk`] writes from the `Value`.
+    fn value_verdict(root: &Value) -> bool {
+        let mut walk = Walk::new(true);
+        walk.document(root);
+        serde_json::from_slice::<openapiv3::OpenAPI>(&walk.out).is_ok()
+    }
+
+    /// The copy written from the text gets the verdict of the copy written from the `Value`,
+    /// References with odd siblings included; repeated keys and bad JSON give no verdict.
+    #[test]
+    fn the_verdict_from_the_text_is_the_verdict_from_the_value() {
+        let base = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1", "description": "d"},
+            "paths": {
+                "/a/{id}": {
+                    "summary": "s",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "get": {
+                        "description": "d",
+                        "parameters": [
+                            {"$ref": "#/components/parameters/P"},
+                            {"name": "q", "in": "query", "content": {"text/plain": {"schema": {}}}, "schema": 7},
+                        ],
+                        "requestBody": {"content": {"a/b": {"schema": null, "encoding": {"x": {"headers": {"H": {"schema": {}}}}}}}},
+                        "responses": {
+                            "200": {"description": "ok", "headers": {"H": {"schema": {"type": "integer"}}},
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}, "example": {"a": [1, 2.5, -3, null, true, "x\u{e9}\n"]}}}},
+                            "x-r": {"anything": 1},
+                            "default": {"$ref": "#/components/responses/R"},
+                        },
+                        "callbacks": {"cb": {"{$request.body#/url}": {"post": {"responses": {"200": {"description": "ok"}}}}}},
+                    },
+                },
+                "/ref": {"$ref": "#/paths/~1a~1{id}", "get": 7},
+                "x-ext": [1, {"a": null}],
+            },
+            "components": {
+                "schemas": {"A": {"type": "object", "properties": {"n": {"type": "integer"}}}, "B": null},
+                "responses": {"R": {"description": "r", "content": {"a/b": {"schema": {}}}}},
+                "parameters": {"P": {"name": "p", "in": "query", "schema": {}}},
+                "headers": {"H": {"schema": {}}},
+                "requestBodies": {"Q": {"$ref": "#/x", "content": 7}},
+                "callbacks": {"C": {"$ref": "#/x", "/p": 7}, "D": {"/p": {"get": {"responses": {}}}}},
+            },
+        });
+        let mut cases = vec![base.clone()];
+        for (pointer, replacement) in [
+            ("/info", json!("t")),
+            ("/info/description", json!(7)),
+            ("/info/title", json!(null)),
+            ("/paths/~1a~1{id}/summary", json!(["s"])),
+            ("/paths/~1a~1{id}/parameters/0/in", json!("nowhere")),
+            ("/paths/~1a~1{id}/parameters", json!({"a": 1})),
+            ("/paths/~1a~1{id}/get/description", json!({})),
+            ("/paths/~1a~1{id}/get/parameters/0", json!({"$ref": 7})),
+            (
+                "/paths/~1a~1{id}/get/parameters/0",
+                json!({"$ref": "#/x", "in": 7, "description": 7}),
+            ),
+            ("/paths/~1a~1{id}/get/parameters/1/content", json!(7)),
+            (
+                "/paths/~1a~1{id}/get/parameters/1/schema",
+                json!({"type": 7}),
+            ),
+            ("/paths/~1a~1{id}/get/requestBody", json!({"content": 7})),
+            (
+                "/paths/~1a~1{id}/get/requestBody",
+                json!({"$ref": "#/x", "content": 7}),
+            ),
+            (
+                "/paths/~1a~1{id}/get/requestBody/content/a~1b/encoding/x/headers/H",
+                json!({"schema": {}, "style": 7}),
+            ),
+            (
+                "/paths/~1a~1{id}/get/requestBody/content/a~1b/schema",
+                json!(7),
+            ),
+            ("/paths/~1a~1{id}/get/responses", json!([])),
+            ("/paths/~1a~1{id}/get/responses/200/description", json!(7)),
+            (
+                "/paths/~1a~1{id}/get/responses/200/headers/H",
+                json!({"schema": {}, "content": 7}),
+            ),
+            (
+                "/paths/~1a~1{id}/get/responses/default",
+                json!({"$ref": "#/x", "description": 7}),
+            ),
+            ("/paths/~1a~1{id}/get/responses/x-r", json!(7)),
+            ("/paths/~1a~1{id}/get/callbacks/cb", json!({"$ref": "#/x"})),
+            (
+                "/paths/~1a~1{id}/get/callbacks/cb/{$request.body#~1url}/post/responses",
+                json!(7),
+            ),
+            ("/paths/~1ref", json!({"$ref": 7, "get": {"responses": {}}})),
+            ("/paths/~1ref", json!(["#/x"])),
+            ("/paths/x-ext", json!("x")),
+            ("/components", json!([])),
+            ("/components/schemas", json!([{"type": 7}])),
+            ("/components/responses/R", json!({"content": {}})),
+            ("/components/parameters/P/schema", json!(null)),
+            (
+                "/components/headers/H",
+                json!({"schema": {}, "in": "query"}),
+            ),
+            ("/components/callbacks/C", json!({"$ref": 7, "/p": 7})),
+            ("/components/callbacks/D/~1p/get", json!([])),
+            ("/openapi", json!(3)),
+        ] {
+            let mut doc = base.clone();
+            match doc.pointer_mut(pointer) {
+                Some(target) => *target = replacement,
+                None => panic!("no {pointer}"),
+            }
+            cases.push(doc);
+        }
+        let mut accepted = 0;
+        for doc in &cases {
+            let verdict = value_verdict(doc);
+            accepted += usize::from(verdict);
+            for text in [doc.to_string(), serde_json::to_string_pretty(doc).unwrap()] {
+                assert_eq!(copy_accepted(&text), Some(verdict), "{text}");
+            }
+        }
+        // Both verdicts are tried.
+        assert!(accepted > 5 && accepted < cases.len() - 5, "{accepted}");
+
+        let text = base.to_string();
+        let repeated = text.replacen(r#""title":"t""#, r#""title":"t","title":7"#, 1);
+        assert_ne!(repeated, text);
+        assert_eq!(copy_accepted(&repeated), None);
+        // Repeated keys inside a Schema Object are not read: they do not matter.
+        let in_schema = text.replacen(r#""type":"integer""#, r#""type":"integer","type":7"#, 1);
+        assert_ne!(in_schema, text);
+        assert_eq!(copy_accepted(&in_schema), Some(true));
+        assert_eq!(copy_accepted(&text[..text.len() - 1]), None);
+        assert_eq!(copy_accepted(&format!("{text} x")), None);
     }
 }

@@ -19,7 +19,9 @@
 //! through `quote` and `prettyplease`, and `tests/render.rs` holds it to the full
 //! `prettyplease` rendering (`generate_reference`). The module is written in parts (runs of
 //! top-level items) on two threads, concatenated in order. The structure check runs on a
-//! thread of its own once the document is parsed, beside lowering (`check.rs`).
+//! thread of its own from the start: for JSON, `openapiv3`'s part reads a copy written from
+//! the text while the text is parsed; the Schema Objects are checked on the parsed document,
+//! beside lowering (`check.rs`).
 //!
 //! From a build script:
 //! ```no_run
@@ -43,7 +45,7 @@ mod text;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -98,23 +100,23 @@ pub enum Error {
 /// its Schema Objects).
 pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
     let doc = oas::Document::parse(source_name, text, json)?;
-    check_structure(source_name, &doc.root)?;
+    check_structure(source_name, &doc.root, None)?;
     Ok(doc)
 }
 
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
-/// The stages overlap where they can: the structure check runs on a thread of its own once the
-/// document is parsed (`check` is how long it took there; it adds to the total only when it
-/// outlasts the stages after parsing), and the module's parts are written on two threads,
+/// The stages overlap where they can: the structure check runs on a thread of its own, from
+/// the text during the parse and on the parsed document beside lowering (`check` is how long
+/// it took there; it adds to the total only when it outlasts the other path), and the module's parts are written on two threads,
 /// `emit` (direct text) and `render` (`prettyplease`, for what the text writer leaves to it)
 /// sharing that phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
-    /// The structure check, on its own thread once the text is parsed (overlapped with the
-    /// stages below).
+    /// The structure check, on its own thread (overlapped with the parse and the stages
+    /// below).
     pub check: std::time::Duration,
     /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
@@ -175,26 +177,42 @@ fn generate_with(
     // The same test `oas` uses to read a document as JSON.
     let json = json || text.trim_start().starts_with('{');
     std::thread::scope(|scope| {
-        // The header hashes the text: on a thread of its own while the text is parsed (the
-        // second core has nothing else to do then).
-        let header = scope.spawn(|| header(source_name, text));
+        // The structure check starts on a thread of its own at once: from JSON text, it writes
+        // the copy `openapiv3` reads and has `openapiv3` read it while this thread parses the
+        // text (`check::copy_accepted`), then hashes the text for the header. The rest of the
+        // check (the Schema Objects, or all of it for YAML) needs the parsed document, and
+        // runs beside lowering.
+        let (send_doc, receive_doc) = mpsc::channel::<Arc<oas::Document>>();
+        let (send_header, receive_header) = mpsc::channel::<String>();
+        let check = scope.spawn(move || {
+            let t = Instant::now();
+            let accepted = if json {
+                check::copy_accepted(text)
+            } else {
+                None
+            };
+            let mut time = t.elapsed();
+            let _ = send_header.send(header(source_name, text));
+            // No document: parsing failed, and that is the error.
+            let doc = receive_doc.recv().ok()?;
+            let t = Instant::now();
+            let checked = check_structure(source_name, &doc.root, accepted);
+            time += t.elapsed();
+            Some((checked, time))
+        });
         let t = Instant::now();
         let doc = Arc::new(oas::Document::parse(source_name, text, json)?);
         timings.parse = t.elapsed();
-        // The structure check runs beside the other stages, on the parsed `Value`; its verdict
-        // is awaited before any result is returned (it takes precedence over lowering errors).
-        let check = scope.spawn({
-            let doc = Arc::clone(&doc);
-            move || {
-                let t = Instant::now();
-                let checked = check_structure(source_name, &doc.root);
-                (checked, t.elapsed())
-            }
-        });
+        let _ = send_doc.send(Arc::clone(&doc));
 
         let t = Instant::now();
         let lowered = lower_stage(source_name, &doc.root, settings);
         timings.lower = t.elapsed();
+        let header = || {
+            receive_header
+                .recv()
+                .unwrap_or_else(|_| header(source_name, text))
+        };
         let code = lowered.and_then(|(ir, derives, names)| {
             let emitter = emit::Emitter {
                 ir: &ir,
@@ -206,13 +224,18 @@ fn generate_with(
             code
         });
 
-        let (checked, check_time) = match check.join() {
+        let checked = match check.join() {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        timings.check = check_time;
         // The check and lowering are done with the document: this is its last reference.
         free_later(doc);
+        // The check thread always receives the document once it is parsed.
+        let (checked, check_time) = checked.ok_or_else(|| Error::Render {
+            source_name: source_name.to_owned(),
+            message: "the structure check did not run".to_owned(),
+        })?;
+        timings.check = check_time;
         checked?;
         Ok((code?, timings))
     })
@@ -249,7 +272,7 @@ fn emit_render(
     source_name: &str,
     emitter: &emit::Emitter<'_>,
     render: Render,
-    header: std::thread::ScopedJoinHandle<'_, String>,
+    header: impl FnOnce() -> String,
     timings: &mut Timings,
 ) -> Result<String, Error> {
     let t = Instant::now();
@@ -288,10 +311,7 @@ fn emit_render(
         .flatten()
         .map(|part| part.text.as_ref().map_or(0, String::len))
         .sum();
-    let header = match header.join() {
-        Ok(header) => header,
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
+    let header = header();
     let mut body = String::with_capacity(header.len() + len);
     body.push_str(&header);
     let (mut emit_cpu, mut render_cpu) = (Duration::ZERO, Duration::ZERO);
@@ -351,8 +371,12 @@ fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part, render: Rend
 
 /// The structure check of [`load`]: `openapiv3` for the document's structure, a walk of the
 /// `Value` for its Schema Objects (`check.rs`).
-fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<(), Error> {
-    check::structure(root).map_err(|refusal| Error::Structure {
+fn check_structure(
+    source_name: &str,
+    root: &serde_json::Value,
+    accepted: Option<bool>,
+) -> Result<(), Error> {
+    check::structure_given(root, accepted).map_err(|refusal| Error::Structure {
         source_name: source_name.to_owned(),
         path: refusal.path,
         message: refusal.message,
