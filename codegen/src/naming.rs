@@ -9,6 +9,8 @@
 //! Collisions are resolved in a fixed order (component schemas first, then document order),
 //! so the same spec always gets the same names.
 
+use std::collections::BTreeMap;
+
 use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::ir::{Ir, Kind, Names, TypeId};
 
@@ -77,14 +79,35 @@ const RESERVED_MODULES: &[&str] = &[
     "alloc",
 ];
 
-/// Runs the naming pass over the whole IR.
+/// Runs the naming pass over the whole IR. Type and operation names (one scope each) are
+/// assigned on this thread while each type's field and variant names (a scope per type) are
+/// on another: the two do not depend on each other.
 pub fn assign(ir: &Ir) -> Names {
-    let mut names = Names {
-        types: vec![String::new(); ir.types.len()],
-        ..Names::default()
-    };
+    std::thread::scope(|scope| {
+        let members = scope.spawn(|| members(ir));
+        let types = types(ir);
+        let mut taken: FxHashSet<String> = FxHashSet::default();
+        let operations = ir
+            .operations
+            .iter()
+            .map(|op| unique(&module_ident(&op.id), &mut taken, suffix_snake))
+            .collect();
+        let (fields, variants) = match members.join() {
+            Ok(members) => members,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Names {
+            types,
+            fields,
+            variants,
+            operations,
+        }
+    })
+}
 
-    // Types: component schemas first (they keep their spec names), then inline ones.
+/// Type names: component schemas first (they keep their spec names), then inline ones.
+fn types(ir: &Ir) -> Vec<String> {
+    let mut names = vec![String::new(); ir.types.len()];
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|&i| (!ir.types[i].hint.component, i));
     let mut taken: FxHashSet<String> = RESERVED_TYPES
@@ -94,9 +117,17 @@ pub fn assign(ir: &Ir) -> Names {
     let mut cache = Cache::default();
     for i in order {
         let base = cache.type_ident(&ir.types[i].hint.words);
-        names.types[i] = unique(&base, &mut taken, |b, n| format!("{b}{n}"));
+        names[i] = unique(&base, &mut taken, |b, n| format!("{b}{n}"));
     }
+    names
+}
 
+/// Field names per struct, variant names per enum and union.
+#[allow(clippy::type_complexity)]
+fn members(ir: &Ir) -> (BTreeMap<TypeId, Vec<String>>, BTreeMap<TypeId, Vec<String>>) {
+    let mut fields = BTreeMap::new();
+    let mut variants = BTreeMap::new();
+    let mut cache = Cache::default();
     for (i, def) in ir.types.iter().enumerate() {
         let id = TypeId(i);
         match &def.kind {
@@ -108,7 +139,7 @@ pub fn assign(ir: &Ir) -> Names {
                 if s.additional.is_some() {
                     bases.push("additional_properties");
                 }
-                names.fields.insert(id, unique_all(&bases, suffix_snake));
+                fields.insert(id, unique_all(&bases, suffix_snake));
             }
             Kind::Enum(e) => {
                 for v in &e.values {
@@ -118,13 +149,11 @@ pub fn assign(ir: &Ir) -> Names {
                 if e.catch_all {
                     bases.push("Unknown");
                 }
-                names
-                    .variants
-                    .insert(id, unique_all(&bases, |b, n| format!("{b}{n}")));
+                variants.insert(id, unique_all(&bases, |b, n| format!("{b}{n}")));
             }
             Kind::IntEnum(e) => {
                 let mut taken = FxHashSet::default();
-                let variants = e
+                let names = e
                     .values
                     .iter()
                     .map(|v| {
@@ -136,11 +165,11 @@ pub fn assign(ir: &Ir) -> Names {
                         unique(&base, &mut taken, |b, n| format!("{b}Alt{n}"))
                     })
                     .collect();
-                names.variants.insert(id, variants);
+                variants.insert(id, names);
             }
             Kind::Untagged(vs) => {
                 let mut taken = FxHashSet::default();
-                let variants = vs
+                let names = vs
                     .iter()
                     .map(|v| {
                         unique(&variant_ident(&v.hint.join(" ")), &mut taken, |b, n| {
@@ -148,31 +177,24 @@ pub fn assign(ir: &Ir) -> Names {
                         })
                     })
                     .collect();
-                names.variants.insert(id, variants);
+                variants.insert(id, names);
             }
             Kind::Tagged(t) => {
                 let mut taken = FxHashSet::default();
-                let mut variants: Vec<String> = t
+                let mut names: Vec<String> = t
                     .variants
                     .iter()
                     .map(|(tag, _)| {
                         unique(&variant_ident(tag), &mut taken, |b, n| format!("{b}{n}"))
                     })
                     .collect();
-                variants.push(unique("Unknown", &mut taken, |b, n| format!("{b}{n}")));
-                names.variants.insert(id, variants);
+                names.push(unique("Unknown", &mut taken, |b, n| format!("{b}{n}")));
+                variants.insert(id, names);
             }
             Kind::Alias(_) | Kind::Newtype(_) => {}
         }
     }
-
-    let mut taken: FxHashSet<String> = FxHashSet::default();
-    names.operations = ir
-        .operations
-        .iter()
-        .map(|op| unique(&module_ident(&op.id), &mut taken, suffix_snake))
-        .collect();
-    names
+    (fields, variants)
 }
 
 /// Case conversions, memoised: the same property names, enum values and name words recur
