@@ -50,7 +50,7 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         cx.by_pointer.reserve(schemas.len() * 4);
         cx.refs.reserve(schemas.len());
         for (name, node) in schemas {
-            let at = pointer::push("/components/schemas", name);
+            let at = child("/components", "schemas", name);
             cx.named(
                 At::Str(&at),
                 Some(node),
@@ -91,6 +91,8 @@ enum At<'p> {
     Index(&'p At<'p>, &'static str, usize),
     /// `parent/key`.
     Push(&'p At<'p>, &'static str),
+    /// `parent/index`.
+    Elem(&'p At<'p>, usize),
 }
 
 impl std::fmt::Display for At<'_> {
@@ -107,6 +109,7 @@ impl std::fmt::Display for At<'_> {
             }
             At::Index(parent, key, index) => write!(f, "{parent}/{key}/{index}"),
             At::Push(parent, key) => write!(f, "{parent}/{key}"),
+            At::Elem(parent, index) => write!(f, "{parent}/{index}"),
         }
     }
 }
@@ -192,7 +195,7 @@ fn check_ref<'v>(root: &'v Value, at: At<'_>, node: &'v Value) -> Result<&'v Val
         let Some(reference) = current.key("$ref").and_then(Value::as_str) else {
             return Ok(first.unwrap_or(node));
         };
-        match pointer::local_target(reference).and_then(|t| get(root, &t)) {
+        match local(reference).and_then(|t| get(root, &t)) {
             Some(next) => {
                 first.get_or_insert(next);
                 current = next;
@@ -202,6 +205,17 @@ fn check_ref<'v>(root: &'v Value, at: At<'_>, node: &'v Value) -> Result<&'v Val
     }
     pointer::deref(root, &at.string(), node)?;
     Ok(first.unwrap_or(node))
+}
+
+/// [`pointer::local_target`], borrowed from the reference when there is nothing to decode
+/// (no `%`: the decoding is then the identity).
+fn local(reference: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let fragment = reference.strip_prefix('#')?;
+    if fragment.contains('%') {
+        pointer::local_target(reference).map(std::borrow::Cow::Owned)
+    } else {
+        Some(std::borrow::Cow::Borrowed(fragment))
+    }
 }
 
 /// `serde_json::Value::pointer`, without copying the tokens that need no unescaping.
@@ -233,17 +247,18 @@ fn get<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
     Some(target)
 }
 
-/// `pointer::deref` for a node found at an owned pointer: no copy of the pointer when the node
-/// is not a reference.
+/// `pointer::deref` for a node found at `at`: the pointer the chain ends at, built only when
+/// the node is a reference (`None`: the node is not one, and stays at `at`).
 fn deref_at<'v>(
     root: &'v Value,
-    at: String,
+    at: At<'_>,
     node: &'v Value,
-) -> Result<(String, &'v Value), LowerError> {
+) -> Result<(Option<String>, &'v Value), LowerError> {
     if node.key("$ref").is_none() {
-        return Ok((at, node));
+        return Ok((None, node));
     }
-    Ok(pointer::deref(root, &at, node)?)
+    let (at, node) = pointer::deref(root, &at.string(), node)?;
+    Ok((Some(at), node))
 }
 
 /// The node a `$ref` chain starting at `node` ends at, or `node` itself when the chain does
@@ -258,7 +273,7 @@ fn resolve_in<'v>(root: &'v Value, node: &Value) -> Option<&'v Value> {
     let mut current = node.key("$ref").and_then(Value::as_str)?;
     // Like `pointer::deref`, at most 63 links: its 64 steps include looking at `node` itself.
     for _ in 0..63 {
-        let next = pointer::local_target(current).and_then(|t| get(root, &t))?;
+        let next = local(current).and_then(|t| get(root, &t))?;
         match next.key("$ref").and_then(Value::as_str) {
             Some(reference) => current = reference,
             None => return Some(next),
@@ -401,7 +416,7 @@ impl<'a> Lowerer<'a> {
                 Some(known) => *known,
                 None => {
                     let target = check_ref(self.root, at, node)?;
-                    let direct = pointer::local_target(reference).unwrap_or_default();
+                    let direct = local(reference).unwrap_or_default();
                     let id = self.named(
                         At::Str(&direct),
                         Some(target),
@@ -930,16 +945,17 @@ impl<'a> Lowerer<'a> {
                 .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned);
             let words = vec![id.clone()];
             let params = self.params(&op, &words)?;
+            let op_at = At::Str(&op.pointer);
             let (body, body_required) = match op.node.key("requestBody") {
                 Some(body) => {
-                    let (body_at, body) =
-                        deref_at(self.root, format!("{}/requestBody", op.pointer), body)?;
+                    let body_at = At::Push(&op_at, "requestBody");
+                    let (moved, body) = deref_at(self.root, body_at, body)?;
+                    let body_at = moved.as_deref().map_or(body_at, At::Str);
                     let ty = match json_media(body) {
                         Some((media, schema)) => {
-                            let schema_at =
-                                format!("{body_at}/content/{}/schema", pointer::escape(media));
+                            let content = At::Child(&body_at, "content", media);
                             Some(wrap_nullable(self.schema(
-                                At::Str(&schema_at),
+                                At::Push(&content, "schema"),
                                 schema,
                                 Words::Push(&Words::Slice(&words), "Request"),
                             )?))
@@ -958,17 +974,18 @@ impl<'a> Lowerer<'a> {
                 .into_iter()
                 .flatten()
             {
-                let r_at = child(&op.pointer, "responses", status);
-                let (r_at, response) = deref_at(self.root, r_at, response)?;
+                let r_at = At::Child(&op_at, "responses", status);
+                let (moved, response) = deref_at(self.root, r_at, response)?;
+                let r_at = moved.as_deref().map_or(r_at, At::Str);
                 let content = response.key("content").and_then(Value::as_object);
                 let body = match json_media(response) {
                     Some((media, schema)) => {
-                        let schema_at = format!("{r_at}/content/{}/schema", pointer::escape(media));
+                        let content_at = At::Child(&r_at, "content", media);
                         let words = Words::Slice(&words);
                         let words = Words::Push(&words, "Response");
                         let hint = Words::Push(&words, status);
                         ResponseBody::Json(wrap_nullable(self.schema(
-                            At::Str(&schema_at),
+                            At::Push(&content_at, "schema"),
                             schema,
                             hint,
                         )?))
@@ -1011,28 +1028,25 @@ impl<'a> Lowerer<'a> {
         words: &[String],
     ) -> Result<Option<TypeId>, LowerError> {
         // Operation parameters override path-item ones with the same name and location.
-        let mut by_key: Vec<((String, String), String, &'a Value)> = Vec::new();
-        let lists = op.path_parameters.iter().cloned().chain(
-            op.node
-                .key("parameters")
-                .map(|p| (format!("{}/parameters", op.pointer), p)),
-        );
-        for (base, list) in lists {
+        // Each parameter's pointer: where a reference led (built), or its place in its list
+        // (list, index: built only if needed).
+        let op_at = At::Str(&op.pointer);
+        let mut lists: Vec<(At<'_>, &'a Value)> = Vec::with_capacity(2);
+        if let Some((base, list)) = &op.path_parameters {
+            lists.push((At::Str(base), list));
+        }
+        if let Some(list) = op.node.key("parameters") {
+            lists.push((At::Push(&op_at, "parameters"), list));
+        }
+        let mut by_key: Vec<Param<'a>> = Vec::new();
+        for (l, (base, list)) in lists.iter().enumerate() {
             for (i, p) in list.as_array().into_iter().flatten().enumerate() {
-                let (p_at, p) = deref_at(self.root, format!("{base}/{i}"), p)?;
-                let name = p
-                    .key("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let location = p
-                    .key("in")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let (moved, p) = deref_at(self.root, At::Elem(base, i), p)?;
+                let name = p.key("name").and_then(Value::as_str).unwrap_or_default();
+                let location = p.key("in").and_then(Value::as_str).unwrap_or_default();
                 let key = (name, location);
                 by_key.retain(|(k, _, _)| *k != key);
-                by_key.push((key, p_at, p));
+                by_key.push((key, (l, i, moved), p));
             }
         }
         if by_key.is_empty() {
@@ -1056,22 +1070,28 @@ impl<'a> Lowerer<'a> {
             kind: Kind::Alias(Ty::Json),
         });
         self.by_pointer.insert(at, id);
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(by_key.len());
         let no_schema = Value::Object(Map::new());
-        let names: Vec<String> = by_key.iter().map(|((n, _), _, _)| n.clone()).collect();
-        for ((name, location), p_at, p) in by_key {
+        let names: Vec<&str> = by_key.iter().map(|((n, _), _, _)| *n).collect();
+        for ((name, location), (l, i, moved), p) in by_key {
             let required = flag(p, "required") || location == "path";
             let schema = p.key("schema").unwrap_or(&no_schema);
             // One name in two locations (a query parameter and a header, say): both are
             // qualified by location, as one struct cannot hold two fields of one wire name.
+            let qualified;
             let wire = if names.iter().filter(|n| **n == name).count() > 1 {
-                format!("{location}:{name}")
+                qualified = [location, ":", name].concat();
+                qualified.as_str()
             } else {
-                name.clone()
+                name
+            };
+            let p_at = match &moved {
+                Some(moved) => At::Str(moved),
+                None => At::Elem(&lists[l].0, i),
             };
             let mut field = self.field(
-                At::Push(&At::Str(&p_at), "schema"),
-                &wire,
+                At::Push(&p_at, "schema"),
+                wire,
                 schema,
                 required,
                 Words::Slice(&hint),
@@ -1082,8 +1102,8 @@ impl<'a> Lowerer<'a> {
                 .map(str::trim)
                 .filter(|d| !d.is_empty());
             field.doc = Some(match doc {
-                Some(d) => format!("`{name}` ({location}): {d}"),
-                None => format!("`{name}` ({location})."),
+                Some(d) => ["`", name, "` (", location, "): ", d].concat(),
+                None => ["`", name, "` (", location, ")."].concat(),
             });
             field.deprecated = flag(p, "deprecated");
             fields.push(field);
@@ -1096,6 +1116,14 @@ impl<'a> Lowerer<'a> {
         Ok(Some(id))
     }
 }
+
+/// A parameter of an operation: (name, location), where it is (its list and index there, and
+/// the pointer a reference led to), and its node.
+type Param<'a> = (
+    (&'a str, &'a str),
+    (usize, usize, Option<String>),
+    &'a Value,
+);
 
 /// `not: {required: [name]}` with one undeclared name: the property must be absent. (Several
 /// names mean "not all of them", which a field cannot express; the validator checks those.)
@@ -1276,12 +1304,20 @@ fn order_untagged(cx: &Lowerer<'_>, variants: &mut [Variant]) {
 fn json_media(holder: &Value) -> Option<(&str, &Value)> {
     let content = holder.key("content")?.as_object()?;
     content.iter().find_map(|(media, object)| {
-        let m = media.to_ascii_lowercase();
-        let essence = m.split(';').next().unwrap_or_default().trim();
-        let json = essence == "application/json"
-            || essence.ends_with("+json")
-            || essence == "*/*"
-            || essence == "application/*";
+        // Compared ignoring ASCII case, without a lowercase copy.
+        let essence = media
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .as_bytes();
+        let json = essence.eq_ignore_ascii_case(b"application/json")
+            || essence
+                .len()
+                .checked_sub(5)
+                .is_some_and(|start| essence[start..].eq_ignore_ascii_case(b"+json"))
+            || essence == b"*/*"
+            || essence.eq_ignore_ascii_case(b"application/*");
         if json {
             object.key("schema").map(|s| (media.as_str(), s))
         } else {
