@@ -31,6 +31,7 @@
 //! `schema` of a Parameter that has `content` first, the siblings of a `$ref`) is not checked.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -424,10 +425,22 @@ impl Walk {
 /// members, so this cannot know an object is one before writing it): [`Walk`] copies them as
 /// they are, this rewrites them like the object they stand for. `openapiv3` reads an object
 /// with a string `$ref` as a Reference whatever its other members, so the verdict is the same.
+/// It is also smaller, for the same verdict: an object read already is not read again
+/// ([`Stream`]), an Operation's `operationId` string is `""` (a string either way), and
+/// `components.schemas` has no members (all `{}`, which `openapiv3` accepts).
 pub fn copy_accepted(text: &str) -> Option<bool> {
+    let copy = streamed_copy(text)?;
+    Some(serde_json::from_slice::<openapiv3::OpenAPI>(&copy).is_ok())
+}
+
+/// The copy [`copy_accepted`] has `openapiv3` read, if it gives the verdict.
+fn streamed_copy(text: &str) -> Option<Vec<u8>> {
     let mut stream = Stream {
         out: Vec::with_capacity(text.len() / 4),
         repeated: false,
+        open: 0,
+        pending: Vec::new(),
+        read: Default::default(),
     };
     let mut de = serde_json::Deserializer::from_str(text);
     Node {
@@ -440,14 +453,36 @@ pub fn copy_accepted(text: &str) -> Option<bool> {
     if stream.repeated {
         return None;
     }
-    Some(serde_json::from_slice::<openapiv3::OpenAPI>(&stream.out).is_ok())
+    Some(stream.out)
 }
 
 /// The copy being written, and whether a key was seen twice in an object.
+///
+/// The copy is much smaller when an object `openapiv3` has read once already is written
+/// again: `openapiv3`'s verdict on a Parameter, Header, Request Body, Response, Media Type or
+/// Encoding depends only on its text (the same type is read wherever the kind is, with nothing
+/// from its surroundings), and the document's is that of all of them. So an object of one
+/// of those kinds that is byte for byte one written before at the same kind is replaced by
+/// a stand-in `openapiv3` accepts there ([`Kind::stand_in`]): `openapiv3` accepted or
+/// refused the first, which stays. A first is kept for that only once `openapiv3` is known
+/// to read it: inside an object that has a string `$ref` where `openapiv3` reads a
+/// `ReferenceOr` (Path Items, Parameters, Headers, Request Bodies, Responses, Callbacks),
+/// `openapiv3` reads the Reference and ignores the rest, and the `$ref` may come last. So
+/// the objects written inside such an object wait in `pending` until no such object is open.
 struct Stream {
     out: Vec<u8>,
     repeated: bool,
+    /// How many objects of a kind `openapiv3` reads as a `ReferenceOr` are open.
+    open: usize,
+    /// Objects of a kind with a stand-in, written whole, that are not known yet to be read:
+    /// the index of their kind in `read`, and where they are in `out`.
+    pending: Vec<(usize, usize, usize)>,
+    /// For each kind with a stand-in, the objects `openapiv3` reads.
+    read: [HashSet<Box<[u8]>>; STAND_INS],
 }
+
+/// How many kinds have a stand-in ([`Kind::stand_in`]).
+const STAND_INS: usize = 7;
 
 /// What a value is in the document's structure, as [`Walk`] reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -469,6 +504,8 @@ enum Kind {
     RequestBody,
     Response,
     Parameter,
+    /// Read as a Parameter, but a Header Object for `openapiv3`.
+    Header,
     Content,
     MediaType,
     Encoding,
@@ -479,6 +516,39 @@ enum Kind {
 }
 
 impl Kind {
+    /// For a kind whose objects may be replaced when repeated: an index in
+    /// [`Stream::read`], and an object `openapiv3` accepts at that kind.
+    fn stand_in(self) -> Option<(usize, &'static [u8])> {
+        // A Reference for a `ReferenceOr`.
+        const REFERENCE: &[u8] = br#"{"$ref":""}"#;
+        match self {
+            Kind::Parameter => Some((0, REFERENCE)),
+            Kind::Header => Some((1, REFERENCE)),
+            Kind::RequestBody => Some((2, REFERENCE)),
+            Kind::Response => Some((3, REFERENCE)),
+            Kind::MediaType => Some((4, b"{}")),
+            Kind::Encoding => Some((5, b"{}")),
+            Kind::Operation => Some((6, br#"{"responses":{}}"#)),
+            _ => None,
+        }
+    }
+
+    /// Whether `openapiv3` reads an object of this kind as a `ReferenceOr`: with a string
+    /// `$ref`, it reads the Reference and ignores the rest. (Also said of the Path Items of
+    /// an Operation's Callbacks, which `openapiv3` does not read so: that only keeps fewer
+    /// objects to stand in for.)
+    fn reference_or(self) -> bool {
+        matches!(
+            self,
+            Kind::PathItem
+                | Kind::Parameter
+                | Kind::Header
+                | Kind::RequestBody
+                | Kind::Response
+                | Kind::Callback
+        )
+    }
+
     /// The kind of the member `key` of an object of this kind. `first` is whether a
     /// Parameter's `schema` or `content` has been seen ([`Walk::parameter`]).
     fn member(self, key: &str, first: &mut bool) -> Kind {
@@ -499,7 +569,8 @@ impl Kind {
             Kind::Components => match key {
                 "schemas" => Kind::Each(&Kind::Schema { optional: false }),
                 "responses" => Kind::Each(&Kind::Response),
-                "parameters" | "headers" => Kind::Each(&Kind::Parameter),
+                "parameters" => Kind::Each(&Kind::Parameter),
+                "headers" => Kind::Each(&Kind::Header),
                 "requestBodies" => Kind::Each(&Kind::RequestBody),
                 "callbacks" => Kind::Each(&Kind::Callback),
                 _ => free,
@@ -511,17 +582,18 @@ impl Kind {
                 "requestBody" => Kind::RequestBody,
                 "responses" => Kind::Responses,
                 "callbacks" => Kind::Each(&Kind::Callback),
+                "operationId" => Kind::Free,
                 _ => free,
             },
             Kind::Responses if status_code(key) => Kind::Response,
             Kind::Callback => Kind::PathItem,
             Kind::RequestBody if key == "content" => Kind::Content,
             Kind::Response => match key {
-                "headers" => Kind::Each(&Kind::Parameter),
+                "headers" => Kind::Each(&Kind::Header),
                 "content" => Kind::Content,
                 _ => free,
             },
-            Kind::Parameter if !*first && (key == "schema" || key == "content") => {
+            Kind::Parameter | Kind::Header if !*first && (key == "schema" || key == "content") => {
                 *first = true;
                 if key == "schema" {
                     Kind::Schema { optional: false }
@@ -535,12 +607,13 @@ impl Kind {
                 "encoding" => Kind::Each(&Kind::Encoding),
                 _ => free,
             },
-            Kind::Encoding if key == "headers" => Kind::Each(&Kind::Parameter),
+            Kind::Encoding if key == "headers" => Kind::Each(&Kind::Header),
             Kind::Paths
             | Kind::PathItem
             | Kind::Responses
             | Kind::RequestBody
             | Kind::Parameter
+            | Kind::Header
             | Kind::Encoding => free,
         }
     }
@@ -657,25 +730,64 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let start = self.stream.out.len();
+        let mark = self.stream.pending.len();
+        let reference_or = self.kind.reference_or();
+        self.stream.open += usize::from(reference_or);
+        let mut reference = false;
+        // `components.schemas`: its members are all `{}`, which `openapiv3` accepts, so
+        // they are left out.
+        let schemas = self.kind == Kind::Each(&Kind::Schema { optional: false });
         self.stream.out.push(b'{');
         let mut keys: Vec<Cow<'de, str>> = Vec::new();
         let mut first = false;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            if !keys.is_empty() {
+            let member = self.stream.out.len();
+            if member != start + 1 {
                 self.stream.out.push(b',');
             }
             let _ = serde_json::to_writer(&mut self.stream.out, key.as_ref());
             self.stream.out.push(b':');
             let kind = self.kind.member(&key, &mut first);
+            let at = self.stream.out.len();
+            let is_ref = key == "$ref";
             keys.push(key);
             map.next_value_seed(Node {
                 stream: &mut *self.stream,
                 kind,
             })?;
+            // A string is written as one, whatever its kind.
+            reference |= is_ref && self.stream.out.get(at) == Some(&b'"');
+            if schemas {
+                self.stream.out.truncate(member);
+            }
         }
         self.stream.out.push(b'}');
         if repeats(&mut keys) {
             self.stream.repeated = true;
+        }
+        let stream = &mut *self.stream;
+        if reference_or {
+            stream.open -= 1;
+            if reference {
+                // `openapiv3` does not read what is inside.
+                stream.pending.truncate(mark);
+            }
+        }
+        if let Some((index, stand_in)) = self.kind.stand_in() {
+            if stream.read[index].contains(&stream.out[start..]) {
+                stream.out.truncate(start);
+                stream.out.extend_from_slice(stand_in);
+                // What was inside is no longer in the copy.
+                stream.pending.truncate(mark);
+            } else {
+                stream.pending.push((index, start, stream.out.len()));
+            }
+        }
+        if stream.open == 0 {
+            for (index, start, end) in stream.pending.drain(..) {
+                stream.read[index].insert(stream.out[start..end].into());
+            }
         }
         Ok(())
     }
@@ -1176,5 +1288,178 @@ mod tests {
         assert_eq!(copy_accepted(&in_schema), Some(true));
         assert_eq!(copy_accepted(&text[..text.len() - 1]), None);
         assert_eq!(copy_accepted(&format!("{text} x")), None);
+    }
+
+    fn stand_in(kind: Kind) -> Value {
+        serde_json::from_slice(kind.stand_in().unwrap().1).unwrap()
+    }
+
+    /// Each stand-in is accepted wherever its kind is read.
+    #[test]
+    fn stand_ins_are_accepted_at_their_kind() {
+        let [p, h, b, r, m, e, o] = [
+            Kind::Parameter,
+            Kind::Header,
+            Kind::RequestBody,
+            Kind::Response,
+            Kind::MediaType,
+            Kind::Encoding,
+            Kind::Operation,
+        ]
+        .map(stand_in);
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a": {
+                    "parameters": [p],
+                    "get": o,
+                    "put": {
+                        "parameters": [p, {"name": "q", "in": "query", "content": {"a/b": m}}],
+                        "requestBody": b,
+                        "responses": {"200": r, "default": r},
+                        "callbacks": {"c": {"/u": {"post": o}}},
+                    },
+                    "post": {
+                        "requestBody": {"content": {"a/b": m, "c/d": {"encoding": {"e": e, "f": {"headers": {"H": h}}}}}},
+                        "responses": {"200": {"description": "", "headers": {"H": h}, "content": {"a/b": m}}},
+                    },
+                },
+            },
+            "components": {
+                "responses": {"R": r},
+                "parameters": {"P": p},
+                "headers": {"H": {"content": {"a/b": m}}, "I": h},
+                "requestBodies": {"B": b},
+                "callbacks": {"C": {"/u": {"get": o}}},
+            },
+        });
+        assert!(serde_json::from_value::<openapiv3::OpenAPI>(doc.clone()).is_ok());
+        assert_eq!(copy_accepted(&doc.to_string()), Some(true));
+        assert!(value_verdict(&doc));
+    }
+
+    /// A repeated object is replaced by its stand-in, and the verdict is kept: a repeat that
+    /// differs is read, a first that is refused stays, and a first `openapiv3` does not read
+    /// (inside a Reference) is not stood in for.
+    #[test]
+    fn repeated_objects_keep_the_verdict() {
+        let operation = |p: &Value, h: &Value, e: &Value, r: &Value, m: &Value| {
+            json!({
+                "operationId": "o",
+                "parameters": [p],
+                "requestBody": {"content": {"a/b": {"schema": {}, "encoding": {"e": e}}}},
+                "responses": {
+                    "200": r,
+                    "default": {"description": "d", "headers": {"H": h}, "content": {"c/d": m}},
+                },
+            })
+        };
+        let good = [
+            json!({"name": "p", "in": "query", "schema": {"type": "string"}}),
+            json!({"schema": {}, "style": "simple"}),
+            json!({"style": "form", "explode": true}),
+            json!({"description": "r", "content": {"a/b": {"schema": {}}}}),
+            json!({"schema": {"type": "object"}, "example": 1}),
+        ];
+        let bad = [
+            json!({"name": "p", "in": "nowhere", "schema": {}}),
+            json!({"schema": {}, "style": 7}),
+            json!({"style": 7}),
+            json!({"description": 7}),
+            json!({"schema": {}, "encoding": 7}),
+        ];
+        let document = |first: Value, second: Value, masked: bool| {
+            let mut a = json!({"get": first});
+            if masked {
+                // Last, after what it hides.
+                a["$ref"] = json!("#/x");
+            }
+            json!({
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "paths": {"/a": a, "/b": {"get": second}},
+            })
+        };
+        let mut cases = Vec::new();
+        for kind in 0..good.len() {
+            let with = |value: &Value| {
+                let mut parts = good.clone();
+                parts[kind] = value.clone();
+                operation(&parts[0], &parts[1], &parts[2], &parts[3], &parts[4])
+            };
+            let (good, bad) = (with(&good[kind]), with(&bad[kind]));
+            // (first, second, first inside a Reference, verdict)
+            cases.push((good.clone(), good.clone(), false, true));
+            cases.push((good.clone(), bad.clone(), false, false));
+            cases.push((bad.clone(), good.clone(), false, false));
+            cases.push((bad.clone(), bad.clone(), false, false));
+            cases.push((bad.clone(), good.clone(), true, true));
+            cases.push((bad.clone(), bad.clone(), true, false));
+        }
+        // Operations.
+        let op = operation(&good[0], &good[1], &good[2], &good[3], &good[4]);
+        let bad_op = json!({"responses": 7});
+        cases.push((op.clone(), op.clone(), false, true));
+        cases.push((op.clone(), bad_op.clone(), false, false));
+        cases.push((bad_op.clone(), bad_op.clone(), false, false));
+        cases.push((bad_op.clone(), bad_op.clone(), true, false));
+        cases.push((bad_op.clone(), op.clone(), true, true));
+        for (first, second, masked, verdict) in cases {
+            let doc = document(first, second, masked);
+            assert_eq!(value_verdict(&doc), verdict, "{doc}");
+            for text in [doc.to_string(), serde_json::to_string_pretty(&doc).unwrap()] {
+                assert_eq!(copy_accepted(&text), Some(verdict), "{text}");
+            }
+        }
+
+        // Inside a Response or a Parameter that is a Reference, and in the same Path Item.
+        let bad_media = json!({"schema": {}, "encoding": 7});
+        let read = json!({"description": "d", "content": {"a/b": bad_media}});
+        let mut hidden = read.clone();
+        hidden["$ref"] = json!("#/x");
+        let parameter = json!({"name": "p", "in": "query", "content": {"a/b": bad_media}});
+        let mut hidden_parameter = parameter.clone();
+        hidden_parameter["$ref"] = json!("#/x");
+        for (responses, parameters, verdict) in [
+            (json!({"200": hidden, "default": read}), json!([]), false),
+            (
+                json!({"200": hidden}),
+                json!([hidden_parameter, parameter]),
+                false,
+            ),
+            (
+                json!({"200": hidden, "default": hidden}),
+                json!([hidden_parameter]),
+                true,
+            ),
+        ] {
+            let doc = json!({
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "paths": {"/a": {"get": {"parameters": parameters, "responses": responses}}},
+            });
+            assert_eq!(value_verdict(&doc), verdict, "{doc}");
+            assert_eq!(copy_accepted(&doc.to_string()), Some(verdict), "{doc}");
+        }
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": op, "put": op}, "/b": {"get": op, "put": {"responses": {"200": bad[3]}}}},
+            "components": {"responses": {"R": bad[3]}},
+        });
+        assert!(!value_verdict(&doc));
+        assert_eq!(copy_accepted(&doc.to_string()), Some(false));
+        // The repeats were stood in for: in the second Path Item (the objects inside a Path
+        // Item are kept once it is read), and in the Components.
+        let copy = String::from_utf8(streamed_copy(&doc.to_string()).unwrap()).unwrap();
+        assert!(
+            copy.contains(r#""/b":{"get":{"operationId":"","parameters":[{"$ref":""}]"#),
+            "{copy}"
+        );
+        assert!(
+            copy.ends_with(r#""components":{"responses":{"R":{"$ref":""}}}}"#),
+            "{copy}"
+        );
     }
 }
