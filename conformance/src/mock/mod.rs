@@ -223,17 +223,14 @@ impl MockServer {
     }
 
     /// Stops the server and waits for it.
-    pub fn shutdown(mut self) {
-        if let Some(r) = self.running.take() {
-            drop(r);
-        }
+    pub fn shutdown(self) {
+        drop(self);
     }
 }
 
 impl Drop for MockServer {
     fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            drop(r);
-        }
+        // Stopping joins the server's thread: done before the other fields go.
+        drop(self.running.take());
     }
 }

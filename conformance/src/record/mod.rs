@@ -821,18 +821,16 @@ impl Recorder {
 
     /// Stops the server, waits for in-flight exchanges, and returns the final counts.
     pub fn stop(mut self) -> Stats {
-        if let Some(r) = self.running.take() {
-            drop(r);
-        }
+        // Stopping joins the server's thread: done before the other fields go.
+        drop(self.running.take());
         self.proxy.stats()
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            drop(r);
-        }
+        // Stopping joins the server's thread: done before the other fields go.
+        drop(self.running.take());
     }
 }
 
