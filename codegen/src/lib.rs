@@ -412,10 +412,7 @@ pub fn render(
 /// Reads a spec file and generates its module (the name in the header is the path as given).
 pub fn generate_from_path(spec: &Path, settings: &Settings) -> Result<String, Error> {
     let source_name = spec.display().to_string().replace('\\', "/");
-    let text = std::fs::read_to_string(spec).map_err(|error| oas::LoadError::Io {
-        source_name: source_name.clone(),
-        error,
-    })?;
+    let text = oas::load::read_spec(spec, &source_name)?;
     let json = spec
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));

@@ -108,9 +108,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     UnknownEnumArg::CatchAll => codegen::UnknownEnum::CatchAll,
                 },
             };
+            if let Some(path) = &out
+                && oas::files::same_file(path, &spec)
+            {
+                anyhow::bail!(
+                    "--out {} is the spec itself: refusing to write over the input",
+                    path.display()
+                );
+            }
             let source_name = spec.display().to_string();
-            let text = std::fs::read_to_string(&spec)
-                .map_err(|e| anyhow::anyhow!("{source_name}: cannot read: {e}"))?;
+            let text = oas::load::read_spec(&spec, &source_name)?;
             let json = spec
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"));

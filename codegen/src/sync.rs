@@ -63,11 +63,7 @@ pub fn checked_in_settings() -> Settings {
 pub fn sync(root: &Path, check: bool) -> Result<Vec<(Pair, Status)>, Error> {
     let mut results = Vec::new();
     for pair in pairs(root)? {
-        let text =
-            std::fs::read_to_string(root.join(&pair.spec)).map_err(|error| oas::LoadError::Io {
-                source_name: pair.spec.clone(),
-                error,
-            })?;
+        let text = oas::load::read_spec(&root.join(&pair.spec), &pair.spec)?;
         let json = pair.spec.ends_with(".json");
         let code = generate(&pair.spec, &text, json, &checked_in_settings())?;
         let current = std::fs::read_to_string(&pair.output).ok();
@@ -84,35 +80,11 @@ pub fn sync(root: &Path, check: bool) -> Result<Vec<(Pair, Status)>, Error> {
     Ok(results)
 }
 
-/// Writes through a temporary file and a rename, and only when the content differs.
-///
-/// A path that exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written
-/// directly: a rename would replace the device with a plain file (a `/dev/null` turned into a
-/// file feeds whatever is later written to it into every program that reads it). A symbolic
-/// link is followed, so the link survives.
+/// Writes through a temporary file and a rename, and only when the content differs
+/// ([`oas::files::write_if_changed`]: devices and FIFOs written in place, links followed).
 pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
-    let err = |error| Error::Write {
+    oas::files::write_if_changed(path, content.as_bytes()).map_err(|error| Error::Write {
         path: path.display().to_string(),
         error,
-    };
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    match std::fs::metadata(&real) {
-        Ok(meta) if meta.is_dir() => return Err(err(std::io::Error::other("is a folder"))),
-        Ok(meta) if !meta.is_file() => return std::fs::write(&real, content).map_err(err),
-        _ => {}
-    }
-    if std::fs::read_to_string(&real).ok().as_deref() == Some(content) {
-        return Ok(());
-    }
-    if let Some(parent) = real.parent() {
-        std::fs::create_dir_all(parent).map_err(err)?;
-    }
-    let mut tmp = real.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, content).map_err(err)?;
-    std::fs::rename(&tmp, &real).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
     })
 }

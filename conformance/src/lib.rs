@@ -8,7 +8,6 @@
 //! - [`record`]: capturing traffic as recordings: the recording proxy (`conformance record`,
 //!   [`record::Recorder`]) and HAR import (`conformance import-har`), secrets redacted.
 
-pub mod atomic;
 pub mod mock;
 pub mod record;
 pub mod recording;

@@ -556,7 +556,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         ReportFormat::Junit => conformance::report::junit(&report),
     };
     match &args.output {
-        Some(path) => conformance::atomic::write_atomic(path, text.as_bytes())
+        Some(path) => oas::files::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write the report to {}", path.display()))?,
         None => print!("{text}"),
     }
@@ -643,6 +643,12 @@ fn import_har(args: ImportHarArgs) -> anyhow::Result<()> {
         && !(base.starts_with("http://") || base.starts_with("https://"))
     {
         anyhow::bail!("--base `{base}` is not an http(s) URL");
+    }
+    if oas::files::same_file(&args.out, &args.file) {
+        anyhow::bail!(
+            "--out {} is the HAR file itself: refusing to write over the input",
+            args.out.display()
+        );
     }
     let spec = ApiSpec::new(args.api)?;
     let mut imported = har::import_file(&args.file, &spec, args.base.as_deref())?;

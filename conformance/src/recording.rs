@@ -275,7 +275,18 @@ impl TryFrom<RawRequest> for Request {
                      (use `auth: inject|none|invalid`)"
                 ));
             }
+            check_header("request", &name, &value)?;
             headers.insert(lower, value);
+        }
+        if let Some(bad) = r
+            .path
+            .chars()
+            .chain(r.query.iter().flat_map(|q| q.chars()))
+            .find(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(format!(
+                "request: the path and query may not hold {bad:?} (percent-encode it)"
+            ));
         }
         Ok(Request {
             method,
@@ -317,6 +328,9 @@ impl TryFrom<RawResponse> for Response {
         if r.json.is_some() && r.text.is_some() {
             return Err("response: give `json` or `text`, not both".into());
         }
+        for (name, value) in &r.headers {
+            check_header("response", name, value)?;
+        }
         Ok(Response {
             status: r.status,
             headers: r
@@ -330,6 +344,22 @@ impl TryFrom<RawResponse> for Response {
             },
         })
     }
+}
+
+/// A header that could never be sent (a CR or LF in its value, a name that is no HTTP token) is
+/// an error in the recording, not a finding about the target.
+fn check_header(side: &str, name: &str, value: &str) -> Result<(), String> {
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!(
+            "{side}.headers: `{name}` is not a valid header name"
+        ));
+    }
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(format!(
+            "{side}.headers.{name}: the value holds a line break or another control character"
+        ));
+    }
+    Ok(())
 }
 
 fn is_false(b: &bool) -> bool {
@@ -398,13 +428,17 @@ impl Loaded {
     }
 }
 
+/// The most times one exchange may be repeated (`repeat.max`): enough to drain any rate limit we
+/// know (ReCharge's bucket holds 40), small enough that a typo cannot loop for hours.
+pub const MAX_REPEAT: u32 = 1000;
+
 /// Reads and parses one recording file.
 pub fn load(path: &Path) -> Result<Loaded, RecordingError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RecordingError {
+    let text = oas::files::read_text(path).map_err(|e| RecordingError {
         file: path.to_path_buf(),
         line: None,
         column: None,
-        message: format!("cannot read: {e}"),
+        message: e.to_string(),
     })?;
     parse(path, &text)
 }
@@ -473,9 +507,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, RecordingError> {
     };
     for (i, ex) in loaded.recording.exchanges.iter().enumerate() {
         if let Some(r) = ex.repeat
-            && r.max == 0
+            && !(1..=MAX_REPEAT).contains(&r.max)
         {
-            return Err(loaded.error_at(i, "repeat.max must be at least 1"));
+            return Err(loaded.error_at(
+                i,
+                format!(
+                    "repeat.max must be between 1 and {MAX_REPEAT}, not {}",
+                    r.max
+                ),
+            ));
         }
         for (name, source) in &ex.capture {
             if !(source.starts_with("body:") || source.starts_with("header:")) {
@@ -533,29 +573,40 @@ fn exchange_lines(text: &str, count: usize) -> Vec<Option<usize>> {
 }
 
 /// Every recording file (`*.yaml`, `*.yml`, `*.json`) under `dir`, recursively, sorted by
-/// path so runs and shards are deterministic.
+/// path so runs and shards are deterministic. Linked folders are followed once: a folder (or a
+/// file) reached again through a symbolic link, a loop included, is not listed twice.
 pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, RecordingError> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+            continue;
+        }
         let entries = std::fs::read_dir(&d).map_err(|e| RecordingError {
             file: d.clone(),
             line: None,
             column: None,
             message: format!("cannot list recordings: {e}"),
         })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
+        // Sorted, and folders visited in name order, so which of two paths to one file is kept
+        // does not depend on the file system's listing order.
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        let mut folders = Vec::new();
+        for p in paths {
             if p.is_dir() {
-                stack.push(p);
+                folders.push(p);
             } else if matches!(
                 p.extension().and_then(|e| e.to_str()),
                 Some("yaml" | "yml" | "json")
             ) && !is_rules_file(&p)
+                && seen.insert(std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone()))
             {
                 out.push(p);
             }
         }
+        stack.extend(folders.into_iter().rev());
     }
     out.sort();
     Ok(out)
@@ -575,10 +626,10 @@ pub fn to_yaml(recording: &Recording) -> String {
     out
 }
 
-/// Writes a recording atomically (see [`crate::atomic::write_atomic`]), so an interrupted write
+/// Writes a recording atomically (see [`oas::files::write_atomic`]), so an interrupted write
 /// never leaves a truncated recording or destroys the previous one.
 pub fn write_atomic(path: &Path, recording: &Recording) -> std::io::Result<()> {
-    crate::atomic::write_atomic(path, to_yaml(recording).as_bytes())
+    oas::files::write_atomic(path, to_yaml(recording).as_bytes())
 }
 
 impl Recording {

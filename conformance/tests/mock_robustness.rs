@@ -538,3 +538,83 @@ fn mutate(v: &mut Value, next: &mut impl FnMut() -> usize, replacements: &[Value
         other => *other = replacements[next() % replacements.len()].clone(),
     }
 }
+
+/// Amounts whose fees overflow 64-bit arithmetic are refused with the API's 422, never wrapped
+/// into negative fees (release) or an overflow panic (debug).
+#[test]
+fn amounts_whose_fees_overflow_are_refused_with_422() {
+    let s = server();
+    for amount in [370_000_000_000_000_000_i64, i64::MAX] {
+        let r = cg(
+            &s,
+            "POST",
+            "/checkouts",
+            Some(
+                &json!({"amount": amount, "currency": "dzd", "success_url": "https://shop.test/ok"}),
+            ),
+        );
+        assert_eq!(r.status, 422, "{amount}: {}", r.text());
+        assert_eq!(
+            r.json()["errors"]["amount"][0],
+            "The checkout amount is too large.",
+            "{amount}"
+        );
+    }
+    // The largest amount whose fees fit is still served, with non-negative fees.
+    let fits = (i64::MAX - 500) / 25;
+    let r = cg(
+        &s,
+        "POST",
+        "/checkouts",
+        Some(&json!({"amount": fits, "currency": "dzd", "success_url": "https://shop.test/ok"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["fees"].as_i64().unwrap() >= 0);
+    still_serves(&s);
+}
+
+/// The fixed clock moves forward only, and within its bound: a huge advance is refused and time
+/// never wraps round to the past.
+#[test]
+fn the_clock_never_wraps_to_negative_time() {
+    let s = server_with(|c| c.clock = conformance::mock::ClockMode::Fixed);
+    let now = |s: &MockServer| {
+        support::control(s, "POST", "/clock/advance", Some(&json!({"seconds": 0}))).json()["now"]
+            .as_i64()
+            .unwrap()
+    };
+    let start = now(&s);
+    for body in [
+        json!({"seconds": i64::MAX}),
+        json!({"seconds": u64::MAX}),
+        json!({"seconds": -1}),
+        json!({"seconds": 1.5}),
+        json!({}),
+    ] {
+        let r = support::control(&s, "POST", "/clock/advance", Some(&body));
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+    }
+    assert_eq!(now(&s), start);
+    let year = 366 * 24 * 3600;
+    for _ in 0..1000 {
+        assert_eq!(
+            support::control(
+                &s,
+                "POST",
+                "/clock/advance",
+                Some(&json!({"seconds": year}))
+            )
+            .status,
+            200
+        );
+    }
+    let r = support::control(
+        &s,
+        "POST",
+        "/clock/advance",
+        Some(&json!({"seconds": year})),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(now(&s) > start);
+    still_serves(&s);
+}

@@ -1,5 +1,6 @@
 //! OpenAPI 3.0 documents as every tool in this workspace reads them.
 //!
+//! - [`files`]: input read from regular files only, bounded; output written atomically.
 //! - [`load`]: parse YAML or JSON into a [`Document`], with file:line:column on syntax errors and
 //!   a clear refusal of Swagger 2.0 and OpenAPI 3.1.
 //! - [`pointer`]: JSON pointers and local `$ref` resolution.
@@ -14,6 +15,7 @@
 //! the validators need the exact text of every schema.
 
 pub mod check;
+pub mod files;
 pub mod lint;
 pub mod load;
 pub mod pointer;

@@ -21,6 +21,11 @@ pub enum LoadError {
         source_name: String,
         error: std::io::Error,
     },
+    #[error("{source_name}: {error}")]
+    Read {
+        source_name: String,
+        error: crate::files::ReadError,
+    },
     #[error("{source_name}:{line}:{column}: invalid {format}: {message}")]
     Syntax {
         source_name: String,
@@ -53,17 +58,14 @@ impl Document {
     /// Reads a file; JSON when it ends in `.json` or starts with `{`, YAML otherwise.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let source_name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
-            source_name: source_name.clone(),
-            error,
-        })?;
+        let text = read_spec(path, &source_name)?;
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         Self::parse(&source_name, &text, json)
     }
 
-    /// Parses text. `json` forces the JSON parser; otherwise the text is sniffed.
+    /// Parses text (a leading byte-order mark is ignored). `json` forces the JSON parser; otherwise the text is sniffed.
     pub fn parse(source_name: &str, text: &str, json: bool) -> Result<Self, LoadError> {
         let root = parse_value(source_name, text, json)?;
         check_version(source_name, &root)?;
@@ -82,8 +84,18 @@ impl Document {
     }
 }
 
+/// Reads a spec file's text: a regular file only, bounded (see [`crate::files`]), without its
+/// byte-order mark.
+pub fn read_spec(path: &Path, source_name: &str) -> Result<String, LoadError> {
+    crate::files::read_text(path).map_err(|error| LoadError::Read {
+        source_name: source_name.to_owned(),
+        error,
+    })
+}
+
 /// Parses YAML or JSON into a value without checking that it is OpenAPI.
 pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde_yaml mis-reads some JSON (surrogate pairs, huge integers): JSON goes to serde_json.
     let root = if json || text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| LoadError::Syntax {

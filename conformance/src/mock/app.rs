@@ -139,7 +139,7 @@ impl App {
         self.env.outbox.records()
     }
 
-    /// Moves a fixed clock forward; false on a system clock.
+    /// Moves a fixed clock forward; false on a system clock or past the clock's bound.
     pub fn advance_clock(&self, seconds: i64) -> bool {
         self.env.clock.advance(seconds.saturating_mul(1000))
     }
@@ -294,20 +294,28 @@ impl App {
             ),
             (&Method::POST, ["faults"]) => self.add_fault(&body),
             (&Method::POST, ["clock", "advance"]) => {
-                let seconds = body.get("seconds").and_then(Value::as_i64).unwrap_or(0);
                 if self.env.clock.mode() != ClockMode::Fixed {
                     return control_error(
                         StatusCode::CONFLICT,
                         "only a fixed clock (--clock fixed) can be advanced",
                     );
                 }
-                if seconds < 0 {
+                let Some(seconds) = body
+                    .get("seconds")
+                    .and_then(Value::as_i64)
+                    .filter(|s| *s >= 0)
+                else {
                     return control_error(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "`seconds` must be a non-negative integer",
                     );
+                };
+                if !self.advance_clock(seconds) {
+                    return control_error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "the clock can be advanced by at most 1000 years in all",
+                    );
                 }
-                self.advance_clock(seconds);
                 Response::json(StatusCode::OK, &json!({"now": self.env.clock.now_s()}))
             }
             _ => control_error(

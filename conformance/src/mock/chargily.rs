@@ -590,7 +590,24 @@ impl Chargily {
             }
             (None, None) => (None, 0),
         };
-        let amount = base - reduction;
+        let amount = base.saturating_sub(reduction);
+        // Fees are computed in i64: an amount whose fees would overflow is refused like any other
+        // out-of-range amount rather than wrapped to a negative fee.
+        let fees = amount
+            .checked_mul(FEE_PER_MILLE)
+            .and_then(|f| f.checked_add(500))
+            .map(|f| f / 1000);
+        if errors.is_empty() && fees.is_none() {
+            errors.push((
+                if req.items.is_some() {
+                    "items"
+                } else {
+                    "amount"
+                }
+                .into(),
+                "The checkout amount is too large.".into(),
+            ));
+        }
         if errors.is_empty() && amount < 1 {
             errors.push((
                 if req.items.is_some() {
@@ -618,7 +635,7 @@ impl Chargily {
                     )) => g::FeesAllocation::Merchant,
                     _ => g::FeesAllocation::Customer,
                 });
-        let fees = (amount.saturating_mul(FEE_PER_MILLE) + 500) / 1000;
+        let fees = fees.unwrap_or_default();
         let (on_customer, on_merchant) = match allocation {
             g::FeesAllocation::Customer => (fees, 0),
             g::FeesAllocation::Merchant => (0, fees),

@@ -59,15 +59,24 @@ impl Clock {
     }
 
     /// Moves a fixed clock forward (tests use it to reach the 30-minute checkout expiry).
-    /// Returns false, and does nothing, on a system clock.
+    /// Returns false, and does nothing, on a system clock or when the clock would pass
+    /// [`MAX_CLOCK_OFFSET_MS`] (time never wraps round to the past).
     pub fn advance(&self, ms: i64) -> bool {
         if self.mode != ClockMode::Fixed {
             return false;
         }
-        self.offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
-        true
+        self.offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                now.checked_add(ms.max(0))
+                    .filter(|&next| next <= MAX_CLOCK_OFFSET_MS)
+            })
+            .is_ok()
     }
 }
+
+/// How far a fixed clock may be advanced in total: a thousand years, far past any expiry a test
+/// needs, and far from the overflow of millisecond timestamps.
+pub const MAX_CLOCK_OFFSET_MS: i64 = 1000 * 366 * 24 * 3600 * 1000;
 
 /// Id generation: seeded for reproducible runs, from the OS otherwise.
 #[derive(Debug)]

@@ -150,13 +150,14 @@ pub struct Imported {
 
 /// Reads and converts a HAR file.
 pub fn import_file(path: &Path, spec: &ApiSpec, base: Option<&str>) -> Result<Imported, HarError> {
-    let text = std::fs::read(path).map_err(|e| HarError {
-        file: path.to_path_buf(),
-        line: None,
-        column: None,
-        path: None,
-        message: format!("cannot read: {e}"),
-    })?;
+    let text =
+        oas::files::read_bounded(path, oas::files::MAX_INPUT_BYTES).map_err(|e| HarError {
+            file: path.to_path_buf(),
+            line: None,
+            column: None,
+            path: None,
+            message: e.to_string(),
+        })?;
     // A byte-order mark is common in files saved by Windows tools.
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
     import(text, path, spec, base)
