@@ -191,3 +191,46 @@ fn writing_through_a_symbolic_link_keeps_the_link() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--out` naming the spec itself (directly or through a link) is refused with exit 2 and the
+/// spec is left as it was; a FIFO given as the spec is refused unopened instead of blocking.
+#[cfg(unix)]
+#[test]
+fn the_output_is_never_written_over_the_input() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("out-is-input");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("api.yaml");
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
+    std::fs::write(&spec, text).unwrap();
+    let link = dir.join("link.yaml");
+    std::os::unix::fs::symlink(&spec, &link).unwrap();
+    for out in [&spec, &link] {
+        let run = Command::new(env!("CARGO_BIN_EXE_codegen"))
+            .arg("generate")
+            .arg(&spec)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is the spec itself"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&spec).unwrap(), text);
+    }
+    let fifo = dir.join("fifo.yaml");
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let run = Command::new(env!("CARGO_BIN_EXE_codegen"))
+            .arg("generate")
+            .arg(&fifo)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}

@@ -701,6 +701,83 @@ exchanges:
         assert_eq!(&again.recording, r);
     }
 
+    /// What could never be sent is an error in the recording (exit 2), not a finding about the
+    /// target: a line break in a header value, a bad header name, whitespace in the path, and a
+    /// repeat count that would loop for hours.
+    #[test]
+    fn unsendable_requests_and_unbounded_repeats_are_load_errors() {
+        let with = |from: &str, to: &str| {
+            assert!(GOOD.contains(from), "{from}");
+            parse(Path::new("x.yaml"), &GOOD.replace(from, to))
+        };
+        let cases = [
+            (
+                "    path: /balance\n",
+                "    path: /balance\n    headers: {x-trace: \"a\\r\\nInjected: 1\"}\n",
+                "line break",
+            ),
+            (
+                "    path: /balance\n",
+                "    path: /balance\n    headers: {\"bad name\": x}\n",
+                "not a valid header name",
+            ),
+            (
+                "      Content-Type: application/json\n",
+                "      Content-Type: \"application/json\\n\"\n",
+                "line break",
+            ),
+            (
+                "    path: /balance\n",
+                "    path: /bal ance\n",
+                "percent-encode",
+            ),
+            (
+                "    path: /balance\n",
+                "    path: /balance\n    query: \"a=1\\tb\"\n",
+                "percent-encode",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let e = with(from, to).unwrap_err();
+            assert!(e.message.contains(expected), "{to}: {e}");
+            assert!(e.line.is_some(), "{e}");
+        }
+        let repeat = |max: u64| {
+            with(
+                "  operation: retrieveBalance\n",
+                &format!(
+                    "  operation: retrieveBalance\n  repeat: {{until_status: 418, max: {max}}}\n"
+                ),
+            )
+        };
+        assert!(repeat(MAX_REPEAT.into()).is_ok());
+        for max in [0, u64::from(MAX_REPEAT) + 1, 4_294_967_295] {
+            let e = repeat(max).unwrap_err();
+            assert!(e.message.contains("repeat.max"), "{max}: {e}");
+        }
+    }
+
+    /// A link loop lists each recording once, and a link to a device is refused, not read.
+    #[cfg(unix)]
+    #[test]
+    fn discovery_lists_each_file_once_and_reads_only_files() {
+        let dir = std::env::temp_dir().join(format!("recordings-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("chargily")).unwrap();
+        std::fs::write(dir.join("chargily/a.yaml"), GOOD).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("chargily/loop")).unwrap();
+        std::os::unix::fs::symlink(dir.join("chargily/a.yaml"), dir.join("b.yaml")).unwrap();
+        let found = discover(&dir).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+        let found = discover(&dir).unwrap();
+        let zero = found.iter().find(|p| p.ends_with("zero.yaml")).unwrap();
+        let e = load(zero).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn errors_name_file_and_line() {
         let bad = GOOD.replace("method: POST", "method: FROB");

@@ -522,3 +522,20 @@ fn garbage_oversized_and_odd_requests_do_not_stop_the_proxy() {
         "{events:?}"
     );
 }
+
+/// `--out` naming the HAR file itself is refused with exit 2, and the HAR file is untouched.
+#[test]
+fn import_har_never_writes_over_its_input() {
+    let dir = temp_dir("import-over-input");
+    let har = dir.join("session.har");
+    std::fs::copy(fixture(), &har).unwrap();
+    let before = std::fs::read(&har).unwrap();
+    let out = run(&["import-har", s(&har), "--api", "chargily", "--out", s(&har)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is the HAR file itself"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&har).unwrap(), before);
+}

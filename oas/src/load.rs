@@ -196,6 +196,19 @@ fn yaml_key(k: serde_yaml::Value) -> String {
 mod tests {
     use super::*;
 
+    /// Windows editors start files with a byte-order mark; it is not "a second document".
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        for (text, json) in [
+            ("\u{feff}openapi: 3.0.3\npaths: {}\n", false),
+            ("\u{feff}{\"openapi\": \"3.0.3\", \"paths\": {}}", false),
+            ("\u{feff}{\"openapi\": \"3.0.3\", \"paths\": {}}", true),
+        ] {
+            let doc = Document::parse("bom.yaml", text, json).unwrap();
+            assert_eq!(doc.version(), "3.0.3");
+        }
+    }
+
     #[test]
     fn yaml_status_keys_become_strings() {
         let doc = Document::parse(
