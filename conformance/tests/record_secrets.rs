@@ -478,3 +478,114 @@ fn har_import_redacts_spec_secrets_headers_and_base64_bodies() {
     recording::write_atomic(&out, &imported.recording).unwrap();
     c.assert_absent(&dir, &[]);
 }
+
+/// A form body in HAR `params` holds decoded values: a password with spaces, `&`, `;` and `=`
+/// must be redacted whole, not up to its first delimiter.
+#[test]
+fn har_form_params_are_redacted_whole() {
+    let mut c = Canaries::new();
+    let parts: Vec<String> = (0..5).map(|i| c.get(&format!("pin part {i}"))).collect();
+    let pin = format!(
+        "{} {}&{};{}={}",
+        parts[0], parts[1], parts[2], parts[3], parts[4]
+    );
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
+    "entries": [{
+        "startedDateTime": "2024-05-01T10:00:00Z",
+        "request": {"method": "POST", "url": "https://api.example.test/v1/accounts",
+            "headers": [{"name": "Content-Type", "value": "application/x-www-form-urlencoded"}],
+            "postData": {"mimeType": "application/x-www-form-urlencoded",
+                "params": [{"name": "name", "value": "Ada Lovelace"}, {"name": "pin", "value": pin}]}},
+        "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/json"}],
+            "content": {"mimeType": "application/json", "text": "{\"id\": \"acc_1\"}"}}
+    }]}});
+    let dir = temp_dir("secrets-har-form");
+    let har_path = dir.join("capture.har");
+    std::fs::write(&har_path, serde_json::to_vec(&har).unwrap()).unwrap();
+    let spec = ApiSpec::from_root(Api::Chargily, secret_spec());
+    let imported = record::har::import_file(&har_path, &spec, None).unwrap();
+    let body = imported.recording.exchanges[0]
+        .request
+        .body
+        .text
+        .clone()
+        .unwrap();
+    // The other field stays readable (and one value), the secret is one redaction.
+    assert_eq!(body, "name=Ada%20Lovelace&pin=[redacted]");
+    std::fs::remove_file(&har_path).unwrap();
+    recording::write_atomic(&dir.join("imported.yaml"), &imported.recording).unwrap();
+    c.assert_absent(&dir, &[]);
+}
+
+/// Credentials in the upstream URL are refused, and neither the error nor any file shows them.
+#[test]
+fn upstream_user_info_is_refused_and_never_shown() {
+    let mut c = Canaries::new();
+    let password = c.get("upstream password");
+    let dir = temp_dir("secrets-userinfo");
+    let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["record", "--api", "chargily", "--listen", "127.0.0.1:0"])
+        .arg("--upstream")
+        .arg(format!("http://user:{password}@127.0.0.1:9/api/v2"))
+        .arg("--out")
+        .arg(dir.join("r.yaml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("credentials in the URL"), "{stderr}");
+    std::fs::write(dir.join("marker"), "scanned").unwrap();
+    c.assert_absent(&dir, &[("stdout", &out.stdout), ("stderr", &out.stderr)]);
+}
+
+/// A request the recorder cannot forward (the upstream is down) is not recorded, and its log
+/// line shows the operation's path template, not the secret in the raw path.
+#[test]
+fn unrecorded_requests_log_no_path_secrets() {
+    let mut c = Canaries::new();
+    let in_path = c.get("token in a path");
+    let unknown = c.get("segment of an unknown path");
+    // A port with nothing listening: every forward fails with 502.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = temp_dir("secrets-unrecorded");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let lines = std::sync::Arc::clone(&lines);
+        std::sync::Arc::new(move |e: &record::Event| lines.lock().unwrap().push(e.to_string()))
+    };
+    let recorder = Recorder::start(RecordConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        on_event: Some(sink),
+        ..RecordConfig::new(
+            Api::Chargily,
+            format!("http://{dead}/api/v2"),
+            dir.join("r.yaml"),
+        )
+    })
+    .unwrap();
+    let addr: SocketAddr = recorder
+        .url()
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for path in [
+        format!("/checkouts/{in_path}"),
+        format!("/nowhere/{unknown}/x"),
+    ] {
+        let r = support::request(addr, "GET", &path, &[], None);
+        assert_eq!(r.status, 502, "{path}");
+    }
+    drop(recorder);
+    let log = lines.lock().unwrap().join("\n");
+    assert!(log.contains("GET /checkouts/{id}: not recorded"), "{log}");
+    assert!(
+        log.contains("GET /nowhere/… (2 more segments, not shown)"),
+        "{log}"
+    );
+    std::fs::write(dir.join("marker"), "scanned").unwrap();
+    c.assert_absent(&dir, &[("log", log.as_bytes())]);
+}

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::redact::percent_encode;
 use super::{ApiSpec, Capture, Secrets};
 use crate::mock::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX, RECHARGE_PREFIX};
 use crate::recording::Recording;
@@ -387,10 +388,12 @@ fn base64(text: &str) -> Option<Vec<u8>> {
     (bits < 6).then_some(out)
 }
 
+/// HAR `params` hold decoded names and values: encoded again, so that a value with a space,
+/// `&`, `;` or `=` stays one value (and is redacted whole).
 fn form(params: &[NameValue]) -> String {
     params
         .iter()
-        .map(|p| format!("{}={}", p.name, p.value))
+        .map(|p| format!("{}={}", percent_encode(&p.name), percent_encode(&p.value)))
         .collect::<Vec<_>>()
         .join("&")
 }

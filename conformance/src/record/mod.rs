@@ -178,6 +178,23 @@ impl ApiSpec {
             .map(|m| self.spec.operations()[m.index].id.clone())
     }
 
+    /// A path as logs may show it: the template of the operation it addresses, or, for a path
+    /// that matches none, its first segment followed by how many more there are.
+    pub fn loggable_path(&self, method: &str, path: &str) -> String {
+        if let Some(m) = self.spec.find(method, path) {
+            return self.spec.operations()[m.index].path.clone();
+        }
+        let mut segments = path.trim_start_matches('/').split('/');
+        let first = segments.next().unwrap_or_default();
+        match segments.filter(|s| !s.is_empty()).count() {
+            0 => format!("/{first}"),
+            n => format!(
+                "/{first}/… ({n} more segment{}, not shown)",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
     /// Redacts a capture and turns it into a recorded exchange. Values found in secret
     /// positions are added to `secrets`, and every known secret is scrubbed from the result.
     /// `Err` says why the capture cannot be recorded at all (the format would refuse it: a
@@ -596,11 +613,14 @@ impl Proxy {
         }
     }
 
+    /// Reports a request that is not in the recording. Its path went through no redaction, so
+    /// the log gets the operation's path template (`/checkouts/{id}`), never the raw segments,
+    /// which may hold a token or a reset code.
     pub(crate) fn not_recorded(&self, method: &str, path: &str, reason: String) {
         self.not_recorded.fetch_add(1, Ordering::Relaxed);
         self.emit(Event::NotRecorded {
             method: method.to_owned(),
-            path: path.to_owned(),
+            path: self.spec.loggable_path(method, path),
             reason,
         });
     }
@@ -837,7 +857,15 @@ impl Drop for Recorder {
 /// `http://host[:port][/path]`, without a trailing slash. https is refused: the client speaks
 /// plain HTTP only (as replay's does).
 fn check_upstream(url: &str) -> Result<String, RecordError> {
-    let bad = |why: &str| RecordError::Upstream(url.to_owned(), why.to_owned());
+    // The URL goes into messages and the recording's `base_url`: user info never does.
+    let shown = without_user_info(url);
+    let bad = |why: &str| RecordError::Upstream(shown.clone(), why.to_owned());
+    if shown != url {
+        return Err(bad(
+            "credentials in the URL are not supported (and never written): the client's own \
+             requests carry the API's credentials through the proxy",
+        ));
+    }
     if url.starts_with("https://") {
         return Err(bad("https upstreams are not supported (plain HTTP only)"));
     }
@@ -854,6 +882,18 @@ fn check_upstream(url: &str) -> Result<String, RecordError> {
         return Err(bad("not a valid URL"));
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// `scheme://user:password@host/…` with the user info replaced by `[redacted]`.
+fn without_user_info(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 /// Fails early (before listening) when the recording could not be written, without touching

@@ -501,7 +501,8 @@ fn is_secret_schema(root: &Value, schema: &Value, depth: usize) -> bool {
     })
 }
 
-fn percent_encode(s: &str) -> String {
+/// Every byte but RFC 3986's unreserved characters as `%XX`.
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
