@@ -89,7 +89,8 @@ struct RecordArgs {
     /// Per-request timeout towards the upstream, in milliseconds (then 504).
     #[arg(long, default_value_t = 30_000)]
     timeout_ms: u64,
-    /// Larger request bodies get 413 and are not forwarded.
+    /// Larger request bodies get 413 and are not forwarded; larger upstream response bodies
+    /// get 502 and are not recorded.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_body_bytes: usize,
 }
@@ -147,6 +148,9 @@ struct ReplayArgs {
     /// Per-request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// The most bytes of one response body read; a larger body is a `body-too-large` finding.
+    #[arg(long, default_value_t = conformance::replay::DEFAULT_MAX_RESPONSE_BYTES)]
+    max_body_bytes: usize,
     /// Chargily secret key, sent as `Authorization: Bearer <key>`.
     #[arg(
         long,
@@ -518,6 +522,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         },
         jobs: args.jobs.max(1),
         timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        max_response_bytes: args.max_body_bytes.max(1),
         credentials: Credentials {
             chargily_secret_key: args.chargily_secret_key.clone(),
             recharge_access_token: args.recharge_api_token.clone(),

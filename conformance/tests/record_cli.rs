@@ -448,6 +448,31 @@ fn a_dead_upstream_gets_502_and_nothing_is_recorded() {
     assert!(!out.exists());
 }
 
+/// An upstream response body past `max_body_bytes` is cut off: the client gets 502 and nothing
+/// is recorded, instead of the recorder running out of memory.
+#[test]
+fn an_endless_upstream_body_gets_502_and_is_not_recorded() {
+    let dir = temp_dir("record-endless");
+    let out = dir.join("endless.yaml");
+    let proxy = Recorder::start(RecordConfig {
+        max_body_bytes: 1024 * 1024,
+        ..RecordConfig::new(Api::Chargily, support::endless_body_server(), &out)
+    })
+    .unwrap();
+    let r = support::request(
+        proxy.addr(),
+        "GET",
+        "/balance",
+        &[support::CHARGILY_AUTH],
+        None,
+    );
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("exceeds 1048576 bytes"), "{}", r.text());
+    let stats = proxy.stop();
+    assert_eq!((stats.recorded, stats.not_recorded), (0, 1));
+    assert!(!out.exists());
+}
+
 #[test]
 fn garbage_oversized_and_odd_requests_do_not_stop_the_proxy() {
     let mock = support::server();

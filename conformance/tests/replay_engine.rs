@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::Path;
 
 use conformance::recording::{self, Loaded};
@@ -180,4 +182,39 @@ fn compare_bodies_reports_where_a_body_departs_from_the_recording() {
     let t = report.totals();
     assert!(t.exchanges >= 400, "{t:?}");
     assert_eq!(t.violations, 0, "{report:#?}");
+}
+
+/// An endless response body is read up to the cap and reported as `body-too-large`: the run
+/// ends with a finding instead of taking all memory.
+#[test]
+fn an_endless_response_body_is_capped_and_reported() {
+    let base = support::endless_body_server();
+    let yaml = format!(
+        "{HEAD}exchanges:
+- request: {{method: GET, path: /balance}}
+  response: {{status: 200}}
+"
+    );
+    let options = Options {
+        max_response_bytes: 1024 * 1024,
+        targets: [(
+            conformance::specs::Api::Chargily,
+            replay::Target::Url {
+                base,
+                control: None,
+            },
+        )]
+        .into(),
+        ..Options::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = runtime.block_on(replay::run(vec![scenario("endless.yaml", &yaml)], &options));
+    let v = &report.scenarios[0].exchanges[0].violations;
+    assert_eq!(v[0].rule, "body-too-large", "{v:?}");
+    assert!(v[0].actual.contains("1048576 bytes"), "{v:?}");
+    assert_eq!(report.exit_code(), 1);
 }

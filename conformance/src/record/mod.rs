@@ -490,7 +490,8 @@ pub struct RecordConfig {
     pub out: PathBuf,
     /// Per upstream request.
     pub timeout: Duration,
-    /// Larger request bodies get 413 from the proxy and are not forwarded.
+    /// Larger request bodies get 413 from the proxy and are not forwarded; larger upstream
+    /// response bodies are cut off (502, not recorded).
     pub max_body_bytes: usize,
     /// Time a client may take to send a request's headers, and then its body.
     pub read_timeout: Duration,
@@ -668,6 +669,9 @@ impl Proxy {
                 let message = match e {
                     TransportError::Connect { detail, .. } => {
                         format!("cannot connect to {}: {detail}", self.upstream)
+                    }
+                    TransportError::TooLarge { limit } => {
+                        format!("the upstream's response body exceeds {limit} bytes")
                     }
                     other => format!("the upstream did not answer: {other}"),
                 };

@@ -35,7 +35,7 @@ pub(crate) fn start(proxy: Arc<Proxy>, config: &RecordConfig) -> Result<Running,
         Arc::new(Forward {
             proxy,
             // Created inside the runtime: its connection pool spawns onto it.
-            client: Client::new(timeout),
+            client: Client::new(timeout, max_body),
             max_body,
         })
     })

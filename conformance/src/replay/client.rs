@@ -55,17 +55,27 @@ pub enum TransportError {
     /// The request could not even be built (bad URL or header from the recording).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// The response body went past the cap: read no further, so an endless body cannot take
+    /// all memory.
+    #[error("the response body exceeds the limit of {limit} bytes")]
+    TooLarge { limit: usize },
 }
+
+/// The default cap on a response body: far above any checkout API response, far below memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// A pooled HTTP/1.1 client.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: HyperClient<HttpConnector, Full<Bytes>>,
     timeout: Duration,
+    max_body: usize,
 }
 
 impl Client {
-    pub fn new(timeout: Duration) -> Self {
+    /// A client whose every exchange ends within `timeout` and reads at most `max_body` bytes
+    /// of a response body.
+    pub fn new(timeout: Duration, max_body: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
@@ -74,7 +84,11 @@ impl Client {
             // A server that never answers must not stall later requests on its connection.
             .retry_canceled_requests(false)
             .build(connector);
-        Self { inner, timeout }
+        Self {
+            inner,
+            timeout,
+            max_body,
+        }
     }
 
     /// Sends one request and reads the whole response, within the timeout.
@@ -103,11 +117,18 @@ impl Client {
                 }
             })?;
             let (parts, body) = response.into_parts();
-            let body = body
+            let limit = self.max_body;
+            let body = http_body_util::Limited::new(body, limit)
                 .collect()
                 .await
-                .map_err(|e| TransportError::Closed {
-                    detail: source_chain(&e),
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        TransportError::TooLarge { limit }
+                    } else {
+                        TransportError::Closed {
+                            detail: source_chain(&*e),
+                        }
+                    }
                 })?
                 .to_bytes();
             Ok::<_, TransportError>((parts, body))

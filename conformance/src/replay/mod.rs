@@ -31,7 +31,7 @@ use crate::mock::{MockConfig, MockServer};
 use crate::recording::{self, Auth, Destination, Exchange, Loaded};
 use crate::specs::Api;
 
-pub use client::{Client, Outgoing, Received, TransportError};
+pub use client::{Client, DEFAULT_MAX_RESPONSE_BYTES, Outgoing, Received, TransportError};
 pub use normalize::{Normalizer, Rules};
 pub use outcome::{ExchangeReport, RunReport, ScenarioReport, Totals, Violation};
 pub use verdict::RULES;
@@ -79,6 +79,8 @@ pub struct Options {
     pub jobs: usize,
     /// Per request.
     pub timeout: Duration,
+    /// The most bytes of one response body read (`body-too-large` past it).
+    pub max_response_bytes: usize,
     pub credentials: Credentials,
     /// Per API; an API with no entry uses [`Target::Embedded`].
     pub targets: BTreeMap<Api, Target>,
@@ -114,6 +116,7 @@ impl Default for Options {
             profile: Profile::Spec,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             timeout: Duration::from_secs(10),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             credentials: Credentials::default(),
             targets: BTreeMap::new(),
             embedded_seed: 2,
@@ -206,7 +209,7 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
             .entry(s.api())
             .or_insert_with(|| ApiContext::new(s.api()).map(Arc::new));
     }
-    let client = Client::new(options.timeout);
+    let client = Client::new(options.timeout, options.max_response_bytes);
     let semaphore = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (exclusive, shared): (Vec<_>, Vec<_>) = scenarios
         .into_iter()
@@ -632,6 +635,7 @@ impl ScenarioRun<'_> {
             Err(e) => {
                 let rule = match e {
                     TransportError::Timeout(_) => "timeout",
+                    TransportError::TooLarge { .. } => "body-too-large",
                     _ => "connection-closed",
                 };
                 r.path = normalizer.text(&p.request.path);
