@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-pub use lower::LowerError;
+pub use lower::{LowerError, MAX_SCHEMA_DEPTH};
 
 /// What to do with string-enum values the spec does not list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,7 +166,39 @@ enum Render {
     Reference,
 }
 
+/// The stack generation runs on. Lowering recurses once per level of schema nesting, through
+/// `$ref`s too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB
+/// a level. Its own thread gives it that room whatever the caller's thread has (a test
+/// harness's threads get 2 MiB). Only the pages touched are ever committed.
+const GENERATION_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 fn generate_with(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+    render: Render,
+) -> Result<(String, Timings), Error> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("codegen".into())
+            .stack_size(GENERATION_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                generate_here(source_name, text, json, settings, render)
+            })
+            .map_err(|e| Error::Lower {
+                source_name: source_name.to_owned(),
+                error: LowerError::Invalid {
+                    at: String::new(),
+                    message: format!("cannot start the generation thread: {e}"),
+                },
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn generate_here(
     source_name: &str,
     text: &str,
     json: bool,

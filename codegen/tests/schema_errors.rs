@@ -75,3 +75,58 @@ fn the_fixtures_are_valid_once_the_schema_is_fixed() {
     let fixed = text.replace("type: file", "type: object");
     codegen::generate("fixed.yaml", &fixed, false, &codegen::Settings::default()).unwrap();
 }
+
+/// A spec whose components form a chain of `n` schemas, each linked to the next through `via`
+/// (`properties` or `items`), the last linked back to the first when `cycle`.
+fn chain(n: usize, via: &str, cycle: bool) -> String {
+    let mut schemas = serde_json::Map::new();
+    for i in 0..n {
+        let next = if i + 1 < n {
+            Some(i + 1)
+        } else {
+            cycle.then_some(0)
+        };
+        let schema = match (next, via) {
+            (None, _) => serde_json::json!({"type": "string"}),
+            (Some(j), "properties") => serde_json::json!({"type": "object",
+                "properties": {"next": {"$ref": format!("#/components/schemas/S{j}")}}}),
+            (Some(j), _) => serde_json::json!({"type": "array",
+                "items": {"$ref": format!("#/components/schemas/S{j}")}}),
+        };
+        schemas.insert(format!("S{i}"), schema);
+    }
+    serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {}, "components": {"schemas": schemas}})
+    .to_string()
+}
+
+/// Deep chains of schemas once overflowed the stack (an abort, not an error). Past the limit
+/// they are refused with the pointer where the limit was reached; below it they generate, on a
+/// test thread's small stack too (generation runs on a stack of its own).
+#[test]
+fn deep_schema_chains_are_refused_at_the_limit_and_never_overflow() {
+    let settings = codegen::Settings::default();
+    for (via, cycle, n) in [
+        ("properties", false, 5000),
+        ("items", false, 5000),
+        ("properties", true, 3000),
+    ] {
+        let err = codegen::generate("chain.json", &chain(n, via, cycle), true, &settings)
+            .expect_err("a chain past the limit");
+        let message = err.to_string();
+        let at = codegen::MAX_SCHEMA_DEPTH;
+        assert!(
+            message.starts_with(&format!("chain.json: /components/schemas/S{at}/{via}")),
+            "{message}"
+        );
+        assert!(message.contains("more than 1000 levels"), "{message}");
+    }
+    let code = codegen::generate(
+        "chain.json",
+        &chain(900, "properties", true),
+        true,
+        &settings,
+    )
+    .unwrap();
+    assert!(code.contains("pub struct S899"));
+}
