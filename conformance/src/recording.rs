@@ -451,6 +451,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, RecordingError> {
         column,
         message,
     };
+    if let Err(e) = oas::load::check_flow_depth("", text) {
+        let (line, column) = match e {
+            oas::LoadError::TooDeep { line, column, .. } => (Some(line), Some(column)),
+            _ => (None, None),
+        };
+        return Err(err(
+            line,
+            column,
+            format!(
+                "collections nest more than {} levels deep; refused before parsing",
+                oas::load::MAX_FLOW_DEPTH
+            ),
+        ));
+    }
     // Check the header first, so a file of another kind or a later version gets a message
     // about that rather than about some field it does not know.
     let header: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
@@ -751,6 +765,10 @@ exchanges:
             )
         };
         assert!(repeat(MAX_REPEAT.into()).is_ok());
+        let deep = format!("{GOOD}x: {}\n", "[".repeat(100_000));
+        let e = parse(Path::new("x.yaml"), &deep).unwrap_err();
+        assert!(e.message.contains("nest more than 1000"), "{e}");
+        assert!(e.line.is_some(), "{e}");
         for max in [0, u64::from(MAX_REPEAT) + 1, 4_294_967_295] {
             let e = repeat(max).unwrap_err();
             assert!(e.message.contains("repeat.max"), "{max}: {e}");

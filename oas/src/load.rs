@@ -34,6 +34,22 @@ pub enum LoadError {
         column: usize,
         message: String,
     },
+    /// A syntax error the parser gives no position for (an alias bomb, several documents in
+    /// one file): it concerns the document as a whole.
+    #[error("{source_name}: invalid {format} (the document as a whole): {message}")]
+    DocumentSyntax {
+        source_name: String,
+        format: &'static str,
+        message: String,
+    },
+    #[error(
+        "{source_name}:{line}:{column}: collections nest more than {MAX_FLOW_DEPTH} levels deep; refused before parsing"
+    )]
+    TooDeep {
+        source_name: String,
+        line: usize,
+        column: usize,
+    },
     #[error("{source_name}: the document is not a JSON/YAML object")]
     NotAnObject { source_name: String },
     #[error(
@@ -106,16 +122,22 @@ pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, L
             message: e.to_string(),
         })?
     } else {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            LoadError::Syntax {
-                source_name: source_name.to_owned(),
-                format: "YAML",
-                line,
-                column,
-                message: e.to_string(),
-            }
-        })?;
+        check_flow_depth(source_name, text)?;
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| match e.location() {
+                Some(l) => LoadError::Syntax {
+                    source_name: source_name.to_owned(),
+                    format: "YAML",
+                    line: l.line(),
+                    column: l.column(),
+                    message: e.to_string(),
+                },
+                None => LoadError::DocumentSyntax {
+                    source_name: source_name.to_owned(),
+                    format: "YAML",
+                    message: e.to_string(),
+                },
+            })?;
         yaml_to_json(yaml)
     };
     if !root.is_object() {
@@ -124,6 +146,40 @@ pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, L
         });
     }
     Ok(root)
+}
+
+/// The deepest bracket nesting a YAML text may reach before it is parsed. The YAML parser
+/// refuses nesting past 128 levels anyway, but only after scanning every bracket, in time that
+/// grows with the square of the depth (100,000 brackets took over 20 s).
+pub const MAX_FLOW_DEPTH: usize = 1000;
+
+/// Refuses YAML whose `[`/`{` nesting goes past [`MAX_FLOW_DEPTH`], in one pass over the bytes.
+/// Brackets inside strings are counted too, which can only over-count unbalanced ones; no
+/// document the parser would accept comes near the limit.
+pub fn check_flow_depth(source_name: &str, text: &str) -> Result<(), LoadError> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    for b in text.bytes() {
+        column += 1;
+        match b {
+            b'\n' => {
+                line += 1;
+                column = 0;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(LoadError::TooDeep {
+                        source_name: source_name.to_owned(),
+                        line,
+                        column,
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_version(source_name: &str, root: &Value) -> Result<(), LoadError> {
@@ -207,6 +263,34 @@ mod tests {
             let doc = Document::parse("bom.yaml", text, json).unwrap();
             assert_eq!(doc.version(), "3.0.3");
         }
+    }
+
+    /// Deep nesting is refused at once, with its position; errors without a position say that
+    /// they concern the whole document instead of pointing at 0:0.
+    #[test]
+    fn deep_nesting_and_positionless_errors() {
+        let deep = format!("openapi: 3.0.3\nx: {}\n", "[".repeat(100_000));
+        let err = Document::parse("deep.yaml", &deep, false).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LoadError::TooDeep {
+                    line: 2,
+                    column: 1004,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with("deep.yaml:2:1004: "), "{err}");
+
+        let two = "openapi: 3.0.3\n---\nopenapi: 3.0.3\n";
+        let err = Document::parse("two.yaml", two, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("two.yaml: invalid YAML (the document as a whole): "),
+            "{err}"
+        );
     }
 
     #[test]
