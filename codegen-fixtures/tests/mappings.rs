@@ -346,3 +346,25 @@ fn operations_decode_by_status_then_content_type_and_never_panic() {
         replace_item::Response::decode(201, Some("application/json"), br#"{"id":"x"}"#).unwrap();
     assert_eq!(r.body_json(), Some(json!({"id": "x"})));
 }
+
+/// Control characters from the spec (Windows line ends, a bare CR, every C0 control) reach doc
+/// comments, string literals and attributes: the module compiles (this crate builds it), and
+/// the wire names stay exact, byte for byte.
+#[test]
+fn control_characters_compile_and_keep_wire_names_exact() {
+    use codegen_fixtures::control_characters::{Item, Kind};
+    let ctl: String = (0u8..0x20)
+        .filter(|b| *b != b'\n')
+        .map(char::from)
+        .chain(['\u{7f}', '\u{85}', '\u{2028}', '\u{2029}'])
+        .collect();
+    let name = format!("name{ctl}");
+    let item = json!({name.clone(): "x", "kind": format!("ctl{ctl}"), "tab\tkey": 1});
+    assert_eq!(trip::<Item>(item.clone()).unwrap(), item);
+    assert_eq!(
+        trip::<Kind>(json!("crlf\r\nvalue")).unwrap(),
+        json!("crlf\r\nvalue")
+    );
+    assert!(err::<Kind>(json!("crlf\nvalue")).contains("unknown variant"));
+    assert!(err::<Item>(json!({"name": "x"})).contains(&format!("missing field `{name}`")));
+}

@@ -27,12 +27,46 @@ fn doc_attrs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else {
         return TokenStream::new();
     };
-    let lines = doc.lines().map(|l| {
+    let mut lines = Vec::new();
+    for_doc_lines(doc, |l| {
         // A leading space keeps `///` comments readable; rustdoc strips one.
-        let l = format!(" {}", l.trim_end());
-        quote!(#[doc = #l])
+        let l = format!(" {l}");
+        lines.push(quote!(#[doc = #l]));
     });
     quote!(#(#lines)*)
+}
+
+/// Calls `f` with each line of a doc comment as both emitters write it: lines end at `\n`,
+/// `\r\n` and a bare `\r` (which rustc refuses inside a doc comment; specs written on Windows
+/// carry them), trailing white space is trimmed, and any other control character but a tab is
+/// written as its escape (`\u{1b}`), so no text from a spec makes a comment that does not
+/// compile. Ordinary text gives exactly `str::lines` with trimmed ends.
+pub(crate) fn for_doc_lines(doc: &str, mut f: impl FnMut(&str)) {
+    let normalized;
+    let doc = if doc.contains('\r') {
+        normalized = doc.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        doc
+    };
+    for line in doc.lines() {
+        let line = line.trim_end();
+        if line.chars().any(|c| c.is_control() && c != '\t') {
+            let escaped: String = line
+                .chars()
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            f(&escaped);
+        } else {
+            f(line);
+        }
+    }
 }
 
 /// A run of top-level items of the module. Top-level items print independently, so the

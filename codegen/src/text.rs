@@ -208,16 +208,16 @@ impl Writer<'_, '_> {
     /// `///` lines, as prettyplease prints the `#[doc]` attributes `emit::doc_attrs` makes.
     fn doc(&mut self, indent: usize, doc: Option<&str>) {
         let Some(doc) = doc else { return };
-        for line in doc.lines() {
-            let line = line.trim_end();
-            pad(&mut self.out, indent);
-            self.out.push_str("///");
+        let out = &mut self.out;
+        crate::emit::for_doc_lines(doc, |line| {
+            pad(out, indent);
+            out.push_str("///");
             if !line.is_empty() {
-                self.out.push(' ');
-                self.out.push_str(line);
+                out.push(' ');
+                out.push_str(line);
             }
-            self.out.push('\n');
-        }
+            out.push('\n');
+        });
     }
 
     fn line(&mut self, indent: usize, text: &str) {
