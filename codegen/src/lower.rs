@@ -471,8 +471,14 @@ impl<'a> Lowerer<'a> {
         // allOf with one member and nothing else that shapes a type: the member itself
         // (the `nullable: true, allOf: [$ref]` idiom).
         if let Some([only]) = o.key("allOf").and_then(Value::as_array).map(Vec::as_slice) {
-            if o.key("properties").is_none() && o.key("oneOf").is_none() && o.key("anyOf").is_none()
-            {
+            // A `oneOf`/`anyOf` of validation rules only (`oneOf: [{}]`) shapes nothing either,
+            // as in `kind`.
+            let shaping_union = ["oneOf", "anyOf"].iter().any(|k| {
+                o.key(k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| !m.iter().all(constraint_only))
+            });
+            if o.key("properties").is_none() && !shaping_union {
                 let inner = self.schema(At::Index(&at, "allOf", 0), only, words)?;
                 return Ok(Lowered {
                     ty: inner.ty,
@@ -488,10 +494,25 @@ impl<'a> Lowerer<'a> {
         let (kind, nullable) = self.kind(at, node, words)?;
         match kind {
             Kind::Alias(ty) => Ok(Lowered { ty, nullable }),
-            _ => Err(Self::invalid(
-                at,
-                "internal: inline schema produced a declaration",
-            )),
+            // `needs_declaration` is a quick guess from the keywords; a schema it missed still
+            // gets its declaration, rather than an error.
+            kind => {
+                let origin = at.to_string();
+                let id = self.push_type(TypeDef {
+                    hint: NameHint {
+                        words: words.to_vec(),
+                        component: false,
+                    },
+                    origin: origin.clone(),
+                    doc: doc_of(node),
+                    deprecated: flag(node, "deprecated"),
+                    nullable,
+                    kind,
+                });
+                self.done[id.0] = true;
+                self.by_pointer.insert(origin, id);
+                Ok(self.unalias(id, nullable))
+            }
         }
     }
 

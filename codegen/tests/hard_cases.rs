@@ -99,3 +99,18 @@ fn all_of_parts_keep_their_pointers() {
     );
     assert!(code.contains("#[serde(rename = \"$canEdit\")]"), "{code}");
 }
+
+#[test]
+fn every_inline_keyword_combination_generates() {
+    // Once `internal: inline schema produced a declaration`: the quick test of whether an
+    // inline schema needs a declaration missed `allOf` beside an empty `properties` (C053) and
+    // beside a `oneOf` of validation rules only (C063). The corpus test compiles the file.
+    let code = generate("inline-keyword-combinations.yaml");
+    assert_eq!(code.matches("pub type C").count(), 192, "{code}");
+    // A declaration it missed still gets one ...
+    assert!(code.contains("pub type C053 = Vec<C053Item>;"), "{code}");
+    assert!(code.contains("pub struct C053Item {"), "{code}");
+    // ... and `nullable` + `allOf: [$ref]` stays the nullable reference when the rest only
+    // validates.
+    assert!(code.contains("pub type C063 = Vec<Option<A>>;"), "{code}");
+}
