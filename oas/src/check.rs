@@ -381,7 +381,7 @@ impl Spec {
                         l == part
                     }
                     Segment::Param(name) => {
-                        params.insert(name.clone(), percent_decode(part));
+                        params.insert(name.clone(), crate::url::decode(part));
                         !part.is_empty()
                     }
                 });
@@ -918,10 +918,6 @@ fn truncate(s: &str) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
-}
-
-fn percent_decode(s: &str) -> String {
-    pointer::local_target(&format!("#{s}")).unwrap_or_else(|| s.to_owned())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!   boolean exclusive bounds, `readOnly`/`writeOnly` by direction, integer formats) and
 //!   validation with the `jsonschema` crate, reporting locations in the *OpenAPI* document.
 //! - [`lint`]: the structural checks every spec in `spec/` must pass.
+//! - [`url`]: percent-encoding of URL parts (one copy for every crate).
 //! - [`check`]: which operation a request addresses, and how a response departs from its spec.
 //!
 //! The document is kept as a `serde_json::Value` (key order preserved) rather than a typed model:
@@ -20,6 +21,7 @@ pub mod lint;
 pub mod load;
 pub mod pointer;
 pub mod schema;
+pub mod url;
 mod walk;
 
 pub use lint::{Finding, Report, Rule, lint};

@@ -22,7 +22,7 @@ pub fn push(pointer: &str, token: &str) -> String {
 pub fn local_target(reference: &str) -> Option<String> {
     let fragment = reference.strip_prefix('#')?;
     // Fragments are URI-encoded; `%25`, `%20`… occur in real specs' schema names.
-    Some(percent_decode(fragment))
+    Some(crate::url::decode(fragment))
 }
 
 /// Follows a pointer from the document root.
@@ -71,26 +71,6 @@ pub enum RefError {
     /// A chain of references that only points at references.
     #[error("{at}: $ref chain is cyclic or longer than 64 links")]
     Cycle { at: String },
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            // Byte slices, not `&s[..]`: a `%` before a multi-byte character must not panic.
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 #[cfg(test)]

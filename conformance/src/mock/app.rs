@@ -11,13 +11,14 @@ use serde_json::{Value, json};
 
 use super::exchange::{Reply, Request, Response};
 use super::planted::{PlantedBug, Planter};
-use super::support::{Clock, ClockMode, Ids, parse_query, percent_decode};
+use super::support::{Clock, ClockMode, Ids};
 use super::webhook::{DeliveryRecord, Outbox};
 use super::{
     CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX, CONTROL_PREFIX, MockConfig, MockError,
     RECHARGE_PREFIX, chargily, recharge,
 };
 use crate::specs::Api;
+use oas::url::parse_query;
 
 /// What every handler shares: configuration, clock, ids, the webhook outbox, injected faults.
 #[derive(Debug)]
@@ -257,7 +258,7 @@ impl App {
         let segments: Vec<String> = rest
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(percent_decode)
+            .map(oas::url::decode)
             .collect();
         let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
         let body: Value = if req.body.is_empty() {
@@ -473,7 +474,7 @@ impl<H> Route<H> {
             match seg {
                 Seg::Lit(lit) if lit == actual => {}
                 Seg::Lit(_) => return None,
-                Seg::Param => params.push(percent_decode(actual)),
+                Seg::Param => params.push(oas::url::decode(actual)),
             }
         }
         Some(params)

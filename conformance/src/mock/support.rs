@@ -174,45 +174,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     )
 }
 
-/// Decodes `application/x-www-form-urlencoded`-style query strings: `+` is a space, `%XX`
-/// escapes are decoded, invalid escapes are kept as written. Never fails.
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-/// Percent-decoding with `+` as space; bytes that do not form UTF-8 become U+FFFD.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Money as an integer number of cents. ReCharge sends decimal strings (`"39.95"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Cents(pub i64);
@@ -300,17 +261,6 @@ mod tests {
 
     #[test]
     fn queries_and_money_parse_without_panicking() {
-        assert_eq!(
-            parse_query("per_page=5&page=%32&x=a+b&bad=%zz&&end=%"),
-            vec![
-                ("per_page".into(), "5".into()),
-                ("page".into(), "2".into()),
-                ("x".into(), "a b".into()),
-                ("bad".into(), "%zz".into()),
-                ("end".into(), "%".into()),
-            ]
-        );
-        assert_eq!(percent_decode("%e9%"), "\u{fffd}%");
         assert_eq!(Cents::parse("39.95"), Some(Cents(3995)));
         assert_eq!(Cents::parse("5"), Some(Cents(500)));
         assert_eq!(Cents::parse("1.005"), Some(Cents(101)));

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::redact::percent_encode;
 use super::{ApiSpec, Capture, Secrets};
 use crate::mock::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX, RECHARGE_PREFIX};
 use crate::recording::Recording;
@@ -393,7 +392,13 @@ fn base64(text: &str) -> Option<Vec<u8>> {
 fn form(params: &[NameValue]) -> String {
     params
         .iter()
-        .map(|p| format!("{}={}", percent_encode(&p.name), percent_encode(&p.value)))
+        .map(|p| {
+            format!(
+                "{}={}",
+                oas::url::encode_component(&p.name),
+                oas::url::encode_component(&p.value)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

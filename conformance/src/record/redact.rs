@@ -156,7 +156,7 @@ impl Secrets {
             return false;
         }
         let mut new = self.values.insert(value.to_owned());
-        let encoded = percent_encode(value);
+        let encoded = oas::url::encode_component(value);
         if encoded != value {
             new |= self.values.insert(encoded);
         }
@@ -337,7 +337,7 @@ impl Redactor {
             }
             let value = &text[start..end];
             out.push_str(&text[at..start]);
-            let decoded = percent_decode(value);
+            let decoded = oas::url::decode_form(value);
             if value.is_empty() || value == "null" || is_test_token(&decoded) {
                 out.push_str(value);
             } else {
@@ -499,47 +499,6 @@ fn is_secret_schema(root: &Value, schema: &Value, depth: usize) -> bool {
             .and_then(Value::as_array)
             .is_some_and(|members| members.iter().any(|m| is_secret_schema(root, m, depth + 1)))
     })
-}
-
-/// Every byte but RFC 3986's unreserved characters as `%XX`.
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
