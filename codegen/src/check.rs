@@ -251,9 +251,23 @@ impl Walk {
                     }
                 }),
                 "components" => w.components(x, &at),
+                "security" => w.security(x),
                 _ => return false,
             }
             true
+        });
+    }
+
+    /// Security Requirements: a `null` scope list (`security: [{oauth2: null}]`, written by
+    /// real specs) is read as an empty one, as tools generally do; `openapiv3` refuses it.
+    fn security(&mut self, list: &Value) {
+        self.items(list, |w, _, requirement| {
+            w.rewrite(requirement, |w, _, scopes| {
+                scopes.is_null() && {
+                    w.put(b"[]");
+                    true
+                }
+            });
         });
     }
 
@@ -313,6 +327,7 @@ impl Walk {
                     }
                 }),
                 "callbacks" => w.each(x, |w, name, y| w.callback(y, &at.key(name))),
+                "security" => w.security(x),
                 _ => return false,
             }
             true
@@ -513,6 +528,12 @@ enum Kind {
     Schema {
         optional: bool,
     },
+    /// A list of Security Requirements ([`Walk::security`]).
+    Security,
+    /// A Security Requirement: each member a list of scopes.
+    Requirement,
+    /// A list of scopes: `null` is written `[]`.
+    Scopes,
 }
 
 impl Kind {
@@ -558,11 +579,18 @@ impl Kind {
             Kind::Copy
         };
         match self {
-            Kind::Copy | Kind::Free | Kind::Schema { .. } | Kind::Parameters => Kind::Copy,
+            Kind::Copy
+            | Kind::Free
+            | Kind::Schema { .. }
+            | Kind::Parameters
+            | Kind::Security
+            | Kind::Scopes => Kind::Copy,
+            Kind::Requirement => Kind::Scopes,
             Kind::Each(kind) => *kind,
             Kind::Document => match key {
                 "paths" => Kind::Paths,
                 "components" => Kind::Components,
+                "security" => Kind::Security,
                 _ => free,
             },
             Kind::Paths if key.starts_with('/') => Kind::PathItem,
@@ -583,6 +611,7 @@ impl Kind {
                 "responses" => Kind::Responses,
                 "callbacks" => Kind::Each(&Kind::Callback),
                 "operationId" => Kind::Free,
+                "security" => Kind::Security,
                 _ => free,
             },
             Kind::Responses if status_code(key) => Kind::Response,
@@ -695,15 +724,20 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.stream.out.extend_from_slice(b"null");
+        let null: &[u8] = if self.kind == Kind::Scopes {
+            b"[]"
+        } else {
+            b"null"
+        };
+        self.stream.out.extend_from_slice(null);
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let kind = if self.kind == Kind::Parameters {
-            Kind::Parameter
-        } else {
-            Kind::Copy
+        let kind = match self.kind {
+            Kind::Parameters => Kind::Parameter,
+            Kind::Security => Kind::Requirement,
+            _ => Kind::Copy,
         };
         self.stream.out.push(b'[');
         let mut first = true;
@@ -1165,12 +1199,14 @@ mod tests {
         let base = json!({
             "openapi": "3.0.3",
             "info": {"title": "t", "version": "1", "description": "d"},
+            "security": [{"k": []}, {}],
             "paths": {
                 "/a/{id}": {
                     "summary": "s",
                     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                     "get": {
                         "description": "d",
+                        "security": [{"k": ["s"]}],
                         "parameters": [
                             {"$ref": "#/components/parameters/P"},
                             {"name": "q", "in": "query", "content": {"text/plain": {"schema": {}}}, "schema": 7},
@@ -1259,6 +1295,17 @@ mod tests {
             ("/components/callbacks/C", json!({"$ref": 7, "/p": 7})),
             ("/components/callbacks/D/~1p/get", json!([])),
             ("/openapi", json!(3)),
+            // A null scope list reads as empty, at the top and in an Operation; other wrong
+            // shapes are still refused.
+            ("/security/0/k", json!(null)),
+            (
+                "/paths/~1a~1{id}/get/security",
+                json!([{"k": null, "j": ["a"]}]),
+            ),
+            ("/security", json!({"k": null})),
+            ("/security/0/k", json!(7)),
+            ("/security/1", json!([null])),
+            ("/paths/~1a~1{id}/get/security/0/k", json!([null])),
         ] {
             let mut doc = base.clone();
             match doc.pointer_mut(pointer) {
@@ -1277,6 +1324,10 @@ mod tests {
         }
         // Both verdicts are tried.
         assert!(accepted > 5 && accepted < cases.len() - 5, "{accepted}");
+        // Null scope lists are accepted on both paths.
+        for doc in &cases[cases.len() - 6..cases.len() - 4] {
+            assert!(value_verdict(doc), "{doc}");
+        }
 
         let text = base.to_string();
         let repeated = text.replacen(r#""title":"t""#, r#""title":"t","title":7"#, 1);

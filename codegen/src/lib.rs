@@ -111,7 +111,7 @@ pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, 
 /// it took there; it adds to the total only when it outlasts the other path), and the module's parts are written on two threads,
 /// `emit` (direct text) and `render` (`prettyplease`, for what the text writer leaves to it)
 /// sharing that phase's wall time in proportion to the CPU time each took.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
@@ -122,6 +122,9 @@ pub struct Timings {
     pub lower: std::time::Duration,
     pub emit: std::time::Duration,
     pub render: std::time::Duration,
+    /// What the spec's text did not hold exactly as written (integers beyond 64 bits, read
+    /// as the nearest number), each naming its JSON pointer ([`oas::Document::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// Generates the module for a spec's text. `source_name` is what the header and errors call
@@ -235,6 +238,7 @@ fn generate_here(
         let t = Instant::now();
         let doc = Arc::new(oas::Document::parse(source_name, text, json)?);
         timings.parse = t.elapsed();
+        timings.warnings.clone_from(&doc.warnings);
         let _ = send_doc.send(Arc::clone(&doc));
 
         let t = Instant::now();

@@ -122,6 +122,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"));
             let (code, t) = codegen::generate_timed(&source_name, &text, json, &settings)?;
+            for w in &t.warnings {
+                eprintln!("warning: {source_name}: {w}");
+            }
             if timings {
                 eprintln!(
                     "parse {:.1} ms, check {:.1} ms (overlapped), lower {:.1} ms, emit {:.1} ms, render {:.1} ms",

@@ -114,3 +114,34 @@ fn every_inline_keyword_combination_generates() {
     // validates.
     assert!(code.contains("pub type C063 = Vec<Option<A>>;"), "{code}");
 }
+
+#[test]
+fn constructs_of_real_specs_that_openapiv3_refuses_are_read() {
+    // `security: [{oauth2: null}]` (a null scope list, read as empty) and integer keys inside
+    // `x-` extensions, from real specs; from YAML and from JSON text (two paths of the check).
+    let yaml = "openapi: 3.0.3
+info: {title: t, version: '1'}
+x-codes: {200: ok, 404: missing}
+security: [{oauth2: null}]
+paths:
+  /a:
+    get:
+      operationId: a
+      x-weights: {1: heavy, 2: [1, {3: x}]}
+      security: [{oauth2: null}, {}]
+      responses:
+        '200': {description: ok}
+components:
+  securitySchemes:
+    oauth2: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://x/t', scopes: {}}}}
+";
+    let settings = codegen::Settings::default();
+    codegen::generate("real.yaml", yaml, false, &settings).unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_string(&oas::Document::parse("real.yaml", yaml, false).unwrap().root)
+        .unwrap();
+    codegen::generate("real.json", &json, true, &settings).unwrap_or_else(|e| panic!("{e}"));
+    // A scope list of the wrong type is still refused.
+    let bad = yaml.replace("[{oauth2: null}, {}]", "[{oauth2: 7}]");
+    let err = codegen::generate("bad.yaml", &bad, false, &settings).unwrap_err();
+    assert!(err.to_string().contains("expected a sequence"), "{err}");
+}

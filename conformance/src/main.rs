@@ -369,6 +369,9 @@ fn lint(files: Vec<PathBuf>, api: Option<Api>, format: Format) -> ExitCode {
                 input_error = true;
             }
             Ok(doc) => {
+                for w in &doc.warnings {
+                    eprintln!("warning: {}: {w}", doc.source);
+                }
                 let report = oas::lint(&doc);
                 findings += report.findings.len();
                 if format == Format::Human {

@@ -11,6 +11,9 @@ pub struct Document {
     pub source: String,
     /// The document, key order preserved.
     pub root: Value,
+    /// What was read other than as written (an integer beyond 64 bits, as the nearest
+    /// floating-point number), each naming its JSON pointer.
+    pub warnings: Vec<String>,
 }
 
 /// Why a document could not be read.
@@ -83,11 +86,13 @@ impl Document {
 
     /// Parses text (a leading byte-order mark is ignored). `json` forces the JSON parser; otherwise the text is sniffed.
     pub fn parse(source_name: &str, text: &str, json: bool) -> Result<Self, LoadError> {
-        let root = parse_value(source_name, text, json)?;
+        let mut warnings = Vec::new();
+        let root = parse_value_warning(source_name, text, json, &mut warnings)?;
         check_version(source_name, &root)?;
         Ok(Self {
             source: source_name.to_owned(),
             root,
+            warnings,
         })
     }
 
@@ -111,6 +116,16 @@ pub fn read_spec(path: &Path, source_name: &str) -> Result<String, LoadError> {
 
 /// Parses YAML or JSON into a value without checking that it is OpenAPI.
 pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, LoadError> {
+    parse_value_warning(source_name, text, json, &mut Vec::new())
+}
+
+/// [`parse_value`], adding to `warnings` what was not read as written.
+fn parse_value_warning(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Value, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde_yaml mis-reads some JSON (surrogate pairs, huge integers): JSON goes to serde_json.
     let root = if json || text.trim_start().starts_with('{') {
@@ -123,8 +138,12 @@ pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, L
         })?
     } else {
         check_flow_depth(source_name, text)?;
-        let yaml: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| match e.location() {
+        let seed = FromYaml {
+            at: String::new(),
+            warnings,
+        };
+        serde::de::DeserializeSeed::deserialize(seed, serde_yaml::Deserializer::from_str(text))
+            .map_err(|e| match e.location() {
                 Some(l) => LoadError::Syntax {
                     source_name: source_name.to_owned(),
                     format: "YAML",
@@ -137,8 +156,7 @@ pub fn parse_value(source_name: &str, text: &str, json: bool) -> Result<Value, L
                     format: "YAML",
                     message: e.to_string(),
                 },
-            })?;
-        yaml_to_json(yaml)
+            })?
     };
     if !root.is_object() {
         return Err(LoadError::NotAnObject {
@@ -212,39 +230,126 @@ fn scalar_text(v: &Value) -> String {
 
 /// YAML allows non-string keys (`200:` for a status, `true:` in an enum map); JSON and OpenAPI
 /// do not, so scalar keys become their text, as every OpenAPI tool reads them.
-fn yaml_to_json(v: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
-    match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
-            }
+/// YAML read straight into a JSON value: keys that are not strings become their text
+/// (`200`, `true`), tags are dropped, and integers beyond 64 bits (which `serde_yaml`'s own value
+/// refuses) become the nearest floating-point number with a warning naming the pointer.
+struct FromYaml<'w> {
+    at: String,
+    warnings: &'w mut Vec<String>,
+}
+
+impl FromYaml<'_> {
+    fn child(&mut self, token: &str) -> FromYaml<'_> {
+        FromYaml {
+            at: crate::pointer::push(&self.at, token),
+            warnings: self.warnings,
         }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(map) => {
-            let mut out = Map::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(yaml_key(k), yaml_to_json(v));
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(tagged) => yaml_to_json(tagged.value),
+    }
+
+    fn wide(self, text: String, as_f64: f64) -> Value {
+        let value = Number::from_f64(as_f64).map_or(Value::Null, Value::Number);
+        self.warnings.push(format!(
+            "{}: the integer {text} is beyond 64 bits; read as {value}",
+            if self.at.is_empty() { "/" } else { &self.at }
+        ));
+        value
     }
 }
 
-fn yaml_key(k: serde_yaml::Value) -> String {
-    match yaml_to_json(k) {
-        Value::String(s) => s,
-        other => other.to_string(),
+impl<'de> serde::de::DeserializeSeed<'de> for FromYaml<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FromYaml<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // the loss is what the warning reports
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(match (i64::try_from(v), u64::try_from(v)) {
+            (Ok(i), _) => Value::from(i),
+            (_, Ok(u)) => Value::from(u),
+            _ => self.wide(v.to_string(), v as f64),
+        })
+    }
+
+    #[allow(clippy::cast_precision_loss)] // the loss is what the warning reports
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(match u64::try_from(v) {
+            Ok(u) => Value::from(u),
+            Err(_) => self.wide(v.to_string(), v as f64),
+        })
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(self.child(&out.len().to_string()))? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key_seed(self.child("(key)"))? {
+            let key = match key {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            let value = map.next_value_seed(self.child(&key))?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// A tagged value (`!tag value`): the tag is dropped.
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        use serde::de::VariantAccess as _;
+        let (_tag, variant): (serde::de::IgnoredAny, _) = data.variant()?;
+        variant.newtype_variant_seed(self)
     }
 }
 
@@ -290,6 +395,36 @@ mod tests {
             err.to_string()
                 .starts_with("two.yaml: invalid YAML (the document as a whole): "),
             "{err}"
+        );
+    }
+
+    /// Integers beyond 64 bits (OpenAI's spec has `minimum: -9223372036854776000`) are read
+    /// as the nearest number, with a warning naming the pointer; integer keys and tags are read
+    /// as before.
+    #[test]
+    fn wide_integers_degrade_with_a_warning() {
+        let doc = Document::parse(
+            "wide.yaml",
+            "openapi: 3.0.3\npaths: {}\nx:\n  min: -9223372036854776000\n  max: 340282366920938463463374607431768211455\n  ok: [18446744073709551615, -9223372036854775808, !tagged 5]\n  200: {1: a}\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            doc.root["x"]["min"],
+            serde_json::json!(-9.223372036854776e18)
+        );
+        assert!(doc.root["x"]["max"].is_f64());
+        assert_eq!(
+            doc.root["x"]["ok"],
+            serde_json::json!([u64::MAX, i64::MIN, 5])
+        );
+        assert_eq!(doc.root["x"]["200"]["1"], "a");
+        assert_eq!(doc.warnings.len(), 2, "{:?}", doc.warnings);
+        assert!(
+            doc.warnings[0]
+                .starts_with("/x/min: the integer -9223372036854776000 is beyond 64 bits"),
+            "{:?}",
+            doc.warnings
         );
     }
 
