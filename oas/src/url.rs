@@ -31,7 +31,7 @@ pub fn decode_form(s: &str) -> String {
 }
 
 fn decode_with(s: &str, plus_is_space: bool) -> String {
-    if !s.contains('%') && !(plus_is_space && s.contains('+')) {
+    if !(s.contains('%') || plus_is_space && s.contains('+')) {
         return s.to_owned();
     }
     let bytes = s.as_bytes();
