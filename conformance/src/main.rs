@@ -627,12 +627,13 @@ fn record(args: RecordArgs) -> anyhow::Result<u8> {
     });
     let stats = recorder.stop();
     eprintln!(
-        "recorded {} exchange(s) to {} ({} flagged, {} with an invalid request body, {} not recorded)",
+        "recorded {} exchange(s) to {} ({} flagged, {} with an invalid request body, {} not recorded; {} request header(s) dropped: only those replay needs are kept)",
         stats.recorded,
         args.out.display(),
         stats.flagged,
         stats.invalid_bodies,
-        stats.not_recorded
+        stats.not_recorded,
+        stats.dropped_headers
     );
     if stats.recorded == 0 {
         eprintln!("nothing recorded: {} was not written", args.out.display());
@@ -666,14 +667,15 @@ fn import_har(args: ImportHarArgs) -> anyhow::Result<()> {
     let kept = imported.recording.exchanges.len();
     let d = imported.dropped;
     eprintln!(
-        "{}: kept {kept} exchange(s); dropped {} entr{} ({} not addressed to the {} API, {} without a response, {} not recordable)",
+        "{}: kept {kept} exchange(s); dropped {} entr{} ({} not addressed to the {} API, {} without a response, {} not recordable) and {} request header(s) (only those replay needs are kept)",
         args.file.display(),
         d.total(),
         if d.total() == 1 { "y" } else { "ies" },
         d.outside_api,
         args.api.name(),
         d.no_response,
-        d.unrecordable
+        d.unrecordable,
+        d.headers
     );
     if kept == 0 {
         anyhow::bail!(

@@ -276,10 +276,11 @@ fn echo(stream: TcpStream, set_cookie: &str, session: &str) -> std::io::Result<(
             "request_line": line.trim_end(),
             "headers": headers,
             "body": String::from_utf8_lossy(&body),
+            "session_id": format!("{session}json"),
         }))
         .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: sid={set_cookie}; Path=/; HttpOnly\r\nx-session-id: {session}\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: sid={set_cookie}; Path=/; HttpOnly\r\nx-session-id: {session}\r\nlocation: https://shop.example/reset?code={session}loc&next=/\r\ncontent-length: {}\r\n\r\n",
             out.len()
         );
         let mut w = &stream;
@@ -588,4 +589,128 @@ fn unrecorded_requests_log_no_path_secrets() {
     );
     std::fs::write(dir.join("marker"), "scanned").unwrap();
     c.assert_absent(&dir, &[("log", log.as_bytes())]);
+}
+
+/// Secrets under names no fixed list knows, in every place real traffic puts them: request
+/// headers (only those replay needs are kept), query parameters, JSON fields in any spelling
+/// (nested `card.number` too), a form and a multipart body, a response's `session_id` and a
+/// reset code in a `Location`. The echo upstream sends every request back in its response, so
+/// each canary also has to be scrubbed where it is echoed.
+#[test]
+fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
+    let mut c = Canaries::new();
+    let session = c.get("session");
+    let set_cookie = c.get("set-cookie");
+    let upstream = echo_upstream(set_cookie, session.clone());
+    let headers: Vec<(String, String)> = [
+        "X-Auth-Key",
+        "Ocp-Apim-Subscription-Key",
+        "X-API_KEY",
+        "Authentication",
+        "X-Unknown-Vendor-Header",
+    ]
+    .iter()
+    .map(|h| ((*h).to_owned(), c.get(h)))
+    .collect();
+    let query: Vec<(&str, String)> = ["token", "api-key", "key", "X-Amz-Signature"]
+        .iter()
+        .map(|q| (*q, c.get(q)))
+        .collect();
+    let json_fields = json!({
+        "name": "Ada",
+        "cardNumber": c.get("cardNumber"),
+        "secretKey": c.get("secretKey"),
+        "new_password": c.get("new_password"),
+        "token": c.get("json token"),
+        "card": {"number": c.get("card.number"), "exp_month": 12},
+    });
+    let form = format!(
+        "name=Ada&card%5Bnumber%5D={}&amount=5",
+        c.get("card[number]")
+    );
+    let multipart = format!(
+        "--b0undary\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n--b0undary\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{}\r\n--b0undary--\r\n",
+        c.get("multipart password")
+    );
+
+    let dir = temp_dir("secrets-any-name");
+    let out = dir.join("r.yaml");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let lines = std::sync::Arc::clone(&lines);
+        std::sync::Arc::new(move |e: &record::Event| lines.lock().unwrap().push(e.to_string()))
+    };
+    let recorder = Recorder::start(RecordConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        on_event: Some(sink),
+        ..RecordConfig::new(Api::Chargily, format!("http://{upstream}/api/v2"), &out)
+    })
+    .unwrap();
+    let addr: SocketAddr = recorder
+        .url()
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    /// Path, method, headers, body.
+    type Sent<'a> = (String, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>);
+    let mut sent: Vec<Sent<'_>> = Vec::new();
+    let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let all_headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    sent.push((
+        format!("/checkouts?{}", q.join("&")),
+        "GET",
+        all_headers,
+        Vec::new(),
+    ));
+    sent.push((
+        "/customers".into(),
+        "POST",
+        vec![("Content-Type", "application/json")],
+        json_body(&json_fields),
+    ));
+    sent.push((
+        "/customers".into(),
+        "POST",
+        vec![("Content-Type", "application/x-www-form-urlencoded")],
+        form.into_bytes(),
+    ));
+    sent.push((
+        "/customers".into(),
+        "POST",
+        vec![("Content-Type", "multipart/form-data; boundary=b0undary")],
+        multipart.into_bytes(),
+    ));
+    let mut wire = String::new();
+    for (path, method, headers, body) in &sent {
+        let body = (!body.is_empty()).then_some(body.as_slice());
+        let r = support::request(addr, method, path, headers, body);
+        assert_eq!(r.status, 200, "{path}");
+        wire.push_str(&r.text());
+        for (_, v) in &r.headers {
+            wire.push_str(v);
+        }
+    }
+    drop(recorder);
+    // Every canary was on the wire (the echo returns each request whole).
+    for (position, canary) in &c.all {
+        if position != "set-cookie" {
+            assert!(wire.contains(canary.as_str()), "{position} not on the wire");
+        }
+    }
+    let loaded = recording::load(&out).unwrap();
+    assert_eq!(loaded.recording.exchanges.len(), 4);
+    let first = &loaded.recording.exchanges[0];
+    assert!(
+        first.request.headers.is_empty(),
+        "unknown request headers are dropped: {:?}",
+        first.request.headers
+    );
+    let location = &first.response.headers["location"];
+    assert!(location.contains("code=[redacted]&next=/"), "{location}");
+    let log = lines.lock().unwrap().join("\n");
+    c.assert_absent(&dir, &[("events", log.as_bytes())]);
 }

@@ -131,6 +131,9 @@ pub struct Dropped {
     pub no_response: usize,
     /// The recording format cannot hold it (a method that is not HTTP's).
     pub unrecordable: usize,
+    /// Request headers left out of kept entries (only those replay needs are kept); not
+    /// counted in [`Dropped::total`], which counts entries.
+    pub headers: usize,
 }
 
 impl Dropped {
@@ -314,6 +317,7 @@ pub fn import(
     for (_, _, capture) in &kept {
         match spec.convert(capture, &mut secrets) {
             Ok(c) => {
+                dropped.headers += c.dropped_headers;
                 if let Some(why) = c.invalid_body {
                     invalid_bodies.push((recording.exchanges.len(), why));
                 }

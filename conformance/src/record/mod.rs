@@ -63,6 +63,9 @@ pub struct Capture {
 #[derive(Debug, Clone)]
 pub struct Converted {
     pub exchange: Exchange,
+    /// Request headers left out: not among [`redact::KEPT_REQUEST_HEADERS`] (the connection's
+    /// own headers are not counted).
+    pub dropped_headers: usize,
     /// Why the request body does not validate against the operation's request schema
     /// (instance pointers and keywords only: messages would quote the values).
     pub invalid_body: Option<String>,
@@ -100,6 +103,9 @@ const NOISE_REQUEST_HEADERS: &[&str] = &[
 
 /// Response headers not recorded: they vary between runs or describe the connection (the same
 /// list replay's re-recording drops, plus encodings: recorded bodies are decoded).
+/// Response headers whose values are URLs: their query parameters are redacted by name.
+const URL_HEADERS: &[&str] = &["location", "content-location", "link", "refresh"];
+
 const NOISE_RESPONSE_HEADERS: &[&str] = &[
     "date",
     "server",
@@ -224,10 +230,18 @@ impl ApiSpec {
             }
         }
         let mut request_headers = BTreeMap::new();
+        let mut dropped_headers = 0;
         for (name, value) in &c.request_headers {
             let lower = name.to_ascii_lowercase();
             credentials |= redact::is_credential_header(&lower);
-            if redact::is_secret_header(&lower) || is_noise(&lower, NOISE_REQUEST_HEADERS) {
+            if is_noise(&lower, NOISE_REQUEST_HEADERS) {
+                continue;
+            }
+            if !redact::KEPT_REQUEST_HEADERS.contains(&lower.as_str()) {
+                // Unknown: it may be a credential under a name no rule knows, so its value is
+                // also scrubbed wherever else it appears.
+                dropped_headers += 1;
+                secrets.add_header(&lower, value);
                 continue;
             }
             request_headers.insert(lower, value.clone());
@@ -238,12 +252,23 @@ impl ApiSpec {
             if redact::is_secret_header(&lower) || is_noise(&lower, NOISE_RESPONSE_HEADERS) {
                 continue;
             }
+            // A URL the server sends (`Location: …/reset?code=…`) keeps no secret parameter.
+            let value = if URL_HEADERS.contains(&lower.as_str()) {
+                match value.split_once('?') {
+                    Some((base, query)) => {
+                        format!("{base}?{}", self.redactor.redact_query(query, secrets))
+                    }
+                    None => value.clone(),
+                }
+            } else {
+                value.clone()
+            };
             // Repeated headers (two `Link`s) are joined as HTTP allows.
             response_headers
                 .entry(lower)
                 .and_modify(|v: &mut String| {
                     v.push_str(", ");
-                    v.push_str(value);
+                    v.push_str(&value);
                 })
                 .or_insert_with(|| value.clone());
         }
@@ -257,19 +282,22 @@ impl ApiSpec {
         let invalid_body = found
             .as_ref()
             .and_then(|m| self.check_request_body(m.index, &request_headers, &request_body));
-        let request_body = self.redact_body(request_body, secrets);
+        let request_body = self.redact_body(
+            request_body,
+            request_headers.get("content-type").map(String::as_str),
+            secrets,
+        );
+        let response_type = response_headers.get("content-type").cloned();
         let response_body = self.redact_body(
-            Body::from_bytes(
-                response_headers.get("content-type").map(String::as_str),
-                &c.response_body,
-            ),
+            Body::from_bytes(response_type.as_deref(), &c.response_body),
+            response_type.as_deref(),
             secrets,
         );
         let query = c
             .query
             .as_deref()
             .filter(|q| !q.is_empty())
-            .map(|q| self.redactor.redact_text(q, secrets));
+            .map(|q| self.redactor.redact_query(q, secrets));
 
         let auth = match (credentials, c.status) {
             // The credentials were refused: replay must send credentials the target refuses.
@@ -310,16 +338,32 @@ impl ApiSpec {
         secrets.scrub_exchange(&mut exchange);
         Ok(Converted {
             exchange,
+            dropped_headers,
             invalid_body: invalid_body.map(|m| secrets.scrub(&m)),
         })
     }
 
-    fn redact_body(&self, mut body: Body, secrets: &mut Secrets) -> Body {
+    fn redact_body(
+        &self,
+        mut body: Body,
+        content_type: Option<&str>,
+        secrets: &mut Secrets,
+    ) -> Body {
         if let Some(j) = &mut body.json {
             self.redactor.redact_json(j, secrets);
         }
         if let Some(t) = &body.text {
-            body.text = Some(self.redactor.redact_text(t, secrets));
+            let boundary = content_type
+                .filter(|t| t.to_ascii_lowercase().starts_with("multipart/"))
+                .and_then(|t| {
+                    t.split(';')
+                        .find_map(|p| p.trim().strip_prefix("boundary="))
+                        .map(|b| b.trim_matches('"').to_owned())
+                });
+            body.text = Some(match boundary {
+                Some(b) => self.redactor.redact_multipart(t, &b, secrets),
+                None => self.redactor.redact_text(t, secrets),
+            });
         }
         body
     }
@@ -545,6 +589,8 @@ pub struct Stats {
     /// Requests answered without an exchange being recorded.
     pub not_recorded: usize,
     pub write_errors: usize,
+    /// Request headers left out of the recording ([`Converted::dropped_headers`]).
+    pub dropped_headers: usize,
 }
 
 /// The recording being written: in memory, and on disk after every exchange.
@@ -597,6 +643,7 @@ pub(crate) struct Proxy {
     invalid_bodies: AtomicUsize,
     not_recorded: AtomicUsize,
     write_errors: AtomicUsize,
+    dropped_headers: AtomicUsize,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -712,7 +759,11 @@ impl Proxy {
         let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
         let known = sink.secrets.len();
         let converted = match self.spec.convert(capture, &mut sink.secrets) {
-            Ok(c) => c,
+            Ok(c) => {
+                self.dropped_headers
+                    .fetch_add(c.dropped_headers, Ordering::Relaxed);
+                c
+            }
             Err(reason) => {
                 drop(sink);
                 self.not_recorded(&capture.method, &capture.path, reason);
@@ -762,6 +813,7 @@ impl Proxy {
             invalid_bodies: self.invalid_bodies.load(Ordering::Relaxed),
             not_recorded: self.not_recorded.load(Ordering::Relaxed),
             write_errors: self.write_errors.load(Ordering::Relaxed),
+            dropped_headers: self.dropped_headers.load(Ordering::Relaxed),
         }
     }
 }
@@ -805,6 +857,7 @@ impl Recorder {
             invalid_bodies: AtomicUsize::new(0),
             not_recorded: AtomicUsize::new(0),
             write_errors: AtomicUsize::new(0),
+            dropped_headers: AtomicUsize::new(0),
         });
         let running = server::start(Arc::clone(&proxy), &config)?;
         Ok(Self {

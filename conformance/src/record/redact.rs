@@ -130,7 +130,95 @@ pub fn is_test_token(value: &str) -> bool {
 /// Whether a header is dropped from recordings.
 pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    SECRET_HEADERS.contains(&name.as_str()) || SECRET_HEADER_PARTS.iter().any(|p| name.contains(p))
+    SECRET_HEADERS.contains(&name.as_str())
+        || SECRET_HEADER_PARTS.iter().any(|p| name.contains(p))
+        || secret_words(&words(&name))
+}
+
+/// The request headers a recording keeps: what replay needs to send the same request. Any
+/// other request header is dropped (and counted): recording real traffic records whatever
+/// the client sends, and an unknown header may be a credential under a name no rule knows.
+pub const KEPT_REQUEST_HEADERS: &[&str] = &[
+    "content-type",
+    "accept",
+    "accept-language",
+    "content-language",
+    "x-recharge-version",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "prefer",
+];
+
+/// A name's words, lower case, whatever its spelling: `cardNumber`, `card-number`,
+/// `card.number`, `card[number]` and `CARD_NUMBER` all give `card`, `number`.
+pub fn words(name: &str) -> Vec<String> {
+    use heck::ToSnakeCase as _;
+    name.to_snake_case()
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether a name, as words, says its value is a secret: a password, secret, token,
+/// signature, credential, session, card number or security code, an API or access key, a
+/// one-time or reset code. Words, not substrings: `shipping` holds `pin` and is no secret.
+pub fn secret_words(words: &[String]) -> bool {
+    const ALWAYS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "signature",
+        "credential",
+        "credentials",
+        "cvc",
+        "cvv",
+        "cvv2",
+        "csc",
+        "otp",
+        "session",
+        "sessionid",
+        "cookie",
+        "authorization",
+        "authentication",
+        "apikey",
+        "pin",
+    ];
+    const KEY_KINDS: &[&str] = &[
+        "api",
+        "auth",
+        "access",
+        "secret",
+        "private",
+        "subscription",
+        "client",
+        "signing",
+        "encryption",
+        "master",
+        "license",
+    ];
+    const CODE_KINDS: &[&str] = &[
+        "reset",
+        "verification",
+        "verify",
+        "confirmation",
+        "auth",
+        "authorization",
+        "recovery",
+        "activation",
+        "security",
+        "one",
+    ];
+    let has = |w: &str| words.iter().any(|x| x == w);
+    words.iter().any(|w| ALWAYS.contains(&w.as_str()))
+        || (has("key")
+            && (words.len() == 1 || words.iter().any(|w| KEY_KINDS.contains(&w.as_str()))))
+        || (has("code") && words.iter().any(|w| CODE_KINDS.contains(&w.as_str())))
+        || (has("card") && ["number", "num", "pan", "no"].iter().any(|w| has(w)))
 }
 
 /// Whether the request carried credentials.
@@ -258,11 +346,15 @@ impl Secrets {
     }
 }
 
-/// Which property names are secret for one API: the fixed list plus what its spec marks.
+/// Which property names are secret for one API: the fixed list and the name patterns of
+/// [`secret_words`], plus what its spec marks, less the names its paths use as identifiers.
 #[derive(Debug, Clone)]
 pub struct Redactor {
     /// Lower case.
     names: BTreeSet<String>,
+    /// Path parameter names (ReCharge's `token` addresses a checkout): identifiers a
+    /// recording must keep to be replayed, whatever their name says.
+    identifiers: BTreeSet<String>,
 }
 
 impl Redactor {
@@ -273,7 +365,11 @@ impl Redactor {
     pub fn new(spec_root: &Value) -> Self {
         let mut names: BTreeSet<String> = SECRET_NAMES.iter().map(|s| (*s).to_owned()).collect();
         collect_spec_secrets(spec_root, spec_root, &mut names, 0);
-        Self { names }
+        let identifiers = oas::operations(spec_root)
+            .iter()
+            .flat_map(|op| path_parameters(&op.path))
+            .collect();
+        Self { names, identifiers }
     }
 
     /// The secret property names, lower case.
@@ -281,21 +377,47 @@ impl Redactor {
         &self.names
     }
 
+    /// Whether a property, parameter or field of this name holds a secret, in any spelling.
     pub fn is_secret_name(&self, name: &str) -> bool {
-        self.names.contains(&name.to_ascii_lowercase())
+        let lower = name.to_ascii_lowercase();
+        if self.identifiers.contains(&lower) {
+            return false;
+        }
+        let words = words(name);
+        self.names.contains(&lower) || self.names.contains(&words.join("_")) || secret_words(&words)
+    }
+
+    /// [`Redactor::is_secret_name`] for a query parameter of a URL, where a bare `code` is an
+    /// authorization or reset code.
+    pub fn is_secret_query_name(&self, name: &str) -> bool {
+        self.is_secret_name(name) || words(name) == ["code"]
     }
 
     /// Overwrites the values of secret properties anywhere in `value` (nulls and empty strings
     /// stay: they hold nothing and their absence is what a request is about), remembering them.
     pub fn redact_json(&self, value: &mut Value, secrets: &mut Secrets) {
+        self.redact_json_in(value, secrets, false);
+    }
+
+    /// `in_card`: the value is a card (`{"card": {"number": …}}`), whose number, security code
+    /// and PIN are secrets whatever they are called.
+    fn redact_json_in(&self, value: &mut Value, secrets: &mut Secrets, in_card: bool) {
         match value {
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v, secrets)),
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| self.redact_json_in(v, secrets, in_card)),
             Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
-                    if self.is_secret_name(key) {
+                    let words = words(key);
+                    let card_part = in_card
+                        && words.iter().any(|w| {
+                            ["number", "num", "pan", "cvc", "cvv", "csc", "pin"]
+                                .contains(&w.as_str())
+                        });
+                    if card_part || self.is_secret_name(key) {
                         redact_value(v, secrets);
                     } else {
-                        self.redact_json(v, secrets);
+                        self.redact_json_in(v, secrets, words.iter().any(|w| w == "card"));
                     }
                 }
             }
@@ -304,31 +426,48 @@ impl Redactor {
     }
 
     /// Overwrites `name=value` and `"name": "value"` pairs with secret names in text that is
-    /// not JSON (a query string, a form body, malformed JSON), remembering the values.
+    /// not JSON (a query string, a form body, malformed JSON), remembering the values. A name
+    /// is any run of letters, digits, `_`, `-`, `.`, `[` and `]` (`card[number]`,
+    /// `X-Amz-Signature`), judged by [`Redactor::is_secret_name`].
     pub fn redact_text(&self, text: &str, secrets: &mut Secrets) -> String {
-        let lower = text.to_ascii_lowercase();
+        self.redact_pairs(text, secrets, |name| self.is_secret_name(name))
+    }
+
+    /// [`Redactor::redact_text`] for the query of a URL ([`Redactor::is_secret_query_name`]).
+    pub fn redact_query(&self, text: &str, secrets: &mut Secrets) -> String {
+        self.redact_pairs(text, secrets, |name| self.is_secret_query_name(name))
+    }
+
+    fn redact_pairs(
+        &self,
+        text: &str,
+        secrets: &mut Secrets,
+        secret: impl Fn(&str) -> bool,
+    ) -> String {
         let bytes = text.as_bytes();
-        // Ranges of values to overwrite, found for every secret name, then applied in order.
+        // Ranges of values to overwrite, then applied in order.
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        for name in &self.names {
-            let mut from = 0;
-            while let Some(found) = lower[from..].find(name.as_str()) {
-                let start = from + found;
-                let end = start + name.len();
-                from = end;
-                let before_ok = start == 0 || !is_name_byte(bytes[start - 1]);
-                if !before_ok || (end < bytes.len() && is_name_byte(bytes[end])) {
-                    continue;
-                }
-                if let Some(range) = value_after(bytes, end) {
-                    ranges.push(range);
-                }
+        let mut i = 0;
+        while i < bytes.len() {
+            if !is_name_byte(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && is_name_byte(bytes[i]) {
+                i += 1;
+            }
+            let name = oas::url::decode_form(&text[start..i]);
+            if secret(&name)
+                && let Some(range) = value_after(bytes, i)
+            {
+                ranges.push(range);
+                i = range.1.max(i);
             }
         }
         if ranges.is_empty() {
             return text.to_owned();
         }
-        ranges.sort_unstable();
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for (start, end) in ranges {
@@ -350,6 +489,55 @@ impl Redactor {
         out.push_str(&text[at..]);
         out
     }
+
+    /// A `multipart/form-data` body: the content of every part whose field name is secret is
+    /// replaced (and remembered).
+    pub fn redact_multipart(&self, text: &str, boundary: &str, secrets: &mut Secrets) -> String {
+        let delimiter = format!("--{boundary}");
+        let mut out = String::with_capacity(text.len());
+        for (n, part) in text.split(delimiter.as_str()).enumerate() {
+            if n > 0 {
+                out.push_str(&delimiter);
+            }
+            let Some((head, body)) = part
+                .split_once("\r\n\r\n")
+                .or_else(|| part.split_once("\n\n"))
+            else {
+                out.push_str(part);
+                continue;
+            };
+            let name = head.split(';').find_map(|p| {
+                p.trim()
+                    .strip_prefix("name=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            });
+            if !name.is_some_and(|n| self.is_secret_name(&n)) {
+                out.push_str(part);
+                continue;
+            }
+            // The part's content ends before the line break that precedes the next delimiter.
+            let content = body
+                .strip_suffix("\r\n")
+                .or_else(|| body.strip_suffix('\n'));
+            let (content, tail) = match content {
+                Some(c) => (c, &body[c.len()..]),
+                None => (body, ""),
+            };
+            secrets.add(content);
+            out.push_str(&part[..part.len() - body.len()]);
+            out.push_str(REDACTED);
+            out.push_str(tail);
+        }
+        out
+    }
+}
+
+/// The `{name}`s of a path template, lower case.
+fn path_parameters(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 fn redact_value(v: &mut Value, secrets: &mut Secrets) {
@@ -388,7 +576,7 @@ fn remember_strings(v: &Value, secrets: &mut Secrets) {
 }
 
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
 }
 
 /// After a name ending at `at`: an optional closing quote, `:` or `=`, an optional opening
@@ -576,13 +764,87 @@ mod tests {
             r.redact_text(r#"{"payment_token": "tok_1abc\"defgh", "x": 1"#, &mut s),
             r#"{"payment_token": "[redacted]", "x": 1"#
         );
+        // Names are judged by their words: a password hint is redacted too (the safe side),
+        // a word that merely contains one (`shipping` holds `pin`) is not.
         assert_eq!(
-            r.redact_text("payment_token=tok_visa&my_password_hint=x", &mut s),
-            "payment_token=tok_visa&my_password_hint=x"
+            r.redact_text(
+                "payment_token=tok_visa&my_password_hint=x&shipping=y",
+                &mut s
+            ),
+            "payment_token=tok_visa&my_password_hint=[redacted]&shipping=y"
         );
         assert_eq!(r.redact_text("password", &mut s), "password");
         assert_eq!(r.redact_text("password=", &mut s), "password=");
         assert!(s.scrub("k abcdefgh123").contains(REDACTED));
+    }
+
+    /// Secret names in every spelling and position the recorder meets: snake, camel, kebab,
+    /// dotted and bracketed, in JSON, query strings, forms and multipart bodies; identifiers
+    /// the spec's paths use (`token` for ReCharge) stay.
+    #[test]
+    fn secret_names_in_every_spelling() {
+        let spec = serde_json::json!({"paths": {"/checkouts/{token}": {"get": {}}}});
+        let r = Redactor::new(&spec);
+        for name in [
+            "cardNumber",
+            "card_number",
+            "card-number",
+            "card.number",
+            "card[number]",
+            "secretKey",
+            "new_password",
+            "X-API_KEY",
+            "X-Auth-Key",
+            "Ocp-Apim-Subscription-Key",
+            "Authentication",
+            "X-Amz-Signature",
+            "api-key",
+            "key",
+            "session_id",
+            "resetCode",
+            "PIN",
+        ] {
+            assert!(r.is_secret_name(name), "{name}");
+        }
+        for name in [
+            "token",
+            "shipping",
+            "discount_code",
+            "tax_code",
+            "idempotency-key",
+            "keyword",
+            "number",
+            "code",
+        ] {
+            assert!(!r.is_secret_name(name), "{name}");
+        }
+        assert!(r.is_secret_query_name("code"));
+        assert!(Redactor::new(&Value::Null).is_secret_name("token"));
+
+        let mut s = Secrets::default();
+        let mut v = serde_json::json!({"card": {"number": "4242424242424242", "exp_month": 1},
+            "cardNumber": "4000056655665556", "token": "tok_checkout_abc"});
+        r.redact_json(&mut v, &mut s);
+        assert_eq!(v["card"]["number"], REDACTED);
+        assert_eq!(v["card"]["exp_month"], 1);
+        assert_eq!(v["cardNumber"], REDACTED);
+        assert_eq!(v["token"], "tok_checkout_abc");
+        assert_eq!(
+            r.redact_text("card%5Bnumber%5D=4111111111111111&amount=5", &mut s),
+            "card%5Bnumber%5D=[redacted]&amount=5"
+        );
+        assert_eq!(
+            r.redact_text("card[number]=4111111111111112&amount=5", &mut s),
+            "card[number]=[redacted]&amount=5"
+        );
+        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nhorse battery staple\r\n--XyZ--\r\n";
+        let out = r.redact_multipart(multipart, "XyZ", &mut s);
+        assert!(out.contains("\r\n\r\nAda\r\n"), "{out}");
+        assert!(!out.contains("horse"), "{out}");
+        assert!(
+            out.contains("name=\"password\"\r\n\r\n[redacted]\r\n--XyZ--"),
+            "{out}"
+        );
     }
 
     #[test]
