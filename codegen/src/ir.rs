@@ -174,6 +174,9 @@ pub enum ResponseBody {
 pub struct Ir {
     pub types: Vec<TypeDef>,
     pub operations: Vec<Operation>,
+    /// What was generated other than as the spec says (a position typed as
+    /// `serde_json::Value` past a limit), each naming its JSON pointer.
+    pub warnings: Vec<String>,
 }
 
 /// Names chosen by the naming pass.

@@ -250,6 +250,7 @@ fn generate_here(
                 .unwrap_or_else(|_| header(source_name, text))
         };
         let code = lowered.and_then(|(ir, derives, names)| {
+            timings.warnings.extend(ir.warnings.iter().cloned());
             let emitter = emit::Emitter {
                 ir: &ir,
                 names: &names,
@@ -295,7 +296,9 @@ fn lower_stage(
         source_name: source_name.to_owned(),
         error,
     })?;
+    analysis::cap_struct_width(&mut ir);
     analysis::break_alias_cycles(&mut ir);
+    analysis::cap_container_depth(&mut ir);
     analysis::insert_boxes(&mut ir);
     let derives = analysis::derives(&ir);
     let names = naming::assign(&ir);

@@ -145,3 +145,48 @@ components:
     let err = codegen::generate("bad.yaml", &bad, false, &settings).unwrap_err();
     assert!(err.to_string().contains("expected a sequence"), "{err}");
 }
+
+#[test]
+fn what_rustc_cannot_compile_is_cut_to_json_types_with_warnings() {
+    let path = format!(
+        "{}/tests/hard-cases/limits.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (code, timings) = codegen::generate_timed(
+        "hard-cases/limits.yaml",
+        &text,
+        false,
+        &codegen::Settings::default(),
+    )
+    .unwrap();
+    assert!(
+        code.contains("pub type Wide = serde_json::Map<String, serde_json::Value>;"),
+        "{code}"
+    );
+    assert!(
+        code.contains("pub type Chain06 = Vec<serde_json::Value>;"),
+        "{code}"
+    );
+    assert!(code.contains("pub type Chain05 = Vec<Chain06>;"), "{code}");
+    // 32 maps, then the rest as one JSON value.
+    let deep = code
+        .lines()
+        .skip_while(|l| !l.starts_with("pub type Deep"))
+        .take_while(|l| !l.ends_with(';'))
+        .collect::<String>();
+    assert_eq!(
+        code.matches("std::collections::BTreeMap<").count(),
+        32,
+        "{deep}"
+    );
+    assert_eq!(timings.warnings.len(), 3, "{:?}", timings.warnings);
+    assert!(
+        timings
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("/components/schemas/Wide: 1001 properties")),
+        "{:?}",
+        timings.warnings
+    );
+}
