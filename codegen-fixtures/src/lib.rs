@@ -45,6 +45,11 @@ pub mod names {
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod nullable_forms {
+    include!(concat!(env!("OUT_DIR"), "/nullable_forms.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod operations {
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 }

@@ -368,3 +368,34 @@ fn control_characters_compile_and_keep_wire_names_exact() {
     assert!(err::<Kind>(json!("crlf\nvalue")).contains("unknown variant"));
     assert!(err::<Item>(json!({"name": "x"})).contains(&format!("missing field `{name}`")));
 }
+
+/// The portable nullable reference (`anyOf` with a null-only branch) is `Option<T>`, like the
+/// lenient `nullable` + `allOf`: `null` decodes to `None`, a value to `Some`, and both encode
+/// back as they came; a union with a null branch is an optional union.
+#[test]
+fn nullable_forms_are_options_of_the_type() {
+    use codegen_fixtures::nullable_forms::{Address, Holder, HolderUnion};
+    let all_null = json!({"portable": null, "lenient": null, "color": null, "union": null,
+        "listed": null});
+    assert_eq!(trip::<Holder>(all_null.clone()).unwrap(), all_null);
+    let full = json!({"portable": {"city": "Oran"}, "lenient": {"city": "Algiers"},
+        "color": "red", "union": "text", "listed": "a", "items": [{"city": "Blida"}, null]});
+    assert_eq!(trip::<Holder>(full.clone()).unwrap(), full);
+    let h: Holder = serde_json::from_value(full).unwrap();
+    assert_eq!(
+        h.portable,
+        Some(Address {
+            city: Some("Oran".into())
+        })
+    );
+    assert!(matches!(h.r#union, Some(HolderUnion::String(_))));
+    assert_eq!(h.items.unwrap()[1], None);
+    // Required means present: absent is an error even where null is allowed.
+    let missing = json!({"lenient": null, "color": null, "union": null, "listed": null});
+    assert!(err::<Holder>(missing).contains("portable"));
+    assert!(
+        err::<Holder>(json!({"portable": null, "lenient": null, "color": "blue",
+        "union": null, "listed": null}))
+        .contains("color")
+    );
+}

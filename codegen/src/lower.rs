@@ -318,6 +318,17 @@ fn flag(node: &Value, key: &str) -> bool {
 /// A schema that only constrains (`required`, `not`, bounds) and adds no shape: the
 /// `anyOf: [{required: [a]}, {required: [b]}]` idiom. Unions of these are validation rules,
 /// not types.
+/// A union member that admits `null` and nothing else: the portable OpenAPI 3.0.3 null branch
+/// (`{type: …, nullable: true, enum: [null]}`) and `{type: "null"}` (not valid 3.0, but seen).
+/// Beside it, the union is the other members, nullable.
+fn null_only(member: &Value) -> bool {
+    member.key("type").and_then(Value::as_str) == Some("null")
+        || member
+            .key("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null))
+}
+
 fn constraint_only(node: &Value) -> bool {
     obj(node).is_some_and(|o| {
         o.keys().all(|k| {
@@ -547,9 +558,13 @@ impl<'a> Lowerer<'a> {
             if members.iter().all(constraint_only) {
                 continue; // validation rules only; the rest of the schema is the type
             }
-            if let [only] = members.as_slice() {
-                let l = self.schema(At::Index(&at, key, 0), only, words)?;
-                return Ok((Kind::Alias(l.ty), l.nullable || nullable));
+            let mut shaped = members.iter().enumerate().filter(|(_, m)| !null_only(m));
+            if let (Some((i, only)), None) = (shaped.next(), shaped.next()) {
+                // One member (beside null branches): that member, nullable if a null branch
+                // was there (`anyOf: [{$ref: X}, {…, enum: [null]}]` is `Option<X>`).
+                let with_null = members.len() > 1;
+                let l = self.schema(At::Index(&at, key, i), only, words)?;
+                return Ok((Kind::Alias(l.ty), l.nullable || nullable || with_null));
             }
             let (kind, member_nullable) = self.union(at, o, key, members, words)?;
             return Ok((kind, nullable || member_nullable));
@@ -768,13 +783,7 @@ impl<'a> Lowerer<'a> {
         let mut variants = Vec::new();
         let mut tagged_members = Vec::new();
         for (i, member) in members.iter().enumerate() {
-            // `{type: "null"}`-like members (not valid 3.0, but seen) and `enum: [null]`.
-            if member.key("type").and_then(Value::as_str) == Some("null")
-                || member
-                    .key("enum")
-                    .and_then(Value::as_array)
-                    .is_some_and(|e| e.iter().all(Value::is_null))
-            {
+            if null_only(member) {
                 nullable = true;
                 continue;
             }
@@ -1208,9 +1217,9 @@ fn forbidden(o: &Map<String, Value>) -> Option<Field> {
 /// type expression.
 fn needs_declaration(o: &Map<String, Value>) -> bool {
     let has_union = ["oneOf", "anyOf"].iter().any(|k| {
-        o.key(k)
-            .and_then(Value::as_array)
-            .is_some_and(|m| m.len() > 1 && !m.iter().all(constraint_only))
+        o.key(k).and_then(Value::as_array).is_some_and(|m| {
+            m.iter().filter(|m| !null_only(m)).count() > 1 && !m.iter().all(constraint_only)
+        })
     });
     let props = o
         .key("properties")

@@ -22,6 +22,7 @@ pub enum Rule {
     UnresolvedRef,
     ExternalRef,
     IgnoredRefSibling,
+    NullableWithoutType,
     MissingOperationId,
     DuplicateOperationId,
     MissingSuccessResponse,
@@ -37,6 +38,7 @@ impl Rule {
             Rule::UnresolvedRef => "unresolved-ref",
             Rule::ExternalRef => "external-ref",
             Rule::IgnoredRefSibling => "ignored-ref-sibling",
+            Rule::NullableWithoutType => "nullable-without-type",
             Rule::MissingOperationId => "missing-operation-id",
             Rule::DuplicateOperationId => "duplicate-operation-id",
             Rule::MissingSuccessResponse => "missing-success-response",
@@ -155,10 +157,31 @@ impl<'a> Lint<'a> {
                         .collect();
                     // Inside `examples`/`example` values a `$ref` key is just data.
                     if !ignored.is_empty() && !at.contains("/example") {
-                        self.report(Rule::IgnoredRefSibling, at, format!(
-                            "{} beside `$ref` is ignored in OpenAPI 3.0; wrap the reference in `allOf: [{{$ref: …}}]`",
-                            ignored.join(", ")));
+                        let advice = if ignored.contains(&"nullable") {
+                            "write a nullable reference as `anyOf: [{$ref: …}, {type: …, nullable: true, enum: [null]}]`"
+                        } else {
+                            "wrap the reference in `allOf: [{$ref: …}]`"
+                        };
+                        self.report(
+                            Rule::IgnoredRefSibling,
+                            at,
+                            format!(
+                                "{} beside `$ref` is ignored in OpenAPI 3.0; {advice}",
+                                ignored.join(", ")
+                            ),
+                        );
                     }
+                } else if map.get("nullable") == Some(&Value::Bool(true))
+                    && !map.contains_key("type")
+                    && !at.contains("/example")
+                {
+                    self.report(
+                        Rule::NullableWithoutType,
+                        at,
+                        "`nullable: true` without a `type` beside it has no effect in OpenAPI 3.0.3 \
+                         (strict readers refuse null here); give the `type`, or write a nullable \
+                         reference or union as `anyOf: [{$ref: …}, {type: …, nullable: true, enum: [null]}]`",
+                    );
                 }
                 for (k, v) in map {
                     // Example payloads are data: a `$ref` key there is not a reference.

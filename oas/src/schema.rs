@@ -1,10 +1,13 @@
 //! OpenAPI 3.0 Schema Objects translated to JSON Schema 2020-12 and validated with `jsonschema`.
 //!
 //! OpenAPI 3.0 schemas are not JSON Schema. The translation:
-//! - `nullable: true` admits `null`: added to `type` (and `enum`) on a plain schema, or as
-//!   `if: {type: null}, else: …` around a schema with `allOf`/`oneOf`/`anyOf`/`not` or no `type`.
-//!   OpenAPI 3.0.3 strictly gives `nullable` effect only next to `type`; we follow the common
-//!   reading (null or the schema) that tools and spec authors use for `nullable` + `allOf: [$ref]`.
+//! - `nullable: true` adds `null` to the `type` beside it, as OpenAPI 3.0.3 says to the letter
+//!   ("only if `type` is explicitly defined within the same Schema Object"; the 2019 "Clarify
+//!   Nullable" proposal): every other keyword keeps its meaning, so an `enum` must list `null`
+//!   and an `allOf`/`oneOf`/`anyOf` must accept it for `null` to pass, and `nullable` without a
+//!   `type` has no effect (the lint reports it). Strict readers (`openapi-schema-validator`,
+//!   Redocly) accept what this accepts; the portable nullable reference is
+//!   `anyOf: [{$ref: X}, {type: …, nullable: true, enum: [null]}]`.
 //! - boolean `exclusiveMinimum`/`exclusiveMaximum` (draft 4 style) become numeric bounds.
 //! - `readOnly` properties are forbidden and not required in requests; `writeOnly` likewise in
 //!   responses ([`Direction`]).
@@ -178,7 +181,7 @@ impl SchemaValidator {
     }
 
     /// `/$defs/<escaped pointer>/rest` → `<pointer>/rest`; anything else is under the base.
-    /// The `else` segments that the `nullable` translation adds are removed.
+    /// The `else` segments that the nullable-reference translation adds are removed.
     fn map_back(&self, schema_path: &str) -> String {
         let (origin, tail) = match schema_path.strip_prefix("/$defs/") {
             Some(rest) => {
@@ -194,7 +197,8 @@ impl SchemaValidator {
         let mut out = origin;
         let mut previous = "";
         for segment in tail.split('/').filter(|s| !s.is_empty()) {
-            // A property named `else` appears after `properties`; any other `else` is ours.
+            // A property named `else` appears after `properties`; any other `else` is the one
+            // the nullable-reference translation adds.
             if segment != "else" || previous == "properties" {
                 out.push('/');
                 out.push_str(segment);
@@ -315,6 +319,26 @@ impl Translator<'_> {
         for key in ["allOf", "oneOf", "anyOf"] {
             if let Some(items) = obj.get(key).and_then(Value::as_array) {
                 let base = format!("{at}/{key}");
+                // The portable nullable reference, `anyOf: [X, {…, enum: [null]}]`, means the
+                // same as `if: {type: null}, else: X`; written so, a value that is not null is
+                // judged by X alone and its errors keep their exact locations, instead of
+                // collapsing into one "not valid under any of the schemas".
+                let null_only = |m: &Value| {
+                    m.get("enum")
+                        .and_then(Value::as_array)
+                        .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null))
+                };
+                let shaped: Vec<usize> = (0..items.len())
+                    .filter(|&i| !null_only(&items[i]))
+                    .collect();
+                if let ("anyOf", [i]) = (key, shaped.as_slice())
+                    && items.len() > 1
+                {
+                    let member = self.translate(&format!("{base}/{i}"), &items[*i], true)?;
+                    out.insert("if".into(), json!({"type": "null"}));
+                    out.insert("else".into(), member);
+                    continue;
+                }
                 let translated: Result<Vec<_>, _> = items
                     .iter()
                     .enumerate()
@@ -454,23 +478,10 @@ fn push_all_of(out: &mut Map<String, Value>, schema: Value) {
 }
 
 fn nullable(mut out: Map<String, Value>) -> Value {
-    let composite = ["allOf", "oneOf", "anyOf", "not"]
-        .iter()
-        .any(|k| out.contains_key(*k));
-    match out.get("type").cloned() {
-        Some(Value::String(t)) if !composite => {
-            out.insert("type".into(), json!([t, "null"]));
-            if let Some(Value::Array(values)) = out.get_mut("enum") {
-                if !values.contains(&Value::Null) {
-                    values.push(Value::Null);
-                }
-            }
-            Value::Object(out)
-        }
-        // `if/else` rather than `anyOf`: errors inside the schema keep their exact locations
-        // instead of collapsing into one "not valid under any of" at the top.
-        _ => json!({"if": {"type": "null"}, "else": Value::Object(out)}),
+    if let Some(Value::String(t)) = out.get("type").cloned() {
+        out.insert("type".into(), json!([t, "null"]));
     }
+    Value::Object(out)
 }
 
 /// RFC 4648 base64 with padding, as OpenAPI's `format: byte` specifies.
@@ -496,26 +507,32 @@ mod tests {
             .validate(&instance)
     }
 
+    /// OpenAPI 3.0.3 to the letter: `nullable` adds `null` to the `type` beside it and to
+    /// nothing else, as strict readers (`openapi-schema-validator`) apply it.
     #[test]
-    fn nullable_admits_null_only_when_set() {
-        let doc = json!({"s": {"type": "string", "enum": ["a"], "nullable": true}, "t": {"type": "string"}});
-        assert!(check(doc.clone(), "/s", Direction::Neutral, Value::Null).is_empty());
-        assert!(check(doc.clone(), "/s", Direction::Neutral, json!("b"))[0].keyword == "enum");
-        assert_eq!(
-            check(doc, "/t", Direction::Neutral, Value::Null)[0].keyword,
-            "type"
-        );
-    }
-
-    #[test]
-    fn nullable_next_to_all_of_ref_admits_null() {
+    fn nullable_admits_null_only_beside_type_and_other_keywords_still_apply() {
         let doc = json!({
             "components": {"schemas": {"D": {"type": "object", "required": ["v"], "properties": {"v": {"type": "integer"}}}}},
-            "s": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/D"}]}
+            "s": {"type": "string", "enum": ["a", null], "nullable": true},
+            "t": {"type": "string"},
+            "e": {"type": "string", "enum": ["a"], "nullable": true},
+            "all": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/D"}]},
+            "typed_all": {"type": "object", "nullable": true, "allOf": [{"$ref": "#/components/schemas/D"}]},
+            "any": {"anyOf": [{"$ref": "#/components/schemas/D"}, {"type": "object", "nullable": true, "enum": [null]}]}
         });
-        assert!(check(doc.clone(), "/s", Direction::Neutral, Value::Null).is_empty());
-        let v = check(doc, "/s", Direction::Neutral, json!({"v": "x"}));
-        assert!(v.iter().any(|v| v.instance_pointer == "/v"), "{v:?}");
+        let null_ok = |at: &str| check(doc.clone(), at, Direction::Neutral, Value::Null).is_empty();
+        assert!(null_ok("/s"));
+        assert!(!null_ok("/t"));
+        // The enum does not list null: null is refused, as strict readers refuse it.
+        assert!(!null_ok("/e"));
+        // `nullable` without `type` has no effect; beside `type`, `allOf` still applies.
+        assert!(!null_ok("/all"));
+        assert!(!null_ok("/typed_all"));
+        // The portable form.
+        assert!(null_ok("/any"));
+        let v = check(doc.clone(), "/any", Direction::Neutral, json!({"v": "x"}));
+        assert!(!v.is_empty(), "{v:?}");
+        assert!(check(doc, "/s", Direction::Neutral, json!("b"))[0].keyword == "enum");
     }
 
     #[test]

@@ -440,10 +440,29 @@ fn collect(root: &Value, at: &str, out: &mut Shape, depth: usize) {
     if let (Some(Value::Array(values)), None) = (node.get("enum"), &out.enumeration) {
         out.enumeration = Some(values.clone());
     }
-    if ["oneOf", "anyOf", "not"]
-        .iter()
-        .any(|k| node.get(k).is_some())
-    {
+    // A nullable reference (`anyOf: [{$ref}, {…, enum: [null]}]`) is its one other member,
+    // nullable; any other union or `not` is composite.
+    let mut single = None;
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(members)) = node.get(key) {
+            let null_only = |m: &Value| {
+                m.get("enum")
+                    .and_then(Value::as_array)
+                    .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null))
+            };
+            let shaped: Vec<usize> = (0..members.len())
+                .filter(|&i| !null_only(&members[i]))
+                .collect();
+            match shaped.as_slice() {
+                [i] if members.len() > 1 => {
+                    out.nullable = true;
+                    single = Some(format!("{at}/{key}/{i}"));
+                }
+                _ => out.composite = true,
+            }
+        }
+    }
+    if node.get("not").is_some() {
         out.composite = true;
     }
     if node.get("additionalProperties").is_some() {
@@ -475,5 +494,8 @@ fn collect(root: &Value, at: &str, out: &mut Shape, depth: usize) {
         for i in 0..members.len() {
             collect(root, &format!("{at}/allOf/{i}"), out, depth + 1);
         }
+    }
+    if let Some(member) = single {
+        collect(root, &member, out, depth + 1);
     }
 }

@@ -264,8 +264,19 @@ impl Ctx {
         self.resolve(at).and_then(|n| n.get(key)) == Some(&Value::Bool(true))
     }
 
+    /// `nullable` beside `type`, or a union with a null-only member (the portable nullable
+    /// reference `anyOf: [{$ref}, {…, enum: [null]}]`), as `oas::SchemaValidator` reads them.
     fn nullable(&self, at: &str) -> bool {
-        self.flag(at, "nullable")
+        let Some(node) = self.resolve(at) else {
+            return false;
+        };
+        (node.get("nullable") == Some(&Value::Bool(true)) && node.get("type").is_some())
+            || is_null_only(node)
+            || ["oneOf", "anyOf"].iter().any(|k| {
+                node.get(*k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| m.iter().any(is_null_only))
+            })
     }
 
     /// Whether the property schema at `at` must not appear in this direction, as the validator
@@ -449,9 +460,12 @@ impl Merged {
         }
         for (key, one_of) in [("oneOf", true), ("anyOf", false)] {
             if let Some(branches) = obj.get(key).and_then(Value::as_array) {
+                // Null-only branches (`{…, enum: [null]}`) make the schema nullable
+                // (`Ctx::nullable`); values are drawn from the others.
                 self.groups.push(Group {
                     one_of,
                     branches: (0..branches.len())
+                        .filter(|&i| !is_null_only(&branches[i]))
                         .map(|i| format!("{at}/{key}/{i}"))
                         .collect(),
                 });
@@ -515,6 +529,13 @@ fn tighten(slot: &mut Option<u64>, value: Option<&Value>, pick: fn(u64, u64) -> 
     if let Some(v) = value.and_then(Value::as_u64) {
         *slot = Some(slot.map_or(v, |s| pick(s, v)));
     }
+}
+
+/// A schema that admits `null` and nothing else (`{type: …, nullable: true, enum: [null]}`).
+fn is_null_only(node: &Value) -> bool {
+    node.get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null))
 }
 
 fn is_numeric(t: &str) -> bool {
