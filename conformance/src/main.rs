@@ -179,6 +179,13 @@ struct ReplayArgs {
     /// shipped recordings always exercise rebinding).
     #[arg(long)]
     seed: Option<u64>,
+    /// Which findings fail the run (exit 1): `spec` (the response breaks the spec),
+    /// `reference` (it departs from the recorded reference behaviour), or `both`.
+    #[arg(long, value_enum, default_value_t = conformance::replay::FailOn::Both)]
+    fail_on: conformance::replay::FailOn,
+    /// Skipped scenarios or exchanges (e.g. no --control given) fail the run (exit 1).
+    #[arg(long)]
+    fail_on_skip: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -528,6 +535,11 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
         compare_bodies: args.compare_bodies,
         keep_live: args.rerecord.is_some(),
+        policy: replay::Policy {
+            fail_on: args.fail_on,
+            fail_on_skip: args.fail_on_skip,
+        },
+        recordings: Some(dir.display().to_string()),
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
     };
@@ -540,7 +552,12 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     bar.finish_and_clear();
     if let Some(out_dir) = &args.rerecord {
         for (l, r) in loaded.iter().zip(&report.scenarios) {
-            if r.error.is_some() || r.skipped.is_some() {
+            // Never a recording with the old responses of exchanges that did not run.
+            if !r.completed() {
+                eprintln!(
+                    "not re-recorded: {} (the scenario did not complete)",
+                    l.file.display()
+                );
                 continue;
             }
             let relative = l.file.strip_prefix(&dir).unwrap_or(&l.file);
@@ -556,8 +573,16 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         ReportFormat::Junit => conformance::report::junit(&report),
     };
     match &args.output {
-        Some(path) => conformance::atomic::write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        Some(path) => {
+            conformance::atomic::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            // The report went to a file; the verdict is still said.
+            eprintln!(
+                "{}\nreport written to {}",
+                conformance::report::summary(&report),
+                path.display()
+            );
+        }
         None => print!("{text}"),
     }
     Ok(report.exit_code())
