@@ -186,6 +186,9 @@ struct ReplayArgs {
     /// Skipped scenarios or exchanges (e.g. no --control given) fail the run (exit 1).
     #[arg(long)]
     fail_on_skip: bool,
+    /// A private CA (PEM) trusted for https targets, besides the platform's root certificates.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -425,12 +428,10 @@ fn api_url(spec: &str, default: Option<Api>) -> anyhow::Result<(Api, String)> {
 fn check_url(url: &str) -> anyhow::Result<()> {
     let ok = url
         .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if url.starts_with("https://") {
-        anyhow::bail!("`{url}`: https targets are not supported (plain HTTP only)");
-    }
     if !ok {
-        anyhow::bail!("`{url}` is not an http:// URL");
+        anyhow::bail!("`{url}` is not an http:// or https:// URL");
     }
     Ok(())
 }
@@ -505,6 +506,15 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             _ => anyhow::bail!("--control {c}: give --target for {} too", api.name()),
         }
     }
+    let ca_certs = match &args.ca_cert {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("--ca-cert {}: cannot read", path.display()))?;
+            replay::client::ca_certificates(&pem)
+                .map_err(|e| anyhow::anyhow!("--ca-cert {}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
     if let Some((k, n)) = args.shard {
         loaded = replay::shard(loaded, k, n);
     }
@@ -540,6 +550,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             fail_on_skip: args.fail_on_skip,
         },
         recordings: Some(dir.display().to_string()),
+        ca_certs,
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
     };

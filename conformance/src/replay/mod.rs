@@ -99,6 +99,8 @@ pub struct Options {
     pub policy: Policy,
     /// Where the recordings came from, named in the report.
     pub recordings: Option<String>,
+    /// Trusted for `https` targets besides the platform's roots (`--ca-cert`).
+    pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub progress: Option<Progress>,
 }
 
@@ -128,6 +130,7 @@ impl Default for Options {
             keep_live: true,
             policy: Policy::default(),
             recordings: None,
+            ca_certs: Vec::new(),
             progress: None,
         }
     }
@@ -249,7 +252,33 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
             .entry(s.api())
             .or_insert_with(|| ApiContext::new(s.api()).map(Arc::new));
     }
-    let client = Client::new(options.timeout);
+    let client = match client::tls_config(&options.ca_certs) {
+        Ok(tls) => Client::new(options.timeout, tls),
+        Err(e) => {
+            let why = format!("not started: {e}");
+            return RunReport {
+                profile: options.profile,
+                targets,
+                recordings: options.recordings.clone(),
+                policy: options.policy,
+                stopped: Some(e),
+                scenarios: scenarios
+                    .iter()
+                    .map(|l| ScenarioReport {
+                        file: l.file.display().to_string(),
+                        name: l.name(),
+                        api: l.api(),
+                        target: String::new(),
+                        skipped: None,
+                        error: None,
+                        not_run: Some(why.clone()),
+                        exchanges: unrun(l, None, Some(&why)),
+                    })
+                    .collect(),
+                elapsed_ms: outcome::millis(started.elapsed()),
+            };
+        }
+    };
     let semaphore = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (exclusive, shared): (Vec<_>, Vec<_>) = scenarios
         .into_iter()
