@@ -158,6 +158,8 @@ pub fn summary(report: &RunReport) -> String {
 #[derive(Debug, Clone)]
 pub struct Cause<'a> {
     pub rule: &'a str,
+    /// Where in the spec; `recording` for expectations of the recordings (one cause across
+    /// every file and exchange).
     pub schema_pointer: &'a str,
     /// The instance pointer with array indices as `*`.
     pub pattern: String,
@@ -173,11 +175,17 @@ pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
         for e in &s.exchanges {
             for v in &e.violations {
                 let pattern = pointer_pattern(&v.instance_pointer);
+                // `<file>#exchanges[N]` names the place, not the cause.
+                let schema = if v.schema_pointer.contains("#exchanges[") {
+                    "recording"
+                } else {
+                    v.schema_pointer.as_str()
+                };
                 let cause = groups
-                    .entry((v.rule.as_str(), v.schema_pointer.as_str(), pattern.clone()))
+                    .entry((v.rule.as_str(), schema, pattern.clone()))
                     .or_insert_with(|| Cause {
                         rule: &v.rule,
-                        schema_pointer: &v.schema_pointer,
+                        schema_pointer: schema,
                         pattern,
                         count: 0,
                         examples: Vec::new(),

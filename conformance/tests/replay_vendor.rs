@@ -266,6 +266,14 @@ fn a_target_that_closes_every_connection_exits_2_at_once_and_is_never_rerecorded
         "{stdout}"
     );
     assert!(stdout.contains("not run"), "{stdout}");
+    // One cause, however many scenarios it stopped.
+    assert_eq!(
+        stdout
+            .matches("[connection-closed] (spec) at connection  (spec: recording)")
+            .count(),
+        1,
+        "{stdout}"
+    );
     assert!(
         std::fs::read_dir(&out_dir).unwrap().next().is_none(),
         "an incomplete scenario was re-recorded"
