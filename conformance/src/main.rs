@@ -183,6 +183,16 @@ struct ReplayArgs {
     /// shipped recordings always exercise rebinding).
     #[arg(long)]
     seed: Option<u64>,
+    /// Which findings fail the run (exit 1): `spec` (the response breaks the spec),
+    /// `reference` (it departs from the recorded reference behaviour), or `both`.
+    #[arg(long, value_enum, default_value_t = conformance::replay::FailOn::Both)]
+    fail_on: conformance::replay::FailOn,
+    /// Skipped scenarios or exchanges (e.g. no --control given) fail the run (exit 1).
+    #[arg(long)]
+    fail_on_skip: bool,
+    /// A private CA (PEM) trusted for https targets, besides the platform's root certificates.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -425,12 +435,10 @@ fn api_url(spec: &str, default: Option<Api>) -> anyhow::Result<(Api, String)> {
 fn check_url(url: &str) -> anyhow::Result<()> {
     let ok = url
         .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if url.starts_with("https://") {
-        anyhow::bail!("`{url}`: https targets are not supported (plain HTTP only)");
-    }
     if !ok {
-        anyhow::bail!("`{url}` is not an http:// URL");
+        anyhow::bail!("`{url}` is not an http:// or https:// URL");
     }
     Ok(())
 }
@@ -505,6 +513,15 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             _ => anyhow::bail!("--control {c}: give --target for {} too", api.name()),
         }
     }
+    let ca_certs = match &args.ca_cert {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("--ca-cert {}: cannot read", path.display()))?;
+            replay::client::ca_certificates(&pem)
+                .map_err(|e| anyhow::anyhow!("--ca-cert {}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
     if let Some((k, n)) = args.shard {
         loaded = replay::shard(loaded, k, n);
     }
@@ -536,6 +553,12 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
         compare_bodies: args.compare_bodies,
         keep_live: args.rerecord.is_some(),
+        policy: replay::Policy {
+            fail_on: args.fail_on,
+            fail_on_skip: args.fail_on_skip,
+        },
+        recordings: Some(dir.display().to_string()),
+        ca_certs,
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
     };
@@ -548,7 +571,12 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     bar.finish_and_clear();
     if let Some(out_dir) = &args.rerecord {
         for (l, r) in loaded.iter().zip(&report.scenarios) {
-            if r.error.is_some() || r.skipped.is_some() {
+            // Never a recording with the old responses of exchanges that did not run.
+            if !r.completed() {
+                eprintln!(
+                    "not re-recorded: {} (the scenario did not complete)",
+                    l.file.display()
+                );
                 continue;
             }
             let relative = l.file.strip_prefix(&dir).unwrap_or(&l.file);
@@ -564,8 +592,16 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         ReportFormat::Junit => conformance::report::junit(&report),
     };
     match &args.output {
-        Some(path) => oas::files::write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        Some(path) => {
+            oas::files::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            // The report went to a file; the verdict is still said.
+            eprintln!(
+                "{}\nreport written to {}",
+                conformance::report::summary(&report),
+                path.display()
+            );
+        }
         None => print!("{text}"),
     }
     Ok(report.exit_code())

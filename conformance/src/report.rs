@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
-use crate::replay::{ExchangeReport, RunReport, ScenarioReport, Totals, Violation};
+use crate::replay::{ExchangeReport, Kind, RunReport, ScenarioReport, Totals, Violation};
 
 /// Exchanges, passes and failures of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -21,6 +21,11 @@ pub struct OperationRow {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub not_run: usize,
+    /// Violations that break the spec.
+    pub spec: usize,
+    /// Violations that depart from the reference behaviour.
+    pub reference: usize,
 }
 
 impl OperationRow {
@@ -52,8 +57,16 @@ pub fn per_operation(report: &RunReport) -> Vec<OperationRow> {
                     ..OperationRow::default()
                 });
             row.exchanges += 1;
+            for v in &e.violations {
+                match v.kind() {
+                    Kind::Spec => row.spec += 1,
+                    Kind::Reference => row.reference += 1,
+                }
+            }
             if e.skipped.is_some() {
                 row.skipped += 1;
+            } else if e.not_run.is_some() {
+                row.not_run += 1;
             } else if e.violations.is_empty() {
                 row.passed += 1;
             } else {
@@ -64,9 +77,211 @@ pub fn per_operation(report: &RunReport) -> Vec<OperationRow> {
     rows.into_values().collect()
 }
 
+/// What was checked, one line per fact: the targets, the recordings, the profile.
+pub fn header(report: &RunReport) -> String {
+    let mut out = String::new();
+    for (api, target) in &report.targets {
+        let _ = writeln!(out, "target {}: {target}", api.name());
+    }
+    let _ = writeln!(
+        out,
+        "recordings: {}",
+        report
+            .recordings
+            .as_deref()
+            .unwrap_or("(given by the caller)")
+    );
+    let _ = writeln!(
+        out,
+        "profile: {}; fails on: {}{}",
+        profile_name(report),
+        match report.policy.fail_on {
+            crate::replay::FailOn::Spec => "spec violations",
+            crate::replay::FailOn::Reference => "departures from the reference",
+            crate::replay::FailOn::Both => "spec violations and departures from the reference",
+        },
+        if report.policy.fail_on_skip {
+            ", and skips"
+        } else {
+            ""
+        }
+    );
+    out
+}
+
+fn profile_name(report: &RunReport) -> String {
+    serde_json::to_value(report.profile)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The one-line summary: printed last in the human report, and on its own when the report
+/// goes to a file.
+pub fn summary(report: &RunReport) -> String {
+    let t = report.totals();
+    let mut out = format!(
+        "{} scenarios, {} exchanges: {} passed, {} failed, {} skipped, {} not run; {} violations ({} spec, {} reference); {} errors",
+        t.scenarios,
+        t.exchanges,
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.not_run,
+        t.violations,
+        t.spec_violations,
+        t.reference_violations,
+        t.errors,
+    );
+    if t.skipped_scenarios + t.not_run_scenarios > 0 {
+        let _ = write!(
+            out,
+            "; {} scenarios skipped, {} not run",
+            t.skipped_scenarios, t.not_run_scenarios
+        );
+    }
+    let _ = write!(
+        out,
+        " ({} profile, {:.0} ms) → exit {}",
+        profile_name(report),
+        report.elapsed_ms,
+        report.exit_code()
+    );
+    if let Some(why) = &report.stopped {
+        let _ = write!(out, "\nthe run stopped: {why}");
+    }
+    out
+}
+
+/// Violations grouped by cause: same rule, same place in the spec, same pointer once array
+/// indices are set aside. One planted bug is one group, not hundreds of lines.
+#[derive(Debug, Clone)]
+pub struct Cause<'a> {
+    pub rule: &'a str,
+    /// Where in the spec; `recording` for expectations of the recordings (one cause across
+    /// every file and exchange).
+    pub schema_pointer: &'a str,
+    /// The instance pointer with array indices as `*`.
+    pub pattern: String,
+    pub count: usize,
+    /// (scenario, exchange, violation), in report order.
+    pub examples: Vec<(&'a ScenarioReport, &'a ExchangeReport, &'a Violation)>,
+}
+
+/// Every violation of the run, grouped by cause, most frequent first.
+pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
+    let mut groups: BTreeMap<(&str, &str, String), Cause<'_>> = BTreeMap::new();
+    for s in &report.scenarios {
+        for e in &s.exchanges {
+            for v in &e.violations {
+                let pattern = pointer_pattern(&v.instance_pointer);
+                // `<file>#exchanges[N]` names the place, not the cause.
+                let schema = if v.schema_pointer.contains("#exchanges[") {
+                    "recording"
+                } else {
+                    v.schema_pointer.as_str()
+                };
+                let cause = groups
+                    .entry((v.rule.as_str(), schema, pattern.clone()))
+                    .or_insert_with(|| Cause {
+                        rule: &v.rule,
+                        schema_pointer: schema,
+                        pattern,
+                        count: 0,
+                        examples: Vec::new(),
+                    });
+                cause.count += 1;
+                cause.examples.push((s, e, v));
+            }
+        }
+    }
+    let mut out: Vec<Cause<'_>> = groups.into_values().collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out
+}
+
+/// `/data/3/amount` → `/data/*/amount`; `exchanges[4]` in recording locations → `exchanges[*]`.
+fn pointer_pattern(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|seg| {
+            if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The likely cause when the pattern is plain: every answered API response has the same
+/// telling status.
+pub fn diagnosis(report: &RunReport) -> Option<String> {
+    let statuses: Vec<(u16, u16)> = report
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .filter(|e| e.operation.is_some())
+        .filter_map(|e| e.status.map(|st| (st, e.recorded_status)))
+        .collect();
+    let unexpected = statuses.iter().filter(|(st, rec)| st != rec).count();
+    if statuses.is_empty() || unexpected * 2 < statuses.len() {
+        return None;
+    }
+    let all = |code: u16| statuses.iter().all(|(st, rec)| *st == code || *rec == code);
+    if all(404) {
+        Some(
+            "every response is 404: check the base URL (--target), e.g. a missing or extra path prefix such as /api/v2"
+                .into(),
+        )
+    } else if all(401) || all(403) {
+        Some(
+            "every response is 401/403: check the credentials (CHARGILY_SECRET_KEY / RECHARGE_API_TOKEN)"
+                .into(),
+        )
+    } else {
+        None
+    }
+}
+
+/// At most this many bytes of an unexpected 5xx body are shown.
+const BODY_SHOWN: usize = 500;
+
+/// The body of an unexpected 5xx response, truncated, for the human report.
+fn server_error_body(e: &ExchangeReport) -> Option<String> {
+    let status = e.status?;
+    if status < 500 || e.recorded_status >= 500 {
+        return None;
+    }
+    let body = e
+        .normalized
+        .get("body")
+        .map(|b| b.to_string())
+        .or_else(|| {
+            e.normalized
+                .get("text")
+                .and_then(|t| t.as_str().map(str::to_string))
+        })
+        .unwrap_or_else(|| "(no body)".into());
+    if body.len() <= BODY_SHOWN {
+        return Some(body);
+    }
+    let mut cut = BODY_SHOWN;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!("{}… ({} bytes in all)", &body[..cut], body.len()))
+}
+
+/// Examples shown in full per cause; the rest are listed by place.
+const EXAMPLES_SHOWN: usize = 1;
+const PLACES_LISTED: usize = 5;
+
 /// The human report.
 pub fn human(report: &RunReport) -> String {
-    let mut out = String::new();
+    let mut out = header(report);
+    out.push('\n');
     let rows = per_operation(report);
     let width = rows
         .iter()
@@ -76,55 +291,122 @@ pub fn human(report: &RunReport) -> String {
         .max(9);
     let _ = writeln!(
         out,
-        "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>6}",
-        "operation", "exchanges", "passed", "failed", "skipped", "score"
+        "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>7}  {:>4}  {:>9}  {:>6}",
+        "operation",
+        "exchanges",
+        "passed",
+        "failed",
+        "skipped",
+        "not run",
+        "spec",
+        "reference",
+        "score"
     );
     for r in &rows {
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>5.1}%",
+            "{:<width$}  {:>9}  {:>6}  {:>6}  {:>7}  {:>7}  {:>4}  {:>9}  {:>5.1}%",
             format!("{}.{}", r.api, r.operation),
             r.exchanges,
             r.passed,
             r.failed,
             r.skipped,
+            r.not_run,
+            r.spec,
+            r.reference,
             r.score()
         );
     }
     for s in &report.scenarios {
         if let Some(why) = &s.skipped {
-            let _ = writeln!(out, "\nskipped {} ({}): {why}", s.name, s.file);
+            let _ = writeln!(
+                out,
+                "\nskipped {} ({}, {} exchanges): {why}",
+                s.name,
+                s.file,
+                s.exchanges.len()
+            );
+        }
+        if let Some(why) = &s.not_run {
+            let _ = writeln!(out, "\nnot run {} ({}): {why}", s.name, s.file);
         }
         if let Some(e) = &s.error {
             let _ = writeln!(out, "\nerror in {} ({}): {e}", s.name, s.file);
         }
         for e in &s.exchanges {
-            if e.violations.is_empty() {
-                continue;
+            if let Some(why) = e.skipped.as_ref().filter(|_| s.skipped.is_none()) {
+                let _ = writeln!(out, "\nskipped {}: {why}", exchange_title(s, e));
             }
-            let _ = writeln!(out, "\n{}", exchange_title(s, e));
-            for v in &e.violations {
-                out.push_str(&violation_text(v));
+            if let Some(body) = server_error_body(e) {
+                let _ = writeln!(out, "\n{}\n  5xx body: {body}", exchange_title(s, e));
             }
         }
+        let not_run = s.exchanges.iter().filter(|e| e.not_run.is_some()).count();
+        if not_run > 0 && s.not_run.is_none() {
+            let why = s
+                .exchanges
+                .iter()
+                .find_map(|e| e.not_run.as_deref())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nnot run in {} ({}): {not_run} exchange(s): {why}",
+                s.name, s.file
+            );
+        }
     }
-    let t = report.totals();
-    let _ = writeln!(
-        out,
-        "\n{} scenarios, {} exchanges: {} passed, {} failed, {} skipped; {} violations; {} errors ({} profile, {:.0} ms)",
-        t.scenarios,
-        t.exchanges,
-        t.passed,
-        t.failed,
-        t.skipped,
-        t.violations,
-        t.errors,
-        serde_json::to_value(report.profile)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        report.elapsed_ms
-    );
+    let causes = causes(report);
+    if !causes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} violation(s) from {} cause(s):",
+            causes.iter().map(|c| c.count).sum::<usize>(),
+            causes.len()
+        );
+    }
+    for c in &causes {
+        let at = if c.pattern.is_empty() {
+            "(body)"
+        } else {
+            c.pattern.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "\n[{}] ({}) at {at}  (spec: {}): {} violation(s)",
+            c.rule,
+            Kind::of(c.rule).name(),
+            c.schema_pointer,
+            c.count
+        );
+        for (s, e, v) in c.examples.iter().take(EXAMPLES_SHOWN) {
+            let _ = writeln!(out, "  e.g. {}", exchange_title(s, e));
+            out.push_str(&violation_text(v));
+        }
+        let rest: Vec<String> = c
+            .examples
+            .iter()
+            .skip(EXAMPLES_SHOWN)
+            .take(PLACES_LISTED)
+            .map(|(s, e, _)| format!("{} #{} {} {}", s.name, e.index, e.method, e.path))
+            .collect();
+        if !rest.is_empty() {
+            let more = c.count - EXAMPLES_SHOWN - rest.len();
+            let _ = writeln!(
+                out,
+                "  also: {}{}",
+                rest.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    if let Some(d) = diagnosis(report) {
+        let _ = writeln!(out, "\nlikely cause: {d}");
+    }
+    let _ = writeln!(out, "\n{}", summary(report));
     out
 }
 
@@ -194,14 +476,27 @@ pub fn json_report(report: &RunReport) -> String {
         "format": "checkout-conformance-report",
         "version": 1,
         "exit_code": report.exit_code(),
+        "targets": report.targets,
+        "recordings": report.recordings,
+        "profile": report.profile,
         "totals": totals,
+        "diagnosis": diagnosis(report),
+        "causes": causes(report)
+            .iter()
+            .map(|c| json!({"rule": c.rule, "kind": Kind::of(c.rule), "schema_pointer": c.schema_pointer,
+                            "pointer_pattern": c.pattern, "count": c.count,
+                            "example": json!({"file": c.examples[0].0.file,
+                                              "exchange": c.examples[0].1.index,
+                                              "violation": c.examples[0].2})}))
+            .collect::<Vec<_>>(),
         "operations": per_operation(report)
             .into_iter()
             .map(|r| {
                 let score = r.score();
                 json!({"api": r.api, "operation": r.operation, "exchanges": r.exchanges,
                        "passed": r.passed, "failed": r.failed, "skipped": r.skipped,
-                       "score": score})
+                       "not_run": r.not_run, "spec_violations": r.spec,
+                       "reference_violations": r.reference, "score": score})
             })
             .collect::<Vec<_>>(),
         "report": report,
@@ -218,11 +513,18 @@ pub fn junit(report: &RunReport) -> String {
     for s in &report.scenarios {
         let mut suite = TestSuite::new(format!("{}/{}", s.api.name(), s.name));
         suite.set_time(duration_ms(s.exchanges.iter().map(|e| e.elapsed_ms).sum()));
-        if let Some(why) = &s.skipped {
-            let mut case = TestCase::new("scenario", TestCaseStatus::skipped());
-            case.status.set_message(why.as_str());
-            suite.add_test_case(case);
-        }
+        let target = report
+            .targets
+            .get(&s.api)
+            .cloned()
+            .unwrap_or_else(|| s.target.clone());
+        suite.add_property(Property::new("target", target));
+        suite.add_property(Property::new(
+            "recordings",
+            report.recordings.clone().unwrap_or_default(),
+        ));
+        suite.add_property(Property::new("profile", profile_name(report)));
+        suite.add_property(Property::new("file", s.file.clone()));
         if let Some(e) = &s.error {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message(e.as_str());
@@ -236,9 +538,12 @@ pub fn junit(report: &RunReport) -> String {
                     .clone()
                     .unwrap_or_else(|| format!("{} {}", e.method, e.path))
             );
-            let status = if let Some(why) = &e.skipped {
+            let status = if let Some(why) = e.skipped.as_ref().or(e.not_run.as_ref()) {
                 let mut st = TestCaseStatus::skipped();
                 st.set_message(why.as_str());
+                if e.not_run.is_some() {
+                    st.set_type("not-run");
+                }
                 st
             } else if e.violations.is_empty() {
                 TestCaseStatus::success()
@@ -251,7 +556,7 @@ pub fn junit(report: &RunReport) -> String {
                     first.rule,
                     first.instance_pointer
                 ));
-                st.set_type(first.rule.as_str());
+                st.set_type(format!("{} ({})", first.rule, first.kind().name()));
                 st.set_description(e.violations.iter().map(violation_text).collect::<String>());
                 st
             };

@@ -103,11 +103,33 @@ fn every_planted_bug_is_reported_with_its_rule_and_pointer() {
     for bug in PlantedBug::ALL {
         let report = replay_against(Some(bug), Profile::Strict);
         let rule = rule_of(bug);
-        assert_eq!(report.exit_code(), 1, "{bug:?}: {report:#?}");
+        let connection_level = matches!(bug, PlantedBug::CloseConnection | PlantedBug::NeverAnswer);
+        // A target that answers nothing at all is a dead target: the run stops, exit 2.
+        assert_eq!(
+            report.exit_code(),
+            if connection_level { 2 } else { 1 },
+            "{bug:?}: {report:#?}"
+        );
         let mut planted = 0;
         for s in &report.scenarios {
-            assert!(s.error.is_none(), "{bug:?}: {:?}", s.error);
+            if connection_level {
+                let started = s.exchanges.iter().any(|e| e.not_run.is_none());
+                if started {
+                    let error = s.error.as_deref().unwrap_or_default();
+                    assert!(error.contains("stopped answering"), "{bug:?}: {error}");
+                    assert!(error.contains(&s.target), "names the target: {error}");
+                }
+            } else {
+                assert!(s.error.is_none(), "{bug:?}: {:?}", s.error);
+            }
             for e in &s.exchanges {
+                if e.not_run.is_some() {
+                    // After the first exchange with no response nothing else of the scenario
+                    // runs, and no later scenario starts.
+                    assert!(connection_level, "{bug:?}: {e:#?}");
+                    assert!(e.violations.is_empty() && e.status.is_none());
+                    continue;
+                }
                 let announced = e.live.as_ref().and_then(|(_, resp)| {
                     resp.headers
                         .get(PLANTED_HEADER)
@@ -143,6 +165,14 @@ fn every_planted_bug_is_reported_with_its_rule_and_pointer() {
             }
         }
         assert!(planted > 0, "{bug:?} was never planted: {report:#?}");
+        if connection_level {
+            assert!(report.stopped.is_some(), "{bug:?}: the run did not stop");
+            assert!(
+                report.totals().not_run > 0,
+                "{bug:?}: {:?}",
+                report.totals()
+            );
+        }
         summary.push(format!("{bug:?}: {planted} planted, all caught"));
     }
     eprintln!("{}", summary.join("\n"));

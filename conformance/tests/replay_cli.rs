@@ -261,12 +261,16 @@ fn unreachable_or_unsupported_targets_exit_2() {
             "--recordings",
             chargily.to_str().unwrap(),
             "--target",
-            "https://pay.chargily.net/test/api/v2",
+            "ftp://127.0.0.1/test/api/v2",
         ],
         &[],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("https"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not an http:// or https:// URL"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = replay(
         &[

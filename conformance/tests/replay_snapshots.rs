@@ -10,6 +10,10 @@
 //! cargo insta review    # how it differs from the reference
 //! ```
 //!
+//! Another implementation's snapshots live apart, in `tests/snapshots-vendor/` (not committed):
+//! the run first copies the project's reference snapshots there, so it is compared with the
+//! reference, and accepting its differences can never overwrite the reference.
+//!
 //! (`CONFORMANCE_TARGET_RECHARGE` likewise; `CONFORMANCE_CONTROL_CHARGILY`/`_RECHARGE` give the
 //! control API, without which scenarios that pay checkouts are skipped.) Credentials come from
 //! `CHARGILY_SECRET_KEY` and `RECHARGE_API_TOKEN` when set.
@@ -79,6 +83,25 @@ fn slug(name: &str) -> String {
         .join("-")
 }
 
+/// The snapshot folder of a run against another implementation, seeded with the reference's
+/// snapshots (those it does not have yet) so that it is compared with the reference.
+fn vendor_snapshots() -> PathBuf {
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let vendor = tests.join("snapshots-vendor");
+    std::fs::create_dir_all(&vendor).unwrap();
+    for entry in std::fs::read_dir(tests.join("snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("replay_snapshots__") && name.ends_with(".snap") {
+            let copy = vendor.join(&name);
+            if !copy.exists() {
+                std::fs::copy(&path, &copy).unwrap();
+            }
+        }
+    }
+    vendor
+}
+
 #[test]
 fn shipped_recordings_match_snapshots() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,6 +129,11 @@ fn shipped_recordings_match_snapshots() {
         .map(|s| (PathBuf::from(&s.file), s))
         .collect();
     let mut seen = 0;
+    let mut settings = insta::Settings::clone_current();
+    if !embedded {
+        settings.set_snapshot_path(vendor_snapshots());
+    }
+    let _bound = settings.bind_to_scope();
     insta::glob!("../recordings", "*/*.yaml", |path| {
         if recording::is_rules_file(path) {
             return;

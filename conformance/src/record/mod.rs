@@ -453,6 +453,8 @@ pub enum RecordError {
     },
     #[error("cannot start the proxy runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot set up TLS for the upstream: {0}")]
+    Tls(String),
     #[error("cannot write to {}: {error}", path.display())]
     Out {
         path: PathBuf,

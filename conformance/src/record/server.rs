@@ -31,11 +31,12 @@ pub(crate) fn start(proxy: Arc<Proxy>, config: &RecordConfig) -> Result<Running,
     };
     let timeout = config.timeout;
     let max_body = config.max_body_bytes;
+    let tls = crate::replay::client::tls_config(&[]).map_err(RecordError::Tls)?;
     server::start(&settings, move || {
         Arc::new(Forward {
             proxy,
             // Created inside the runtime: its connection pool spawns onto it.
-            client: Client::new(timeout, max_body),
+            client: Client::new(timeout, Arc::clone(&tls), max_body),
             max_body,
         })
     })

@@ -1,20 +1,24 @@
-//! The HTTP client of the runner: the only replay file that touches hyper. Plain HTTP/1.1 over
-//! TCP (targets are local implementations or the embedded mock; TLS is not supported, and an
-//! `https` URL is refused with a message before anything is sent).
+//! The HTTP client of the runner: the only replay file that touches hyper. HTTP/1.1 over TCP,
+//! or over TLS (rustls with the ring provider) for `https` targets: the platform's root
+//! certificates are trusted, plus any private CA given (`--ca-cert`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 /// A request ready to send.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub method: String,
-    /// Absolute `http://` URL.
+    /// Absolute `http://` or `https://` URL.
     pub url: String,
     pub headers: Vec<(String, String)>,
     /// Shared, not copied, by each attempt of a repeated request.
@@ -64,21 +68,70 @@ pub enum TransportError {
 /// The default cap on a response body: far above any checkout API response, far below memory.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
-/// A pooled HTTP/1.1 client.
+/// A pooled HTTP/1.1 client, for `http` and `https` URLs.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: HyperClient<HttpConnector, Full<Bytes>>,
+    inner: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
     max_body: usize,
 }
 
+/// The certificates of a PEM file (a private CA), or why there are none.
+pub fn ca_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+    if certs.is_empty() {
+        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into());
+    }
+    Ok(certs)
+}
+
+/// The TLS settings of every client: the platform's root certificates plus `extra_roots` (a
+/// private CA).
+pub fn tls_config(
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for e in &native.errors {
+        tracing::warn!("a platform root certificate could not be read: {e}");
+    }
+    let (_, unusable) = roots.add_parsable_certificates(native.certs);
+    if unusable > 0 {
+        tracing::warn!("{unusable} platform root certificate(s) ignored");
+    }
+    for cert in extra_roots {
+        roots
+            .add(cert.clone())
+            .map_err(|e| format!("the CA certificate is not usable: {e}"))?;
+    }
+    // The ring provider, named rather than taken from the process default: it builds with a
+    // Rust toolchain and a C compiler only (aws-lc-rs needs cmake). rustls deprecates it for
+    // lacking post-quantum key exchange, which a conformance client does not need.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 impl Client {
-    /// A client whose every exchange ends within `timeout` and reads at most `max_body` bytes
-    /// of a response body.
-    pub fn new(timeout: Duration, max_body: usize) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
+    /// A client for `http` and `https` URLs, with TLS settings from [`tls_config`], whose every
+    /// exchange ends within `timeout` and reads at most `max_body` bytes of a response body.
+    pub fn new(timeout: Duration, tls: Arc<rustls::ClientConfig>, max_body: usize) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(Arc::unwrap_or_clone(tls))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let inner = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             // A server that never answers must not stall later requests on its connection.

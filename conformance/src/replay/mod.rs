@@ -33,7 +33,9 @@ use crate::specs::Api;
 
 pub use client::{Client, DEFAULT_MAX_RESPONSE_BYTES, Outgoing, Received, TransportError};
 pub use normalize::{Normalizer, Rules};
-pub use outcome::{ExchangeReport, RunReport, ScenarioReport, Totals, Violation};
+pub use outcome::{
+    ExchangeReport, FailOn, Kind, Policy, RunReport, ScenarioReport, Totals, Violation,
+};
 pub use verdict::RULES;
 
 /// Where one API's requests go.
@@ -95,6 +97,12 @@ pub struct Options {
     /// Keep each exchange's request as sent and response as received
     /// ([`ExchangeReport::live`], needed by `--rerecord`); off saves memory on long runs.
     pub keep_live: bool,
+    /// Which findings fail the run; copied into the report.
+    pub policy: Policy,
+    /// Where the recordings came from, named in the report.
+    pub recordings: Option<String>,
+    /// Trusted for `https` targets besides the platform's roots (`--ca-cert`).
+    pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub progress: Option<Progress>,
 }
 
@@ -123,6 +131,9 @@ impl Default for Options {
             rate_limit_retries: 3,
             compare_bodies: false,
             keep_live: true,
+            policy: Policy::default(),
+            recordings: None,
+            ca_certs: Vec::new(),
             progress: None,
         }
     }
@@ -199,17 +210,78 @@ pub fn shard<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// Set once the target stops answering altogether: no scenario starts after that.
+#[derive(Debug, Clone, Default)]
+struct Stop(Arc<std::sync::Mutex<Option<String>>>);
+
+impl Stop {
+    fn reason(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|g| g.clone())
+    }
+
+    fn set(&self, why: String) {
+        if let Ok(mut g) = self.0.lock()
+            && g.is_none()
+        {
+            *g = Some(why);
+        }
+    }
+}
+
+/// What each API's requests go to, as reports name it.
+fn describe_targets(scenarios: &[Loaded], options: &Options) -> BTreeMap<Api, String> {
+    scenarios
+        .iter()
+        .map(|s| {
+            let described = match options.targets.get(&s.api()) {
+                Some(Target::Url { base, .. }) => base.clone(),
+                _ => format!("embedded reference mock (seed {})", options.embedded_seed),
+            };
+            (s.api(), described)
+        })
+        .collect()
+}
+
 /// Replays `scenarios` and checks every exchange. Never panics on bad input: problems become
-/// violations, or scenario errors for an unreachable target.
+/// violations, or scenario errors for an unreachable target. When the target stops answering
+/// altogether, scenarios not yet started are reported as not run and the run ends.
 pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
     let started = Instant::now();
+    let targets = describe_targets(&scenarios, options);
+    let stop = Stop::default();
     let mut contexts: BTreeMap<Api, Result<Arc<ApiContext>, String>> = BTreeMap::new();
     for s in &scenarios {
         contexts
             .entry(s.api())
             .or_insert_with(|| ApiContext::new(s.api()).map(Arc::new));
     }
-    let client = Client::new(options.timeout, options.max_response_bytes);
+    let client = match client::tls_config(&options.ca_certs) {
+        Ok(tls) => Client::new(options.timeout, tls, options.max_response_bytes),
+        Err(e) => {
+            let why = format!("not started: {e}");
+            return RunReport {
+                profile: options.profile,
+                targets,
+                recordings: options.recordings.clone(),
+                policy: options.policy,
+                stopped: Some(e),
+                scenarios: scenarios
+                    .iter()
+                    .map(|l| ScenarioReport {
+                        file: l.file.display().to_string(),
+                        name: l.name(),
+                        api: l.api(),
+                        target: String::new(),
+                        skipped: None,
+                        error: None,
+                        not_run: Some(why.clone()),
+                        exchanges: unrun(l, None, Some(&why)),
+                    })
+                    .collect(),
+                elapsed_ms: outcome::millis(started.elapsed()),
+            };
+        }
+    };
     let semaphore = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (exclusive, shared): (Vec<_>, Vec<_>) = scenarios
         .into_iter()
@@ -223,9 +295,10 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
         let client = client.clone();
         let options = options.clone();
         let semaphore = Arc::clone(&semaphore);
+        let stop = stop.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            (i, run_one(ctx, loaded, &client, &options).await)
+            (i, run_one(ctx, loaded, &client, &options, &stop).await)
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -237,11 +310,15 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
     // Exclusive scenarios alone, after the others: they exhaust what the target shares.
     for (i, loaded) in exclusive {
         let ctx = contexts.get(&loaded.api()).cloned();
-        results.push((i, run_one(ctx, loaded, &client, options).await));
+        results.push((i, run_one(ctx, loaded, &client, options, &stop).await));
     }
     results.sort_by_key(|(i, _)| *i);
     RunReport {
         profile: options.profile,
+        targets,
+        recordings: options.recordings.clone(),
+        policy: options.policy,
+        stopped: stop.reason(),
         scenarios: results.into_iter().map(|(_, r)| r).collect(),
         elapsed_ms: outcome::millis(started.elapsed()),
     }
@@ -252,6 +329,7 @@ async fn run_one(
     loaded: Loaded,
     client: &Client,
     options: &Options,
+    stop: &Stop,
 ) -> ScenarioReport {
     let mut report = ScenarioReport {
         file: loaded.file.display().to_string(),
@@ -260,8 +338,15 @@ async fn run_one(
         target: String::new(),
         skipped: None,
         error: None,
+        not_run: None,
         exchanges: Vec::new(),
     };
+    if let Some(why) = stop.reason() {
+        let why = format!("not started: the run stopped ({why})");
+        report.exchanges = unrun(&loaded, None, Some(&why));
+        report.not_run = Some(why);
+        return report;
+    }
     let ctx = match ctx {
         Some(Ok(c)) => c,
         Some(Err(e)) => {
@@ -309,9 +394,9 @@ async fn run_one(
         .iter()
         .any(|e| e.request.to == Destination::Control);
     if needs_control && control.is_none() {
-        report.skipped = Some(
-            "needs the target's control API (e.g. to pay a checkout); give --control URL".into(),
-        );
+        let why = "needs the target's control API (e.g. to pay a checkout); give --control URL";
+        report.exchanges = unrun(&loaded, Some(why), None);
+        report.skipped = Some(why.into());
     } else {
         let runner = ScenarioRun {
             ctx: &ctx,
@@ -320,6 +405,7 @@ async fn run_one(
             base: &base,
             control: control.as_deref(),
             origin: origin_of(&base),
+            stop,
         };
         runner.run(&loaded, &mut report).await;
     }
@@ -328,6 +414,33 @@ async fn run_one(
         let _ = tokio::task::spawn_blocking(move || drop(server)).await;
     }
     report
+}
+
+/// Every exchange of `loaded`, skipped or not run for the same reason, so that counts stay
+/// honest when a whole scenario does not run.
+fn unrun(loaded: &Loaded, skipped: Option<&str>, not_run: Option<&str>) -> Vec<ExchangeReport> {
+    loaded
+        .recording
+        .exchanges
+        .iter()
+        .enumerate()
+        .map(|(index, ex)| ExchangeReport {
+            index,
+            name: ex.name.clone(),
+            operation: ex.operation.clone(),
+            method: ex.request.method.clone(),
+            path: ex.request.path.clone(),
+            recorded_status: ex.response.status,
+            status: None,
+            attempts: 0,
+            elapsed_ms: 0.0,
+            violations: Vec::new(),
+            skipped: skipped.map(str::to_string),
+            not_run: not_run.map(str::to_string),
+            normalized: Value::Null,
+            live: None,
+        })
+        .collect()
 }
 
 fn embedded_config(options: &Options) -> MockConfig {
@@ -381,6 +494,7 @@ struct ScenarioRun<'a> {
     base: &'a str,
     control: Option<&'a str>,
     origin: String,
+    stop: &'a Stop,
 }
 
 /// A request after rebinding, ready to send.
@@ -468,10 +582,23 @@ impl ScenarioRun<'_> {
                     results.push((p, ex, r, a));
                 }
             }
+            let mut transport_error = None;
             for (p, ex, received, attempts) in results {
-                if let Err(TransportError::Connect { .. }) = &received {
-                    report.error = received.as_ref().err().map(ToString::to_string);
-                    return;
+                if let Err(e @ TransportError::Connect { .. }) = &received {
+                    let why = format!("the target {} is unreachable: {e}", self.base);
+                    self.stop.set(why.clone());
+                    report.error = Some(why);
+                    transport_error = Some(e.to_string());
+                    let mut r = self.skeleton(p.index, ex, &normalizer);
+                    r.not_run = Some(e.to_string());
+                    report.exchanges.push(r);
+                    continue;
+                }
+                // A body past the cap is an answer (a finding), not a target that is gone.
+                if let Err(e) = &received
+                    && !matches!(e, TransportError::TooLarge { .. })
+                {
+                    transport_error.get_or_insert_with(|| e.to_string());
                 }
                 let r = self.finish(
                     p,
@@ -488,8 +615,37 @@ impl ScenarioRun<'_> {
                 report.exchanges.push(r);
             }
             i = end;
+            if let Some(e) = transport_error {
+                // Later exchanges depend on this one's response: not run, and counted so.
+                for (j, ex) in exchanges.iter().enumerate().skip(end) {
+                    let mut r = self.skeleton(j, ex, &normalizer);
+                    r.not_run = Some(format!("exchange {} got no response ({e})", end - 1));
+                    report.exchanges.push(r);
+                }
+                if report.error.is_none() && !self.answers().await {
+                    let why = format!("the target {} stopped answering: {e}", self.base);
+                    self.stop.set(why.clone());
+                    report.error = Some(why);
+                }
+                break;
+            }
         }
         report.exchanges.sort_by_key(|e| e.index);
+    }
+
+    /// Whether the target still answers anything at all (any status will do): tells one
+    /// broken endpoint from a dead target.
+    async fn answers(&self) -> bool {
+        let probe = Outgoing {
+            method: "GET".into(),
+            url: self.base.to_string(),
+            headers: Vec::new(),
+            body: bytes::Bytes::new(),
+        };
+        !matches!(
+            self.client.send(&probe).await,
+            Err(e) if !matches!(e, TransportError::TooLarge { .. })
+        )
     }
 
     fn skeleton(&self, index: usize, ex: &Exchange, normalizer: &Normalizer<'_>) -> ExchangeReport {
@@ -505,6 +661,7 @@ impl ScenarioRun<'_> {
             elapsed_ms: 0.0,
             violations: Vec::new(),
             skipped: None,
+            not_run: None,
             normalized: Value::Null,
             live: None,
         }
@@ -627,6 +784,7 @@ impl ScenarioRun<'_> {
             elapsed_ms: 0.0,
             violations: Vec::new(),
             skipped: None,
+            not_run: None,
             normalized: Value::Null,
             live: None,
         };

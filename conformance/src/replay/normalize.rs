@@ -283,6 +283,10 @@ impl<'r> Normalizer<'r> {
                 }
             }
             Value::Array(items) => {
+                // Arrays of scalars under an id-named key are not ids: a validation error's
+                // `errors.product_id` holds messages, which the reference fixes verbatim.
+                let key =
+                    key.filter(|k| !self.rules.is_id(k) || items.iter().any(Value::is_object));
                 for x in items {
                     self.collect_ids(x, key);
                 }
@@ -303,6 +307,8 @@ impl<'r> Normalizer<'r> {
                 }
             }
             Value::Array(items) => {
+                let key =
+                    key.filter(|k| !self.rules.is_id(k) || items.iter().any(Value::is_object));
                 for x in items {
                     self.rewrite(x, key);
                 }

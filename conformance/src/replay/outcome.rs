@@ -1,5 +1,6 @@
 //! What a replay run found, as data: every report format renders these types.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use oas::check::Profile;
@@ -43,9 +44,14 @@ pub struct ExchangeReport {
     /// Time of the final attempt, in milliseconds.
     pub elapsed_ms: f64,
     pub violations: Vec<Violation>,
-    /// Why the exchange was not sent (flagged in the recording, missing capture).
+    /// Why the exchange was not sent (flagged in the recording, missing capture, or its
+    /// scenario was skipped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Why the exchange was not run although it should have been: an earlier exchange of its
+    /// scenario got no response, or the run stopped because the target stopped answering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
     /// The normalized response: what snapshots hold and implementations are compared on.
     pub normalized: Value,
     /// The request as sent and the response as received, for `--rerecord`.
@@ -55,7 +61,12 @@ pub struct ExchangeReport {
 
 impl ExchangeReport {
     pub fn passed(&self) -> bool {
-        self.skipped.is_none() && self.violations.is_empty()
+        self.skipped.is_none() && self.not_run.is_none() && self.violations.is_empty()
+    }
+
+    /// Whether the exchange was sent and answered in full (for `--rerecord`).
+    pub fn completed(&self) -> bool {
+        self.skipped.is_none() && self.not_run.is_none() && self.status.is_some()
     }
 }
 
@@ -75,13 +86,103 @@ pub struct ScenarioReport {
     /// could not start. Reported as an input/connection error (exit 2), not a violation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the scenario was never started (the run stopped: the target stopped answering).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
+    /// Every exchange of the recording, in order: also those skipped or not run.
     pub exchanges: Vec<ExchangeReport>,
+}
+
+impl ScenarioReport {
+    /// Ran to its end, every exchange answered: only such a scenario may be re-recorded.
+    pub fn completed(&self) -> bool {
+        self.error.is_none()
+            && self.skipped.is_none()
+            && self.not_run.is_none()
+            && self
+                .exchanges
+                .iter()
+                .all(|e| e.completed() || e.skipped.is_some())
+    }
+}
+
+/// Which kind of finding a rule reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The response breaks the spec (schema, undocumented status, content type, headers,
+    /// generated type, no response at all).
+    Spec,
+    /// The response keeps the spec but behaves differently from the recorded reference
+    /// (status or body differs, the scenario's flow broke).
+    Reference,
+}
+
+impl Kind {
+    pub fn of(rule: &str) -> Kind {
+        match rule {
+            "status-differs" | "body-differs" | "missing-capture" => Kind::Reference,
+            _ => Kind::Spec,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Spec => "spec",
+            Kind::Reference => "reference",
+        }
+    }
+}
+
+impl Violation {
+    pub fn kind(&self) -> Kind {
+        Kind::of(&self.rule)
+    }
+}
+
+/// Which findings fail the run (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// Only breaks of the spec.
+    Spec,
+    /// Only departures from the reference behaviour.
+    Reference,
+    /// Both kinds.
+    #[default]
+    Both,
+}
+
+impl FailOn {
+    pub fn fails(self, kind: Kind) -> bool {
+        matches!(
+            (self, kind),
+            (FailOn::Both, _) | (FailOn::Spec, Kind::Spec) | (FailOn::Reference, Kind::Reference)
+        )
+    }
+}
+
+/// What makes a run fail, besides errors (always exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Policy {
+    pub fail_on: FailOn,
+    /// Skipped scenarios or exchanges fail the run too: CI cannot go green on unrun checks.
+    pub fail_on_skip: bool,
 }
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub profile: Profile,
+    /// What was checked, per API: `embedded reference mock (seed N)` or the base URL.
+    pub targets: BTreeMap<Api, String>,
+    /// The folder the recordings came from, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<String>,
+    pub policy: Policy,
+    /// Why the run stopped before its end (the target stopped answering).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     pub scenarios: Vec<ScenarioReport>,
     /// Wall time of the run, in milliseconds.
     pub elapsed_ms: f64,
@@ -91,11 +192,21 @@ pub struct RunReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub scenarios: usize,
+    /// Scenarios not run for a stated reason (e.g. no control API); their exchanges count in
+    /// `skipped`.
+    pub skipped_scenarios: usize,
+    /// Scenarios never started because the run stopped; their exchanges count in `not_run`.
+    pub not_run_scenarios: usize,
     pub exchanges: usize,
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub not_run: usize,
     pub violations: usize,
+    /// Violations that break the spec.
+    pub spec_violations: usize,
+    /// Violations that depart from the reference behaviour.
+    pub reference_violations: usize,
     pub errors: usize,
 }
 
@@ -109,11 +220,25 @@ impl RunReport {
             if s.error.is_some() {
                 t.errors += 1;
             }
+            if s.skipped.is_some() {
+                t.skipped_scenarios += 1;
+            }
+            if s.not_run.is_some() {
+                t.not_run_scenarios += 1;
+            }
             for e in &s.exchanges {
                 t.exchanges += 1;
                 t.violations += e.violations.len();
+                for v in &e.violations {
+                    match v.kind() {
+                        Kind::Spec => t.spec_violations += 1,
+                        Kind::Reference => t.reference_violations += 1,
+                    }
+                }
                 if e.skipped.is_some() {
                     t.skipped += 1;
+                } else if e.not_run.is_some() {
+                    t.not_run += 1;
                 } else if e.violations.is_empty() {
                     t.passed += 1;
                 } else {
@@ -124,13 +249,16 @@ impl RunReport {
         t
     }
 
-    /// 0 conformant, 1 some violation, 2 a scenario could not run (unreachable target,
-    /// mock start failure).
+    /// 0 conformant, 1 a violation of a kind the policy fails on (or a skip, with
+    /// `fail_on_skip`), 2 a scenario could not run (unreachable or dead target, mock start
+    /// failure) or the run stopped.
     pub fn exit_code(&self) -> u8 {
         let t = self.totals();
-        if t.errors > 0 {
+        let failing = (self.policy.fail_on.fails(Kind::Spec) && t.spec_violations > 0)
+            || (self.policy.fail_on.fails(Kind::Reference) && t.reference_violations > 0);
+        if t.errors > 0 || self.stopped.is_some() {
             2
-        } else if t.violations > 0 {
+        } else if failing || (self.policy.fail_on_skip && t.skipped + t.skipped_scenarios > 0) {
             1
         } else {
             0
