@@ -178,6 +178,24 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Percent-encoding of one path segment or query value: everything but RFC 3986's unreserved
+/// characters, so a value holding ` `, `/`, `?`, `#`, `%`, `&` or `=` stays one component.
+pub fn percent_encode(s: &str) -> std::borrow::Cow<'_, str> {
+    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if s.bytes().all(keep) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Percent-decoding with `+` as space; bytes that do not form UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();

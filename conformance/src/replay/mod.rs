@@ -7,12 +7,14 @@
 //! and ids are deterministic), started with a different seed from the one recordings are made
 //! with, so that state rebinding is exercised on every run. Layout:
 //! - `client.rs`: the HTTP client (the only file here that touches hyper);
-//! - `rebind.rs`: recorded values → live values, and explicit captures;
+//! - `rebind.rs`: recorded values → live values by identity, and explicit captures;
+//! - `lists.rs`: list checks that hold on a target shared with other data;
 //! - `verdict.rs`: the checks of one response;
 //! - `normalize.rs`: placeholders for what varies, for snapshots and comparisons;
 //! - `outcome.rs`: the report types.
 
 pub mod client;
+mod lists;
 pub mod normalize;
 pub mod outcome;
 pub mod rebind;
@@ -655,7 +657,8 @@ impl ScenarioRun<'_> {
         let content_type = received.header("content-type").map(str::to_string);
         let mut live_body = recording::Body::from_bytes(content_type.as_deref(), &received.body);
         // Learn before normalizing, so ids in this exchange's own path get labels too.
-        bindings.learn(
+        let conflicts = bindings.learn(
+            &self.ctx.rules,
             ex.response.body.json.as_ref(),
             ex.response.headers.get("location").map(String::as_str),
             live_body.json.as_ref(),
@@ -677,6 +680,12 @@ impl ScenarioRun<'_> {
                     ex.response.status,
                     self.options.profile,
                 );
+                if received.status == ex.response.status
+                    && let (Some(recorded), Some(live)) = (&ex.response.body.json, &live_body.json)
+                {
+                    r.violations
+                        .extend(lists::check(&self.ctx.rules, bindings, recorded, live));
+                }
             }
             (None, Destination::Api) => r.violations.push(Violation {
                 rule: "no-operation".into(),
@@ -723,6 +732,17 @@ impl ScenarioRun<'_> {
             v.actual = normalizer.text(&v.actual);
             v.expected = normalizer.text(&v.expected);
         }
+        // Not normalized: a conflict is about the two live values, which labels would hide.
+        r.violations.extend(conflicts.iter().map(|c| {
+            let (expected, actual) = c.describe();
+            Violation {
+                rule: "rebinding-conflict".into(),
+                instance_pointer: c.pointer.clone(),
+                schema_pointer: "recording".into(),
+                expected,
+                actual,
+            }
+        }));
         let headers: serde_json::Map<String, Value> = self
             .ctx
             .rules
