@@ -235,6 +235,13 @@ struct MockArgs {
     /// Turn off ReCharge's leaky-bucket rate limit (40 calls, 2/s), e.g. for load tests.
     #[arg(long)]
     no_rate_limit: bool,
+    /// Calls per second ReCharge's leaky bucket drains (ReCharge's own: 2).
+    #[arg(long, default_value_t = 2.0)]
+    recharge_drain_per_second: f64,
+    /// Create N objects of every kind before serving (Chargily test mode: products, prices,
+    /// customers, checkouts, payment links; ReCharge: checkouts): a store that holds data.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    preload: usize,
     /// Request bodies larger than this get 413.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -303,6 +310,10 @@ fn mock(args: MockArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+    if !(args.recharge_drain_per_second.is_finite() && args.recharge_drain_per_second > 0.0) {
+        eprintln!("error: --recharge-drain-per-second must be a positive number");
+        return ExitCode::from(2);
+    }
     let defaults = MockConfig::default();
     let config = MockConfig {
         listen: args.listen,
@@ -312,6 +323,8 @@ fn mock(args: MockArgs) -> ExitCode {
         recharge_access_token: args.recharge_access_token,
         recharge_client_secret: args.recharge_client_secret,
         recharge_rate_limit: !args.no_rate_limit,
+        recharge_drain_per_second: args.recharge_drain_per_second,
+        preload: args.preload,
         max_body_bytes: args.max_body_bytes,
         read_timeout: Duration::from_millis(args.read_timeout_ms),
         charge_delay: Duration::from_millis(args.charge_delay_ms),

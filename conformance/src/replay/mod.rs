@@ -319,6 +319,12 @@ async fn run_one(
             base: &base,
             control: control.as_deref(),
             origin: origin_of(&base),
+            // A fresh embedded mock holds nothing to collide with: recorded values as they are.
+            unique: if mock.is_some() {
+                String::new()
+            } else {
+                unique_suffix()
+            },
         };
         runner.run(&loaded, &mut report).await;
     }
@@ -380,6 +386,19 @@ struct ScenarioRun<'a> {
     base: &'a str,
     control: Option<&'a str>,
     origin: String,
+    /// The built-in capture `{{unique}}`: different for every scenario run on a shared target.
+    unique: String,
+}
+
+/// A value no other scenario run of this or an earlier process uses: for what a target keeps
+/// globally and refuses twice (a single-use payment token).
+fn unique_suffix() -> String {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("x{nanos:x}{n}")
 }
 
 /// A request after rebinding, ready to send.
@@ -394,6 +413,7 @@ impl ScenarioRun<'_> {
     async fn run(&self, loaded: &Loaded, report: &mut ScenarioReport) {
         let exchanges = &loaded.recording.exchanges;
         let mut bindings = rebind::Bindings::default();
+        bindings.capture("unique", self.unique.clone());
         let mut normalizer = Normalizer::new(&self.ctx.rules, self.base, &self.origin);
         // The recorded side, normalized the same way from the URL it was captured at, so
         // `--compare-bodies` compares like with like (its id labels follow the same order).
