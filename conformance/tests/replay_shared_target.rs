@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conformance::mock::{MockConfig, MockServer, PlantedBug};
+use conformance::mock::{MockConfig, MockServer, PLANTED_HEADER, PlantedBug};
 use conformance::recording::{self, Loaded};
 use conformance::replay::{self, Options, RunReport, Target};
 use conformance::specs::Api;
@@ -262,6 +262,9 @@ fn every_planted_bug_is_reported_alike_on_a_prefilled_mock_and_a_fresh_one() {
         let mut config = MockConfig::for_tests();
         config.planted = Some(bug);
         config.preload = preload;
+        // Not the recordings' seed: on the fresh mock too every id is rebound (a planted bug
+        // that breaks an id must not be hidden by the live id happening to equal the recorded).
+        config.seed = Some(2);
         let server = MockServer::start(config).unwrap();
         let options = Options {
             profile: Profile::Strict,
@@ -284,6 +287,30 @@ fn every_planted_bug_is_reported_alike_on_a_prefilled_mock_and_a_fresh_one() {
         for report in [first, second.unwrap()] {
             assert_eq!(report.exit_code(), 1, "{bug:?}");
             assert_eq!(findings(&report), fresh, "{bug:?}: pre-filled vs fresh");
+            // And what the mock announced it planted is among them, at its pointer.
+            for e in report.scenarios.iter().flat_map(|s| &s.exchanges) {
+                let announced = e.live.as_ref().and_then(|(_, resp)| {
+                    resp.headers
+                        .get(PLANTED_HEADER)
+                        .map(|v| v.split_once(' ').map_or("", |(_, t)| t).to_string())
+                });
+                if let Some(at) = announced {
+                    let want = if at.is_empty() || at.starts_with('/') || at == "status" {
+                        at
+                    } else {
+                        format!("header:{at}")
+                    };
+                    assert!(
+                        e.violations
+                            .iter()
+                            .any(|v| v.instance_pointer.eq_ignore_ascii_case(&want)),
+                        "{bug:?}: nothing at `{want}` for {} {}: {:?}",
+                        e.method,
+                        e.path,
+                        e.violations
+                    );
+                }
+            }
         }
         summary.push(format!("{bug:?}: {} findings alike", fresh.len()));
     }
