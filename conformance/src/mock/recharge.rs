@@ -1250,11 +1250,11 @@ mod tests {
     fn the_bucket_holds_forty_and_drains() {
         let rc = Recharge::new(Arc::new(Spec::new(Api::Recharge.document().unwrap().root)));
         for i in 1..=40 {
-            assert_eq!(rc.take("t"), Ok(i));
+            assert_eq!(rc.take("t", 2.0), Ok(i));
         }
-        assert_eq!(rc.take("t"), Err(40));
-        assert_eq!(rc.take("other"), Ok(1));
+        assert_eq!(rc.take("t", 2.0), Err(40));
+        assert_eq!(rc.take("other", 2.0), Ok(1));
         std::thread::sleep(std::time::Duration::from_millis(600));
-        assert!(rc.take("t").is_ok());
+        assert!(rc.take("t", 2.0).is_ok());
     }
 }

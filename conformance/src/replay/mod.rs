@@ -9,10 +9,12 @@
 //! - `client.rs`: the HTTP client (the only file here that touches hyper);
 //! - `rebind.rs`: recorded values → live values by identity, and explicit captures;
 //! - `lists.rs`: list checks that hold on a target shared with other data;
+//! - `balance.rs`: the balance (global state) judged by its change, when the scenario runs alone;
 //! - `verdict.rs`: the checks of one response;
 //! - `normalize.rs`: placeholders for what varies, for snapshots and comparisons;
 //! - `outcome.rs`: the report types.
 
+mod balance;
 pub mod client;
 mod lists;
 pub mod normalize;
@@ -325,6 +327,8 @@ async fn run_one(
             } else {
                 unique_suffix()
             },
+            alone: mock.is_some() || loaded.recording.exclusive,
+            balance: std::sync::Mutex::default(),
         };
         runner.run(&loaded, &mut report).await;
     }
@@ -388,6 +392,10 @@ struct ScenarioRun<'a> {
     origin: String,
     /// The built-in capture `{{unique}}`: different for every scenario run on a shared target.
     unique: String,
+    /// Whether nothing else uses the target meanwhile (an exclusive scenario, or a fresh
+    /// embedded mock): only then is global state (the balance) this scenario's to judge.
+    alone: bool,
+    balance: std::sync::Mutex<balance::Baseline>,
 }
 
 /// A value no other scenario run of this or an earlier process uses: for what a target keeps
@@ -705,6 +713,12 @@ impl ScenarioRun<'_> {
                 {
                     r.violations
                         .extend(lists::check(&self.ctx.rules, bindings, recorded, live));
+                    if self.alone
+                        && balance::OPERATIONS.contains(&self.ctx.spec.operations()[op].id.as_str())
+                    {
+                        let mut baseline = self.balance.lock().unwrap_or_else(|e| e.into_inner());
+                        r.violations.extend(baseline.check(recorded, live));
+                    }
                 }
             }
             (None, Destination::Api) => r.violations.push(Violation {

@@ -93,6 +93,10 @@ pub const RULES: &[(&str, &str)] = &[
         "per_page or current_page differs from the request, or a page holds the wrong number of items",
     ),
     (
+        "balance-change",
+        "in a scenario running alone, the balance moved by another amount than recorded",
+    ),
+    (
         "missing-capture",
         "a {{placeholder}} names a capture no earlier exchange provided",
     ),
