@@ -147,6 +147,11 @@ struct ReplayArgs {
     /// Per-request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// Retries of a request the target rate-limited (429) although the recording was not,
+    /// each after `Retry-After` (1 s without it, at most 5 s): a shared, rate-limited target
+    /// with many --jobs needs more.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    rate_limit_retries: u32,
     /// Chargily secret key, sent as `Authorization: Bearer <key>`.
     #[arg(
         long,
@@ -540,6 +545,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             .seed
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
         compare_bodies: args.compare_bodies,
+        rate_limit_retries: args.rate_limit_retries,
         keep_live: args.rerecord.is_some(),
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
         ..Options::default()
