@@ -548,7 +548,6 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         rate_limit_retries: args.rate_limit_retries,
         keep_live: args.rerecord.is_some(),
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
-        ..Options::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

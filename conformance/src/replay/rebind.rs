@@ -151,10 +151,10 @@ impl Bindings {
         conflicts: &mut Vec<Conflict>,
     ) {
         match (recorded, live) {
-            (Value::String(r), Value::String(l)) => {
-                if key.is_some_and(|k| rules.is_id(k)) && !r.is_empty() && !l.is_empty() {
-                    self.bind(r, l, at, conflicts);
-                }
+            (Value::String(r), Value::String(l))
+                if key.is_some_and(|k| rules.is_id(k)) && !r.is_empty() && !l.is_empty() =>
+            {
+                self.bind(r, l, at, conflicts);
             }
             (Value::Object(r), Value::Object(l)) => {
                 for (k, rv) in r {
