@@ -151,6 +151,11 @@ struct ReplayArgs {
     /// The most bytes of one response body read; a larger body is a `body-too-large` finding.
     #[arg(long, default_value_t = conformance::replay::DEFAULT_MAX_RESPONSE_BYTES)]
     max_body_bytes: usize,
+    /// Retries of a request the target rate-limited (429) although the recording was not,
+    /// each after `Retry-After` (1 s without it, at most 5 s): a shared, rate-limited target
+    /// with many --jobs needs more.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    rate_limit_retries: u32,
     /// Chargily secret key, sent as `Authorization: Bearer <key>`.
     #[arg(
         long,
@@ -249,6 +254,13 @@ struct MockArgs {
     /// Turn off ReCharge's leaky-bucket rate limit (40 calls, 2/s), e.g. for load tests.
     #[arg(long)]
     no_rate_limit: bool,
+    /// Calls per second ReCharge's leaky bucket drains (ReCharge's own: 2).
+    #[arg(long, default_value_t = 2.0)]
+    recharge_drain_per_second: f64,
+    /// Create N objects of every kind before serving (Chargily test mode: products, prices,
+    /// customers, checkouts, payment links; ReCharge: checkouts): a store that holds data.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    preload: usize,
     /// Request bodies larger than this get 413.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -317,6 +329,10 @@ fn mock(args: MockArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+    if !(args.recharge_drain_per_second.is_finite() && args.recharge_drain_per_second > 0.0) {
+        eprintln!("error: --recharge-drain-per-second must be a positive number");
+        return ExitCode::from(2);
+    }
     let defaults = MockConfig::default();
     let config = MockConfig {
         listen: args.listen,
@@ -326,6 +342,8 @@ fn mock(args: MockArgs) -> ExitCode {
         recharge_access_token: args.recharge_access_token,
         recharge_client_secret: args.recharge_client_secret,
         recharge_rate_limit: !args.no_rate_limit,
+        recharge_drain_per_second: args.recharge_drain_per_second,
+        preload: args.preload,
         max_body_bytes: args.max_body_bytes,
         read_timeout: Duration::from_millis(args.read_timeout_ms),
         charge_delay: Duration::from_millis(args.charge_delay_ms),
@@ -552,6 +570,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             .seed
             .unwrap_or(if args.rerecord.is_some() { 1 } else { 2 }),
         compare_bodies: args.compare_bodies,
+        rate_limit_retries: args.rate_limit_retries,
         keep_live: args.rerecord.is_some(),
         policy: replay::Policy {
             fail_on: args.fail_on,
@@ -560,7 +579,6 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         recordings: Some(dir.display().to_string()),
         ca_certs,
         progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
-        ..Options::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -196,7 +196,7 @@ pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
         }
     }
     let mut out: Vec<Cause<'_>> = groups.into_values().collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|g| std::cmp::Reverse(g.count));
     out
 }
 

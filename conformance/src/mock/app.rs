@@ -102,13 +102,21 @@ impl App {
             requests: AtomicU64::new(0),
             config,
         });
-        Ok(Self {
+        let app = Self {
             chargily: chargily::Chargily::new(chargily_spec),
             recharge: Arc::new(recharge::Recharge::new(recharge_spec)),
             env,
             violations: Arc::new(Mutex::new(Vec::new())),
             planter,
-        })
+        };
+        let count = app.env.config.preload;
+        if count > 0 {
+            app.chargily
+                .preload(&app.env, count)
+                .and_then(|()| recharge::preload(&app.recharge, &app.env, count))
+                .map_err(MockError::Preload)?;
+        }
+        Ok(app)
     }
 
     pub(crate) fn env(&self) -> &Arc<Env> {

@@ -1227,6 +1227,63 @@ impl Chargily {
     /// Marks a pending checkout paid or failed and sends the `checkout.paid` /
     /// `checkout.failed` event to its `webhook_endpoint`, signed as Chargily signs
     /// (`signature`: hex HMAC-SHA256 of the raw body keyed with the secret key).
+    /// Fills test mode with `count` objects of every kind (products, prices, customers,
+    /// checkouts, payment links), made by the create handlers themselves, as if a client had
+    /// created them before anything else: a store that already holds data (`--preload`).
+    pub fn preload(&self, env: &Env, count: usize) -> Result<(), String> {
+        let ctx = Ctx {
+            env,
+            mode: &self.modes[0],
+            base: format!("http://preloaded.invalid{CHARGILY_TEST_PREFIX}"),
+            now: env.clock.now_s(),
+        };
+        let create = |handler: Handler, body: Value| -> Result<String, String> {
+            let what = body.to_string();
+            let input = Input {
+                params: Vec::new(),
+                query: BTreeMap::new(),
+                body,
+            };
+            let response = handler(self, &ctx, input);
+            let id = serde_json::from_slice::<Value>(&response.body)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
+            match id {
+                Some(id) if response.status == StatusCode::OK => Ok(id),
+                _ => Err(format!(
+                    "preloading Chargily: {what} got {}",
+                    response.status
+                )),
+            }
+        };
+        for i in 0..count {
+            let product = create(
+                Self::create_product,
+                json!({"name": format!("Preloaded product {i}")}),
+            )?;
+            let price = create(
+                Self::create_price,
+                json!({"amount": 1000 + i % 1000, "currency": "dzd", "product_id": product}),
+            )?;
+            create(
+                Self::create_customer,
+                json!({"name": format!("Preloaded customer {i}"),
+                       "email": format!("preloaded{i}@example.com")}),
+            )?;
+            create(
+                Self::create_checkout,
+                json!({"amount": 2000 + i % 1000, "currency": "dzd",
+                       "success_url": "https://shop.example/preloaded"}),
+            )?;
+            create(
+                Self::create_payment_link,
+                json!({"name": format!("Preloaded link {i}"),
+                       "items": [{"price": price, "quantity": 1}]}),
+            )?;
+        }
+        Ok(())
+    }
+
     pub fn simulate(&self, env: &Env, live: bool, id: &str, paid: bool) -> Response {
         let mode = &self.modes[usize::from(live)];
         let now = env.clock.now_s();

@@ -34,7 +34,7 @@ pub mod exchange;
 mod planted;
 mod recharge;
 mod server;
-mod support;
+pub(crate) mod support;
 mod validate;
 mod webhook;
 
@@ -96,6 +96,13 @@ pub struct MockConfig {
     /// A deliberate bug in every vendor-API response it can apply to, announced by the
     /// [`PLANTED_HEADER`] response header; for proving that a checker catches it.
     pub planted: Option<PlantedBug>,
+    /// Objects of every kind created before serving (Chargily test mode: products, prices,
+    /// customers, checkouts, payment links; ReCharge: checkouts), past the rate limit: a
+    /// target that already holds data, as a vendor's sandbox does.
+    pub preload: usize,
+    /// Calls per second ReCharge's leaky bucket drains (ReCharge: 2). Higher lets many
+    /// scenarios share one mock quickly while a run of calls still fills the bucket.
+    pub recharge_drain_per_second: f64,
 }
 
 impl Default for MockConfig {
@@ -118,6 +125,8 @@ impl Default for MockConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             self_check: false,
             planted: None,
+            preload: 0,
+            recharge_drain_per_second: 2.0,
         }
     }
 }
@@ -155,6 +164,8 @@ pub enum MockError {
     },
     #[error("cannot start the server runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot preload the store: {0}")]
+    Preload(String),
 }
 
 /// A running mock. Dropping it stops the server (in-flight requests get a short grace period).

@@ -38,9 +38,9 @@ use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::{Delivery, sha256_hex_prefixed};
 use crate::specs::Api;
 
-/// Leaky bucket size and drain rate [DOC `api-rate-limits`].
+/// Leaky bucket size [DOC `api-rate-limits`]; it drains `MockConfig::recharge_drain_per_second`
+/// calls per second (ReCharge: 2).
 const BUCKET: f64 = 40.0;
-const DRAIN_PER_SECOND: f64 = 2.0;
 const VERSION: &str = "2021-01";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,14 +187,14 @@ impl Recharge {
     }
 
     /// Adds one call to the token's bucket. `Ok(used)` if it fits, `Err(used)` when full.
-    fn take(&self, token: &str) -> Result<u32, u32> {
+    fn take(&self, token: &str, drain_per_second: f64) -> Result<u32, u32> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let bucket = buckets.entry(token.to_owned()).or_insert(Bucket {
             level: 0.0,
             at: now,
         });
-        let drained = now.duration_since(bucket.at).as_secs_f64() * DRAIN_PER_SECOND;
+        let drained = now.duration_since(bucket.at).as_secs_f64() * drain_per_second;
         bucket.level = (bucket.level - drained).max(0.0);
         bucket.at = now;
         if bucket.level + 1.0 > BUCKET {
@@ -282,7 +282,7 @@ pub(crate) fn handle(
         }
     }
     let limit = if env.config.recharge_rate_limit {
-        match this.take(token) {
+        match this.take(token, env.config.recharge_drain_per_second) {
             Ok(used) => Some(used),
             Err(used) => {
                 return finish(
@@ -502,6 +502,26 @@ fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Box<Response
 }
 
 // ----- create -----
+
+/// Fills the store with `count` checkouts made by the create handler itself, past the rate
+/// limit (`--preload`): a store that already holds data.
+pub(crate) fn preload(this: &Recharge, env: &Env, count: usize) -> Result<(), String> {
+    for i in 0..count {
+        let body = json!({
+            "line_items": [{"variant_id": 31258201604163_u64 + (i % 100) as u64, "quantity": 1,
+                            "price": "24.00", "title": "Preloaded item"}],
+            "email": format!("preloaded{i}@example.com"),
+        });
+        let response = create(this, env, body, env.clock.now_ms());
+        if response.status != StatusCode::OK {
+            return Err(format!(
+                "preloading ReCharge: checkout {i} got {}",
+                response.status
+            ));
+        }
+    }
+    Ok(())
+}
 
 fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
     // The envelope's branch is known (validation picked it): decoding it directly spares serde's
@@ -1230,11 +1250,11 @@ mod tests {
     fn the_bucket_holds_forty_and_drains() {
         let rc = Recharge::new(Arc::new(Spec::new(Api::Recharge.document().unwrap().root)));
         for i in 1..=40 {
-            assert_eq!(rc.take("t"), Ok(i));
+            assert_eq!(rc.take("t", 2.0), Ok(i));
         }
-        assert_eq!(rc.take("t"), Err(40));
-        assert_eq!(rc.take("other"), Ok(1));
+        assert_eq!(rc.take("t", 2.0), Err(40));
+        assert_eq!(rc.take("other", 2.0), Ok(1));
         std::thread::sleep(std::time::Duration::from_millis(600));
-        assert!(rc.take("t").is_ok());
+        assert!(rc.take("t", 2.0).is_ok());
     }
 }

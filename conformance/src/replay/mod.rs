@@ -7,12 +7,16 @@
 //! and ids are deterministic), started with a different seed from the one recordings are made
 //! with, so that state rebinding is exercised on every run. Layout:
 //! - `client.rs`: the HTTP client (the only file here that touches hyper);
-//! - `rebind.rs`: recorded values → live values, and explicit captures;
+//! - `rebind.rs`: recorded values → live values by identity, and explicit captures;
+//! - `lists.rs`: list checks that hold on a target shared with other data;
+//! - `balance.rs`: the balance (global state) judged by its change, when the scenario runs alone;
 //! - `verdict.rs`: the checks of one response;
 //! - `normalize.rs`: placeholders for what varies, for snapshots and comparisons;
 //! - `outcome.rs`: the report types.
 
+mod balance;
 pub mod client;
+mod lists;
 pub mod normalize;
 pub mod outcome;
 pub mod rebind;
@@ -406,6 +410,14 @@ async fn run_one(
             control: control.as_deref(),
             origin: origin_of(&base),
             stop,
+            // A fresh embedded mock holds nothing to collide with: recorded values as they are.
+            unique: if mock.is_some() {
+                String::new()
+            } else {
+                unique_suffix()
+            },
+            alone: mock.is_some() || loaded.recording.exclusive,
+            balance: std::sync::Mutex::default(),
         };
         runner.run(&loaded, &mut report).await;
     }
@@ -495,6 +507,23 @@ struct ScenarioRun<'a> {
     control: Option<&'a str>,
     origin: String,
     stop: &'a Stop,
+    /// The built-in capture `{{unique}}`: different for every scenario run on a shared target.
+    unique: String,
+    /// Whether nothing else uses the target meanwhile (an exclusive scenario, or a fresh
+    /// embedded mock): only then is global state (the balance) this scenario's to judge.
+    alone: bool,
+    balance: std::sync::Mutex<balance::Baseline>,
+}
+
+/// A value no other scenario run of this or an earlier process uses: for what a target keeps
+/// globally and refuses twice (a single-use payment token).
+fn unique_suffix() -> String {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("x{nanos:x}{n}")
 }
 
 /// A request after rebinding, ready to send.
@@ -509,6 +538,7 @@ impl ScenarioRun<'_> {
     async fn run(&self, loaded: &Loaded, report: &mut ScenarioReport) {
         let exchanges = &loaded.recording.exchanges;
         let mut bindings = rebind::Bindings::default();
+        bindings.capture("unique", self.unique.clone());
         let mut normalizer = Normalizer::new(&self.ctx.rules, self.base, &self.origin);
         // The recorded side, normalized the same way from the URL it was captured at, so
         // `--compare-bodies` compares like with like (its id labels follow the same order).
@@ -817,7 +847,8 @@ impl ScenarioRun<'_> {
         let content_type = received.header("content-type").map(str::to_string);
         let mut live_body = recording::Body::from_bytes(content_type.as_deref(), &received.body);
         // Learn before normalizing, so ids in this exchange's own path get labels too.
-        bindings.learn(
+        let conflicts = bindings.learn(
+            &self.ctx.rules,
             ex.response.body.json.as_ref(),
             ex.response.headers.get("location").map(String::as_str),
             live_body.json.as_ref(),
@@ -839,6 +870,18 @@ impl ScenarioRun<'_> {
                     ex.response.status,
                     self.options.profile,
                 );
+                if received.status == ex.response.status
+                    && let (Some(recorded), Some(live)) = (&ex.response.body.json, &live_body.json)
+                {
+                    r.violations
+                        .extend(lists::check(&self.ctx.rules, bindings, recorded, live));
+                    if self.alone
+                        && balance::OPERATIONS.contains(&self.ctx.spec.operations()[op].id.as_str())
+                    {
+                        let mut baseline = self.balance.lock().unwrap_or_else(|e| e.into_inner());
+                        r.violations.extend(baseline.check(recorded, live));
+                    }
+                }
             }
             (None, Destination::Api) => r.violations.push(Violation {
                 rule: "no-operation".into(),
@@ -885,6 +928,17 @@ impl ScenarioRun<'_> {
             v.actual = normalizer.text(&v.actual);
             v.expected = normalizer.text(&v.expected);
         }
+        // Not normalized: a conflict is about the two live values, which labels would hide.
+        r.violations.extend(conflicts.iter().map(|c| {
+            let (expected, actual) = c.describe();
+            Violation {
+                rule: "rebinding-conflict".into(),
+                instance_pointer: c.pointer.clone(),
+                schema_pointer: "recording".into(),
+                expected,
+                actual,
+            }
+        }));
         let headers: serde_json::Map<String, Value> = self
             .ctx
             .rules

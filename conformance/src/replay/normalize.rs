@@ -124,8 +124,19 @@ impl Rules {
         }
     }
 
-    fn is_id(&self, key: &str) -> bool {
+    /// Whether values of the property `key` are identifiers.
+    pub fn is_id(&self, key: &str) -> bool {
         self.ids.contains(key)
+    }
+
+    /// Whether values of the property `key` are timestamps.
+    pub fn is_timestamp(&self, key: &str) -> bool {
+        self.timestamps.contains(key)
+    }
+
+    /// Whether values of the property `key` are URLs the server makes.
+    pub fn is_server_url(&self, key: &str) -> bool {
+        self.urls.contains(key)
     }
 }
 

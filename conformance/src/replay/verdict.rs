@@ -69,6 +69,34 @@ pub const RULES: &[(&str, &str)] = &[
     ),
     ("timeout", "no complete response within the timeout"),
     (
+        "rebinding-conflict",
+        "a response shows a recorded id with another live value than the one bound earlier (or one live value for two recorded ids)",
+    ),
+    (
+        "list-item-differs",
+        "one of the scenario's own objects is listed with other content than recorded",
+    ),
+    (
+        "list-order",
+        "the scenario's own objects are listed in another relative order than recorded",
+    ),
+    (
+        "list-item-missing",
+        "a list holding nothing else omits one of the scenario's own objects",
+    ),
+    (
+        "list-count",
+        "a list's total or last page is below what the scenario's own objects make",
+    ),
+    (
+        "list-page",
+        "per_page or current_page differs from the request, or a page holds the wrong number of items",
+    ),
+    (
+        "balance-change",
+        "in a scenario running alone, the balance moved by another amount than recorded",
+    ),
+    (
         "missing-capture",
         "a {{placeholder}} names a capture no earlier exchange provided",
     ),
