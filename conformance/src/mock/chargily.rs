@@ -597,25 +597,21 @@ impl Chargily {
             .checked_mul(FEE_PER_MILLE)
             .and_then(|f| f.checked_add(500))
             .map(|f| f / 1000);
+        // Amount errors are reported under the field the amount came from.
+        let amount_field = if req.items.is_some() {
+            "items"
+        } else {
+            "amount"
+        };
         if errors.is_empty() && fees.is_none() {
             errors.push((
-                if req.items.is_some() {
-                    "items"
-                } else {
-                    "amount"
-                }
-                .into(),
+                amount_field.into(),
                 "The checkout amount is too large.".into(),
             ));
         }
         if errors.is_empty() && amount < 1 {
             errors.push((
-                if req.items.is_some() {
-                    "items"
-                } else {
-                    "amount"
-                }
-                .into(),
+                amount_field.into(),
                 "The checkout amount must be at least 1.".into(),
             ));
         }

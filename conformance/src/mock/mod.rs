@@ -34,7 +34,7 @@ pub mod exchange;
 mod planted;
 mod recharge;
 mod server;
-pub(crate) mod support;
+mod support;
 mod validate;
 mod webhook;
 
