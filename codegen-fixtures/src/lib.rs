@@ -30,6 +30,11 @@ pub mod enums {
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod extensible_enum {
+    include!(concat!(env!("OUT_DIR"), "/extensible_enum.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod formats {
     include!(concat!(env!("OUT_DIR"), "/formats.rs"));
 }

@@ -119,6 +119,35 @@ fn catch_all_enums_keep_unknown_values() {
 }
 
 #[test]
+fn extensible_enums_keep_unknown_values_under_the_default_policy() {
+    use codegen_fixtures::extensible_enum::{ClosedWins, Holder, MaybeLocale, Status};
+    // Known values become variants (duplicates once, the integer ignored).
+    assert_eq!(
+        serde_json::from_value::<Status>(json!("paid")).unwrap(),
+        Status::Paid
+    );
+    let unknown: Status = serde_json::from_value(json!("refunded")).unwrap();
+    assert_eq!(unknown, Status::Unknown("refunded".into()));
+    assert_eq!(unknown.as_str(), "refunded");
+    assert_eq!(serde_json::to_value(&unknown).unwrap(), json!("refunded"));
+    // Nullable: `null` is `None`, an unknown value is kept.
+    let h: Holder = serde_json::from_value(json!({"status": "pending", "locale": null})).unwrap();
+    assert_eq!(h.status, Status::Pending);
+    let h: Holder = serde_json::from_value(json!({"status": "x", "locale": "kab"})).unwrap();
+    assert_eq!(
+        h.locale,
+        codegen_fixtures::extensible_enum::support::OptionalNullable::Value(MaybeLocale::Unknown(
+            "kab".into()
+        ))
+    );
+    // A closed `enum` beside the open list stays closed.
+    assert!(serde_json::from_value::<ClosedWins>(json!("c")).is_err());
+    // Not a list: a plain string.
+    let s: codegen_fixtures::extensible_enum::NotAList = "anything".to_owned();
+    assert_eq!(s, "anything");
+}
+
+#[test]
 fn untagged_unions_pick_the_right_variant() {
     use codegen_fixtures::unions::{Flag, FlagInteger, Loose, Metadata, Request, ShippingAddress};
     assert_eq!(

@@ -572,6 +572,29 @@ impl<'a> Lowerer<'a> {
         if let Some(parts) = o.key("allOf").and_then(Value::as_array) {
             return self.all_of(at, o, parts, words, nullable);
         }
+        // An open list of known strings (`x-extensible-enum`, Zalando's convention): every
+        // reader sees a plain string, and the generated type keeps the known values as variants
+        // plus `Unknown(String)`, whatever the policy for closed enums.
+        if let Some(values) = o.key("x-extensible-enum").and_then(Value::as_array)
+            && o.key("enum").is_none()
+            && matches!(o.key("type").and_then(Value::as_str), None | Some("string"))
+        {
+            let mut strings: Vec<String> = Vec::new();
+            for s in values.iter().filter_map(Value::as_str) {
+                if !strings.iter().any(|known| known == s) {
+                    strings.push(s.to_owned());
+                }
+            }
+            if !strings.is_empty() {
+                return Ok((
+                    Kind::Enum(StringEnum {
+                        values: strings,
+                        catch_all: true,
+                    }),
+                    nullable,
+                ));
+            }
+        }
         // Enums.
         if let Some(values) = o.key("enum").and_then(Value::as_array) {
             if values.iter().any(Value::is_null) {

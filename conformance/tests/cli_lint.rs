@@ -30,7 +30,7 @@ fn embedded_specs_lint_clean_with_exit_0() {
     let (code, stdout, _) = conformance(&["lint"]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stdout.contains("spec/chargily-pay-v2.yaml: ok: 26 operations"),
+        stdout.contains("spec/chargily-pay-v2.yaml: ok: 27 operations"),
         "{stdout}"
     );
     assert!(

@@ -322,14 +322,25 @@ fn content_types_json_syntax_methods_and_routes() {
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, PUT"));
     assert_eq!(r.json(), json!({"errors": "Method Not Allowed"}));
+    // Customers take PATCH as an update (the JavaScript SDK's verb): an unknown id is a 404.
     let r = request(
         s.addr(),
         "PATCH",
         "/chargily/test/api/v2/customers/x",
+        &[CHARGILY_AUTH, ("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 404);
+    // Other resources do not.
+    let r = request(
+        s.addr(),
+        "PATCH",
+        "/chargily/test/api/v2/products/x",
         &[CHARGILY_AUTH],
         None,
     );
     assert_eq!(r.status, 405);
+    assert!(!r.header("allow").unwrap_or_default().contains("PATCH"));
 
     for p in [
         "/chargily/test/api/v2/nope",

@@ -32,6 +32,7 @@ const REQUIRED: &[(&str, &str, &[u16])] = &[
         "updateCustomer",
         &[200, 400, 401, 404, 422, 429],
     ),
+    ("chargily", "patchCustomer", &[200, 400, 401, 404, 422, 429]),
     ("chargily", "deleteCustomer", &[200, 401, 404, 429]),
     ("chargily", "createProduct", &[200, 400, 401, 422, 429]),
     ("chargily", "listProducts", &[200, 401, 422, 429]),
@@ -123,6 +124,7 @@ const FIELD_ERRORS: &[(&str, &str, &[&str])] = &[
         &["address.country", "name", "metadata"],
     ),
     ("chargily", "updateCustomer", &["email"]),
+    ("chargily", "patchCustomer", &["email"]),
     ("chargily", "createProduct", &["name", "images"]),
     ("chargily", "deleteProduct", &["id"]),
     (

@@ -9,8 +9,8 @@
 //! Inferences, marked [INF] in the specs and kept here: fees are 2.5 % of the amount (the
 //! webhook example: 1250 on 50000), split per `chargily_pay_fees_allocation` (default
 //! `customer`); `locale` defaults to `ar`; `customer_id` stays `null` when none is sent (the
-//! real server seems to create a customer); a non-empty metadata *array* is returned as an
-//! object keyed `"0"`, `"1"`… because the response schema only allows an empty array.
+//! real server seems to create a customer). Metadata is returned as it was sent, arrays
+//! included (the official Python SDK's test reads `metadata[0]` back from the test server).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -225,6 +225,13 @@ impl Chargily {
                 ops::update_customer::METHOD,
                 ops::update_customer::PATH,
                 "updateCustomer",
+                Self::update_customer,
+            ),
+            // The official JavaScript SDK updates customers with PATCH: the same handler.
+            Route::new(
+                ops::patch_customer::METHOD,
+                ops::patch_customer::PATH,
+                "patchCustomer",
                 Self::update_customer,
             ),
             Route::new(
@@ -544,7 +551,7 @@ impl Chargily {
                             livemode: None,
                             amount: price.amount,
                             quantity: item.quantity,
-                            currency: price.currency,
+                            currency: price.currency.clone(),
                             metadata: price.metadata.clone(),
                             created_at: price.created_at,
                             updated_at: price.updated_at,
@@ -628,14 +635,14 @@ impl Chargily {
                     ))
                     | Some(g::CreateCheckoutRequestPassFeesToCustomer::String(
                         g::CreateCheckoutRequestPassFeesToCustomerString::V0,
-                    )) => g::FeesAllocation::Merchant,
-                    _ => g::FeesAllocation::Customer,
+                    )) => g::FeesAllocationInput::Merchant,
+                    _ => g::FeesAllocationInput::Customer,
                 });
         let fees = fees.unwrap_or_default();
         let (on_customer, on_merchant) = match allocation {
-            g::FeesAllocation::Customer => (fees, 0),
-            g::FeesAllocation::Merchant => (0, fees),
-            g::FeesAllocation::Split => (fees - fees / 2, fees / 2),
+            g::FeesAllocationInput::Customer => (fees, 0),
+            g::FeesAllocationInput::Merchant => (0, fees),
+            g::FeesAllocationInput::Split => (fees - fees / 2, fees / 2),
         };
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let pay_host = if ctx.mode.livemode {
@@ -646,20 +653,20 @@ impl Chargily {
         #[allow(deprecated)]
         let checkout = g::Checkout {
             checkout_url: format!("{pay_host}/checkouts/{id}/pay"),
-            qr_code_url: (req.payment_method == Some(g::PaymentMethod::ChargilyApp))
+            qr_code_url: (req.payment_method == Some(g::PaymentMethodInput::ChargilyApp))
                 .then(|| format!("{pay_host}/checkouts/{id}/qr-code")),
             id: id.clone(),
             entity: g::CheckoutEntity::Checkout,
             livemode: ctx.mode.livemode,
             amount,
-            currency: req.currency.unwrap_or(g::Currency::Dzd),
+            currency: currency(req.currency.unwrap_or(g::CurrencyInput::Dzd)),
             fees,
             fees_on_merchant: Some(on_merchant),
             fees_on_customer: Some(on_customer),
             pass_fees_to_customer: None,
-            chargily_pay_fees_allocation: OptionalNullable::Value(allocation),
+            chargily_pay_fees_allocation: OptionalNullable::Value(fees_allocation(allocation)),
             status: g::CheckoutStatus::Pending,
-            locale: req.locale.unwrap_or(g::Locale::Ar),
+            locale: locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
             description: req.description,
             metadata: metadata(req.metadata),
             success_url: req.success_url,
@@ -667,7 +674,7 @@ impl Chargily {
             webhook_endpoint: req
                 .webhook_endpoint
                 .map_or(OptionalNullable::Null, OptionalNullable::Value),
-            payment_method: req.payment_method,
+            payment_method: req.payment_method.map(payment_method),
             invoice_id: None,
             customer_id: req.customer_id,
             payment_link_id: None,
@@ -974,7 +981,7 @@ impl Chargily {
             entity: g::PriceEntity::Price,
             livemode: Some(ctx.mode.livemode),
             amount: req.amount,
-            currency: req.currency,
+            currency: currency(req.currency),
             metadata: metadata(req.metadata),
             created_at: ctx.now,
             updated_at: ctx.now,
@@ -1044,7 +1051,7 @@ impl Chargily {
                     amount: price.amount,
                     quantity: item.quantity,
                     adjustable_quantity: flex(item.adjustable_quantity.unwrap_or(false)),
-                    currency: price.currency,
+                    currency: price.currency.clone(),
                     metadata: price.metadata.clone(),
                     created_at: price.created_at,
                     updated_at: price.updated_at,
@@ -1080,16 +1087,16 @@ impl Chargily {
             name: req.name,
             active: flex(true),
             after_completion_message: req.after_completion_message,
-            locale: req.locale.unwrap_or(g::Locale::Ar),
+            locale: locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
             pass_fees_to_customer: Some(g::FlexibleBoolean::Boolean(
                 req.pass_fees_to_customer.unwrap_or(false),
             )),
             metadata: metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
             created_at: ctx.now,
             updated_at: ctx.now,
-            collect_shipping_address: Some(flex(
+            collect_shipping_address: flex(
                 req.collect_shipping_address.as_ref().is_some_and(truthy),
-            )),
+            ),
         };
         data.links.insert(
             id,
@@ -1154,13 +1161,13 @@ impl Chargily {
             link.after_completion_message = Some(m);
         }
         if let Some(l) = req.locale {
-            link.locale = l;
+            link.locale = locale(l);
         }
         if let Some(p) = req.pass_fees_to_customer {
             link.pass_fees_to_customer = Some(g::FlexibleBoolean::Boolean(p));
         }
         if let Some(c) = &req.collect_shipping_address {
-            link.collect_shipping_address = Some(flex(truthy(c)));
+            link.collect_shipping_address = flex(truthy(c));
         }
         if let Some(m) = req.metadata {
             link.metadata = metadata(Some(m));
@@ -1363,14 +1370,14 @@ fn webhook_event(env: &Env, c: &g::Checkout, paid: bool, now: i64) -> g::Webhook
             fees_on_customer: None,
             pass_fees_to_customer: c.pass_fees_to_customer.clone(),
             chargily_pay_fees_allocation: c.chargily_pay_fees_allocation.clone(),
-            status: c.status,
-            locale: c.locale,
+            status: c.status.clone(),
+            locale: c.locale.clone(),
             description: c.description.clone(),
             metadata: c.metadata.clone(),
             success_url: c.success_url.clone(),
             failure_url: c.failure_url.clone(),
             webhook_endpoint: OptionalNullable::Absent,
-            payment_method: c.payment_method,
+            payment_method: c.payment_method.clone(),
             invoice_id: c.invoice_id.clone(),
             customer_id: c.customer_id.clone(),
             payment_link_id: c.payment_link_id.clone(),
@@ -1380,7 +1387,7 @@ fn webhook_event(env: &Env, c: &g::Checkout, paid: bool, now: i64) -> g::Webhook
             collect_shipping_address: c.collect_shipping_address.clone(),
             discount: c.discount.clone().map(g::WebhookCheckoutDiscount::Discount),
             amount_without_discount: c.amount_without_discount,
-            url: c.checkout_url.clone(),
+            url: Some(c.checkout_url.clone()),
             checkout_url: None,
             qr_code_url: None,
         },
@@ -1554,17 +1561,44 @@ fn flex(b: bool) -> g::FlexibleBoolean {
     })
 }
 
-/// Request metadata → response metadata (object, `null`, or an *empty* array).
+// A request's closed enums become the response's open ones (`x-extensible-enum`): the same
+// values, written out so that a value added to a request enum fails to compile here.
+
+fn locale(l: g::LocaleInput) -> g::Locale {
+    match l {
+        g::LocaleInput::Ar => g::Locale::Ar,
+        g::LocaleInput::En => g::Locale::En,
+        g::LocaleInput::Fr => g::Locale::Fr,
+    }
+}
+
+fn currency(c: g::CurrencyInput) -> g::Currency {
+    match c {
+        g::CurrencyInput::Dzd => g::Currency::Dzd,
+    }
+}
+
+fn payment_method(m: g::PaymentMethodInput) -> g::PaymentMethod {
+    match m {
+        g::PaymentMethodInput::Edahabia => g::PaymentMethod::Edahabia,
+        g::PaymentMethodInput::Cib => g::PaymentMethod::Cib,
+        g::PaymentMethodInput::ChargilyApp => g::PaymentMethod::ChargilyApp,
+    }
+}
+
+fn fees_allocation(a: g::FeesAllocationInput) -> g::FeesAllocation {
+    match a {
+        g::FeesAllocationInput::Customer => g::FeesAllocation::Customer,
+        g::FeesAllocationInput::Merchant => g::FeesAllocation::Merchant,
+        g::FeesAllocationInput::Split => g::FeesAllocation::Split,
+    }
+}
+
+/// Request metadata → response metadata, unchanged (an object or an array of any values).
 fn metadata(input: Option<g::MetadataInput>) -> Option<g::Metadata> {
     match input? {
         g::MetadataInput::Object(m) => Some(g::Metadata::Object(m)),
-        g::MetadataInput::Array(a) if a.is_empty() => Some(g::Metadata::Array(Vec::new())),
-        g::MetadataInput::Array(a) => Some(g::Metadata::Object(
-            a.into_iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v))
-                .collect(),
-        )),
+        g::MetadataInput::Array(a) => Some(g::Metadata::Array(a)),
     }
 }
 

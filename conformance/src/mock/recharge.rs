@@ -242,11 +242,38 @@ pub(crate) fn handle(
     rest: &str,
 ) -> (Option<&'static str>, Reply) {
     let request_id = request_id(env.next_request());
-    let (route_found, params) = match route(&this.routes, &req.method, rest) {
+    // Every request is authenticated and counted before it is routed, as a gateway would: so
+    // every answer to a request with a valid token (404, 405, 426 and 429 included) reports
+    // the bucket in `X-Recharge-Limit`, and only a 401 (no known token, no bucket) lacks it.
+    let routed = route(&this.routes, &req.method, rest);
+    let routed_op = match &routed {
+        Routed::Found(r, _) => Some(r.op),
+        _ => None,
+    };
+    let token = req
+        .header_str("x-recharge-access-token")
+        .unwrap_or_default();
+    if token != env.config.recharge_access_token {
+        let resp = errors_str(StatusCode::UNAUTHORIZED, "A valid API token is required.");
+        return (routed_op, with_ids(resp, &request_id, None).into());
+    }
+    let limit = if env.config.recharge_rate_limit {
+        match this.take(token, env.config.recharge_drain_per_second) {
+            Ok(used) => Some(used),
+            Err(used) => {
+                let resp = errors_str(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+                return (routed_op, with_ids(resp, &request_id, Some(used)).into());
+            }
+        }
+    } else {
+        // Without the bucket, a bucket that never fills.
+        Some(1)
+    };
+    let (route_found, params) = match routed {
         Routed::Found(r, params) => (r, params),
         Routed::NotFound => {
             let resp = errors_str(StatusCode::NOT_FOUND, "Not Found");
-            return (None, with_ids(resp, &request_id, None).into());
+            return (None, with_ids(resp, &request_id, limit).into());
         }
         Routed::WrongMethod(allowed) => {
             let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
@@ -254,22 +281,14 @@ pub(crate) fn handle(
                 HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("GET"));
             let resp = errors_str(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
                 .with_header(ALLOW, allow);
-            return (None, with_ids(resp, &request_id, None).into());
+            return (None, with_ids(resp, &request_id, limit).into());
         }
     };
     let op = Some(route_found.op);
     let finish =
         |resp: Response, limit: Option<u32>| (op, Reply::Now(with_ids(resp, &request_id, limit)));
-
-    let token = req
-        .header_str("x-recharge-access-token")
-        .unwrap_or_default();
-    if token != env.config.recharge_access_token {
-        return finish(
-            errors_str(StatusCode::UNAUTHORIZED, "A valid API token is required."),
-            None,
-        );
-    }
+    // Without the header the account's default version applies; this mock's default is 2021-01
+    // (the API versions guide names 2021-01 as the default when the header is left out).
     if let Some(version) = req.headers.get("x-recharge-version") {
         if version.as_bytes() != VERSION.as_bytes() {
             return finish(
@@ -277,25 +296,10 @@ pub(crate) fn handle(
                     StatusCode::UPGRADE_REQUIRED,
                     "The request was made using an invalid API version.",
                 ),
-                None,
+                limit,
             );
         }
     }
-    let limit = if env.config.recharge_rate_limit {
-        match this.take(token, env.config.recharge_drain_per_second) {
-            Ok(used) => Some(used),
-            Err(used) => {
-                return finish(
-                    errors_str(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
-                    Some(used),
-                );
-            }
-        }
-    } else {
-        // Without the bucket, a bucket that never fills: ReCharge sends the header on every
-        // response of an authenticated request, and the spec requires it on 2xx.
-        Some(1)
-    };
     if let Some(status) = env.take_fault(Api::Recharge, route_found.op) {
         let example = route_found
             .index
@@ -566,7 +570,7 @@ fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
         discount_code: fields.discount_code.as_option().cloned(),
         email: fields.email.as_option().cloned(),
         external_checkout_id: fields.external_checkout_id,
-        external_checkout_source: fields.external_checkout_source,
+        external_checkout_source: external_checkout_source(&fields.external_checkout_source),
         external_customer_id: fields.external_checkout_customer_id,
         requires_shipping: line_items.iter().any(|l| l.requires_shipping),
         line_items,
@@ -639,13 +643,14 @@ fn line_items(
         };
         let product_id = item.product_id.unwrap_or(item.variant_id);
         out.push(r::LineItem {
-            charge_interval_frequency: item.charge_interval_frequency.as_option().copied(),
-            cutoff_day_of_month: item.cutoff_day_of_month.as_option().copied(),
-            cutoff_day_of_week: item.cutoff_day_of_week.as_option().copied(),
-            expire_after_specific_number_of_charges: item
-                .expire_after_specific_number_of_charges
-                .as_option()
-                .copied(),
+            charge_interval_frequency: keyed(item.charge_interval_frequency.as_option().copied()),
+            cutoff_day_of_month: keyed(item.cutoff_day_of_month.as_option().copied()),
+            cutoff_day_of_week: keyed(item.cutoff_day_of_week.as_option().copied()),
+            expire_after_specific_number_of_charges: keyed(
+                item.expire_after_specific_number_of_charges
+                    .as_option()
+                    .copied(),
+            ),
             first_recurring_charge_delay: item.first_recurring_charge_delay.clone(),
             fulfillment_service: item
                 .fulfillment_service
@@ -656,20 +661,22 @@ fn line_items(
             image: None,
             images: OptionalNullable::Absent,
             line_price: line.to_string(),
-            order_day_of_month: item.order_day_of_month.as_option().copied(),
-            order_day_of_week: item.order_day_of_week.as_option().copied(),
-            order_interval_frequency: item.order_interval_frequency.as_option().copied(),
-            order_interval_unit_type: item
-                .order_interval_unit
-                .as_option()
-                .or(item.order_interval_unit_type.as_option())
-                .copied(),
+            order_day_of_month: keyed(item.order_day_of_month.as_option().copied()),
+            order_day_of_week: keyed(item.order_day_of_week.as_option().copied()),
+            order_interval_frequency: keyed(item.order_interval_frequency.as_option().copied()),
+            order_interval_unit: OptionalNullable::Absent,
+            order_interval_unit_type: keyed(
+                item.order_interval_unit
+                    .as_option()
+                    .or(item.order_interval_unit_type.as_option())
+                    .copied(),
+            ),
             original_price: OptionalNullable::Absent,
             price: unit.to_string(),
             recurring_price: OptionalNullable::Absent,
             product_id,
             product_type: OptionalNullable::Absent,
-            properties: item.properties.as_option().cloned(),
+            properties: keyed(item.properties.as_option().cloned()),
             quantity: item.quantity,
             requires_shipping: item.requires_shipping.as_option().copied().unwrap_or(true),
             sku: item.sku.as_option().cloned(),
@@ -691,6 +698,12 @@ fn line_items(
     } else {
         Err(group(errors))
     }
+}
+
+/// An optional response field the mock always sends, as the 2019 recording did: `null` when
+/// the request gave no value.
+fn keyed<T>(value: Option<T>) -> OptionalNullable<T> {
+    value.map_or(OptionalNullable::Null, OptionalNullable::Value)
 }
 
 fn address(a: &r::AddressInput) -> r::Address {
@@ -953,7 +966,7 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
         c.external_checkout_id = u.external_checkout_id.clone();
     }
     if !u.external_checkout_source.is_absent() {
-        c.external_checkout_source = u.external_checkout_source.clone();
+        c.external_checkout_source = external_checkout_source(&u.external_checkout_source);
     }
     if !u.external_checkout_customer_id.is_absent() {
         c.external_customer_id = u.external_checkout_customer_id.clone();
@@ -1119,7 +1132,7 @@ fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) ->
     c.completed_at = Some(now.clone());
     c.updated_at = now;
     c.charge_id = OptionalNullable::Value(charge_id);
-    c.payment_processor = Some(charge.payment_processor);
+    c.payment_processor = Some(payment_processor(charge.payment_processor));
     c.payment_processor_customer_id = Some(customer_id.clone());
     c.payment_processor_transaction_id = Some(transaction_id.clone());
     rec.store(&c);
@@ -1144,7 +1157,9 @@ fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) ->
                 },
                 charge_id: OptionalNullable::Value(r::CheckoutChargeChargeId::Integer(charge_id)),
                 free: Some(charge.free.unwrap_or(false)),
-                payment_processor: Some(charge.payment_processor),
+                payment_processor: OptionalNullable::Value(payment_processor(
+                    charge.payment_processor,
+                )),
                 payment_processor_customer_id: OptionalNullable::Value(customer_id),
                 payment_processor_transaction_id: OptionalNullable::Value(transaction_id),
                 payment_token: OptionalNullable::Value(payment_token.to_owned()),
@@ -1206,6 +1221,32 @@ fn bad_topic() -> Response {
 pub(crate) fn list_webhooks(this: &Recharge) -> Response {
     let hooks = this.hooks.read().unwrap_or_else(|e| e.into_inner()).clone();
     Response::json(StatusCode::OK, &json!({"webhooks": hooks}))
+}
+
+// A request's closed enums become the response's open ones (`x-extensible-enum`): the same
+// values, written out so that a value added to a request enum fails to compile here.
+
+fn payment_processor(p: r::PaymentProcessorInput) -> r::PaymentProcessor {
+    match p {
+        r::PaymentProcessorInput::Stripe => r::PaymentProcessor::Stripe,
+        r::PaymentProcessorInput::Braintree => r::PaymentProcessor::Braintree,
+        r::PaymentProcessorInput::Mollie => r::PaymentProcessor::Mollie,
+        r::PaymentProcessorInput::Authorize => r::PaymentProcessor::Authorize,
+    }
+}
+
+fn external_checkout_source(
+    s: &OptionalNullable<r::ExternalCheckoutSourceInput>,
+) -> OptionalNullable<r::ExternalCheckoutSource> {
+    match s {
+        OptionalNullable::Absent => OptionalNullable::Absent,
+        OptionalNullable::Null => OptionalNullable::Null,
+        OptionalNullable::Value(v) => OptionalNullable::Value(match v {
+            r::ExternalCheckoutSourceInput::BigCommerce => r::ExternalCheckoutSource::BigCommerce,
+            r::ExternalCheckoutSourceInput::Headless => r::ExternalCheckoutSource::Headless,
+            r::ExternalCheckoutSourceInput::Shopify => r::ExternalCheckoutSource::Shopify,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ mod tests {
         let names: Vec<&str> = query.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["per_page", "page"]);
         assert!(query.iter().all(|q| q.integer));
-        assert_eq!(chargily.operations().len(), 26);
+        assert_eq!(chargily.operations().len(), 27);
         assert_eq!(recharge.operations().len(), 5);
         assert!(chargily.warm_up_requests().is_empty());
         assert!(recharge.warm_up_requests().is_empty());
