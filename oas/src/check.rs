@@ -44,6 +44,8 @@ pub enum Rule {
     Schema,
     /// A property the schema does not declare (strict profile).
     UndeclaredProperty,
+    /// A value an open list (`x-extensible-enum`) does not list (strict profile).
+    UnlistedValue,
     /// A header the spec marks `required` is missing.
     MissingHeader,
     /// A header value does not validate against its schema.
@@ -61,6 +63,7 @@ impl Rule {
             Rule::MalformedJson => "malformed-json",
             Rule::Schema => "schema",
             Rule::UndeclaredProperty => "undeclared-property",
+            Rule::UnlistedValue => "unlisted-value",
             Rule::MissingHeader => "missing-header",
             Rule::HeaderSchema => "header-schema",
             Rule::UnexpectedBody => "unexpected-body",
@@ -398,6 +401,17 @@ impl Spec {
         methods.iter().any(|m| self.find(m, path).is_some())
     }
 
+    /// The pointer of the open list (`x-extensible-enum`) behind an `enum` failure that strict
+    /// mode checks in its place; `None` for every other failure.
+    fn unlisted(&self, keyword: &str, schema_pointer: &str) -> Option<String> {
+        let holder = schema_pointer
+            .strip_suffix("/enum")
+            .filter(|_| keyword == "enum")?;
+        let node = self.root.pointer(holder)?;
+        (node.get("enum").is_none() && node.get(crate::schema::EXTENSIBLE_ENUM).is_some())
+            .then(|| format!("{holder}/{}", crate::schema::EXTENSIBLE_ENUM))
+    }
+
     /// A compiled validator for the schema at `at` (cached).
     pub fn validator(
         &self,
@@ -707,8 +721,12 @@ impl Spec {
                     return;
                 }
                 for v in validator.validate(body) {
+                    let mut schema_pointer = v.schema_pointer.clone();
                     let rule = if v.keyword == "unevaluatedProperties" {
                         Rule::UndeclaredProperty
+                    } else if let Some(list) = self.unlisted(&v.keyword, &v.schema_pointer) {
+                        schema_pointer = list;
+                        Rule::UnlistedValue
                     } else {
                         Rule::Schema
                     };
@@ -729,7 +747,7 @@ impl Spec {
                         out.push(Finding {
                             rule,
                             instance_pointer: at,
-                            schema_pointer: v.schema_pointer.clone(),
+                            schema_pointer: schema_pointer.clone(),
                             expected: v.message.clone(),
                             actual,
                         });
@@ -939,7 +957,10 @@ mod tests {
                     "default": {"description": "other", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
                 "/things/special": {"get": {"operationId": "special", "responses": {"200": {"description": "ok"}}}}
             },
-            "components": {"schemas": {"Thing": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}
+            "components": {"schemas": {"Thing": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string"},
+                "status": {"type": "string", "nullable": true, "x-extensible-enum": ["open", "paid"]},
+                "mode": {"type": "string", "enum": ["test", "live"]}}}}}
         }))
     }
 
@@ -997,6 +1018,46 @@ mod tests {
             Profile::Strict,
         );
         assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn open_lists_admit_any_value_and_strict_reports_unlisted_ones() {
+        let s = spec();
+        let h = headers(&[("content-type", "application/json"), ("x-limit", "1/40")]);
+        let check = |body: &[u8], p| {
+            s.check_response(
+                0,
+                ResponseParts {
+                    status: 200,
+                    headers: &h,
+                    body,
+                },
+                p,
+            )
+        };
+        let unlisted = br#"{"id": "a", "status": "refunded"}"#;
+        assert!(check(unlisted, Profile::Spec).is_empty());
+        let f = check(unlisted, Profile::Strict);
+        assert_eq!(rules(&f), [Rule::UnlistedValue]);
+        assert_eq!(
+            (f[0].instance_pointer.as_str(), f[0].schema_pointer.as_str()),
+            (
+                "/status",
+                "/components/schemas/Thing/properties/status/x-extensible-enum"
+            )
+        );
+        assert_eq!(f[0].actual, r#""refunded""#);
+        // Listed values and (nullable) null pass both profiles.
+        for body in [
+            &br#"{"id": "a", "status": "paid"}"#[..],
+            br#"{"id": "a", "status": null}"#,
+        ] {
+            assert!(check(body, Profile::Strict).is_empty());
+        }
+        // A closed enum stays a schema violation in both.
+        let closed = br#"{"id": "a", "mode": "staging"}"#;
+        assert_eq!(rules(&check(closed, Profile::Spec)), [Rule::Schema]);
+        assert_eq!(rules(&check(closed, Profile::Strict)), [Rule::Schema]);
     }
 
     #[test]

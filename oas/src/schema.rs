@@ -276,6 +276,10 @@ struct Translator<'a> {
     pending: Vec<(String, bool)>,
 }
 
+/// The open list of known values (Zalando's convention): plain strings to every reader; known
+/// values are checked in strict mode only.
+pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
+
 /// Keywords copied unchanged: OpenAPI 3.0 validation keywords with JSON Schema 2020-12 meaning.
 const COPIED: [&str; 13] = [
     "type",
@@ -392,6 +396,19 @@ impl Translator<'_> {
             .any(|k| obj.contains_key(*k));
         if self.strict && !open && shaped && !obj.contains_key("additionalProperties") {
             out.insert("unevaluatedProperties".into(), Value::Bool(false));
+        }
+        // An open list (`x-extensible-enum`) admits any value; in strict mode a value it does not
+        // list is reported (as undeclared properties are), so the known values become an `enum`,
+        // which `check` recognises by the extension beside it in the document.
+        if self.strict
+            && !obj.contains_key("enum")
+            && let Some(Value::Array(known)) = obj.get(EXTENSIBLE_ENUM)
+        {
+            let mut values = known.clone();
+            if obj.get("nullable") == Some(&Value::Bool(true)) {
+                values.push(Value::Null);
+            }
+            out.insert("enum".into(), Value::Array(values));
         }
         if obj.get("nullable") == Some(&Value::Bool(true)) {
             return Ok(nullable(out));

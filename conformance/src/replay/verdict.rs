@@ -43,6 +43,10 @@ pub const RULES: &[(&str, &str)] = &[
         "a property the schema does not declare (strict profile)",
     ),
     (
+        "unlisted-value",
+        "a value the open list of known values (x-extensible-enum) does not list (strict profile)",
+    ),
+    (
         "missing-header",
         "a header the spec marks required is missing",
     ),
