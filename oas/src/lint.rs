@@ -23,6 +23,7 @@ pub enum Rule {
     ExternalRef,
     IgnoredRefSibling,
     NullableWithoutType,
+    MalformedExtensibleEnum,
     MissingOperationId,
     DuplicateOperationId,
     MissingSuccessResponse,
@@ -39,6 +40,7 @@ impl Rule {
             Rule::ExternalRef => "external-ref",
             Rule::IgnoredRefSibling => "ignored-ref-sibling",
             Rule::NullableWithoutType => "nullable-without-type",
+            Rule::MalformedExtensibleEnum => "malformed-extensible-enum",
             Rule::MissingOperationId => "missing-operation-id",
             Rule::DuplicateOperationId => "duplicate-operation-id",
             Rule::MissingSuccessResponse => "missing-success-response",
@@ -46,6 +48,39 @@ impl Rule {
             Rule::InvalidSchema => "invalid-schema",
             Rule::InvalidExample => "invalid-example",
         }
+    }
+}
+
+/// Why an open list of known values (`x-extensible-enum`) is not one every reader (and the
+/// generator) reads alike: it must be a non-empty list of distinct strings on a string schema,
+/// and not beside a closed `enum`, which would make it meaningless.
+fn extensible_enum_problem(
+    schema: &serde_json::Map<String, Value>,
+    list: &Value,
+) -> Option<String> {
+    let Some(values) = list.as_array().filter(|v| !v.is_empty()) else {
+        return Some("must be a non-empty list of strings".into());
+    };
+    if let Some(v) = values.iter().find(|v| !v.is_string()) {
+        return Some(format!("lists {v}, which is not a string"));
+    }
+    if let Some((i, v)) = values
+        .iter()
+        .enumerate()
+        .find(|(i, v)| values[..*i].contains(v))
+    {
+        return Some(format!("lists {v} twice (again at index {i})"));
+    }
+    if schema.contains_key("enum") {
+        return Some(
+            "beside a closed `enum`, the open list has no effect; keep one of them".into(),
+        );
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        None | Some("string") => None,
+        Some(other) => Some(format!(
+            "on a schema of type `{other}`; open lists hold strings"
+        )),
     }
 }
 
@@ -182,6 +217,17 @@ impl<'a> Lint<'a> {
                          (strict readers refuse null here); give the `type`, or write a nullable \
                          reference or union as `anyOf: [{$ref: …}, {type: …, nullable: true, enum: [null]}]`",
                     );
+                }
+                if let Some(list) = map.get(crate::schema::EXTENSIBLE_ENUM)
+                    && !at.contains("/example")
+                {
+                    if let Some(problem) = extensible_enum_problem(map, list) {
+                        self.report(
+                            Rule::MalformedExtensibleEnum,
+                            &pointer::push(at, crate::schema::EXTENSIBLE_ENUM),
+                            problem,
+                        );
+                    }
                 }
                 for (k, v) in map {
                     // Example payloads are data: a `$ref` key there is not a reference.

@@ -16,6 +16,7 @@ fn expected_rule(path: &Path) -> Option<Rule> {
         Rule::ExternalRef,
         Rule::IgnoredRefSibling,
         Rule::NullableWithoutType,
+        Rule::MalformedExtensibleEnum,
         Rule::MissingOperationId,
         Rule::DuplicateOperationId,
         Rule::MissingSuccessResponse,
