@@ -148,6 +148,10 @@ struct ReplayArgs {
     /// Per-request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
+    /// The most time one exchange may take in all, in milliseconds, its repeats and rate-limit
+    /// retries included; a repeat stopped by it is an `exchange-budget` finding.
+    #[arg(long, default_value_t = conformance::replay::DEFAULT_EXCHANGE_BUDGET.as_millis() as u64)]
+    exchange_budget_ms: u64,
     /// The most bytes of one response body read; a larger body is a `body-too-large` finding.
     #[arg(long, default_value_t = conformance::replay::DEFAULT_MAX_RESPONSE_BYTES)]
     max_body_bytes: usize,
@@ -560,6 +564,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         },
         jobs: args.jobs.max(1),
         timeout: Duration::from_millis(args.timeout_ms.max(1)),
+        exchange_budget: Duration::from_millis(args.exchange_budget_ms),
         max_response_bytes: args.max_body_bytes.max(1),
         credentials: Credentials {
             chargily_secret_key: args.chargily_secret_key.clone(),

@@ -218,3 +218,44 @@ fn an_endless_response_body_is_capped_and_reported() {
     assert!(v[0].actual.contains("1048576 bytes"), "{v:?}");
     assert_eq!(report.exit_code(), 1);
 }
+
+#[test]
+fn a_repeat_stops_at_the_exchange_budget_and_says_so() {
+    // The balance never answers 418: the repeat runs until `max`, or until the budget is spent.
+    let yaml = format!(
+        "{HEAD}exchanges:
+- name: wait for a status that never comes
+  request: {{method: GET, path: /balance}}
+  response: {{status: 418}}
+  repeat: {{until_status: 418, max: 1000}}
+"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let with_budget = |budget| {
+        let options = Options {
+            exchange_budget: budget,
+            ..Options::default()
+        };
+        runtime.block_on(replay::run(vec![scenario("budget.yaml", &yaml)], &options))
+    };
+    // A spent budget: no second attempt, and the cause is named.
+    let report = with_budget(std::time::Duration::ZERO);
+    let ex = &report.scenarios[0].exchanges[0];
+    assert_eq!(ex.attempts, 1);
+    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.as_str()).collect();
+    assert_eq!(rules, ["status-differs", "exchange-budget"], "{ex:#?}");
+    let budget = &ex.violations[1];
+    assert_eq!(budget.actual, "status 200 after 1 attempts");
+    assert!(budget.expected.contains("status 418 within 1000 attempts"));
+    assert_eq!(report.exit_code(), 1);
+    // The default budget: the repeat reaches `max`; only the status differs.
+    let report = with_budget(replay::DEFAULT_EXCHANGE_BUDGET);
+    let ex = &report.scenarios[0].exchanges[0];
+    assert_eq!(ex.attempts, 1000);
+    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.as_str()).collect();
+    assert_eq!(rules, ["status-differs"]);
+}

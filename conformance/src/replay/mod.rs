@@ -77,6 +77,10 @@ impl Default for Credentials {
 /// Called after each exchange (for progress bars).
 pub type Progress = Arc<dyn Fn(&ExchangeReport) + Send + Sync>;
 
+/// The default total time of one exchange (`--exchange-budget-ms`): a repeat of the longest
+/// allowed (`repeat.max` 1000) against a target answering in a few milliseconds fits well.
+pub const DEFAULT_EXCHANGE_BUDGET: Duration = Duration::from_secs(120);
+
 /// How to run.
 #[derive(Clone)]
 pub struct Options {
@@ -85,6 +89,9 @@ pub struct Options {
     pub jobs: usize,
     /// Per request.
     pub timeout: Duration,
+    /// The most time one exchange may take in all, its repeats and rate-limit retries included:
+    /// past it no further attempt starts (`exchange-budget`).
+    pub exchange_budget: Duration,
     /// The most bytes of one response body read (`body-too-large` past it).
     pub max_response_bytes: usize,
     pub credentials: Credentials,
@@ -116,6 +123,7 @@ impl std::fmt::Debug for Options {
             .field("profile", &self.profile)
             .field("jobs", &self.jobs)
             .field("timeout", &self.timeout)
+            .field("exchange_budget", &self.exchange_budget)
             .field("targets", &self.targets)
             .field("embedded_seed", &self.embedded_seed)
             .finish_non_exhaustive()
@@ -128,6 +136,7 @@ impl Default for Options {
             profile: Profile::Spec,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             timeout: Duration::from_secs(10),
+            exchange_budget: DEFAULT_EXCHANGE_BUDGET,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             credentials: Credentials::default(),
             targets: BTreeMap::new(),
@@ -786,6 +795,7 @@ impl ScenarioRun<'_> {
             repeat: ex.repeat,
             recorded_status: ex.response.status,
             rate_limit_retries: self.options.rate_limit_retries,
+            budget: self.options.exchange_budget,
         }
     }
 
@@ -897,6 +907,24 @@ impl ScenarioRun<'_> {
                 }
             }
         }
+        // A repeat that ended short of both its status and its `max` ran out of time.
+        if let Some(repeat) = ex.repeat
+            && received.status != repeat.until_status
+            && attempts < repeat.max
+        {
+            r.violations.push(Violation {
+                rule: "exchange-budget".into(),
+                instance_pointer: "status".into(),
+                schema_pointer: format!("{file}#exchanges[{}]/repeat", p.index),
+                expected: format!(
+                    "status {} within {} attempts and {} ms (--exchange-budget-ms)",
+                    repeat.until_status,
+                    repeat.max,
+                    self.options.exchange_budget.as_millis()
+                ),
+                actual: format!("status {} after {attempts} attempts", received.status),
+            });
+        }
         let is_json = live_body.json.is_some();
         // The live body is kept only to re-record; otherwise it is normalized in place.
         let json = if self.options.keep_live {
@@ -1007,11 +1035,14 @@ struct SendPlan {
     repeat: Option<recording::Repeat>,
     recorded_status: u16,
     rate_limit_retries: u32,
+    /// Past it, no further repeat or retry starts.
+    budget: Duration,
 }
 
 impl SendPlan {
     /// Sends with repeats and rate-limit retries; returns the final outcome and the attempts.
     async fn send(self) -> (Result<Received, TransportError>, u32) {
+        let started = Instant::now();
         let mut attempts = 0u32;
         let mut retries = 0u32;
         loop {
@@ -1020,8 +1051,9 @@ impl SendPlan {
             let Ok(received) = &r else {
                 return (r, attempts);
             };
+            let in_budget = started.elapsed() < self.budget;
             if let Some(repeat) = self.repeat {
-                if received.status != repeat.until_status && attempts < repeat.max {
+                if received.status != repeat.until_status && attempts < repeat.max && in_budget {
                     continue;
                 }
                 return (r, attempts);
@@ -1030,6 +1062,7 @@ impl SendPlan {
             if received.status == 429
                 && self.recorded_status != 429
                 && retries < self.rate_limit_retries
+                && in_budget
             {
                 retries += 1;
                 let wait = received

@@ -121,7 +121,9 @@ pub enum Kind {
 impl Kind {
     pub fn of(rule: &str) -> Kind {
         match rule {
-            "status-differs" | "body-differs" | "missing-capture" => Kind::Reference,
+            "status-differs" | "body-differs" | "missing-capture" | "exchange-budget" => {
+                Kind::Reference
+            }
             _ => Kind::Spec,
         }
     }

@@ -43,6 +43,10 @@ pub const RULES: &[(&str, &str)] = &[
         "a property the schema does not declare (strict profile)",
     ),
     (
+        "exchange-budget",
+        "a repeated exchange ran out of time (--exchange-budget-ms) before its awaited status",
+    ),
+    (
         "unlisted-value",
         "a value the open list of known values (x-extensible-enum) does not list (strict profile)",
     ),
