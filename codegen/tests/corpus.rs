@@ -353,7 +353,7 @@ fn corpus_generates_and_compiles() {
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hard-cases"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|f| f.ends_with(".yaml"))
+            .filter(|f| f.ends_with(".yaml") || f.ends_with(".json"))
             .map(|f| format!("{HARD_CASES}{f}"))
             .collect();
     hard.sort();

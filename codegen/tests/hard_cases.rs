@@ -147,6 +147,44 @@ components:
 }
 
 #[test]
+fn real_spec_constructs_generate_from_yaml_and_json_with_the_same_warnings() {
+    // Integer keys in `x-` extensions, null scope lists and integers beyond 64 bits; both files
+    // are also compiled by `tests/corpus.rs`.
+    let mut warnings = Vec::new();
+    for name in ["real-spec-constructs.yaml", "real-spec-constructs.json"] {
+        let path = format!("{}/tests/hard-cases/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (code, timings) = codegen::generate_timed(
+            name,
+            &text,
+            name.ends_with(".json"),
+            &codegen::Settings::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(code.contains("pub struct Account"), "{code}");
+        // The pointers, not the texts: YAML knows the literal, JSON only the number read.
+        let mut at: Vec<String> = timings
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap().to_owned())
+            .collect();
+        at.sort();
+        warnings.push(at);
+    }
+    assert_eq!(
+        warnings[0],
+        [
+            "/components/schemas/Account/properties/balance/example",
+            "/components/schemas/Account/properties/balance/maximum",
+            "/components/schemas/Account/properties/limits/x-limits/1",
+            "/components/schemas/Account/properties/tier/enum/1",
+            "/paths/~1accounts~1{id}/get/parameters/0/schema/minimum",
+        ]
+    );
+    assert_eq!(warnings[0], warnings[1]);
+}
+
+#[test]
 fn what_rustc_cannot_compile_is_cut_to_json_types_with_warnings() {
     let path = format!(
         "{}/tests/hard-cases/limits.yaml",

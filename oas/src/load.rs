@@ -129,18 +129,34 @@ fn parse_value_warning(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // serde_yaml mis-reads some JSON (surrogate pairs, huge integers): JSON goes to serde_json.
     let root = if json || text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| LoadError::Syntax {
+        let syntax = |e: serde_json::Error| LoadError::Syntax {
             source_name: source_name.to_owned(),
             format: "JSON",
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })?
+        };
+        if long_digit_run(text) {
+            // serde_json reads an integer beyond 64 bits as the nearest float, silently: the
+            // path-tracking reader names each. Only texts that may hold one pay for it.
+            let seed = FromYaml {
+                at: String::new(),
+                warnings,
+                json: true,
+            };
+            let mut d = serde_json::Deserializer::from_str(text);
+            let v = serde::de::DeserializeSeed::deserialize(seed, &mut d).map_err(syntax)?;
+            d.end().map_err(syntax)?;
+            v
+        } else {
+            serde_json::from_str(text).map_err(syntax)?
+        }
     } else {
         check_flow_depth(source_name, text)?;
         let seed = FromYaml {
             at: String::new(),
             warnings,
+            json: false,
         };
         serde::de::DeserializeSeed::deserialize(seed, serde_yaml::Deserializer::from_str(text))
             .map_err(|e| match e.location() {
@@ -236,6 +252,27 @@ fn scalar_text(v: &Value) -> String {
 struct FromYaml<'w> {
     at: String,
     warnings: &'w mut Vec<String>,
+    /// Reading JSON text: serde_json hands an integer beyond 64 bits over as a float, so an
+    /// integral float past the 64-bit range gets the warning (past 128 bits for YAML).
+    json: bool,
+}
+
+/// Whether `text` has a run of 19 or more ASCII digits anywhere (in a string or not): the
+/// least an integer beyond 64 bits needs. One tight pass, so ordinary documents stay on the
+/// fast path.
+fn long_digit_run(text: &str) -> bool {
+    let mut run = 0u32;
+    for &b in text.as_bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 19 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 impl FromYaml<'_> {
@@ -243,6 +280,7 @@ impl FromYaml<'_> {
         FromYaml {
             at: crate::pointer::push(&self.at, token),
             warnings: self.warnings,
+            json: self.json,
         }
     }
 
@@ -301,6 +339,26 @@ impl<'de> serde::de::Visitor<'de> for FromYaml<'_> {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // 2^63: from there an integral value is past i64 (and past u64 from 2^64, where
+        // serde_json stops reading integers exactly).
+        const WIDE: f64 = 9_223_372_036_854_775_808.0;
+        // serde_json reads -2^63 written as an integer exactly, so an integral float there
+        // came from a wider one (or from a float literal: the warning is still true).
+        // serde_yaml reads integers up to 128 bits exactly (`visit_i128`/`visit_u128`) and
+        // falls back to a float past them.
+        let wide = if self.json {
+            v >= 2.0 * WIDE || v <= -WIDE
+        } else {
+            v.abs() >= 2.0 * WIDE * 2.0 * WIDE
+        };
+        if v.fract() == 0.0 && wide {
+            let value = Number::from_f64(v).map_or(Value::Null, Value::Number);
+            self.warnings.push(format!(
+                "{}: a number beyond 64 bits; read as {value}",
+                if self.at.is_empty() { "/" } else { &self.at }
+            ));
+            return Ok(value);
+        }
         Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
 
@@ -426,6 +484,42 @@ mod tests {
             "{:?}",
             doc.warnings
         );
+    }
+
+    /// The same in JSON text, which serde_json would read as the nearest float silently; a
+    /// text with no long digit run takes the fast path and has nothing to report.
+    #[test]
+    fn wide_integers_in_json_degrade_with_a_warning() {
+        let doc = Document::parse(
+            "wide.json",
+            r#"{"openapi": "3.0.3", "paths": {}, "x": {"min": -9223372036854776000, "max": 123456789012345678901234567890, "ok": [18446744073709551615, -9223372036854775808, 1.5], "id": "1234567890123456789012"}}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            doc.root["x"]["min"],
+            serde_json::json!(-9.223372036854776e18)
+        );
+        assert!(doc.root["x"]["max"].is_f64());
+        assert_eq!(
+            doc.root["x"]["ok"],
+            serde_json::json!([u64::MAX, i64::MIN, 1.5])
+        );
+        assert_eq!(doc.root["x"]["id"], "1234567890123456789012");
+        assert_eq!(
+            doc.warnings,
+            [
+                "/x/min: a number beyond 64 bits; read as -9.223372036854776e+18",
+                "/x/max: a number beyond 64 bits; read as 1.2345678901234568e+29",
+            ]
+        );
+        // Syntax errors keep their position on the slow path too.
+        let err =
+            Document::parse("bad.json", "{\"a\": 12345678901234567890123,}", true).unwrap_err();
+        assert!(err.to_string().contains("bad.json:1:"), "{err}");
+        let plain =
+            Document::parse("plain.json", r#"{"openapi": "3.0.3", "paths": {}}"#, true).unwrap();
+        assert!(plain.warnings.is_empty());
     }
 
     #[test]
