@@ -114,16 +114,19 @@ pub enum Kind {
     /// generated type, no response at all).
     Spec,
     /// The response keeps the spec but behaves differently from the recorded reference
-    /// (status or body differs, the scenario's flow broke).
+    /// (status or body differs, the scenario's flow broke, its own objects are not listed or
+    /// identified as recorded, the balance moved otherwise).
     Reference,
 }
 
 impl Kind {
     pub fn of(rule: &str) -> Kind {
         match rule {
-            "status-differs" | "body-differs" | "missing-capture" | "exchange-budget" => {
-                Kind::Reference
-            }
+            // What the recording, not the spec, says: the status and body recorded, the flow of
+            // the scenario, and the state its own objects must show (identity, lists, balance).
+            "status-differs" | "body-differs" | "missing-capture" | "exchange-budget"
+            | "rebinding-conflict" | "list-item-differs" | "list-order" | "list-item-missing"
+            | "list-count" | "list-page" | "balance-change" => Kind::Reference,
             _ => Kind::Spec,
         }
     }

@@ -296,6 +296,36 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A stateless server that keeps the spec (Prism) breaks only rules of the reference
+    /// kind; `--fail-on spec` lets it through. Each rule is one kind or the other on purpose.
+    #[test]
+    fn every_rule_has_its_kind() {
+        use super::super::outcome::Kind;
+        let reference = [
+            "status-differs",
+            "missing-capture",
+            "exchange-budget",
+            "rebinding-conflict",
+            "list-item-differs",
+            "list-order",
+            "list-item-missing",
+            "list-count",
+            "list-page",
+            "balance-change",
+        ];
+        for (rule, _) in RULES {
+            let want = if reference.contains(rule) {
+                Kind::Reference
+            } else {
+                Kind::Spec
+            };
+            assert_eq!(Kind::of(rule), want, "{rule}");
+        }
+        for rule in reference {
+            assert!(RULES.iter().any(|(r, _)| *r == rule), "{rule} is listed");
+        }
+    }
+
     #[test]
     fn paths_become_pointers() {
         assert_eq!(serde_path_to_pointer("."), "");
