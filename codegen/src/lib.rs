@@ -451,11 +451,25 @@ pub fn render(
 /// Reads a spec file and generates its module (the name in the header is the path as given).
 pub fn generate_from_path(spec: &Path, settings: &Settings) -> Result<String, Error> {
     let source_name = spec.display().to_string().replace('\\', "/");
-    let text = oas::load::read_spec(spec, &source_name)?;
+    let (text, json) = read_spec_text(spec, &source_name)?;
+    generate(&source_name, &text, json, settings)
+}
+
+/// A spec file's text and whether it is JSON; a multi-file spec (relative file `$ref`s) comes
+/// back bundled into one document, as JSON text ([`oas::bundle`]).
+pub fn read_spec_text(spec: &Path, source_name: &str) -> Result<(String, bool), Error> {
+    let text = oas::load::read_spec(spec, source_name)?;
     let json = spec
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    generate(&source_name, &text, json, settings)
+    if oas::bundle::may_have_external_refs(&text) {
+        let doc = oas::Document::parse(source_name, &text, json)?;
+        if oas::bundle::has_external_refs(&doc.root) {
+            let root = oas::bundle::bundle(spec, source_name, doc.root)?;
+            return Ok((serde_json::to_string(&root).unwrap_or_default(), true));
+        }
+    }
+    Ok((text, json))
 }
 
 /// For build scripts: generates `spec` into `out`, writing only if the content changed (so

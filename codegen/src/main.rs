@@ -117,10 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let source_name = spec.display().to_string();
-            let text = oas::load::read_spec(&spec, &source_name)?;
-            let json = spec
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            let (text, json) = codegen::read_spec_text(&spec, &source_name)?;
             let (code, t) = codegen::generate_timed(&source_name, &text, json, &settings)?;
             for w in &t.warnings {
                 eprintln!("warning: {source_name}: {w}");

@@ -159,11 +159,11 @@ fn generate_one(dir: &Path, file: &str) -> (Outcome, Duration) {
         ),
         None => (dir.join(file), format!("corpus/{file}")),
     };
-    let text = match std::fs::read_to_string(path) {
+    // Read as `cargo codegen generate` reads a file: a multi-file spec comes back bundled.
+    let (text, json) = match codegen::read_spec_text(&path, &name) {
         Ok(t) => t,
         Err(e) => return (Outcome::Error(format!("cannot read: {e}")), Duration::ZERO),
     };
-    let json = file.ends_with(".json");
     let t = Instant::now();
     let result = std::panic::catch_unwind(|| {
         codegen::generate(&name, &text, json, &codegen::Settings::default())

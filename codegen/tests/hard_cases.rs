@@ -185,6 +185,52 @@ fn real_spec_constructs_generate_from_yaml_and_json_with_the_same_warnings() {
 }
 
 #[test]
+fn a_multi_file_spec_is_bundled_from_its_root() {
+    // Files referring to each other (a chain, a cycle between two files, a name both the root
+    // and a file use, a reference back into the root, a path item, a parameter and a response
+    // from a file's `components`); `tests/corpus.rs` compiles the output.
+    let dir = format!("{}/tests/hard-cases", env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::Path::new(&dir).join("multi-file.yaml");
+    let code = codegen::generate_from_path(&root, &codegen::Settings::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for wanted in [
+        "pub struct Pet {",
+        "pub struct Owner {",
+        "pub enum Tag {",
+        "pub struct Error {",
+        // The file's `Error` is another schema than the root's: it gets its own name.
+        "pub struct Error2 {",
+        "pub id: Id,",
+        "pub pets: Option<Vec<Pet>>,",
+        "pub mod get_pet {",
+    ] {
+        assert!(code.contains(wanted), "{wanted} missing:\n{code}");
+    }
+    // The bundle is one document for every tool: the lint reads it clean.
+    let doc = oas::Document::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!oas::bundle::has_external_refs(&doc.root));
+    let report = oas::lint(&doc);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // What cannot be bundled is refused with the referring file and pointer.
+    for (name, wanted) in [
+        (
+            "missing-file",
+            "at /components/schemas/A: `$ref: nowhere.yaml#/A`:",
+        ),
+        (
+            "url",
+            "names a URL; only relative files are read, nothing is fetched",
+        ),
+        ("bad-pointer", "bad-pointer.yaml at /components/schemas/A:"),
+        ("directory", "not a regular file"),
+    ] {
+        let path = std::path::Path::new(&dir).join(format!("multi-file/errors/{name}.yaml"));
+        let err = codegen::generate_from_path(&path, &codegen::Settings::default()).unwrap_err();
+        assert!(err.to_string().contains(wanted), "{name}: {err}");
+    }
+}
+
+#[test]
 fn what_rustc_cannot_compile_is_cut_to_json_types_with_warnings() {
     let path = format!(
         "{}/tests/hard-cases/limits.yaml",

@@ -15,6 +15,7 @@
 //! typed models such as `openapiv3` drop the siblings of `$ref` and reject some real specs, and
 //! the validators need the exact text of every schema.
 
+pub mod bundle;
 pub mod check;
 pub mod files;
 pub mod lint;

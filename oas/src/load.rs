@@ -71,6 +71,16 @@ pub enum LoadError {
     },
     #[error("{source_name}: no `openapi` version field; is this an OpenAPI document?")]
     MissingVersion { source_name: String },
+    /// A `$ref` to another file could not be brought in ([`crate::bundle`]).
+    #[error("{file} at {at}: {message}")]
+    Bundle {
+        source_name: String,
+        /// The file holding the `$ref`.
+        file: String,
+        /// Its JSON pointer in that file.
+        at: String,
+        message: String,
+    },
 }
 
 impl Document {
@@ -81,7 +91,15 @@ impl Document {
         let json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        Self::parse(&source_name, &text, json)
+        let mut doc = Self::parse(&source_name, &text, json)?;
+        // A multi-file spec becomes one document here, for every tool.
+        if crate::bundle::may_have_external_refs(&text)
+            && crate::bundle::has_external_refs(&doc.root)
+        {
+            let root = std::mem::take(&mut doc.root);
+            doc.root = crate::bundle::bundle(path, &source_name, root)?;
+        }
+        Ok(doc)
     }
 
     /// Parses text (a leading byte-order mark is ignored). `json` forces the JSON parser; otherwise the text is sniffed.
