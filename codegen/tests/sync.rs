@@ -96,7 +96,7 @@ fn bad_specs_get_clear_errors_and_exit_2() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-specs");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
         (
             "syntax.yaml",
             "openapi: 3.0.3\npaths: [\n",
@@ -116,7 +116,12 @@ fn bad_specs_get_clear_errors_and_exit_2() {
         (
             "external.yaml",
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents: {schemas: {A: {$ref: 'b.yaml#/A'}}}\n",
-            "external references are not supported",
+            "external.yaml at /components/schemas/A: `$ref: b.yaml#/A`:",
+        ),
+        (
+            "url.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents: {schemas: {A: {$ref: 'https://example.com/b.yaml#/A'}}}\n",
+            "names a URL; only relative files are read, nothing is fetched",
         ),
     ];
     for (name, text, expected) in cases {

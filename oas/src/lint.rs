@@ -179,7 +179,7 @@ impl<'a> Lint<'a> {
             Value::Object(map) => {
                 if let Some(Value::String(reference)) = map.get("$ref") {
                     match pointer::local_target(reference) {
-                        None => self.report(Rule::ExternalRef, at, format!("`{reference}` points outside the document; external references are not supported")),
+                        None => self.report(Rule::ExternalRef, at, format!("`{reference}` points outside the document; load the document from its file (`Document::load`) to bundle relative file references")),
                         Some(target) if pointer::get(self.root, &target).is_none() => {
                             self.report(Rule::UnresolvedRef, at, format!("`{reference}` does not resolve"))
                         }

@@ -38,7 +38,11 @@ fn expected_rule(path: &Path) -> Option<Rule> {
 #[test]
 fn planted_errors_are_caught_by_their_rule() {
     insta::glob!("fixtures/lint/*.yaml", |path| {
-        let doc = Document::load(path).unwrap_or_else(|e| panic!("{e}"));
+        // Parsed from its text, not loaded from its path: loading would bundle the files an
+        // external `$ref` names, and the `external-ref` fixture is about a document that was not.
+        let text = std::fs::read_to_string(path).unwrap();
+        let doc = Document::parse(&path.display().to_string(), &text, false)
+            .unwrap_or_else(|e| panic!("{e}"));
         let report = oas::lint(&doc);
         match expected_rule(path) {
             None => assert!(
