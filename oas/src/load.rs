@@ -276,18 +276,30 @@ struct FromYaml<'w> {
 }
 
 /// Whether `text` has a run of 19 or more ASCII digits anywhere (in a string or not): the
-/// least an integer beyond 64 bits needs. One tight pass, so ordinary documents stay on the
-/// fast path.
+/// least an integer beyond 64 bits needs. Any such run covers a multiple of 16, so only every
+/// 16th byte is looked at until a digit is found there: ordinary documents stay on the fast
+/// path at a small fraction of a parse.
 fn long_digit_run(text: &str) -> bool {
-    let mut run = 0u32;
-    for &b in text.as_bytes() {
-        if b.is_ascii_digit() {
-            run += 1;
-            if run >= 19 {
+    const LONG: usize = 19;
+    const STEP: usize = 16; // at most LONG - 1 (a run of LONG bytes must cover a multiple of it)
+    let b = text.as_bytes();
+    let mut k = 0;
+    while k < b.len() {
+        if b[k].is_ascii_digit() {
+            let start = b[..k]
+                .iter()
+                .rposition(|c| !c.is_ascii_digit())
+                .map_or(0, |p| p + 1);
+            let end = b[k..]
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .map_or(b.len(), |p| k + p);
+            if end - start >= LONG {
                 return true;
             }
+            k = end.div_ceil(STEP) * STEP;
         } else {
-            run = 0;
+            k += STEP;
         }
     }
     false
@@ -538,6 +550,27 @@ mod tests {
         let plain =
             Document::parse("plain.json", r#"{"openapi": "3.0.3", "paths": {}}"#, true).unwrap();
         assert!(plain.warnings.is_empty());
+    }
+
+    #[test]
+    fn long_digit_runs_are_found_at_every_offset() {
+        for offset in 0..40 {
+            for (len, found) in [(18, false), (19, true), (25, true)] {
+                let text = format!(
+                    "{}{}x{}",
+                    "a".repeat(offset),
+                    "7".repeat(len),
+                    "1".repeat(5)
+                );
+                assert_eq!(
+                    long_digit_run(&text),
+                    found,
+                    "offset {offset}, length {len}"
+                );
+            }
+        }
+        // Short runs side by side are not one long run.
+        assert!(!long_digit_run(&"123456789.".repeat(50)));
     }
 
     #[test]
