@@ -405,10 +405,11 @@ fn control_characters_compile_and_keep_wire_names_exact() {
 fn nullable_forms_are_options_of_the_type() {
     use codegen_fixtures::nullable_forms::{Address, Holder, HolderUnion};
     let all_null = json!({"portable": null, "lenient": null, "color": null, "union": null,
-        "listed": null});
+        "listed": null, "spelled": null, "always_null": null});
     assert_eq!(trip::<Holder>(all_null.clone()).unwrap(), all_null);
     let full = json!({"portable": {"city": "Oran"}, "lenient": {"city": "Algiers"},
-        "color": "red", "union": "text", "listed": "a", "items": [{"city": "Blida"}, null]});
+        "color": "red", "union": "text", "listed": "a", "spelled": {"city": "Tlemcen"},
+        "always_null": null, "items": [{"city": "Blida"}, null]});
     assert_eq!(trip::<Holder>(full.clone()).unwrap(), full);
     let h: Holder = serde_json::from_value(full).unwrap();
     assert_eq!(
@@ -418,13 +419,16 @@ fn nullable_forms_are_options_of_the_type() {
         })
     );
     assert!(matches!(h.r#union, Some(HolderUnion::String(_))));
+    // 3.1's `{type: "null"}` member reads as the `nullable` forms do.
+    assert_eq!(h.spelled.unwrap().city.as_deref(), Some("Tlemcen"));
     assert_eq!(h.items.unwrap()[1], None);
     // Required means present: absent is an error even where null is allowed.
-    let missing = json!({"lenient": null, "color": null, "union": null, "listed": null});
+    let missing = json!({"lenient": null, "color": null, "union": null, "listed": null,
+        "spelled": null, "always_null": null});
     assert!(err::<Holder>(missing).contains("portable"));
     assert!(
         err::<Holder>(json!({"portable": null, "lenient": null, "color": "blue",
-        "union": null, "listed": null}))
+        "union": null, "listed": null, "spelled": null, "always_null": null}))
         .contains("color")
     );
 }

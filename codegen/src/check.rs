@@ -933,9 +933,11 @@ fn schema(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
             }
             _ if x.is_null() => None,
             "type" => match x {
-                Value::String(s) if TYPES.contains(&s.as_str()) => None,
+                // `"null"` is OpenAPI 3.1's spelling, which real 3.0 specs carry (OpenAI's);
+                // lowering reads it as a null-only schema.
+                Value::String(s) if TYPES.contains(&s.as_str()) || s == "null" => None,
                 _ => Some(
-                    "one of \"array\", \"boolean\", \"integer\", \"number\", \"object\", \"string\"",
+                    "one of \"array\", \"boolean\", \"integer\", \"number\", \"object\", \"string\" (or \"null\")",
                 ),
             },
             "exclusiveMinimum" | "exclusiveMaximum" | "uniqueItems" => {
@@ -1138,6 +1140,10 @@ mod tests {
             assert!(openapiv3_accepts(&value), "{value}");
             assert!(schema(&value, &At::ROOT).is_err(), "{value}");
         }
+        // 3.1's `"null"` type, which `openapiv3` reads as an any-schema and lowering as null.
+        let null = json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
+        assert!(openapiv3_accepts(&null));
+        assert!(schema(&null, &At::ROOT).is_ok());
     }
 
     #[test]
@@ -1157,7 +1163,7 @@ mod tests {
         assert_eq!(
             refusal.message,
             "expected one of \"array\", \"boolean\", \"integer\", \"number\", \"object\", \
-             \"string\", found string \"text\""
+             \"string\" (or \"null\"), found string \"text\""
         );
     }
 

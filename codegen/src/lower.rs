@@ -639,6 +639,11 @@ impl<'a> Lowerer<'a> {
             // checked by the validator, not the type.
         }
         let ty = o.key("type").and_then(Value::as_str);
+        if ty == Some("null") {
+            // A schema admitting only `null` (3.1's spelling, seen in 3.0 specs): a field that
+            // is always null holds no value of its own.
+            return Ok((Kind::Alias(Ty::Json), true));
+        }
         let objectish = ty == Some("object")
             || (ty.is_none()
                 && (o.key("properties").is_some() || o.key("additionalProperties").is_some()));

@@ -612,7 +612,7 @@ fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
     .iter()
     .map(|h| ((*h).to_owned(), c.get(h)))
     .collect();
-    let query: Vec<(&str, String)> = ["token", "api-key", "key", "X-Amz-Signature"]
+    let query: Vec<(&str, String)> = ["token", "api-key", "key", "X-Amz-Signature", "sig"]
         .iter()
         .map(|q| (*q, c.get(q)))
         .collect();
@@ -623,6 +623,8 @@ fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
         "new_password": c.get("new_password"),
         "token": c.get("json token"),
         "card": {"number": c.get("card.number"), "exp_month": 12},
+        "properties": [{"name": "gift", "value": "yes"},
+            {"name": "Card Number", "value": c.get("name/value pair")}],
     });
     let form = format!(
         "name=Ada&card%5Bnumber%5D={}&amount=5",
@@ -631,6 +633,11 @@ fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
     let multipart = format!(
         "--b0undary\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n--b0undary\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{}\r\n--b0undary--\r\n",
         c.get("multipart password")
+    );
+    // A multipart body labelled as JSON (HAR exports and clients mislabel them).
+    let mislabelled = format!(
+        "--MiXeD\r\nContent-Disposition: form-data; name=\"apiKey\"\r\n\r\n{}\r\n--MiXeD--\r\n",
+        c.get("mislabelled multipart apiKey")
     );
 
     let dir = temp_dir("secrets-any-name");
@@ -684,6 +691,12 @@ fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
         vec![("Content-Type", "multipart/form-data; boundary=b0undary")],
         multipart.into_bytes(),
     ));
+    sent.push((
+        "/customers".into(),
+        "POST",
+        vec![("Content-Type", "application/json")],
+        mislabelled.into_bytes(),
+    ));
     let mut wire = String::new();
     for (path, method, headers, body) in &sent {
         let body = (!body.is_empty()).then_some(body.as_slice());
@@ -702,7 +715,7 @@ fn secrets_under_any_name_and_in_any_place_never_reach_disk() {
         }
     }
     let loaded = recording::load(&out).unwrap();
-    assert_eq!(loaded.recording.exchanges.len(), 4);
+    assert_eq!(loaded.recording.exchanges.len(), 5);
     let first = &loaded.recording.exchanges[0];
     assert!(
         first.request.headers.is_empty(),

@@ -360,10 +360,10 @@ impl ApiSpec {
                         .find_map(|p| p.trim().strip_prefix("boundary="))
                         .map(|b| b.trim_matches('"').to_owned())
                 });
-            body.text = Some(match boundary {
-                Some(b) => self.redactor.redact_multipart(t, &b, secrets),
-                None => self.redactor.redact_text(t, secrets),
-            });
+            body.text = Some(
+                self.redactor
+                    .redact_any_text(t, boundary.as_deref(), secrets),
+            );
         }
         body
     }

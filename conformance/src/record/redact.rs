@@ -173,6 +173,7 @@ pub fn secret_words(words: &[String]) -> bool {
         "secret",
         "token",
         "signature",
+        "sig",
         "credential",
         "credentials",
         "cvc",
@@ -377,14 +378,19 @@ impl Redactor {
         &self.names
     }
 
-    /// Whether a property, parameter or field of this name holds a secret, in any spelling.
+    /// Whether a parameter or field of this name (in a query, a form, a multipart body, text)
+    /// holds a secret, in any spelling.
     pub fn is_secret_name(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        if self.identifiers.contains(&lower) {
-            return false;
-        }
         let words = words(name);
         self.names.contains(&lower) || self.names.contains(&words.join("_")) || secret_words(&words)
+    }
+
+    /// [`Redactor::is_secret_name`] for a JSON property, where the API's own objects carry the
+    /// identifiers its paths use (ReCharge's `checkout.token`): those stay, to be replayed.
+    /// Only there: a `token` query parameter or form field is redacted even for ReCharge.
+    pub fn is_secret_property(&self, name: &str) -> bool {
+        !self.identifiers.contains(&name.to_ascii_lowercase()) && self.is_secret_name(name)
     }
 
     /// [`Redactor::is_secret_name`] for a query parameter of a URL, where a bare `code` is an
@@ -407,14 +413,25 @@ impl Redactor {
                 .iter_mut()
                 .for_each(|v| self.redact_json_in(v, secrets, in_card)),
             Value::Object(map) => {
+                // A name/value pair (`{"name": "password", "value": …}`: ReCharge's line item
+                // properties, custom attributes): the value is secret when the name is.
+                let secret_pair = ["name", "key"].iter().any(|k| {
+                    map.get(*k)
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| self.is_secret_property(n))
+                });
                 for (key, v) in map.iter_mut() {
+                    if secret_pair && key == "value" {
+                        redact_value(v, secrets);
+                        continue;
+                    }
                     let words = words(key);
                     let card_part = in_card
                         && words.iter().any(|w| {
                             ["number", "num", "pan", "cvc", "cvv", "csc", "pin"]
                                 .contains(&w.as_str())
                         });
-                    if card_part || self.is_secret_name(key) {
+                    if card_part || self.is_secret_property(key) {
                         redact_value(v, secrets);
                     } else {
                         self.redact_json_in(v, secrets, words.iter().any(|w| w == "card"));
@@ -488,6 +505,33 @@ impl Redactor {
         }
         out.push_str(&text[at..]);
         out
+    }
+
+    /// A body of text whatever its label says: a multipart body (recognised by its first line,
+    /// a delimiter, and a `Content-Disposition` part header, when the content type gives no
+    /// boundary: HAR files and clients mislabel them) by its parts, anything else by its
+    /// `name=value` and `"name": "value"` pairs.
+    pub fn redact_any_text(
+        &self,
+        text: &str,
+        boundary: Option<&str>,
+        secrets: &mut Secrets,
+    ) -> String {
+        let sniffed = || {
+            let first = text.lines().next()?.trim_end_matches('\r');
+            let b = first.strip_prefix("--")?;
+            let plausible = !b.is_empty()
+                && b.len() <= 200
+                && !b.contains(char::is_whitespace)
+                && text.to_ascii_lowercase().contains("content-disposition");
+            plausible.then_some(b)
+        };
+        match boundary.or_else(sniffed) {
+            // Parts by name, then pairs anywhere (a secret in a part of a mislabelled body may
+            // be written `name=value` inside it).
+            Some(b) => self.redact_text(&self.redact_multipart(text, b, secrets), secrets),
+            None => self.redact_text(text, secrets),
+        }
     }
 
     /// A `multipart/form-data` body: the content of every part whose field name is secret is
@@ -803,11 +847,16 @@ mod tests {
             "session_id",
             "resetCode",
             "PIN",
+            "sig",
+            "token",
         ] {
             assert!(r.is_secret_name(name), "{name}");
         }
+        // A JSON property named like a path identifier is the API's own (`checkout.token`).
+        assert!(!r.is_secret_property("token"));
+        assert!(!r.is_secret_property("Token"));
+        assert!(r.is_secret_property("payment_token"));
         for name in [
-            "token",
             "shipping",
             "discount_code",
             "tax_code",
@@ -819,7 +868,7 @@ mod tests {
             assert!(!r.is_secret_name(name), "{name}");
         }
         assert!(r.is_secret_query_name("code"));
-        assert!(Redactor::new(&Value::Null).is_secret_name("token"));
+        assert!(Redactor::new(&Value::Null).is_secret_property("token"));
 
         let mut s = Secrets::default();
         let mut v = serde_json::json!({"card": {"number": "4242424242424242", "exp_month": 1},
@@ -829,6 +878,12 @@ mod tests {
         assert_eq!(v["card"]["exp_month"], 1);
         assert_eq!(v["cardNumber"], REDACTED);
         assert_eq!(v["token"], "tok_checkout_abc");
+        let mut v = serde_json::json!({"properties": [{"name": "gift_note", "value": "hi"},
+            {"name": "Card Number", "value": "4111111111111113"}, {"key": "apiKey", "value": 7}]});
+        r.redact_json(&mut v, &mut s);
+        assert_eq!(v["properties"][0]["value"], "hi");
+        assert_eq!(v["properties"][1]["value"], REDACTED);
+        assert_eq!(v["properties"][2]["value"], REDACTED);
         assert_eq!(
             r.redact_text("card%5Bnumber%5D=4111111111111111&amount=5", &mut s),
             "card%5Bnumber%5D=[redacted]&amount=5"
@@ -844,6 +899,19 @@ mod tests {
         assert!(
             out.contains("name=\"password\"\r\n\r\n[redacted]\r\n--XyZ--"),
             "{out}"
+        );
+        // Labelled as something else (JSON, or nothing): recognised by its shape.
+        let out = r.redact_any_text(&multipart.replace("horse", "mare"), None, &mut s);
+        assert!(!out.contains("mare"), "{out}");
+        assert!(out.contains("\r\n\r\nAda\r\n"), "{out}");
+        // The identifier exemption is for JSON only: a `token` form field is a secret.
+        assert_eq!(
+            r.redact_any_text("token=abcdefgh1234&sig=zyxwvuts9876&n=1", None, &mut s),
+            "token=[redacted]&sig=[redacted]&n=1"
+        );
+        assert_eq!(
+            r.redact_any_text("--not a boundary\nname=Ada", None, &mut s),
+            "--not a boundary\nname=Ada"
         );
     }
 
