@@ -19,7 +19,7 @@ fn main() {
             .expect("file name")
             .to_string_lossy()
             .replace('-', "_");
-        // Must agree with `codegen/tests/golden.rs`: the file name selects the enum policy.
+        // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy.
         let unknown_enum = if stem.contains("catch_all") {
             codegen::UnknownEnum::CatchAll
         } else {

@@ -16,7 +16,7 @@
 //! writes stages 5 and 6's result directly (`text`): the text `prettyplease` prints for the
 //! tokens of stage 5, byte for byte, without building and parsing the tokens; the constructs
 //! whose layout it does not reproduce (rare item kinds, `decode`'s expressions) still go
-//! through `quote` and `prettyplease`, and `tests/render.rs` holds it to the full
+//! through `quote` and `prettyplease`, and `tests/it/render.rs` holds it to the full
 //! `prettyplease` rendering (`generate_reference`). The module is written in parts (runs of
 //! top-level items) on two threads, concatenated in order. The structure check runs on a
 //! thread of its own from the start: for JSON, `openapiv3`'s part reads a copy written from
@@ -149,7 +149,7 @@ pub fn generate_timed(
 }
 
 /// [`generate`] with every part rendered by `prettyplease` from the `quote` tokens: the
-/// reference the direct text renderer must match byte for byte (`tests/render.rs`).
+/// reference the direct text renderer must match byte for byte (`tests/it/render.rs`).
 #[doc(hidden)]
 pub fn generate_reference(
     source_name: &str,

@@ -26,7 +26,7 @@
 //! `body_json` arms that do not fit, and the statements of `decode` (method chains, closures,
 //! struct literals), rendered once per distinct text and reused: their variant names repeat.
 //!
-//! `tests/render.rs` holds the result to the `prettyplease` rendering of the whole module
+//! `tests/it/render.rs` holds the result to the `prettyplease` rendering of the whole module
 //! (`generate_reference`), for both enum policies, on every fixture, hard case and checked-in
 //! spec, on a synthetic spec with names and types of every length around the thresholds, and
 //! on the whole corpus with `CODEGEN_RENDER_CORPUS=1`.

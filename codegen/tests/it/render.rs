@@ -1,0 +1,303 @@
+//! The direct text renderer (`src/text.rs`) against the reference: the `quote` tokens of the
+//! whole module parsed by `syn` and printed by `prettyplease` (`generate_reference`). They
+//! must agree byte for byte, for both enum policies, on:
+//! - every golden fixture, hard case and checked-in spec;
+//! - a synthetic spec whose names, types and texts take every length around the line-width
+//!   thresholds (field types, attribute lists, variants, match arms, dispatch arms);
+//! - with `CODEGEN_RENDER_CORPUS=1`, every spec of the corpus in `../shared/corpus` (slow in a
+//!   debug build: run it with `--release`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+const POLICIES: [codegen::UnknownEnum; 2] =
+    [codegen::UnknownEnum::Reject, codegen::UnknownEnum::CatchAll];
+
+/// Generates `text` both ways and panics naming the first differing line; returns the size of
+/// the output (0 when both refused the document, with the same error).
+fn assert_same(name: &str, text: &str, json: bool) -> usize {
+    let mut size = 0;
+    for unknown_enum in POLICIES {
+        let settings = codegen::Settings { unknown_enum };
+        let fast = codegen::generate(name, text, json, &settings);
+        let reference = codegen::generate_reference(name, text, json, &settings);
+        match (fast, reference) {
+            (Ok(fast), Ok(reference)) => {
+                if fast != reference {
+                    let (i, (f, r)) = fast
+                        .lines()
+                        .zip(reference.lines())
+                        .enumerate()
+                        .find(|(_, (f, r))| f != r)
+                        .unwrap_or((0, ("(length)", "(length)")));
+                    panic!(
+                        "{name} ({unknown_enum:?}): line {}:\n  text:      {f:?}\n  reference: {r:?}",
+                        i + 1
+                    );
+                }
+                size = fast.len();
+            }
+            (Err(fast), Err(reference)) => assert_eq!(fast.to_string(), reference.to_string()),
+            (fast, reference) => panic!(
+                "{name}: text {:?}, reference {:?}",
+                fast.map(|_| ()),
+                reference.map(|_| ())
+            ),
+        }
+    }
+    size
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn fixtures_hard_cases_and_specs_render_as_prettyplease_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dirs = [
+        root.join("tests/fixtures"),
+        root.join("tests/hard-cases"),
+        root.join("../spec"),
+    ];
+    let mut count = 0;
+    for dir in dirs {
+        for path in files(&dir) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let json = path.extension().is_some_and(|e| e == "json");
+            let size = assert_same(&path.display().to_string(), &text, json);
+            assert!(size > 0, "{} does not generate", path.display());
+            count += 1;
+        }
+    }
+    assert!(count >= 17, "only {count} documents found");
+}
+
+/// A name of exactly `len` bytes (`len` ≥ 1) that every case conversion leaves as is.
+fn name(first: char, len: usize) -> String {
+    let mut s = String::from(first);
+    s.extend(std::iter::repeat_n('x', len.saturating_sub(1)));
+    s
+}
+
+fn schema_ref(n: usize) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{}", name('T', n)) })
+}
+
+/// Types of every length around the thresholds, in every position the generator writes them.
+fn synthetic_spec() -> Value {
+    let mut schemas = serde_json::Map::new();
+    for n in 1..=110 {
+        let mut t = json!({
+            "type": "object",
+            "description": format!("Type of {n} bytes.  \n\nWith a second paragraph, trailing spaces   "),
+            "properties": { "v": { "type": "string" } },
+        });
+        if n % 3 == 0 {
+            t["nullable"] = json!(true);
+        }
+        schemas.insert(name('T', n), t);
+    }
+    // Fields: names and types of every length, all presences.
+    for chunk in 0..6 {
+        let mut props = serde_json::Map::new();
+        let mut required = Vec::new();
+        for n in 1..=95 {
+            let field = name('f', n);
+            let k = (n * 7 + chunk * 13) % 110 + 1;
+            let ty = match (n + chunk) % 6 {
+                0 => schema_ref(k),
+                1 => json!({ "type": "array", "items": schema_ref(k) }),
+                2 => {
+                    json!({ "type": "object", "additionalProperties": { "type": "array", "items": schema_ref(k) } })
+                }
+                3 => {
+                    json!({ "type": "array", "items": { "type": "array", "items": { "type": "object", "additionalProperties": schema_ref(k) } } })
+                }
+                4 => {
+                    json!({ "type": "object", "additionalProperties": { "type": "object", "additionalProperties": true } })
+                }
+                _ => json!({ "type": "string", "nullable": true }),
+            };
+            let mut ty = ty;
+            if n % 5 == 0 {
+                ty = json!({ "allOf": [ty], "nullable": true, "description": "Nullable.\r\nSecond line." });
+            }
+            if n % 4 == 0 {
+                required.push(json!(field));
+            }
+            if n % 9 == 0 {
+                ty["deprecated"] = json!(true);
+            }
+            props.insert(field, ty);
+        }
+        // Wire names that need a rename, of every length.
+        for n in (1..=100).step_by(3) {
+            props.insert(
+                format!("{}-Wire", name('r', n)),
+                json!({ "type": "integer" }),
+            );
+        }
+        props.insert("type".into(), json!({ "type": "string" }));
+        let mut s = json!({ "type": "object", "properties": props, "required": required });
+        if chunk == 1 {
+            s["additionalProperties"] = json!({ "type": "array", "items": schema_ref(100) });
+        }
+        if chunk == 2 {
+            s["additionalProperties"] = json!(false);
+        }
+        if chunk == 3 {
+            s["not"] = json!({ "required": ["forbidden_one"] });
+        }
+        schemas.insert(format!("Fields{chunk}"), s);
+    }
+    // String enums with values of every length (rename attributes and `as_str` arms).
+    let values: Vec<String> = (1..=120).map(|n| name('v', n)).collect();
+    schemas.insert("E".into(), json!({ "type": "string", "enum": values }));
+    for n in [40, 55, 60, 61, 62, 70, 85] {
+        schemas.insert(
+            name('L', n),
+            json!({ "type": "string", "enum": ["a", name('w', n)] }),
+        );
+    }
+    // Unions with members of every length.
+    for n in (1..=110).step_by(4) {
+        schemas.insert(
+            format!("U{n}"),
+            json!({ "oneOf": [schema_ref(n), { "type": "array", "items": schema_ref(n) }, { "type": "string" }] }),
+        );
+    }
+    // Aliases of every length.
+    for n in (1..=110).step_by(5) {
+        schemas.insert(
+            format!("A{n}"),
+            json!({ "type": "array", "items": { "type": "object", "additionalProperties": schema_ref(n) } }),
+        );
+    }
+    // What the text renderer leaves to prettyplease.
+    schemas.insert(
+        "Tagged".into(),
+        json!({ "oneOf": [schema_ref(3), schema_ref(90)], "discriminator": { "propertyName": "kind" } }),
+    );
+    schemas.insert(
+        "Ints".into(),
+        json!({ "type": "integer", "enum": [1, 2, 3, -4] }),
+    );
+    schemas.insert(
+        "Tree".into(),
+        json!({ "type": "array", "items": { "$ref": "#/components/schemas/Tree" } }),
+    );
+    schemas.insert(
+        "Empty".into(),
+        json!({ "type": "object", "additionalProperties": false }),
+    );
+    schemas.insert(
+        "Nothing".into(),
+        json!({ "type": "object", "properties": {} }),
+    );
+
+    let mut paths = serde_json::Map::new();
+    for n in 1..=90 {
+        let k = (n * 11) % 110 + 1;
+        let mut responses = serde_json::Map::new();
+        let json_body = |n: usize| json!({ "application/json": { "schema": schema_ref(n) } });
+        responses.insert(
+            "200".into(),
+            json!({ "description": "OK\nsecond line", "content": json_body(k) }),
+        );
+        if n % 2 == 0 {
+            responses.insert(
+                "201".into(),
+                json!({ "description": "Raw.", "content": { "text/plain": {} } }),
+            );
+        }
+        if n % 3 == 0 {
+            responses.insert("204".into(), json!({ "description": "Empty." }));
+        }
+        match n % 4 {
+            0 => {
+                responses.insert(
+                    "4XX".into(),
+                    json!({ "description": "Client.", "content": json_body(n) }),
+                );
+                responses.insert(
+                    "default".into(),
+                    json!({ "description": "Other.", "content": json_body(1) }),
+                );
+            }
+            1 => {
+                responses.insert(
+                    "5XX".into(),
+                    json!({ "description": "Server.", "content": { "text/plain": {} } }),
+                );
+                responses.insert("4XX".into(), json!({ "description": "Nothing." }));
+            }
+            2 => {
+                responses.insert("default".into(), json!({ "description": "Other." }));
+            }
+            _ => {}
+        }
+        let mut op = json!({
+            "operationId": name('o', n),
+            "summary": format!("Operation {n}\nwith a second line"),
+            "parameters": [
+                { "name": name('q', n), "in": "query", "schema": { "type": "array", "items": schema_ref(k) } },
+                { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+            ],
+            "responses": responses,
+        });
+        if n % 2 == 1 {
+            op["requestBody"] =
+                json!({ "required": n % 4 == 1, "content": json_body((n * 3) % 110 + 1) });
+        }
+        if n % 10 == 0 {
+            op["deprecated"] = json!(true);
+        }
+        paths.insert(format!("/{}/{{id}}", name('p', n)), json!({ "post": op }));
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "Widths", "version": "1" },
+        "paths": paths,
+        "components": { "schemas": schemas },
+    })
+}
+
+#[test]
+fn names_and_types_of_every_length_render_as_prettyplease_does() {
+    let text = serde_json::to_string_pretty(&synthetic_spec()).unwrap();
+    let size = assert_same("synthetic-widths.json", &text, true);
+    assert!(
+        size > 300_000,
+        "the synthetic spec generates only {size} bytes"
+    );
+}
+
+#[test]
+fn corpus_renders_as_prettyplease_does() {
+    if std::env::var_os("CODEGEN_RENDER_CORPUS").is_none() {
+        println!("render corpus: skipped (set CODEGEN_RENDER_CORPUS=1)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let mut count = 0;
+    for path in files(&dir) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let json = path.extension().is_some_and(|e| e == "json");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_same(&name, &text, json);
+        count += 1;
+    }
+    println!("render corpus: {count} documents, text == reference for both enum policies");
+    assert!(count > 0, "no corpus at {}", dir.display());
+}

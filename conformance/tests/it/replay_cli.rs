@@ -1,0 +1,281 @@
+//! `conformance replay` as users run it: exit codes, report formats, sharding, credentials
+//! from the environment, and clear errors for bad recordings and unreachable targets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use conformance::mock::{MockConfig, MockServer, PlantedBug};
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay")
+}
+
+fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conformance"));
+    cmd.arg("replay")
+        .args(args)
+        .env_remove("CHARGILY_SECRET_KEY")
+        .env_remove("RECHARGE_API_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn targets(server: &MockServer) -> [String; 4] {
+    [
+        "--target".into(),
+        format!("chargily={}", server.chargily_test_url()),
+        "--target".into(),
+        format!("recharge={}", server.recharge_url()),
+    ]
+}
+
+#[test]
+fn embedded_mock_passes_and_exits_0() {
+    let fx = fixtures();
+    let out = replay(&["--recordings", fx.to_str().unwrap()], &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("chargily.createCheckout"), "{stdout}");
+    assert!(
+        stdout.contains("2 scenarios, 7 exchanges: 7 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_and_junit_reports_are_well_formed() {
+    let fx = fixtures();
+    let dir = temp_dir("reports");
+    let json_path = dir.join("report.json");
+    let out = replay(
+        &[
+            "--recordings",
+            fx.to_str().unwrap(),
+            "--format",
+            "json",
+            "--output",
+            json_path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "the report goes to --output only");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(report["totals"]["exchanges"], 7);
+    assert_eq!(report["exit_code"], 0);
+    assert!(report["operations"].as_array().unwrap().len() >= 4);
+
+    let junit_path = dir.join("junit.xml");
+    let out = replay(
+        &[
+            "--recordings",
+            fx.to_str().unwrap(),
+            "--format",
+            "junit",
+            "--output",
+            junit_path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let xml = std::fs::read_to_string(&junit_path).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"conformance\" tests=\"7\" failures=\"0\" errors=\"0\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
+    let suites: Vec<&str> = xml.lines().filter(|l| l.contains("<testsuite ")).collect();
+    assert_eq!(suites.len(), 2, "{xml}");
+    assert!(suites.iter().all(|l| l.contains(" time=\"")), "{xml}");
+    // Every time attribute is a finite, non-negative number (no NaN).
+    for part in xml.split("time=\"").skip(1) {
+        let value: f64 = part.split('"').next().unwrap().parse().unwrap();
+        assert!(value.is_finite() && value >= 0.0, "{value}");
+    }
+}
+
+#[test]
+fn a_broken_target_exits_1_with_the_violation() {
+    let mut config = MockConfig::for_tests();
+    config.planted = Some(PlantedBug::WrongType);
+    let server = MockServer::start(config).unwrap();
+    let fx = fixtures();
+    let mut args = vec!["--recordings".to_string(), fx.display().to_string()];
+    args.extend(targets(&server));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = replay(&args, &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("[schema] at /"), "{stdout}");
+    assert!(
+        stdout.contains("- expected:") && stdout.contains("+ actual:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn credentials_come_from_the_environment() {
+    let mut config = MockConfig::for_tests();
+    config.chargily_secret_key = "test_sk_from_env".into();
+    config.recharge_access_token = "token_from_env".into();
+    let server = MockServer::start(config).unwrap();
+    let fx = fixtures();
+    let mut args = vec!["--recordings".to_string(), fx.display().to_string()];
+    args.extend(targets(&server));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The defaults are refused by this target...
+    let out = replay(&args, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("[status-differs]"));
+    // ...the environment's credentials are accepted.
+    let out = replay(
+        &args,
+        &[
+            ("CHARGILY_SECRET_KEY", "test_sk_from_env"),
+            ("RECHARGE_API_TOKEN", "token_from_env"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn shards_split_scenarios_disjointly() {
+    let fx = fixtures();
+    let names = |shard: &str| -> Vec<String> {
+        let out = replay(
+            &[
+                "--recordings",
+                fx.to_str().unwrap(),
+                "--format",
+                "json",
+                "--shard",
+                shard,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["report"]["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["file"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (names("1/2"), names("2/2"));
+    assert_eq!((a.len(), b.len()), (1, 1), "{a:?} {b:?}");
+    assert_ne!(a, b);
+    let out = replay(
+        &["--recordings", fx.to_str().unwrap(), "--shard", "3/2"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_recordings_exit_2_naming_file_and_line() {
+    let dir = temp_dir("bad-recordings");
+    let good = std::fs::read_to_string(fixtures().join("chargily/smoke.yaml")).unwrap();
+    let bad = good.replacen("method: GET", "method: FETCH", 1);
+    let path = dir.join("bad.yaml");
+    std::fs::write(&path, &bad).unwrap();
+    let out = replay(&["--recordings", dir.to_str().unwrap()], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = bad
+        .lines()
+        .position(|l| l.contains("- name: balance"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("{}:{line}", path.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FETCH"), "{stderr}");
+
+    // A request to no operation of the spec.
+    std::fs::write(&path, good.replacen("path: /balance", "path: /balances", 1)).unwrap();
+    let out = replay(&["--recordings", dir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("matches no operation"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Credentials never belong in a recording.
+    let with_secret = good.replacen(
+        "    path: /balance\n",
+        "    path: /balance\n    headers:\n      authorization: Bearer test_sk_leaked\n",
+        1,
+    );
+    std::fs::write(&path, with_secret).unwrap();
+    let out = replay(&["--recordings", dir.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("credential"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unreachable_or_unsupported_targets_exit_2() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fx = fixtures();
+    let chargily = fx.join("chargily");
+    let url = format!("http://127.0.0.1:{port}/api/v2");
+    let out = replay(
+        &["--recordings", chargily.to_str().unwrap(), "--target", &url],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("cannot connect"), "{stdout}");
+
+    let out = replay(
+        &[
+            "--recordings",
+            chargily.to_str().unwrap(),
+            "--target",
+            "ftp://127.0.0.1/test/api/v2",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not an http:// or https:// URL"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = replay(
+        &[
+            "--recordings",
+            Path::new("/nonexistent/dir").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
