@@ -1394,20 +1394,7 @@ fn order_untagged(cx: &Lowerer<'_>, variants: &mut [Variant]) {
 fn json_media(holder: &Value) -> Option<(&str, &Value)> {
     let content = holder.key("content")?.as_object()?;
     content.iter().find_map(|(media, object)| {
-        // Compared ignoring ASCII case, without a lowercase copy.
-        let essence = media
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .as_bytes();
-        let json = essence.eq_ignore_ascii_case(b"application/json")
-            || essence
-                .len()
-                .checked_sub(5)
-                .is_some_and(|start| essence[start..].eq_ignore_ascii_case(b"+json"))
-            || essence == b"*/*"
-            || essence.eq_ignore_ascii_case(b"application/*");
+        let json = oas::media::admits_json(media);
         if json {
             object.key("schema").map(|s| (media.as_str(), s))
         } else {

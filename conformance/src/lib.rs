@@ -15,3 +15,4 @@ pub mod replay;
 pub mod report;
 mod server;
 pub mod specs;
+pub mod time;

@@ -202,7 +202,7 @@ impl Body {
         if bytes.is_empty() {
             return Self::default();
         }
-        if content_type.is_some_and(oas::check::is_json)
+        if content_type.is_some_and(oas::media::admits_json)
             && let Ok(v) = serde_json::from_slice::<Value>(bytes)
         {
             return Self::json(v);

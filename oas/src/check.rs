@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
+use crate::media;
 use crate::pointer;
 use crate::schema::{Direction, SchemaValidator, Violation};
 use crate::walk::operations;
@@ -338,7 +339,7 @@ impl Spec {
     pub fn response_example(&self, index: usize, status: u16) -> Option<Value> {
         let at = self.response_at(index, status, Profile::Strict)?;
         let content = self.root.pointer(&at)?.get("content")?.as_object()?;
-        let (_, media) = content.iter().find(|(m, _)| is_json(m))?;
+        let (_, media) = content.iter().find(|(m, _)| media::admits_json(m))?;
         if let Some(example) = media.get("example") {
             return Some(example.clone());
         }
@@ -544,14 +545,13 @@ impl Spec {
                     .iter()
                     .map(|(media, object)| MediaPlan {
                         media: media.clone(),
-                        json_schema: (is_json(media) && object.get("schema").is_some()).then(
-                            || {
+                        json_schema: (media::admits_json(media) && object.get("schema").is_some())
+                            .then(|| {
                                 (
                                     format!("{at}/content/{}/schema", pointer::escape(media)),
                                     [OnceLock::new(), OnceLock::new()],
                                 )
-                            },
-                        ),
+                            }),
                     })
                     .collect()
             });
@@ -666,7 +666,7 @@ impl Spec {
         let content_type = response.header("content-type").unwrap_or("");
         let Some(media) = content
             .iter()
-            .find(|m| media_matches(&m.media, content_type))
+            .find(|m| media::matches(&m.media, content_type))
         else {
             out.push(Finding {
                 rule: Rule::ContentType,
@@ -814,7 +814,7 @@ fn request_schema(root: &Value, op: &crate::walk::Operation<'_>) -> RequestSchem
             .get("content")?
             .as_object()?
             .iter()
-            .find(|(m, _)| is_json(m))?;
+            .find(|(m, _)| media::admits_json(m))?;
         let schema = object.get("schema")?;
         let schema_at = format!("{rb_at}/content/{}/schema", pointer::escape(media));
         Some(body_schema(root, &schema_at, schema))
@@ -873,36 +873,6 @@ fn segments(path: &str) -> Vec<Segment> {
             },
         )
         .collect()
-}
-
-/// Whether a documented media type (possibly `*/*`, `application/*`) covers a `Content-Type`.
-pub fn media_matches(documented: &str, content_type: &str) -> bool {
-    let essence = |s: &str| {
-        s.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    };
-    let (d, c) = (essence(documented), essence(content_type));
-    if d == "*/*" {
-        return true;
-    }
-    match d.strip_suffix("/*") {
-        Some(family) => c.split('/').next() == Some(family),
-        None => d == c,
-    }
-}
-
-/// Whether a media type is JSON (`application/json`, `*+json`, or a wildcard).
-pub fn is_json(media: &str) -> bool {
-    let e = media
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    e == "application/json" || e.ends_with("+json") || e == "*/*" || e == "application/*"
 }
 
 /// A header's text typed by its schema, so `X-Count: 40` validates against `type: integer`.

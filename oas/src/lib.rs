@@ -20,6 +20,7 @@ pub mod check;
 pub mod files;
 pub mod lint;
 pub mod load;
+pub mod media;
 pub mod pointer;
 pub mod schema;
 pub mod url;

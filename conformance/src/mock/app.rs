@@ -546,7 +546,7 @@ pub(crate) fn json_body(req: &Request) -> Body {
     }
     let json_type = req
         .header_str("content-type")
-        .is_some_and(generated::chargily::support::is_json);
+        .is_some_and(oas::media::is_json);
     if !json_type {
         return Body::WrongType;
     }

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use oas::check::{Profile, Spec, is_json, media_matches};
+use oas::check::{Profile, Spec};
+use oas::media;
 use oas::pointer;
 use serde_json::Value;
 
@@ -178,7 +179,7 @@ fn json_body(spec: &Spec, index: usize, response: &Response) -> Option<(String, 
     let (media, object) = content
         .as_object()?
         .iter()
-        .find(|(m, _)| is_json(m) && media_matches(m, content_type))?;
+        .find(|(m, _)| media::admits_json(m) && media::matches(m, content_type))?;
     object.get("schema")?;
     let body = serde_json::from_slice(&response.body).ok()?;
     Some((
@@ -345,7 +346,7 @@ fn wrong_content_type(spec: &Spec, index: usize, response: &mut Response) -> Opt
         .get("content")?
         .as_object()?;
     // Only where the spec documents a body (and text/plain is not one of its types).
-    if content.is_empty() || content.keys().any(|m| media_matches(m, "text/plain")) {
+    if content.is_empty() || content.keys().any(|m| media::matches(m, "text/plain")) {
         return None;
     }
     response

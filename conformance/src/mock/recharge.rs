@@ -33,10 +33,11 @@ use serde_json::{Value, json};
 
 use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, route};
 use super::exchange::{BodyError, Reply, Request, Response};
-use super::support::{Cents, rfc3339_micros};
+use super::support::Cents;
 use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::{Delivery, sha256_hex_prefixed};
 use crate::specs::Api;
+use crate::time::rfc3339_micros;
 
 /// Leaky bucket size [DOC `api-rate-limits`]; it drains `MockConfig::recharge_drain_per_second`
 /// calls per second (ReCharge: 2).

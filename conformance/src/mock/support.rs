@@ -139,41 +139,6 @@ impl Ids {
     }
 }
 
-/// RFC 3339 with microseconds and an explicit offset, as ReCharge sends
-/// (`2019-01-10T14:51:26.864619+00:00`).
-pub fn rfc3339_micros(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let micros = ms.rem_euclid(1000) * 1000;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
-}
-
 /// Money as an integer number of cents. ReCharge sends decimal strings (`"39.95"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Cents(pub i64);
@@ -226,19 +191,6 @@ impl std::fmt::Display for Cents {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn timestamps_format_like_recharge() {
-        assert_eq!(
-            rfc3339_micros(1_547_131_886_864),
-            "2019-01-10T14:51:26.864000+00:00"
-        );
-        assert_eq!(rfc3339_micros(0), "1970-01-01T00:00:00.000000+00:00");
-        assert_eq!(
-            rfc3339_micros(FIXED_EPOCH_SECONDS * 1000),
-            "2023-12-21T07:42:47.000000+00:00"
-        );
-    }
 
     #[test]
     fn ids_are_shaped_like_the_real_ones_and_seeded() {

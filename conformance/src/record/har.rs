@@ -213,7 +213,7 @@ pub fn import(
     let mut kept: Vec<(i128, usize, Capture)> = Vec::new();
     for (i, entry) in har.log.entries.into_iter().enumerate() {
         let at = |field: &str| format!("log.entries[{i}].{field}");
-        let started = parse_datetime(&entry.started_date_time).ok_or_else(|| {
+        let started = crate::time::parse_rfc3339(&entry.started_date_time).ok_or_else(|| {
             err(
                 Some(at("startedDateTime")),
                 format!("`{}` is not an ISO 8601 date-time", entry.started_date_time),
@@ -525,112 +525,10 @@ impl<'a> Candidates<'a> {
     }
 }
 
-/// ISO 8601 / RFC 3339 date-time → nanoseconds since the Unix epoch (UTC): enough to order
-/// entries across time zones. `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM|±HHMM]`.
-fn parse_datetime(s: &str) -> Option<i128> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    if second > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: i128 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = &s[start..i];
-        if digits.is_empty() {
-            return None;
-        }
-        let mut padded: String = digits.chars().take(9).collect();
-        while padded.len() < 9 {
-            padded.push('0');
-        }
-        nanos = padded.parse().ok()?;
-    }
-    let offset_minutes: i64 = match &s[i..] {
-        "" | "Z" | "z" => 0,
-        tz => {
-            let sign = match tz.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = tz[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let h: i64 = digits[..2].parse().ok()?;
-            let m: i64 = digits[2..].parse().ok()?;
-            sign * (h * 60 + m)
-        }
-    };
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Some(i128::from(seconds) * 1_000_000_000 + nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn dates_order_across_zones() {
-        assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_datetime("1970-01-01T01:00:00.5+01:00"),
-            Some(500_000_000)
-        );
-        assert_eq!(
-            parse_datetime("2024-03-01T10:00:00.000-0130"),
-            parse_datetime("2024-03-01T11:30:00Z")
-        );
-        assert!(parse_datetime("2024-02-29T00:00:00Z").unwrap() > 0);
-        for bad in [
-            "",
-            "yesterday",
-            "2024-13-01T00:00:00Z",
-            "2024-01-01T00:00:00.Z",
-            "2024-01-01T00:00:00+1",
-            "2024-01-01T00:00:00Q",
-            "2024-01-01T0a:00:00Z",
-            "２０２４-01-01T00:00:00Z",
-        ] {
-            assert_eq!(parse_datetime(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn base64_decodes_both_alphabets() {

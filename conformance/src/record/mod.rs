@@ -388,9 +388,9 @@ impl ApiSpec {
         let content_type = headers.get("content-type").map(String::as_str);
         let media = content
             .keys()
-            .find(|m| content_type.is_some_and(|ct| oas::check::media_matches(m, ct)))
-            .or_else(|| content.keys().find(|m| oas::check::is_json(m)))?;
-        if !oas::check::is_json(media) {
+            .find(|m| content_type.is_some_and(|ct| oas::media::matches(m, ct)))
+            .or_else(|| content.keys().find(|m| oas::media::admits_json(m)))?;
+        if !oas::media::admits_json(media) {
             return None;
         }
         let Some(json) = &body.json else {
