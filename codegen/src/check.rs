@@ -33,6 +33,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use oas::pointer::{self, At};
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -75,65 +76,9 @@ pub fn structure_given(root: &Value, accepted: Option<bool>) -> Result<(), Refus
     }
 }
 
-/// One token of a JSON pointer, linked to its parent's; written out only for a refusal.
-#[derive(Clone, Copy)]
-struct At<'a> {
-    parent: Option<&'a At<'a>>,
-    token: Token<'a>,
-}
-
-#[derive(Clone, Copy)]
-enum Token<'a> {
-    Root,
-    Key(&'a str),
-    Index(usize),
-}
-
-impl<'a> At<'a> {
-    const ROOT: At<'static> = At {
-        parent: None,
-        token: Token::Root,
-    };
-
-    fn key(&'a self, key: &'a str) -> At<'a> {
-        At {
-            parent: Some(self),
-            token: Token::Key(key),
-        }
-    }
-
-    fn index(&'a self, index: usize) -> At<'a> {
-        At {
-            parent: Some(self),
-            token: Token::Index(index),
-        }
-    }
-
-    /// `#/a/b~1c/0`.
-    fn pointer(&self) -> String {
-        let mut tokens = Vec::new();
-        let mut at = Some(self);
-        while let Some(a) = at {
-            tokens.push(a.token);
-            at = a.parent;
-        }
-        let mut out = String::from("#");
-        for token in tokens.iter().rev() {
-            match token {
-                Token::Root => {}
-                Token::Key(key) => {
-                    out.push('/');
-                    out.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                }
-                Token::Index(i) => {
-                    out.push('/');
-                    out.push_str(&i.to_string());
-                }
-            }
-        }
-        out
-    }
-}
+/// The document's root, as refusals name positions (`#/components/schemas/A/type`); a
+/// position's pointer is written out only for a refusal.
+const ROOT: At<'static> = At::Str("#");
 
 /// The walk over the document's structure, writing the copy `openapiv3` reads as JSON text
 /// (which serde reads faster than a `Value`: it buffers borrowed strings, not copies).
@@ -240,7 +185,7 @@ impl Walk {
     }
 
     fn document(&mut self, doc: &Value) {
-        let at = At::ROOT;
+        let at = ROOT;
         self.rewrite(doc, |w, key, x| {
             let at = at.key(key);
             match key {
@@ -886,24 +831,21 @@ fn found(value: &Value) -> String {
 
 fn refuse(at: &At<'_>, expected: &str, value: &Value) -> Refusal {
     Refusal {
-        path: at.pointer(),
+        path: at.string(),
         message: format!("expected {expected}, found {}", found(value)),
     }
 }
 
 /// The pointer of what `serde_path_to_error` found failing inside the value at `at`.
 fn pointer_within(at: &At<'_>, path: &serde_path_to_error::Path) -> String {
-    let mut out = at.pointer();
+    let mut out = at.string();
     for segment in path.iter() {
         match segment {
             serde_path_to_error::Segment::Seq { index } => {
                 out.push('/');
                 out.push_str(&index.to_string());
             }
-            serde_path_to_error::Segment::Map { key } => {
-                out.push('/');
-                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
-            }
+            serde_path_to_error::Segment::Map { key } => pointer::push_token(&mut out, key),
             _ => {}
         }
     }
@@ -1127,7 +1069,7 @@ mod tests {
             bad(Value::Null),
         ]);
         for (value, verdict) in &cases {
-            let mine = schema(value, &At::ROOT).is_ok();
+            let mine = schema(value, &ROOT).is_ok();
             assert_eq!(mine, *verdict, "{value}");
             assert_eq!(openapiv3_accepts(value), *verdict, "openapiv3: {value}");
         }
@@ -1138,12 +1080,12 @@ mod tests {
             json!({"type": ""}),
         ] {
             assert!(openapiv3_accepts(&value), "{value}");
-            assert!(schema(&value, &At::ROOT).is_err(), "{value}");
+            assert!(schema(&value, &ROOT).is_err(), "{value}");
         }
         // 3.1's `"null"` type, which `openapiv3` reads as an any-schema and lowering as null.
         let null = json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
         assert!(openapiv3_accepts(&null));
-        assert!(schema(&null, &At::ROOT).is_ok());
+        assert!(schema(&null, &ROOT).is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::ir::{
     Field, IntEnum, Ir, Kind, NameHint, Operation, Presence, Response, ResponseBody, StringEnum,
     Struct, Tagged, Ty, TypeDef, TypeId, Variant,
 };
-use oas::pointer;
+use oas::pointer::{self, At};
 
 /// Why a document could not be lowered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,51 +85,6 @@ struct Lowerer<'a> {
     refs: FxHashMap<String, (TypeId, Option<&'a Value>)>,
     /// Levels of [`Lowerer::schema`] under way (bounded by [`MAX_SCHEMA_DEPTH`]).
     depth: usize,
-}
-
-/// The JSON pointer of a schema position, built only when needed: most positions (properties
-/// of a primitive type, references met before) never need theirs, and building every one was
-/// a good part of lowering's allocations.
-#[derive(Debug, Clone, Copy)]
-enum At<'p> {
-    /// A pointer already built.
-    Str(&'p str),
-    /// `parent/key/token`, the token escaped as in a JSON pointer ([`child`]).
-    Child(&'p At<'p>, &'static str, &'p str),
-    /// `parent/key/index`.
-    Index(&'p At<'p>, &'static str, usize),
-    /// `parent/key`.
-    Push(&'p At<'p>, &'static str),
-    /// `parent/index`.
-    Elem(&'p At<'p>, usize),
-}
-
-impl std::fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            At::Str(s) => f.write_str(s),
-            At::Child(parent, key, token) => {
-                write!(f, "{parent}/{key}/")?;
-                if token.contains(['~', '/']) {
-                    f.write_str(&pointer::escape(token))
-                } else {
-                    f.write_str(token)
-                }
-            }
-            At::Index(parent, key, index) => write!(f, "{parent}/{key}/{index}"),
-            At::Push(parent, key) => write!(f, "{parent}/{key}"),
-            At::Elem(parent, index) => write!(f, "{parent}/{index}"),
-        }
-    }
-}
-
-impl At<'_> {
-    fn string(&self) -> String {
-        match self {
-            At::Str(s) => (*s).to_owned(),
-            _ => self.to_string(),
-        }
-    }
 }
 
 /// The words a type's name is built from ([`NameHint`]), built only for the schemas that
@@ -237,7 +192,7 @@ fn get<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
     for token in rest.split('/') {
         let unescaped;
         let token = if token.contains('~') {
-            unescaped = token.replace("~1", "/").replace("~0", "~");
+            unescaped = pointer::unescape(token);
             unescaped.as_str()
         } else {
             token
@@ -490,7 +445,7 @@ impl<'a> Lowerer<'a> {
                     .is_some_and(|m| !m.iter().all(constraint_only))
             });
             if o.key("properties").is_none() && !shaping_union {
-                let inner = self.schema(At::Index(&at, "allOf", 0), only, words)?;
+                let inner = self.schema(At::KeywordIndex(&at, "allOf", 0), only, words)?;
                 return Ok(Lowered {
                     ty: inner.ty,
                     nullable: inner.nullable || nullable_here,
@@ -563,7 +518,7 @@ impl<'a> Lowerer<'a> {
                 // One member (beside null branches): that member, nullable if a null branch
                 // was there (`anyOf: [{$ref: X}, {…, enum: [null]}]` is `Option<X>`).
                 let with_null = members.len() > 1;
-                let l = self.schema(At::Index(&at, key, i), only, words)?;
+                let l = self.schema(At::KeywordIndex(&at, key, i), only, words)?;
                 return Ok((Kind::Alias(l.ty), l.nullable || nullable || with_null));
             }
             let (kind, member_nullable) = self.union(at, o, key, members, words)?;
@@ -666,11 +621,8 @@ impl<'a> Lowerer<'a> {
             Some("array") => {
                 let items = match o.key("items") {
                     Some(items) => {
-                        let l = self.schema(
-                            At::Push(&at, "items"),
-                            items,
-                            Words::Push(&words, "Item"),
-                        )?;
+                        let l =
+                            self.schema(At::Key(&at, "items"), items, Words::Push(&words, "Item"))?;
                         wrap_nullable(l)
                     }
                     None => Ty::Json,
@@ -702,7 +654,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Some(schema @ Value::Object(_)) => {
                     let l = self.schema(
-                        At::Push(&at, "additionalProperties"),
+                        At::Key(&at, "additionalProperties"),
                         schema,
                         Words::Push(&words, "Value"),
                     )?;
@@ -725,7 +677,7 @@ impl<'a> Lowerer<'a> {
         let mut fields = Vec::new();
         for (name, sub) in props.into_iter().flatten() {
             fields.push(self.field(
-                At::Child(&at, "properties", name),
+                At::KeywordKey(&at, "properties", name),
                 name,
                 sub,
                 required.contains(&name.as_str()),
@@ -738,7 +690,7 @@ impl<'a> Lowerer<'a> {
             Some(Value::Bool(true)) => (Some(Ty::Json), false),
             Some(schema @ Value::Object(m)) if !m.is_empty() => {
                 let l = self.schema(
-                    At::Push(&at, "additionalProperties"),
+                    At::Key(&at, "additionalProperties"),
                     schema,
                     Words::Push(&words, "Value"),
                 )?;
@@ -816,7 +768,11 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let hint = variant_hint(member, i);
-            let l = self.schema(At::Index(&at, key, i), member, Words::Concat(&words, &hint))?;
+            let l = self.schema(
+                At::KeywordIndex(&at, key, i),
+                member,
+                Words::Concat(&words, &hint),
+            )?;
             nullable |= l.nullable;
             if let Some(reference) = member.key("$ref").and_then(Value::as_str) {
                 tagged_members.push((
@@ -915,7 +871,7 @@ impl<'a> Lowerer<'a> {
             // allOf of non-objects (a string with extra constraints, unions…): the first part
             // with a shape is the type; the others only constrain.
             for (i, part) in parts.iter().enumerate() {
-                let l = self.schema(At::Index(&At::Str(at), "allOf", i), part, words)?;
+                let l = self.schema(At::KeywordIndex(&At::Str(at), "allOf", i), part, words)?;
                 if l.ty != Ty::Json {
                     return Ok((Kind::Alias(l.ty), nullable || l.nullable));
                 }
@@ -1038,14 +994,14 @@ impl<'a> Lowerer<'a> {
             let op_at = At::Str(&op.pointer);
             let (body, body_required) = match op.node.key("requestBody") {
                 Some(body) => {
-                    let body_at = At::Push(&op_at, "requestBody");
+                    let body_at = At::Key(&op_at, "requestBody");
                     let (moved, body) = deref_at(self.root, body_at, body)?;
                     let body_at = moved.as_deref().map_or(body_at, At::Str);
                     let ty = match json_media(body) {
                         Some((media, schema)) => {
-                            let content = At::Child(&body_at, "content", media);
+                            let content = At::KeywordKey(&body_at, "content", media);
                             Some(wrap_nullable(self.schema(
-                                At::Push(&content, "schema"),
+                                At::Key(&content, "schema"),
                                 schema,
                                 Words::Push(&Words::Slice(&words), "Request"),
                             )?))
@@ -1064,18 +1020,18 @@ impl<'a> Lowerer<'a> {
                 .into_iter()
                 .flatten()
             {
-                let r_at = At::Child(&op_at, "responses", status);
+                let r_at = At::KeywordKey(&op_at, "responses", status);
                 let (moved, response) = deref_at(self.root, r_at, response)?;
                 let r_at = moved.as_deref().map_or(r_at, At::Str);
                 let content = response.key("content").and_then(Value::as_object);
                 let body = match json_media(response) {
                     Some((media, schema)) => {
-                        let content_at = At::Child(&r_at, "content", media);
+                        let content_at = At::KeywordKey(&r_at, "content", media);
                         let words = Words::Slice(&words);
                         let words = Words::Push(&words, "Response");
                         let hint = Words::Push(&words, status);
                         ResponseBody::Json(wrap_nullable(self.schema(
-                            At::Push(&content_at, "schema"),
+                            At::Key(&content_at, "schema"),
                             schema,
                             hint,
                         )?))
@@ -1126,12 +1082,12 @@ impl<'a> Lowerer<'a> {
             lists.push((At::Str(base), list));
         }
         if let Some(list) = op.node.key("parameters") {
-            lists.push((At::Push(&op_at, "parameters"), list));
+            lists.push((At::Key(&op_at, "parameters"), list));
         }
         let mut by_key: Vec<Param<'a>> = Vec::new();
         for (l, (base, list)) in lists.iter().enumerate() {
             for (i, p) in list.as_array().into_iter().flatten().enumerate() {
-                let (moved, p) = deref_at(self.root, At::Elem(base, i), p)?;
+                let (moved, p) = deref_at(self.root, At::Index(base, i), p)?;
                 let name = p.key("name").and_then(Value::as_str).unwrap_or_default();
                 let location = p.key("in").and_then(Value::as_str).unwrap_or_default();
                 let key = (name, location);
@@ -1177,10 +1133,10 @@ impl<'a> Lowerer<'a> {
             };
             let p_at = match &moved {
                 Some(moved) => At::Str(moved),
-                None => At::Elem(&lists[l].0, i),
+                None => At::Index(&lists[l].0, i),
             };
             let mut field = self.field(
-                At::Push(&p_at, "schema"),
+                At::Key(&p_at, "schema"),
                 wire,
                 schema,
                 required,

@@ -154,6 +154,9 @@ async fn serve<S: Service>(
         .timer(TokioTimer::new())
         .header_read_timeout(settings.read_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
+        // A client that shuts down its sending side once its request is sent (`nc -N`, some
+        // scripts) still gets its answer; hyper's default drops the request.
+        .half_close(true)
         .keep_alive(true);
     let limits = (settings.max_body, settings.read_timeout);
     loop {

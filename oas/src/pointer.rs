@@ -14,7 +14,99 @@ pub fn unescape(token: &str) -> String {
 
 /// Appends one unescaped token to a pointer.
 pub fn push(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", escape(token))
+    let mut out = pointer.to_owned();
+    push_token(&mut out, token);
+    out
+}
+
+/// Appends `/` and one token, escaped (without a copy when it needs no escaping).
+pub fn push_token(out: &mut String, token: &str) {
+    out.push('/');
+    if token.contains(['~', '/']) {
+        out.push_str(&escape(token));
+    } else {
+        out.push_str(token);
+    }
+}
+
+/// The pointer of a position met while walking a document, built only when needed (an error,
+/// a named type): a chain of borrowed links on the walker's stack, written out on demand. Most
+/// positions never need theirs, and building every one costs a walk its allocations.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'a> {
+    /// A pointer already built: `""` (the root), `"#"` (the root as a `$ref` names it),
+    /// `"/components/schemas/A"`.
+    Str(&'a str),
+    /// `parent/token`, the token escaped.
+    Key(&'a At<'a>, &'a str),
+    /// `parent/index`.
+    Index(&'a At<'a>, usize),
+    /// `parent/keyword/token`: two tokens in one link, the first a fixed keyword
+    /// (`properties`, `anyOf`).
+    KeywordKey(&'a At<'a>, &'static str, &'a str),
+    /// `parent/keyword/index`.
+    KeywordIndex(&'a At<'a>, &'static str, usize),
+}
+
+impl<'a> At<'a> {
+    /// `self/token`.
+    pub fn key(&'a self, token: &'a str) -> At<'a> {
+        At::Key(self, token)
+    }
+
+    /// `self/index`.
+    pub fn index(&'a self, index: usize) -> At<'a> {
+        At::Index(self, index)
+    }
+
+    /// The pointer, written out.
+    pub fn string(&self) -> String {
+        match self {
+            At::Str(s) => (*s).to_owned(),
+            _ => self.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Without recursion: a chain is as long as the document is deep.
+        let mut links = Vec::new();
+        let mut at = self;
+        let root = loop {
+            match at {
+                At::Str(s) => break *s,
+                At::Key(p, _)
+                | At::Index(p, _)
+                | At::KeywordKey(p, ..)
+                | At::KeywordIndex(p, ..) => {
+                    links.push(at);
+                    at = p;
+                }
+            }
+        };
+        let mut out = String::from(root);
+        for link in links.iter().rev() {
+            match link {
+                At::Str(_) => {}
+                At::Key(_, token) => push_token(&mut out, token),
+                At::Index(_, i) => {
+                    out.push('/');
+                    out.push_str(&i.to_string());
+                }
+                At::KeywordKey(_, keyword, token) => {
+                    push_token(&mut out, keyword);
+                    push_token(&mut out, token);
+                }
+                At::KeywordIndex(_, keyword, i) => {
+                    push_token(&mut out, keyword);
+                    out.push('/');
+                    out.push_str(&i.to_string());
+                }
+            }
+        }
+        f.write_str(&out)
+    }
 }
 
 /// The pointer of a local `$ref` (`#/components/schemas/X` → `/components/schemas/X`), or `None`
@@ -82,6 +174,25 @@ mod tests {
     fn escapes_round_trip() {
         assert_eq!(escape("/checkouts/{id}"), "~1checkouts~1{id}");
         assert_eq!(unescape(&escape("a~/b")), "a~/b");
+    }
+
+    #[test]
+    fn lazy_pointers_write_what_push_builds() {
+        let root = At::Str("#");
+        let schemas = At::KeywordKey(&root, "components", "schemas");
+        let a = schemas.key("a/b~c");
+        let any = At::KeywordIndex(&a, "anyOf", 2);
+        let item = any.index(0);
+        assert_eq!(item.string(), "#/components/schemas/a~1b~0c/anyOf/2/0");
+        let built = push(&push(&push("#/components", "schemas"), "a/b~c"), "anyOf");
+        assert_eq!(any.string(), format!("{built}/2"));
+        assert_eq!(At::Str("").key("x").string(), "/x");
+        // Deep chains are written without recursion (leaked: a test's few megabytes).
+        let mut at: &'static At<'static> = Box::leak(Box::new(At::Str("")));
+        for _ in 0..100_000 {
+            at = Box::leak(Box::new(At::Index(at, 0)));
+        }
+        assert_eq!(at.string().len(), 200_000);
     }
 
     #[test]

@@ -224,10 +224,12 @@ fn subset(encoded: &Value, original: &Value, at: &mut String) -> bool {
     if !same {
         at.clear();
         for step in path.iter().rev() {
-            at.push('/');
             match step {
-                Step::Key(k) => at.push_str(&k.replace('~', "~0").replace('/', "~1")),
-                Step::Index(i) => at.push_str(&i.to_string()),
+                Step::Key(k) => oas::pointer::push_token(at, k),
+                Step::Index(i) => {
+                    at.push('/');
+                    at.push_str(&i.to_string());
+                }
             }
         }
     }
