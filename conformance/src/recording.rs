@@ -8,6 +8,7 @@
 //!
 //! Loading never panics; every error names the file and, where it can, the line.
 
+use crate::headers;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -244,8 +245,6 @@ struct RawRequest {
     to: Destination,
 }
 
-const SECRET_HEADERS: &[&str] = &["authorization", "x-recharge-access-token", "cookie"];
-
 impl TryFrom<RawRequest> for Request {
     type Error = String;
 
@@ -269,7 +268,7 @@ impl TryFrom<RawRequest> for Request {
         let mut headers = BTreeMap::new();
         for (name, value) in r.headers {
             let lower = name.to_ascii_lowercase();
-            if SECRET_HEADERS.contains(&lower.as_str()) {
+            if headers::is_refused_in_recording(&lower) {
                 return Err(format!(
                     "request.headers: `{name}` is a credential; recordings never hold credentials \
                      (use `auth: inject|none|invalid`)"

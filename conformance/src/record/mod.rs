@@ -27,6 +27,7 @@ pub mod har;
 pub mod redact;
 mod server;
 
+use crate::headers;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,78 +64,12 @@ pub struct Capture {
 #[derive(Debug, Clone)]
 pub struct Converted {
     pub exchange: Exchange,
-    /// Request headers left out: not among [`redact::KEPT_REQUEST_HEADERS`] (the connection's
+    /// Request headers left out: not among [`headers::KEPT_REQUEST`] (the connection's
     /// own headers are not counted).
     pub dropped_headers: usize,
     /// Why the request body does not validate against the operation's request schema
     /// (instance pointers and keywords only: messages would quote the values).
     pub invalid_body: Option<String>,
-}
-
-/// Request headers not worth recording: the connection's own, and what a browser or client
-/// library adds that says nothing about the API (and may leak where the user was: `Referer`).
-const NOISE_REQUEST_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "expect",
-    "accept-encoding",
-    "user-agent",
-    "referer",
-    "origin",
-    "accept-language",
-    "dnt",
-    "priority",
-    "cache-control",
-    "pragma",
-    "via",
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-real-ip",
-];
-
-/// Response headers not recorded: they vary between runs or describe the connection (the same
-/// list replay's re-recording drops, plus encodings: recorded bodies are decoded).
-/// Response headers whose values are URLs: their query parameters are redacted by name.
-const URL_HEADERS: &[&str] = &["location", "content-location", "link", "refresh"];
-
-const NOISE_RESPONSE_HEADERS: &[&str] = &[
-    "date",
-    "server",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "content-length",
-    "transfer-encoding",
-    "content-encoding",
-    "trailer",
-    "upgrade",
-    "via",
-    "alt-svc",
-    "age",
-];
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded in either direction.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-fn is_noise(name: &str, list: &[&str]) -> bool {
-    name.starts_with(':') || name.starts_with("sec-") || list.contains(&name)
 }
 
 /// One API's spec prepared for capturing: which operation a request addresses, what its
@@ -234,10 +169,10 @@ impl ApiSpec {
         for (name, value) in &c.request_headers {
             let lower = name.to_ascii_lowercase();
             credentials |= redact::is_credential_header(&lower);
-            if is_noise(&lower, NOISE_REQUEST_HEADERS) {
+            if headers::is_noise_request(&lower) {
                 continue;
             }
-            if !redact::KEPT_REQUEST_HEADERS.contains(&lower.as_str()) {
+            if !headers::KEPT_REQUEST.contains(&lower.as_str()) {
                 // Unknown: it may be a credential under a name no rule knows, so its value is
                 // also scrubbed wherever else it appears.
                 dropped_headers += 1;
@@ -249,11 +184,11 @@ impl ApiSpec {
         let mut response_headers = BTreeMap::new();
         for (name, value) in &c.response_headers {
             let lower = name.to_ascii_lowercase();
-            if redact::is_secret_header(&lower) || is_noise(&lower, NOISE_RESPONSE_HEADERS) {
+            if redact::is_secret_header(&lower) || headers::is_not_recorded_response(&lower) {
                 continue;
             }
             // A URL the server sends (`Location: …/reset?code=…`) keeps no secret parameter.
-            let value = if URL_HEADERS.contains(&lower.as_str()) {
+            let value = if headers::URL_VALUED.contains(&lower.as_str()) {
                 match value.split_once('?') {
                     Some((base, query)) => {
                         format!("{base}?{}", self.redactor.redact_query(query, secrets))
@@ -691,7 +626,7 @@ impl Proxy {
                 let n = n.to_ascii_lowercase();
                 // `Host` is the upstream's; `Accept-Encoding` is dropped so bodies arrive
                 // readable (the client still gets a valid, merely uncompressed, response).
-                !HOP_BY_HOP.contains(&n.as_str())
+                !headers::HOP_BY_HOP.contains(&n.as_str())
                     && !matches!(
                         n.as_str(),
                         "host" | "content-length" | "accept-encoding" | "expect"
@@ -750,7 +685,7 @@ impl Proxy {
                 .filter(|(n, _)| {
                     // hyper frames the body itself; the length is the upstream's anyway, except
                     // for HEAD, whose `Content-Length` describes a body that is not sent.
-                    !HOP_BY_HOP.contains(&n.as_str()) && (head || n != "content-length")
+                    !headers::HOP_BY_HOP.contains(&n.as_str()) && (head || n != "content-length")
                 })
                 .collect(),
             body: received.body,

@@ -14,6 +14,7 @@
 //!    (declined, accepted). Anything else in a secret position becomes [`REDACTED`], which the
 //!    mock (and any Stripe-convention implementation) treats as an ordinary reusable token.
 
+use crate::headers;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -26,40 +27,6 @@ pub const REDACTED: &str = "[redacted]";
 /// Secrets shorter than this are overwritten where they were found but not searched for
 /// elsewhere: scrubbing a short value (`fr`, `1`) would corrupt unrelated data.
 pub const MIN_SCRUB_LEN: usize = 8;
-
-/// Request and response headers dropped because they carry credentials or signatures. Replay
-/// injects credentials; signatures are computed by whoever sends the webhook.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "x-recharge-access-token",
-    "cookie",
-    "set-cookie",
-    "signature",
-    "x-recharge-hmac-sha256",
-    "x-recharge-webhook-signature",
-    "x-api-key",
-];
-
-/// Parts of header names that mark a header as secret even if it is not listed above (a
-/// vendor's `X-Foo-Session` or `X-Csrf-Token`): dropping a harmless header costs nothing,
-/// writing an unknown credential to a repository is what this module exists to prevent.
-const SECRET_HEADER_PARTS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "signature",
-    "hmac",
-    "cookie",
-    "session",
-    "api-key",
-    "apikey",
-    "authorization",
-    "credential",
-];
-
-/// The headers whose presence means the client authenticated (`auth: inject`).
-const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-recharge-access-token"];
 
 /// Property (and query parameter) names whose values are secrets in any API. The spec adds
 /// its `writeOnly` and `format: password` properties.
@@ -130,25 +97,10 @@ pub fn is_test_token(value: &str) -> bool {
 /// Whether a header is dropped from recordings.
 pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    SECRET_HEADERS.contains(&name.as_str())
-        || SECRET_HEADER_PARTS.iter().any(|p| name.contains(p))
+    headers::SECRET.contains(&name.as_str())
+        || headers::SECRET_PARTS.iter().any(|p| name.contains(p))
         || secret_words(&words(&name))
 }
-
-/// The request headers a recording keeps: what replay needs to send the same request. Any
-/// other request header is dropped (and counted): recording real traffic records whatever
-/// the client sends, and an unknown header may be a credential under a name no rule knows.
-pub const KEPT_REQUEST_HEADERS: &[&str] = &[
-    "content-type",
-    "accept",
-    "accept-language",
-    "content-language",
-    "x-recharge-version",
-    "idempotency-key",
-    "if-match",
-    "if-none-match",
-    "prefer",
-];
 
 /// A name's words, lower case, whatever its spelling: `cardNumber`, `card-number`,
 /// `card.number`, `card[number]` and `CARD_NUMBER` all give `card`, `number`.
@@ -224,7 +176,7 @@ pub fn secret_words(words: &[String]) -> bool {
 
 /// Whether the request carried credentials.
 pub fn is_credential_header(name: &str) -> bool {
-    CREDENTIAL_HEADERS
+    headers::CREDENTIALS
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
 }

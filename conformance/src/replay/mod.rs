@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod rebind;
 mod verdict;
 
+use crate::headers;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -486,28 +487,6 @@ fn origin_of(url: &str) -> String {
     }
 }
 
-/// Headers a client never copies from a recording: the connection's own, and credentials.
-const HOP_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "transfer-encoding",
-    "keep-alive",
-    "authorization",
-    "x-recharge-access-token",
-    "cookie",
-];
-
-/// Response headers not worth keeping in a re-recording (they vary or describe the connection).
-const VOLATILE_RESPONSE_HEADERS: &[&str] = &[
-    "date",
-    "connection",
-    "keep-alive",
-    "content-length",
-    "transfer-encoding",
-    "server",
-];
-
 struct ScenarioRun<'a> {
     ctx: &'a ApiContext,
     client: &'a Client,
@@ -735,7 +714,7 @@ impl ScenarioRun<'_> {
         let mut headers: Vec<(String, String)> = request
             .headers
             .iter()
-            .filter(|(n, _)| !HOP_HEADERS.contains(&n.as_str()))
+            .filter(|(n, _)| !headers::is_not_replayed(n))
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
         if request.body.json.is_some() && !request.headers.contains_key("content-type") {
@@ -1008,13 +987,12 @@ impl ScenarioRun<'_> {
         if self.options.keep_live {
             let mut response_headers = BTreeMap::new();
             for (n, v) in &received.headers {
-                if !VOLATILE_RESPONSE_HEADERS.contains(&n.as_str()) {
+                if !headers::is_not_recorded_response(n) {
                     response_headers.insert(n.clone(), v.clone());
                 }
             }
             let mut sent = p.request.clone();
-            sent.headers
-                .retain(|n, _| !HOP_HEADERS.contains(&n.as_str()));
+            sent.headers.retain(|n, _| !headers::is_not_replayed(n));
             r.live = Some((
                 sent,
                 recording::Response {
