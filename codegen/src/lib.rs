@@ -21,7 +21,7 @@
 //! top-level items) on two threads, concatenated in order. The structure check runs on a
 //! thread of its own from the start: for JSON, `openapiv3`'s part reads a copy written from
 //! the text while the text is parsed; the Schema Objects are checked on the parsed document,
-//! beside lowering (`check.rs`).
+//! beside lowering (`structure.rs`).
 //!
 //! From a build script:
 //! ```no_run
@@ -33,12 +33,12 @@
 //! ```
 
 mod analysis;
-mod check;
 mod emit;
 mod fxhash;
 pub mod ir;
 mod lower;
 mod naming;
+mod structure;
 pub mod sync;
 mod text;
 
@@ -214,7 +214,7 @@ fn generate_here(
     std::thread::scope(|scope| {
         // The structure check starts on a thread of its own at once: from JSON text, it writes
         // the copy `openapiv3` reads and has `openapiv3` read it while this thread parses the
-        // text (`check::copy_accepted`), then hashes the text for the header. The rest of the
+        // text (`structure::copy_accepted`), then hashes the text for the header. The rest of the
         // check (the Schema Objects, or all of it for YAML) needs the parsed document, and
         // runs beside lowering.
         let (send_doc, receive_doc) = mpsc::channel::<Arc<oas::Document>>();
@@ -222,7 +222,7 @@ fn generate_here(
         let check = scope.spawn(move || {
             let t = Instant::now();
             let accepted = if json {
-                check::copy_accepted(text)
+                structure::copy_accepted(text)
             } else {
                 None
             };
@@ -409,13 +409,13 @@ fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part, render: Rend
 }
 
 /// The structure check of [`load`]: `openapiv3` for the document's structure, a walk of the
-/// `Value` for its Schema Objects (`check.rs`).
+/// `Value` for its Schema Objects (`structure.rs`).
 fn check_structure(
     source_name: &str,
     root: &serde_json::Value,
     accepted: Option<bool>,
 ) -> Result<(), Error> {
-    check::structure_given(root, accepted).map_err(|refusal| Error::Structure {
+    structure::structure_given(root, accepted).map_err(|refusal| Error::Structure {
         source_name: source_name.to_owned(),
         path: refusal.path,
         message: refusal.message,

@@ -9,11 +9,11 @@
 //!   [`record::Recorder`]) and HAR import (`conformance import-har`), secrets redacted.
 
 pub mod headers;
+mod http_server;
 pub mod mock;
 pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod report;
-mod server;
 pub mod specs;
 pub mod time;

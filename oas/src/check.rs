@@ -1,7 +1,7 @@
 //! Checking HTTP exchanges against a spec: which operation a request addresses, and every way a
 //! response departs from what the spec documents for it.
 //!
-//! Each [`Finding`] is data: the rule, the JSON pointer into the body (or the header name), the
+//! Each [`ResponseFinding`] is data: the rule, the JSON pointer into the body (or the header name), the
 //! schema location in the spec, and expected vs actual. Validators are compiled once per
 //! (schema, profile) and cached, so checking is cheap after the first exchange of each kind.
 //!
@@ -34,7 +34,7 @@ pub enum Profile {
 /// The rules a response is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Rule {
+pub enum ResponseRule {
     /// The status is not documented for the operation.
     UndocumentedStatus,
     /// The `Content-Type` is not one the spec documents for this status.
@@ -55,27 +55,27 @@ pub enum Rule {
     UnexpectedBody,
 }
 
-impl Rule {
+impl ResponseRule {
     /// The kebab-case name used in reports.
     pub fn name(self) -> &'static str {
         match self {
-            Rule::UndocumentedStatus => "undocumented-status",
-            Rule::ContentType => "content-type",
-            Rule::MalformedJson => "malformed-json",
-            Rule::Schema => "schema",
-            Rule::UndeclaredProperty => "undeclared-property",
-            Rule::UnlistedValue => "unlisted-value",
-            Rule::MissingHeader => "missing-header",
-            Rule::HeaderSchema => "header-schema",
-            Rule::UnexpectedBody => "unexpected-body",
+            ResponseRule::UndocumentedStatus => "undocumented-status",
+            ResponseRule::ContentType => "content-type",
+            ResponseRule::MalformedJson => "malformed-json",
+            ResponseRule::Schema => "schema",
+            ResponseRule::UndeclaredProperty => "undeclared-property",
+            ResponseRule::UnlistedValue => "unlisted-value",
+            ResponseRule::MissingHeader => "missing-header",
+            ResponseRule::HeaderSchema => "header-schema",
+            ResponseRule::UnexpectedBody => "unexpected-body",
         }
     }
 }
 
 /// One departure from the spec.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Finding {
-    pub rule: Rule,
+pub struct ResponseFinding {
+    pub rule: ResponseRule,
     /// JSON pointer into the body (`""` for the whole body), or `header:<name>`, or `status`.
     pub instance_pointer: String,
     /// Where the broken expectation is written in the spec (a JSON pointer).
@@ -446,7 +446,7 @@ impl Spec {
         index: usize,
         response: ResponseParts<'_>,
         profile: Profile,
-    ) -> Vec<Finding> {
+    ) -> Vec<ResponseFinding> {
         self.check_response_parsed(index, response, None, profile)
     }
 
@@ -458,7 +458,7 @@ impl Spec {
         response: ResponseParts<'_>,
         parsed: Option<&Value>,
         profile: Profile,
-    ) -> Vec<Finding> {
+    ) -> Vec<ResponseFinding> {
         let mut out = Vec::new();
         let Some(op) = self.operations.get(index) else {
             return out;
@@ -472,8 +472,8 @@ impl Spec {
                 .and_then(Value::as_object)
                 .map(|r| r.keys().map(String::as_str).collect())
                 .unwrap_or_default();
-            out.push(Finding {
-                rule: Rule::UndocumentedStatus,
+            out.push(ResponseFinding {
+                rule: ResponseRule::UndocumentedStatus,
                 instance_pointer: "status".into(),
                 schema_pointer: responses_at,
                 expected: format!("one of {}", documented.join(", ")),
@@ -597,12 +597,12 @@ impl Spec {
         &self,
         plan: &ResponsePlan,
         response: ResponseParts<'_>,
-        out: &mut Vec<Finding>,
+        out: &mut Vec<ResponseFinding>,
     ) {
         for h in &plan.headers {
             match response.header(&h.name) {
-                None if h.required => out.push(Finding {
-                    rule: Rule::MissingHeader,
+                None if h.required => out.push(ResponseFinding {
+                    rule: ResponseRule::MissingHeader,
                     instance_pointer: format!("header:{}", h.name),
                     schema_pointer: h.at.clone(),
                     expected: format!("header `{}`", h.name),
@@ -628,8 +628,8 @@ impl Spec {
                             continue;
                         }
                         for v in validator.validate(&typed) {
-                            out.push(Finding {
-                                rule: Rule::HeaderSchema,
+                            out.push(ResponseFinding {
+                                rule: ResponseRule::HeaderSchema,
                                 instance_pointer: format!("header:{}", h.name),
                                 schema_pointer: v.schema_pointer,
                                 expected: v.message,
@@ -648,13 +648,13 @@ impl Spec {
         response: ResponseParts<'_>,
         parsed: Option<&Value>,
         profile: Profile,
-        out: &mut Vec<Finding>,
+        out: &mut Vec<ResponseFinding>,
     ) {
         let response_at = plan.at.as_str();
         let Some(content) = &plan.content else {
             if !response.body.is_empty() {
-                out.push(Finding {
-                    rule: Rule::UnexpectedBody,
+                out.push(ResponseFinding {
+                    rule: ResponseRule::UnexpectedBody,
                     instance_pointer: String::new(),
                     schema_pointer: response_at.to_owned(),
                     expected: "no body".into(),
@@ -668,8 +668,8 @@ impl Spec {
             .iter()
             .find(|m| media::matches(&m.media, content_type))
         else {
-            out.push(Finding {
-                rule: Rule::ContentType,
+            out.push(ResponseFinding {
+                rule: ResponseRule::ContentType,
                 instance_pointer: "header:content-type".into(),
                 schema_pointer: format!("{response_at}/content"),
                 expected: content
@@ -697,8 +697,8 @@ impl Spec {
                     &parsed_here
                 }
                 Err(e) => {
-                    out.push(Finding {
-                        rule: Rule::MalformedJson,
+                    out.push(ResponseFinding {
+                        rule: ResponseRule::MalformedJson,
                         instance_pointer: String::new(),
                         schema_pointer: format!(
                             "{response_at}/content/{}",
@@ -723,12 +723,12 @@ impl Spec {
                 for v in validator.validate(body) {
                     let mut schema_pointer = v.schema_pointer.clone();
                     let rule = if v.keyword == "unevaluatedProperties" {
-                        Rule::UndeclaredProperty
+                        ResponseRule::UndeclaredProperty
                     } else if let Some(list) = self.unlisted(&v.keyword, &v.schema_pointer) {
                         schema_pointer = list;
-                        Rule::UnlistedValue
+                        ResponseRule::UnlistedValue
                     } else {
-                        Rule::Schema
+                        ResponseRule::Schema
                     };
                     // A missing or undeclared property is reported at its own pointer, not
                     // at its parent's: that is where a reader looks for it.
@@ -744,7 +744,7 @@ impl Spec {
                         let actual = body
                             .pointer(&at)
                             .map_or_else(|| "absent".to_owned(), |a| truncate(&a.to_string()));
-                        out.push(Finding {
+                        out.push(ResponseFinding {
                             rule,
                             instance_pointer: at,
                             schema_pointer: schema_pointer.clone(),
@@ -754,8 +754,8 @@ impl Spec {
                     }
                 }
             }
-            Err(e) => out.push(Finding {
-                rule: Rule::Schema,
+            Err(e) => out.push(ResponseFinding {
+                rule: ResponseRule::Schema,
                 instance_pointer: String::new(),
                 schema_pointer: schema_at.clone(),
                 expected: format!("a compilable schema ({e})"),
@@ -941,7 +941,7 @@ mod tests {
             .collect()
     }
 
-    fn rules(findings: &[Finding]) -> Vec<Rule> {
+    fn rules(findings: &[ResponseFinding]) -> Vec<ResponseRule> {
         findings.iter().map(|f| f.rule).collect()
     }
 
@@ -1008,7 +1008,7 @@ mod tests {
         let unlisted = br#"{"id": "a", "status": "refunded"}"#;
         assert!(check(unlisted, Profile::Spec).is_empty());
         let f = check(unlisted, Profile::Strict);
-        assert_eq!(rules(&f), [Rule::UnlistedValue]);
+        assert_eq!(rules(&f), [ResponseRule::UnlistedValue]);
         assert_eq!(
             (f[0].instance_pointer.as_str(), f[0].schema_pointer.as_str()),
             (
@@ -1026,8 +1026,11 @@ mod tests {
         }
         // A closed enum stays a schema violation in both.
         let closed = br#"{"id": "a", "mode": "staging"}"#;
-        assert_eq!(rules(&check(closed, Profile::Spec)), [Rule::Schema]);
-        assert_eq!(rules(&check(closed, Profile::Strict)), [Rule::Schema]);
+        assert_eq!(rules(&check(closed, Profile::Spec)), [ResponseRule::Schema]);
+        assert_eq!(
+            rules(&check(closed, Profile::Strict)),
+            [ResponseRule::Schema]
+        );
     }
 
     #[test]
@@ -1046,29 +1049,29 @@ mod tests {
             )
         };
         let f = check(200, &ok, br#"{"id": 5}"#, Profile::Spec);
-        assert_eq!(rules(&f), [Rule::Schema]);
+        assert_eq!(rules(&f), [ResponseRule::Schema]);
         assert_eq!(
             (f[0].instance_pointer.as_str(), f[0].schema_pointer.as_str()),
             ("/id", "/components/schemas/Thing/properties/id/type")
         );
         assert_eq!(f[0].actual, "5");
         let f = check(200, &ok, br#"{"id": "a", "extra": 1}"#, Profile::Strict);
-        assert_eq!(rules(&f), [Rule::UndeclaredProperty]);
+        assert_eq!(rules(&f), [ResponseRule::UndeclaredProperty]);
         assert!(check(200, &ok, br#"{"id": "a", "extra": 1}"#, Profile::Spec).is_empty());
         assert_eq!(
             rules(&check(200, &ok, br#"{"id": "a""#, Profile::Spec)),
-            [Rule::MalformedJson]
+            [ResponseRule::MalformedJson]
         );
         let html = headers(&[("content-type", "text/html"), ("x-limit", "1/40")]);
         assert_eq!(
             rules(&check(200, &html, b"<p>", Profile::Spec)),
-            [Rule::ContentType]
+            [ResponseRule::ContentType]
         );
         let no_limit = headers(&[("content-type", "application/json")]);
         let f = check(200, &no_limit, br#"{"id": "a"}"#, Profile::Spec);
         assert_eq!(
             (f[0].rule, f[0].instance_pointer.as_str()),
-            (Rule::MissingHeader, "header:X-Limit")
+            (ResponseRule::MissingHeader, "header:X-Limit")
         );
         let bad = headers(&[
             ("content-type", "application/json"),
@@ -1077,11 +1080,11 @@ mod tests {
         ]);
         assert_eq!(
             rules(&check(200, &bad, br#"{"id": "a"}"#, Profile::Spec)),
-            [Rule::HeaderSchema, Rule::HeaderSchema]
+            [ResponseRule::HeaderSchema, ResponseRule::HeaderSchema]
         );
         assert_eq!(
             rules(&check(204, &[], b"surprise", Profile::Spec)),
-            [Rule::UnexpectedBody]
+            [ResponseRule::UnexpectedBody]
         );
     }
 
@@ -1123,7 +1126,7 @@ mod tests {
             },
             Profile::Strict,
         );
-        assert_eq!(rules(&f), [Rule::UndocumentedStatus]);
+        assert_eq!(rules(&f), [ResponseRule::UndocumentedStatus]);
         assert_eq!(f[0].actual, "500");
         let special = s.operation("special").unwrap();
         let f = s.check_response(
@@ -1135,7 +1138,7 @@ mod tests {
             },
             Profile::Spec,
         );
-        assert_eq!(rules(&f), [Rule::UndocumentedStatus]);
+        assert_eq!(rules(&f), [ResponseRule::UndocumentedStatus]);
     }
 
     fn requests() -> Spec {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::{Method, StatusCode};
-use oas::check::{Profile, ResponseParts, Rule, Spec};
+use oas::check::{Profile, ResponseParts, ResponseRule, Spec};
 use serde_json::{Value, json};
 
 use super::exchange::{Reply, Request, Response};
@@ -242,7 +242,7 @@ impl App {
             for f in spec
                 .check_response(index, parts, Profile::Spec)
                 .into_iter()
-                .filter(|f| f.rule != Rule::UndocumentedStatus)
+                .filter(|f| f.rule != ResponseRule::UndocumentedStatus)
             {
                 push(
                     &violations,

@@ -1,5 +1,5 @@
 //! The plain request and response values handlers work on: no sockets, no hyper. The server
-//! (`server.rs`) converts to and from the wire; tests can build them by hand.
+//! (`service.rs`) converts to and from the wire; tests can build them by hand.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,7 +24,7 @@ pub struct Request {
     pub local_addr: SocketAddr,
 }
 
-pub use crate::server::BodyError;
+pub use crate::http_server::BodyError;
 
 impl Request {
     /// A request with no headers and no body; tests add what they need.

@@ -11,7 +11,7 @@
 //! Requests are validated against the spec and decoded into the `generated` types; responses
 //! are built from those types. State lives in memory. Layout:
 //! - [`exchange`]: the plain request/response values handlers take and return;
-//! - `server.rs`: the only file that touches hyper's server types;
+//! - `service.rs`: the only file that touches hyper's server types;
 //! - `app.rs`: routing between the APIs, the `/_mock/` controls, fault injection and the
 //!   response self-check;
 //! - `chargily.rs`, `recharge.rs`: the two APIs, on an `oas::check::Spec` each (operations,
@@ -33,7 +33,7 @@ mod chargily;
 pub mod exchange;
 mod planted;
 mod recharge;
-mod server;
+mod service;
 mod support;
 mod validate;
 mod webhook;
@@ -173,14 +173,14 @@ pub enum MockError {
 pub struct MockServer {
     addr: SocketAddr,
     app: Arc<App>,
-    running: Option<crate::server::Running>,
+    running: Option<crate::http_server::Running>,
 }
 
 impl MockServer {
     /// Loads the specs, binds `config.listen` and serves on a background runtime.
     pub fn start(config: MockConfig) -> Result<Self, MockError> {
         let app = Arc::new(App::new(config.clone())?);
-        let running = server::start(Arc::clone(&app), &config)?;
+        let running = service::start(Arc::clone(&app), &config)?;
         Ok(Self {
             addr: running.addr,
             app,

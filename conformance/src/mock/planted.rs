@@ -12,7 +12,7 @@
 //! resource object: `data[0]` of a list envelope, the wrapped object of a one-key envelope
 //! (ReCharge's `{"checkout": {...}}`), otherwise the top-level object; when nothing there fits,
 //! the first fitting object below it (breadth first). The connection-level bugs
-//! (`close-connection`, `never-answer`) are carried out by `server.rs`.
+//! (`close-connection`, `never-answer`) are carried out by `service.rs`.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;

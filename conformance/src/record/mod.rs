@@ -10,7 +10,7 @@
 //! exactly what a conformance scenario needs).
 //!
 //! Layout: this file holds the shared conversion and the proxy's library API ([`Recorder`]);
-//! `server.rs` is the only file touching hyper's server types; [`redact`] the redaction rules;
+//! `service.rs` is the only file touching hyper's server types; [`redact`] the redaction rules;
 //! [`har`] the HAR 1.2 reader.
 //!
 //! ```no_run
@@ -25,7 +25,7 @@
 
 pub mod har;
 pub mod redact;
-mod server;
+mod service;
 
 use crate::headers;
 use std::collections::BTreeMap;
@@ -762,7 +762,7 @@ pub struct Recorder {
     addr: SocketAddr,
     out: PathBuf,
     proxy: Arc<Proxy>,
-    running: Option<crate::server::Running>,
+    running: Option<crate::http_server::Running>,
 }
 
 impl Recorder {
@@ -796,7 +796,7 @@ impl Recorder {
             write_errors: AtomicUsize::new(0),
             dropped_headers: AtomicUsize::new(0),
         });
-        let running = server::start(Arc::clone(&proxy), &config)?;
+        let running = service::start(Arc::clone(&proxy), &config)?;
         Ok(Self {
             addr: running.addr,
             out: config.out,

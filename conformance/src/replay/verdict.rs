@@ -1,15 +1,15 @@
 //! The checks of one live response: the spec's rules (`oas::check`), the reference behaviour
 //! (the recorded status), and the generated types (a body the spec accepts must decode).
 
-use oas::check::{Finding, Profile, ResponseParts, Spec};
+use oas::check::{Profile, ResponseFinding, ResponseParts, Spec};
 use serde_json::Value;
 
 use super::client::Received;
 use super::outcome::Violation;
 use crate::specs::Api;
 
-impl From<Finding> for Violation {
-    fn from(f: Finding) -> Self {
+impl From<ResponseFinding> for Violation {
+    fn from(f: ResponseFinding) -> Self {
         Violation {
             rule: f.rule.name().to_string(),
             instance_pointer: f.instance_pointer,

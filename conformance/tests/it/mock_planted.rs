@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use conformance::mock::{MockServer, PlantedBug, UNDECLARED_PROPERTY};
 use conformance::specs::Api;
-use oas::check::{Finding, Profile, ResponseParts, Rule, Spec};
+use oas::check::{Profile, ResponseFinding, ResponseParts, ResponseRule, Spec};
 use serde_json::{Value, json};
 use support::{CHARGILY_AUTH, RECHARGE_AUTH, Resp, control, request, server, server_with};
 
@@ -119,7 +119,7 @@ fn spec(api: Api) -> Spec {
     Spec::new(api.document().unwrap().root)
 }
 
-fn findings(spec: &Spec, op: &str, r: &Resp) -> Vec<Finding> {
+fn findings(spec: &Spec, op: &str, r: &Resp) -> Vec<ResponseFinding> {
     let index = spec.operation(op).unwrap();
     spec.check_response(
         index,
@@ -186,7 +186,7 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
     };
     assert_eq!(kind, bug.name(), "{what}");
     let found = findings(&spec, step.1, broken);
-    let has = |rule: Rule, pointer: &str, mentions: &str| {
+    let has = |rule: ResponseRule, pointer: &str, mentions: &str| {
         found.iter().any(|f| {
             f.rule == rule && f.instance_pointer == pointer && f.expected.contains(mentions)
         })
@@ -204,7 +204,7 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
                 }
                 _ => assert_ne!(before, after, "{what}"),
             }
-            assert!(has(Rule::Schema, &target, ""), "{what}: {found:#?}");
+            assert!(has(ResponseRule::Schema, &target, ""), "{what}: {found:#?}");
         }
         PlantedBug::MissingRequired | PlantedBug::UndeclaredProperty => {
             let (mut a, mut b) = (clean.json(), broken.json());
@@ -221,9 +221,9 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
             }
             assert_eq!(a, b, "{what}: more than {target} changed");
             let rule = if bug == PlantedBug::MissingRequired {
-                Rule::Schema
+                ResponseRule::Schema
             } else {
-                Rule::UndeclaredProperty
+                ResponseRule::UndeclaredProperty
             };
             // At the property's own pointer; JSON Schema itself names the parent object, which
             // is accepted when the message names the property.
@@ -238,14 +238,17 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
             assert_eq!(target, "status");
             assert_ne!(broken.status, clean.status);
             assert_eq!(broken.body, clean.body);
-            assert!(has(Rule::UndocumentedStatus, "status", ""), "{found:#?}");
+            assert!(
+                has(ResponseRule::UndocumentedStatus, "status", ""),
+                "{found:#?}"
+            );
         }
         PlantedBug::WrongContentType => {
             assert_eq!(target, "content-type");
             assert_eq!(broken.header("content-type"), Some("text/plain"));
             assert_eq!(broken.body, clean.body);
             assert!(
-                has(Rule::ContentType, "header:content-type", ""),
+                has(ResponseRule::ContentType, "header:content-type", ""),
                 "{found:#?}"
             );
         }
@@ -254,7 +257,7 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
             assert_eq!(broken.header(&target), None, "{what}");
             assert_eq!(broken.body, clean.body);
             assert!(
-                found.iter().any(|f| f.rule == Rule::MissingHeader
+                found.iter().any(|f| f.rule == ResponseRule::MissingHeader
                     && f.instance_pointer
                         .eq_ignore_ascii_case(&format!("header:{target}"))),
                 "{what}: {found:#?}"
@@ -266,7 +269,7 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
             assert!(broken.body.len() < clean.body.len());
             assert!(clean.body.starts_with(&broken.body));
             assert!(serde_json::from_slice::<Value>(&broken.body).is_err());
-            assert!(has(Rule::MalformedJson, "", ""), "{found:#?}");
+            assert!(has(ResponseRule::MalformedJson, "", ""), "{found:#?}");
         }
         PlantedBug::CloseConnection | PlantedBug::NeverAnswer => unreachable!(),
     }

@@ -405,7 +405,7 @@ fn streamed_copy(text: &str) -> Option<Vec<u8>> {
     let mut de = serde_json::Deserializer::from_str(text);
     Node {
         stream: &mut stream,
-        kind: Kind::Document,
+        kind: Shape::Document,
     }
     .deserialize(&mut de)
     .ok()?;
@@ -423,7 +423,7 @@ fn streamed_copy(text: &str) -> Option<Vec<u8>> {
 /// Encoding depends only on its text (the same type is read wherever the kind is, with nothing
 /// from its surroundings), and the document's is that of all of them. So an object of one
 /// of those kinds that is byte for byte one written before at the same kind is replaced by
-/// a stand-in `openapiv3` accepts there ([`Kind::stand_in`]): `openapiv3` accepted or
+/// a stand-in `openapiv3` accepts there ([`Shape::stand_in`]): `openapiv3` accepted or
 /// refused the first, which stays. A first is kept for that only once `openapiv3` is known
 /// to read it: inside an object that has a string `$ref` where `openapiv3` reads a
 /// `ReferenceOr` (Path Items, Parameters, Headers, Request Bodies, Responses, Callbacks),
@@ -441,12 +441,12 @@ struct Stream {
     read: [HashSet<Box<[u8]>>; STAND_INS],
 }
 
-/// How many kinds have a stand-in ([`Kind::stand_in`]).
+/// How many kinds have a stand-in ([`Shape::stand_in`]).
 const STAND_INS: usize = 7;
 
 /// What a value is in the document's structure, as [`Walk`] reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum Shape {
     /// Copied as is.
     Copy,
     /// A member that [`Walk::rewrite`] copies: `""` for a `description` or `summary` string.
@@ -455,7 +455,7 @@ enum Kind {
     Paths,
     Components,
     /// Each member's value is of the kind given.
-    Each(&'static Kind),
+    Each(&'static Shape),
     PathItem,
     Parameters,
     Operation,
@@ -481,20 +481,20 @@ enum Kind {
     Scopes,
 }
 
-impl Kind {
+impl Shape {
     /// For a kind whose objects may be replaced when repeated: an index in
     /// [`Stream::read`], and an object `openapiv3` accepts at that kind.
     fn stand_in(self) -> Option<(usize, &'static [u8])> {
         // A Reference for a `ReferenceOr`.
         const REFERENCE: &[u8] = br#"{"$ref":""}"#;
         match self {
-            Kind::Parameter => Some((0, REFERENCE)),
-            Kind::Header => Some((1, REFERENCE)),
-            Kind::RequestBody => Some((2, REFERENCE)),
-            Kind::Response => Some((3, REFERENCE)),
-            Kind::MediaType => Some((4, b"{}")),
-            Kind::Encoding => Some((5, b"{}")),
-            Kind::Operation => Some((6, br#"{"responses":{}}"#)),
+            Shape::Parameter => Some((0, REFERENCE)),
+            Shape::Header => Some((1, REFERENCE)),
+            Shape::RequestBody => Some((2, REFERENCE)),
+            Shape::Response => Some((3, REFERENCE)),
+            Shape::MediaType => Some((4, b"{}")),
+            Shape::Encoding => Some((5, b"{}")),
+            Shape::Operation => Some((6, br#"{"responses":{}}"#)),
             _ => None,
         }
     }
@@ -506,89 +506,91 @@ impl Kind {
     fn reference_or(self) -> bool {
         matches!(
             self,
-            Kind::PathItem
-                | Kind::Parameter
-                | Kind::Header
-                | Kind::RequestBody
-                | Kind::Response
-                | Kind::Callback
+            Shape::PathItem
+                | Shape::Parameter
+                | Shape::Header
+                | Shape::RequestBody
+                | Shape::Response
+                | Shape::Callback
         )
     }
 
     /// The kind of the member `key` of an object of this kind. `first` is whether a
     /// Parameter's `schema` or `content` has been seen ([`Walk::parameter`]).
-    fn member(self, key: &str, first: &mut bool) -> Kind {
+    fn member(self, key: &str, first: &mut bool) -> Shape {
         let free = if key == "description" || key == "summary" {
-            Kind::Free
+            Shape::Free
         } else {
-            Kind::Copy
+            Shape::Copy
         };
         match self {
-            Kind::Copy
-            | Kind::Free
-            | Kind::Schema { .. }
-            | Kind::Parameters
-            | Kind::Security
-            | Kind::Scopes => Kind::Copy,
-            Kind::Requirement => Kind::Scopes,
-            Kind::Each(kind) => *kind,
-            Kind::Document => match key {
-                "paths" => Kind::Paths,
-                "components" => Kind::Components,
-                "security" => Kind::Security,
+            Shape::Copy
+            | Shape::Free
+            | Shape::Schema { .. }
+            | Shape::Parameters
+            | Shape::Security
+            | Shape::Scopes => Shape::Copy,
+            Shape::Requirement => Shape::Scopes,
+            Shape::Each(kind) => *kind,
+            Shape::Document => match key {
+                "paths" => Shape::Paths,
+                "components" => Shape::Components,
+                "security" => Shape::Security,
                 _ => free,
             },
-            Kind::Paths if key.starts_with('/') => Kind::PathItem,
-            Kind::Components => match key {
-                "schemas" => Kind::Each(&Kind::Schema { optional: false }),
-                "responses" => Kind::Each(&Kind::Response),
-                "parameters" => Kind::Each(&Kind::Parameter),
-                "headers" => Kind::Each(&Kind::Header),
-                "requestBodies" => Kind::Each(&Kind::RequestBody),
-                "callbacks" => Kind::Each(&Kind::Callback),
+            Shape::Paths if key.starts_with('/') => Shape::PathItem,
+            Shape::Components => match key {
+                "schemas" => Shape::Each(&Shape::Schema { optional: false }),
+                "responses" => Shape::Each(&Shape::Response),
+                "parameters" => Shape::Each(&Shape::Parameter),
+                "headers" => Shape::Each(&Shape::Header),
+                "requestBodies" => Shape::Each(&Shape::RequestBody),
+                "callbacks" => Shape::Each(&Shape::Callback),
                 _ => free,
             },
-            Kind::PathItem if METHODS.contains(&key) => Kind::Operation,
-            Kind::PathItem if key == "parameters" => Kind::Parameters,
-            Kind::Operation => match key {
-                "parameters" => Kind::Parameters,
-                "requestBody" => Kind::RequestBody,
-                "responses" => Kind::Responses,
-                "callbacks" => Kind::Each(&Kind::Callback),
-                "operationId" => Kind::Free,
-                "security" => Kind::Security,
+            Shape::PathItem if METHODS.contains(&key) => Shape::Operation,
+            Shape::PathItem if key == "parameters" => Shape::Parameters,
+            Shape::Operation => match key {
+                "parameters" => Shape::Parameters,
+                "requestBody" => Shape::RequestBody,
+                "responses" => Shape::Responses,
+                "callbacks" => Shape::Each(&Shape::Callback),
+                "operationId" => Shape::Free,
+                "security" => Shape::Security,
                 _ => free,
             },
-            Kind::Responses if status_code(key) => Kind::Response,
-            Kind::Callback => Kind::PathItem,
-            Kind::RequestBody if key == "content" => Kind::Content,
-            Kind::Response => match key {
-                "headers" => Kind::Each(&Kind::Header),
-                "content" => Kind::Content,
+            Shape::Responses if status_code(key) => Shape::Response,
+            Shape::Callback => Shape::PathItem,
+            Shape::RequestBody if key == "content" => Shape::Content,
+            Shape::Response => match key {
+                "headers" => Shape::Each(&Shape::Header),
+                "content" => Shape::Content,
                 _ => free,
             },
-            Kind::Parameter | Kind::Header if !*first && (key == "schema" || key == "content") => {
+            Shape::Parameter | Shape::Header
+                if !*first && (key == "schema" || key == "content") =>
+            {
                 *first = true;
                 if key == "schema" {
-                    Kind::Schema { optional: false }
+                    Shape::Schema { optional: false }
                 } else {
-                    Kind::Content
+                    Shape::Content
                 }
             }
-            Kind::Content => Kind::MediaType,
-            Kind::MediaType => match key {
-                "schema" => Kind::Schema { optional: true },
-                "encoding" => Kind::Each(&Kind::Encoding),
+            Shape::Content => Shape::MediaType,
+            Shape::MediaType => match key {
+                "schema" => Shape::Schema { optional: true },
+                "encoding" => Shape::Each(&Shape::Encoding),
                 _ => free,
             },
-            Kind::Encoding if key == "headers" => Kind::Each(&Kind::Header),
-            Kind::Paths
-            | Kind::PathItem
-            | Kind::Responses
-            | Kind::RequestBody
-            | Kind::Parameter
-            | Kind::Header
-            | Kind::Encoding => free,
+            Shape::Encoding if key == "headers" => Shape::Each(&Shape::Header),
+            Shape::Paths
+            | Shape::PathItem
+            | Shape::Responses
+            | Shape::RequestBody
+            | Shape::Parameter
+            | Shape::Header
+            | Shape::Encoding => free,
         }
     }
 }
@@ -596,7 +598,7 @@ impl Kind {
 /// A value of the text being read, and what it is.
 struct Node<'s> {
     stream: &'s mut Stream,
-    kind: Kind,
+    kind: Shape,
 }
 
 impl<'de> DeserializeSeed<'de> for Node<'_> {
@@ -604,7 +606,7 @@ impl<'de> DeserializeSeed<'de> for Node<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         match self.kind {
-            Kind::Schema { optional } => {
+            Shape::Schema { optional } => {
                 // Skipped without being read into anything (serde_json's fastest path).
                 let out = &mut self.stream.out;
                 if optional {
@@ -660,7 +662,7 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        if self.kind == Kind::Free {
+        if self.kind == Shape::Free {
             self.stream.out.extend_from_slice(b"\"\"");
         } else {
             self.scalar(v);
@@ -669,7 +671,7 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        let null: &[u8] = if self.kind == Kind::Scopes {
+        let null: &[u8] = if self.kind == Shape::Scopes {
             b"[]"
         } else {
             b"null"
@@ -680,9 +682,9 @@ impl<'de> Visitor<'de> for Node<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let kind = match self.kind {
-            Kind::Parameters => Kind::Parameter,
-            Kind::Security => Kind::Requirement,
-            _ => Kind::Copy,
+            Shape::Parameters => Shape::Parameter,
+            Shape::Security => Shape::Requirement,
+            _ => Shape::Copy,
         };
         self.stream.out.push(b'[');
         let mut first = true;
@@ -716,7 +718,7 @@ impl<'de> Visitor<'de> for Node<'_> {
         let mut reference = false;
         // `components.schemas`: its members are all `{}`, which `openapiv3` accepts, so
         // they are left out.
-        let schemas = self.kind == Kind::Each(&Kind::Schema { optional: false });
+        let schemas = self.kind == Shape::Each(&Shape::Schema { optional: false });
         self.stream.out.push(b'{');
         let mut keys: Vec<Cow<'de, str>> = Vec::new();
         let mut first = false;
@@ -1289,7 +1291,7 @@ mod tests {
         assert_eq!(copy_accepted(&format!("{text} x")), None);
     }
 
-    fn stand_in(kind: Kind) -> Value {
+    fn stand_in(kind: Shape) -> Value {
         serde_json::from_slice(kind.stand_in().unwrap().1).unwrap()
     }
 
@@ -1297,13 +1299,13 @@ mod tests {
     #[test]
     fn stand_ins_are_accepted_at_their_kind() {
         let [p, h, b, r, m, e, o] = [
-            Kind::Parameter,
-            Kind::Header,
-            Kind::RequestBody,
-            Kind::Response,
-            Kind::MediaType,
-            Kind::Encoding,
-            Kind::Operation,
+            Shape::Parameter,
+            Shape::Header,
+            Shape::RequestBody,
+            Shape::Response,
+            Shape::MediaType,
+            Shape::Encoding,
+            Shape::Operation,
         ]
         .map(stand_in);
         let doc = json!({

@@ -1,4 +1,4 @@
-//! The recording proxy as a [`Service`] of the shared HTTP server (`crate::server`): it hands
+//! The recording proxy as a [`Service`] of the shared HTTP server (`crate::http_server`): it hands
 //! each request read there to the [`Proxy`] as plain values and writes what the proxy returns.
 //!
 //! Requests that cannot be read are answered by the proxy itself and never forwarded or
@@ -14,8 +14,8 @@ use http_body_util::Full;
 use tokio::sync::watch;
 
 use super::{Inbound, Outbound, Proxy, RecordConfig, RecordError};
+use crate::http_server::{self, BodyError, Received, Running, Service, Settings, StartError};
 use crate::replay::Client;
-use crate::server::{self, BodyError, Received, Running, Service, Settings, StartError};
 
 /// How long a stopping proxy waits for in-flight exchanges (an upstream call and a write).
 const DRAIN: Duration = Duration::from_secs(5);
@@ -32,7 +32,7 @@ pub(crate) fn start(proxy: Arc<Proxy>, config: &RecordConfig) -> Result<Running,
     let timeout = config.timeout;
     let max_body = config.max_body_bytes;
     let tls = crate::replay::client::tls_config(&[]).map_err(RecordError::Tls)?;
-    server::start(&settings, move || {
+    http_server::start(&settings, move || {
         Arc::new(Forward {
             proxy,
             // Created inside the runtime: its connection pool spawns onto it.

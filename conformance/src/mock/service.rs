@@ -1,4 +1,4 @@
-//! The mock as a [`Service`] of the shared HTTP server (`crate::server`): it turns each
+//! The mock as a [`Service`] of the shared HTTP server (`crate::http_server`): it turns each
 //! request read there into a plain [`Request`], asks the [`App`], and writes the [`Response`].
 //!
 //! Planted connection bugs (`close-connection`, `never-answer`) are carried out here: the
@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::app::App;
 use super::exchange::{Reply, Request};
 use super::{MockConfig, MockError, PlantedBug};
-use crate::server::{self, Received, Running, Service, Settings, StartError};
+use crate::http_server::{self, Received, Running, Service, Settings, StartError};
 
 /// Binds `config.listen` and serves `app` until the returned handle is dropped.
 pub(crate) fn start(app: Arc<App>, config: &MockConfig) -> Result<Running, MockError> {
@@ -29,7 +29,7 @@ pub(crate) fn start(app: Arc<App>, config: &MockConfig) -> Result<Running, MockE
         name: "mock",
     };
     let served = Arc::clone(&app);
-    let running = server::start(&settings, move || {
+    let running = http_server::start(&settings, move || {
         served.env().outbox.spawn_worker();
         Arc::new(Mock(served))
     })
