@@ -1,5 +1,7 @@
 //! The two checkout specs, embedded so the binary works from any directory with no setup.
 
+use std::sync::{Arc, OnceLock};
+
 /// One of the APIs this tool knows.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
@@ -42,5 +44,23 @@ impl Api {
     /// The parsed spec.
     pub fn document(self) -> Result<oas::Document, oas::LoadError> {
         oas::Document::parse(self.spec_path(), self.spec_text(), false)
+    }
+
+    /// The embedded spec prepared for checking, parsed once per process and shared: every
+    /// embedded mock (one per scenario in a replay) and every replay context use the same one,
+    /// so each schema's validator is compiled once per process, not once per mock.
+    pub fn spec(self) -> Result<Arc<oas::check::Spec>, String> {
+        static SPECS: [OnceLock<Result<Arc<oas::check::Spec>, String>>; 2] =
+            [OnceLock::new(), OnceLock::new()];
+        let slot = match self {
+            Api::Chargily => &SPECS[0],
+            Api::Recharge => &SPECS[1],
+        };
+        slot.get_or_init(|| {
+            self.document()
+                .map(|d| Arc::new(oas::check::Spec::new(d.root)))
+                .map_err(|e| e.to_string())
+        })
+        .clone()
     }
 }

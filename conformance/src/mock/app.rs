@@ -74,19 +74,18 @@ pub struct App {
 }
 
 impl App {
-    /// Loads both specs (in parallel) and builds empty stores.
+    /// Takes both specs (shared, [`Api::spec`]) and builds empty stores.
     pub fn new(config: MockConfig) -> Result<Self, MockError> {
-        let load = |api: Api| api.document().map(|d| Spec::new(d.root));
+        // Both specs in parallel the first time in a process; shared after that.
         let (chargily_spec, recharge_spec) = std::thread::scope(|s| {
-            let c = s.spawn(|| load(Api::Chargily));
-            let r = load(Api::Recharge);
+            let c = s.spawn(|| Api::Chargily.spec());
+            let r = Api::Recharge.spec();
             (c.join(), r)
         });
         let chargily_spec = chargily_spec
             .map_err(|_| MockError::Spec("the spec loader panicked".into()))?
-            .map_err(|e| MockError::Spec(e.to_string()))?;
-        let recharge_spec = recharge_spec.map_err(|e| MockError::Spec(e.to_string()))?;
-        let (chargily_spec, recharge_spec) = (Arc::new(chargily_spec), Arc::new(recharge_spec));
+            .map_err(MockError::Spec)?;
+        let recharge_spec = recharge_spec.map_err(MockError::Spec)?;
         let planter = config.planted.map(|bug| {
             Arc::new(Planter::new(
                 bug,

@@ -157,20 +157,17 @@ impl Default for Options {
 #[derive(Debug)]
 pub struct ApiContext {
     pub api: Api,
-    pub spec: Spec,
+    /// Shared by every context and embedded mock of the process ([`Api::spec`]).
+    pub spec: Arc<Spec>,
     pub rules: Rules,
 }
 
 impl ApiContext {
     /// Loads the embedded spec and rules of `api`.
     pub fn new(api: Api) -> Result<Self, String> {
-        let doc = api.document().map_err(|e| e.to_string())?;
-        let rules = Rules::for_api(api, &doc.root)?;
-        Ok(Self {
-            api,
-            spec: Spec::new(doc.root),
-            rules,
-        })
+        let spec = api.spec()?;
+        let rules = Rules::for_api(api, spec.root())?;
+        Ok(Self { api, spec, rules })
     }
 }
 
