@@ -24,7 +24,7 @@ pub mod media;
 pub mod pointer;
 pub mod schema;
 pub mod url;
-mod walk;
+pub mod walk;
 
 pub use lint::{Finding, Report, Rule, lint};
 pub use load::{Document, LoadError};

@@ -149,6 +149,26 @@ pub fn deref<'a>(
     })
 }
 
+/// Follows local `$ref` chains from `node` as far as they resolve: the schema a reference
+/// stands for, or `node` itself when it is no reference (or its first link does not resolve).
+/// For readers that take what they can (normalization, redaction); [`deref`] reports why a
+/// chain fails.
+pub fn follow<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    let mut current = node;
+    for _ in 0..64 {
+        let next = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(local_target)
+            .and_then(|target| get(root, &target));
+        match next {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    current
+}
+
 /// Why a `$ref` could not be followed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefError {
@@ -193,6 +213,23 @@ mod tests {
             at = Box::leak(Box::new(At::Index(at, 0)));
         }
         assert_eq!(at.string().len(), 200_000);
+    }
+
+    #[test]
+    fn follow_goes_as_far_as_the_chain_resolves() {
+        let root = json!({"components": {"schemas": {
+            "A B": {"$ref": "#/components/schemas/B"},
+            "B": {"type": "string"},
+            "Dangling": {"$ref": "#/components/schemas/Nowhere"},
+            "Loop": {"$ref": "#/components/schemas/Loop"}}}});
+        let a = json!({"$ref": "#/components/schemas/A%20B"});
+        assert_eq!(follow(&root, &a), &json!({"type": "string"}));
+        let dangling = &root["components"]["schemas"]["Dangling"];
+        assert_eq!(follow(&root, dangling), dangling);
+        let looped = &root["components"]["schemas"]["Loop"];
+        assert_eq!(follow(&root, looped), looped);
+        let plain = json!({"type": "integer"});
+        assert_eq!(follow(&root, &plain), &plain);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Enumerating the operations of a document, including those of `callbacks`.
+//! Walks of a document: its operations (including those of `callbacks`), and the properties
+//! of every schema in it.
 
 use serde_json::Value;
 
@@ -97,5 +98,71 @@ fn collect<'a>(
                 callback_of: callback_of.clone(),
             });
         }
+    }
+}
+
+/// Every property of every schema anywhere in the document (components, inline request and
+/// response schemas, nested ones): `visit(name, schema)`, the schema through its `$ref`s
+/// ([`pointer::follow`]). What the redactor and the normalizer learn from a spec (which names are
+/// secrets, identifiers, timestamps). Bounded in depth: a document deeper than 128 levels is
+/// walked to that depth.
+pub fn properties<'a>(root: &'a Value, mut visit: impl FnMut(&'a str, &'a Value)) {
+    fn walk<'a>(
+        root: &'a Value,
+        node: &'a Value,
+        depth: usize,
+        visit: &mut impl FnMut(&'a str, &'a Value),
+    ) {
+        if depth > 128 {
+            return;
+        }
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (name, schema) in props {
+                        visit(name, pointer::follow(root, schema));
+                    }
+                }
+                for v in map.values() {
+                    walk(root, v, depth + 1, visit);
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    walk(root, v, depth + 1, visit);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(root, root, 0, &mut visit);
+}
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_property_anywhere_through_refs() {
+        let root = json!({
+            "paths": {"/a": {"post": {"requestBody": {"content": {"application/json": {
+                "schema": {"properties": {"inline": {"$ref": "#/components/schemas/S"}}}}}}}}},
+            "components": {"schemas": {"S": {"type": "string", "format": "date"},
+                "O": {"properties": {"nested": {"properties": {"deep": {"type": "integer"}}}}}}}
+        });
+        let mut seen = Vec::new();
+        properties(&root, |name, schema| {
+            seen.push((name, schema.get("type").cloned()))
+        });
+        seen.sort_by_key(|(n, _)| *n);
+        assert_eq!(
+            seen,
+            vec![
+                ("deep", Some(json!("integer"))),
+                ("inline", Some(json!("string"))),
+                ("nested", None),
+            ]
+        );
     }
 }

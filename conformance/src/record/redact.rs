@@ -317,7 +317,13 @@ impl Redactor {
     /// response schemas count as much as components.
     pub fn new(spec_root: &Value) -> Self {
         let mut names: BTreeSet<String> = SECRET_NAMES.iter().map(|s| (*s).to_owned()).collect();
-        collect_spec_secrets(spec_root, spec_root, &mut names, 0);
+        // Every property whose schema (through `$ref`s and combinators) is `writeOnly` or
+        // `format: password`.
+        oas::walk::properties(spec_root, |name, schema| {
+            if is_secret_schema(spec_root, schema, 0) {
+                names.insert(name.to_ascii_lowercase());
+            }
+        });
         let identifiers = oas::operations(spec_root)
             .iter()
             .flat_map(|op| path_parameters(&op.path))
@@ -626,34 +632,6 @@ fn value_after(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
     }
     // Delimiters are ASCII, so both ends are on character boundaries.
     Some((start, i.min(bytes.len())))
-}
-
-/// Walks every node of the document; for each property of each schema, decides whether the
-/// property's schema (through `$ref`s and combinators) is `writeOnly` or `format: password`.
-fn collect_spec_secrets(root: &Value, node: &Value, out: &mut BTreeSet<String>, depth: usize) {
-    if depth > 128 {
-        return;
-    }
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::Object(props)) = map.get("properties") {
-                for (name, schema) in props {
-                    if is_secret_schema(root, schema, 0) {
-                        out.insert(name.to_ascii_lowercase());
-                    }
-                }
-            }
-            for v in map.values() {
-                collect_spec_secrets(root, v, out, depth + 1);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                collect_spec_secrets(root, v, out, depth + 1);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn is_secret_schema(root: &Value, schema: &Value, depth: usize) -> bool {

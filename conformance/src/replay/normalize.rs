@@ -83,45 +83,26 @@ impl Rules {
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
         };
-        rules.learn_from_spec(spec_root, spec_root, 0);
+        rules.learn_from_spec(spec_root);
         for k in &file.keep {
             rules.ids.remove(k);
         }
         rules
     }
 
-    fn learn_from_spec(&mut self, root: &Value, node: &Value, depth: usize) {
-        if depth > 64 {
-            return;
-        }
-        match node {
-            Value::Object(map) => {
-                if let Some(Value::Object(props)) = map.get("properties") {
-                    for (name, schema) in props {
-                        let schema = resolve(root, schema);
-                        let format = schema.get("format").and_then(Value::as_str);
-                        if is_id_name(name) {
-                            self.ids.insert(name.clone());
-                        }
-                        // `format: uri` alone says nothing about who chose the URL: a
-                        // merchant's `success_url` must come back verbatim, so only the
-                        // rules file names server-made URLs.
-                        if matches!(format, Some("date-time" | "date")) {
-                            self.timestamps.insert(name.clone());
-                        }
-                    }
-                }
-                for v in map.values() {
-                    self.learn_from_spec(root, v, depth + 1);
-                }
+    fn learn_from_spec(&mut self, root: &Value) {
+        oas::walk::properties(root, |name, schema| {
+            if is_id_name(name) {
+                self.ids.insert(name.to_owned());
             }
-            Value::Array(items) => {
-                for v in items {
-                    self.learn_from_spec(root, v, depth + 1);
-                }
+            // `format: uri` alone says nothing about who chose the URL: a merchant's
+            // `success_url` must come back verbatim, so only the rules file names server-made
+            // URLs.
+            let format = schema.get("format").and_then(Value::as_str);
+            if matches!(format, Some("date-time" | "date")) {
+                self.timestamps.insert(name.to_owned());
             }
-            _ => {}
-        }
+        });
     }
 
     /// Whether values of the property `key` are identifiers.
@@ -142,24 +123,6 @@ impl Rules {
 
 fn is_id_name(name: &str) -> bool {
     name == "id" || name == "token" || name.ends_with("_id") || name.ends_with("_token")
-}
-
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
-    let mut s = schema;
-    for _ in 0..8 {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        {
-            Some(p) => match root.pointer(p) {
-                Some(t) => s = t,
-                None => break,
-            },
-            None => break,
-        }
-    }
-    s
 }
 
 /// The folder name of an API's recordings.
