@@ -79,18 +79,12 @@ pub const KEPT_REQUEST: &[&str] = &[
     "prefer",
 ];
 
-/// Request headers not worth recording: the connection's own, and what a browser or client
-/// library adds that says nothing about the API (and may leak where the user was: `Referer`).
+/// Request headers not worth recording besides [`HOP_BY_HOP`]: the rest of the connection's
+/// own, and what a browser or client library adds that says nothing about the API (and may
+/// leak where the user was: `Referer`).
 const NOISE_REQUEST: &[&str] = &[
     "host",
     "content-length",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
     "expect",
     "accept-encoding",
     "user-agent",
@@ -109,34 +103,35 @@ const NOISE_REQUEST: &[&str] = &[
     "x-real-ip",
 ];
 
-/// Whether a request header is not worth recording: [`NOISE_REQUEST`], HTTP/2 pseudo-headers
-/// (`:authority`, in HAR files) and the browser's `Sec-` headers.
+/// Whether a request header is not worth recording: [`HOP_BY_HOP`], [`NOISE_REQUEST`], HTTP/2
+/// pseudo-headers (`:authority`, in HAR files) and the browser's `Sec-` headers.
 pub fn is_noise_request(name: &str) -> bool {
-    name.starts_with(':') || name.starts_with("sec-") || NOISE_REQUEST.contains(&name)
+    name.starts_with(':')
+        || name.starts_with("sec-")
+        || HOP_BY_HOP.contains(&name)
+        || NOISE_REQUEST.contains(&name)
 }
 
-/// Response headers neither the recorder nor replay's re-recording keeps: they vary between
-/// runs or describe the connection, and recorded bodies are decoded.
+/// Response headers neither the recorder nor replay's re-recording keeps besides
+/// [`HOP_BY_HOP`]: they vary between runs or describe the connection, and recorded bodies are
+/// decoded.
 const NOT_RECORDED_RESPONSE: &[&str] = &[
     "date",
     "server",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
     "content-length",
-    "transfer-encoding",
     "content-encoding",
-    "trailer",
-    "upgrade",
     "via",
     "alt-svc",
     "age",
 ];
 
-/// Whether a response header is not recorded ([`NOT_RECORDED_RESPONSE`], pseudo-headers,
-/// `Sec-` headers).
+/// Whether a response header is not recorded ([`HOP_BY_HOP`], [`NOT_RECORDED_RESPONSE`],
+/// pseudo-headers, `Sec-` headers).
 pub fn is_not_recorded_response(name: &str) -> bool {
-    name.starts_with(':') || name.starts_with("sec-") || NOT_RECORDED_RESPONSE.contains(&name)
+    name.starts_with(':')
+        || name.starts_with("sec-")
+        || HOP_BY_HOP.contains(&name)
+        || NOT_RECORDED_RESPONSE.contains(&name)
 }
 
 /// Response headers whose values are URLs: their query parameters are redacted by name.

@@ -3,6 +3,7 @@
 //! to it (garbage, oversized bodies, a dead upstream) without recording what did not happen.
 
 use crate::support;
+use crate::support::{temp_dir, text};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -16,22 +17,11 @@ use conformance::recording::{self, Auth};
 use conformance::specs::Api;
 use serde_json::{Value, json};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_conformance"))
         .args(args)
         .output()
         .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn fixture() -> PathBuf {

@@ -4,6 +4,7 @@
 //! survives until the new recording has its first exchange.
 
 use crate::support;
+use crate::support::temp_dir;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,13 +19,6 @@ use conformance::record::{RecordConfig, Recorder};
 use conformance::recording;
 use conformance::specs::Api;
 use serde_json::json;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `conformance record` as a child process; returns it, the proxy's address and its stdout.
 fn spawn_record(upstream: &str, out: &Path) -> (Child, SocketAddr, BufReader<ChildStdout>) {

@@ -10,11 +10,11 @@
 //! to `{base}` alike): replay's own checks and normalization then run on the recorded traffic.
 
 use crate::support;
+use crate::support::temp_dir;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,13 +24,6 @@ use conformance::recording::{self, Auth, Exchange, Loaded};
 use conformance::replay::{self, ApiContext, Options, RunReport, Target};
 use conformance::specs::Api;
 use serde_json::{Value, json};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// One request as the client sent it through the proxy, and the response it got.
 #[derive(Debug, Clone)]

@@ -8,10 +8,11 @@
 //! the wire, so a scan that finds nothing is not vacuous.
 
 use crate::support;
+use crate::support::temp_dir;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,13 +21,6 @@ use conformance::record::{self, ApiSpec, RecordConfig, Recorder};
 use conformance::recording::{self, Auth};
 use conformance::specs::Api;
 use serde_json::{Value, json};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A unique value per position and run: a scan cannot match leftovers of another run.
 struct Canaries {

@@ -1,37 +1,14 @@
 //! `conformance replay` as users run it: exit codes, report formats, sharding, credentials
 //! from the environment, and clear errors for bad recordings and unreachable targets.
 
+use crate::support::{replay, temp_dir, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use conformance::mock::{MockConfig, MockServer, PlantedBug};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay")
-}
-
-fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conformance"));
-    cmd.arg("replay")
-        .args(args)
-        .env_remove("CHARGILY_SECRET_KEY")
-        .env_remove("RECHARGE_API_TOKEN");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn targets(server: &MockServer) -> [String; 4] {

@@ -2,10 +2,10 @@
 //! skipped or not run, dead targets, diagnoses instead of walls of violations, the two kinds of
 //! verdict, and reports that say what was checked. Every target is on loopback.
 
+use crate::support::{replay, temp_dir, text};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use conformance::mock::{MockConfig, MockServer, PlantedBug};
@@ -17,30 +17,6 @@ fn fixtures() -> PathBuf {
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings")
-}
-
-fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conformance"));
-    cmd.arg("replay")
-        .args(args)
-        .env_remove("CHARGILY_SECRET_KEY")
-        .env_remove("RECHARGE_API_TOKEN");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("conformance-vendor-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The Chargily fixtures plus one shipped scenario that pays a checkout through the control

@@ -7,6 +7,9 @@ pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -335,4 +338,34 @@ pub fn endless_body_server() -> String {
         }
     });
     format!("http://{addr}")
+}
+
+/// A fresh, empty folder under the system's temporary folder, unique to this call: every test
+/// module shares one process, so the process id alone would not separate two tests' folders.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("conformance-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Bytes as text, lossily (a process's output in an assertion message).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `conformance replay` with `args`, without the credentials of the caller's environment
+/// (plus those of `env`).
+pub fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_conformance"));
+    cmd.arg("replay")
+        .args(args)
+        .env_remove("CHARGILY_SECRET_KEY")
+        .env_remove("RECHARGE_API_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
 }
