@@ -415,7 +415,8 @@ fn close_connection_closes_without_a_response() {
             "{path}: {}",
             String::from_utf8_lossy(&bytes)
         );
-        assert!(started.elapsed() < Duration::from_secs(2), "{path}");
+        // Generous: the bug this catches is a connection held forever.
+        assert!(started.elapsed() < Duration::from_secs(10), "{path}");
     }
     // The rest of the server is unaffected.
     assert_eq!(control(&s, "GET", "/health", None).status, 200);
@@ -452,8 +453,10 @@ fn never_answer_holds_the_request_and_shutdown_stays_prompt() {
     let started = Instant::now();
     drop(s);
     let stopped = started.elapsed();
+    // Generous for a loaded machine: the bug this catches is a shutdown that waits for the
+    // held request, forever.
     assert!(
-        stopped < Duration::from_millis(400),
+        stopped < Duration::from_secs(5),
         "shutdown took {stopped:?}"
     );
     held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -101,7 +101,7 @@ fn truncated_bodies_time_out_or_fail_without_harm() {
         "{}",
         String::from_utf8_lossy(&answer)
     );
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(10));
     let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
     assert!(text.contains("connection: close"), "{text}");
 
@@ -175,7 +175,7 @@ fn slow_clients_are_disconnected_and_others_are_served_meanwhile() {
         }
     }
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );

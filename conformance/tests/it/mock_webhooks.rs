@@ -207,12 +207,11 @@ fn failed_deliveries_are_retried_with_backoff_then_given_up() {
     let second_gap = got[2].at - got[1].at;
     assert!(first_gap >= Duration::from_millis(20), "{first_gap:?}");
     assert!(second_gap >= Duration::from_millis(40), "{second_gap:?}");
-    std::thread::sleep(Duration::from_millis(100));
-    let d = &s.webhook_deliveries()[0];
-    assert_eq!(
-        (d.state, d.attempts, d.last_status),
-        (DeliveryState::Delivered, 3, Some(200))
-    );
+    let d = support::eventually("delivered", || {
+        let d = s.webhook_deliveries()[0].clone();
+        (d.state == DeliveryState::Delivered).then_some(d)
+    });
+    assert_eq!((d.attempts, d.last_status), (3, Some(200)));
 
     // Always failing: stops after `webhook_attempts` (4 in tests).
     let down = Receiver::start(vec![500; 100]);
@@ -262,9 +261,10 @@ fn failed_deliveries_are_retried_with_backoff_then_given_up() {
         .status,
         200
     );
-    std::thread::sleep(Duration::from_millis(500));
-    let d = &s.webhook_deliveries()[0];
-    assert_eq!(d.state, DeliveryState::Failed);
+    let d = support::eventually("failed", || {
+        let d = s.webhook_deliveries()[0].clone();
+        (d.state == DeliveryState::Failed).then_some(d)
+    });
     assert!(d.last_error.is_some());
 }
 

@@ -264,6 +264,19 @@ impl Receiver {
     }
 }
 
+/// Polls `check` until it returns `Some` (within 10 s, generous for a loaded machine: what it
+/// waits for either happens promptly or never), instead of sleeping a fixed time and hoping.
+pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(t) = check() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "still not {what} after 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 type Statuses = Mutex<std::vec::IntoIter<u16>>;
 
 fn serve_one(
