@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use conformance::mock::{MockConfig, MockServer};
-use conformance::recording::{self, Destination};
+use conformance::recording::Destination;
 use conformance::replay::{self, Options, Target};
 use conformance::specs::Api;
 
@@ -43,10 +43,9 @@ fn main() {
         .position(|a| a == "--recordings")
         .and_then(|i| args.get(i + 1))
         .map_or_else(replay::shipped_recordings_dir, std::path::PathBuf::from);
-    let base: Vec<_> = recording::discover(&dir)
-        .unwrap()
-        .iter()
-        .map(|p| recording::load(p).unwrap())
+    let base: Vec<_> = replay::plan::load_recordings(&dir, None)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .into_iter()
         .filter(|l| {
             !l.recording.exclusive
                 && l.recording.exchanges.iter().all(|e| {

@@ -440,101 +440,26 @@ fn lint(files: Vec<PathBuf>, api: Option<Api>, format: Format) -> ExitCode {
 }
 
 /// Splits `API=URL` or `URL` (then `default` names the API).
-fn api_url(spec: &str, default: Option<Api>) -> anyhow::Result<(Api, String)> {
-    if let Some((name, url)) = spec.split_once('=')
-        && let Ok(api) = Api::from_str(name, true)
-    {
-        return Ok((api, url.to_string()));
-    }
-    match default {
-        Some(api) => Ok((api, spec.to_string())),
-        None => anyhow::bail!(
-            "`{spec}`: say which API it serves (`chargily=URL` or `recharge=URL`), or give --api"
-        ),
-    }
-}
-
-fn check_url(url: &str) -> anyhow::Result<()> {
-    let ok = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if !ok {
-        anyhow::bail!("`{url}` is not an http:// or https:// URL");
-    }
-    Ok(())
-}
-
 fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     use anyhow::Context as _;
-    use conformance::recording;
-    use conformance::replay::{self, ApiContext, Credentials, Options, Target};
+    use conformance::replay::{self, Credentials, Options, plan};
 
     let dir = args
         .recordings
         .clone()
         .unwrap_or_else(replay::shipped_recordings_dir);
-    let files = recording::discover(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut loaded = Vec::new();
-    let mut errors = Vec::new();
-    for f in &files {
-        match recording::load(f) {
-            Ok(l) => {
-                if args.api.is_none_or(|a| a == l.api()) {
-                    loaded.push(l);
-                }
+    let mut loaded = match plan::load_recordings(&dir, args.api) {
+        Ok(loaded) => loaded,
+        Err(plan::PlanError::Recordings(errors)) => {
+            for e in &errors {
+                eprintln!("error: {e}");
             }
-            Err(e) => errors.push(e.to_string()),
+            anyhow::bail!("{} recording error(s)", errors.len());
         }
-    }
-    let mut contexts = std::collections::BTreeMap::new();
-    for l in &loaded {
-        if let std::collections::btree_map::Entry::Vacant(v) = contexts.entry(l.api()) {
-            v.insert(ApiContext::new(l.api()).map_err(|e| anyhow::anyhow!(e))?);
-        }
-        errors.extend(
-            replay::validate(l, &contexts[&l.api()])
-                .iter()
-                .map(ToString::to_string),
-        );
-    }
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        anyhow::bail!("{} recording error(s)", errors.len());
-    }
-    if loaded.is_empty() {
-        anyhow::bail!("no recordings under {}", dir.display());
-    }
-    let single_api = {
-        let mut apis: Vec<Api> = loaded.iter().map(|l| l.api()).collect();
-        apis.dedup();
-        args.api
-            .or(if apis.len() == 1 { Some(apis[0]) } else { None })
+        Err(e) => anyhow::bail!("{e}"),
     };
-    let mut targets = std::collections::BTreeMap::new();
-    for t in &args.target {
-        let (api, url) = api_url(t, single_api)?;
-        check_url(&url)?;
-        targets.insert(
-            api,
-            Target::Url {
-                base: url.trim_end_matches('/').to_string(),
-                control: None,
-            },
-        );
-    }
-    for c in &args.control {
-        let (api, url) = api_url(c, single_api)?;
-        check_url(&url)?;
-        match targets.get_mut(&api) {
-            Some(Target::Url { control, .. }) => {
-                *control = Some(url.trim_end_matches('/').to_string())
-            }
-            _ => anyhow::bail!("--control {c}: give --target for {} too", api.name()),
-        }
-    }
+    let single_api = plan::single_api(&loaded, args.api);
+    let targets = plan::targets(&args.target, &args.control, single_api)?;
     let ca_certs = match &args.ca_cert {
         Some(path) => {
             let pem = std::fs::read(path)
@@ -593,20 +518,11 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let report = runtime.block_on(replay::run(scenarios, &options));
     bar.finish_and_clear();
     if let Some(out_dir) = &args.rerecord {
-        for (l, r) in loaded.iter().zip(&report.scenarios) {
-            // Never a recording with the old responses of exchanges that did not run.
-            if !r.completed() {
-                eprintln!(
-                    "not re-recorded: {} (the scenario did not complete)",
-                    l.file.display()
-                );
-                continue;
-            }
-            let relative = l.file.strip_prefix(&dir).unwrap_or(&l.file);
-            let target = out_dir.join(relative);
-            let rec = replay::rerecorded(l, r, args.inline_captures);
-            recording::write_atomic(&target, &rec)
-                .with_context(|| format!("cannot write {}", target.display()))?;
+        for file in plan::rerecord(&loaded, &report, &dir, out_dir, args.inline_captures)? {
+            eprintln!(
+                "not re-recorded: {} (the scenario did not complete)",
+                file.display()
+            );
         }
     }
     let text = match args.format {

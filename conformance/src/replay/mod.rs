@@ -19,6 +19,7 @@ pub mod client;
 mod lists;
 pub mod normalize;
 pub mod outcome;
+pub mod plan;
 pub mod rebind;
 mod verdict;
 

@@ -22,33 +22,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use conformance::recording;
-use conformance::replay::{self, ApiContext, Credentials, Options, Target};
-use conformance::specs::Api;
+use conformance::replay::{self, Credentials, Options};
 
 fn options() -> (Options, bool) {
-    let mut targets = BTreeMap::new();
-    for (api, var, control_var) in [
-        (
-            Api::Chargily,
-            "CONFORMANCE_TARGET_CHARGILY",
-            "CONFORMANCE_CONTROL_CHARGILY",
-        ),
-        (
-            Api::Recharge,
-            "CONFORMANCE_TARGET_RECHARGE",
-            "CONFORMANCE_CONTROL_RECHARGE",
-        ),
-    ] {
-        if let Ok(base) = std::env::var(var) {
-            targets.insert(
-                api,
-                Target::Url {
-                    base: base.trim_end_matches('/').to_string(),
-                    control: std::env::var(control_var).ok(),
-                },
-            );
-        }
-    }
+    let targets = replay::plan::targets_from_env();
     let defaults = Credentials::default();
     let options = Options {
         jobs: 1,
@@ -112,14 +89,7 @@ fn shipped_recordings_match_snapshots() {
     // is one shared store, so its scenarios run one at a time.
     options.jobs = if embedded { 8 } else { 1 };
     let dir = replay::shipped_recordings_dir();
-    let mut loaded = Vec::new();
-    for path in recording::discover(&dir).unwrap() {
-        let l = recording::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let ctx = ApiContext::new(l.api()).unwrap();
-        let errors = replay::validate(&l, &ctx);
-        assert!(errors.is_empty(), "{errors:?}");
-        loaded.push(l);
-    }
+    let loaded = replay::plan::load_recordings(&dir, None).unwrap_or_else(|e| panic!("{e:?}"));
     let report = runtime.block_on(replay::run(loaded, &options));
     let by_file: BTreeMap<PathBuf, &replay::ScenarioReport> = report
         .scenarios
