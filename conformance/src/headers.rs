@@ -82,7 +82,7 @@ pub const KEPT_REQUEST: &[&str] = &[
 /// Request headers not worth recording besides [`HOP_BY_HOP`]: the rest of the connection's
 /// own, and what a browser or client library adds that says nothing about the API (and may
 /// leak where the user was: `Referer`).
-const NOISE_REQUEST: &[&str] = &[
+pub const NOISE_REQUEST: &[&str] = &[
     "host",
     "content-length",
     "expect",
@@ -115,7 +115,7 @@ pub fn is_noise_request(name: &str) -> bool {
 /// Response headers neither the recorder nor replay's re-recording keeps besides
 /// [`HOP_BY_HOP`]: they vary between runs or describe the connection, and recorded bodies are
 /// decoded.
-const NOT_RECORDED_RESPONSE: &[&str] = &[
+pub const NOT_RECORDED_RESPONSE: &[&str] = &[
     "date",
     "server",
     "content-length",

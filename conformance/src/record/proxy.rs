@@ -168,7 +168,7 @@ pub struct Stats {
     /// Requests answered without an exchange being recorded.
     pub not_recorded: usize,
     pub write_errors: usize,
-    /// Request headers left out of the recording ([`Converted::dropped_headers`]).
+    /// Request headers left out of the recording ([`super::Converted::dropped_headers`]).
     pub dropped_headers: usize,
 }
 
