@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
-use crate::replay::{ExchangeReport, Kind, RunReport, ScenarioReport, Totals, Violation};
+use crate::replay::{ExchangeReport, Kind, Rule, RunReport, ScenarioReport, Totals, Violation};
 
 /// Exchanges, passes and failures of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -157,7 +157,7 @@ pub fn summary(report: &RunReport) -> String {
 /// indices are set aside. One planted bug is one group, not hundreds of lines.
 #[derive(Debug, Clone)]
 pub struct Cause<'a> {
-    pub rule: &'a str,
+    pub rule: Rule,
     /// Where in the spec; `recording` for expectations of the recordings (one cause across
     /// every file and exchange).
     pub schema_pointer: &'a str,
@@ -170,7 +170,7 @@ pub struct Cause<'a> {
 
 /// Every violation of the run, grouped by cause, most frequent first.
 pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
-    let mut groups: BTreeMap<(&str, &str, String), Cause<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Rule, &str, String), Cause<'_>> = BTreeMap::new();
     for s in &report.scenarios {
         for e in &s.exchanges {
             for v in &e.violations {
@@ -182,9 +182,9 @@ pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
                     v.schema_pointer.as_str()
                 };
                 let cause = groups
-                    .entry((v.rule.as_str(), schema, pattern.clone()))
+                    .entry((v.rule, schema, pattern.clone()))
                     .or_insert_with(|| Cause {
-                        rule: &v.rule,
+                        rule: v.rule,
                         schema_pointer: schema,
                         pattern,
                         count: 0,

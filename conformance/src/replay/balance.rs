@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::outcome::Violation;
+use super::outcome::{Rule, Violation};
 
 /// The operations whose responses are a balance.
 pub const OPERATIONS: [&str; 1] = ["retrieveBalance"];
@@ -44,7 +44,7 @@ impl Baseline {
                     && (want - got).abs() > 1e-9
                 {
                     out.push(Violation {
-                        rule: "balance-change".into(),
+                        rule: Rule::BalanceChange,
                         instance_pointer: format!("/wallets/{li}/{figure}"),
                         schema_pointer: "recording".into(),
                         expected: format!(

@@ -19,7 +19,7 @@
 use serde_json::Value;
 
 use super::normalize::Rules;
-use super::outcome::Violation;
+use super::outcome::{Rule, Violation};
 use super::rebind::{Bindings, identity};
 
 /// Counts that grow with what else the target holds: lower bounds.
@@ -89,7 +89,7 @@ fn page(
         let mut path = format!("{at}/{j}");
         if let Some((e, a)) = first_difference(rules, &expected, item, None, &mut path) {
             out.push(Violation {
-                rule: "list-item-differs".into(),
+                rule: Rule::ListItemDiffers,
                 instance_pointer: path,
                 schema_pointer: "recording".into(),
                 expected: e,
@@ -101,7 +101,7 @@ fn page(
         let ((i0, j0), (i1, j1)) = (pair[0], pair[1]);
         if i1 < i0 {
             out.push(Violation {
-                rule: "list-order".into(),
+                rule: Rule::ListOrder,
                 instance_pointer: format!("{at}/{j1}"),
                 schema_pointer: "recording".into(),
                 expected: format!(
@@ -119,7 +119,7 @@ fn page(
             };
             if !shown.iter().any(|(si, _)| *si == i) {
                 out.push(Violation {
-                    rule: "list-item-missing".into(),
+                    rule: Rule::ListItemMissing,
                     instance_pointer: at.to_string(),
                     schema_pointer: "recording".into(),
                     expected: format!(
@@ -137,7 +137,7 @@ fn page(
         ) && l < r
         {
             out.push(Violation {
-                rule: "list-count".into(),
+                rule: Rule::ListCount,
                 instance_pointer: format!("{parent}/{key}"),
                 schema_pointer: "recording".into(),
                 expected: format!("at least {r} (this scenario's own objects)"),
@@ -151,7 +151,7 @@ fn page(
             && r != l
         {
             out.push(Violation {
-                rule: "list-page".into(),
+                rule: Rule::ListPage,
                 instance_pointer: format!("{parent}/{key}"),
                 schema_pointer: "recording".into(),
                 expected: r.to_string(),
@@ -166,7 +166,7 @@ fn page(
         );
         if live.len() > per_page || (before_last && live.len() != per_page) {
             out.push(Violation {
-                rule: "list-page".into(),
+                rule: Rule::ListPage,
                 instance_pointer: at.to_string(),
                 schema_pointer: "recording".into(),
                 expected: if before_last {
@@ -259,7 +259,7 @@ mod tests {
 
     fn rules_of(v: &[Violation]) -> Vec<(&str, &str)> {
         v.iter()
-            .map(|v| (v.rule.as_str(), v.instance_pointer.as_str()))
+            .map(|v| (v.rule.name(), v.instance_pointer.as_str()))
             .collect()
     }
 

@@ -40,9 +40,8 @@ use crate::specs::Api;
 pub use client::{Client, DEFAULT_MAX_RESPONSE_BYTES, Outgoing, Received, TransportError};
 pub use normalize::{Normalizer, Rules};
 pub use outcome::{
-    ExchangeReport, FailOn, Kind, Policy, RunReport, ScenarioReport, Totals, Violation,
+    ExchangeReport, FailOn, Kind, Policy, Rule, RunReport, ScenarioReport, Totals, Violation,
 };
-pub use verdict::RULES;
 
 /// Where one API's requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -548,7 +547,7 @@ impl ScenarioRun<'_> {
                         let mut r = self.skeleton(j, ex, &normalizer);
                         if skip.starts_with("missing capture") {
                             r.violations.push(Violation {
-                                rule: "missing-capture".into(),
+                                rule: Rule::MissingCapture,
                                 instance_pointer: "request".into(),
                                 schema_pointer: format!("{}#exchanges[{j}]", report.file),
                                 expected: "a capture from an earlier exchange".into(),
@@ -809,13 +808,13 @@ impl ScenarioRun<'_> {
             Ok(x) => x,
             Err(e) => {
                 let rule = match e {
-                    TransportError::Timeout(_) => "timeout",
-                    TransportError::TooLarge { .. } => "body-too-large",
-                    _ => "connection-closed",
+                    TransportError::Timeout(_) => Rule::Timeout,
+                    TransportError::TooLarge { .. } => Rule::BodyTooLarge,
+                    _ => Rule::ConnectionClosed,
                 };
                 r.path = normalizer.text(&p.request.path);
                 r.violations.push(Violation {
-                    rule: rule.into(),
+                    rule,
                     instance_pointer: "connection".into(),
                     schema_pointer: format!("{file}#exchanges[{}]", p.index),
                     expected: format!("a response with status {}", ex.response.status),
@@ -871,7 +870,7 @@ impl ScenarioRun<'_> {
                 }
             }
             (None, Destination::Api) => r.violations.push(Violation {
-                rule: "no-operation".into(),
+                rule: Rule::NoOperation,
                 instance_pointer: "request".into(),
                 schema_pointer: self.ctx.api.spec_path().into(),
                 expected: "a request to an operation of the spec".into(),
@@ -890,7 +889,7 @@ impl ScenarioRun<'_> {
             && attempts < repeat.max
         {
             r.violations.push(Violation {
-                rule: "exchange-budget".into(),
+                rule: Rule::ExchangeBudget,
                 instance_pointer: "status".into(),
                 schema_pointer: format!("{file}#exchanges[{}]/repeat", p.index),
                 expected: format!(
@@ -937,7 +936,7 @@ impl ScenarioRun<'_> {
         r.violations.extend(conflicts.iter().map(|c| {
             let (expected, actual) = c.describe();
             Violation {
-                rule: "rebinding-conflict".into(),
+                rule: Rule::RebindingConflict,
                 instance_pointer: c.pointer.clone(),
                 schema_pointer: "recording".into(),
                 expected,
@@ -1100,7 +1099,7 @@ fn body_differs(recorded: Option<&Value>, live: Option<&Value>) -> Option<Violat
         _ => {}
     }
     Some(Violation {
-        rule: "body-differs".into(),
+        rule: Rule::BodyDiffers,
         instance_pointer: at,
         schema_pointer: "recording".into(),
         expected: show(recorded),

@@ -10,11 +10,248 @@ use serde_json::Value;
 use crate::recording;
 use crate::specs::Api;
 
+/// Every rule a violation can carry: the spec's response rules (`oas::check`) and replay's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// The status is not documented for the operation.
+    UndocumentedStatus,
+    /// The Content-Type is not one the spec documents for this status.
+    ContentType,
+    /// The body is not valid JSON although the media type is JSON.
+    MalformedJson,
+    /// The body does not validate against the response schema.
+    Schema,
+    /// A property the schema does not declare (strict profile).
+    UndeclaredProperty,
+    /// A value the open list of known values (x-extensible-enum) does not list (strict profile).
+    UnlistedValue,
+    /// A header the spec marks required is missing.
+    MissingHeader,
+    /// A header value does not validate against its schema.
+    HeaderSchema,
+    /// A body where the spec documents none.
+    UnexpectedBody,
+    /// The body passes the spec but does not decode into the generated Rust type (a generator or spec bug).
+    GeneratedType,
+    /// The request matches no operation of the spec.
+    NoOperation,
+    /// The connection closed before a complete response.
+    ConnectionClosed,
+    /// No complete response within the timeout.
+    Timeout,
+    /// The response body is larger than --max-body-bytes.
+    BodyTooLarge,
+    /// The status differs from the recorded reference behaviour.
+    StatusDiffers,
+    /// The body differs from the recorded one (--compare-bodies).
+    BodyDiffers,
+    /// A {{placeholder}} names a capture no earlier exchange provided.
+    MissingCapture,
+    /// A repeated exchange ran out of time (--exchange-budget-ms) before its awaited status.
+    ExchangeBudget,
+    /// A response shows a recorded id with another live value than the one bound earlier (or one live value for two recorded ids).
+    RebindingConflict,
+    /// One of the scenario's own objects is listed with other content than recorded.
+    ListItemDiffers,
+    /// The scenario's own objects are listed in another relative order than recorded.
+    ListOrder,
+    /// A list holding nothing else omits one of the scenario's own objects.
+    ListItemMissing,
+    /// A list's total or last page is below what the scenario's own objects make.
+    ListCount,
+    /// Per_page or current_page differs from the request, or a page holds the wrong number of items.
+    ListPage,
+    /// In a scenario running alone, the balance moved by another amount than recorded.
+    BalanceChange,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 25] = [
+        Rule::UndocumentedStatus,
+        Rule::ContentType,
+        Rule::MalformedJson,
+        Rule::Schema,
+        Rule::UndeclaredProperty,
+        Rule::UnlistedValue,
+        Rule::MissingHeader,
+        Rule::HeaderSchema,
+        Rule::UnexpectedBody,
+        Rule::GeneratedType,
+        Rule::NoOperation,
+        Rule::ConnectionClosed,
+        Rule::Timeout,
+        Rule::BodyTooLarge,
+        Rule::StatusDiffers,
+        Rule::BodyDiffers,
+        Rule::MissingCapture,
+        Rule::ExchangeBudget,
+        Rule::RebindingConflict,
+        Rule::ListItemDiffers,
+        Rule::ListOrder,
+        Rule::ListItemMissing,
+        Rule::ListCount,
+        Rule::ListPage,
+        Rule::BalanceChange,
+    ];
+
+    /// The kebab-case name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::UndocumentedStatus => "undocumented-status",
+            Rule::ContentType => "content-type",
+            Rule::MalformedJson => "malformed-json",
+            Rule::Schema => "schema",
+            Rule::UndeclaredProperty => "undeclared-property",
+            Rule::UnlistedValue => "unlisted-value",
+            Rule::MissingHeader => "missing-header",
+            Rule::HeaderSchema => "header-schema",
+            Rule::UnexpectedBody => "unexpected-body",
+            Rule::GeneratedType => "generated-type",
+            Rule::NoOperation => "no-operation",
+            Rule::ConnectionClosed => "connection-closed",
+            Rule::Timeout => "timeout",
+            Rule::BodyTooLarge => "body-too-large",
+            Rule::StatusDiffers => "status-differs",
+            Rule::BodyDiffers => "body-differs",
+            Rule::MissingCapture => "missing-capture",
+            Rule::ExchangeBudget => "exchange-budget",
+            Rule::RebindingConflict => "rebinding-conflict",
+            Rule::ListItemDiffers => "list-item-differs",
+            Rule::ListOrder => "list-order",
+            Rule::ListItemMissing => "list-item-missing",
+            Rule::ListCount => "list-count",
+            Rule::ListPage => "list-page",
+            Rule::BalanceChange => "balance-change",
+        }
+    }
+
+    /// What a violation of the rule means (for reports and documentation).
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::UndocumentedStatus => "the status is not documented for the operation",
+            Rule::ContentType => "the Content-Type is not one the spec documents for this status",
+            Rule::MalformedJson => "the body is not valid JSON although the media type is JSON",
+            Rule::Schema => "the body does not validate against the response schema",
+            Rule::UndeclaredProperty => "a property the schema does not declare (strict profile)",
+            Rule::UnlistedValue => {
+                "a value the open list of known values (x-extensible-enum) does not list (strict profile)"
+            }
+            Rule::MissingHeader => "a header the spec marks required is missing",
+            Rule::HeaderSchema => "a header value does not validate against its schema",
+            Rule::UnexpectedBody => "a body where the spec documents none",
+            Rule::GeneratedType => {
+                "the body passes the spec but does not decode into the generated Rust type (a generator or spec bug)"
+            }
+            Rule::NoOperation => "the request matches no operation of the spec",
+            Rule::ConnectionClosed => "the connection closed before a complete response",
+            Rule::Timeout => "no complete response within the timeout",
+            Rule::BodyTooLarge => "the response body is larger than --max-body-bytes",
+            Rule::StatusDiffers => "the status differs from the recorded reference behaviour",
+            Rule::BodyDiffers => "the body differs from the recorded one (--compare-bodies)",
+            Rule::MissingCapture => {
+                "a {{placeholder}} names a capture no earlier exchange provided"
+            }
+            Rule::ExchangeBudget => {
+                "a repeated exchange ran out of time (--exchange-budget-ms) before its awaited status"
+            }
+            Rule::RebindingConflict => {
+                "a response shows a recorded id with another live value than the one bound earlier (or one live value for two recorded ids)"
+            }
+            Rule::ListItemDiffers => {
+                "one of the scenario's own objects is listed with other content than recorded"
+            }
+            Rule::ListOrder => {
+                "the scenario's own objects are listed in another relative order than recorded"
+            }
+            Rule::ListItemMissing => {
+                "a list holding nothing else omits one of the scenario's own objects"
+            }
+            Rule::ListCount => {
+                "a list's total or last page is below what the scenario's own objects make"
+            }
+            Rule::ListPage => {
+                "per_page or current_page differs from the request, or a page holds the wrong number of items"
+            }
+            Rule::BalanceChange => {
+                "in a scenario running alone, the balance moved by another amount than recorded"
+            }
+        }
+    }
+
+    /// Whether the rule judges the spec or the recorded reference behaviour.
+    pub fn kind(self) -> Kind {
+        match self {
+            // What the recording, not the spec, says: the status and body recorded, the flow
+            // of the scenario, and the state its own objects must show (identity, lists,
+            // balance).
+            Rule::StatusDiffers
+            | Rule::BodyDiffers
+            | Rule::MissingCapture
+            | Rule::ExchangeBudget
+            | Rule::RebindingConflict
+            | Rule::ListItemDiffers
+            | Rule::ListOrder
+            | Rule::ListItemMissing
+            | Rule::ListCount
+            | Rule::ListPage
+            | Rule::BalanceChange => Kind::Reference,
+            _ => Kind::Spec,
+        }
+    }
+}
+
+impl From<oas::check::ResponseRule> for Rule {
+    fn from(rule: oas::check::ResponseRule) -> Self {
+        use oas::check::ResponseRule as R;
+        match rule {
+            R::UndocumentedStatus => Rule::UndocumentedStatus,
+            R::ContentType => Rule::ContentType,
+            R::MalformedJson => Rule::MalformedJson,
+            R::Schema => Rule::Schema,
+            R::UndeclaredProperty => Rule::UndeclaredProperty,
+            R::UnlistedValue => Rule::UnlistedValue,
+            R::MissingHeader => Rule::MissingHeader,
+            R::HeaderSchema => Rule::HeaderSchema,
+            R::UnexpectedBody => Rule::UnexpectedBody,
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+// Ordered and serialized by name, as when rules were strings: reports sort by it.
+impl PartialOrd for Rule {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rule {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
 /// One departure of a live response from the spec or from the reference behaviour.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Violation {
-    /// Kebab-case rule name; see [`crate::replay::RULES`].
-    pub rule: String,
+    pub rule: Rule,
     /// JSON pointer into the response body (`""` for the whole body), or `header:<name>`,
     /// or `status`, or `connection`.
     pub instance_pointer: String,
@@ -120,15 +357,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn of(rule: &str) -> Kind {
-        match rule {
-            // What the recording, not the spec, says: the status and body recorded, the flow of
-            // the scenario, and the state its own objects must show (identity, lists, balance).
-            "status-differs" | "body-differs" | "missing-capture" | "exchange-budget"
-            | "rebinding-conflict" | "list-item-differs" | "list-order" | "list-item-missing"
-            | "list-count" | "list-page" | "balance-change" => Kind::Reference,
-            _ => Kind::Spec,
-        }
+    pub fn of(rule: Rule) -> Kind {
+        rule.kind()
     }
 
     pub fn name(self) -> &'static str {
@@ -141,7 +371,7 @@ impl Kind {
 
 impl Violation {
     pub fn kind(&self) -> Kind {
-        Kind::of(&self.rule)
+        self.rule.kind()
     }
 }
 

@@ -5,13 +5,13 @@ use oas::check::{Profile, ResponseFinding, ResponseParts, Spec};
 use serde_json::Value;
 
 use super::client::Received;
-use super::outcome::Violation;
+use super::outcome::{Rule, Violation};
 use crate::specs::Api;
 
 impl From<ResponseFinding> for Violation {
     fn from(f: ResponseFinding) -> Self {
         Violation {
-            rule: f.rule.name().to_string(),
+            rule: f.rule.into(),
             instance_pointer: f.instance_pointer,
             schema_pointer: f.schema_pointer,
             expected: f.expected,
@@ -19,96 +19,6 @@ impl From<ResponseFinding> for Violation {
         }
     }
 }
-
-/// Every rule a violation can carry, with what it means (for `--help` and reports).
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "undocumented-status",
-        "the status is not documented for the operation",
-    ),
-    (
-        "content-type",
-        "the Content-Type is not one the spec documents for this status",
-    ),
-    (
-        "malformed-json",
-        "the body is not valid JSON although the media type is JSON",
-    ),
-    (
-        "schema",
-        "the body does not validate against the response schema",
-    ),
-    (
-        "undeclared-property",
-        "a property the schema does not declare (strict profile)",
-    ),
-    (
-        "exchange-budget",
-        "a repeated exchange ran out of time (--exchange-budget-ms) before its awaited status",
-    ),
-    (
-        "unlisted-value",
-        "a value the open list of known values (x-extensible-enum) does not list (strict profile)",
-    ),
-    (
-        "missing-header",
-        "a header the spec marks required is missing",
-    ),
-    (
-        "header-schema",
-        "a header value does not validate against its schema",
-    ),
-    ("unexpected-body", "a body where the spec documents none"),
-    (
-        "status-differs",
-        "the status differs from the recorded reference behaviour",
-    ),
-    (
-        "generated-type",
-        "the body passes the spec but does not decode into the generated Rust type (a generator or spec bug)",
-    ),
-    (
-        "no-operation",
-        "the request matches no operation of the spec",
-    ),
-    (
-        "connection-closed",
-        "the connection closed before a complete response",
-    ),
-    ("timeout", "no complete response within the timeout"),
-    (
-        "rebinding-conflict",
-        "a response shows a recorded id with another live value than the one bound earlier (or one live value for two recorded ids)",
-    ),
-    (
-        "list-item-differs",
-        "one of the scenario's own objects is listed with other content than recorded",
-    ),
-    (
-        "list-order",
-        "the scenario's own objects are listed in another relative order than recorded",
-    ),
-    (
-        "list-item-missing",
-        "a list holding nothing else omits one of the scenario's own objects",
-    ),
-    (
-        "list-count",
-        "a list's total or last page is below what the scenario's own objects make",
-    ),
-    (
-        "list-page",
-        "per_page or current_page differs from the request, or a page holds the wrong number of items",
-    ),
-    (
-        "balance-change",
-        "in a scenario running alone, the balance moved by another amount than recorded",
-    ),
-    (
-        "missing-capture",
-        "a {{placeholder}} names a capture no earlier exchange provided",
-    ),
-];
 
 /// Checks a live response to operation `index` (an index into `spec.operations()`).
 pub fn check(
@@ -151,7 +61,7 @@ pub fn check(
 
 pub fn status_differs(recorded: u16, live: u16) -> Violation {
     Violation {
-        rule: "status-differs".into(),
+        rule: Rule::StatusDiffers,
         instance_pointer: "status".into(),
         schema_pointer: "recording".into(),
         expected: recorded.to_string(),
@@ -189,7 +99,7 @@ fn generated_mismatch(
     );
     match decoded {
         Err((path, message)) => Some(Violation {
-            rule: "generated-type".into(),
+            rule: Rule::GeneratedType,
             instance_pointer: serde_path_to_pointer(&path),
             schema_pointer: type_name,
             expected: "a body that decodes (it validates against the spec)".into(),
@@ -202,7 +112,7 @@ fn generated_mismatch(
                 None
             } else {
                 Some(Violation {
-                    rule: "generated-type".into(),
+                    rule: Rule::GeneratedType,
                     instance_pointer: at,
                     schema_pointer: type_name,
                     expected: "the same value after decoding and encoding".into(),
@@ -305,6 +215,7 @@ mod tests {
         use super::super::outcome::Kind;
         let reference = [
             "status-differs",
+            "body-differs",
             "missing-capture",
             "exchange-budget",
             "rebinding-conflict",
@@ -315,16 +226,28 @@ mod tests {
             "list-page",
             "balance-change",
         ];
-        for (rule, _) in RULES {
-            let want = if reference.contains(rule) {
+        for rule in Rule::ALL {
+            let want = if reference.contains(&rule.name()) {
                 Kind::Reference
             } else {
                 Kind::Spec
             };
             assert_eq!(Kind::of(rule), want, "{rule}");
+            assert!(!rule.description().is_empty());
         }
-        for rule in reference {
-            assert!(RULES.iter().any(|(r, _)| *r == rule), "{rule} is listed");
+        for name in reference {
+            assert!(
+                Rule::ALL.iter().any(|r| r.name() == name),
+                "{name} is a rule"
+            );
+        }
+        // Every response rule of `oas::check` is one of replay's, under the same name.
+        for r in [
+            oas::check::ResponseRule::UndocumentedStatus,
+            oas::check::ResponseRule::UnlistedValue,
+            oas::check::ResponseRule::UnexpectedBody,
+        ] {
+            assert_eq!(Rule::from(r).name(), r.name());
         }
     }
 

@@ -244,7 +244,7 @@ fn a_repeat_stops_at_the_exchange_budget_and_says_so() {
     let report = with_budget(std::time::Duration::ZERO);
     let ex = &report.scenarios[0].exchanges[0];
     assert_eq!(ex.attempts, 1);
-    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.as_str()).collect();
+    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.name()).collect();
     assert_eq!(rules, ["status-differs", "exchange-budget"], "{ex:#?}");
     let budget = &ex.violations[1];
     assert_eq!(budget.actual, "status 200 after 1 attempts");
@@ -254,6 +254,6 @@ fn a_repeat_stops_at_the_exchange_budget_and_says_so() {
     let report = with_budget(replay::DEFAULT_EXCHANGE_BUDGET);
     let ex = &report.scenarios[0].exchanges[0];
     assert_eq!(ex.attempts, 1000);
-    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.as_str()).collect();
+    let rules: Vec<&str> = ex.violations.iter().map(|v| v.rule.name()).collect();
     assert_eq!(rules, ["status-differs"]);
 }

@@ -256,7 +256,7 @@ fn findings(report: &RunReport) -> BTreeSet<(String, usize, String, String)> {
                 out.insert((
                     s.name.clone(),
                     e.index,
-                    v.rule.clone(),
+                    v.rule.name().to_owned(),
                     v.instance_pointer.to_ascii_lowercase(),
                 ));
             }
