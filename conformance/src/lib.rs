@@ -8,6 +8,7 @@
 //! - [`record`]: capturing traffic as recordings: the recording proxy (`conformance record`,
 //!   [`record::Recorder`]) and HAR import (`conformance import-har`), secrets redacted.
 
+pub mod file_error;
 pub mod headers;
 mod http_server;
 pub mod mock;

@@ -10,7 +10,6 @@
 
 use crate::headers;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -369,27 +368,9 @@ fn is_default<T: Default + PartialEq>(t: &T) -> bool {
     *t == T::default()
 }
 
-/// Why a recording could not be used: the file, the line when known, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct RecordingError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for RecordingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
+/// Why a recording could not be used ([`crate::file_error::FileError`]: the file, the line when known, what is
+/// wrong).
+pub type RecordingError = crate::file_error::FileError;
 
 /// A recording with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -419,6 +400,7 @@ impl Loaded {
     /// An error about exchange `index`, located at its line.
     pub fn error_at(&self, index: usize, message: impl Into<String>) -> RecordingError {
         RecordingError {
+            path: None,
             file: self.file.clone(),
             line: self.lines.get(index).copied().flatten(),
             column: None,
@@ -434,6 +416,7 @@ pub const MAX_REPEAT: u32 = 1000;
 /// Reads and parses one recording file.
 pub fn load(path: &Path) -> Result<Loaded, RecordingError> {
     let text = oas::files::read_text(path).map_err(|e| RecordingError {
+        path: None,
         file: path.to_path_buf(),
         line: None,
         column: None,
@@ -445,6 +428,7 @@ pub fn load(path: &Path) -> Result<Loaded, RecordingError> {
 /// Parses a recording from text; `path` is used in messages and for the default name.
 pub fn parse(path: &Path, text: &str) -> Result<Loaded, RecordingError> {
     let err = |line, column, message: String| RecordingError {
+        path: None,
         file: path.to_path_buf(),
         line,
         column,
@@ -597,6 +581,7 @@ pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, RecordingError> {
             continue;
         }
         let entries = std::fs::read_dir(&d).map_err(|e| RecordingError {
+            path: None,
             file: d.clone(),
             line: None,
             column: None,

@@ -13,7 +13,7 @@
 //! origin); an API served elsewhere needs `--base` (guessing from the path alone would take
 //! `https://cdn.example/products` for Chargily's product list).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -94,33 +94,8 @@ struct Content {
     encoding: Option<String>,
 }
 
-/// Why a HAR file could not be imported, with where in it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct HarError {
-    pub file: PathBuf,
-    /// 1-based, when the problem is in the JSON text.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    /// The JSON path of the offending value (`log.entries[3].request.url`), when known.
-    pub path: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for HarError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        if let Some(path) = &self.path {
-            write!(f, ": {path}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
+/// Why a HAR file could not be imported, with where in it ([`crate::file_error::FileError`]).
+pub type HarError = crate::file_error::FileError;
 
 /// Counts of entries left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
