@@ -224,18 +224,9 @@ fn recharge_and_chargily_secrets_never_reach_disk() {
 /// An upstream that echoes every request header and the body back, and sets a cookie and a
 /// session header: the scrub must find the secrets wherever the response repeats them.
 fn echo_upstream(set_cookie: String, session: String) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (set_cookie, session) = (set_cookie.clone(), session.clone());
-            std::thread::spawn(move || {
-                let _ = echo(stream, &set_cookie, &session);
-            });
-        }
-    });
-    addr
+    support::listen(move |stream| {
+        let _ = echo(stream, &set_cookie, &session);
+    })
 }
 
 fn echo(stream: TcpStream, set_cookie: &str, session: &str) -> std::io::Result<()> {

@@ -11,7 +11,7 @@ use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -349,17 +349,12 @@ fn customer(id: &str) -> Value {
 
 impl WeirdIds {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let paths = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&paths);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let seen = Arc::clone(&seen);
-                std::thread::spawn(move || serve(stream, &seen));
-            }
-        });
+        let origin = format!(
+            "http://{}",
+            support::listen(move |stream| serve(stream, &seen))
+        );
         Self { origin, paths }
     }
 }

@@ -2,7 +2,7 @@
 //! skipped or not run, dead targets, diagnoses instead of walls of violations, the two kinds of
 //! verdict, and reports that say what was checked. Every target is on loopback.
 
-use crate::support::{replay, temp_dir, text};
+use crate::support::{self, replay, temp_dir, text};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -132,12 +132,11 @@ fn skipped_scenarios_are_counted_in_every_format_and_can_fail_the_run() {
 
 /// A listener that accepts every connection and never answers (nor closes).
 fn silent_listener() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
+    let addr = support::listen(|stream| {
+        // Held open, unanswered, for as long as the test process runs.
+        let _held = stream;
+        loop {
+            std::thread::park();
         }
     });
     format!("http://{addr}/api/v2")
@@ -145,13 +144,7 @@ fn silent_listener() -> String {
 
 /// A listener that accepts every connection and closes it at once.
 fn closing_listener() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            drop(stream);
-        }
-    });
+    let addr = support::listen(drop);
     format!("http://{addr}/api/v2")
 }
 
@@ -375,14 +368,7 @@ fn a_planted_bug_prints_as_grouped_causes_not_a_wall() {
 
 /// Answers every request with a 500 and a long text body.
 fn failing_server(body: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let body = body.clone();
-            std::thread::spawn(move || answer_500(stream, &body));
-        }
-    });
+    let addr = support::listen(move |stream| answer_500(stream, &body));
     format!("http://{addr}/api/v2")
 }
 

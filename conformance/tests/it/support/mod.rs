@@ -326,28 +326,40 @@ fn serve_one(
     }
 }
 
+/// The one accept loop of the tests' hand-written servers: binds `127.0.0.1:0`, and hands
+/// every connection to `handle` on a thread of its own. Returns the address. The server lives
+/// as long as the test process (its threads are detached).
+pub fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let handle = Arc::clone(&handle);
+            std::thread::spawn(move || handle(stream));
+        }
+    });
+    addr
+}
+
 /// A server that answers every request with `200` and an endless chunked JSON body, until the
 /// client goes away: a target or upstream that would fill memory. Returns its base URL.
 pub fn endless_body_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                    line.clear();
-                }
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+    let addr = listen(|mut stream| {
+        {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
                       transfer-encoding: chunked\r\n\r\n1\r\n[\r\n",
-                );
-                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "0,".repeat(32 * 1024));
-                // Ends when the client closes the connection.
-                while stream.write_all(chunk.as_bytes()).is_ok() {}
-            });
+            );
+            let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "0,".repeat(32 * 1024));
+            // Ends when the client closes the connection.
+            while stream.write_all(chunk.as_bytes()).is_ok() {}
         }
     });
     format!("http://{addr}")
