@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oas::check::{Profile, Spec};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::mock::{MockConfig, MockServer};
@@ -775,6 +775,9 @@ impl ScenarioRun<'_> {
         }
     }
 
+    /// Judges one exchange's outcome: the transport failure, or the response against the
+    /// spec and the recording (`judge`), then its normalized snapshot and, when re-recording,
+    /// the live pair.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -807,23 +810,16 @@ impl ScenarioRun<'_> {
         let received = match received {
             Ok(x) => x,
             Err(e) => {
-                let rule = match e {
-                    TransportError::Timeout(_) => Rule::Timeout,
-                    TransportError::TooLarge { .. } => Rule::BodyTooLarge,
-                    _ => Rule::ConnectionClosed,
-                };
                 r.path = normalizer.text(&p.request.path);
-                r.violations.push(Violation {
-                    rule,
-                    instance_pointer: "connection".into(),
-                    schema_pointer: format!("{file}#exchanges[{}]", p.index),
-                    expected: format!("a response with status {}", ex.response.status),
-                    actual: e.to_string(),
-                });
-                r.normalized = json!({
-                    "request": format!("{} {}", r.method, r.path),
-                    "status": null,
-                    "violations": r.violations,
+                r.violations
+                    .push(transport_violation(&e, ex.response.status, file, p.index));
+                r.normalized = snapshot_value(&Snapshot {
+                    request: format!("{} {}", r.method, r.path),
+                    operation: None,
+                    status: None,
+                    headers: None,
+                    body: None,
+                    violations: &r.violations,
                 });
                 return r;
             }
@@ -845,62 +841,15 @@ impl ScenarioRun<'_> {
                 bindings.capture(name, v);
             }
         }
-        match (p.operation, p.request.to) {
-            (Some(op), _) => {
-                r.violations = verdict::check(
-                    self.ctx.api,
-                    &self.ctx.spec,
-                    op,
-                    &received,
-                    live_body.json.as_ref(),
-                    ex.response.status,
-                    self.options.profile,
-                );
-                if received.status == ex.response.status
-                    && let (Some(recorded), Some(live)) = (&ex.response.body.json, &live_body.json)
-                {
-                    r.violations
-                        .extend(lists::check(&self.ctx.rules, bindings, recorded, live));
-                    if self.alone
-                        && balance::OPERATIONS.contains(&self.ctx.spec.operations()[op].id.as_str())
-                    {
-                        let mut baseline = self.balance.lock().unwrap_or_else(|e| e.into_inner());
-                        r.violations.extend(baseline.check(recorded, live));
-                    }
-                }
-            }
-            (None, Destination::Api) => r.violations.push(Violation {
-                rule: Rule::NoOperation,
-                instance_pointer: "request".into(),
-                schema_pointer: self.ctx.api.spec_path().into(),
-                expected: "a request to an operation of the spec".into(),
-                actual: format!("{} {}", p.request.method, p.request.path),
-            }),
-            (None, Destination::Control) => {
-                if received.status != ex.response.status {
-                    r.violations
-                        .push(verdict::status_differs(ex.response.status, received.status));
-                }
-            }
-        }
-        // A repeat that ended short of both its status and its `max` ran out of time.
-        if let Some(repeat) = ex.repeat
-            && received.status != repeat.until_status
-            && attempts < repeat.max
-        {
-            r.violations.push(Violation {
-                rule: Rule::ExchangeBudget,
-                instance_pointer: "status".into(),
-                schema_pointer: format!("{file}#exchanges[{}]/repeat", p.index),
-                expected: format!(
-                    "status {} within {} attempts and {} ms (--exchange-budget-ms)",
-                    repeat.until_status,
-                    repeat.max,
-                    self.options.exchange_budget.as_millis()
-                ),
-                actual: format!("status {} after {attempts} attempts", received.status),
-            });
-        }
+        r.violations = self.judge(
+            &p,
+            ex,
+            &received,
+            live_body.json.as_ref(),
+            bindings,
+            attempts,
+            file,
+        );
         let is_json = live_body.json.is_some();
         // The live body is kept only to re-record; otherwise it is normalized in place.
         let json = if self.options.keep_live {
@@ -913,15 +862,14 @@ impl ScenarioRun<'_> {
             (None, Some(t)) => Some(Value::String(normalizer.text(t))),
             (None, None) => None,
         };
-        if self.options.compare_bodies {
+        if self.options.compare_bodies && received.status == ex.response.status {
+            // (A different status already says the bodies differ.)
             let recorded = match (&ex.response.body.json, &ex.response.body.text) {
                 (Some(j), _) => Some(recorded_normalizer.body(j)),
                 (None, Some(t)) => Some(Value::String(recorded_normalizer.text(t))),
                 (None, None) => None,
             };
-            // A different status already says the bodies differ.
-            if received.status == ex.response.status
-                && recorded != normalized_body
+            if recorded != normalized_body
                 && let Some(v) = body_differs(recorded.as_ref(), normalized_body.as_ref())
             {
                 r.violations.push(v);
@@ -943,7 +891,7 @@ impl ScenarioRun<'_> {
                 actual,
             }
         }));
-        let headers: serde_json::Map<String, Value> = self
+        let headers = self
             .ctx
             .rules
             .headers
@@ -954,53 +902,173 @@ impl ScenarioRun<'_> {
                     .map(|v| (h.clone(), Value::String(normalizer.text(v))))
             })
             .collect();
-        let mut snapshot = serde_json::Map::new();
-        snapshot.insert(
-            "request".into(),
-            Value::String(match &p.request.query {
-                Some(q) => format!("{} {}?{}", r.method, r.path, normalizer.text(q)),
-                None => format!("{} {}", r.method, r.path),
-            }),
-        );
-        if let Some(op) = &r.operation {
-            snapshot.insert("operation".into(), Value::String(op.clone()));
-        }
-        snapshot.insert("status".into(), json!(received.status));
-        snapshot.insert("headers".into(), Value::Object(headers));
-        match (normalized_body, is_json) {
-            (Some(b), true) => {
-                snapshot.insert("body".into(), b);
-            }
-            (Some(b), false) => {
-                snapshot.insert("text".into(), b);
-            }
-            (None, _) => {}
-        }
-        snapshot.insert(
-            "violations".into(),
-            serde_json::to_value(&r.violations).unwrap_or(Value::Null),
-        );
-        r.normalized = Value::Object(snapshot);
-        if self.options.keep_live {
-            let mut response_headers = BTreeMap::new();
-            for (n, v) in &received.headers {
-                if !headers::is_not_recorded_response(n) {
-                    response_headers.insert(n.clone(), v.clone());
+        let request = match &p.request.query {
+            Some(q) => format!("{} {}?{}", r.method, r.path, normalizer.text(q)),
+            None => format!("{} {}", r.method, r.path),
+        };
+        r.normalized = snapshot_value(&Snapshot {
+            request,
+            operation: r.operation.as_deref(),
+            status: Some(received.status),
+            headers: Some(headers),
+            body: normalized_body.map(|b| {
+                if is_json {
+                    SnapshotBody::Body(b)
+                } else {
+                    SnapshotBody::Text(b)
                 }
-            }
-            let mut sent = p.request.clone();
-            sent.headers.retain(|n, _| !headers::is_not_replayed(n));
-            r.live = Some((
-                sent,
-                recording::Response {
-                    status: received.status,
-                    headers: response_headers,
-                    body: live_body,
-                },
-            ));
+            }),
+            violations: &r.violations,
+        });
+        if self.options.keep_live {
+            r.live = Some(live_pair(&p, &received, live_body));
         }
         r
     }
+
+    /// The violations of a received response: the spec's rules and the recorded status (or,
+    /// for a request no operation matches, that), lists and balance in the reference's terms,
+    /// and a repeat that ran out of time.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        p: &Prepared,
+        ex: &Exchange,
+        received: &Received,
+        live_json: Option<&Value>,
+        bindings: &rebind::Bindings,
+        attempts: u32,
+        file: &str,
+    ) -> Vec<Violation> {
+        let mut out = Vec::new();
+        match (p.operation, p.request.to) {
+            (Some(op), _) => {
+                out = verdict::check(
+                    self.ctx.api,
+                    &self.ctx.spec,
+                    op,
+                    received,
+                    live_json,
+                    ex.response.status,
+                    self.options.profile,
+                );
+                if received.status == ex.response.status
+                    && let (Some(recorded), Some(live)) = (&ex.response.body.json, live_json)
+                {
+                    out.extend(lists::check(&self.ctx.rules, bindings, recorded, live));
+                    if self.alone
+                        && balance::OPERATIONS.contains(&self.ctx.spec.operations()[op].id.as_str())
+                    {
+                        let mut baseline = self.balance.lock().unwrap_or_else(|e| e.into_inner());
+                        out.extend(baseline.check(recorded, live));
+                    }
+                }
+            }
+            (None, Destination::Api) => out.push(Violation {
+                rule: Rule::NoOperation,
+                instance_pointer: "request".into(),
+                schema_pointer: self.ctx.api.spec_path().into(),
+                expected: "a request to an operation of the spec".into(),
+                actual: format!("{} {}", p.request.method, p.request.path),
+            }),
+            (None, Destination::Control) => {
+                if received.status != ex.response.status {
+                    out.push(verdict::status_differs(ex.response.status, received.status));
+                }
+            }
+        }
+        // A repeat that ended short of both its status and its `max` ran out of time.
+        if let Some(repeat) = ex.repeat
+            && received.status != repeat.until_status
+            && attempts < repeat.max
+        {
+            out.push(Violation {
+                rule: Rule::ExchangeBudget,
+                instance_pointer: "status".into(),
+                schema_pointer: format!("{file}#exchanges[{}]/repeat", p.index),
+                expected: format!(
+                    "status {} within {} attempts and {} ms (--exchange-budget-ms)",
+                    repeat.until_status,
+                    repeat.max,
+                    self.options.exchange_budget.as_millis()
+                ),
+                actual: format!("status {} after {attempts} attempts", received.status),
+            });
+        }
+        out
+    }
+}
+
+/// A request that got no complete response.
+fn transport_violation(
+    e: &TransportError,
+    recorded_status: u16,
+    file: &str,
+    index: usize,
+) -> Violation {
+    Violation {
+        rule: match e {
+            TransportError::Timeout(_) => Rule::Timeout,
+            TransportError::TooLarge { .. } => Rule::BodyTooLarge,
+            _ => Rule::ConnectionClosed,
+        },
+        instance_pointer: "connection".into(),
+        schema_pointer: format!("{file}#exchanges[{index}]"),
+        expected: format!("a response with status {recorded_status}"),
+        actual: e.to_string(),
+    }
+}
+
+/// What a snapshot holds of one exchange, in this order (the key order of the snapshot files).
+#[derive(serde::Serialize)]
+struct Snapshot<'a> {
+    request: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation: Option<&'a str>,
+    /// `null` when no response came.
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<serde_json::Map<String, Value>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    body: Option<SnapshotBody>,
+    violations: &'a [Violation],
+}
+
+/// A JSON body under `body`, any other under `text`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum SnapshotBody {
+    Body(Value),
+    Text(Value),
+}
+
+fn snapshot_value(s: &Snapshot<'_>) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// The request as sent and the response as received, for re-recording: the headers a
+/// recording does not hold left out.
+fn live_pair(
+    p: &Prepared,
+    received: &Received,
+    body: recording::Body,
+) -> (recording::Request, recording::Response) {
+    let mut sent = p.request.clone();
+    sent.headers.retain(|n, _| !headers::is_not_replayed(n));
+    let response_headers = received
+        .headers
+        .iter()
+        .filter(|(n, _)| !headers::is_not_recorded_response(n))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    (
+        sent,
+        recording::Response {
+            status: received.status,
+            headers: response_headers,
+            body,
+        },
+    )
 }
 
 /// One request with its repeat and retry policy, owned so concurrent groups can spawn it.
@@ -1150,4 +1218,55 @@ pub fn rerecorded(
 /// Where the shipped recordings live in the source tree.
 pub fn shipped_recordings_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("recordings")
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    /// The snapshot files' shape: keys in this order, `operation` and `headers` only with a
+    /// response to an operation, the body under `body` (JSON) or `text`, `status: null` when
+    /// nothing came back.
+    #[test]
+    fn snapshots_keep_their_shape() {
+        let v = vec![];
+        let full = snapshot_value(&Snapshot {
+            request: "GET /a".into(),
+            operation: Some("getA"),
+            status: Some(200),
+            headers: Some(serde_json::Map::new()),
+            body: Some(SnapshotBody::Body(json!({"x": 1}))),
+            violations: &v,
+        });
+        assert_eq!(
+            serde_json::to_string(&full).unwrap(),
+            r#"{"request":"GET /a","operation":"getA","status":200,"headers":{},"body":{"x":1},"violations":[]}"#
+        );
+        let text = snapshot_value(&Snapshot {
+            request: "GET /a".into(),
+            operation: None,
+            status: Some(500),
+            headers: Some(serde_json::Map::new()),
+            body: Some(SnapshotBody::Text(json!("oops"))),
+            violations: &v,
+        });
+        assert_eq!(
+            serde_json::to_string(&text).unwrap(),
+            r#"{"request":"GET /a","status":500,"headers":{},"text":"oops","violations":[]}"#
+        );
+        let failed = snapshot_value(&Snapshot {
+            request: "GET /a".into(),
+            operation: None,
+            status: None,
+            headers: None,
+            body: None,
+            violations: &v,
+        });
+        assert_eq!(
+            serde_json::to_string(&failed).unwrap(),
+            r#"{"request":"GET /a","status":null,"violations":[]}"#
+        );
+    }
 }
