@@ -374,7 +374,7 @@ pub fn human(report: &RunReport) -> String {
             out,
             "\n[{}] ({}) at {at}  (spec: {}): {} violation(s)",
             c.rule,
-            Kind::of(c.rule).name(),
+            c.rule.kind().name(),
             c.schema_pointer,
             c.count
         );
@@ -483,7 +483,7 @@ pub fn json_report(report: &RunReport) -> String {
         "diagnosis": diagnosis(report),
         "causes": causes(report)
             .iter()
-            .map(|c| json!({"rule": c.rule, "kind": Kind::of(c.rule), "schema_pointer": c.schema_pointer,
+            .map(|c| json!({"rule": c.rule, "kind": c.rule.kind(), "schema_pointer": c.schema_pointer,
                             "pointer_pattern": c.pattern, "count": c.count,
                             "example": json!({"file": c.examples[0].0.file,
                                               "exchange": c.examples[0].1.index,

@@ -61,15 +61,6 @@ impl<'a> At<'a> {
 
     /// The pointer, written out.
     pub fn string(&self) -> String {
-        match self {
-            At::Str(s) => (*s).to_owned(),
-            _ => self.to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Without recursion: a chain is as long as the document is deep.
         let mut links = Vec::new();
         let mut at = self;
@@ -105,7 +96,13 @@ impl std::fmt::Display for At<'_> {
                 }
             }
         }
-        f.write_str(&out)
+        out
+    }
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.string())
     }
 }
 

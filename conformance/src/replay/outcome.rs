@@ -357,10 +357,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn of(rule: Rule) -> Kind {
-        rule.kind()
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Kind::Spec => "spec",

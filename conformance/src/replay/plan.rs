@@ -19,6 +19,9 @@ pub enum PlanError {
     /// The recordings folder could not be read.
     #[error("{0}")]
     Discover(String),
+    /// An embedded spec could not be loaded.
+    #[error("cannot load the embedded spec: {0}")]
+    Spec(String),
     /// Recordings that do not load or do not fit their spec, each with file and line.
     #[error("{} recording error(s)", .0.len())]
     Recordings(Vec<String>),
@@ -50,7 +53,7 @@ pub fn load_recordings(dir: &Path, api: Option<Api>) -> Result<Vec<Loaded>, Plan
     let mut contexts = BTreeMap::new();
     for l in &loaded {
         if let std::collections::btree_map::Entry::Vacant(v) = contexts.entry(l.api()) {
-            v.insert(ApiContext::new(l.api()).map_err(PlanError::Discover)?);
+            v.insert(ApiContext::new(l.api()).map_err(PlanError::Spec)?);
         }
         errors.extend(
             super::validate(l, &contexts[&l.api()])

@@ -1,7 +1,7 @@
 //! The checks of one live response: the spec's rules (`oas::check`), the reference behaviour
 //! (the recorded status), and the generated types (a body the spec accepts must decode).
 
-use oas::check::{Profile, ResponseFinding, ResponseParts, Spec};
+use oas::check::{Profile, ResponseFinding, ResponseParts, ResponseRule, Spec};
 use serde_json::Value;
 
 use super::client::Received;
@@ -38,12 +38,12 @@ pub fn check(
     let findings = spec.check_response_parsed(index, parts, live_json, profile);
     let body_clean = !findings.iter().any(|f| {
         matches!(
-            f.rule.name(),
-            "undocumented-status"
-                | "content-type"
-                | "malformed-json"
-                | "schema"
-                | "unexpected-body"
+            f.rule,
+            ResponseRule::UndocumentedStatus
+                | ResponseRule::ContentType
+                | ResponseRule::MalformedJson
+                | ResponseRule::Schema
+                | ResponseRule::UnexpectedBody
         )
     });
     let mut out: Vec<Violation> = findings.into_iter().map(Violation::from).collect();
@@ -232,7 +232,7 @@ mod tests {
             } else {
                 Kind::Spec
             };
-            assert_eq!(Kind::of(rule), want, "{rule}");
+            assert_eq!(rule.kind(), want, "{rule}");
             assert!(!rule.description().is_empty());
         }
         for name in reference {
