@@ -44,7 +44,10 @@ fn main() {
         .unwrap_or(15)
         .max(1);
     let settings = codegen::Settings::default();
-    let name = "stripe-spec3-2022-04-12.json";
+    let name = std::path::Path::new(&path)
+        .file_name()
+        .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+    let name = name.as_str();
 
     // Warm up (page cache, allocator), and check the output once.
     let code = codegen::generate(name, &text, true, &settings).unwrap();
@@ -120,8 +123,8 @@ fn main() {
         ("parse", parse),
         ("check (own thread)", check),
         ("lower (+ analyse, name)", lower),
-        ("emit (direct text)", emit),
-        ("render (prettyplease)", render),
+        ("emit (written directly)", emit),
+        ("emit (prettyplease)", render),
     ] {
         let (min, med) = stats(samples);
         println!("    {stage:<28} {:8.1} / {:8.1} ms", ms(min), ms(med));

@@ -1,42 +1,56 @@
-//! [`Ir`] + [`Names`] → Rust tokens.
+//! Stages 5 and 6: the [`Ir`] and its [`Names`] → the module's text, laid out as
+//! `prettyplease` lays it out.
 //!
-//! Generated code depends only on `serde`, `serde_json` and `serde_path_to_error`, the crates
-//! the `generated` crate depends on. Each output carries its own `support` module so it is
-//! self-contained.
+//! This is the one description of generated output. Generated code depends only on `serde`,
+//! `serde_json` and `serde_path_to_error`, the crates the `generated` crate depends on; each
+//! output carries its own `support` module (`support.txt`) so it is self-contained.
+//!
+//! Building tokens, parsing them with `syn` and pretty-printing the tree cost about twenty
+//! times a JSON parse of the spec; writing the text directly costs a fraction of one. The
+//! generated code is regular (structs, enums, their impls, one module per operation), so the
+//! layout `prettyplease` gives it follows from a few rules of its algorithm (an
+//! Oppen-style printer, `MARGIN` 89, `INDENT` 4, `MIN_SPACE` 60):
+//!
+//! - a group breaks when the text from where it starts to the next break of an enclosing
+//!   group does not fit on the line (byte lengths; groups that follow it inside count whole);
+//!   a line indented by `i` holds `max(89 - i, 60)` bytes after the indentation;
+//! - items, fields, variants, statements and match arms are separated by hard breaks, so each
+//!   line of them is laid out on its own;
+//! - attribute lists (`#[derive(…)]`, `#[serde(…)]`), generic arguments, tuple and struct
+//!   variants and array literals are consistent groups: on one line, or one element per line
+//!   indented by 4 more (the indentation of the innermost broken group, plus 4);
+//! - a match arm whose pattern, `=>` and body do not fit (the trailing comma aside) puts its
+//!   body in a block on the next line; the dispatch functions' bodies then break at fixed
+//!   lengths of the one name they contain (worked out in [`Writer::response_arm`] and
+//!   [`Writer::round_trip_arm`]).
+//!
+//! What these rules do not cover is written as plain Rust text too, on as few lines as it
+//! takes, and laid out by `prettyplease` (parsed by `syn`): whole items of the rare kinds
+//! (discriminated unions, integer enums, recursive newtypes, empty enums, a string enum whose
+//! catch-all arm does not fit), the rare `status` and `body_json` arms that do not fit, and the
+//! statements of `decode` (method chains, closures, struct literals), rendered once per
+//! distinct text and reused: their variant names repeat.
+//!
+//! `tests/it/layout.rs` holds the whole output to `prettyplease`'s layout: it is a fixed
+//! point of `prettyplease::unparse(syn::parse_file(..))`, for both enum policies, on every
+//! fixture, hard case and checked-in spec, on a synthetic spec with names and types of every
+//! length around the thresholds, and on the whole corpus with `CODEGEN_LAYOUT_CORPUS=1`.
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::quote;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 use crate::analysis::Derives;
 use crate::ir::{Field, Ir, Kind, Names, Operation, Presence, ResponseBody, Ty, TypeDef, TypeId};
 
+/// What the module is written from.
 pub struct Emitter<'a> {
     pub ir: &'a Ir,
     pub names: &'a Names,
     pub derives: &'a [Derives],
 }
 
-fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
-    }
-}
-
-fn doc_attrs(doc: Option<&str>) -> TokenStream {
-    let Some(doc) = doc else {
-        return TokenStream::new();
-    };
-    let mut lines = Vec::new();
-    for_doc_lines(doc, |l| {
-        // A leading space keeps `///` comments readable; rustdoc strips one.
-        let l = format!(" {l}");
-        lines.push(quote!(#[doc = #l]));
-    });
-    quote!(#(#lines)*)
-}
-
-/// Calls `f` with each line of a doc comment as both emitters write it: lines end at `\n`,
+/// Calls `f` with each line of a doc comment as they are written: lines end at `\n`,
 /// `\r\n` and a bare `\r` (which rustc refuses inside a doc comment; specs written on Windows
 /// carry them), trailing white space is trimmed, and any other control character but a tab is
 /// written as its escape (`\u{1b}`), so no text from a spec makes a comment that does not
@@ -97,583 +111,6 @@ impl Emitter<'_> {
             .collect();
         parts.extend([Part::Operations, Part::Schemas, Part::Support]);
         parts
-    }
-
-    /// One part's items.
-    pub fn part(&self, part: &Part) -> TokenStream {
-        match part {
-            Part::Types(range) => {
-                let types = range
-                    .clone()
-                    .map(|i| self.type_def(TypeId(i), &self.ir.types[i]));
-                quote!(#(#types)*)
-            }
-            Part::Operations => self.operations(),
-            Part::Schemas => self.schemas(),
-            Part::Support => support(),
-        }
-    }
-
-    /// Component schemas by spec name: lets tools decode a payload as "the `Checkout` schema"
-    /// without knowing the Rust name chosen for it.
-    fn schemas(&self) -> TokenStream {
-        let components: Vec<(String, TokenStream)> = self
-            .ir
-            .types
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                let spec_name = crate::lower::component_name(&d.origin)?;
-                let name = self.name(TypeId(i));
-                // A schema that admits null decodes as `Option` of its type.
-                let ty = if d.nullable {
-                    quote!(Option<super::#name>)
-                } else {
-                    quote!(super::#name)
-                };
-                Some((spec_name, ty))
-            })
-            .collect();
-        let names = components.iter().map(|(n, _)| n);
-        let arms = components
-            .iter()
-            .map(|(n, ty)| quote!(#n => Some(super::support::round_trip::<#ty>(json)),));
-        quote! {
-            /// The component schemas, by their names in the spec.
-            pub mod schemas {
-                /// Component schema names, in spec order.
-                pub const NAMES: &[&str] = &[#(#names),*];
-
-                /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
-                /// the spec does not define.
-                #[allow(unused_variables)]
-                pub fn round_trip(name: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-                    match name {
-                        #(#arms)*
-                        _ => None,
-                    }
-                }
-            }
-        }
-    }
-
-    fn name(&self, id: TypeId) -> Ident {
-        ident(&self.names.types[id.0])
-    }
-
-    /// A type expression; `up` is how many modules below the generated module's root we are.
-    fn ty(&self, ty: &Ty, up: usize) -> TokenStream {
-        let prefix = prefix(up);
-        match ty {
-            Ty::Named(id) => {
-                let name = self.name(*id);
-                quote!(#prefix #name)
-            }
-            Ty::String => quote!(String),
-            Ty::Bool => quote!(bool),
-            Ty::I32 => quote!(i32),
-            Ty::I64 => quote!(i64),
-            Ty::U32 => quote!(u32),
-            Ty::U64 => quote!(u64),
-            Ty::F32 => quote!(f32),
-            Ty::F64 => quote!(f64),
-            Ty::Json => quote!(serde_json::Value),
-            Ty::JsonObject => quote!(serde_json::Map<String, serde_json::Value>),
-            Ty::Vec(t) => {
-                let t = self.ty(t, up);
-                quote!(Vec<#t>)
-            }
-            Ty::Map(t) => {
-                let t = self.ty(t, up);
-                quote!(std::collections::BTreeMap<String, #t>)
-            }
-            Ty::Option(t) => {
-                let t = self.ty(t, up);
-                quote!(Option<#t>)
-            }
-            Ty::Box(t) => {
-                let t = self.ty(t, up);
-                quote!(Box<#t>)
-            }
-        }
-    }
-
-    fn derive_attr(&self, id: TypeId, serde: bool) -> TokenStream {
-        let d = self.derives[id.0];
-        let mut traits = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
-        if d.eq {
-            traits.push(quote!(Eq));
-        }
-        if d.hash {
-            traits.push(quote!(Hash));
-        }
-        if d.copy {
-            traits.push(quote!(Copy));
-        }
-        if d.default {
-            traits.push(quote!(Default));
-        }
-        if serde {
-            traits.push(quote!(serde::Serialize));
-            traits.push(quote!(serde::Deserialize));
-        }
-        quote!(#[derive(#(#traits),*)])
-    }
-
-    pub fn type_def(&self, id: TypeId, def: &TypeDef) -> TokenStream {
-        let doc = doc_attrs(def.doc.as_deref());
-        let deprecated = if def.deprecated {
-            quote!(#[deprecated])
-        } else {
-            TokenStream::new()
-        };
-        let name = self.name(id);
-        match &def.kind {
-            Kind::Alias(ty) => {
-                let ty = self.ty(ty, 0);
-                quote! { #doc #deprecated pub type #name = #ty; }
-            }
-            Kind::Newtype(ty) => {
-                let derive = self.derive_attr(id, true);
-                let ty = self.ty(ty, 0);
-                quote! {
-                    #doc #deprecated #derive
-                    #[serde(transparent)]
-                    pub struct #name(pub #ty);
-                }
-            }
-            Kind::Struct(s) => {
-                let derive = self.derive_attr(id, true);
-                let deny = if s.deny_unknown {
-                    quote!(#[serde(deny_unknown_fields)])
-                } else {
-                    TokenStream::new()
-                };
-                let field_names = &self.names.fields[&id];
-                let fields = s
-                    .fields
-                    .iter()
-                    .zip(field_names)
-                    .map(|(f, n)| self.field(f, n, 0));
-                let additional = s.additional.as_ref().map(|ty| {
-                    let n = ident(
-                        field_names
-                            .last()
-                            .map_or("additional_properties", String::as_str),
-                    );
-                    let ty = self.ty(ty, 0);
-                    quote! {
-                        /// Properties not declared by the schema (`additionalProperties`).
-                        #[serde(flatten)]
-                        pub #n: std::collections::BTreeMap<String, #ty>,
-                    }
-                });
-                quote! {
-                    #doc #deprecated #derive #deny
-                    pub struct #name { #(#fields)* #additional }
-                }
-            }
-            Kind::Enum(e) => {
-                let derive = self.derive_attr(id, true);
-                let variants = &self.names.variants[&id];
-                let arms = e.values.iter().zip(variants).map(|(wire, v)| {
-                    let v = ident(v);
-                    quote!(#[serde(rename = #wire)] #v,)
-                });
-                let as_str = e.values.iter().zip(variants).map(|(wire, v)| {
-                    let v = ident(v);
-                    quote!(Self::#v => #wire,)
-                });
-                let (catch_all, catch_all_str) = if e.catch_all {
-                    let v = ident(variants.last().map_or("Unknown", String::as_str));
-                    (
-                        quote! {
-                            /// A value this version of the spec does not list, kept as sent.
-                            #[serde(untagged)]
-                            #v(String),
-                        },
-                        quote!(Self::#v(other) => other.as_str(),),
-                    )
-                } else {
-                    (TokenStream::new(), TokenStream::new())
-                };
-                quote! {
-                    #doc #deprecated #derive
-                    pub enum #name { #(#arms)* #catch_all }
-                    impl #name {
-                        /// The value as sent on the wire.
-                        pub fn as_str(&self) -> &str {
-                            match self { #(#as_str)* #catch_all_str }
-                        }
-                    }
-                    impl std::fmt::Display for #name {
-                        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                            f.write_str(self.as_str())
-                        }
-                    }
-                }
-            }
-            Kind::IntEnum(e) => {
-                let derive = self.derive_attr(id, true);
-                let variants: Vec<Ident> =
-                    self.names.variants[&id].iter().map(|v| ident(v)).collect();
-                let values: Vec<Literal> = e
-                    .values
-                    .iter()
-                    .map(|v| Literal::i64_unsuffixed(*v))
-                    .collect();
-                let listing = e
-                    .values
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let message = format!("{{other}} is not one of {listing}");
-                quote! {
-                    #doc #deprecated #derive
-                    #[serde(try_from = "i64", into = "i64")]
-                    pub enum #name { #(#variants,)* }
-                    impl std::convert::From<#name> for i64 {
-                        fn from(value: #name) -> i64 {
-                            match value { #(#name::#variants => #values,)* }
-                        }
-                    }
-                    impl std::convert::TryFrom<i64> for #name {
-                        type Error = String;
-                        fn try_from(value: i64) -> Result<Self, Self::Error> {
-                            match value {
-                                #(#values => Result::Ok(Self::#variants),)*
-                                other => Result::Err(format!(#message)),
-                            }
-                        }
-                    }
-                }
-            }
-            Kind::Untagged(vs) => {
-                let derive = self.derive_attr(id, true);
-                let variants = vs.iter().zip(&self.names.variants[&id]).map(|(v, n)| {
-                    let n = ident(n);
-                    let ty = self.ty(&v.ty, 0);
-                    quote!(#n(#ty),)
-                });
-                quote! {
-                    #doc #deprecated #derive
-                    #[serde(untagged)]
-                    pub enum #name { #(#variants)* }
-                }
-            }
-            Kind::Tagged(t) => {
-                let derive = self.derive_attr(id, false);
-                let names = &self.names.variants[&id];
-                let unknown = ident(names.last().map_or("Unknown", String::as_str));
-                let property = &t.property;
-                let variants = t.variants.iter().zip(names).map(|((tag, v), n)| {
-                    let n = ident(n);
-                    let ty = self.ty(&v.ty, 0);
-                    let doc = format!(" `{property}` = `{tag}`.");
-                    quote!(#[doc = #doc] #n(#ty),)
-                });
-                let ser = t.variants.iter().zip(names).map(|((tag, _), n)| {
-                    let n = ident(n);
-                    quote!(Self::#n(value) => support::serialize_tagged(value, #property, #tag, serializer),)
-                });
-                let de = t.variants.iter().zip(names).map(|((tag, _), n)| {
-                    let n = ident(n);
-                    quote!(#tag => serde_json::from_value(value).map(Self::#n).map_err(D::Error::custom),)
-                });
-                let unknown_doc =
-                    format!(" A `{property}` value the spec does not map, kept as received.");
-                quote! {
-                    #doc #deprecated #derive
-                    pub enum #name {
-                        #(#variants)*
-                        #[doc = #unknown_doc]
-                        #unknown(serde_json::Value),
-                    }
-                    impl serde::Serialize for #name {
-                        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                            match self {
-                                #(#ser)*
-                                Self::#unknown(value) => serde::Serialize::serialize(value, serializer),
-                            }
-                        }
-                    }
-                    impl<'de> serde::Deserialize<'de> for #name {
-                        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                            use serde::de::Error as _;
-                            let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                            let tag = match value.get(#property) {
-                                Option::Some(serde_json::Value::String(tag)) => tag.clone(),
-                                Option::Some(_) => return Result::Err(D::Error::custom(concat!("discriminator `", #property, "` is not a string"))),
-                                Option::None => return Result::Err(D::Error::missing_field(#property)),
-                            };
-                            match tag.as_str() {
-                                #(#de)*
-                                _ => Result::Ok(Self::#unknown(value)),
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn field(&self, f: &Field, name: &str, up: usize) -> TokenStream {
-        let doc = doc_attrs(f.doc.as_deref());
-        let deprecated = if f.deprecated {
-            quote!(#[deprecated])
-        } else {
-            TokenStream::new()
-        };
-        let n = ident(name);
-        let bare = name.trim_start_matches("r#");
-        let rename = if bare == f.wire {
-            TokenStream::new()
-        } else {
-            let wire = &f.wire;
-            quote!(#[serde(rename = #wire)])
-        };
-        let ty = self.ty(&f.ty, up);
-        let support = support_path(up);
-        let (attr, ty) = match f.presence {
-            Presence::Required => (TokenStream::new(), ty),
-            Presence::RequiredNullable => {
-                let with = format!("{support}::nullable");
-                (
-                    quote!(#[serde(deserialize_with = #with)]),
-                    quote!(Option<#ty>),
-                )
-            }
-            Presence::Optional => {
-                let with = format!("{support}::present");
-                (
-                    quote!(#[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = #with)]),
-                    quote!(Option<#ty>),
-                )
-            }
-            Presence::Forbidden => {
-                let with = format!("{support}::forbidden");
-                let path: TokenStream = support.parse().unwrap_or_default();
-                (
-                    quote!(#[serde(default, skip_serializing, deserialize_with = #with)]),
-                    quote!(#path::Forbidden),
-                )
-            }
-            Presence::OptionalNullable => {
-                let skip = format!("{support}::OptionalNullable::is_absent");
-                let path: TokenStream = support.parse().unwrap_or_default();
-                (
-                    quote!(#[serde(default, skip_serializing_if = #skip)]),
-                    quote!(#path::OptionalNullable<#ty>),
-                )
-            }
-        };
-        quote! { #doc #deprecated #rename #attr pub #n: #ty, }
-    }
-
-    fn operations(&self) -> TokenStream {
-        let ops = self
-            .ir
-            .operations
-            .iter()
-            .zip(&self.names.operations)
-            .map(|(op, m)| self.operation(op, m));
-        // A repeated `operationId` (invalid, but seen) dispatches to its first operation.
-        let mut seen = std::collections::BTreeSet::new();
-        let dispatch: Vec<(&Operation, &String)> = self
-            .ir
-            .operations
-            .iter()
-            .zip(&self.names.operations)
-            .filter(|(op, _)| seen.insert(op.id.as_str()))
-            .collect();
-        let ids = dispatch.iter().map(|(op, _)| &op.id);
-        let response_arms = dispatch.iter().map(|(op, m)| {
-            let id = &op.id;
-            let m = ident(m);
-            quote!(#id => Some(#m::Response::decode(status, content_type, body).map(|r| r.body_json())),)
-        });
-        let request_arms = dispatch
-            .iter()
-            .filter(|(op, _)| op.body.is_some())
-            .map(|(op, m)| {
-                let id = &op.id;
-                let m = ident(m);
-                quote!(#id => Some(super::support::round_trip::<#m::Body>(json)),)
-            });
-        quote! {
-            /// One module per operation: its method and path, parameters, body and responses.
-            pub mod operations {
-                #(#ops)*
-
-                /// The `operationId`s, in spec order.
-                pub const IDS: &[&str] = &[#(#ids),*];
-
-                /// Decodes a response of the operation and encodes its body back to JSON
-                /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
-                #[allow(unused_variables)]
-                pub fn round_trip_response(operation_id: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
-                    match operation_id {
-                        #(#response_arms)*
-                        _ => None,
-                    }
-                }
-
-                /// Decodes a JSON request body of the operation and encodes it back; `None` for an
-                /// unknown id or an operation without a JSON body.
-                #[allow(unused_variables)]
-                pub fn round_trip_request(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
-                    match operation_id {
-                        #(#request_arms)*
-                        _ => None,
-                    }
-                }
-            }
-        }
-    }
-
-    fn operation(&self, op: &Operation, module: &str) -> TokenStream {
-        let m = ident(module);
-        let method = &op.method;
-        let path = &op.path;
-        let id = &op.id;
-        let heading = match &op.summary {
-            Some(s) => format!("`{method} {path}`: {}", s.trim()),
-            None => format!("`{method} {path}`"),
-        };
-        let doc = doc_attrs(Some(&heading));
-        let deprecated = if op.deprecated {
-            quote!(#[deprecated])
-        } else {
-            TokenStream::new()
-        };
-        let params = op.params.map(|p| {
-            let name = self.name(p);
-            quote! {
-                /// The operation's parameters.
-                pub type Params = super::super::#name;
-            }
-        });
-        let body = op.body.as_ref().map(|ty| {
-            let ty = self.ty(ty, 2);
-            let required = op.body_required;
-            quote! {
-                /// The JSON request body.
-                pub type Body = #ty;
-                /// Whether the spec requires a body.
-                pub const BODY_REQUIRED: bool = #required;
-            }
-        });
-        let ResponseParts {
-            variants,
-            arms,
-            statuses,
-            bodies,
-            fallback,
-        } = self.responses(op);
-        quote! {
-            #doc #deprecated
-            pub mod #m {
-                /// HTTP method.
-                pub const METHOD: &str = #method;
-                /// Path template, relative to the server URL.
-                pub const PATH: &str = #path;
-                /// `operationId` in the spec.
-                pub const OPERATION_ID: &str = #id;
-                #params
-                #body
-                /// The documented responses, chosen by status then content type.
-                #[derive(Debug, Clone, PartialEq)]
-                pub enum Response {
-                    #(#variants)*
-                    /// A status the spec does not document: the raw body.
-                    Other { status: u16, body: Vec<u8> },
-                }
-                impl Response {
-                    /// Decodes a response. Never panics: a body that does not fit the documented
-                    /// type is an error carrying the status, the failing JSON path and the body.
-                    pub fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Self, super::super::support::DecodeError> {
-                        #[allow(unused_imports)]
-                        use super::super::support;
-                        let _ = content_type;
-                        #(#arms)*
-                        #fallback
-                    }
-                    /// The HTTP status.
-                    pub fn status(&self) -> u16 {
-                        match self { #(#statuses)* Self::Other { status, .. } => *status }
-                    }
-                    /// The decoded body encoded back to JSON; `None` for bodiless, raw and
-                    /// undocumented responses.
-                    pub fn body_json(&self) -> Option<serde_json::Value> {
-                        match self {
-                            #(#bodies)*
-                            _ => None,
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Response variants, decode arms (exact statuses first, then ranges, then `default`) and
-    /// status accessors.
-    fn responses(&self, op: &Operation) -> ResponseParts {
-        let mut bodies = Vec::new();
-        let mut variants = Vec::new();
-        let mut exact = Vec::new();
-        let mut ranges = Vec::new();
-        let mut default = Vec::new();
-        let mut statuses = Vec::new();
-        for resp in responses_of(op) {
-            let v = ident(&resp.name);
-            let doc = doc_attrs(resp.response.description.as_deref());
-            let fixed = resp.fixed();
-            let variant = match &resp.response.body {
-                ResponseBody::Json(ty) => {
-                    let t = self.ty(ty, 2);
-                    if fixed {
-                        quote!(#v(#t),)
-                    } else {
-                        quote!(#v { status: u16, body: #t },)
-                    }
-                }
-                ResponseBody::Raw => {
-                    if fixed {
-                        quote!(#v(Vec<u8>),)
-                    } else {
-                        quote!(#v { status: u16, body: Vec<u8> },)
-                    }
-                }
-                ResponseBody::Empty => {
-                    if fixed {
-                        quote!(#v,)
-                    } else {
-                        quote!(#v { status: u16 },)
-                    }
-                }
-            };
-            variants.push(quote!(#doc #variant));
-            if let ResponseBody::Json(_) = &resp.response.body {
-                bodies.push(body_arm(&resp));
-            }
-            statuses.push(status_arm(&resp));
-            match resp.matcher {
-                Matcher::Exact(_) => exact.push(decode_piece(&resp)),
-                Matcher::Range(..) => ranges.push(decode_piece(&resp)),
-                Matcher::Default => default.push(decode_piece(&resp)),
-            }
-        }
-        // `default` takes every status not matched above; without it, undocumented statuses
-        // keep their raw body.
-        let fallback = default.into_iter().next().unwrap_or_else(raw_fallback);
-        ResponseParts {
-            variants,
-            arms: exact.into_iter().chain(ranges).collect(),
-            statuses,
-            bodies,
-            fallback,
-        }
     }
 }
 
@@ -736,242 +173,1291 @@ pub fn responses_of(op: &Operation) -> Vec<Resp<'_>> {
     out
 }
 
-/// The expression decoding a response's body into its variant.
-fn decode_expr(resp: &Resp<'_>) -> TokenStream {
-    let v = ident(&resp.name);
-    let fixed = resp.fixed();
-    match &resp.response.body {
-        ResponseBody::Json(_) => {
-            if fixed {
-                quote!(support::decode_json(status, content_type, body).map(Self::#v))
-            } else {
-                quote!(support::decode_json(status, content_type, body).map(|body| Self::#v { status, body }))
+/// prettyplease's target line width.
+const MARGIN: usize = 89;
+/// Every line gets at least this much room, however deeply indented.
+const MIN_SPACE: usize = 60;
+const INDENT: usize = 4;
+
+/// The `support` module every output carries, as `prettyplease` lays it out (a unit test
+/// checks that it is a fixed point).
+const SUPPORT: &str = include_str!("support.txt");
+
+/// Room for text after the indentation of a line indented by `indent`.
+fn room(indent: usize) -> usize {
+    MARGIN.saturating_sub(indent).max(MIN_SPACE)
+}
+
+/// Rust text as `prettyplease` lays it out (parsed by `syn`): for what [`Writer`] does not lay
+/// out itself. An error is an internal one: the text written does not parse.
+fn layout(text: &str) -> Result<String, String> {
+    syn::parse_file(text)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|e| format!("{e}, in:\n{text}"))
+}
+
+/// One part of the module, rendered, and how much of the time went to `prettyplease` (for
+/// the items and pieces it renders).
+pub fn part(emitter: &Emitter<'_>, part: &Part) -> (Result<String, String>, Duration) {
+    // Roughly the size of the part, so the text is rarely copied as it grows.
+    let capacity = match part {
+        Part::Types(range) => range.len() * 3072,
+        Part::Operations => emitter.ir.operations.len() * 3072,
+        Part::Schemas => emitter.ir.types.len() * 160,
+        Part::Support => SUPPORT.len(),
+    };
+    let mut w = Writer {
+        em: emitter,
+        out: String::with_capacity(capacity.max(1 << 12)),
+        memo: HashMap::new(),
+        pretty: Duration::ZERO,
+    };
+    let text = w.part(part).map(|()| w.out);
+    (text, w.pretty)
+}
+
+impl Writer<'_, '_> {
+    fn part(&mut self, part: &Part) -> Result<(), String> {
+        match part {
+            Part::Types(range) => {
+                let types = &self.em.ir.types;
+                for i in range.clone() {
+                    self.type_def(TypeId(i), &types[i])?;
+                }
+            }
+            Part::Operations => self.operations()?,
+            Part::Schemas => self.schemas()?,
+            Part::Support => self.out.push_str(SUPPORT),
+        }
+        Ok(())
+    }
+
+    /// [`layout`], timed.
+    fn pretty(&mut self, text: &str) -> Result<String, String> {
+        let t = Instant::now();
+        let text = layout(text);
+        self.pretty += t.elapsed();
+        text
+    }
+}
+
+/// Appends a string literal as `proc_macro2` writes it (`Literal::string`), which is how
+/// prettyplease prints it.
+fn lit(out: &mut String, s: &str) {
+    out.push('"');
+    // The common case: printable ASCII without quotes or backslashes is written as is.
+    if s.bytes()
+        .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut chars = s.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\0' => out.push_str(
+                if chars
+                    .as_str()
+                    .starts_with(|c: char| ('0'..='7').contains(&c))
+                {
+                    r"\x00"
+                } else {
+                    r"\0"
+                },
+            ),
+            '\'' => out.push('\''),
+            // The common case, and what `escape_debug` leaves as is.
+            ' '..='~' if ch != '"' && ch != '\\' => out.push(ch),
+            _ => out.extend(ch.escape_debug()),
+        }
+    }
+    out.push('"');
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A type expression as prettyplease sees it: a path, possibly with generic arguments.
+#[derive(Clone, Copy)]
+enum Node<'t> {
+    Leaf(&'static str),
+    Ty(&'t Ty),
+    /// `prefix<ty>`
+    Wrap(&'static str, &'t Ty),
+    /// `std::collections::BTreeMap<String, ty>`
+    Map(&'t Ty),
+    /// `Vec<u8>`
+    Bytes,
+}
+
+const STRING: Node<'static> = Node::Leaf("String");
+
+impl<'t> Node<'t> {
+    /// The generic's path and its one or two arguments; `None` for a plain path.
+    fn split(self) -> Option<(&'static str, Node<'t>, Option<Node<'t>>)> {
+        match self {
+            Node::Leaf(_) => None,
+            Node::Wrap(p, t) => Some((p, Node::Ty(t), None)),
+            Node::Map(t) => Some(("std::collections::BTreeMap", STRING, Some(Node::Ty(t)))),
+            Node::Bytes => Some(("Vec", Node::Leaf("u8"), None)),
+            Node::Ty(ty) => match ty {
+                Ty::JsonObject => Some((
+                    "serde_json::Map",
+                    STRING,
+                    Some(Node::Leaf("serde_json::Value")),
+                )),
+                Ty::Vec(t) => Some(("Vec", Node::Ty(t), None)),
+                Ty::Map(t) => Some(("std::collections::BTreeMap", STRING, Some(Node::Ty(t)))),
+                Ty::Option(t) => Some(("Option", Node::Ty(t), None)),
+                Ty::Box(t) => Some(("Box", Node::Ty(t), None)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What a memoised rendering is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// A piece of `decode`: variant name, matcher, body kind (0 JSON, 1 raw, 2 empty).
+    Decode(String, Matcher, u8),
+    /// `decode`'s final expression without a `default` response.
+    RawFallback,
+}
+
+struct Writer<'e, 'a> {
+    em: &'e Emitter<'a>,
+    out: String,
+    /// Renderings of `decode` pieces.
+    memo: HashMap<Key, String>,
+    /// Time spent in `prettyplease`.
+    pretty: Duration,
+}
+
+impl Writer<'_, '_> {
+    // ----- lines, attributes, types -------------------------------------------------------
+
+    /// `///` lines, as prettyplease prints doc attributes.
+    fn doc(&mut self, indent: usize, doc: Option<&str>) {
+        let Some(doc) = doc else { return };
+        let out = &mut self.out;
+        for_doc_lines(doc, |line| {
+            pad(out, indent);
+            out.push_str("///");
+            if !line.is_empty() {
+                out.push(' ');
+                out.push_str(line);
+            }
+            out.push('\n');
+        });
+    }
+
+    fn line(&mut self, indent: usize, text: &str) {
+        pad(&mut self.out, indent);
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// `#[name(a, b, …)]`: on one line if it fits, else one item per line.
+    fn attr_list(&mut self, indent: usize, name: &str, items: &[&str]) {
+        let flat = 2
+            + name.len()
+            + 1
+            + items.iter().map(|i| i.len()).sum::<usize>()
+            + 2 * items.len().saturating_sub(1)
+            + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str("#[");
+        self.out.push_str(name);
+        self.out.push('(');
+        if flat <= room(indent) {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    self.out.push_str(", ");
+                }
+                self.out.push_str(item);
+            }
+        } else {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                self.out.push('\n');
+                pad(&mut self.out, indent + INDENT);
+                self.out.push_str(item);
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+        }
+        self.out.push_str(")]\n");
+    }
+
+    /// `#[serde(rename = "wire")]`
+    fn rename(&mut self, indent: usize, wire: &str) {
+        let mut item = String::with_capacity(wire.len() + 12);
+        item.push_str("rename = ");
+        lit(&mut item, wire);
+        self.attr_list(indent, "serde", &[&item]);
+    }
+
+    fn derive(&mut self, indent: usize, id: TypeId, serde: bool) {
+        let d = self.em.derives[id.0];
+        let mut items: Vec<&str> = vec!["Debug", "Clone", "PartialEq"];
+        for (on, name) in [
+            (d.eq, "Eq"),
+            (d.hash, "Hash"),
+            (d.copy, "Copy"),
+            (d.default, "Default"),
+        ] {
+            if on {
+                items.push(name);
             }
         }
-        ResponseBody::Raw => {
-            if fixed {
-                quote!(Result::Ok(Self::#v(body.to_vec())))
-            } else {
-                quote!(Result::Ok(Self::#v { status, body: body.to_vec() }))
+        if serde {
+            items.extend(["serde::Serialize", "serde::Deserialize"]);
+        }
+        self.attr_list(indent, "derive", &items);
+    }
+
+    fn flat(&self, out: &mut String, node: Node<'_>, up: usize) {
+        match node {
+            Node::Leaf(s) => out.push_str(s),
+            Node::Ty(Ty::Named(id)) => {
+                for _ in 0..up {
+                    out.push_str("super::");
+                }
+                out.push_str(&self.em.names.types[id.0]);
+            }
+            Node::Ty(Ty::String) => out.push_str("String"),
+            Node::Ty(Ty::Bool) => out.push_str("bool"),
+            Node::Ty(Ty::I32) => out.push_str("i32"),
+            Node::Ty(Ty::I64) => out.push_str("i64"),
+            Node::Ty(Ty::U32) => out.push_str("u32"),
+            Node::Ty(Ty::U64) => out.push_str("u64"),
+            Node::Ty(Ty::F32) => out.push_str("f32"),
+            Node::Ty(Ty::F64) => out.push_str("f64"),
+            Node::Ty(Ty::Json) => out.push_str("serde_json::Value"),
+            _ => {
+                if let Some((path, a, b)) = node.split() {
+                    out.push_str(path);
+                    out.push('<');
+                    self.flat(out, a, up);
+                    if let Some(b) = b {
+                        out.push_str(", ");
+                        self.flat(out, b, up);
+                    }
+                    out.push('>');
+                }
             }
         }
-        ResponseBody::Empty => {
-            if fixed {
-                quote!(Result::Ok(Self::#v))
-            } else {
-                quote!(Result::Ok(Self::#v { status }))
+    }
+
+    fn flat_len(&self, node: Node<'_>, up: usize) -> usize {
+        let mut s = String::new();
+        self.flat(&mut s, node, up);
+        s.len()
+    }
+
+    /// Writes a type at column `col` of a line indented by `line`, where `block` is the
+    /// indentation a broken group inside adds 4 to and `trail` is the width of what follows
+    /// the type up to the next possible break. Returns the column and line indentation after.
+    #[allow(clippy::too_many_arguments)]
+    fn lay(
+        &mut self,
+        node: Node<'_>,
+        up: usize,
+        col: usize,
+        line: usize,
+        block: usize,
+        trail: usize,
+    ) -> (usize, usize) {
+        let Some((path, a, b)) = node.split() else {
+            let start = self.out.len();
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, node, up);
+            self.out = out;
+            return (col + self.out.len() - start, line);
+        };
+        self.out.push_str(path);
+        self.out.push('<');
+        let col = col + path.len() + 1;
+        let args = self.flat_len(a, up) + b.map_or(0, |b| 2 + self.flat_len(b, up));
+        if col + args + 1 + trail <= line + room(line) {
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, a, up);
+            if let Some(b) = b {
+                out.push_str(", ");
+                self.flat(&mut out, b, up);
+            }
+            out.push('>');
+            self.out = out;
+            return (col + args + 1, line);
+        }
+        let inner = block + INDENT;
+        let list: Vec<Node<'_>> = std::iter::once(a).chain(b).collect();
+        for (i, arg) in list.iter().enumerate() {
+            self.out.push('\n');
+            pad(&mut self.out, inner);
+            let last = i + 1 == list.len();
+            self.lay(*arg, up, inner, inner, inner, usize::from(!last));
+            self.out.push(',');
+        }
+        self.out.push('\n');
+        pad(&mut self.out, block);
+        self.out.push('>');
+        (block + 1, block)
+    }
+
+    /// Finishes a line that started at `line_start` (indented by `indent`, its head already
+    /// written) with a type and `tail` (text up to the next break: `,` or `;`).
+    fn typed_line(
+        &mut self,
+        line_start: usize,
+        indent: usize,
+        node: Node<'_>,
+        up: usize,
+        tail: &str,
+    ) {
+        let head_end = self.out.len();
+        let mut out = std::mem::take(&mut self.out);
+        self.flat(&mut out, node, up);
+        self.out = out;
+        self.out.push_str(tail);
+        if self.out.len() - line_start - indent > room(indent) {
+            self.out.truncate(head_end);
+            let col = head_end - line_start;
+            self.lay(node, up, col, indent, indent, tail.len());
+            self.out.push_str(tail);
+        }
+        self.out.push('\n');
+    }
+
+    /// A tuple variant `Name(Type),`.
+    fn tuple_variant(&mut self, indent: usize, name: &str, node: Node<'_>, up: usize) {
+        let flat = name.len() + 1 + self.flat_len(node, up) + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str(name);
+        self.out.push('(');
+        if flat <= room(indent) {
+            let mut out = std::mem::take(&mut self.out);
+            self.flat(&mut out, node, up);
+            self.out = out;
+        } else {
+            let inner = indent + INDENT;
+            self.out.push('\n');
+            pad(&mut self.out, inner);
+            self.lay(node, up, inner, inner, inner, 0);
+            self.out.push_str(",\n");
+            pad(&mut self.out, indent);
+        }
+        self.out.push_str("),\n");
+    }
+
+    /// A struct variant `Name { a: A, b: B },`.
+    fn struct_variant(
+        &mut self,
+        indent: usize,
+        name: &str,
+        fields: &[(&str, Node<'_>)],
+        up: usize,
+    ) {
+        let flat = name.len()
+            + 2
+            + fields
+                .iter()
+                .map(|(n, t)| 1 + n.len() + 2 + self.flat_len(*t, up) + 1)
+                .sum::<usize>()
+            + 2;
+        pad(&mut self.out, indent);
+        self.out.push_str(name);
+        self.out.push_str(" {");
+        if flat <= room(indent) {
+            for (i, (n, t)) in fields.iter().enumerate() {
+                self.out.push_str(if i == 0 { " " } else { ", " });
+                self.out.push_str(n);
+                self.out.push_str(": ");
+                let mut out = std::mem::take(&mut self.out);
+                self.flat(&mut out, *t, up);
+                self.out = out;
+            }
+            self.out.push_str(" },\n");
+        } else {
+            let inner = indent + INDENT;
+            for (i, (n, t)) in fields.iter().enumerate() {
+                self.out.push('\n');
+                pad(&mut self.out, inner);
+                self.out.push_str(n);
+                self.out.push_str(": ");
+                let last = i + 1 == fields.len();
+                self.lay(
+                    *t,
+                    up,
+                    inner + n.len() + 2,
+                    inner,
+                    inner,
+                    usize::from(!last),
+                );
+                self.out.push(',');
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+            self.out.push_str("},\n");
+        }
+    }
+
+    /// A match arm `pat => body,` if it fits on its line (the comma aside); `false` if not.
+    fn flat_arm(&mut self, indent: usize, pat: &str, body: &str) -> bool {
+        if pat.len() + 4 + body.len() > room(indent) {
+            return false;
+        }
+        pad(&mut self.out, indent);
+        self.out.push_str(pat);
+        self.out.push_str(" => ");
+        self.out.push_str(body);
+        self.out.push_str(",\n");
+        true
+    }
+
+    // ----- types ------------------------------------------------------------------------
+
+    fn type_def(&mut self, id: TypeId, def: &TypeDef) -> Result<(), String> {
+        let start = self.out.len();
+        if !self.write_type_def(id, def) {
+            let text = self.out.split_off(start);
+            let text = self.pretty(&text)?;
+            self.out.push_str(&text);
+        }
+        Ok(())
+    }
+
+    /// Writes the declaration (and impls) of one type; `false` when the text is not laid out
+    /// as `prettyplease` would (the kinds and cases it is left to).
+    fn write_type_def(&mut self, id: TypeId, def: &TypeDef) -> bool {
+        let em = self.em;
+        let name = em.names.types[id.0].as_str();
+        match &def.kind {
+            Kind::Alias(ty) => {
+                self.head(def);
+                let line_start = self.out.len();
+                self.out.push_str("pub type ");
+                self.out.push_str(name);
+                self.out.push_str(" = ");
+                self.typed_line(line_start, 0, Node::Ty(ty), 0, ";");
+            }
+            Kind::Struct(s) => {
+                self.head(def);
+                self.derive(0, id, true);
+                if s.deny_unknown {
+                    self.out.push_str("#[serde(deny_unknown_fields)]\n");
+                }
+                self.out.push_str("pub struct ");
+                self.out.push_str(name);
+                if s.fields.is_empty() && s.additional.is_none() {
+                    self.out.push_str(" {}\n");
+                    return true;
+                }
+                self.out.push_str(" {\n");
+                let field_names = &em.names.fields[&id];
+                for (f, n) in s.fields.iter().zip(field_names) {
+                    self.field(f, n);
+                }
+                if let Some(ty) = &s.additional {
+                    let n = field_names
+                        .last()
+                        .map_or("additional_properties", String::as_str);
+                    self.out.push_str(
+                        "    /// Properties not declared by the schema (`additionalProperties`).\n    #[serde(flatten)]\n",
+                    );
+                    let line_start = self.out.len();
+                    self.out.push_str("    pub ");
+                    self.out.push_str(n);
+                    self.out.push_str(": ");
+                    self.typed_line(line_start, INDENT, Node::Map(ty), 0, ",");
+                }
+                self.out.push_str("}\n");
+            }
+            Kind::Enum(e) => {
+                // An empty enum is left to prettyplease (`{}` on one line).
+                let mut exact = !e.values.is_empty();
+                let variants = &em.names.variants[&id];
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("pub enum ");
+                self.out.push_str(name);
+                self.out.push_str(" {\n");
+                for (wire, v) in e.values.iter().zip(variants) {
+                    self.rename(INDENT, wire);
+                    self.line(INDENT, &format!("{v},"));
+                }
+                let catch_all = variants.last().map_or("Unknown", String::as_str);
+                if e.catch_all {
+                    self.out.push_str(
+                        "    /// A value this version of the spec does not list, kept as sent.\n    #[serde(untagged)]\n",
+                    );
+                    self.tuple_variant(INDENT, catch_all, STRING, 0);
+                }
+                self.out.push_str("}\nimpl ");
+                self.out.push_str(name);
+                self.out.push_str(
+                    " {\n    /// The value as sent on the wire.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
+                );
+                let mut body = String::new();
+                for (wire, v) in e.values.iter().zip(variants) {
+                    let pat = format!("Self::{v}");
+                    body.clear();
+                    lit(&mut body, wire);
+                    if !self.flat_arm(12, &pat, &body) {
+                        // The body goes into a block on the next line.
+                        self.line(12, &format!("{pat} => {{"));
+                        self.line(16, &body);
+                        self.line(12, "}");
+                    }
+                }
+                if e.catch_all {
+                    let pat = format!("Self::{catch_all}(other)");
+                    if !self.flat_arm(12, &pat, "other.as_str()") {
+                        exact = false;
+                        self.line(12, &format!("{pat} => other.as_str(),"));
+                    }
+                }
+                self.out.push_str("        }\n    }\n}\n");
+                let header = format!("impl std::fmt::Display for {name} {{");
+                if header.len() <= MARGIN {
+                    self.out.push_str(&header);
+                } else {
+                    self.out.push_str("impl std::fmt::Display\nfor ");
+                    self.out.push_str(name);
+                    self.out.push_str(" {");
+                }
+                self.out.push_str(
+                    "\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.as_str())\n    }\n}\n",
+                );
+                return exact;
+            }
+            Kind::Untagged(vs) => {
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("#[serde(untagged)]\npub enum ");
+                self.out.push_str(name);
+                self.out.push_str(" {\n");
+                for (v, n) in vs.iter().zip(&em.names.variants[&id]) {
+                    self.tuple_variant(INDENT, n, Node::Ty(&v.ty), 0);
+                }
+                self.out.push_str("}\n");
+                return !vs.is_empty();
+            }
+            // The rare kinds: written plainly, laid out by prettyplease.
+            Kind::Newtype(ty) => {
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("#[serde(transparent)]\npub struct ");
+                self.out.push_str(name);
+                self.out.push_str("(pub ");
+                self.plain(Node::Ty(ty));
+                self.out.push_str(");\n");
+                return false;
+            }
+            Kind::IntEnum(e) => {
+                self.int_enum(id, def, e);
+                return false;
+            }
+            Kind::Tagged(t) => {
+                self.tagged(id, def, t);
+                return false;
             }
         }
+        true
+    }
+
+    /// A type on the current line, as is.
+    fn plain(&mut self, node: Node<'_>) {
+        let mut out = std::mem::take(&mut self.out);
+        self.flat(&mut out, node, 0);
+        self.out = out;
+    }
+
+    /// An integer enum, converted from and to `i64` (the values as written in the spec).
+    fn int_enum(&mut self, id: TypeId, def: &TypeDef, e: &crate::ir::IntEnum) {
+        let name = self.em.names.types[id.0].as_str();
+        let variants = &self.em.names.variants[&id];
+        self.head(def);
+        self.derive(0, id, true);
+        let o = &mut self.out;
+        o.push_str("#[serde(try_from = \"i64\", into = \"i64\")]\npub enum ");
+        o.push_str(name);
+        o.push_str(" {\n");
+        for v in variants {
+            o.push_str(v);
+            o.push_str(",\n");
+        }
+        o.push_str("}\n");
+        let _ = write!(
+            o,
+            "impl std::convert::From<{name}> for i64 {{\nfn from(value: {name}) -> i64 {{\nmatch value {{\n"
+        );
+        for (value, v) in e.values.iter().zip(variants) {
+            let _ = writeln!(o, "{name}::{v} => {value},");
+        }
+        o.push_str("}\n}\n}\n");
+        let _ = write!(
+            o,
+            "impl std::convert::TryFrom<i64> for {name} {{\ntype Error = String;\nfn try_from(value: i64) -> Result<Self, Self::Error> {{\nmatch value {{\n"
+        );
+        for (value, v) in e.values.iter().zip(variants) {
+            let _ = writeln!(o, "{value} => Result::Ok(Self::{v}),");
+        }
+        let listing = e
+            .values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        o.push_str("other => Result::Err(format!(");
+        lit(o, &format!("{{other}} is not one of {listing}"));
+        o.push_str(")),\n}\n}\n}\n");
+    }
+
+    /// A discriminated union: a variant per mapped tag and one for the tags the spec does not
+    /// map, with its own `Serialize` (the tag added when the member lacks it) and
+    /// `Deserialize` (chosen by the tag).
+    fn tagged(&mut self, id: TypeId, def: &TypeDef, t: &crate::ir::Tagged) {
+        let name = self.em.names.types[id.0].as_str();
+        let names = &self.em.names.variants[&id];
+        let unknown = names.last().map_or("Unknown", String::as_str);
+        let mut property = String::new();
+        lit(&mut property, &t.property);
+        self.head(def);
+        self.derive(0, id, false);
+        self.out.push_str("pub enum ");
+        self.out.push_str(name);
+        self.out.push_str(" {\n");
+        for ((tag, v), n) in t.variants.iter().zip(names) {
+            self.out.push_str("#[doc = ");
+            lit(&mut self.out, &format!(" `{}` = `{tag}`.", t.property));
+            self.out.push_str("]\n");
+            self.out.push_str(n);
+            self.out.push('(');
+            self.plain(Node::Ty(&v.ty));
+            self.out.push_str("),\n");
+        }
+        self.out.push_str("#[doc = ");
+        lit(
+            &mut self.out,
+            &format!(
+                " A `{}` value the spec does not map, kept as received.",
+                t.property
+            ),
+        );
+        let o = &mut self.out;
+        let _ = write!(
+            o,
+            "]\n{unknown}(serde_json::Value),\n}}\nimpl serde::Serialize for {name} {{\nfn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\nmatch self {{\n"
+        );
+        for ((tag, _), n) in t.variants.iter().zip(names) {
+            let _ = write!(
+                o,
+                "Self::{n}(value) => support::serialize_tagged(value, {property}, "
+            );
+            lit(o, tag);
+            o.push_str(", serializer),\n");
+        }
+        let _ = write!(
+            o,
+            "Self::{unknown}(value) => serde::Serialize::serialize(value, serializer),\n}}\n}}\n}}\n\
+             impl<'de> serde::Deserialize<'de> for {name} {{\n\
+             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n\
+             use serde::de::Error as _;\n\
+             let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;\n\
+             let tag = match value.get({property}) {{\n\
+             Option::Some(serde_json::Value::String(tag)) => tag.clone(),\n\
+             Option::Some(_) => return Result::Err(D::Error::custom(concat!(\"discriminator `\", {property}, \"` is not a string\"))),\n\
+             Option::None => return Result::Err(D::Error::missing_field({property})),\n\
+             }};\n\
+             match tag.as_str() {{\n"
+        );
+        for ((tag, _), n) in t.variants.iter().zip(names) {
+            lit(o, tag);
+            let _ = writeln!(
+                o,
+                " => serde_json::from_value(value).map(Self::{n}).map_err(D::Error::custom),"
+            );
+        }
+        let _ = write!(o, "_ => Result::Ok(Self::{unknown}(value)),\n}}\n}}\n}}\n");
+    }
+
+    /// Docs and `#[deprecated]` of a type.
+    fn head(&mut self, def: &TypeDef) {
+        self.doc(0, def.doc.as_deref());
+        if def.deprecated {
+            self.out.push_str("#[deprecated]\n");
+        }
+    }
+
+    fn field(&mut self, f: &Field, name: &str) {
+        self.doc(INDENT, f.doc.as_deref());
+        if f.deprecated {
+            self.line(INDENT, "#[deprecated]");
+        }
+        if name.trim_start_matches("r#") != f.wire {
+            self.rename(INDENT, &f.wire);
+        }
+        let node = match f.presence {
+            Presence::Required => Node::Ty(&f.ty),
+            Presence::RequiredNullable => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &["deserialize_with = \"support::nullable\""],
+                );
+                Node::Wrap("Option", &f.ty)
+            }
+            Presence::Optional => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing_if = \"Option::is_none\"",
+                        "deserialize_with = \"support::present\"",
+                    ],
+                );
+                Node::Wrap("Option", &f.ty)
+            }
+            Presence::Forbidden => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing",
+                        "deserialize_with = \"support::forbidden\"",
+                    ],
+                );
+                Node::Leaf("support::Forbidden")
+            }
+            Presence::OptionalNullable => {
+                self.attr_list(
+                    INDENT,
+                    "serde",
+                    &[
+                        "default",
+                        "skip_serializing_if = \"support::OptionalNullable::is_absent\"",
+                    ],
+                );
+                Node::Wrap("support::OptionalNullable", &f.ty)
+            }
+        };
+        let line_start = self.out.len();
+        self.out.push_str("    pub ");
+        self.out.push_str(name);
+        self.out.push_str(": ");
+        self.typed_line(line_start, INDENT, node, 0, ",");
+    }
+
+    // ----- operations -------------------------------------------------------------------
+
+    fn operations(&mut self) -> Result<(), String> {
+        let em = self.em;
+        self.out.push_str(
+            "/// One module per operation: its method and path, parameters, body and responses.\npub mod operations {\n",
+        );
+        for (op, m) in em.ir.operations.iter().zip(&em.names.operations) {
+            self.operation(op, m)?;
+        }
+        // A repeated `operationId` dispatches to its first operation.
+        let mut seen = std::collections::BTreeSet::new();
+        let dispatch: Vec<(&Operation, &String)> = em
+            .ir
+            .operations
+            .iter()
+            .zip(&em.names.operations)
+            .filter(|(op, _)| seen.insert(op.id.as_str()))
+            .collect();
+        self.out
+            .push_str("    /// The `operationId`s, in spec order.\n");
+        self.str_array(
+            INDENT,
+            "pub const IDS: &[&str] = ",
+            dispatch.iter().map(|(op, _)| op.id.as_str()),
+        );
+        self.out.push_str(RESPONSE_HEAD);
+        let mut pat = String::new();
+        for (op, m) in &dispatch {
+            pat.clear();
+            lit(&mut pat, &op.id);
+            let body = format!(
+                "Some({m}::Response::decode(status, content_type, body).map(|r| r.body_json()))"
+            );
+            if !self.flat_arm(12, &pat, &body) {
+                self.response_arm(&pat, m);
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str(REQUEST_HEAD);
+        for (op, m) in dispatch.iter().filter(|(op, _)| op.body.is_some()) {
+            pat.clear();
+            lit(&mut pat, &op.id);
+            let body = format!("Some(super::support::round_trip::<{m}::Body>(json))");
+            if !self.flat_arm(12, &pat, &body) {
+                self.round_trip_arm(&pat, &format!("{m}::Body"), None);
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str("}\n");
+        Ok(())
+    }
+
+    fn operation(&mut self, op: &Operation, module: &str) -> Result<(), String> {
+        let heading = match &op.summary {
+            Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
+            None => format!("`{} {}`", op.method, op.path),
+        };
+        self.doc(INDENT, Some(&heading));
+        if op.deprecated {
+            self.line(INDENT, "#[deprecated]");
+        }
+        let o = &mut self.out;
+        o.push_str("    pub mod ");
+        o.push_str(module);
+        o.push_str(" {\n        /// HTTP method.\n        pub const METHOD: &str = ");
+        lit(o, &op.method);
+        o.push_str(";\n        /// Path template, relative to the server URL.\n        pub const PATH: &str = ");
+        lit(o, &op.path);
+        o.push_str(
+            ";\n        /// `operationId` in the spec.\n        pub const OPERATION_ID: &str = ",
+        );
+        lit(o, &op.id);
+        o.push_str(";\n");
+        if let Some(p) = op.params {
+            o.push_str(
+                "        /// The operation's parameters.\n        pub type Params = super::super::",
+            );
+            o.push_str(&self.em.names.types[p.0]);
+            o.push_str(";\n");
+        }
+        if let Some(ty) = &op.body {
+            self.out.push_str("        /// The JSON request body.\n");
+            let line_start = self.out.len();
+            self.out.push_str("        pub type Body = ");
+            self.typed_line(line_start, 8, Node::Ty(ty), 2, ";");
+            self.out.push_str("        /// Whether the spec requires a body.\n        pub const BODY_REQUIRED: bool = ");
+            self.out
+                .push_str(if op.body_required { "true" } else { "false" });
+            self.out.push_str(";\n");
+        }
+        self.out.push_str(
+            "        /// The documented responses, chosen by status then content type.\n        #[derive(Debug, Clone, PartialEq)]\n        pub enum Response {\n",
+        );
+        let resps = responses_of(op);
+        for resp in &resps {
+            self.doc(12, resp.response.description.as_deref());
+            let v = resp.name.as_str();
+            let fixed = resp.fixed();
+            match (&resp.response.body, fixed) {
+                (ResponseBody::Json(ty), true) => self.tuple_variant(12, v, Node::Ty(ty), 2),
+                (ResponseBody::Json(ty), false) => self.struct_variant(
+                    12,
+                    v,
+                    &[("status", Node::Leaf("u16")), ("body", Node::Ty(ty))],
+                    2,
+                ),
+                (ResponseBody::Raw, true) => self.tuple_variant(12, v, Node::Bytes, 2),
+                (ResponseBody::Raw, false) => self.struct_variant(
+                    12,
+                    v,
+                    &[("status", Node::Leaf("u16")), ("body", Node::Bytes)],
+                    2,
+                ),
+                (ResponseBody::Empty, true) => self.line(12, &format!("{v},")),
+                (ResponseBody::Empty, false) => {
+                    self.struct_variant(12, v, &[("status", Node::Leaf("u16"))], 2);
+                }
+            }
+        }
+        self.out.push_str(DECODE_HEAD);
+        let pieces = resps
+            .iter()
+            .filter(|r| matches!(r.matcher, Matcher::Exact(_)))
+            .chain(
+                resps
+                    .iter()
+                    .filter(|r| matches!(r.matcher, Matcher::Range(..))),
+            );
+        for resp in pieces {
+            self.decode_piece(resp)?;
+        }
+        match resps.iter().find(|r| r.matcher == Matcher::Default) {
+            Some(resp) => self.decode_piece(resp)?,
+            None => {
+                let text = self.memo_fn_body(Key::RawFallback, || {
+                    "Result::Ok(Self::Other { status, body: body.to_vec() })".to_owned()
+                })?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(STATUS_HEAD);
+        for resp in &resps {
+            let v = &resp.name;
+            let (pat, body) = match (resp.matcher, &resp.response.body) {
+                (Matcher::Exact(code), ResponseBody::Empty) => {
+                    (format!("Self::{v}"), format!("{code}u16"))
+                }
+                (Matcher::Exact(code), _) => (format!("Self::{v}(..)"), format!("{code}u16")),
+                _ => (format!("Self::{v} {{ status, .. }}"), "*status".to_owned()),
+            };
+            if !self.flat_arm(20, &pat, &body) {
+                let text = self.render_arm(&format!("{pat} => {body},"))?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(BODY_JSON_HEAD);
+        for resp in resps
+            .iter()
+            .filter(|r| matches!(r.response.body, ResponseBody::Json(_)))
+        {
+            let v = &resp.name;
+            let pat = if resp.fixed() {
+                format!("Self::{v}(body)")
+            } else {
+                format!("Self::{v} {{ body, .. }}")
+            };
+            let body = "serde_json::to_value(body).ok()";
+            if !self.flat_arm(20, &pat, body) {
+                let text = self.render_arm(&format!("{pat} => {body},"))?;
+                self.out.push_str(&text);
+            }
+        }
+        self.out.push_str(OPERATION_TAIL);
+        Ok(())
+    }
+
+    /// A statement (or the final expression) of `decode`, memoised by its exact text.
+    fn decode_piece(&mut self, resp: &Resp<'_>) -> Result<(), String> {
+        let kind = match resp.response.body {
+            ResponseBody::Json(_) => 0,
+            ResponseBody::Raw => 1,
+            ResponseBody::Empty => 2,
+        };
+        let key = Key::Decode(resp.name.clone(), resp.matcher, kind);
+        let text = self.memo_fn_body(key, || decode_piece(resp))?;
+        self.out.push_str(&text);
+        Ok(())
+    }
+
+    /// The rendering of `tokens` as the body of a function in an `impl` in two modules (where
+    /// `decode`'s statements are), memoised under `key`.
+    fn memo_fn_body(&mut self, key: Key, piece: impl FnOnce() -> String) -> Result<String, String> {
+        if let Some(text) = self.memo.get(&key) {
+            return Ok(text.clone());
+        }
+        let piece = piece();
+        let text = self.pretty(&format!(
+            "mod a {{ mod b {{ impl R {{ fn f() {{ {piece} }} }} }} }}"
+        ))?;
+        let text = inner_lines(&text, 4);
+        self.memo.insert(key, text.clone());
+        Ok(text)
+    }
+
+    /// prettyplease's rendering of one match arm of `status` or `body_json` (for the rare ones
+    /// that do not fit on a line).
+    fn render_arm(&mut self, arm: &str) -> Result<String, String> {
+        let text = self.pretty(&format!(
+            "mod a {{ mod b {{ impl R {{ fn f() {{ match x {{ {arm} }} }} }} }} }}"
+        ))?;
+        Ok(inner_lines(&text, 5))
+    }
+
+    /// A `round_trip_response` arm that does not fit on its line (none does): the body
+    /// `Some(m::Response::decode(status, content_type, body).map(|r| r.body_json()))` in a
+    /// block. The `Some(…)` argument and the method chain never fit at this depth; the call's
+    /// arguments break when the module name is longer than 23 bytes.
+    fn response_arm(&mut self, pat: &str, module: &str) {
+        self.line(12, &format!("{pat} => {{"));
+        self.line(16, "Some(");
+        pad(&mut self.out, 20);
+        self.out.push_str(module);
+        if module.len() <= 23 {
+            self.out.push_str(
+                "::Response::decode(status, content_type, body)
+",
+            );
+        } else {
+            self.out.push_str(
+                "::Response::decode(
+",
+            );
+            for arg in ["status,", "content_type,", "body,"] {
+                self.line(28, arg);
+            }
+            self.line(24, ")");
+        }
+        self.line(24, ".map(|r| r.body_json()),");
+        self.line(16, ")");
+        self.line(12, "}");
+    }
+
+    /// A `round_trip_request` or `schemas::round_trip` arm that does not fit on its line: the
+    /// body `Some(super::support::round_trip::<ty>(json))` in a block, on one line if it fits
+    /// there (`ty` up to 31 bytes), else the `Some(…)` argument on a line of its own (up to
+    /// 33), else the turbofish broken too, `ty` alone on its line (an `Option<inner>` broken
+    /// in turn if even that does not fit).
+    fn round_trip_arm(&mut self, pat: &str, ty: &str, option_of: Option<&str>) {
+        self.line(12, &format!("{pat} => {{"));
+        if ty.len() <= 31 {
+            self.line(
+                16,
+                &format!("Some(super::support::round_trip::<{ty}>(json))"),
+            );
+        } else {
+            self.line(16, "Some(");
+            if ty.len() <= 33 {
+                self.line(20, &format!("super::support::round_trip::<{ty}>(json),"));
+            } else {
+                self.line(20, "super::support::round_trip::<");
+                match option_of {
+                    Some(inner) if ty.len() > room(24) => {
+                        self.line(24, "Option<");
+                        self.line(28, &format!("{inner},"));
+                        self.line(24, ">,");
+                    }
+                    _ => self.line(24, &format!("{ty},")),
+                }
+                self.line(20, ">(json),");
+            }
+            self.line(16, ")");
+        }
+        self.line(12, "}");
+    }
+
+    /// `head&["a", "b"];`: on one line if it fits, else one element per line.
+    fn str_array<'s>(
+        &mut self,
+        indent: usize,
+        head: &str,
+        items: impl Iterator<Item = &'s str> + Clone,
+    ) {
+        let line_start = self.out.len();
+        pad(&mut self.out, indent);
+        self.out.push_str(head);
+        self.out.push_str("&[");
+        let items_start = self.out.len();
+        for (i, item) in items.clone().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            lit(&mut self.out, item);
+        }
+        self.out.push_str("];");
+        if self.out.len() - line_start - indent > room(indent) {
+            self.out.truncate(items_start);
+            for item in items {
+                self.out.push('\n');
+                pad(&mut self.out, indent + INDENT);
+                lit(&mut self.out, item);
+                self.out.push(',');
+            }
+            self.out.push('\n');
+            pad(&mut self.out, indent);
+            self.out.push_str("];");
+        }
+        self.out.push('\n');
+    }
+
+    // ----- schemas ----------------------------------------------------------------------
+
+    fn schemas(&mut self) -> Result<(), String> {
+        let em = self.em;
+        let components: Vec<(String, TypeId, bool)> = em
+            .ir
+            .types
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                crate::lower::component_name(&d.origin).map(|n| (n, TypeId(i), d.nullable))
+            })
+            .collect();
+        self.out.push_str(
+            "/// The component schemas, by their names in the spec.\npub mod schemas {\n    /// Component schema names, in spec order.\n",
+        );
+        self.str_array(
+            INDENT,
+            "pub const NAMES: &[&str] = ",
+            components.iter().map(|(n, _, _)| n.as_str()),
+        );
+        self.out.push_str(SCHEMAS_HEAD);
+        let mut pat = String::new();
+        for (spec_name, id, nullable) in &components {
+            let name = &em.names.types[id.0];
+            pat.clear();
+            lit(&mut pat, spec_name);
+            let body = if *nullable {
+                format!("Some(super::support::round_trip::<Option<super::{name}>>(json))")
+            } else {
+                format!("Some(super::support::round_trip::<super::{name}>(json))")
+            };
+            if !self.flat_arm(12, &pat, &body) {
+                let ty = format!("super::{name}");
+                if *nullable {
+                    self.round_trip_arm(&pat, &format!("Option<{ty}>"), Some(&ty));
+                } else {
+                    self.round_trip_arm(&pat, &ty, None);
+                }
+            }
+        }
+        self.out.push_str(DISPATCH_TAIL);
+        self.out.push_str("}\n");
+        Ok(())
     }
 }
 
 /// A response's piece of `decode`: `if <status matches> { return <decode>; }`, or for
 /// `default` the final expression.
-pub fn decode_piece(resp: &Resp<'_>) -> TokenStream {
-    let decode = decode_expr(resp);
+fn decode_piece(resp: &Resp<'_>) -> String {
+    let v = &resp.name;
+    let decode = match (&resp.response.body, resp.fixed()) {
+        (ResponseBody::Json(_), true) => {
+            format!("support::decode_json(status, content_type, body).map(Self::{v})")
+        }
+        (ResponseBody::Json(_), false) => format!(
+            "support::decode_json(status, content_type, body).map(|body| Self::{v} {{ status, body }})"
+        ),
+        (ResponseBody::Raw, true) => format!("Result::Ok(Self::{v}(body.to_vec()))"),
+        (ResponseBody::Raw, false) => {
+            format!("Result::Ok(Self::{v} {{ status, body: body.to_vec() }})")
+        }
+        (ResponseBody::Empty, true) => format!("Result::Ok(Self::{v})"),
+        (ResponseBody::Empty, false) => format!("Result::Ok(Self::{v} {{ status }})"),
+    };
     match resp.matcher {
-        Matcher::Exact(code) => quote!(if status == #code { return #decode; }),
-        Matcher::Range(lo, hi) => quote!(if matches!(status, #lo..=#hi) { return #decode; }),
+        Matcher::Exact(code) => format!("if status == {code}u16 {{ return {decode}; }}"),
+        Matcher::Range(lo, hi) => {
+            format!("if matches!(status, {lo}u16..={hi}u16) {{ return {decode}; }}")
+        }
         Matcher::Default => decode,
     }
 }
 
-/// `decode`'s final expression when the spec has no `default` response.
-pub fn raw_fallback() -> TokenStream {
-    quote!(Result::Ok(Self::Other {
-        status,
-        body: body.to_vec()
-    }))
-}
-
-/// A response's arm of `Response::status`.
-pub fn status_arm(resp: &Resp<'_>) -> TokenStream {
-    let v = ident(&resp.name);
-    match (resp.matcher, &resp.response.body) {
-        (Matcher::Exact(code), ResponseBody::Empty) => quote!(Self::#v => #code,),
-        (Matcher::Exact(code), _) => quote!(Self::#v(..) => #code,),
-        _ => quote!(Self::#v { status, .. } => *status,),
+/// The lines of a rendering inside `depth` levels of nesting (dropping `depth` lines at each
+/// end), each with its newline.
+fn inner_lines(text: &str, depth: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    if lines.len() >= 2 * depth {
+        for line in &lines[depth..lines.len() - depth] {
+            out.push_str(line);
+            out.push('\n');
+        }
     }
+    out
 }
 
-/// A JSON response's arm of `Response::body_json`.
-pub fn body_arm(resp: &Resp<'_>) -> TokenStream {
-    let v = ident(&resp.name);
-    if resp.fixed() {
-        quote!(Self::#v(body) => serde_json::to_value(body).ok(),)
-    } else {
-        quote!(Self::#v { body, .. } => serde_json::to_value(body).ok(),)
+const RESPONSE_HEAD: &str =
+    "    /// Decodes a response of the operation and encodes its body back to JSON
+    /// (`Ok(None)` for bodiless and non-JSON responses); `None` for an unknown id.
+    #[allow(unused_variables)]
+    pub fn round_trip_response(
+        operation_id: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Option<Result<Option<serde_json::Value>, super::support::DecodeError>> {
+        match operation_id {
+";
+
+const REQUEST_HEAD: &str =
+    "    /// Decodes a JSON request body of the operation and encodes it back; `None` for an
+    /// unknown id or an operation without a JSON body.
+    #[allow(unused_variables)]
+    pub fn round_trip_request(
+        operation_id: &str,
+        json: &serde_json::Value,
+    ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
+        match operation_id {
+";
+
+const SCHEMAS_HEAD: &str =
+    "    /// Decodes `json` as the named schema's type and encodes it back; `None` for a name
+    /// the spec does not define.
+    #[allow(unused_variables)]
+    pub fn round_trip(
+        name: &str,
+        json: &serde_json::Value,
+    ) -> Option<Result<serde_json::Value, super::support::Mismatch>> {
+        match name {
+";
+
+const DISPATCH_TAIL: &str = "            _ => None,
+        }
     }
-}
+";
 
-/// The pieces of an operation's `Response` enum and its `decode`.
-struct ResponseParts {
-    variants: Vec<TokenStream>,
-    /// Exact statuses first, then ranges: each returns when it matches.
-    arms: Vec<TokenStream>,
-    statuses: Vec<TokenStream>,
-    bodies: Vec<TokenStream>,
-    /// The final expression: the `default` response's decode, or the raw fallback.
-    fallback: TokenStream,
-}
+const DECODE_HEAD: &str = "            /// A status the spec does not document: the raw body.
+            Other { status: u16, body: Vec<u8> },
+        }
+        impl Response {
+            /// Decodes a response. Never panics: a body that does not fit the documented
+            /// type is an error carrying the status, the failing JSON path and the body.
+            pub fn decode(
+                status: u16,
+                content_type: Option<&str>,
+                body: &[u8],
+            ) -> Result<Self, super::super::support::DecodeError> {
+                #[allow(unused_imports)]
+                use super::super::support;
+                let _ = content_type;
+";
 
-fn prefix(up: usize) -> TokenStream {
-    let supers = (0..up).map(|_| quote!(super::));
-    quote!(#(#supers)*)
-}
+const STATUS_HEAD: &str = "            }
+            /// The HTTP status.
+            pub fn status(&self) -> u16 {
+                match self {
+";
 
-fn support_path(up: usize) -> String {
-    let mut s = "super::".repeat(up);
-    s.push_str("support");
-    s
-}
-
-/// Helpers every generated module carries.
-pub fn support() -> TokenStream {
-    quote! {
-        /// Helpers used by the generated types.
-        pub mod support {
-            /// A property that may be absent, `null`, or a value. Each state is serialized back
-            /// as it came: absent stays absent, `null` stays `null`.
-            #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-            pub enum OptionalNullable<T> {
-                /// The property was not sent.
-                #[default]
-                Absent,
-                /// The property was sent as `null`.
-                Null,
-                /// The property was sent with a value.
-                Value(T),
-            }
-
-            impl<T> OptionalNullable<T> {
-                /// Whether the property was absent (used to omit it on output).
-                pub fn is_absent(&self) -> bool {
-                    matches!(self, Self::Absent)
-                }
-                /// The value, if one was sent.
-                pub fn as_option(&self) -> Option<&T> {
-                    match self {
-                        Self::Value(v) => Option::Some(v),
-                        _ => Option::None,
-                    }
+const BODY_JSON_HEAD: &str = "                    Self::Other { status, .. } => *status,
                 }
             }
+            /// The decoded body encoded back to JSON; `None` for bodiless, raw and
+            /// undocumented responses.
+            pub fn body_json(&self) -> Option<serde_json::Value> {
+                match self {
+";
 
-            impl<T: serde::Serialize> serde::Serialize for OptionalNullable<T> {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    match self {
-                        Self::Value(v) => v.serialize(serializer),
-                        Self::Null | Self::Absent => serializer.serialize_none(),
-                    }
+const OPERATION_TAIL: &str = "                    _ => None,
                 }
             }
+        }
+    }
+";
 
-            impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for OptionalNullable<T> {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    Option::<T>::deserialize(deserializer).map(|v| match v {
-                        Option::Some(v) => Self::Value(v),
-                        Option::None => Self::Null,
-                    })
-                }
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-            /// Required and nullable: with `deserialize_with`, serde reports a missing field
-            /// instead of defaulting to `None`.
-            pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
-                <Option<T> as serde::Deserialize>::deserialize(deserializer)
-            }
+    #[test]
+    fn the_support_module_is_laid_out_as_prettyplease_does() {
+        assert_eq!(layout(SUPPORT).unwrap(), SUPPORT);
+    }
 
-            /// Optional, not nullable: absence gives `None` (through `default`), `null` is an error.
-            pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
-                T::deserialize(deserializer).map(Option::Some)
-            }
-
-            /// A property the schema forbids (`not: {required: [name]}`). It is never serialized,
-            /// and its presence in input is an error.
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-            pub struct Forbidden;
-
-            /// Fails: the property must not be present.
-            pub fn forbidden<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Forbidden, D::Error> {
-                use serde::de::Error as _;
-                let _ = deserializer;
-                Err(D::Error::custom("this property must be absent here"))
-            }
-
-            /// Serializes a discriminated-union member, adding the tag if the member's own type
-            /// does not carry it (so it is never written twice).
-            pub fn serialize_tagged<S: serde::Serializer, T: serde::Serialize>(value: &T, property: &str, tag: &str, serializer: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::Error as _;
-                let mut json = serde_json::to_value(value).map_err(S::Error::custom)?;
-                if let serde_json::Value::Object(map) = &mut json {
-                    map.entry(property).or_insert_with(|| serde_json::Value::String(tag.to_owned()));
-                }
-                serde::Serialize::serialize(&json, serializer)
-            }
-
-            /// A JSON value that does not fit a generated type.
-            #[derive(Debug, Clone, PartialEq, Eq)]
-            pub struct Mismatch {
-                /// JSON path of the failure (`.` for the whole value).
-                pub path: String,
-                /// What went wrong.
-                pub message: String,
-            }
-
-            impl std::fmt::Display for Mismatch {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    write!(f, "at {}: {}", self.path, self.message)
-                }
-            }
-
-            impl std::error::Error for Mismatch {}
-
-            /// Decodes `json` into `T` (naming the failing path) and encodes it back.
-            pub fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(json: &serde_json::Value) -> Result<serde_json::Value, Mismatch> {
-                let value: T = serde_path_to_error::deserialize(json)
-                    .map_err(|e| Mismatch { path: e.path().to_string(), message: e.inner().to_string() })?;
-                serde_json::to_value(&value).map_err(|e| Mismatch { path: ".".into(), message: e.to_string() })
-            }
-
-            /// A response body that does not match its documented type.
-            #[derive(Debug, Clone, PartialEq, Eq)]
-            pub struct DecodeError {
-                /// HTTP status of the response.
-                pub status: u16,
-                /// JSON path of the failure (`.` for the whole body).
-                pub path: String,
-                /// What went wrong.
-                pub message: String,
-                /// The raw body, kept for diagnosis.
-                pub body: Vec<u8>,
-            }
-
-            impl std::fmt::Display for DecodeError {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    write!(f, "status {}: at {}: {}", self.status, self.path, self.message)
-                }
-            }
-
-            impl std::error::Error for DecodeError {}
-
-            /// Whether a `Content-Type` names JSON (`application/json`, `*+json`).
-            pub fn is_json(content_type: &str) -> bool {
-                let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-                essence == "application/json" || essence.ends_with("+json")
-            }
-
-            /// Decodes a JSON body, reporting the JSON path of the first mismatch.
-            pub fn decode_json<T: serde::de::DeserializeOwned>(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError> {
-                let fail = |path: String, message: String| DecodeError { status, path, message, body: body.to_vec() };
-                if let Option::Some(ct) = content_type {
-                    if !is_json(ct) {
-                        return Result::Err(fail(".".into(), format!("content type `{ct}` is not JSON")));
-                    }
-                }
-                let deserializer = &mut serde_json::Deserializer::from_slice(body);
-                serde_path_to_error::deserialize(deserializer).map_err(|e| fail(e.path().to_string(), e.inner().to_string()))
-            }
+    #[test]
+    fn literals_mean_the_string_they_are_written_for() {
+        for s in [
+            "plain",
+            "quote \" and backslash \\",
+            "tab\tnewline\ncr\r",
+            "nul\0 then digit \0 1 \u{0}7",
+            "apostrophe ' and unicode é ü 中 \u{200b} \u{301}x \u{feff}",
+            "\u{7f} del, \u{1b} esc",
+        ] {
+            let mut mine = String::new();
+            lit(&mut mine, s);
+            let parsed: syn::LitStr = syn::parse_str(&mine).unwrap();
+            assert_eq!(parsed.value(), s, "{mine}");
+            // As prettyplease prints it: the literal is kept as written.
+            let item = format!("const A: &str = {mine};\n");
+            assert_eq!(layout(&item).unwrap(), item);
         }
     }
 }

@@ -8,17 +8,14 @@
 //! 3. **analyse** (`analysis`): `Box` where cycles need it, newtypes where an alias would be
 //!    recursive, honest derives;
 //! 4. **name** (`naming`): one global pass for unique, valid identifiers;
-//! 5. **emit** (`emit`): tokens with `quote`;
-//! 6. **render** ([`render`]): `prettyplease`, behind a "generated, do not edit" header naming
-//!    the spec and the SHA-256 of its bytes.
+//! 5. **emit** (`emit`): the module's text, laid out as `prettyplease` lays it out, behind a
+//!    "generated, do not edit" header naming the spec and the SHA-256 of its bytes. The text
+//!    is written directly; what its rules do not lay out (rare item kinds, `decode`'s
+//!    expressions) is written plainly and laid out by `prettyplease`. `tests/it/layout.rs`
+//!    holds the output to being a fixed point of `prettyplease`.
 //!
-//! Same spec bytes + same generator ⇒ same output bytes. For speed on big specs, [`generate`]
-//! writes stages 5 and 6's result directly (`text`): the text `prettyplease` prints for the
-//! tokens of stage 5, byte for byte, without building and parsing the tokens; the constructs
-//! whose layout it does not reproduce (rare item kinds, `decode`'s expressions) still go
-//! through `quote` and `prettyplease`, and `tests/it/render.rs` holds it to the full
-//! `prettyplease` rendering (`generate_reference`). The module is written in parts (runs of
-//! top-level items) on two threads, concatenated in order. The structure check runs on a
+//! Same spec bytes + same generator ⇒ same output bytes. The module is written in parts (runs
+//! of top-level items) on up to four threads, concatenated in order. The structure check runs on a
 //! thread of its own from the start: for JSON, `openapiv3`'s part reads a copy written from
 //! the text while the text is parsed; the Schema Objects are checked on the parsed document,
 //! beside lowering (`structure.rs`).
@@ -40,7 +37,6 @@ mod lower;
 mod naming;
 mod structure;
 pub mod sync;
-mod text;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -145,50 +141,17 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
-    generate_with(source_name, text, json, settings, Render::Text)
-}
-
-/// [`generate`] with every part rendered by `prettyplease` from the `quote` tokens: the
-/// reference the direct text renderer must match byte for byte (`tests/it/render.rs`).
-#[doc(hidden)]
-pub fn generate_reference(
-    source_name: &str,
-    text: &str,
-    json: bool,
-    settings: &Settings,
-) -> Result<String, Error> {
-    generate_with(source_name, text, json, settings, Render::Reference).map(|(code, _)| code)
-}
-
-/// How the module's text is produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Render {
-    /// Written directly (`text`), `prettyplease` only for what it does not cover.
-    Text,
-    /// Tokens (`emit`) parsed by `syn` and printed by `prettyplease`.
-    Reference,
-}
-
-/// The stack generation runs on. Lowering recurses once per level of schema nesting, through
-/// `$ref`s too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB
-/// a level. Its own thread gives it that room whatever the caller's thread has (a test
-/// harness's threads get 2 MiB). Only the pages touched are ever committed.
-const GENERATION_STACK_BYTES: usize = 64 * 1024 * 1024;
-
-fn generate_with(
-    source_name: &str,
-    text: &str,
-    json: bool,
-    settings: &Settings,
-    render: Render,
-) -> Result<(String, Timings), Error> {
     std::thread::scope(|scope| {
+        /// The stack generation runs on. Lowering recurses once per level of schema nesting, through
+        /// `$ref`s too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB
+        /// a level. Its own thread gives it that room whatever the caller's thread has (a test
+        /// harness's threads get 2 MiB). Only the pages touched are ever committed.
+        const GENERATION_STACK_BYTES: usize = 64 * 1024 * 1024;
+
         std::thread::Builder::new()
             .name("codegen".into())
             .stack_size(GENERATION_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                generate_here(source_name, text, json, settings, render)
-            })
+            .spawn_scoped(scope, || generate_here(source_name, text, json, settings))
             .map_err(|e| Error::Lower {
                 source_name: source_name.to_owned(),
                 error: LowerError::Invalid {
@@ -206,7 +169,6 @@ fn generate_here(
     text: &str,
     json: bool,
     settings: &Settings,
-    render: Render,
 ) -> Result<(String, Timings), Error> {
     let mut timings = Timings::default();
     // The same test `oas` uses to read a document as JSON.
@@ -256,7 +218,7 @@ fn generate_here(
                 names: &names,
                 derives: &derives,
             };
-            let code = emit_render(source_name, &emitter, render, header, &mut timings);
+            let code = emit_parts(source_name, &emitter, header, &mut timings);
             free_later((ir, derives, names));
             code
         });
@@ -305,12 +267,11 @@ fn lower_stage(
     Ok((ir, derives, names))
 }
 
-/// Stages 5 and 6: the module's text, rendered in parts on up to four threads, behind the
-/// header (from its thread).
-fn emit_render(
+/// Stage 5: the module's text, written in parts on up to four threads, behind the header
+/// (from its thread).
+fn emit_parts(
     source_name: &str,
     emitter: &emit::Emitter<'_>,
-    render: Render,
     header: impl FnOnce() -> String,
     timings: &mut Timings,
 ) -> Result<String, Error> {
@@ -323,7 +284,7 @@ fn emit_render(
     let next = AtomicUsize::new(0);
     let work = || {
         while let Some(&i) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let done = emit_render_part(emitter, &parts[i], render);
+            let done = emit_part(emitter, &parts[i]);
             if let Ok(mut slot) = texts[i].lock() {
                 *slot = Some(done);
             }
@@ -377,34 +338,21 @@ fn emit_render(
     Ok(body)
 }
 
-/// One part's text (or why its tokens do not parse), and the CPU time of each stage.
+/// One part's text (or why a piece left to `prettyplease` does not parse), and the CPU time
+/// spent writing it and in `prettyplease`.
 struct PartText {
     text: Result<String, String>,
     emit: Duration,
     render: Duration,
 }
 
-fn emit_render_part(emitter: &emit::Emitter<'_>, part: &emit::Part, render: Render) -> PartText {
-    if render == Render::Text {
-        let t = Instant::now();
-        let (text, pretty) = text::part(emitter, part);
-        return PartText {
-            text,
-            emit: t.elapsed().saturating_sub(pretty),
-            render: pretty,
-        };
-    }
+fn emit_part(emitter: &emit::Emitter<'_>, part: &emit::Part) -> PartText {
     let t = Instant::now();
-    let tokens = emitter.part(part);
-    let emit = t.elapsed();
-    let t = Instant::now();
-    let text = syn::parse2::<syn::File>(tokens)
-        .map(|file| prettyplease::unparse(&file))
-        .map_err(|e| e.to_string());
+    let (text, pretty) = emit::part(emitter, part);
     PartText {
         text,
-        emit,
-        render: t.elapsed(),
+        emit: t.elapsed().saturating_sub(pretty),
+        render: pretty,
     }
 }
 
@@ -431,21 +379,6 @@ fn header(source_name: &str, text: &str) -> String {
     }
     out.push_str("). Do not edit: regenerate.\n\n");
     out
-}
-
-/// Stage 6: pretty-prints the tokens behind the header.
-pub fn render(
-    source_name: &str,
-    text: &str,
-    tokens: proc_macro2::TokenStream,
-) -> Result<String, Error> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Render {
-        source_name: source_name.to_owned(),
-        message: e.to_string(),
-    })?;
-    let mut out = header(source_name, text);
-    out.push_str(&prettyplease::unparse(&file));
-    Ok(out)
 }
 
 /// Reads a spec file and generates its module (the name in the header is the path as given).

@@ -9,6 +9,6 @@ mod check;
 mod corpus;
 mod golden;
 mod hard_cases;
-mod render;
+mod layout;
 mod schema_errors;
 mod sync;
