@@ -121,7 +121,7 @@ fn main() {
     println!("  codegen::generate_timed (stages overlap):");
     for (stage, samples) in [
         ("parse", parse),
-        ("check (own thread)", check),
+        ("check (beside lowering)", check),
         ("lower (+ analyse, name)", lower),
         ("emit (written directly)", emit),
         ("emit (prettyplease)", render),

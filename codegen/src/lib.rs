@@ -14,11 +14,11 @@
 //!    expressions) is written plainly and laid out by `prettyplease`. `tests/it/layout.rs`
 //!    holds the output to being a fixed point of `prettyplease`.
 //!
-//! Same spec bytes + same generator ⇒ same output bytes. The module is written in parts (runs
-//! of top-level items) on up to four threads, concatenated in order. The structure check runs on a
-//! thread of its own from the start: for JSON, `openapiv3`'s part reads a copy written from
-//! the text while the text is parsed; the Schema Objects are checked on the parsed document,
-//! beside lowering (`structure.rs`).
+//! Same spec bytes + same generator ⇒ same output bytes. The text is parsed on the caller's
+//! thread (the header's SHA-256 is computed on another meanwhile); lowering then runs on a
+//! thread with room for its recursion while the structure check (`structure/`) runs on the
+//! caller's; the module is written in parts (runs of top-level items) on up to four threads,
+//! concatenated in order.
 //!
 //! From a build script:
 //! ```no_run
@@ -40,8 +40,8 @@ pub mod sync;
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -96,23 +96,21 @@ pub enum Error {
 /// its Schema Objects).
 pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
     let doc = oas::Document::parse(source_name, text, json)?;
-    check_structure(source_name, &doc.root, None)?;
+    check_structure(source_name, &doc.root)?;
     Ok(doc)
 }
 
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
-/// The stages overlap where they can: the structure check runs on a thread of its own, from
-/// the text during the parse and on the parsed document beside lowering (`check` is how long
-/// it took there; it adds to the total only when it outlasts the other path), and the module's parts are written on two threads,
-/// `emit` (direct text) and `render` (`prettyplease`, for what the text writer leaves to it)
-/// sharing that phase's wall time in proportion to the CPU time each took.
+/// The stages overlap where they can: the structure check runs beside lowering (it adds to the
+/// total only when it outlasts lowering), and the module's parts are written on up to four
+/// threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
+/// leaves to it) sharing that phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
-    /// The structure check, on its own thread (overlapped with the parse and the stages
-    /// below).
+    /// The structure check, beside lowering.
     pub check: std::time::Duration,
     /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
@@ -141,104 +139,74 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
-    std::thread::scope(|scope| {
-        /// The stack generation runs on. Lowering recurses once per level of schema nesting, through
-        /// `$ref`s too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB
-        /// a level. Its own thread gives it that room whatever the caller's thread has (a test
-        /// harness's threads get 2 MiB). Only the pages touched are ever committed.
-        const GENERATION_STACK_BYTES: usize = 64 * 1024 * 1024;
+    let mut timings = Timings::default();
+    // The same test `oas` uses to read a document as JSON.
+    let json = json || text.trim_start().starts_with('{');
+    // The parse runs on the caller's thread, whose allocator arena is likely warm already (a
+    // thread of its own made the parse a third slower); the header's SHA-256 meanwhile on
+    // another.
+    let (doc, header) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| header(source_name, text));
+        let t = Instant::now();
+        let doc = oas::Document::parse(source_name, text, json);
+        timings.parse = t.elapsed();
+        let header = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (doc, header)
+    });
+    let doc = doc?;
+    timings.warnings.clone_from(&doc.warnings);
 
-        std::thread::Builder::new()
-            .name("codegen".into())
-            .stack_size(GENERATION_STACK_BYTES)
-            .spawn_scoped(scope, || generate_here(source_name, text, json, settings))
+    // Lowering on a thread with room for its recursion, the structure check here meanwhile
+    // (on the caller's thread, whose allocator arena is warm).
+    let (checked, lowered) = std::thread::scope(|scope| {
+        let lowering = std::thread::Builder::new()
+            .name("codegen-lower".into())
+            .stack_size(LOWERING_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                let t = Instant::now();
+                (lower_stage(source_name, &doc.root, settings), t.elapsed())
+            })
             .map_err(|e| Error::Lower {
                 source_name: source_name.to_owned(),
                 error: LowerError::Invalid {
                     at: String::new(),
-                    message: format!("cannot start the generation thread: {e}"),
+                    message: format!("cannot start the lowering thread: {e}"),
                 },
-            })?
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+            });
+        let t = Instant::now();
+        let checked = check_structure(source_name, &doc.root);
+        timings.check = t.elapsed();
+        let lowered = lowering.map(|handle| {
+            let (lowered, time) = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            timings.lower = time;
+            lowered
+        });
+        (checked, lowered)
+    });
+    checked?;
+    let (ir, derives, names) = lowered??;
+    timings.warnings.extend(ir.warnings.iter().cloned());
+    let emitter = emit::Emitter {
+        ir: &ir,
+        names: &names,
+        derives: &derives,
+    };
+    let code = emit_parts(source_name, &emitter, header, &mut timings);
+    // Freed once the module is written, not while it is (on a busy machine that would slow
+    // the writing).
+    free_later((doc, ir, derives, names));
+    Ok((code?, timings))
 }
 
-fn generate_here(
-    source_name: &str,
-    text: &str,
-    json: bool,
-    settings: &Settings,
-) -> Result<(String, Timings), Error> {
-    let mut timings = Timings::default();
-    // The same test `oas` uses to read a document as JSON.
-    let json = json || text.trim_start().starts_with('{');
-    std::thread::scope(|scope| {
-        // The structure check starts on a thread of its own at once: from JSON text, it writes
-        // the copy `openapiv3` reads and has `openapiv3` read it while this thread parses the
-        // text (`structure::copy_accepted`), then hashes the text for the header. The rest of the
-        // check (the Schema Objects, or all of it for YAML) needs the parsed document, and
-        // runs beside lowering.
-        let (send_doc, receive_doc) = mpsc::channel::<Arc<oas::Document>>();
-        let (send_header, receive_header) = mpsc::channel::<String>();
-        let check = scope.spawn(move || {
-            let t = Instant::now();
-            let accepted = if json {
-                structure::copy_accepted(text)
-            } else {
-                None
-            };
-            let mut time = t.elapsed();
-            let _ = send_header.send(header(source_name, text));
-            // No document: parsing failed, and that is the error.
-            let doc = receive_doc.recv().ok()?;
-            let t = Instant::now();
-            let checked = check_structure(source_name, &doc.root, accepted);
-            time += t.elapsed();
-            Some((checked, time))
-        });
-        let t = Instant::now();
-        let doc = Arc::new(oas::Document::parse(source_name, text, json)?);
-        timings.parse = t.elapsed();
-        timings.warnings.clone_from(&doc.warnings);
-        let _ = send_doc.send(Arc::clone(&doc));
-
-        let t = Instant::now();
-        let lowered = lower_stage(source_name, &doc.root, settings);
-        timings.lower = t.elapsed();
-        let header = || {
-            receive_header
-                .recv()
-                .unwrap_or_else(|_| header(source_name, text))
-        };
-        let code = lowered.and_then(|(ir, derives, names)| {
-            timings.warnings.extend(ir.warnings.iter().cloned());
-            let emitter = emit::Emitter {
-                ir: &ir,
-                names: &names,
-                derives: &derives,
-            };
-            let code = emit_parts(source_name, &emitter, header, &mut timings);
-            free_later((ir, derives, names));
-            code
-        });
-
-        let checked = match check.join() {
-            Ok(done) => done,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        // The check and lowering are done with the document: this is its last reference.
-        free_later(doc);
-        // The check thread always receives the document once it is parsed.
-        let (checked, check_time) = checked.ok_or_else(|| Error::Render {
-            source_name: source_name.to_owned(),
-            message: "the structure check did not run".to_owned(),
-        })?;
-        timings.check = check_time;
-        checked?;
-        Ok((code?, timings))
-    })
-}
+/// The stack lowering runs on. It recurses once per level of schema nesting, through `$ref`s
+/// too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB a
+/// level. Its own thread gives it that room whatever the caller's thread has (a test
+/// harness's threads get 2 MiB). Only the pages touched are ever committed.
+const LOWERING_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Drops `value` on a thread of its own that is not waited for. Freeing a big spec's parsed
 /// document takes about half as long as parsing it, and the result does not depend on it (a
@@ -272,7 +240,7 @@ fn lower_stage(
 fn emit_parts(
     source_name: &str,
     emitter: &emit::Emitter<'_>,
-    header: impl FnOnce() -> String,
+    header: String,
     timings: &mut Timings,
 ) -> Result<String, Error> {
     let t = Instant::now();
@@ -311,7 +279,6 @@ fn emit_parts(
         .flatten()
         .map(|part| part.text.as_ref().map_or(0, String::len))
         .sum();
-    let header = header();
     let mut body = String::with_capacity(header.len() + len);
     body.push_str(&header);
     let (mut emit_cpu, mut render_cpu) = (Duration::ZERO, Duration::ZERO);
@@ -357,13 +324,9 @@ fn emit_part(emitter: &emit::Emitter<'_>, part: &emit::Part) -> PartText {
 }
 
 /// The structure check of [`load`]: `openapiv3` for the document's structure, a walk of the
-/// `Value` for its Schema Objects (`structure.rs`).
-fn check_structure(
-    source_name: &str,
-    root: &serde_json::Value,
-    accepted: Option<bool>,
-) -> Result<(), Error> {
-    structure::structure_given(root, accepted).map_err(|refusal| Error::Structure {
+/// `Value` for its Schema Objects (`structure/`).
+fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<(), Error> {
+    structure::check(root).map_err(|refusal| Error::Structure {
         source_name: source_name.to_owned(),
         path: refusal.path,
         message: refusal.message,

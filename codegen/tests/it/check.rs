@@ -89,3 +89,178 @@ fn yaml_and_syntax_errors_are_unchanged() {
     same_verdict("syntax.json", "{\"openapi\": ", true);
     same_verdict("swagger.json", r#"{"swagger": "2.0"}"#, true);
 }
+
+/// A small deterministic generator (xorshift64), so a failure names a reproducible case.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Every node's JSON pointer, in document order.
+fn pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, x) in map {
+                let token = key.replace('~', "~0").replace('/', "~1");
+                pointers(x, format!("{at}/{token}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                pointers(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+/// What mutating documents found: cases compared, and how they ended.
+#[derive(Debug, Default)]
+struct Tally {
+    both_accept: usize,
+    both_refuse: usize,
+    /// Refused before the structure check (the `openapi` version, say): not compared.
+    not_checked: usize,
+    /// Refused by the rules beyond `openapiv3` (a `type` outside the six, a `$ref` that is
+    /// not a string).
+    stricter: usize,
+    /// Accepted where `openapiv3` refuses a `null` scope list.
+    null_scopes: usize,
+}
+
+/// Mutates `root` `count` times (one node replaced or removed each time) and compares the
+/// generator's structure check with `openapiv3` reading the whole mutated document: the same
+/// verdict, but for the documented differences.
+fn compare_mutations(
+    name: &str,
+    root: &serde_json::Value,
+    count: usize,
+    rng: &mut Rng,
+    tally: &mut Tally,
+) {
+    use serde_json::json;
+    let mut all = Vec::new();
+    pointers(root, String::new(), &mut all);
+    let replacements = [
+        json!(7),
+        json!("x"),
+        json!(null),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!([null]),
+        json!({"x-a": 1}),
+        json!({"$ref": "#/components/schemas/Nope"}),
+        json!({"type": "strange"}),
+    ];
+    for _ in 0..count {
+        let pointer = &all[rng.below(all.len())];
+        if pointer.is_empty() {
+            continue;
+        }
+        let mut doc = root.clone();
+        let choice = rng.below(replacements.len() + 1);
+        let (parent, last) = pointer.rsplit_once('/').unwrap();
+        let removed = match (choice, doc.pointer_mut(parent)) {
+            (n, Some(serde_json::Value::Object(map))) if n == replacements.len() => {
+                map.shift_remove(&last.replace("~1", "/").replace("~0", "~"));
+                true
+            }
+            _ => false,
+        };
+        if !removed {
+            *doc.pointer_mut(pointer).unwrap() = replacements[choice % replacements.len()].clone();
+        }
+        let case = format!(
+            "{name}: {pointer} {}",
+            if removed {
+                "removed".to_owned()
+            } else {
+                replacements[choice % replacements.len()].to_string()
+            }
+        );
+        let ours = codegen::load(name, &doc.to_string(), true);
+        let theirs = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&doc);
+        match (ours, theirs) {
+            (Ok(_), Ok(_)) => tally.both_accept += 1,
+            (Err(codegen::Error::Load(_)), _) => tally.not_checked += 1,
+            (Err(codegen::Error::Structure { .. }), Err(_)) => tally.both_refuse += 1,
+            (Err(codegen::Error::Structure { path, .. }), Ok(_))
+                if path.starts_with("#/")
+                    && (path.ends_with("/type") || path.ends_with("/$ref")) =>
+            {
+                tally.stricter += 1;
+            }
+            (Ok(_), Err(e)) if e.path().to_string().contains("security") => {
+                tally.null_scopes += 1;
+            }
+            (ours, theirs) => panic!(
+                "{case}: the check says {:?}, openapiv3 says {:?}",
+                ours.map(|_| ()).map_err(|e| e.to_string()),
+                theirs.map(|_| ()).map_err(|e| e.to_string())
+            ),
+        }
+    }
+}
+
+/// The structure check against `openapiv3` itself, on mutated real documents: the checked-in
+/// specs, the golden fixtures and (when present) small documents of the corpus, with nodes
+/// replaced by values of every JSON type, by References and by schemas of unknown types, or
+/// removed. Bounded for CI: about 2,000 documents.
+#[test]
+fn mutated_documents_get_openapiv3s_verdict() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<(std::path::PathBuf, usize)> = Vec::new();
+    for spec in ["chargily-pay-v2.yaml", "recharge-2021-01.yaml"] {
+        sources.push((root.join("../spec").join(spec), 400));
+    }
+    let mut fixtures: Vec<_> = std::fs::read_dir(root.join("tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    fixtures.sort();
+    sources.extend(fixtures.into_iter().map(|p| (p, 40)));
+    let corpus = root.join("../../shared/corpus");
+    if let Ok(entries) = std::fs::read_dir(&corpus) {
+        let mut small: Vec<_> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() < 150_000))
+            .collect();
+        small.sort();
+        sources.extend(small.into_iter().take(8).map(|p| (p, 60)));
+    } else {
+        println!("mutations: the corpus is absent; the project's own documents only");
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut tally = Tally::default();
+    for (path, count) in &sources {
+        let text = std::fs::read_to_string(path).unwrap();
+        let json = path.extension().is_some_and(|e| e == "json");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(doc) = oas::Document::parse(&name, &text, json) else {
+            continue;
+        };
+        // Only documents the check accepts as they are: each mutation is then its cause.
+        if codegen::load(&name, &text, json).is_err() {
+            continue;
+        }
+        compare_mutations(&name, &doc.root, *count, &mut rng, &mut tally);
+    }
+    println!("mutations: {tally:?}");
+    let compared = tally.both_accept + tally.both_refuse + tally.stricter + tally.null_scopes;
+    assert!(compared >= 1_000, "{tally:?}");
+    // Both verdicts are well represented.
+    assert!(
+        tally.both_accept * 5 > compared && tally.both_refuse * 10 > compared,
+        "{tally:?}"
+    );
+}

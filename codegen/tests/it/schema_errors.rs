@@ -1,4 +1,4 @@
-//! One malformed Schema Object per rule of the schema walk (`src/structure.rs`), each in a file of
+//! One malformed Schema Object per rule of the schema walk (`src/structure/schema.rs`), each in a file of
 //! `tests/schema-errors/` whose first line names the JSON pointer the error must give. Each is
 //! refused, from YAML and from JSON, by `generate` and `load` alike, with an error naming the
 //! file and the pointer; nothing panics.
