@@ -56,6 +56,41 @@ pub enum ResponseRule {
 }
 
 impl ResponseRule {
+    pub const ALL: [ResponseRule; 9] = [
+        ResponseRule::UndocumentedStatus,
+        ResponseRule::ContentType,
+        ResponseRule::MalformedJson,
+        ResponseRule::Schema,
+        ResponseRule::UndeclaredProperty,
+        ResponseRule::UnlistedValue,
+        ResponseRule::MissingHeader,
+        ResponseRule::HeaderSchema,
+        ResponseRule::UnexpectedBody,
+    ];
+
+    /// What a violation of the rule means (for reports and documentation).
+    pub fn description(self) -> &'static str {
+        match self {
+            ResponseRule::UndocumentedStatus => "the status is not documented for the operation",
+            ResponseRule::ContentType => {
+                "the Content-Type is not one the spec documents for this status"
+            }
+            ResponseRule::MalformedJson => {
+                "the body is not valid JSON although the media type is JSON"
+            }
+            ResponseRule::Schema => "the body does not validate against the response schema",
+            ResponseRule::UndeclaredProperty => {
+                "a property the schema does not declare (strict profile)"
+            }
+            ResponseRule::UnlistedValue => {
+                "a value the open list of known values (x-extensible-enum) does not list (strict profile)"
+            }
+            ResponseRule::MissingHeader => "a header the spec marks required is missing",
+            ResponseRule::HeaderSchema => "a header value does not validate against its schema",
+            ResponseRule::UnexpectedBody => "a body where the spec documents none",
+        }
+    }
+
     /// The kebab-case name used in reports.
     pub fn name(self) -> &'static str {
         match self {

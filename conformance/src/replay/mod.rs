@@ -519,17 +519,35 @@ struct Prepared {
     operation: Option<usize>,
 }
 
+/// One exchange's request as it was sent, and what came back after how many attempts.
+struct Sent<'e> {
+    prepared: Prepared,
+    exchange: &'e Exchange,
+    received: Result<Received, TransportError>,
+    attempts: u32,
+}
+
+/// What a scenario carries from one exchange to the next.
+struct Carried<'a> {
+    /// Values captured and ids learnt so far, for rebinding later requests.
+    bindings: rebind::Bindings,
+    /// Labels for the live side's ids, in order of appearance.
+    live: Normalizer<'a>,
+    /// The recorded side, normalized the same way from the URL it was captured at, so
+    /// `--compare-bodies` compares like with like (its id labels follow the same order).
+    recorded: Normalizer<'a>,
+}
+
 impl ScenarioRun<'_> {
     async fn run(&self, loaded: &Loaded, report: &mut ScenarioReport) {
         let exchanges = &loaded.recording.exchanges;
-        let mut bindings = rebind::Bindings::default();
-        bindings.capture("unique", self.unique.clone());
-        let mut normalizer = Normalizer::new(&self.ctx.rules, self.base, &self.origin);
-        // The recorded side, normalized the same way from the URL it was captured at, so
-        // `--compare-bodies` compares like with like (its id labels follow the same order).
         let recorded_base = loaded.recording.base_url.clone().unwrap_or_default();
-        let mut recorded_normalizer =
-            Normalizer::new(&self.ctx.rules, &recorded_base, &origin_of(&recorded_base));
+        let mut carried = Carried {
+            bindings: rebind::Bindings::default(),
+            live: Normalizer::new(&self.ctx.rules, self.base, &self.origin),
+            recorded: Normalizer::new(&self.ctx.rules, &recorded_base, &origin_of(&recorded_base)),
+        };
+        carried.bindings.capture("unique", self.unique.clone());
         let mut i = 0;
         while i < exchanges.len() {
             // A group of consecutive exchanges with the same `concurrent` label.
@@ -541,10 +559,10 @@ impl ScenarioRun<'_> {
             }
             let mut prepared = Vec::new();
             for (j, ex) in exchanges.iter().enumerate().take(end).skip(i) {
-                match self.prepare(j, ex, &bindings) {
+                match self.prepare(j, ex, &carried.bindings) {
                     Ok(p) => prepared.push((p, ex)),
                     Err(skip) => {
-                        let mut r = self.skeleton(j, ex, &normalizer);
+                        let mut r = self.skeleton(j, ex, &carried.live);
                         if skip.starts_with("missing capture") {
                             r.violations.push(Violation {
                                 rule: Rule::MissingCapture,
@@ -582,48 +600,50 @@ impl ScenarioRun<'_> {
                 for (slot, outcome) in order.into_iter().zip(live) {
                     slots[slot] = Some(outcome);
                 }
-                for ((p, ex), slot) in prepared.into_iter().zip(slots) {
-                    let (r, a) = slot.unwrap_or((
+                for ((prepared, exchange), slot) in prepared.into_iter().zip(slots) {
+                    let (received, attempts) = slot.unwrap_or((
                         Err(TransportError::Closed {
                             detail: "the request task failed".into(),
                         }),
                         1,
                     ));
-                    results.push((p, ex, r, a));
+                    results.push(Sent {
+                        prepared,
+                        exchange,
+                        received,
+                        attempts,
+                    });
                 }
             } else {
-                for (p, ex) in prepared {
-                    let (r, a) = self.plan(&p, ex).send().await;
-                    results.push((p, ex, r, a));
+                for (prepared, exchange) in prepared {
+                    let (received, attempts) = self.plan(&prepared, exchange).send().await;
+                    results.push(Sent {
+                        prepared,
+                        exchange,
+                        received,
+                        attempts,
+                    });
                 }
             }
             let mut transport_error = None;
-            for (p, ex, received, attempts) in results {
-                if let Err(e @ TransportError::Connect { .. }) = &received {
+            for sent in results {
+                if let Err(e @ TransportError::Connect { .. }) = &sent.received {
                     let why = format!("the target {} is unreachable: {e}", self.base);
                     self.stop.set(why.clone());
                     report.error = Some(why);
                     transport_error = Some(e.to_string());
-                    let mut r = self.skeleton(p.index, ex, &normalizer);
+                    let mut r = self.skeleton(sent.prepared.index, sent.exchange, &carried.live);
                     r.not_run = Some(e.to_string());
                     report.exchanges.push(r);
                     continue;
                 }
                 // A body past the cap is an answer (a finding), not a target that is gone.
-                if let Err(e) = &received
+                if let Err(e) = &sent.received
                     && !matches!(e, TransportError::TooLarge { .. })
                 {
                     transport_error.get_or_insert_with(|| e.to_string());
                 }
-                let r = self.finish(
-                    p,
-                    ex,
-                    received,
-                    attempts,
-                    &mut bindings,
-                    (&mut normalizer, &mut recorded_normalizer),
-                    &report.file,
-                );
+                let r = self.finish(&sent, &mut carried, &report.file);
                 if let Some(progress) = &self.options.progress {
                     progress(&r);
                 }
@@ -633,7 +653,7 @@ impl ScenarioRun<'_> {
             if let Some(e) = transport_error {
                 // Later exchanges depend on this one's response: not run, and counted so.
                 for (j, ex) in exchanges.iter().enumerate().skip(end) {
-                    let mut r = self.skeleton(j, ex, &normalizer);
+                    let mut r = self.skeleton(j, ex, &carried.live);
                     r.not_run = Some(format!("exchange {} got no response ({e})", end - 1));
                     report.exchanges.push(r);
                 }
@@ -779,16 +799,13 @@ impl ScenarioRun<'_> {
     /// spec and the recording (`judge`), then its normalized snapshot and, when re-recording,
     /// the live pair.
     #[allow(clippy::too_many_arguments)]
-    fn finish(
-        &self,
-        p: Prepared,
-        ex: &Exchange,
-        received: Result<Received, TransportError>,
-        attempts: u32,
-        bindings: &mut rebind::Bindings,
-        (normalizer, recorded_normalizer): (&mut Normalizer<'_>, &mut Normalizer<'_>),
-        file: &str,
-    ) -> ExchangeReport {
+    fn finish(&self, sent: &Sent<'_>, carried: &mut Carried<'_>, file: &str) -> ExchangeReport {
+        let (p, ex, attempts) = (&sent.prepared, sent.exchange, sent.attempts);
+        let Carried {
+            bindings,
+            live: normalizer,
+            recorded: recorded_normalizer,
+        } = carried;
         let mut r = ExchangeReport {
             index: p.index,
             name: ex.name.clone(),
@@ -807,12 +824,12 @@ impl ScenarioRun<'_> {
             normalized: Value::Null,
             live: None,
         };
-        let received = match received {
+        let received = match &sent.received {
             Ok(x) => x,
             Err(e) => {
                 r.path = normalizer.text(&p.request.path);
                 r.violations
-                    .push(transport_violation(&e, ex.response.status, file, p.index));
+                    .push(transport_violation(e, ex.response.status, file, p.index));
                 r.normalized = snapshot_value(&Snapshot {
                     request: format!("{} {}", r.method, r.path),
                     operation: None,
@@ -837,19 +854,11 @@ impl ScenarioRun<'_> {
             received.header("location"),
         );
         for (name, source) in &ex.capture {
-            if let Some(v) = capture_value(source, &received, live_body.json.as_ref()) {
+            if let Some(v) = capture_value(source, received, live_body.json.as_ref()) {
                 bindings.capture(name, v);
             }
         }
-        r.violations = self.judge(
-            &p,
-            ex,
-            &received,
-            live_body.json.as_ref(),
-            bindings,
-            attempts,
-            file,
-        );
+        r.violations = self.judge(sent, received, live_body.json.as_ref(), bindings, file);
         let is_json = live_body.json.is_some();
         // The live body is kept only to re-record; otherwise it is normalized in place.
         let json = if self.options.keep_live {
@@ -921,7 +930,7 @@ impl ScenarioRun<'_> {
             violations: &r.violations,
         });
         if self.options.keep_live {
-            r.live = Some(live_pair(&p, &received, live_body));
+            r.live = Some(live_pair(p, received, live_body));
         }
         r
     }
@@ -929,17 +938,15 @@ impl ScenarioRun<'_> {
     /// The violations of a received response: the spec's rules and the recorded status (or,
     /// for a request no operation matches, that), lists and balance in the reference's terms,
     /// and a repeat that ran out of time.
-    #[allow(clippy::too_many_arguments)]
     fn judge(
         &self,
-        p: &Prepared,
-        ex: &Exchange,
+        sent: &Sent<'_>,
         received: &Received,
         live_json: Option<&Value>,
         bindings: &rebind::Bindings,
-        attempts: u32,
         file: &str,
     ) -> Vec<Violation> {
+        let (p, ex, attempts) = (&sent.prepared, sent.exchange, sent.attempts);
         let mut out = Vec::new();
         match (p.operation, p.request.to) {
             (Some(op), _) => {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use oas::check::Profile;
+use oas::check::{Profile, ResponseRule};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -13,24 +13,8 @@ use crate::specs::Api;
 /// Every rule a violation can carry: the spec's response rules (`oas::check`) and replay's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
-    /// The status is not documented for the operation.
-    UndocumentedStatus,
-    /// The Content-Type is not one the spec documents for this status.
-    ContentType,
-    /// The body is not valid JSON although the media type is JSON.
-    MalformedJson,
-    /// The body does not validate against the response schema.
-    Schema,
-    /// A property the schema does not declare (strict profile).
-    UndeclaredProperty,
-    /// A value the open list of known values (x-extensible-enum) does not list (strict profile).
-    UnlistedValue,
-    /// A header the spec marks required is missing.
-    MissingHeader,
-    /// A header value does not validate against its schema.
-    HeaderSchema,
-    /// A body where the spec documents none.
-    UnexpectedBody,
+    /// A departure from the spec's response rules.
+    Response(ResponseRule),
     /// The body passes the spec but does not decode into the generated Rust type (a generator or spec bug).
     GeneratedType,
     /// The request matches no operation of the spec.
@@ -66,16 +50,8 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 25] = [
-        Rule::UndocumentedStatus,
-        Rule::ContentType,
-        Rule::MalformedJson,
-        Rule::Schema,
-        Rule::UndeclaredProperty,
-        Rule::UnlistedValue,
-        Rule::MissingHeader,
-        Rule::HeaderSchema,
-        Rule::UnexpectedBody,
+    /// Replay's own rules, beside the spec's response rules.
+    const OWN: [Rule; 16] = [
         Rule::GeneratedType,
         Rule::NoOperation,
         Rule::ConnectionClosed,
@@ -94,18 +70,18 @@ impl Rule {
         Rule::BalanceChange,
     ];
 
+    /// Every rule: the spec's response rules, then replay's own.
+    pub fn all() -> impl Iterator<Item = Rule> {
+        ResponseRule::ALL
+            .into_iter()
+            .map(Rule::Response)
+            .chain(Rule::OWN)
+    }
+
     /// The kebab-case name reports use.
     pub fn name(self) -> &'static str {
         match self {
-            Rule::UndocumentedStatus => "undocumented-status",
-            Rule::ContentType => "content-type",
-            Rule::MalformedJson => "malformed-json",
-            Rule::Schema => "schema",
-            Rule::UndeclaredProperty => "undeclared-property",
-            Rule::UnlistedValue => "unlisted-value",
-            Rule::MissingHeader => "missing-header",
-            Rule::HeaderSchema => "header-schema",
-            Rule::UnexpectedBody => "unexpected-body",
+            Rule::Response(rule) => rule.name(),
             Rule::GeneratedType => "generated-type",
             Rule::NoOperation => "no-operation",
             Rule::ConnectionClosed => "connection-closed",
@@ -128,17 +104,7 @@ impl Rule {
     /// What a violation of the rule means (for reports and documentation).
     pub fn description(self) -> &'static str {
         match self {
-            Rule::UndocumentedStatus => "the status is not documented for the operation",
-            Rule::ContentType => "the Content-Type is not one the spec documents for this status",
-            Rule::MalformedJson => "the body is not valid JSON although the media type is JSON",
-            Rule::Schema => "the body does not validate against the response schema",
-            Rule::UndeclaredProperty => "a property the schema does not declare (strict profile)",
-            Rule::UnlistedValue => {
-                "a value the open list of known values (x-extensible-enum) does not list (strict profile)"
-            }
-            Rule::MissingHeader => "a header the spec marks required is missing",
-            Rule::HeaderSchema => "a header value does not validate against its schema",
-            Rule::UnexpectedBody => "a body where the spec documents none",
+            Rule::Response(rule) => rule.description(),
             Rule::GeneratedType => {
                 "the body passes the spec but does not decode into the generated Rust type (a generator or spec bug)"
             }
@@ -195,25 +161,19 @@ impl Rule {
             | Rule::ListCount
             | Rule::ListPage
             | Rule::BalanceChange => Kind::Reference,
-            _ => Kind::Spec,
+            Rule::Response(_)
+            | Rule::GeneratedType
+            | Rule::NoOperation
+            | Rule::ConnectionClosed
+            | Rule::Timeout
+            | Rule::BodyTooLarge => Kind::Spec,
         }
     }
 }
 
-impl From<oas::check::ResponseRule> for Rule {
-    fn from(rule: oas::check::ResponseRule) -> Self {
-        use oas::check::ResponseRule as R;
-        match rule {
-            R::UndocumentedStatus => Rule::UndocumentedStatus,
-            R::ContentType => Rule::ContentType,
-            R::MalformedJson => Rule::MalformedJson,
-            R::Schema => Rule::Schema,
-            R::UndeclaredProperty => Rule::UndeclaredProperty,
-            R::UnlistedValue => Rule::UnlistedValue,
-            R::MissingHeader => Rule::MissingHeader,
-            R::HeaderSchema => Rule::HeaderSchema,
-            R::UnexpectedBody => Rule::UnexpectedBody,
-        }
+impl From<ResponseRule> for Rule {
+    fn from(rule: ResponseRule) -> Self {
+        Rule::Response(rule)
     }
 }
 
