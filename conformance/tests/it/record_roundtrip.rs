@@ -10,13 +10,11 @@
 //! to `{base}` alike): replay's own checks and normalization then run on the recorded traffic.
 
 use crate::support;
-use crate::support::temp_dir;
+use crate::support::{Answer, Received, serve_http, temp_dir};
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use conformance::mock::{MockConfig, MockServer};
 use conformance::record::{self, ApiSpec, Event, RecordConfig, Recorder};
@@ -163,88 +161,41 @@ fn recharge_scenario(s: &mut Session<'_>) {
 }
 
 /// A server that answers the n-th request with the n-th canned response and remembers the
-/// requests (method, target, body). Keep-alive, like the replay client expects.
+/// requests. Keep-alive, like the replay client expects.
 struct Playback {
     addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Played>>>,
+    requests: Arc<Mutex<Vec<Received>>>,
 }
-
-/// A request the playback received: method, target, body.
-type Played = (String, String, Vec<u8>);
-
-type Canned = (u16, Vec<(String, String)>, Vec<u8>);
 
 impl Playback {
     /// Binds, then asks `responses` for the canned responses given the playback's origin.
-    fn start(responses: impl FnOnce(&str) -> Vec<Canned>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let responses = responses(&format!("http://{addr}"));
+    fn start(responses: impl FnOnce(&str) -> Vec<Answer>) -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let queue = Arc::new(Mutex::new(VecDeque::from(responses)));
         let log = Arc::clone(&requests);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (log, queue) = (Arc::clone(&log), Arc::clone(&queue));
-                std::thread::spawn(move || {
-                    let _ = Self::serve(stream, &log, &queue);
-                });
-            }
-        });
-        Self { addr, requests }
-    }
-
-    fn serve(
-        stream: TcpStream,
-        log: &Mutex<Vec<Played>>,
-        queue: &Mutex<VecDeque<Canned>>,
-    ) -> std::io::Result<()> {
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let mut reader = BufReader::new(stream.try_clone()?);
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            let mut parts = line.split_whitespace();
-            let method = parts.next().unwrap_or_default().to_owned();
-            let target = parts.next().unwrap_or_default().to_owned();
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h)?;
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body)?;
-            log.lock().unwrap().push((method, target, body));
-            let (status, headers, body) = queue.lock().unwrap().pop_front().unwrap_or((
+        let queue: Arc<Mutex<VecDeque<Answer>>> = Arc::default();
+        let canned = Arc::clone(&queue);
+        let addr = serve_http(move |request| {
+            log.lock().unwrap().push(request);
+            let (status, headers, body) = canned.lock().unwrap().pop_front().unwrap_or((
                 599,
                 Vec::new(),
                 b"playback: no more responses".to_vec(),
             ));
-            let mut head = format!("HTTP/1.1 {status} Playback\r\n");
-            for (k, v) in &headers {
-                if !["content-length", "transfer-encoding", "connection", "date"]
-                    .contains(&k.to_ascii_lowercase().as_str())
-                {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-            }
-            head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-            let mut w = &stream;
-            w.write_all(head.as_bytes())?;
-            w.write_all(&body)?;
-        }
+            // Framing is the server's own.
+            let headers = headers
+                .into_iter()
+                .filter(|(k, _)| {
+                    !["content-length", "transfer-encoding", "connection", "date"]
+                        .contains(&k.to_ascii_lowercase().as_str())
+                })
+                .collect();
+            (status, headers, body)
+        });
+        queue
+            .lock()
+            .unwrap()
+            .extend(responses(&format!("http://{addr}")));
+        Self { addr, requests }
     }
 }
 
@@ -298,7 +249,16 @@ fn replay_seen(loaded: &Loaded, seen: &[Seen], upstream_origin: &str, prefix: &s
     );
     let received = playback.requests.lock().unwrap().clone();
     assert_eq!(received.len(), kept.len(), "{received:?}");
-    for ((method, target, body), s) in received.iter().zip(&kept) {
+    for (
+        Received {
+            method,
+            path: target,
+            body,
+            ..
+        },
+        s,
+    ) in received.iter().zip(&kept)
+    {
         assert_eq!(method, &s.method);
         assert_eq!(target, &format!("{prefix}{}", s.target));
         let sent: Value = serde_json::from_slice(body).unwrap_or(Value::Null);

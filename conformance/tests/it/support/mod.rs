@@ -197,9 +197,11 @@ pub fn control(s: &MockServer, method: &str, path: &str, body: Option<&Value>) -
     )
 }
 
-/// A request as a webhook receiver saw it.
+/// A request as the tests' hand-written HTTP servers read it ([`serve_http`]).
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
+    /// The request target: path and query.
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -215,6 +217,70 @@ impl Received {
     }
 }
 
+/// What [`serve_http`] answers: status, headers (without `content-length`, which it adds) and
+/// body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// The tests' hand-written HTTP/1.1 server, on [`listen`]'s accept loop: keep-alive, each
+/// request read whole (a `content-length` body) and answered with what `answer` returns.
+/// Returns the address.
+pub fn serve_http(answer: impl Fn(Received) -> Answer + Send + Sync + 'static) -> SocketAddr {
+    listen(move |stream| {
+        let _ = serve_connection(&stream, &answer);
+    })
+}
+
+fn serve_connection(
+    stream: &TcpStream,
+    answer: &impl Fn(Received) -> Answer,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut words = line.split_whitespace();
+        let method = words.next().unwrap_or_default().to_owned();
+        let path = words.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let (status, headers, body) = answer(Received {
+            method,
+            path,
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        let mut head = format!("HTTP/1.1 {status} Test\r\n");
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        let mut w = stream;
+        w.write_all(head.as_bytes())?;
+        w.write_all(&body)?;
+    }
+}
+
 /// An HTTP receiver on 127.0.0.1:0 that records every request and answers with the next
 /// status from `statuses` (200 once they run out).
 pub struct Receiver {
@@ -224,20 +290,14 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(statuses: Vec<u16>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
-        let statuses = Arc::new(Mutex::new(statuses.into_iter()));
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let log = Arc::clone(&log);
-                let statuses = Arc::clone(&statuses);
-                std::thread::spawn(move || {
-                    let _ = serve_one(stream, &log, &statuses);
-                });
-            }
+        let statuses = Mutex::new(statuses.into_iter());
+        let addr = serve_http(move |request| {
+            log.lock().unwrap().push(request);
+            let status = statuses.lock().unwrap().next().unwrap_or(200);
+            let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+            (status, json, b"{}".to_vec())
         });
         Self { addr, received }
     }
@@ -274,55 +334,6 @@ pub fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         }
         assert!(Instant::now() < deadline, "still not {what} after 10 s");
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-type Statuses = Mutex<std::vec::IntoIter<u16>>;
-
-fn serve_one(
-    stream: TcpStream,
-    log: &Mutex<Vec<Received>>,
-    statuses: &Statuses,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        let length: usize = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        log.lock().unwrap().push(Received {
-            path,
-            headers,
-            body,
-            at: Instant::now(),
-        });
-        let status = statuses.lock().unwrap().next().unwrap_or(200);
-        let mut w = &stream;
-        w.write_all(
-            format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{{}}")
-                .as_bytes(),
-        )?;
     }
 }
 
