@@ -10,11 +10,11 @@
 use crate::support;
 use crate::support::temp_dir;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use conformance::mock::MockConfig;
 use conformance::record::{self, ApiSpec, RecordConfig, Recorder};
@@ -224,52 +224,31 @@ fn recharge_and_chargily_secrets_never_reach_disk() {
 /// An upstream that echoes every request header and the body back, and sets a cookie and a
 /// session header: the scrub must find the secrets wherever the response repeats them.
 fn echo_upstream(set_cookie: String, session: String) -> SocketAddr {
-    support::listen(move |stream| {
-        let _ = echo(stream, &set_cookie, &session);
-    })
-}
-
-fn echo(stream: TcpStream, set_cookie: &str, session: &str) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut headers = serde_json::Map::new();
-        let mut length = 0;
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                headers.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
+    support::serve_http(move |request| {
+        let headers: serde_json::Map<String, Value> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         let out = serde_json::to_vec(&json!({
-            "request_line": line.trim_end(),
+            "request_line": format!("{} {} HTTP/1.1", request.method, request.path),
             "headers": headers,
-            "body": String::from_utf8_lossy(&body),
+            "body": String::from_utf8_lossy(&request.body),
             "session_id": format!("{session}json"),
         }))
         .unwrap_or_default();
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: sid={set_cookie}; Path=/; HttpOnly\r\nx-session-id: {session}\r\nlocation: https://shop.example/reset?code={session}loc&next=/\r\ncontent-length: {}\r\n\r\n",
-            out.len()
-        );
-        let mut w = &stream;
-        w.write_all(head.as_bytes())?;
-        w.write_all(&out)?;
-    }
+        let headers = [
+            ("content-type", "application/json".to_owned()),
+            ("set-cookie", format!("sid={set_cookie}; Path=/; HttpOnly")),
+            ("x-session-id", session.clone()),
+            (
+                "location",
+                format!("https://shop.example/reset?code={session}loc&next=/"),
+            ),
+        ];
+        let headers = headers.map(|(k, v)| (k.to_owned(), v)).to_vec();
+        (200, headers, out)
+    })
 }
 
 #[test]
