@@ -235,6 +235,7 @@ fn serve_connection(
     answer: &impl Fn(Received) -> Answer,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
         let mut line = String::new();
@@ -275,9 +276,11 @@ fn serve_connection(
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        // One write: a head and a body written apart wait out the peer's delayed ACK.
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&body);
         let mut w = stream;
-        w.write_all(head.as_bytes())?;
-        w.write_all(&body)?;
+        w.write_all(&message)?;
     }
 }
 
