@@ -43,9 +43,14 @@ pub fn has_external_refs(root: &Value) -> bool {
 /// Whether YAML or JSON text may hold a non-local `$ref` (a scan, no parse): `false` means
 /// it certainly holds none.
 pub fn may_have_external_refs(text: &str) -> bool {
-    text.match_indices("$ref").any(|(i, _)| {
-        let rest = text[i + 4..].trim_start_matches(['"', '\'', ' ', '\t', ':']);
-        !rest.starts_with('#')
+    // Found by its first byte (a `memchr` scan): a search for the whole word was 3 % of a
+    // generation from a file.
+    text.match_indices('$').any(|(i, _)| {
+        text[i + 1..].strip_prefix("ref").is_some_and(|rest| {
+            !rest
+                .trim_start_matches(['"', '\'', ' ', '\t', ':'])
+                .starts_with('#')
+        })
     })
 }
 
@@ -354,4 +359,21 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_have_external_refs as may;
+
+    #[test]
+    fn external_refs_are_found_by_a_scan() {
+        assert!(!may("a: {$ref: '#/x'}\nb: $5"));
+        assert!(!may(
+            r##"{"$ref": "#/components/schemas/A", "price": "$9"}"##
+        ));
+        assert!(may("a: {$ref: 'other.yaml#/x'}"));
+        assert!(may(r#"{"$ref":"https://example.com/a.json"}"#));
+        assert!(may("x: $ref"));
+        assert!(!may("no reference at all, $ or $re"));
+    }
 }
