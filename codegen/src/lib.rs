@@ -95,8 +95,22 @@ pub enum Error {
 /// Stage 1: a parsed document that passes the structure check (`openapiv3`, and the walk of
 /// its Schema Objects).
 pub fn load(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
-    let doc = oas::Document::parse(source_name, text, json)?;
+    let doc = parse(source_name, text, json)?;
     check_structure(source_name, &doc.root)?;
+    Ok(doc)
+}
+
+/// The document, if it is one the generator reads: OpenAPI 3.0 (3.1 is refused by name).
+fn parse(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Error> {
+    let doc = oas::Document::parse(source_name, text, json)?;
+    if doc.openapi() != oas::Version::V3_0 {
+        return Err(oas::LoadError::NotYetReadBy {
+            source_name: source_name.to_owned(),
+            version: doc.version().to_owned(),
+            reader: "the generator",
+        }
+        .into());
+    }
     Ok(doc)
 }
 
@@ -148,7 +162,7 @@ pub fn generate_timed(
     let (doc, header) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| header(source_name, text));
         let t = Instant::now();
-        let doc = oas::Document::parse(source_name, text, json);
+        let doc = parse(source_name, text, json);
         timings.parse = t.elapsed();
         let header = hashing
             .join()

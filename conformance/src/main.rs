@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Checks OpenAPI 3.0 documents: references resolve, operations have ids, success and error
+    /// Checks OpenAPI 3.0 and 3.1 documents: references resolve, operations have ids, success and error
     /// responses, and every example validates against its schema. With no FILE, checks the
     /// embedded specs of both checkout APIs (or the one named by --api).
     Lint {

@@ -1,11 +1,12 @@
-//! OpenAPI 3.0 documents as every tool in this workspace reads them.
+//! OpenAPI 3.0 and 3.1 documents as every tool in this workspace reads them.
 //!
 //! - [`files`]: input read from regular files only, bounded; output written atomically.
 //! - [`load`]: parse YAML or JSON into a [`Document`], with file:line:column on syntax errors and
-//!   a clear refusal of Swagger 2.0 and OpenAPI 3.1.
+//!   a clear refusal of other versions (Swagger 2.0, OpenAPI 4); [`Version`] tells 3.0 from 3.1.
 //! - [`pointer`]: JSON pointers and local `$ref` resolution.
-//! - [`schema`]: translation of OpenAPI 3.0 Schema Objects to JSON Schema 2020-12 (`nullable`,
-//!   boolean exclusive bounds, `readOnly`/`writeOnly` by direction, integer formats) and
+//! - [`schema`]: translation of Schema Objects to JSON Schema 2020-12 (for 3.0: `nullable`,
+//!   boolean exclusive bounds, ignored `$ref` siblings; for 3.1, already 2020-12: its keywords
+//!   kept, `$ref` siblings applied; for both: `readOnly`/`writeOnly` by direction, integer formats) and
 //!   validation with the `jsonschema` crate, reporting locations in the *OpenAPI* document.
 //! - [`lint`]: the structural checks every spec in `spec/` must pass.
 //! - [`url`]: percent-encoding of URL parts (one copy for every crate).
@@ -27,6 +28,6 @@ pub mod url;
 pub mod walk;
 
 pub use lint::{Finding, Report, Rule, lint};
-pub use load::{Document, LoadError};
+pub use load::{Document, LoadError, Version};
 pub use schema::{Direction, SchemaError, SchemaValidator, Violation};
-pub use walk::{HTTP_METHODS, Operation, operations};
+pub use walk::{HTTP_METHODS, Operation, operations, webhooks};

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::load::Document;
 use crate::pointer::{self, RefError};
 use crate::schema::{Direction, SchemaError, SchemaValidator};
-use crate::walk::{Operation, operations};
+use crate::walk::{Operation, operations, webhooks};
 
 /// The kinds of problem the lint reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -23,6 +23,8 @@ pub enum Rule {
     ExternalRef,
     IgnoredRefSibling,
     NullableWithoutType,
+    #[serde(rename = "nullable-in-3-1")]
+    NullableIn31,
     MalformedExtensibleEnum,
     MissingOperationId,
     DuplicateOperationId,
@@ -40,6 +42,7 @@ impl Rule {
             Rule::ExternalRef => "external-ref",
             Rule::IgnoredRefSibling => "ignored-ref-sibling",
             Rule::NullableWithoutType => "nullable-without-type",
+            Rule::NullableIn31 => "nullable-in-3-1",
             Rule::MalformedExtensibleEnum => "malformed-extensible-enum",
             Rule::MissingOperationId => "missing-operation-id",
             Rule::DuplicateOperationId => "duplicate-operation-id",
@@ -119,6 +122,7 @@ pub struct Report {
 pub fn lint(doc: &Document) -> Report {
     let mut lint = Lint {
         root: &doc.root,
+        v31: doc.openapi() == crate::load::Version::V3_1,
         findings: Vec::new(),
         validators: BTreeMap::new(),
         examples: 0,
@@ -128,6 +132,11 @@ pub fn lint(doc: &Document) -> Report {
     lint.operations(&ops);
     for op in &ops {
         lint.operation_examples(op);
+    }
+    // A 3.1 document's webhooks: their examples, as for operations (their responses are the
+    // receiver's, so the response rules do not apply).
+    for hook in &webhooks(&doc.root) {
+        lint.operation_examples(hook);
     }
     lint.schema_examples();
     let mut findings = lint.findings;
@@ -159,6 +168,8 @@ const SEMANTIC: [&str; 12] = [
 
 struct Lint<'a> {
     root: &'a Value,
+    /// An OpenAPI 3.1 document: its schemas are JSON Schema 2020-12.
+    v31: bool,
     findings: Vec<Finding>,
     /// Compiled once per (schema, direction): many examples share a schema.
     validators: BTreeMap<(String, Direction), Option<SchemaValidator>>,
@@ -190,8 +201,9 @@ impl<'a> Lint<'a> {
                         .copied()
                         .filter(|k| map.contains_key(*k))
                         .collect();
-                    // Inside `examples`/`example` values a `$ref` key is just data.
-                    if !ignored.is_empty() && !at.contains("/example") {
+                    // Inside `examples`/`example` values a `$ref` key is just data. In 3.1 the
+                    // siblings apply (JSON Schema 2020-12).
+                    if !ignored.is_empty() && !at.contains("/example") && !self.v31 {
                         let advice = if ignored.contains(&"nullable") {
                             "write a nullable reference as `anyOf: [{$ref: …}, {type: …, nullable: true, enum: [null]}]`"
                         } else {
@@ -206,7 +218,18 @@ impl<'a> Lint<'a> {
                             ),
                         );
                     }
-                } else if map.get("nullable") == Some(&Value::Bool(true))
+                }
+                if self.v31 && map.contains_key("nullable") && !at.contains("/example") {
+                    self.report(
+                        Rule::NullableIn31,
+                        &pointer::push(at, "nullable"),
+                        "`nullable` is OpenAPI 3.0's keyword; OpenAPI 3.1 ignores it, so null is \
+                         refused here: write `type: [T, \"null\"]`, or add `{type: \"null\"}` to a \
+                         `oneOf`/`anyOf`",
+                    );
+                } else if !self.v31
+                    && !matches!(map.get("$ref"), Some(Value::String(_)))
+                    && map.get("nullable") == Some(&Value::Bool(true))
                     && !map.contains_key("type")
                     && !at.contains("/example")
                 {
@@ -231,7 +254,11 @@ impl<'a> Lint<'a> {
                 }
                 for (k, v) in map {
                     // Example payloads are data: a `$ref` key there is not a reference.
-                    if k == "example" || (k == "value" && at.contains("/examples/")) {
+                    // So are a 3.1 schema's `examples` (a list, where a Media Type's is a map).
+                    if k == "example"
+                        || (k == "value" && at.contains("/examples/"))
+                        || (k == "examples" && v.is_array())
+                    {
                         continue;
                     }
                     self.references(&pointer::push(at, k), v);
@@ -405,6 +432,19 @@ impl<'a> Lint<'a> {
         }
         if let Some(example) = obj.get("example") {
             self.example(&format!("{at}/example"), example, at, Direction::Neutral);
+        }
+        // 3.1 (JSON Schema 2020-12) lists a schema's examples in an array.
+        if self.v31
+            && let Some(Value::Array(examples)) = obj.get("examples")
+        {
+            for (i, example) in examples.iter().enumerate() {
+                self.example(
+                    &format!("{at}/examples/{i}"),
+                    example,
+                    at,
+                    Direction::Neutral,
+                );
+            }
         }
         for key in ["items", "not", "additionalProperties"] {
             if let Some(sub) = obj.get(key) {

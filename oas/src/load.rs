@@ -63,11 +63,20 @@ pub enum LoadError {
         version: String,
     },
     #[error(
-        "{source_name}: this is an OpenAPI {version} document; only OpenAPI 3.0.x is supported (3.1 changes `nullable`, `exclusiveMinimum` and `type` semantics)"
+        "{source_name}: this is an OpenAPI {version} document; only OpenAPI 3.0.x and 3.1.x are supported"
     )]
     UnsupportedVersion {
         source_name: String,
         version: String,
+    },
+    /// A version the document's reader does not read yet (the generator and OpenAPI 3.1).
+    #[error(
+        "{source_name}: this is an OpenAPI {version} document; {reader} reads only OpenAPI 3.0.x for now"
+    )]
+    NotYetReadBy {
+        source_name: String,
+        version: String,
+        reader: &'static str,
     },
     #[error("{source_name}: no `openapi` version field; is this an OpenAPI document?")]
     MissingVersion { source_name: String },
@@ -120,6 +129,31 @@ impl Document {
             .get("openapi")
             .and_then(Value::as_str)
             .unwrap_or("")
+    }
+
+    /// Which OpenAPI the document is ([`Version::of`]).
+    pub fn openapi(&self) -> Version {
+        Version::of(&self.root)
+    }
+}
+
+/// The two OpenAPI versions read here. They differ mostly in Schema Objects: 3.0's are an
+/// extended subset of JSON Schema draft 4 (`nullable`, boolean exclusive bounds, `$ref`
+/// siblings ignored), 3.1's are JSON Schema 2020-12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    V3_0,
+    V3_1,
+}
+
+impl Version {
+    /// The version a parsed document declares; 3.0 unless its `openapi` field says 3.1 (a
+    /// [`Document`] holds only those two).
+    pub fn of(root: &Value) -> Version {
+        match root.get("openapi").and_then(Value::as_str) {
+            Some(v) if v.starts_with("3.1") => Version::V3_1,
+            _ => Version::V3_0,
+        }
     }
 }
 
@@ -246,7 +280,8 @@ fn check_version(source_name: &str, root: &Value) -> Result<(), LoadError> {
         None => Err(LoadError::MissingVersion { source_name: name }),
         Some(v) => {
             let version = scalar_text(v);
-            if version.starts_with("3.0") {
+            let minor = |m: &str| version == m || version.starts_with(&format!("{m}."));
+            if minor("3.0") || minor("3.1") {
                 Ok(())
             } else {
                 Err(LoadError::UnsupportedVersion {
@@ -610,8 +645,14 @@ mod tests {
     fn other_versions_are_refused_by_name() {
         let e = Document::parse("s.json", r#"{"swagger": "2.0"}"#, true).unwrap_err();
         assert!(e.to_string().contains("Swagger 2.0"), "{e}");
-        let e = Document::parse("s.json", r#"{"openapi": "3.1.0"}"#, true).unwrap_err();
-        assert!(e.to_string().contains("OpenAPI 3.1.0"), "{e}");
+        let e = Document::parse("s.json", r#"{"openapi": "4.0.0"}"#, true).unwrap_err();
+        assert!(e.to_string().contains("OpenAPI 4.0.0"), "{e}");
+        let e = Document::parse("s.json", r#"{"openapi": "3.10"}"#, true).unwrap_err();
+        assert!(e.to_string().contains("OpenAPI 3.10"), "{e}");
+        let doc = Document::parse("s.json", r#"{"openapi": "3.1.1"}"#, true).unwrap();
+        assert_eq!(doc.openapi(), Version::V3_1);
+        let doc = Document::parse("s.json", r#"{"openapi": "3.0.3"}"#, true).unwrap();
+        assert_eq!(doc.openapi(), Version::V3_0);
         let e = Document::parse("s.yaml", "info: {}", false).unwrap_err();
         assert!(matches!(e, LoadError::MissingVersion { .. }));
         let e = Document::parse("s.yaml", "- 1", false).unwrap_err();

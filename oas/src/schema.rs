@@ -1,4 +1,13 @@
-//! OpenAPI 3.0 Schema Objects translated to JSON Schema 2020-12 and validated with `jsonschema`.
+//! Schema Objects translated to JSON Schema 2020-12 and validated with `jsonschema`.
+//!
+//! OpenAPI 3.1 schemas are JSON Schema 2020-12 (the OAS dialect): their keywords are kept
+//! (`const`, type arrays, `prefixItems`, `if`/`then`/`else`, `patternProperties`,
+//! `dependentRequired`/`dependentSchemas`, `contains`, `propertyNames`, `unevaluated*`, numeric
+//! exclusive bounds, boolean schemas) and a `$ref`'s siblings apply beside it; `nullable` is not
+//! a 3.1 keyword and is ignored (the lint reports it); annotations (`examples`,
+//! `contentEncoding`…) are dropped; references are followed by JSON pointer, so `$id`/`$anchor`
+//! addressing is not supported. What follows (by direction, formats, `$defs`, strict mode)
+//! applies to both versions.
 //!
 //! OpenAPI 3.0 schemas are not JSON Schema. The translation:
 //! - `nullable: true` adds `null` to the `type` beside it, as OpenAPI 3.0.3 says to the letter
@@ -28,6 +37,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::load::Version;
 use crate::pointer;
 
 /// Which way a payload travels; decides what `readOnly`/`writeOnly` mean.
@@ -74,6 +84,12 @@ pub struct SchemaValidator {
     validator: jsonschema::Validator,
     base: String,
     direction: Direction,
+    /// An OpenAPI 3.1 document: `else` is then a keyword of the schema itself.
+    v31: bool,
+    /// The properties excluded in this direction (`readOnly` in requests, `writeOnly` in
+    /// responses), by document pointer: translated to `false`, which a 3.1 schema may also
+    /// write itself.
+    hidden: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for SchemaValidator {
@@ -99,7 +115,7 @@ impl SchemaValidator {
     ) -> Result<Self, SchemaError> {
         let node =
             pointer::get(root, at).ok_or_else(|| SchemaError::NotASchema { at: at.to_owned() })?;
-        let json_schema = to_json_schema_with(root, at, node, direction, strict)?;
+        let (json_schema, hidden) = translate_root(root, at, node, direction, strict)?;
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
@@ -113,6 +129,8 @@ impl SchemaValidator {
             validator,
             base: at.to_owned(),
             direction,
+            v31: Version::of(root) == Version::V3_1,
+            hidden,
         })
     }
 
@@ -134,8 +152,9 @@ impl SchemaValidator {
             .map(|e| {
                 let schema_pointer = self.map_back(e.schema_path().as_str());
                 let (keyword, message) = match e.kind() {
-                    // Only the readOnly/writeOnly translation produces `false` schemas.
-                    jsonschema::error::ValidationErrorKind::FalseSchema => {
+                    jsonschema::error::ValidationErrorKind::FalseSchema
+                        if self.hidden.contains(&schema_pointer) =>
+                    {
                         let flag = match self.direction {
                             Direction::Request => "readOnly: it must not be sent in a request",
                             _ => "writeOnly: it must not be sent in a response",
@@ -197,9 +216,9 @@ impl SchemaValidator {
         let mut out = origin;
         let mut previous = "";
         for segment in tail.split('/').filter(|s| !s.is_empty()) {
-            // A property named `else` appears after `properties`; any other `else` is the one
-            // the nullable-reference translation adds.
-            if segment != "else" || previous == "properties" {
+            // A property named `else` appears after `properties`; any other `else` in a 3.0
+            // document is the one the nullable-reference translation adds.
+            if self.v31 || segment != "else" || previous == "properties" {
                 out.push('/');
                 out.push_str(segment);
             }
@@ -231,12 +250,25 @@ pub fn to_json_schema_with(
     direction: Direction,
     strict: bool,
 ) -> Result<Value, SchemaError> {
+    translate_root(root, at, node, direction, strict).map(|(schema, _)| schema)
+}
+
+/// [`to_json_schema_with`], and the pointers of the properties it excluded by direction.
+fn translate_root(
+    root: &Value,
+    at: &str,
+    node: &Value,
+    direction: Direction,
+    strict: bool,
+) -> Result<(Value, std::collections::BTreeSet<String>), SchemaError> {
     let mut cx = Translator {
         root,
+        v31: Version::of(root) == Version::V3_1,
         direction,
         strict,
         defs: BTreeMap::new(),
         pending: Vec::new(),
+        hidden: std::collections::BTreeSet::new(),
     };
     let mut top = cx.translate(at, node, false)?;
     while let Some((target, open)) = cx.pending.pop() {
@@ -264,16 +296,20 @@ pub fn to_json_schema_with(
         let defs: Map<String, Value> = cx.defs.into_iter().collect();
         top = json!({"allOf": [top], "$defs": defs});
     }
-    Ok(top)
+    Ok((top, cx.hidden))
 }
 
 struct Translator<'a> {
     root: &'a Value,
+    /// The document is OpenAPI 3.1: its schemas are JSON Schema 2020-12 already.
+    v31: bool,
     direction: Direction,
     strict: bool,
     defs: BTreeMap<String, Value>,
     /// Reference targets still to translate, and whether as an "open" copy.
     pending: Vec<(String, bool)>,
+    /// Properties excluded by direction, by document pointer.
+    hidden: std::collections::BTreeSet<String>,
 }
 
 /// The open list of known values (Zalando's convention): plain strings to every reader; known
@@ -306,14 +342,24 @@ impl Translator<'_> {
             Value::Object(obj) => obj,
             _ => return Err(SchemaError::NotASchema { at: at.to_owned() }),
         };
-        if let Some(reference) = obj.get("$ref") {
-            return self.reference(at, reference, open);
-        }
         let mut out = Map::new();
+        if let Some(reference) = obj.get("$ref") {
+            // OpenAPI 3.0 ignores a reference's siblings; in 3.1 (JSON Schema 2020-12) they
+            // apply beside it, and the target is evaluated in place.
+            if !self.v31 {
+                return self.reference(at, reference, open);
+            }
+            if let Value::Object(r) = self.reference(at, reference, true)? {
+                out.extend(r);
+            }
+        }
         for key in COPIED {
             if let Some(v) = obj.get(key) {
                 out.insert(key.into(), v.clone());
             }
+        }
+        if self.v31 {
+            self.keywords_2020_12(at, obj, &mut out)?;
         }
         if let Some(format) = obj.get("format").and_then(Value::as_str) {
             self.format(&mut out, format);
@@ -335,8 +381,10 @@ impl Translator<'_> {
                 let shaped: Vec<usize> = (0..items.len())
                     .filter(|&i| !null_only(&items[i]))
                     .collect();
+                // (Not in 3.1, where `if`/`else` may be the schema's own.)
                 if let ("anyOf", [i]) = (key, shaped.as_slice())
                     && items.len() > 1
+                    && !self.v31
                 {
                     let member = self.translate(&format!("{base}/{i}"), &items[*i], true)?;
                     out.insert("if".into(), json!({"type": "null"}));
@@ -377,6 +425,7 @@ impl Translator<'_> {
                 if self.hidden(&sub_at, sub) {
                     translated.insert(name.clone(), Value::Bool(false));
                     hidden.push(name.as_str());
+                    self.hidden.insert(sub_at.clone());
                 } else {
                     translated.insert(name.clone(), self.translate(&sub_at, sub, false)?);
                 }
@@ -394,7 +443,14 @@ impl Translator<'_> {
         let shaped = ["properties", "allOf", "oneOf", "anyOf"]
             .iter()
             .any(|k| obj.contains_key(*k));
-        if self.strict && !open && shaped && !obj.contains_key("additionalProperties") {
+        let closed = [
+            "additionalProperties",
+            "unevaluatedProperties",
+            "patternProperties",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+        if self.strict && !open && shaped && !closed {
             out.insert("unevaluatedProperties".into(), Value::Bool(false));
         }
         // An open list (`x-extensible-enum`) admits any value; in strict mode a value it does not
@@ -405,15 +461,81 @@ impl Translator<'_> {
             && let Some(Value::Array(known)) = obj.get(EXTENSIBLE_ENUM)
         {
             let mut values = known.clone();
-            if obj.get("nullable") == Some(&Value::Bool(true)) {
+            if self.admits_null(obj) {
                 values.push(Value::Null);
             }
             out.insert("enum".into(), Value::Array(values));
         }
-        if obj.get("nullable") == Some(&Value::Bool(true)) {
+        // `nullable` is OpenAPI 3.0's; 3.1 writes `type: [T, "null"]`, copied as is.
+        if !self.v31 && obj.get("nullable") == Some(&Value::Bool(true)) {
             return Ok(nullable(out));
         }
         Ok(Value::Object(out))
+    }
+
+    /// Whether a schema's own `type` admits `null`: `nullable: true` in 3.0, `"null"` among
+    /// the types in 3.1.
+    fn admits_null(&self, obj: &Map<String, Value>) -> bool {
+        if !self.v31 {
+            return obj.get("nullable") == Some(&Value::Bool(true));
+        }
+        match obj.get("type") {
+            Some(Value::String(t)) => t == "null",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
+            _ => false,
+        }
+    }
+
+    /// The JSON Schema 2020-12 keywords an OpenAPI 3.1 schema may use beyond 3.0's, with
+    /// their subschemas translated (references, `readOnly`/`writeOnly`, formats). Annotations
+    /// (`examples`, `contentEncoding`, `$comment`…) and identifiers (`$id`, `$anchor`) are
+    /// dropped; references are followed by JSON pointer (`#/…/$defs/X`).
+    fn keywords_2020_12(
+        &mut self,
+        at: &str,
+        obj: &Map<String, Value>,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), SchemaError> {
+        for key in ["const", "minContains", "maxContains", "dependentRequired"] {
+            if let Some(v) = obj.get(key) {
+                out.insert(key.into(), v.clone());
+            }
+        }
+        // One subschema; `in_place` when evaluated on the instance itself (its properties
+        // count as the holder's in strict mode).
+        for (key, in_place) in [
+            ("if", true),
+            ("then", true),
+            ("else", true),
+            ("contains", false),
+            ("propertyNames", false),
+            ("unevaluatedItems", false),
+            ("unevaluatedProperties", false),
+        ] {
+            if let Some(s) = obj.get(key) {
+                let translated = self.translate(&format!("{at}/{key}"), s, in_place)?;
+                out.insert(key.into(), translated);
+            }
+        }
+        if let Some(items) = obj.get("prefixItems").and_then(Value::as_array) {
+            let translated: Result<Vec<_>, _> = items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| self.translate(&format!("{at}/prefixItems/{i}"), s, false))
+                .collect();
+            out.insert("prefixItems".into(), Value::Array(translated?));
+        }
+        for (key, in_place) in [("patternProperties", false), ("dependentSchemas", true)] {
+            if let Some(map) = obj.get(key).and_then(Value::as_object) {
+                let mut translated = Map::with_capacity(map.len());
+                for (name, s) in map {
+                    let sub_at = pointer::push(&format!("{at}/{key}"), name);
+                    translated.insert(name.clone(), self.translate(&sub_at, s, in_place)?);
+                }
+                out.insert(key.into(), Value::Object(translated));
+            }
+        }
+        Ok(())
     }
 
     fn reference(&mut self, at: &str, reference: &Value, open: bool) -> Result<Value, SchemaError> {

@@ -72,6 +72,20 @@ pub fn operations(root: &Value) -> Vec<Operation<'_>> {
     out
 }
 
+/// The operations of an OpenAPI 3.1 document's `webhooks`: requests the API sends to a
+/// receiver, each under its name (in [`Operation::path`]), in document order. Not among
+/// [`operations`]: no request to the API addresses them.
+pub fn webhooks(root: &Value) -> Vec<Operation<'_>> {
+    let mut out = Vec::new();
+    if let Some(hooks) = root.get("webhooks").and_then(Value::as_object) {
+        for (name, item) in hooks {
+            let at = pointer::push("/webhooks", name);
+            collect(root, name, &at, item, None, &mut out);
+        }
+    }
+    out
+}
+
 fn collect<'a>(
     root: &'a Value,
     path: &str,

@@ -92,3 +92,25 @@ fn usage_errors_exit_2() {
     let (code, _, _) = conformance(&["no-such-command"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn openapi_3_1_documents_are_linted_as_json_schema_2020_12() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oas/tests/fixtures/lint");
+    let clean = fixtures.join("clean--openapi-3-1.yaml");
+    let (code, stdout, stderr) = conformance(&["lint", clean.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ok: 1 operations, 7 examples validated, 0 findings"),
+        "{stdout}"
+    );
+    // The same keywords broken: a const, a tuple's closed tail, a numeric exclusive bound, a
+    // reference's sibling (which 3.0 would ignore), a schema's `examples` list.
+    let broken = fixtures.join("invalid-example--openapi-3-1.yaml");
+    let (code, stdout, _) = conformance(&["lint", "--format", "json", broken.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let text = report.to_string();
+    for keyword in ["/const", "/exclusiveMinimum", "/items", "/amount/maximum"] {
+        assert!(text.contains(keyword), "{keyword} not reported: {stdout}");
+    }
+}

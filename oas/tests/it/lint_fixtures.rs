@@ -14,6 +14,7 @@ fn expected_rule(path: &Path) -> Option<Rule> {
         Rule::ExternalRef,
         Rule::IgnoredRefSibling,
         Rule::NullableWithoutType,
+        Rule::NullableIn31,
         Rule::MalformedExtensibleEnum,
         Rule::MissingOperationId,
         Rule::DuplicateOperationId,

@@ -5,5 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
+mod json_schema_2020_12;
 mod lint_fixtures;
 mod specs;
