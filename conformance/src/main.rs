@@ -43,6 +43,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Writes an OpenAPI 3.0 document as OpenAPI 3.1 (YAML) that accepts the same payloads:
+    /// `nullable` becomes a type array, boolean exclusive bounds numeric ones, and a
+    /// reference's siblings (ignored by 3.0, applied by 3.1) are dropped.
+    Convert {
+        /// The OpenAPI 3.0 document.
+        spec: PathBuf,
+        /// The version to write.
+        #[arg(long, value_parser = ["3.1"])]
+        to: String,
+        /// Where to write (replaced atomically); standard output without it.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Serves a stateful reference mock of both APIs: Chargily Pay V2 under
     /// /chargily/api/v2 (live) and /chargily/test/api/v2 (test), ReCharge under /recharge, and
     /// the mock's own controls (payment simulation, webhooks, faults) under /_mock/. Prints the
@@ -303,6 +316,13 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Lint { files, api, format } => lint(files, api, format),
+        Command::Convert { spec, to: _, out } => match convert(&spec, out.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Mock(args) => mock(args),
         Command::Replay(args) => match replay(args) {
             Ok(code) => ExitCode::from(code),
@@ -382,6 +402,21 @@ fn mock(args: MockArgs) -> ExitCode {
     });
     server.shutdown();
     ExitCode::SUCCESS
+}
+
+fn convert(spec: &std::path::Path, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let doc = oas::Document::load(spec)?;
+    if doc.openapi() != oas::Version::V3_0 {
+        anyhow::bail!("{}: already OpenAPI {}", doc.source, doc.version());
+    }
+    let source_name = spec.display().to_string().replace('\\', "/");
+    let text = oas::convert::to_3_1_yaml(&source_name, &doc.root);
+    match out {
+        Some(path) => oas::files::write_atomic(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 fn lint(files: Vec<PathBuf>, api: Option<Api>, format: Format) -> ExitCode {

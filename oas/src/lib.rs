@@ -9,6 +9,7 @@
 //!   kept, `$ref` siblings applied; for both: `readOnly`/`writeOnly` by direction, integer formats) and
 //!   validation with the `jsonschema` crate, reporting locations in the *OpenAPI* document.
 //! - [`lint`]: the structural checks every spec in `spec/` must pass.
+//! - [`convert`]: an OpenAPI 3.0 document written as 3.1, accepting the same payloads.
 //! - [`url`]: percent-encoding of URL parts (one copy for every crate).
 //! - [`check`]: which operation a request addresses, and how a response departs from its spec.
 //!
@@ -18,6 +19,7 @@
 
 pub mod bundle;
 pub mod check;
+pub mod convert;
 pub mod files;
 pub mod lint;
 pub mod load;

@@ -8,3 +8,4 @@
 mod json_schema_2020_12;
 mod lint_fixtures;
 mod specs;
+mod specs_3_1;
