@@ -1,4 +1,4 @@
-//! The `conformance lint` command: exit codes and output on good, bad and unreadable specs.
+//! The `conformance lint` and `convert` commands: exit codes and output on good, bad and unreadable specs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,4 +113,33 @@ fn openapi_3_1_documents_are_linted_as_json_schema_2020_12() {
     for keyword in ["/const", "/exclusiveMinimum", "/items", "/amount/maximum"] {
         assert!(text.contains(keyword), "{keyword} not reported: {stdout}");
     }
+}
+
+#[test]
+fn convert_writes_the_3_1_spec_and_refuses_bad_input_with_exit_2() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = scratch("convert");
+    let out = dir.join("recharge.yaml");
+    let (code, _, stderr) = conformance(&[
+        "convert",
+        "--to",
+        "3.1",
+        root.join("spec/recharge-2021-01.yaml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("\nopenapi: 3.1.0\n"), "{written}");
+    // The converted file lints clean, and converting it again is refused: it is 3.1 already.
+    let (code, stdout, _) = conformance(&["lint", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}");
+    let (code, _, stderr) = conformance(&["convert", "--to", "3.1", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already OpenAPI 3.1.0"), "{stderr}");
+    let (code, _, stderr) = conformance(&["convert", "--to", "3.1", "absent.yaml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("absent.yaml"), "{stderr}");
+    let (code, _, _) = conformance(&["convert", "--to", "2.0", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
 }
