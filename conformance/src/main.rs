@@ -181,14 +181,16 @@ struct ReplayArgs {
         default_value = "test_sk_conformance"
     )]
     chargily_secret_key: String,
-    /// ReCharge API token, sent as `X-Recharge-Access-Token`.
+    /// ReCharge API token, sent as `X-Recharge-Access-Token` (the mock's flag of the same name
+    /// sets the token it accepts).
     #[arg(
         long,
+        alias = "recharge-api-token",
         env = "RECHARGE_API_TOKEN",
         hide_env_values = true,
         default_value = "conformance"
     )]
-    recharge_api_token: String,
+    recharge_access_token: String,
     /// Write each scenario again under DIR (same relative path) with the responses the target
     /// sent: how recordings are made from the reference mock or refreshed.
     #[arg(long, value_name = "DIR")]
@@ -528,7 +530,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         max_response_bytes: args.max_body_bytes.max(1),
         credentials: Credentials {
             chargily_secret_key: args.chargily_secret_key.clone(),
-            recharge_access_token: args.recharge_api_token.clone(),
+            recharge_access_token: args.recharge_access_token.clone(),
         },
         targets,
         embedded_seed: args

@@ -13,8 +13,9 @@ pub enum ClockMode {
     /// Wall-clock time.
     #[default]
     System,
-    /// A fixed instant ([`FIXED_EPOCH_SECONDS`]), moved only by [`Clock::advance`]: every
-    /// timestamp is deterministic.
+    /// A fixed instant (2023-12-21T07:42:47Z), moved only when the mock's clock is advanced:
+    /// every timestamp is deterministic.
+    // (Plain words: clap prints this comment as the value's help.)
     Fixed,
 }
 

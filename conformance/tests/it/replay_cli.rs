@@ -256,3 +256,32 @@ fn unreachable_or_unsupported_targets_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_same_thing_has_the_same_flag_everywhere() {
+    let help = |command: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for command in ["mock", "replay"] {
+        let text = help(command);
+        for flag in ["--chargily-secret-key", "--recharge-access-token"] {
+            assert!(text.contains(flag), "{command} --help lacks {flag}");
+        }
+    }
+    // No rustdoc link syntax in any help text.
+    for command in ["lint", "convert", "mock", "replay", "record", "import-har"] {
+        let text = help(command);
+        assert!(text.contains("Usage:"), "{command} --help: {text}");
+        assert!(!text.contains("[`"), "{command} --help: {text}");
+    }
+    // The replay flag's former name still works.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["replay", "--recharge-api-token", "x", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
