@@ -148,3 +148,36 @@ fn response_examples_pass_the_strict_profile() {
     assert!(checked > 50, "{checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `spec/README.md` states how many examples the lint validates in each spec: the figures must
+/// be what the lint reports today.
+#[test]
+fn the_example_counts_spec_readme_states_are_current() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/README.md"))
+            .unwrap();
+    // "the lint validates 209 (Chargily)\nand 201 (ReCharge) examples"
+    let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (_, rest) = flat
+        .split_once("the lint validates ")
+        .expect("spec/README.md states the lint's example counts");
+    let mut numbers = rest
+        .split(' ')
+        .take(4)
+        .filter_map(|w| w.parse::<usize>().ok());
+    let (chargily, recharge) = (numbers.next().unwrap(), numbers.next().unwrap());
+    for (file, stated) in [
+        ("chargily-pay-v2.yaml", chargily),
+        ("recharge-2021-01.yaml", recharge),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../spec")
+            .join(file);
+        let doc = oas::Document::load(&path).unwrap();
+        assert_eq!(
+            oas::lint(&doc).examples_checked,
+            stated,
+            "spec/README.md states {stated} examples for {file}: update it"
+        );
+    }
+}
