@@ -145,6 +145,8 @@ fn box_direct(ty: &mut Ty) {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Derives {
     pub eq: bool,
+    /// `PartialOrd` and `Ord` (string enums: declaration order, as derived).
+    pub ord: bool,
     pub hash: bool,
     pub default: bool,
     pub copy: bool,
@@ -209,6 +211,7 @@ pub fn derives(ir: &Ir) -> Vec<Derives> {
             };
             Derives {
                 eq: eq[i],
+                ord: matches!(ir.types[i].kind, Kind::Enum(_)),
                 hash: hash[i],
                 default,
                 copy,

@@ -407,6 +407,8 @@ impl Writer<'_, '_> {
         let mut items: Vec<&str> = vec!["Debug", "Clone", "PartialEq"];
         for (on, name) in [
             (d.eq, "Eq"),
+            (d.ord, "PartialOrd"),
+            (d.ord, "Ord"),
             (d.hash, "Hash"),
             (d.copy, "Copy"),
             (d.default, "Default"),
@@ -734,6 +736,7 @@ impl Writer<'_, '_> {
                 self.out.push_str(
                     "\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.as_str())\n    }\n}\n",
                 );
+                exact &= self.parse_impl(name, e, variants);
                 return exact;
             }
             Kind::Untagged(vs) => {
@@ -769,6 +772,62 @@ impl Writer<'_, '_> {
             }
         }
         true
+    }
+
+    /// A string enum's `FromStr`: its wire values (and with a catch-all variant any other
+    /// string) parse as `Deserialize` reads them. `false` when an arm is not laid out as
+    /// prettyplease would (written on one line, for prettyplease to lay out).
+    fn parse_impl(&mut self, name: &str, e: &crate::ir::StringEnum, variants: &[String]) -> bool {
+        let mut exact = true;
+        let header = format!("impl std::str::FromStr for {name} {{");
+        if header.len() <= MARGIN {
+            self.out.push_str(&header);
+        } else {
+            self.out.push_str("impl std::str::FromStr\nfor ");
+            self.out.push_str(name);
+            self.out.push_str(" {");
+        }
+        self.out.push_str(
+            "\n    type Err = support::UnknownValue;\n    fn from_str(value: &str) -> Result<Self, Self::Err> {\n        match value {\n",
+        );
+        let mut pat = String::new();
+        for (wire, v) in e.values.iter().zip(variants) {
+            pat.clear();
+            lit(&mut pat, wire);
+            let body = format!("Result::Ok(Self::{v})");
+            if !self.flat_arm(12, &pat, &body) {
+                // The body goes into a block on the next line, and the call's argument on a
+                // line of its own when even that does not fit.
+                self.line(12, &format!("{pat} => {{"));
+                if body.len() <= room(16) {
+                    self.line(16, &body);
+                } else {
+                    self.line(16, "Result::Ok(");
+                    self.line(20, &format!("Self::{v},"));
+                    self.line(16, ")");
+                }
+                self.line(12, "}");
+            }
+        }
+        let (pat, body) = if e.catch_all {
+            let catch_all = variants.last().map_or("Unknown", String::as_str);
+            (
+                "other",
+                format!("Result::Ok(Self::{catch_all}(other.to_owned()))"),
+            )
+        } else {
+            // The type's name from the type, so the arm has one length and always fits.
+            (
+                "other",
+                "Result::Err(support::unknown::<Self>(other))".to_owned(),
+            )
+        };
+        if !self.flat_arm(12, pat, &body) {
+            exact = false;
+            self.line(12, &format!("{pat} => {body},"));
+        }
+        self.out.push_str("        }\n    }\n}\n");
+        exact
     }
 
     /// A type on the current line, as is.

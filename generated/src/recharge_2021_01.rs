@@ -180,7 +180,17 @@ pub struct AppliedDiscount {
     pub non_applicable_reason: support::OptionalNullable<String>,
 }
 /// How `value` is read [3P CL] (reference §2.4). Known values: `fixed_amount`, `percentage`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum DiscountValueType {
     #[serde(rename = "fixed_amount")]
     FixedAmount,
@@ -203,6 +213,16 @@ impl DiscountValueType {
 impl std::fmt::Display for DiscountValueType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for DiscountValueType {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "fixed_amount" => Result::Ok(Self::FixedAmount),
+            "percentage" => Result::Ok(Self::Percentage),
+            other => Result::Ok(Self::Unknown(other.to_owned())),
+        }
     }
 }
 /// A shipping or billing address in a response (reference §2.6). All ten fields were present in the recording [OBS] and are required; all are nullable strings (`address2` was null; the sources only say "most nullable", so every field is allowed to be null). `country` holds a full country name ("United States") and `province` a full name ("California") [OBS], not ISO codes. (`country_code` appears only in 2021-11 and in CL-node v1 [3P, weak]; not modelled.)
@@ -232,7 +252,17 @@ pub struct Address {
     pub zip: Option<String>,
 }
 /// Origin platform of the checkout [3P CL] (reference §2.4). Known values: `big_commerce`, `headless`, `shopify`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail; requests use the closed `ExternalCheckoutSourceInput`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum ExternalCheckoutSource {
     #[serde(rename = "big_commerce")]
     BigCommerce,
@@ -258,6 +288,17 @@ impl ExternalCheckoutSource {
 impl std::fmt::Display for ExternalCheckoutSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for ExternalCheckoutSource {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "big_commerce" => Result::Ok(Self::BigCommerce),
+            "headless" => Result::Ok(Self::Headless),
+            "shopify" => Result::Ok(Self::Shopify),
+            other => Result::Ok(Self::Unknown(other.to_owned())),
+        }
     }
 }
 /// A line item in a 2021-01 checkout response (reference §2.5) [OBS + 3P CL-py v1, CL-node v1,
@@ -376,7 +417,18 @@ pub struct LineItemImages {
     pub original: support::OptionalNullable<String>,
 }
 /// Subscription interval unit; values from CL [3P], "month" observed [OBS] (reference §2.5).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum IntervalUnit {
     #[serde(rename = "day")]
     Day,
@@ -398,6 +450,17 @@ impl IntervalUnit {
 impl std::fmt::Display for IntervalUnit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for IntervalUnit {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "day" => Result::Ok(Self::Day),
+            "week" => Result::Ok(Self::Week),
+            "month" => Result::Ok(Self::Month),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
     }
 }
 /// Line-item properties in either shape real code uses (reference §2.5, §2.13 quirk 4): an object map of string values (the 2019 response [OBS] and RechargeSharp's `Dictionary<string,string>`) or an array of `{name, value}` (ChemicalLuck, both versions).
@@ -435,7 +498,17 @@ pub struct NameValue {
     pub value: Option<String>,
 }
 /// Payment processor (reference §2.7, §2.13 quirk 9). The ChemicalLuck models allow these four [3P]; RechargeSharp's validation allows only `stripe` and `braintree`, and ChemicalLuck's 2021-11 body type leaves out `mollie`. The widest set is modelled. Known values: `stripe`, `braintree`, `mollie`, `authorize`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail; requests use the closed `PaymentProcessorInput`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum PaymentProcessor {
     #[serde(rename = "stripe")]
     Stripe,
@@ -464,6 +537,18 @@ impl PaymentProcessor {
 impl std::fmt::Display for PaymentProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for PaymentProcessor {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "stripe" => Result::Ok(Self::Stripe),
+            "braintree" => Result::Ok(Self::Braintree),
+            "mollie" => Result::Ok(Self::Mollie),
+            "authorize" => Result::Ok(Self::Authorize),
+            other => Result::Ok(Self::Unknown(other.to_owned())),
+        }
     }
 }
 /// Shipping-address validation flags (RS, CL-node) [3P] (reference §2.4).
@@ -638,7 +723,18 @@ pub enum CheckoutChargeChargeId {
     String2(String),
 }
 /// Payment method type (CL-py, wardwj `PaymentType.php`) [3P] (reference §2.7). `SEPA_DEBIT` appears only in the 2021-11 body type and is not modelled.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum PaymentType {
     #[serde(rename = "CREDIT_CARD")]
     CreditCard,
@@ -663,6 +759,18 @@ impl PaymentType {
 impl std::fmt::Display for PaymentType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for PaymentType {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "CREDIT_CARD" => Result::Ok(Self::CreditCard),
+            "PAYPAL" => Result::Ok(Self::Paypal),
+            "APPLE_PAY" => Result::Ok(Self::ApplePay),
+            "GOOGLE_PAY" => Result::Ok(Self::GooglePay),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
     }
 }
 /// An address in a create or update request (reference §2.6, §2.11). Same fields as `Address`; none is required here because the server's validation rules are unknown (§2.14). The real 2019 request sent all ten, with `address2: null` [OBS].
@@ -788,7 +896,18 @@ pub struct ShippingLineInput {
     pub title: support::OptionalNullable<String>,
 }
 /// Origin platform of the checkout [3P CL] (reference §2.4). This closed list is for requests: a request with another value is refused. Responses use `ExternalCheckoutSource`, which tolerates values added later.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum ExternalCheckoutSourceInput {
     #[serde(rename = "big_commerce")]
     BigCommerce,
@@ -812,8 +931,30 @@ impl std::fmt::Display for ExternalCheckoutSourceInput {
         f.write_str(self.as_str())
     }
 }
+impl std::str::FromStr for ExternalCheckoutSourceInput {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "big_commerce" => Result::Ok(Self::BigCommerce),
+            "headless" => Result::Ok(Self::Headless),
+            "shopify" => Result::Ok(Self::Shopify),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
+    }
+}
 /// Payment processor (reference §2.7, §2.13 quirk 9). The ChemicalLuck models allow these four [3P]; RechargeSharp's validation allows only `stripe` and `braintree`, and ChemicalLuck's 2021-11 body type leaves out `mollie`. The widest set is modelled. This closed list is for requests: a request with another value is refused. Responses use `PaymentProcessor`, which tolerates values added later.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum PaymentProcessorInput {
     #[serde(rename = "stripe")]
     Stripe,
@@ -838,6 +979,18 @@ impl PaymentProcessorInput {
 impl std::fmt::Display for PaymentProcessorInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for PaymentProcessorInput {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "stripe" => Result::Ok(Self::Stripe),
+            "braintree" => Result::Ok(Self::Braintree),
+            "mollie" => Result::Ok(Self::Mollie),
+            "authorize" => Result::Ok(Self::Authorize),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
     }
 }
 /// Body of `POST /checkouts`: exactly one of the two envelopes real clients send (reference §2.3,
@@ -1012,7 +1165,18 @@ pub struct ChargeRequest {
     pub checkout_charge: support::Forbidden,
 }
 /// Checkout webhook topics (reference §2.10): CL-py lists all four [3P]; RS lists created, updated and processed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum CheckoutWebhookTopic {
     #[serde(rename = "checkout/created")]
     CheckoutCreated,
@@ -1037,6 +1201,18 @@ impl CheckoutWebhookTopic {
 impl std::fmt::Display for CheckoutWebhookTopic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for CheckoutWebhookTopic {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "checkout/created" => Result::Ok(Self::CheckoutCreated),
+            "checkout/updated" => Result::Ok(Self::CheckoutUpdated),
+            "checkout/completed" => Result::Ok(Self::CheckoutCompleted),
+            "checkout/processed" => Result::Ok(Self::CheckoutProcessed),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
     }
 }
 /// Error body (reference §2.8, §2.13 quirk 15). `errors` is either a message string
@@ -1094,7 +1270,18 @@ pub struct CreateCheckoutParams {
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
 }
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Copy,
+    serde::Serialize,
+    serde::Deserialize
+)]
 pub enum CreateCheckoutParamsXRechargeVersion {
     #[serde(rename = "2021-01")]
     V202101,
@@ -1110,6 +1297,15 @@ impl CreateCheckoutParamsXRechargeVersion {
 impl std::fmt::Display for CreateCheckoutParamsXRechargeVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+impl std::str::FromStr for CreateCheckoutParamsXRechargeVersion {
+    type Err = support::UnknownValue;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "2021-01" => Result::Ok(Self::V202101),
+            other => Result::Err(support::unknown::<Self>(other)),
+        }
     }
 }
 /// Parameters of `GET /checkouts/{token}`.
@@ -2181,6 +2377,28 @@ pub mod support {
                 .or_insert_with(|| serde_json::Value::String(tag.to_owned()));
         }
         serde::Serialize::serialize(&json, serializer)
+    }
+    /// A string that is none of a string enum's values (its `FromStr`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct UnknownValue {
+        /// The enum's name.
+        pub type_name: &'static str,
+        /// The string given.
+        pub value: String,
+    }
+    impl std::fmt::Display for UnknownValue {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "`{}` is not a {} value", self.value, self.type_name)
+        }
+    }
+    impl std::error::Error for UnknownValue {}
+    /// The error of the string enum `T`'s `FromStr` for `value`.
+    pub fn unknown<T>(value: &str) -> UnknownValue {
+        let path = std::any::type_name::<T>();
+        UnknownValue {
+            type_name: path.rsplit("::").next().unwrap_or(path),
+            value: value.to_owned(),
+        }
     }
     /// A JSON value that does not fit a generated type.
     #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,6 +9,7 @@ mod support {
     pub mod instances;
     pub mod json;
 }
+mod enums;
 mod examples;
 mod instances_selftest;
 mod round_trip;
