@@ -725,14 +725,7 @@ impl Writer<'_, '_> {
                     }
                 }
                 self.out.push_str("        }\n    }\n}\n");
-                let header = format!("impl std::fmt::Display for {name} {{");
-                if header.len() <= MARGIN {
-                    self.out.push_str(&header);
-                } else {
-                    self.out.push_str("impl std::fmt::Display\nfor ");
-                    self.out.push_str(name);
-                    self.out.push_str(" {");
-                }
+                self.impl_header("std::fmt::Display", name);
                 self.out.push_str(
                     "\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.as_str())\n    }\n}\n",
                 );
@@ -774,19 +767,23 @@ impl Writer<'_, '_> {
         true
     }
 
+    /// `impl Trait for Name {`, without its newline: on one line when it fits the margin,
+    /// else broken before `for` as prettyplease breaks it.
+    fn impl_header(&mut self, trait_path: &str, name: &str) {
+        let flat = "impl ".len() + trait_path.len() + " for ".len() + name.len() + " {".len();
+        self.out.push_str("impl ");
+        self.out.push_str(trait_path);
+        self.out.push_str(if flat <= MARGIN { " for " } else { "\nfor " });
+        self.out.push_str(name);
+        self.out.push_str(" {");
+    }
+
     /// A string enum's `FromStr`: its wire values (and with a catch-all variant any other
     /// string) parse as `Deserialize` reads them. `false` when an arm is not laid out as
     /// prettyplease would (written on one line, for prettyplease to lay out).
     fn parse_impl(&mut self, name: &str, e: &crate::ir::StringEnum, variants: &[String]) -> bool {
         let mut exact = true;
-        let header = format!("impl std::str::FromStr for {name} {{");
-        if header.len() <= MARGIN {
-            self.out.push_str(&header);
-        } else {
-            self.out.push_str("impl std::str::FromStr\nfor ");
-            self.out.push_str(name);
-            self.out.push_str(" {");
-        }
+        self.impl_header("std::str::FromStr", name);
         self.out.push_str(
             "\n    type Err = support::UnknownValue;\n    fn from_str(value: &str) -> Result<Self, Self::Err> {\n        match value {\n",
         );
