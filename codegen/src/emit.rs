@@ -773,7 +773,8 @@ impl Writer<'_, '_> {
         let flat = "impl ".len() + trait_path.len() + " for ".len() + name.len() + " {".len();
         self.out.push_str("impl ");
         self.out.push_str(trait_path);
-        self.out.push_str(if flat <= MARGIN { " for " } else { "\nfor " });
+        self.out
+            .push_str(if flat <= MARGIN { " for " } else { "\nfor " });
         self.out.push_str(name);
         self.out.push_str(" {");
     }
