@@ -1,4 +1,4 @@
-//! Stages 5 and 6: the [`Ir`] and its [`Names`] → the module's text, laid out as
+//! Stage 5: the [`Ir`] and its [`Names`] → the module's text, laid out as
 //! `prettyplease` lays it out.
 //!
 //! This is the one description of generated output. Generated code depends only on `serde`,

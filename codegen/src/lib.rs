@@ -106,7 +106,7 @@ fn parse(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Err
     if doc.openapi() != oas::Version::V3_0 {
         return Err(oas::LoadError::NotYetReadBy {
             source_name: source_name.to_owned(),
-            version: doc.version().to_owned(),
+            version: doc.version(),
             reader: "the generator",
         }
         .into());

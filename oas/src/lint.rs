@@ -1,10 +1,12 @@
-//! Structural checks that every spec in this project must pass.
+//! Structural checks that every spec in this project must pass, in OpenAPI 3.0 and 3.1.
 //!
 //! Each [`Finding`] names its rule and the JSON pointer where the problem is. The checks:
 //! references resolve and are local; semantic keywords beside a `$ref` (ignored by OpenAPI 3.0)
-//! are flagged; every operation has a unique `operationId`, a 2xx response and a documented
-//! error response; every schema compiles; every example validates against its own schema,
-//! with `readOnly`/`writeOnly` applied by direction.
+//! are flagged, as are 3.0's `nullable` in a 3.1 document and 3.0's `nullable` without a
+//! `type`; every operation has a unique `operationId`, a 2xx response and a documented error
+//! response; every schema compiles; every example (of operations, webhooks and schemas,
+//! including 3.1's `examples` lists) validates against its own schema, with
+//! `readOnly`/`writeOnly` applied by direction; `x-extensible-enum` lists are well formed.
 
 use std::collections::BTreeMap;
 
@@ -219,7 +221,17 @@ impl<'a> Lint<'a> {
                         );
                     }
                 }
-                if self.v31 && map.contains_key("nullable") && !at.contains("/example") {
+                // A map of names (`properties: {nullable: …}`) is not a schema.
+                let names = [
+                    "/properties",
+                    "/patternProperties",
+                    "/$defs",
+                    "/dependentSchemas",
+                ]
+                .iter()
+                .any(|suffix| at.ends_with(suffix));
+                let flag = !names && !at.contains("/example");
+                if self.v31 && flag && matches!(map.get("nullable"), Some(Value::Bool(_))) {
                     self.report(
                         Rule::NullableIn31,
                         &pointer::push(at, "nullable"),
@@ -228,10 +240,10 @@ impl<'a> Lint<'a> {
                          `oneOf`/`anyOf`",
                     );
                 } else if !self.v31
+                    && flag
                     && !matches!(map.get("$ref"), Some(Value::String(_)))
                     && map.get("nullable") == Some(&Value::Bool(true))
                     && !map.contains_key("type")
-                    && !at.contains("/example")
                 {
                     self.report(
                         Rule::NullableWithoutType,

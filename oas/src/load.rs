@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Map, Number, Value};
 
-/// A parsed OpenAPI 3.0 document.
+/// A parsed OpenAPI 3.0 or 3.1 document.
 #[derive(Debug, Clone)]
 pub struct Document {
     /// Where it came from, as given (a path or a label): used in every message.
@@ -56,7 +56,7 @@ pub enum LoadError {
     #[error("{source_name}: the document is not a JSON/YAML object")]
     NotAnObject { source_name: String },
     #[error(
-        "{source_name}: this is a Swagger {version} document; only OpenAPI 3.0.x is supported (convert it, e.g. with swagger2openapi)"
+        "{source_name}: this is a Swagger {version} document; only OpenAPI 3.0.x and 3.1.x are supported (convert it, e.g. with swagger2openapi)"
     )]
     Swagger {
         source_name: String,
@@ -123,12 +123,12 @@ impl Document {
         })
     }
 
-    /// The `openapi` field.
-    pub fn version(&self) -> &str {
+    /// The `openapi` field as written (YAML may give it as a number: `openapi: 3.1`).
+    pub fn version(&self) -> String {
         self.root
             .get("openapi")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+            .map(scalar_text)
+            .unwrap_or_default()
     }
 
     /// Which OpenAPI the document is ([`Version::of`]).
@@ -150,8 +150,8 @@ impl Version {
     /// The version a parsed document declares; 3.0 unless its `openapi` field says 3.1 (a
     /// [`Document`] holds only those two).
     pub fn of(root: &Value) -> Version {
-        match root.get("openapi").and_then(Value::as_str) {
-            Some(v) if v.starts_with("3.1") => Version::V3_1,
+        match root.get("openapi").map(scalar_text) {
+            Some(v) if v == "3.1" || v.starts_with("3.1.") => Version::V3_1,
             _ => Version::V3_0,
         }
     }
@@ -653,6 +653,19 @@ mod tests {
         assert_eq!(doc.openapi(), Version::V3_1);
         let doc = Document::parse("s.json", r#"{"openapi": "3.0.3"}"#, true).unwrap();
         assert_eq!(doc.openapi(), Version::V3_0);
+        // Unquoted in YAML, a two-part version is a number.
+        let doc = Document::parse("s.yaml", "openapi: 3.1\npaths: {}\n", false).unwrap();
+        assert_eq!(
+            (doc.openapi(), doc.version().as_str()),
+            (Version::V3_1, "3.1")
+        );
+        let doc = Document::parse("s.yaml", "openapi: 3.0\npaths: {}\n", false).unwrap();
+        assert_eq!(
+            (doc.openapi(), doc.version().as_str()),
+            (Version::V3_0, "3.0")
+        );
+        let e = Document::parse("s.yaml", "swagger: 2.0\n", false).unwrap_err();
+        assert!(e.to_string().contains("Swagger 2.0"), "{e}");
         let e = Document::parse("s.yaml", "info: {}", false).unwrap_err();
         assert!(matches!(e, LoadError::MissingVersion { .. }));
         let e = Document::parse("s.yaml", "- 1", false).unwrap_err();

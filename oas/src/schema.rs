@@ -316,6 +316,12 @@ struct Translator<'a> {
 /// values are checked in strict mode only.
 pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
 
+/// Keywords that shape an object from subschemas or declarations evaluated on the instance
+/// itself.
+const SHAPED: [&str; 4] = ["properties", "allOf", "oneOf", "anyOf"];
+/// The same in JSON Schema 2020-12 (OpenAPI 3.1) beyond 3.0's (a bare `$ref` is its target).
+const SHAPED_2020_12: [&str; 4] = ["if", "then", "else", "dependentSchemas"];
+
 /// Keywords copied unchanged: OpenAPI 3.0 validation keywords with JSON Schema 2020-12 meaning.
 const COPIED: [&str; 13] = [
     "type",
@@ -343,13 +349,18 @@ impl Translator<'_> {
             _ => return Err(SchemaError::NotASchema { at: at.to_owned() }),
         };
         let mut out = Map::new();
+        // Keywords whose subschemas are evaluated on this very instance: in strict mode the
+        // holder checks undeclared properties across all of them, so they are open.
+        let in_place = SHAPED.iter().any(|k| obj.contains_key(*k))
+            || (self.v31 && SHAPED_2020_12.iter().any(|k| obj.contains_key(*k)));
         if let Some(reference) = obj.get("$ref") {
             // OpenAPI 3.0 ignores a reference's siblings; in 3.1 (JSON Schema 2020-12) they
-            // apply beside it, and the target is evaluated in place.
+            // apply beside it. Alone (annotations aside) the target stands for this schema and
+            // checks its own properties; beside shaping keywords it is one of them, open.
             if !self.v31 {
                 return self.reference(at, reference, open);
             }
-            if let Value::Object(r) = self.reference(at, reference, true)? {
+            if let Value::Object(r) = self.reference(at, reference, open || in_place)? {
                 out.extend(r);
             }
         }
@@ -440,17 +451,11 @@ impl Translator<'_> {
                 .collect();
             out.insert("required".into(), Value::Array(kept));
         }
-        let shaped = ["properties", "allOf", "oneOf", "anyOf"]
+        // (`patternProperties` does not close an object: names matching no pattern still pass.)
+        let closed = ["additionalProperties", "unevaluatedProperties"]
             .iter()
             .any(|k| obj.contains_key(*k));
-        let closed = [
-            "additionalProperties",
-            "unevaluatedProperties",
-            "patternProperties",
-        ]
-        .iter()
-        .any(|k| obj.contains_key(*k));
-        if self.strict && !open && shaped && !closed {
+        if self.strict && !open && in_place && !closed {
             out.insert("unevaluatedProperties".into(), Value::Bool(false));
         }
         // An open list (`x-extensible-enum`) admits any value; in strict mode a value it does not

@@ -3,17 +3,33 @@
 //! the document's `Value`, as before), the walk of the `Value` inside them (a refusal names the
 //! keyword's JSON pointer; one fixture per rule in `tests/it/schema_errors.rs`).
 
+/// `generate`'s verdict on a document against `openapiv3`'s own reading of the document's
+/// `Value` (`serde_path_to_error`): both accept, or both refuse, with the same path and message
+/// outside Schema Objects (inside them the check names the keyword's JSON pointer, `#/…`).
 fn same_verdict(name: &str, text: &str, json: bool) {
-    let settings = codegen::Settings::default();
-    let generated = codegen::generate(name, text, json, &settings);
-    let loaded = codegen::load(name, text, json);
-    match (&generated, &loaded) {
+    let generated = codegen::generate(name, text, json, &codegen::Settings::default());
+    let Ok(doc) = oas::Document::parse(name, text, json) else {
+        // Not a document `oas` reads (syntax, version): refused before the check.
+        assert!(
+            matches!(generated, Err(codegen::Error::Load(_))),
+            "{name}: {:?}",
+            generated.map(|_| ())
+        );
+        return;
+    };
+    let theirs = serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&doc.root);
+    match (&generated, &theirs) {
         (Ok(_), Ok(_)) => {}
-        (Err(g), Err(l)) => assert_eq!(g.to_string(), l.to_string(), "{name}"),
+        (Err(codegen::Error::Structure { path, message, .. }), Err(e)) => {
+            if !path.starts_with("#/") {
+                assert_eq!(path, &e.path().to_string(), "{name}");
+                assert_eq!(message, &e.inner().to_string(), "{name}");
+            }
+        }
         _ => panic!(
-            "{name}: generate {:?}, load {:?}",
-            generated.map(|_| ()),
-            loaded.map(|_| ())
+            "{name}: generate {:?}, openapiv3 {:?}",
+            generated.map(|_| ()).map_err(|e| e.to_string()),
+            theirs.as_ref().map(|_| ()).map_err(ToString::to_string)
         ),
     }
 }
@@ -198,7 +214,11 @@ fn compare_mutations(
             {
                 tally.stricter += 1;
             }
-            (Ok(_), Err(e)) if e.path().to_string().contains("security") => {
+            (Ok(_), Err(e))
+                if e.path().iter().any(|segment| {
+                    matches!(segment, serde_path_to_error::Segment::Map { key } if key == "security")
+                }) =>
+            {
                 tally.null_scopes += 1;
             }
             (ours, theirs) => panic!(

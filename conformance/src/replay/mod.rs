@@ -798,7 +798,6 @@ impl ScenarioRun<'_> {
     /// Judges one exchange's outcome: the transport failure, or the response against the
     /// spec and the recording (`judge`), then its normalized snapshot and, when re-recording,
     /// the live pair.
-    #[allow(clippy::too_many_arguments)]
     fn finish(&self, sent: &Sent<'_>, carried: &mut Carried<'_>, file: &str) -> ExchangeReport {
         let (p, ex, attempts) = (&sent.prepared, sent.exchange, sent.attempts);
         let Carried {

@@ -51,9 +51,22 @@ fn open_enums_keep_unknown_values_as_sent() {
 
 #[test]
 fn enums_order_by_declaration_and_key_ordered_maps() {
-    let mut locales = vec![LocaleInput::Fr, LocaleInput::Ar, LocaleInput::En];
-    locales.sort();
-    assert_eq!(locales, [LocaleInput::Ar, LocaleInput::En, LocaleInput::Fr]);
+    // The spec lists a checkout's statuses in lifecycle order, not alphabetically; an
+    // unknown value sorts after every declared one.
+    let mut statuses: Vec<CheckoutStatus> = ["zzz", "expired", "paid", "canceled", "pending"]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    statuses.sort();
+    let sorted: Vec<&str> = statuses.iter().map(CheckoutStatus::as_str).collect();
+    assert_eq!(sorted, ["pending", "paid", "canceled", "expired", "zzz"]);
+    let mut alphabetical = sorted[..4].to_vec();
+    alphabetical.sort_unstable();
+    assert_ne!(
+        alphabetical,
+        sorted[..4],
+        "the check must not pass by alphabet alone"
+    );
     let set: std::collections::BTreeSet<Locale> = ["fr", "zz", "ar"]
         .iter()
         .map(|v| v.parse().unwrap())

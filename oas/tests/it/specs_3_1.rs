@@ -105,10 +105,15 @@ fn sites(root: &Value, node: &Value, at: &str, out: &mut Vec<Site>) {
 }
 
 /// The example and variations of it that probe what the schemas decide: each property made
-/// `null`, removed, or given a value of another type, numbers nudged past likely bounds.
+/// `null`, removed, or given a value of another type, numbers nudged past likely bounds, and an
+/// undeclared property added at the top and inside each object-valued property (what strict
+/// mode reports).
 fn variations(example: &Value) -> Vec<Value> {
     let mut out = vec![example.clone(), Value::Null, json!({}), json!([])];
     if let Value::Object(map) = example {
+        let mut v = map.clone();
+        v.insert("undeclared_by_the_spec".into(), json!(1));
+        out.push(Value::Object(v));
         for (key, value) in map {
             for replacement in [
                 Value::Null,
@@ -125,6 +130,13 @@ fn variations(example: &Value) -> Vec<Value> {
             let mut v = map.clone();
             v.shift_remove(key);
             out.push(Value::Object(v));
+            if let Value::Object(inner) = value {
+                let mut inner = inner.clone();
+                inner.insert("undeclared_by_the_spec".into(), json!(1));
+                let mut v = map.clone();
+                v.insert(key.clone(), Value::Object(inner));
+                out.push(Value::Object(v));
+            }
             if let Some(n) = value.as_f64() {
                 for nudged in [n - 1.0, n + 1.0, 0.0, -n] {
                     let mut v = map.clone();
@@ -139,38 +151,49 @@ fn variations(example: &Value) -> Vec<Value> {
 
 #[test]
 fn both_versions_accept_and_refuse_the_same_payloads() {
-    let mut compared = 0;
-    let mut refused = 0;
+    let mut compared = [0; 2];
+    let mut refused = [0; 2];
     for name in SPECS {
         let (source, converted, _) = pair(name);
         let mut found = Vec::new();
         sites(&source.root, &source.root, "", &mut found);
         assert!(found.len() > 40, "{name}: only {} examples", found.len());
         for site in &found {
-            let old = SchemaValidator::compile(&source.root, &site.schema, site.direction).unwrap();
-            let new = SchemaValidator::compile(&converted.root, &site.schema, site.direction)
-                .unwrap_or_else(|e| panic!("{name} {}: {e}", site.schema));
-            for instance in variations(&site.example) {
-                let verdict = old.is_valid(&instance);
-                assert_eq!(
-                    new.is_valid(&instance),
-                    verdict,
-                    "{name} {} ({:?}): {instance}",
-                    site.schema,
-                    site.direction
-                );
-                compared += 1;
-                refused += usize::from(!verdict);
+            for strict in [false, true] {
+                let compile = |root: &Value| {
+                    SchemaValidator::compile_with(root, &site.schema, site.direction, strict)
+                        .unwrap_or_else(|e| panic!("{name} {}: {e}", site.schema))
+                };
+                let (old, new) = (compile(&source.root), compile(&converted.root));
+                for instance in variations(&site.example) {
+                    let verdict = old.is_valid(&instance);
+                    assert_eq!(
+                        new.is_valid(&instance),
+                        verdict,
+                        "{name} {} ({:?}, strict: {strict}): {instance}",
+                        site.schema,
+                        site.direction
+                    );
+                    compared[usize::from(strict)] += 1;
+                    refused[usize::from(strict)] += usize::from(!verdict);
+                }
             }
         }
     }
-    println!("3.0 and 3.1 agree on {compared} payloads ({refused} refused by both)");
-    assert!(compared > 4_000, "{compared}");
-    // Both verdicts are well represented.
-    assert!(
-        refused * 10 > compared && refused * 10 < 9 * compared,
-        "{refused} of {compared}"
+    println!(
+        "3.0 and 3.1 agree on {} payloads ({} refused by both) and in strict mode on {} ({})",
+        compared[0], refused[0], compared[1], refused[1]
     );
+    for (compared, refused) in compared.into_iter().zip(refused) {
+        assert!(compared > 4_000, "{compared}");
+        // Both verdicts are well represented.
+        assert!(
+            refused * 10 > compared && refused * 10 < 9 * compared,
+            "{refused} of {compared}"
+        );
+    }
+    // Strict mode refuses the undeclared properties the lenient one lets pass.
+    assert!(refused[1] > refused[0], "{refused:?}");
 }
 
 /// Whether a document's text declares OpenAPI 3.1 (read without the loader under test: a
