@@ -70,11 +70,26 @@ pub mod recursive {
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod refs_3_1 {
+    include!(concat!(env!("OUT_DIR"), "/refs_3_1.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod structs {
     include!(concat!(env!("OUT_DIR"), "/structs.rs"));
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod types_3_1 {
+    include!(concat!(env!("OUT_DIR"), "/types_3_1.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod unions {
     include!(concat!(env!("OUT_DIR"), "/unions.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod untyped_3_1 {
+    include!(concat!(env!("OUT_DIR"), "/untyped_3_1.rs"));
 }

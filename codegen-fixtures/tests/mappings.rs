@@ -432,3 +432,73 @@ fn nullable_forms_are_options_of_the_type() {
         .contains("color")
     );
 }
+
+#[test]
+fn openapi_3_1_type_lists_consts_and_null_branches() {
+    use codegen_fixtures::types_3_1::{Amount, Holder, Loose, Method};
+    // `type: [integer, string, "null"]`: a union, nullable where used.
+    let v = json!({"note": null, "amount": 5, "method": {"type": "card", "last4": "4242"}, "version": 2});
+    assert_eq!(trip::<Holder>(v.clone()).unwrap(), v);
+    let h: Holder = serde_json::from_value(v).unwrap();
+    assert_eq!(h.amount, Some(Amount::Integer(5)));
+    assert!(matches!(h.method, Some(Method::Card(_))));
+    let v = json!({"note": "hi", "amount": "5.00", "method": null, "version": 2, "tags": null});
+    assert_eq!(trip::<Holder>(v.clone()).unwrap(), v);
+    // Integers stay integers: `integer` is tried before `number` whatever the list's order.
+    assert_eq!(trip::<Loose>(json!(3)).unwrap(), json!(3));
+    assert_eq!(trip::<Loose>(json!(2.5)).unwrap(), json!(2.5));
+    assert_eq!(trip::<Loose>(json!(true)).unwrap(), json!(true));
+    assert!(trip::<Loose>(json!("x")).is_err());
+    // The string consts tell the union's members apart: a wallet is not a card.
+    let m: Method = serde_json::from_value(json!({"type": "wallet", "provider": "x"})).unwrap();
+    assert!(matches!(m, Method::Wallet(_)));
+    assert!(trip::<Method>(json!({"type": "cash", "last4": "1", "provider": "x"})).is_err());
+    // `null` is not a value of the type list that omits it, nor of the required fields.
+    assert!(err::<Holder>(json!({"note": null, "amount": 5, "method": null})).contains("version"));
+}
+
+#[test]
+fn openapi_3_1_references_booleans_and_tuples() {
+    use codegen_fixtures::refs_3_1::{Order, Refund};
+    let v = json!({
+        "total": {"value": 100, "currency": "DZD"},
+        "extra": {"any": ["thing"]},
+        "receipt": "JVBERi0=",
+        "point": [36.7, 3.05],
+        "history": ["a", 1, null]
+    });
+    assert_eq!(trip::<Order>(v.clone()).unwrap(), v);
+    // A fixed-length tuple: two numbers, no more, no fewer.
+    let with_point = |p: Value| json!({"total": {"value": 1, "currency": "EUR"}, "point": p});
+    assert!(trip::<Order>(with_point(json!([1.0]))).is_err());
+    assert!(trip::<Order>(with_point(json!([1.0, 2.0, 3.0]))).is_err());
+    // `legacy: false`: present is an error.
+    let mut legacy = with_point(json!([1.0, 2.0]));
+    legacy["legacy"] = json!(1);
+    assert!(err::<Order>(legacy).starts_with("legacy"));
+    // The `$defs` enum is closed.
+    assert!(
+        trip::<Order>(json!({"total": {"value": 1, "currency": "USD"}, "point": [1.0, 2.0]}))
+            .is_err()
+    );
+    // `$ref` beside `properties` and `required`: both apply.
+    let r = json!({"value": 1, "currency": "EUR", "reason": "late"});
+    assert_eq!(
+        trip::<Refund>(r).unwrap(),
+        json!({"reason": "late", "value": 1, "currency": "EUR"})
+    );
+    assert!(err::<Refund>(json!({"value": 1, "currency": "EUR"})).contains("reason"));
+    assert!(err::<Refund>(json!({"reason": "late"})).contains("value"));
+}
+
+#[test]
+fn openapi_3_1_untyped_keywords_are_any_json() {
+    use codegen_fixtures::untyped_3_1::{Conditional, Labels, Shaped};
+    let v = json!({"x-a": "b", "other": [1]});
+    assert_eq!(trip::<Labels>(v.clone()).unwrap(), v);
+    assert_eq!(trip::<Conditional>(json!(7)).unwrap(), json!(7));
+    assert_eq!(
+        trip::<Shaped>(json!({"card": "c"})).unwrap(),
+        json!({"card": "c"})
+    );
+}

@@ -755,6 +755,22 @@ impl Writer<'_, '_> {
                 self.out.push_str(");\n");
                 return false;
             }
+            Kind::Tuple(items) => {
+                self.head(def);
+                self.derive(0, id, true);
+                self.out.push_str("pub struct ");
+                self.out.push_str(name);
+                self.out.push('(');
+                for (i, ty) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.out.push_str("pub ");
+                    self.plain(Node::Ty(ty));
+                }
+                self.out.push_str(");\n");
+                return false;
+            }
             Kind::IntEnum(e) => {
                 self.int_enum(id, def, e);
                 return false;

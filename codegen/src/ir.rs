@@ -71,6 +71,9 @@ pub enum Kind {
     /// An alias that would be recursive (`type Tree = Vec<Tree>` is an error in Rust): a
     /// `#[serde(transparent)]` tuple struct around the type instead. Made by analysis only.
     Newtype(Ty),
+    /// A fixed-length array of items of these types (JSON Schema 2020-12's `prefixItems`): a
+    /// tuple struct, which serde reads and writes as a JSON array of exactly these items.
+    Tuple(Vec<Ty>),
 }
 
 #[derive(Debug, Clone)]

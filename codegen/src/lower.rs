@@ -48,6 +48,8 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         by_pointer: FxHashMap::default(),
         refs: FxHashMap::default(),
         depth: 0,
+        v31: oas::Version::of(root) == oas::Version::V3_1,
+        untyped: BTreeMap::new(),
     };
     if let Some(schemas) = root
         .pointer("/components/schemas")
@@ -67,6 +69,18 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         }
     }
     cx.operations()?;
+    for (keyword, (count, first)) in std::mem::take(&mut cx.untyped) {
+        let schemas = if count == 1 { "schema" } else { "schemas" };
+        let typed_as = if keyword == "`prefixItems`" {
+            "of no fixed length: no tuple type, such arrays are `Vec<serde_json::Value>`"
+        } else {
+            "alone shaping a schema: no Rust type, such values are `serde_json::Value`"
+        };
+        cx.ir.warnings.push(format!(
+            "{keyword} {typed_as}, checked by the validator only ({count} {schemas}, the \
+             first at #{first})"
+        ));
+    }
     Ok(cx.ir)
 }
 
@@ -85,6 +99,11 @@ struct Lowerer<'a> {
     refs: FxHashMap<String, (TypeId, Option<&'a Value>)>,
     /// Levels of [`Lowerer::schema`] under way (bounded by [`MAX_SCHEMA_DEPTH`]).
     depth: usize,
+    /// The document is OpenAPI 3.1 (a `$ref`'s siblings apply).
+    v31: bool,
+    /// Keywords without a type mapping, met where they alone shape a schema: how many
+    /// schemas, and the first one's pointer (one warning each).
+    untyped: BTreeMap<String, (usize, String)>,
 }
 
 /// The words a type's name is built from ([`NameHint`]), built only for the schemas that
@@ -270,6 +289,83 @@ fn flag(node: &Value, key: &str) -> bool {
     node.key(key) == Some(&Value::Bool(true))
 }
 
+/// Whether a schema's own keywords admit `null`: OpenAPI 3.0's `nullable: true`, 3.1's
+/// `"null"` among its types. (`nullable` is honoured in 3.1 documents too, which real ones
+/// carry over from 3.0: a type admitting more than the spec says decodes what the server
+/// sends; the lint reports the keyword.)
+fn admits_null(node: &Value) -> bool {
+    flag(node, "nullable")
+        || match node.key("type") {
+            Some(Value::String(t)) => t == "null",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
+            _ => false,
+        }
+}
+
+/// The one type a schema names, `null` aside: `type: T` (3.0 and 3.1) or `type: [T, "null"]`
+/// (3.1); `"null"` for a null-only list. `None` without a `type`, or with several.
+fn single_type(o: &Map<String, Value>) -> Option<&str> {
+    match o.key("type")? {
+        Value::String(t) => Some(t),
+        Value::Array(types) => {
+            let mut named = types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null");
+            match (named.next(), named.next()) {
+                (Some(t), None) => Some(t),
+                (None, _) if !types.is_empty() => Some("null"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// OpenAPI 3.1's list of several types beside `null` (`type: [string, integer]`), in a
+/// deserializable order: `integer` before `number`, which would also read it.
+fn several_types(o: &Map<String, Value>) -> Option<Vec<&str>> {
+    let types = o.key("type")?.as_array()?;
+    let mut named: Vec<&str> = Vec::new();
+    for t in types.iter().filter_map(Value::as_str) {
+        if t != "null" && !named.contains(&t) {
+            named.push(t);
+        }
+    }
+    if named.len() < 2 {
+        return None;
+    }
+    if let (Some(i), Some(n)) = (
+        named.iter().position(|t| *t == "integer"),
+        named.iter().position(|t| *t == "number"),
+    ) && n < i
+    {
+        named.swap(i, n);
+    }
+    Some(named)
+}
+
+/// A string `const` (JSON Schema 2020-12) on a string schema: a one-value enum, so a union
+/// tells its members apart by it as it would by a discriminator.
+fn string_const(o: &Map<String, Value>) -> Option<&str> {
+    let value = o.key("const")?.as_str()?;
+    matches!(single_type(o), None | Some("string")).then_some(value)
+}
+
+/// Keywords of JSON Schema 2020-12 with no type mapping here: they constrain or shape values in
+/// ways a Rust type does not express. Named in a warning where they are the schema's only shape.
+const UNTYPED_KEYWORDS: [&str; 9] = [
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "patternProperties",
+    "$dynamicRef",
+    "contains",
+    "propertyNames",
+];
+
 /// A schema that only constrains (`required`, `not`, bounds) and adds no shape: the
 /// `anyOf: [{required: [a]}, {required: [b]}]` idiom. Unions of these are validation rules,
 /// not types.
@@ -407,7 +503,7 @@ impl<'a> Lowerer<'a> {
                 _ => Err(Self::invalid(at, "expected a Schema Object")),
             };
         };
-        if let Some(reference) = o.key("$ref") {
+        if let Some(reference) = o.key("$ref").filter(|_| !self.ref_with_shape(o)) {
             let reference = reference.as_str().unwrap_or_default();
             // A reference met before resolved then (the chain depends on its text only).
             let (id, end) = match self.refs.get(reference) {
@@ -429,11 +525,11 @@ impl<'a> Lowerer<'a> {
             let nullable = match self.nullable_of(id) {
                 Some(nullable) => nullable,
                 // Still being lowered (a cycle): read the flag off the node itself.
-                None => flag(end.unwrap_or(node), "nullable"),
+                None => admits_null(end.unwrap_or(node)),
             };
             return Ok(self.unalias(id, nullable));
         }
-        let nullable_here = flag(node, "nullable");
+        let nullable_here = admits_null(node);
         // allOf with one member and nothing else that shapes a type: the member itself
         // (the `nullable: true, allOf: [$ref]` idiom).
         if let Some([only]) = o.key("allOf").and_then(Value::as_array).map(Vec::as_slice) {
@@ -482,6 +578,168 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// OpenAPI 3.1: a `$ref` beside keywords that shape an object (`properties`,
+    /// `additionalProperties`, `required`), which apply with it (in 3.0 they are ignored).
+    fn ref_with_shape(&self, o: &Map<String, Value>) -> bool {
+        self.v31
+            && o.key("allOf").is_none()
+            && ["properties", "additionalProperties", "required"]
+                .iter()
+                .any(|k| o.key(k).is_some())
+    }
+
+    /// OpenAPI 3.1's `type: [A, B, …]`: an untagged union with one variant per type, each
+    /// lowered from the schema's keywords for that type.
+    fn type_union(
+        &mut self,
+        at: At<'_>,
+        o: &Map<String, Value>,
+        types: &[&str],
+        words: Words<'_>,
+    ) -> Result<Kind, LowerError> {
+        let mut variants = Vec::new();
+        for t in types {
+            let word = match *t {
+                "string" => "String",
+                "integer" => "Integer",
+                "number" => "Number",
+                "boolean" => "Boolean",
+                "array" => "Array",
+                "object" => "Object",
+                _ => continue,
+            };
+            let ty = match *t {
+                "string" => Ty::String,
+                "boolean" => Ty::Bool,
+                "integer" => integer(o),
+                "number" => number(o),
+                "array" => Ty::Vec(Box::new(self.items(&at, o, words)?)),
+                _ => match self.object(at, o, Words::Push(&words, word))? {
+                    Kind::Alias(ty) => ty,
+                    kind => {
+                        let origin = format!("{at}/type");
+                        let id = self.push_type(TypeDef {
+                            hint: NameHint {
+                                words: Words::Push(&words, word).to_vec(),
+                                component: false,
+                            },
+                            origin: origin.clone(),
+                            doc: None,
+                            deprecated: false,
+                            nullable: false,
+                            kind,
+                        });
+                        self.done[id.0] = true;
+                        self.by_pointer.insert(origin, id);
+                        Ty::Named(id)
+                    }
+                },
+            };
+            variants.push(Variant {
+                hint: vec![word.to_owned()],
+                ty,
+            });
+        }
+        order_untagged(self, &mut variants);
+        Ok(Kind::Untagged(variants))
+    }
+
+    /// An array's item type (`items`; any JSON without it).
+    fn items(
+        &mut self,
+        at: &At<'_>,
+        o: &Map<String, Value>,
+        words: Words<'_>,
+    ) -> Result<Ty, LowerError> {
+        Ok(match o.key("items") {
+            Some(items) => {
+                let l = self.schema(At::Key(at, "items"), items, Words::Push(&words, "Item"))?;
+                wrap_nullable(l)
+            }
+            None => Ty::Json,
+        })
+    }
+
+    /// JSON Schema 2020-12's `prefixItems`: a tuple struct when the array's length is fixed
+    /// (no other items: `items: false` or `maxItems`, and `minItems`, equal to the prefix's
+    /// length), read and written as a JSON array of exactly those items. Otherwise (a
+    /// tail, or fewer items allowed) a `Vec` of any JSON, with a warning.
+    fn tuple(
+        &mut self,
+        at: At<'_>,
+        o: &Map<String, Value>,
+        words: Words<'_>,
+    ) -> Result<Ty, LowerError> {
+        let prefix = o.key("prefixItems").and_then(Value::as_array);
+        let n = prefix.map_or(0, Vec::len) as u64;
+        let closed = o.key("items") == Some(&Value::Bool(false))
+            || o.key("maxItems").and_then(Value::as_u64) == Some(n);
+        let full = o.key("minItems").and_then(Value::as_u64) == Some(n);
+        let Some(prefix) = prefix.filter(|p| closed && full && !p.is_empty()) else {
+            self.untyped
+                .entry("`prefixItems`".to_owned())
+                .or_insert_with(|| (0, at.to_string()))
+                .0 += 1;
+            return Ok(Ty::Vec(Box::new(Ty::Json)));
+        };
+        let mut items = Vec::with_capacity(prefix.len());
+        for (i, item) in prefix.iter().enumerate() {
+            let word = format!("Item{i}");
+            let l = self.schema(
+                At::KeywordIndex(&at, "prefixItems", i),
+                item,
+                Words::Push(&words, &word),
+            )?;
+            items.push(wrap_nullable(l));
+        }
+        let origin = format!("{at}/prefixItems");
+        let id = self.push_type(TypeDef {
+            hint: NameHint {
+                words: words.to_vec(),
+                component: false,
+            },
+            origin: origin.clone(),
+            doc: None,
+            deprecated: false,
+            nullable: false,
+            kind: Kind::Tuple(items),
+        });
+        self.done[id.0] = true;
+        self.by_pointer.insert(origin, id);
+        Ok(Ty::Named(id))
+    }
+
+    /// Counts the keywords without a type mapping that a schema with no type of its own uses
+    /// (its type is then any JSON), for one warning per keyword.
+    fn warn_untyped(&mut self, at: &At<'_>, o: &Map<String, Value>) {
+        if [
+            "properties",
+            "additionalProperties",
+            "items",
+            "enum",
+            "allOf",
+            "oneOf",
+            "anyOf",
+        ]
+        .iter()
+        .any(|k| o.key(k).is_some())
+        {
+            return;
+        }
+        let present: Vec<String> = UNTYPED_KEYWORDS
+            .iter()
+            .filter(|k| o.key(k).is_some())
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if !present.is_empty() {
+            // One entry per combination: `if` and `then` together are one cause.
+            self.untyped
+                .entry(present.join(", "))
+                .or_insert_with(|| (0, at.to_string()))
+                .0 += 1;
+        }
+    }
+
     /// A named alias of a primitive is used by name; this keeps it so (aliases document intent).
     fn unalias(&self, id: TypeId, nullable: bool) -> Lowered {
         Lowered {
@@ -500,7 +758,12 @@ impl<'a> Lowerer<'a> {
         let Some(o) = obj(node) else {
             return Ok((Kind::Alias(Ty::Json), false));
         };
-        let mut nullable = flag(node, "nullable");
+        let mut nullable = admits_null(node);
+        if o.key("$ref").is_some() && self.ref_with_shape(o) {
+            // OpenAPI 3.1: the reference and its shaping siblings apply together, as an
+            // `allOf` of the two would.
+            return self.all_of(at, o, std::slice::from_ref(node), words, nullable);
+        }
         if o.key("$ref").is_some() {
             let l = self.schema(at, node, words)?;
             return Ok((Kind::Alias(l.ty), l.nullable));
@@ -532,7 +795,7 @@ impl<'a> Lowerer<'a> {
         // plus `Unknown(String)`, whatever the policy for closed enums.
         if let Some(values) = o.key("x-extensible-enum").and_then(Value::as_array)
             && o.key("enum").is_none()
-            && matches!(o.key("type").and_then(Value::as_str), None | Some("string"))
+            && matches!(single_type(o), None | Some("string"))
         {
             let mut strings: Vec<String> = Vec::new();
             for s in values.iter().filter_map(Value::as_str) {
@@ -556,7 +819,7 @@ impl<'a> Lowerer<'a> {
                 nullable = true;
             }
             let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
-            let ty = o.key("type").and_then(Value::as_str);
+            let ty = single_type(o);
             if !non_null.is_empty()
                 && non_null.iter().all(|v| v.is_string())
                 && matches!(ty, None | Some("string"))
@@ -593,7 +856,34 @@ impl<'a> Lowerer<'a> {
             // Other enums (numbers, booleans, mixed): the underlying type; values are
             // checked by the validator, not the type.
         }
-        let ty = o.key("type").and_then(Value::as_str);
+        if let Some(value) = string_const(o) {
+            return Ok((
+                Kind::Enum(StringEnum {
+                    values: vec![value.to_owned()],
+                    catch_all: false,
+                }),
+                nullable,
+            ));
+        }
+        if o.key("const") == Some(&Value::Null) {
+            return Ok((Kind::Alias(Ty::Json), true));
+        }
+        if let Some(types) = several_types(o) {
+            return self.type_union(at, o, &types, words).map(|k| (k, nullable));
+        }
+        if o.key("prefixItems").is_some() {
+            return Ok((Kind::Alias(self.tuple(at, o, words)?), nullable));
+        }
+        let ty = single_type(o).or_else(|| match o.key("const") {
+            // An untyped `const` has the type of its value.
+            Some(Value::Bool(_)) => Some("boolean"),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some("integer"),
+            Some(Value::Number(_)) => Some("number"),
+            _ => None,
+        });
+        if ty.is_none() {
+            self.warn_untyped(&at, o);
+        }
         if ty == Some("null") {
             // A schema admitting only `null` (3.1's spelling, seen in 3.0 specs): a field that
             // is always null holds no value of its own.
@@ -608,27 +898,9 @@ impl<'a> Lowerer<'a> {
         let prim = match ty {
             Some("string") => Ty::String,
             Some("boolean") => Ty::Bool,
-            Some("integer") => match o.key("format").and_then(Value::as_str) {
-                Some("int32") => Ty::I32,
-                Some("uint32") => Ty::U32,
-                Some("uint64") => Ty::U64,
-                _ => Ty::I64,
-            },
-            Some("number") => match o.key("format").and_then(Value::as_str) {
-                Some("float") => Ty::F32,
-                _ => Ty::F64,
-            },
-            Some("array") => {
-                let items = match o.key("items") {
-                    Some(items) => {
-                        let l =
-                            self.schema(At::Key(&at, "items"), items, Words::Push(&words, "Item"))?;
-                        wrap_nullable(l)
-                    }
-                    None => Ty::Json,
-                };
-                Ty::Vec(Box::new(items))
-            }
+            Some("integer") => integer(o),
+            Some("number") => number(o),
+            Some("array") => Ty::Vec(Box::new(self.items(&at, o, words)?)),
             // No type (or an unknown one): anything.
             _ => Ty::Json,
         };
@@ -714,6 +986,16 @@ impl<'a> Lowerer<'a> {
         required: bool,
         words: Words<'_>,
     ) -> Result<Field, LowerError> {
+        if sub == &Value::Bool(false) {
+            // JSON Schema's `false` admits no value: the property must be absent.
+            return Ok(Field {
+                wire: wire.to_owned(),
+                ty: Ty::Json,
+                presence: Presence::Forbidden,
+                doc: Some("Must be absent: its schema is `false`.".to_owned()),
+                deprecated: false,
+            });
+        }
         let l = self.schema(at, sub, Words::Push(&words, wire))?;
         // `schema` has followed the reference and kept where its chain ends.
         let known = sub
@@ -859,7 +1141,7 @@ impl<'a> Lowerer<'a> {
             self.collect_all_of(&format!("{at}/allOf/{i}"), part, &mut sources, &mut path)?;
         }
         let non_object = sources.iter().any(|(_, map)| {
-            let t = map.key("type").and_then(Value::as_str);
+            let t = single_type(map);
             let union = ["oneOf", "anyOf"].iter().any(|k| {
                 map.key(k)
                     .and_then(Value::as_array)
@@ -916,9 +1198,7 @@ impl<'a> Lowerer<'a> {
         }
         let shapeless = props.is_empty()
             && additional.is_none()
-            && sources
-                .iter()
-                .all(|(_, map)| map.key("type").and_then(Value::as_str).is_none());
+            && sources.iter().all(|(_, map)| single_type(map).is_none());
         if shapeless {
             // Parts that only annotate (`allOf: [{}, {example: …}, {description: …}]`): any
             // value, not an empty struct (which would refuse a string).
@@ -1215,12 +1495,31 @@ fn needs_declaration(o: &Map<String, Value>) -> bool {
             && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()))
     });
     let closed_empty = o.key("additionalProperties") == Some(&Value::Bool(false)) && !props;
+    let shaped_2020_12 = string_const(o).is_some() || several_types(o).is_some();
     let all_of = o
         .key("allOf")
         .and_then(Value::as_array)
         .is_some_and(|a| a.len() > 1)
         || (o.key("allOf").is_some() && props);
-    has_union || props || enum_ || closed_empty || all_of
+    has_union || props || enum_ || closed_empty || all_of || shaped_2020_12
+}
+
+/// An integer schema's Rust type, by its `format`.
+fn integer(o: &Map<String, Value>) -> Ty {
+    match o.key("format").and_then(Value::as_str) {
+        Some("int32") => Ty::I32,
+        Some("uint32") => Ty::U32,
+        Some("uint64") => Ty::U64,
+        _ => Ty::I64,
+    }
+}
+
+/// A number schema's Rust type, by its `format`.
+fn number(o: &Map<String, Value>) -> Ty {
+    match o.key("format").and_then(Value::as_str) {
+        Some("float") => Ty::F32,
+        _ => Ty::F64,
+    }
 }
 
 /// A nullable position outside a struct field becomes `Option<T>`.
@@ -1306,7 +1605,7 @@ fn variant_hint(member: &Value, index: usize) -> Vec<String> {
     if let Some(t) = member.key("title").and_then(Value::as_str) {
         return vec![t.to_owned()];
     }
-    let ty = member.key("type").and_then(Value::as_str);
+    let ty = obj(member).and_then(single_type);
     let word = match ty {
         Some("string") => "String",
         Some("integer") => "Integer",

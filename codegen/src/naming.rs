@@ -191,7 +191,7 @@ fn members(ir: &Ir) -> (BTreeMap<TypeId, Vec<String>>, BTreeMap<TypeId, Vec<Stri
                 names.push(unique("Unknown", &mut taken, |b, n| format!("{b}{n}")));
                 variants.insert(id, names);
             }
-            Kind::Alias(_) | Kind::Newtype(_) => {}
+            Kind::Alias(_) | Kind::Newtype(_) | Kind::Tuple(_) => {}
         }
     }
     (fields, variants)

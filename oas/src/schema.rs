@@ -63,6 +63,17 @@ pub enum SchemaError {
     Invalid { at: String, message: String },
 }
 
+/// The first way an OpenAPI 3.1 Schema Object breaks the JSON Schema 2020-12 meta-schema (a
+/// keyword of the wrong JSON type, a `type` outside the seven…): the pointer within the schema
+/// and the message. The OpenAPI dialect's own keywords (`discriminator`, `xml`,
+/// `externalDocs`, `example`) are open there, as any unknown keyword is.
+pub fn meta_violation(node: &Value) -> Option<(String, String)> {
+    jsonschema::draft202012::meta::validator()
+        .validate(node)
+        .err()
+        .map(|e| (e.instance_path().as_str().to_owned(), e.to_string()))
+}
+
 /// One way an instance fails a schema.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Violation {

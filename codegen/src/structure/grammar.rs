@@ -1,4 +1,5 @@
-//! The grammar of an OpenAPI 3.0 document as `openapiv3` reads it, outside Schema Objects:
+//! The grammar of an OpenAPI 3.0 document as `openapiv3` reads it (and of the 3.1 members it
+//! does not know, written so that it reads them as their 3.0 counterparts), outside Schema Objects:
 //! what each member of each kind of object is ([`Shape::member`]), which kinds are read as a
 //! `ReferenceOr`, and the stand-ins accepted at each kind. The walk (`super`) is led by it.
 
@@ -61,6 +62,13 @@ pub(super) enum Shape {
     Example,
     /// An External Documentation Object (of an Operation): its `url` is free text too.
     ExternalDocs,
+    /// A Security Scheme (OpenAPI 3.1 only; copied as is in 3.0): 3.1's `mutualTLS` type,
+    /// which `openapiv3` does not know, is written as a stand-in it accepts.
+    SecurityScheme,
+    /// A map of Path Items outside `paths` (OpenAPI 3.1's `webhooks` and
+    /// `components.pathItems`; copied as is in 3.0, where `openapiv3` ignores them): written
+    /// apart and read by `openapiv3` as such a map.
+    PathItems,
     /// A value `openapiv3` reads as any JSON (`serde_json::Value`): an `example`, an Example
     /// Object's `value`, an extension (`x-…`) of an object that has extensions: `null` in the
     /// compact copy (any value is accepted there, so the verdict is the same).
@@ -128,12 +136,14 @@ impl Shape {
             | Shape::Security
             | Shape::Scopes
             | Shape::Opaque => Shape::Copy,
+            Shape::PathItems => Shape::PathItem { referable: true },
             Shape::Requirement => Shape::Scopes,
             Shape::Each(kind) => *kind,
             Shape::Document => match key {
                 "paths" => Shape::Paths,
                 "components" => Shape::Components,
                 "security" => Shape::Security,
+                "webhooks" => Shape::PathItems,
                 _ => free,
             },
             Shape::Paths if key.starts_with('/') => Shape::PathItem { referable: true },
@@ -145,6 +155,8 @@ impl Shape {
                 "requestBodies" => Shape::Each(&Shape::RequestBody),
                 "callbacks" => Shape::Each(&Shape::Callback { referable: true }),
                 "examples" => Shape::Each(&Shape::Example),
+                "securitySchemes" => Shape::Each(&Shape::SecurityScheme),
+                "pathItems" => Shape::PathItems,
                 _ => free,
             },
             Shape::PathItem { .. } if METHODS.contains(&key) => Shape::Operation,
@@ -200,7 +212,8 @@ impl Shape {
             | Shape::Header
             | Shape::Encoding
             | Shape::Example
-            | Shape::ExternalDocs => free,
+            | Shape::ExternalDocs
+            | Shape::SecurityScheme => free,
         }
     }
 

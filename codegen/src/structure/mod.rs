@@ -55,26 +55,57 @@ pub struct Refusal {
 /// Checks a parsed document: `openapiv3` on its compact copy, [`schema`] on each Schema
 /// Object.
 pub fn check(root: &Value) -> Result<(), Refusal> {
-    let mut compact = Copier::new(true);
+    let v31 = oas::Version::of(root) == oas::Version::V3_1;
+    let mut compact = Copier::new(true, v31);
     compact.value(root, Shape::Document, &ROOT);
     if serde_json::from_slice::<openapiv3::OpenAPI>(&compact.out).is_err() {
         // Again from the `Value` of a faithful copy, which names the failing path and value
         // as the whole document's `Value` does (tracking the path costs, so only when it
         // fails).
-        let mut faithful = Copier::new(false);
+        let mut faithful = Copier::new(false, v31);
         faithful.value(root, Shape::Document, &ROOT);
-        let reduced: Value = serde_json::from_slice(&faithful.out).unwrap_or(Value::Null);
-        let checked: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(&reduced);
-        if let Err(e) = checked {
-            return Err(Refusal {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            });
+        refused_as::<openapiv3::OpenAPI>(&faithful.out, "")?;
+    }
+    // OpenAPI 3.1's Path Items outside `paths`, each map read as `openapiv3` reads `paths`.
+    type PathItems =
+        std::collections::BTreeMap<String, openapiv3::ReferenceOr<openapiv3::PathItem>>;
+    for (pointer, written) in &compact.apart {
+        if serde_json::from_slice::<PathItems>(written).is_err()
+            && let Some(items) = root.pointer(pointer)
+        {
+            let mut faithful = Copier::new(false, v31);
+            faithful.value(
+                items,
+                Shape::Each(&Shape::PathItem { referable: true }),
+                &ROOT,
+            );
+            let prefix = pointer.trim_start_matches('/').replace('/', ".");
+            refused_as::<PathItems>(&faithful.out, &prefix)?;
         }
     }
     match compact.refusal {
         Some(refusal) => Err(refusal),
         None => Ok(()),
+    }
+}
+
+/// `openapiv3`'s refusal of a faithful copy as a `T`, with the path `serde_path_to_error`
+/// gives, behind `prefix` (the copy's place in the document, dotted).
+fn refused_as<T: serde::de::DeserializeOwned>(copy: &[u8], prefix: &str) -> Result<(), Refusal> {
+    let reduced: Value = serde_json::from_slice(copy).unwrap_or(Value::Null);
+    match serde_path_to_error::deserialize::<_, T>(&reduced) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let path = e.path().to_string();
+            Err(Refusal {
+                path: match (prefix, path.as_str()) {
+                    ("", _) => path,
+                    (_, ".") => prefix.to_owned(),
+                    _ => format!("{prefix}.{path}"),
+                },
+                message: e.inner().to_string(),
+            })
+        }
     }
 }
 
@@ -98,15 +129,32 @@ struct Copier {
     /// For each kind with a stand-in, the objects written already (compact copy only).
     written: [HashSet<Box<[u8]>>; STAND_INS],
     refusal: Option<Refusal>,
+    /// The document is OpenAPI 3.1: Schema Objects are JSON Schema 2020-12, and the members
+    /// 3.1 adds are written as `openapiv3` can read them.
+    v31: bool,
+    /// OpenAPI 3.1's maps of Path Items outside `paths`, written apart (each with its
+    /// document pointer): `openapiv3` ignores them in the document.
+    apart: Vec<(String, Vec<u8>)>,
+}
+
+/// What `openapiv3` requires and OpenAPI 3.1 does not: written when absent.
+fn required_by_openapiv3(kind: Shape) -> Option<(&'static str, &'static [u8])> {
+    match kind {
+        Shape::Document => Some(("paths", b"{}")),
+        Shape::Operation => Some(("responses", b"{}")),
+        _ => None,
+    }
 }
 
 impl Copier {
-    fn new(compact: bool) -> Copier {
+    fn new(compact: bool, v31: bool) -> Copier {
         Copier {
             out: Vec::new(),
             compact,
             written: Default::default(),
             refusal: None,
+            v31,
+            apart: Vec::new(),
         }
     }
 
@@ -116,9 +164,28 @@ impl Copier {
             (Shape::Schema { optional: true }, Value::Null) => self.put(b"null"),
             (Shape::Schema { .. }, _) => {
                 if self.refusal.is_none() {
-                    self.refusal = schema(value, at).err();
+                    self.refusal = if self.v31 {
+                        schema::schema_2020_12(value, at).err()
+                    } else {
+                        schema(value, at).err()
+                    };
                 }
                 self.put(b"{}");
+            }
+            // Members OpenAPI 3.0 does not have: as they were, which `openapiv3` ignores.
+            (Shape::SecurityScheme | Shape::PathItems, _) if !self.v31 => self.copy(value),
+            (Shape::SecurityScheme, Value::Object(map))
+                if member(map, "type").and_then(Value::as_str) == Some("mutualTLS") =>
+            {
+                self.put(br#"{"type":"http","scheme":"mutual-tls"}"#);
+            }
+            (Shape::PathItems, Value::Object(_)) => {
+                let main = std::mem::take(&mut self.out);
+                self.value(value, Shape::Each(&Shape::PathItem { referable: true }), at);
+                let written = std::mem::replace(&mut self.out, main);
+                self.apart
+                    .push((at.string().trim_start_matches('#').to_owned(), written));
+                self.put(b"null");
             }
             // Security Requirements: a `null` scope list (`security: [{oauth2: null}]`,
             // written by real specs) is read as an empty one, as tools generally do;
@@ -181,6 +248,17 @@ impl Copier {
                 self.out.truncate(member);
             }
         }
+        if self.v31
+            && let Some((key, value)) = required_by_openapiv3(kind)
+            && member(map, key).is_none()
+        {
+            if self.out.len() != start + 1 {
+                self.out.push(b',');
+            }
+            self.copy(key);
+            self.out.push(b':');
+            self.put(value);
+        }
         self.out.push(b'}');
         if let Some((index, stand_in)) = kind.stand_in().filter(|_| self.compact) {
             // `openapiv3` reads every object of these kinds the walk writes (it does not go
@@ -229,7 +307,7 @@ mod tests {
 
     /// The copy of a document, compact or faithful.
     fn copy_of(root: &Value, compact: bool) -> Vec<u8> {
-        let mut copier = Copier::new(compact);
+        let mut copier = Copier::new(compact, false);
         copier.value(root, Shape::Document, &ROOT);
         copier.out
     }

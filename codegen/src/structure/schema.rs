@@ -129,24 +129,11 @@ pub(super) fn schema(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
                 _ => Some("a boolean or a Schema Object"),
             },
             "discriminator" => {
-                let read: Result<openapiv3::Discriminator, _> = serde_path_to_error::deserialize(x);
-                if let Err(e) = read {
-                    return Err(Refusal {
-                        path: pointer_within(&at, e.path()),
-                        message: e.inner().to_string(),
-                    });
-                }
+                read_as::<openapiv3::Discriminator>(x, &at)?;
                 None
             }
             "externalDocs" => {
-                let read: Result<openapiv3::ExternalDocumentation, _> =
-                    serde_path_to_error::deserialize(x);
-                if let Err(e) = read {
-                    return Err(Refusal {
-                        path: pointer_within(&at, e.path()),
-                        message: e.inner().to_string(),
-                    });
-                }
+                read_as::<openapiv3::ExternalDocumentation>(x, &at)?;
                 None
             }
             _ => None,
@@ -156,6 +143,60 @@ pub(super) fn schema(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// Checks an OpenAPI 3.1 Schema Object (JSON Schema 2020-12, a boolean or an object) against
+/// the 2020-12 meta-schema, and what `openapiv3` would refuse in the OpenAPI dialect's own
+/// keywords lowering reads (`discriminator`, `externalDocs`) wherever they sit.
+pub(super) fn schema_2020_12(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
+    if let Some((within, message)) = oas::schema::meta_violation(value) {
+        let mut path = at.string();
+        path.push_str(&within);
+        return Err(Refusal { path, message });
+    }
+    dialect_keywords(value, at)
+}
+
+/// The `discriminator`s and `externalDocs` of a 2020-12 schema and its subschemas, read as
+/// `openapiv3` reads them.
+fn dialect_keywords(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
+    match value {
+        Value::Object(map) => {
+            for (key, x) in map {
+                let at = at.key(key);
+                match key.as_str() {
+                    "discriminator" => read_as::<openapiv3::Discriminator>(x, &at)?,
+                    "externalDocs" => read_as::<openapiv3::ExternalDocumentation>(x, &at)?,
+                    // Data, not schemas.
+                    "const" | "enum" | "default" | "example" | "examples" | "required"
+                    | "dependentRequired" => {}
+                    // Maps from names to schemas: a property named `discriminator` is not one.
+                    "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+                        for (name, sub) in x.as_object().into_iter().flatten() {
+                            dialect_keywords(sub, &at.key(name))?;
+                        }
+                    }
+                    _ => dialect_keywords(x, &at)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                dialect_keywords(x, &at.index(i))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn read_as<T: serde::de::DeserializeOwned>(x: &Value, at: &At<'_>) -> Result<(), Refusal> {
+    let read: Result<T, _> = serde_path_to_error::deserialize(x);
+    read.map(|_| ()).map_err(|e| Refusal {
+        path: pointer_within(at, e.path()),
+        message: e.inner().to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -266,7 +266,14 @@ fn mutated_documents_get_openapiv3s_verdict() {
         let text = std::fs::read_to_string(path).unwrap();
         let json = path.extension().is_some_and(|e| e == "json");
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let Ok(doc) = oas::Document::parse(&name, &text, json) else {
+        // `openapiv3` reads OpenAPI 3.0 only: 3.1 documents have no verdict to compare with.
+        let Ok(doc) = oas::Document::parse(&name, &text, json)
+            .map_err(drop)
+            .and_then(|d| match d.openapi() {
+                oas::Version::V3_0 => Ok(d),
+                oas::Version::V3_1 => Err(()),
+            })
+        else {
             continue;
         };
         // Only documents the check accepts as they are: each mutation is then its cause.

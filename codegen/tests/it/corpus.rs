@@ -1,6 +1,8 @@
 //! The real-world corpus (`../shared/corpus`, next to the workspace; not part of a clone):
-//! every OpenAPI 3.0 document `openapiv3` accepts must generate without panic or error, and
-//! every output must compile. See "Corpus" in `codegen/README.md`. The project's own
+//! every OpenAPI 3.0 document `openapiv3` accepts and every OpenAPI 3.1 document must generate
+//! without panic or error, and every output must compile. The OpenAPI 3.1 documents gathered
+//! from public repositories (`../corpus-3.1` or `../shared/corpus-3.1`, made by
+//! `.ci/gather-corpus-3.1.sh`, with a manifest) go along when present, all compiled. See "Corpus" in `codegen/README.md`. The project's own
 //! `tests/hard-cases/` go along (always compiled), as their outputs need compiling too.
 //!
 //! Every file is generated (in-process, under `catch_unwind`: a panic is a reported failure).
@@ -24,13 +26,17 @@ use std::time::{Duration, Instant};
 /// A listed file that now passes fails the test, so the list cannot go stale.
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[];
 
-/// The compile sample (`CODEGEN_CORPUS=sample`): the specs the issue names (Stripe, GitHub,
-/// PayPal's largest), plus every `SAMPLE_EVERY`-th other file in name order. Every file is
+/// The compile sample (`CODEGEN_CORPUS=sample`): the biggest specs (Stripe, GitHub, PayPal's
+/// largest) and the OpenAPI 3.1 ones, plus every `SAMPLE_EVERY`-th other file in name order. Every file is
 /// still generated; only the `cargo check` is sampled.
 const SAMPLE_ALWAYS: &[&str] = &[
     "stripe-spec3-2022-04-12.json",
     "github-api.github.com-progenitor-2021.json",
     "paypal-checkout_orders_v2.json",
+    // The corpus's OpenAPI 3.1 documents.
+    "adyen-checkout-v71.json",
+    "discord-openapi.json",
+    "xero-webhooks.yaml",
 ];
 const SAMPLE_EVERY: usize = 6;
 
@@ -80,7 +86,7 @@ enum Expect {
     Generate,
     /// OpenAPI 3.0 that openapiv3 rejects: a clean error is fine (so is success), a panic is not.
     MayRefuse,
-    /// OpenAPI 3.1 or Swagger: a clean error naming the version.
+    /// Swagger (or another version): a clean error naming the version.
     Refuse,
 }
 
@@ -147,15 +153,33 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// The project's own hard cases (`tests/hard-cases/`), compiled with the corpus.
 const HARD_CASES: &str = "hard-cases/";
 
+/// The OpenAPI 3.1 documents gathered from public repositories, compiled with the corpus.
+const CORPUS_3_1: &str = "corpus-3.1/";
+
+/// Where the gathered 3.1 documents are, if anywhere: beside the workspace, or beside the
+/// corpus.
+fn corpus_3_1_dir() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    [root.join("corpus-3.1"), root.join("shared/corpus-3.1")]
+        .into_iter()
+        .find(|d| d.is_dir())
+}
+
 fn generate_one(dir: &Path, file: &str) -> (Outcome, Duration) {
-    let (path, name) = match file.strip_prefix(HARD_CASES) {
-        Some(f) => (
+    let (path, name) = if let Some(f) = file.strip_prefix(HARD_CASES) {
+        (
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/hard-cases")
                 .join(f),
             file.to_owned(),
-        ),
-        None => (dir.join(file), format!("corpus/{file}")),
+        )
+    } else if let Some(f) = file.strip_prefix(CORPUS_3_1) {
+        (
+            corpus_3_1_dir().unwrap_or_default().join(f),
+            file.to_owned(),
+        )
+    } else {
+        (dir.join(file), format!("corpus/{file}"))
     };
     // Read as `cargo codegen generate` reads a file: a multi-file spec comes back bundled.
     let (text, json) = match codegen::read_spec_text(&path, &name) {
@@ -173,6 +197,13 @@ fn generate_one(dir: &Path, file: &str) -> (Outcome, Duration) {
         Err(payload) => Outcome::Panic(panic_message(payload.as_ref())),
     };
     (outcome, time)
+}
+
+fn code_lines(outcome: &Outcome) -> usize {
+    match outcome {
+        Outcome::Generated(code) => code.lines().count(),
+        _ => 0,
+    }
 }
 
 /// Writes `contents` unless the file already holds exactly that (keeps cargo's fingerprint).
@@ -357,6 +388,22 @@ fn corpus_generates_and_compiles() {
     hard.sort();
     to_compile.extend(hard.iter().cloned());
     files.extend(hard);
+    if let Some(dir_3_1) = corpus_3_1_dir() {
+        let mut gathered: Vec<String> = std::fs::read_dir(&dir_3_1)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.ends_with(".json") || f.ends_with(".yaml") || f.ends_with(".yml"))
+            .map(|f| format!("{CORPUS_3_1}{f}"))
+            .collect();
+        gathered.sort();
+        println!(
+            "corpus: {} OpenAPI 3.1 documents from {}",
+            gathered.len(),
+            dir_3_1.display()
+        );
+        to_compile.extend(gathered.iter().cloned());
+        files.extend(gathered);
+    }
     if let Ok(filter) = std::env::var("CODEGEN_CORPUS_FILTER") {
         files.retain(|f| f.contains(&filter));
     }
@@ -378,16 +425,22 @@ fn corpus_generates_and_compiles() {
                     };
                     let Some(file) = files.get(i) else { break };
                     let entry = manifest.get(file).cloned().unwrap_or(Entry {
-                        version: "3.0".to_owned(),
+                        version: if file.starts_with(CORPUS_3_1) {
+                            "3.1"
+                        } else {
+                            "3.0"
+                        }
+                        .to_owned(),
                         openapiv3_ok: true,
                     });
-                    let expect = if !entry.version.starts_with("3.0") {
-                        Expect::Refuse
-                    } else if !entry.openapiv3_ok {
-                        Expect::MayRefuse
-                    } else {
-                        Expect::Generate
-                    };
+                    let expect =
+                        if !entry.version.starts_with("3.0") && !entry.version.starts_with("3.1") {
+                            Expect::Refuse
+                        } else if !entry.openapiv3_ok {
+                            Expect::MayRefuse
+                        } else {
+                            Expect::Generate
+                        };
                     let (outcome, time) = generate_one(&dir, file);
                     results.lock().unwrap().push(Spec {
                         file: file.clone(),
@@ -418,15 +471,24 @@ fn corpus_generates_and_compiles() {
 
     // Judge every file.
     let mut problems: Vec<(String, String)> = Vec::new(); // (file, problem)
-    // [corpus, hard cases]
-    let mut generated = [0, 0];
-    let mut compiled = [0, 0];
+    // [corpus, hard cases, gathered 3.1 documents]
+    let bucket = |file: &str| {
+        if file.starts_with(HARD_CASES) {
+            1
+        } else if file.starts_with(CORPUS_3_1) {
+            2
+        } else {
+            0
+        }
+    };
+    let mut generated = [0, 0, 0];
+    let mut compiled = [0, 0, 0];
     let mut refused_ok = 0;
     for s in &specs {
         match (&s.outcome, s.expect) {
             (Outcome::Panic(p), _) => problems.push((s.file.clone(), format!("panicked: {p}"))),
             (Outcome::Error(e), Expect::Refuse) => {
-                if e.contains(&s.version) && e.contains("only OpenAPI 3.0") {
+                if e.contains(&s.version) && e.contains("only OpenAPI 3.0.x and 3.1.x") {
                     refused_ok += 1;
                 } else {
                     problems.push((
@@ -444,7 +506,7 @@ fn corpus_generates_and_compiles() {
                 format!("OpenAPI {} generated instead of being refused", s.version),
             )),
             (Outcome::Generated(_), _) => {
-                generated[usize::from(s.file.starts_with(HARD_CASES))] += 1;
+                generated[bucket(&s.file)] += 1;
                 if !modules.iter().any(|(m, _)| *m == s.module) {
                     continue; // not in the compile sample
                 }
@@ -454,7 +516,16 @@ fn corpus_generates_and_compiles() {
                     .flat_map(|d| d.errors.iter().chain(&d.warnings))
                     .collect();
                 if found.is_empty() {
-                    compiled[usize::from(s.file.starts_with(HARD_CASES))] += 1;
+                    compiled[bucket(&s.file)] += 1;
+                    if s.file.starts_with(CORPUS_3_1) || s.version.starts_with("3.1") {
+                        // Per-file figures for the OpenAPI 3.1 documents.
+                        println!(
+                            "corpus: 3.1 {}: generated in {:.1?} ({} lines), compiled without warnings",
+                            s.file,
+                            s.time,
+                            code_lines(&s.outcome)
+                        );
+                    }
                     continue;
                 }
                 let (errors, warnings) = d.map_or((0, 0), |d| (d.errors.len(), d.warnings.len()));
@@ -504,27 +575,34 @@ fn corpus_generates_and_compiles() {
         }
     }
 
-    let corpus = |s: &&Spec| !s.file.starts_with(HARD_CASES);
+    let corpus = |s: &&Spec| bucket(&s.file) == 0;
     let corpus_files = specs.iter().filter(corpus).count();
-    let three_oh = specs
-        .iter()
-        .filter(corpus)
-        .filter(|s| s.expect != Expect::Refuse)
-        .count();
+    let of_version = |v: &str| {
+        specs
+            .iter()
+            .filter(corpus)
+            .filter(|s| s.version.starts_with(v))
+            .count()
+    };
+    let (three_oh, three_one) = (of_version("3.0"), of_version("3.1"));
+    let gathered = specs.iter().filter(|s| bucket(&s.file) == 2).count();
     let corpus_modules = modules
         .iter()
         .filter(|(m, _)| specs.iter().filter(corpus).any(|s| s.module == *m))
         .count();
     println!(
-        "corpus ({mode}): {corpus_files} files, {three_oh} OpenAPI 3.0, {} generated OK, \
-         {} of {corpus_modules} compiled OK, {refused_ok} refused cleanly, {exceptions} known \
-         exceptions; hard cases: {} generated, {} compiled; {} unexpected problems; \
+        "corpus ({mode}): {corpus_files} files, {three_oh} OpenAPI 3.0 and {three_one} 3.1, {} \
+         generated OK, {} of {corpus_modules} compiled OK, {refused_ok} refused cleanly, \
+         {exceptions} known exceptions; hard cases: {} generated, {} compiled; gathered 3.1 \
+         documents: {gathered}, {} generated, {} compiled; {} unexpected problems; \
          {lines} lines checked; generate {gen_time:.1?} ({workers} threads), cargo check \
          {check_time:.1?}, total {:.1?}",
         generated[0],
         compiled[0],
         generated[1],
         compiled[1],
+        generated[2],
+        compiled[2],
         unexpected.len(),
         started.elapsed()
     );

@@ -29,3 +29,49 @@ fn fixtures_match_their_snapshots() {
         insta::assert_snapshot!(code);
     });
 }
+
+/// JSON Schema 2020-12 keywords without a type mapping degrade to `serde_json::Value` with
+/// one warning per cause, naming how many schemas and the first one's pointer; a fixed-length
+/// `prefixItems` is a tuple, an open one a warning.
+#[test]
+fn untyped_keywords_are_one_warning_per_cause() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let warnings = |file: &str| {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        codegen::generate_timed(file, &text, false, &codegen::Settings::default())
+            .unwrap()
+            .1
+            .warnings
+    };
+    let untyped = warnings("untyped-3-1.yaml");
+    let expected = [
+        (
+            "`$dynamicRef` alone",
+            "1 schema, the first at #/components/schemas/Dynamic",
+        ),
+        (
+            "`if`, `then` alone",
+            "2 schemas, the first at #/components/schemas/Conditional",
+        ),
+        (
+            "`patternProperties` alone",
+            "1 schema, the first at #/components/schemas/Labels",
+        ),
+    ];
+    assert_eq!(untyped.len(), expected.len(), "{untyped:#?}");
+    for (warning, (start, count)) in untyped.iter().zip(expected) {
+        assert!(
+            warning.starts_with(start) && warning.contains(count),
+            "{warning}"
+        );
+    }
+    // `Shaped` has properties of its own: its `dependentSchemas` adds no warning.
+    let refs = warnings("refs-3-1.yaml");
+    assert_eq!(refs.len(), 1, "{refs:#?}");
+    assert!(
+        refs[0].starts_with("`prefixItems` of no fixed length")
+            && refs[0].contains("#/components/schemas/Order/properties/history"),
+        "{refs:#?}"
+    );
+    assert!(warnings("types-3-1.yaml").is_empty());
+}

@@ -94,7 +94,7 @@ fn bad_specs_get_clear_errors_and_exit_2() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-specs");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 8] = [
         (
             "syntax.yaml",
             "openapi: 3.0.3\npaths: [\n",
@@ -102,9 +102,19 @@ fn bad_specs_get_clear_errors_and_exit_2() {
         ),
         ("swagger.json", r#"{"swagger": "2.0"}"#, "Swagger 2.0"),
         (
+            "v4.json",
+            r#"{"openapi": "4.0.0", "info": {}, "paths": {}}"#,
+            "OpenAPI 4.0.0",
+        ),
+        (
             "v31.json",
-            r#"{"openapi": "3.1.0", "info": {}, "paths": {}}"#,
-            "OpenAPI 3.1.0",
+            r#"{"openapi": "3.1.0", "info": {}}"#,
+            "not a valid OpenAPI 3.1 document at info: missing field `title`",
+        ),
+        (
+            "schema31.yaml",
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\ncomponents: {schemas: {A: {type: [string, 7]}}}\n",
+            "not a valid OpenAPI 3.1 document at #/components/schemas/A/type:",
         ),
         (
             "structure.yaml",
