@@ -502,3 +502,27 @@ fn openapi_3_1_untyped_keywords_are_any_json() {
         json!({"card": "c"})
     );
 }
+
+#[test]
+fn openapi_3_1_webhooks_decode_their_payloads() {
+    use codegen_fixtures::refs_3_1::webhooks;
+    assert_eq!(webhooks::NAMES, ["orderPaid", "refundFailed", "ping"]);
+    assert_eq!(webhooks::order_paid::METHOD, "POST");
+    let body = br#"{"total": {"value": 5, "currency": "EUR"}, "point": [0.5, 1.5]}"#;
+    let order = webhooks::order_paid::decode(Some("application/json"), body).unwrap();
+    assert_eq!(order.point.0, 0.5);
+    // A payload that does not fit names the failing path; a non-JSON content type is refused.
+    let bad = webhooks::order_paid::decode(None, br#"{"total": {"value": "5"}}"#).unwrap_err();
+    assert_eq!(bad.path, "total.value");
+    assert!(webhooks::order_paid::decode(Some("text/plain"), body).is_err());
+    let refund = json!({"refund": {"reason": "r", "value": 1, "currency": "DZD"}, "reason": null});
+    assert_eq!(
+        webhooks::round_trip("refundFailed", &refund)
+            .unwrap()
+            .unwrap(),
+        refund
+    );
+    // A webhook without a JSON payload, and an unknown name, have none to round-trip.
+    assert!(webhooks::round_trip("ping", &json!({})).is_none());
+    assert!(webhooks::round_trip("nope", &json!({})).is_none());
+}

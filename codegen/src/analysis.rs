@@ -302,6 +302,13 @@ pub fn cap_container_depth(ir: &mut Ir) {
             warnings.push(cut_warning(&format!("{} {}", op.method, op.path)));
         }
     }
+    for hook in &mut ir.webhooks {
+        if let Some(payload) = &mut hook.payload
+            && cap(payload, MAX_CONTAINER_DEPTH, &alias_depth)
+        {
+            warnings.push(cut_warning(&format!("webhook {}", hook.name)));
+        }
+    }
     ir.warnings.extend(warnings);
 }
 

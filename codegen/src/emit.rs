@@ -92,6 +92,8 @@ pub enum Part {
     Types(std::ops::Range<usize>),
     /// The `operations` module.
     Operations,
+    /// The `webhooks` module (OpenAPI 3.1 documents that declare webhooks only).
+    Webhooks,
     /// The `schemas` module.
     Schemas,
     /// The `support` module.
@@ -109,7 +111,11 @@ impl Emitter<'_> {
             .step_by(TYPES_PER_PART)
             .map(|start| Part::Types(start..n.min(start + TYPES_PER_PART)))
             .collect();
-        parts.extend([Part::Operations, Part::Schemas, Part::Support]);
+        parts.push(Part::Operations);
+        if !self.ir.webhooks.is_empty() {
+            parts.push(Part::Webhooks);
+        }
+        parts.extend([Part::Schemas, Part::Support]);
         parts
     }
 }
@@ -203,6 +209,7 @@ pub fn part(emitter: &Emitter<'_>, part: &Part) -> (Result<String, String>, Dura
     let capacity = match part {
         Part::Types(range) => range.len() * 3072,
         Part::Operations => emitter.ir.operations.len() * 3072,
+        Part::Webhooks => emitter.ir.webhooks.len() * 1024,
         Part::Schemas => emitter.ir.types.len() * 160,
         Part::Support => SUPPORT.len(),
     };
@@ -226,6 +233,14 @@ impl Writer<'_, '_> {
                 }
             }
             Part::Operations => self.operations()?,
+            Part::Webhooks => {
+                // Rare and small: written plainly, laid out by prettyplease.
+                let start = self.out.len();
+                self.webhooks();
+                let text = self.out.split_off(start);
+                let text = self.pretty(&text)?;
+                self.out.push_str(&text);
+            }
             Part::Schemas => self.schemas()?,
             Part::Support => self.out.push_str(SUPPORT),
         }
@@ -1340,6 +1355,72 @@ impl Writer<'_, '_> {
     }
 
     // ----- schemas ----------------------------------------------------------------------
+
+    /// The `webhooks` module: per webhook, its name, method and payload type, and `decode`
+    /// for a delivery's body; then `NAMES` and `round_trip` over them all.
+    fn webhooks(&mut self) {
+        let em = self.em;
+        self.out.push_str(
+            "/// One module per webhook the API sends (OpenAPI 3.1 `webhooks`): its payload type and\n/// how to decode a delivery.\npub mod webhooks {\n",
+        );
+        for (hook, module) in em.ir.webhooks.iter().zip(&em.names.webhooks) {
+            let mut title = format!("`{}` (`{}`)", hook.name, hook.method);
+            if let Some(summary) = hook
+                .summary
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                title.push_str(": ");
+                title.push_str(summary);
+            }
+            if hook.deprecated {
+                // Not `#[deprecated]`: `round_trip` below would warn on using it.
+                title.push_str("\n\nDeprecated.");
+            }
+            self.doc(0, Some(&title));
+            self.out.push_str("pub mod ");
+            self.out.push_str(module);
+            self.out
+                .push_str(" {\n/// The webhook's name in the spec.\npub const NAME: &str = ");
+            lit(&mut self.out, &hook.name);
+            self.out
+                .push_str(";\n/// The HTTP method it is sent with.\npub const METHOD: &str = ");
+            lit(&mut self.out, &hook.method);
+            self.out.push_str(";\n");
+            if let Some(ty) = &hook.payload {
+                self.out
+                    .push_str("/// The JSON payload.\npub type Payload = ");
+                let mut out = std::mem::take(&mut self.out);
+                self.flat(&mut out, Node::Ty(ty), 2);
+                self.out = out;
+                self.out.push_str(
+                    ";\n/// Decodes a delivery's body (its content type, when given, must be JSON). Never\n/// panics: a body that does not fit is an error with the failing JSON path and the body\n/// (its `status` is 0: a delivery is a request).\npub fn decode(content_type: Option<&str>, body: &[u8]) -> Result<Payload, super::super::support::DecodeError> {\nsuper::super::support::decode_json(0, content_type, body)\n}\n",
+                );
+            }
+            self.out.push_str("}\n");
+        }
+        self.out
+            .push_str("/// The webhooks' names, in spec order.\npub const NAMES: &[&str] = &[");
+        for hook in &em.ir.webhooks {
+            lit(&mut self.out, &hook.name);
+            self.out.push_str(", ");
+        }
+        self.out.push_str(
+            "];\n/// Decodes a JSON payload of the named webhook and encodes it back; `None` for an unknown\n/// name or a webhook without a JSON payload.\n#[allow(unused_variables)]\npub fn round_trip(name: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, super::support::Mismatch>> {\nmatch name {\n",
+        );
+        let mut seen = std::collections::HashSet::new();
+        for (hook, module) in em.ir.webhooks.iter().zip(&em.names.webhooks) {
+            // The first of several methods under one name answers for it.
+            if hook.payload.is_some() && seen.insert(hook.name.as_str()) {
+                lit(&mut self.out, &hook.name);
+                self.out.push_str(" => Some(super::support::round_trip::<");
+                self.out.push_str(module);
+                self.out.push_str("::Payload>(json)),\n");
+            }
+        }
+        self.out.push_str("_ => None,\n}\n}\n}\n");
+    }
 
     fn schemas(&mut self) -> Result<(), String> {
         let em = self.em;

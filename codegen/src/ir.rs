@@ -172,11 +172,25 @@ pub enum ResponseBody {
     Raw,
 }
 
+/// One webhook the API sends (OpenAPI 3.1's `webhooks`): a request to the receiver.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Its name in the spec (the key under `webhooks`).
+    pub name: String,
+    pub method: String,
+    pub summary: Option<String>,
+    pub deprecated: bool,
+    /// The JSON payload type, if the request has a JSON body.
+    pub payload: Option<Ty>,
+}
+
 /// The whole lowered document.
 #[derive(Debug, Clone, Default)]
 pub struct Ir {
     pub types: Vec<TypeDef>,
     pub operations: Vec<Operation>,
+    /// In document order; empty for OpenAPI 3.0.
+    pub webhooks: Vec<Webhook>,
     /// What was generated other than as the spec says (a position typed as
     /// `serde_json::Value` past a limit), each naming its JSON pointer.
     pub warnings: Vec<String>,
@@ -192,4 +206,6 @@ pub struct Names {
     pub variants: BTreeMap<TypeId, Vec<String>>,
     /// Per operation: its module name.
     pub operations: Vec<String>,
+    /// Per webhook: its module name.
+    pub webhooks: Vec<String>,
 }

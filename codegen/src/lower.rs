@@ -69,6 +69,7 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
         }
     }
     cx.operations()?;
+    cx.webhooks()?;
     for (keyword, (count, first)) in std::mem::take(&mut cx.untyped) {
         let schemas = if count == 1 { "schema" } else { "schemas" };
         let typed_as = if keyword == "`prefixItems`" {
@@ -548,7 +549,7 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
-        if needs_declaration(o) {
+        if needs_declaration(o, self.v31) {
             let id = self.named(at, Some(node), words, false)?;
             let nullable = self.nullable_of(id).unwrap_or(nullable_here);
             return Ok(self.unalias(id, nullable));
@@ -856,7 +857,10 @@ impl<'a> Lowerer<'a> {
             // Other enums (numbers, booleans, mixed): the underlying type; values are
             // checked by the validator, not the type.
         }
-        if let Some(value) = string_const(o) {
+        // JSON Schema 2020-12's keywords, which OpenAPI 3.0 does not have (its validators
+        // ignore them, and so does the generator there).
+        let v31 = self.v31;
+        if let Some(value) = string_const(o).filter(|_| v31) {
             return Ok((
                 Kind::Enum(StringEnum {
                     values: vec![value.to_owned()],
@@ -865,23 +869,23 @@ impl<'a> Lowerer<'a> {
                 nullable,
             ));
         }
-        if o.key("const") == Some(&Value::Null) {
+        if v31 && o.key("const") == Some(&Value::Null) {
             return Ok((Kind::Alias(Ty::Json), true));
         }
-        if let Some(types) = several_types(o) {
+        if let Some(types) = several_types(o).filter(|_| v31) {
             return self.type_union(at, o, &types, words).map(|k| (k, nullable));
         }
-        if o.key("prefixItems").is_some() {
+        if v31 && o.key("prefixItems").is_some() {
             return Ok((Kind::Alias(self.tuple(at, o, words)?), nullable));
         }
-        let ty = single_type(o).or_else(|| match o.key("const") {
+        let ty = single_type(o).or_else(|| match o.key("const").filter(|_| v31) {
             // An untyped `const` has the type of its value.
             Some(Value::Bool(_)) => Some("boolean"),
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some("integer"),
             Some(Value::Number(_)) => Some("number"),
             _ => None,
         });
-        if ty.is_none() {
+        if v31 && ty.is_none() {
             self.warn_untyped(&at, o);
         }
         if ty == Some("null") {
@@ -1260,6 +1264,45 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// OpenAPI 3.1's `webhooks`: each one's JSON payload, named after the webhook.
+    fn webhooks(&mut self) -> Result<(), LowerError> {
+        for hook in oas::webhooks(self.root) {
+            let words = vec![hook.path.clone()];
+            let op_at = At::Str(&hook.pointer);
+            let payload = match hook.node.key("requestBody") {
+                Some(body) => {
+                    let body_at = At::Key(&op_at, "requestBody");
+                    let (moved, body) = deref_at(self.root, body_at, body)?;
+                    let body_at = moved.as_deref().map_or(body_at, At::Str);
+                    match json_media(body) {
+                        Some((media, schema)) => {
+                            let content = At::KeywordKey(&body_at, "content", media);
+                            Some(wrap_nullable(self.schema(
+                                At::Key(&content, "schema"),
+                                schema,
+                                Words::Push(&Words::Slice(&words), "Payload"),
+                            )?))
+                        }
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            self.ir.webhooks.push(crate::ir::Webhook {
+                name: hook.path.clone(),
+                method: hook.method.to_ascii_uppercase(),
+                summary: hook
+                    .node
+                    .key("summary")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                deprecated: flag(hook.node, "deprecated"),
+                payload,
+            });
+        }
+        Ok(())
+    }
+
     fn operations(&mut self) -> Result<(), LowerError> {
         let ops: Vec<oas::Operation<'a>> = oas::operations(self.root)
             .into_iter()
@@ -1479,7 +1522,7 @@ fn forbidden(o: &Map<String, Value>) -> Option<Field> {
 
 /// Whether an inline schema must become a declaration (struct, enum, union) rather than a
 /// type expression.
-fn needs_declaration(o: &Map<String, Value>) -> bool {
+fn needs_declaration(o: &Map<String, Value>, v31: bool) -> bool {
     let has_union = ["oneOf", "anyOf"].iter().any(|k| {
         o.key(k).and_then(Value::as_array).is_some_and(|m| {
             m.iter().filter(|m| !null_only(m)).count() > 1 && !m.iter().all(constraint_only)
@@ -1495,7 +1538,7 @@ fn needs_declaration(o: &Map<String, Value>) -> bool {
             && (non_null.iter().all(|v| v.is_string()) || non_null.iter().all(|v| v.is_i64()))
     });
     let closed_empty = o.key("additionalProperties") == Some(&Value::Bool(false)) && !props;
-    let shaped_2020_12 = string_const(o).is_some() || several_types(o).is_some();
+    let shaped_2020_12 = v31 && (string_const(o).is_some() || several_types(o).is_some());
     let all_of = o
         .key("allOf")
         .and_then(Value::as_array)

@@ -92,6 +92,12 @@ pub fn assign(ir: &Ir) -> Names {
             .iter()
             .map(|op| unique(&module_ident(&op.id), &mut taken, suffix_snake))
             .collect();
+        let mut hooks: FxHashSet<String> = FxHashSet::default();
+        let webhooks = ir
+            .webhooks
+            .iter()
+            .map(|hook| unique(&module_ident(&hook.name), &mut hooks, suffix_snake))
+            .collect();
         let (fields, variants) = match members.join() {
             Ok(members) => members,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -101,6 +107,7 @@ pub fn assign(ir: &Ir) -> Names {
             fields,
             variants,
             operations,
+            webhooks,
         }
     })
 }
