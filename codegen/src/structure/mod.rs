@@ -281,6 +281,67 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// OpenAPI 3.1: what 3.1 allows passes (no `paths`, operations without `responses`,
+    /// `mutualTLS`, JSON Schema 2020-12 schemas), and an error inside `webhooks`,
+    /// `components.pathItems` or a 2020-12 schema is refused with its path.
+    #[test]
+    fn openapi_3_1_documents_are_checked_as_3_1() {
+        let ok = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "webhooks": {"paid": {"post": {"requestBody": {"content": {"application/json": {
+                "schema": {"type": ["object", "null"], "prefixItems": [true], "const": 1,
+                    "properties": {"discriminator": {"type": "string"}}}}}}}}},
+            "components": {
+                "pathItems": {"P": {"get": {"responses": {"200": {"description": "ok"}}}}},
+                "securitySchemes": {"tls": {"type": "mutualTLS"}},
+                "schemas": {"B": false, "D": {"$defs": {"x": {"type": "integer"}}, "$ref": "#/components/schemas/D/$defs/x", "description": "d"}},
+            },
+        });
+        assert!(check(&ok).is_ok(), "{:?}", check(&ok));
+        let refused = |pointer: &str, value: Value| {
+            let mut doc = ok.clone();
+            *doc.pointer_mut(pointer).unwrap() = value;
+            check(&doc).expect_err(pointer)
+        };
+        let r = refused("/webhooks/paid/post/requestBody", json!({"content": 7}));
+        // (`openapiv3` buffers a Path Item, so the path stops at it, as in `paths`.)
+        assert_eq!(r.path, "webhooks.paid");
+        let r = refused("/components/pathItems/P/get/responses", json!({"200": 7}));
+        assert_eq!(r.path, "components.pathItems.P");
+        let r = refused(
+            "/webhooks/paid/post/requestBody/content/application~1json/schema/type",
+            json!(["object", "date"]),
+        );
+        assert_eq!(
+            r.path,
+            "#/webhooks/paid/post/requestBody/content/application~1json/schema/type"
+        );
+        let r = refused(
+            "/components/schemas/B",
+            json!({"properties": {"a": {"minimum": "1"}}}),
+        );
+        assert_eq!(r.path, "#/components/schemas/B/properties/a/minimum");
+        let r = refused(
+            "/components/schemas/B",
+            json!({"discriminator": {"mapping": {}}}),
+        );
+        assert!(
+            r.path.starts_with("#/components/schemas/B/discriminator"),
+            "{r:?}"
+        );
+        // A property named `discriminator` is a schema, not the keyword (it passed above).
+        // In 3.0 the same 3.1 forms are refused: `openapiv3` reads 3.0 only.
+        let mut v30 = ok.clone();
+        v30["openapi"] = json!("3.0.3");
+        assert!(check(&v30).is_err());
+        let r = refused("/components/securitySchemes/tls", json!({"type": "magic"}));
+        assert!(
+            r.path.starts_with("components.securitySchemes.tls"),
+            "{r:?}"
+        );
+    }
+
     #[test]
     fn positions_openapiv3_ignores_are_not_checked() {
         let bad = json!({"type": 7});
