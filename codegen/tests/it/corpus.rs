@@ -40,7 +40,7 @@ const SAMPLE_ALWAYS: &[&str] = &[
 ];
 const SAMPLE_EVERY: usize = 6;
 
-fn corpus_dir() -> PathBuf {
+pub(crate) fn corpus_dir() -> PathBuf {
     match std::env::var_os("CODEGEN_CORPUS_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus")),
@@ -107,7 +107,7 @@ struct Spec {
 }
 
 /// A module name for a corpus file: `stripe-spec3-2022-04-12.json` → `stripe_spec3_2022_04_12_json`.
-fn module_name(file: &str) -> String {
+pub(crate) fn module_name(file: &str) -> String {
     let mut m: String = file
         .chars()
         .map(|c| {
@@ -158,7 +158,7 @@ const CORPUS_3_1: &str = "corpus-3.1/";
 
 /// Where the gathered 3.1 documents are, if anywhere: beside the workspace, or beside the
 /// corpus.
-fn corpus_3_1_dir() -> Option<PathBuf> {
+pub(crate) fn corpus_3_1_dir() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     [root.join("corpus-3.1"), root.join("shared/corpus-3.1")]
         .into_iter()
@@ -207,14 +207,14 @@ fn code_lines(outcome: &Outcome) -> usize {
 }
 
 /// Writes `contents` unless the file already holds exactly that (keeps cargo's fingerprint).
-fn write_if_changed(path: &Path, contents: &str) {
+pub(crate) fn write_if_changed(path: &Path, contents: &str) {
     if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
         std::fs::write(path, contents).unwrap();
     }
 }
 
 /// The `[workspace.dependencies]` lines of the crates generated code uses, verbatim.
-fn workspace_dependency_lines() -> String {
+pub(crate) fn workspace_dependency_lines() -> String {
     let manifest =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
     let mut out = String::new();

@@ -7,6 +7,7 @@
 
 mod check;
 mod corpus;
+mod corpus_examples;
 mod golden;
 mod hard_cases;
 mod layout;
