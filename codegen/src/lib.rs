@@ -194,7 +194,7 @@ pub fn generate_timed(
         });
         (checked, lowered)
     });
-    checked?;
+    timings.warnings.extend(checked?);
     let (ir, derives, names) = lowered??;
     timings.warnings.extend(ir.warnings.iter().cloned());
     let emitter = emit::Emitter {
@@ -332,7 +332,7 @@ fn emit_part(emitter: &emit::Emitter<'_>, part: &emit::Part) -> PartText {
 
 /// The structure check of [`load`]: `openapiv3` for the document's structure, a walk of the
 /// `Value` for its Schema Objects (`structure/`).
-fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<(), Error> {
+fn check_structure(source_name: &str, root: &serde_json::Value) -> Result<Vec<String>, Error> {
     structure::check(root).map_err(|refusal| Error::Structure {
         source_name: source_name.to_owned(),
         version: match oas::Version::of(root) {

@@ -63,15 +63,40 @@ pub enum SchemaError {
     Invalid { at: String, message: String },
 }
 
-/// The first way an OpenAPI 3.1 Schema Object breaks the JSON Schema 2020-12 meta-schema (a
-/// keyword of the wrong JSON type, a `type` outside the seven…): the pointer within the schema
-/// and the message. The OpenAPI dialect's own keywords (`discriminator`, `xml`,
-/// `externalDocs`, `example`) are open there, as any unknown keyword is.
-pub fn meta_violation(node: &Value) -> Option<(String, String)> {
-    jsonschema::draft202012::meta::validator()
-        .validate(node)
-        .err()
-        .map(|e| (e.instance_path().as_str().to_owned(), e.to_string()))
+/// One way a Schema Object breaks the JSON Schema 2020-12 meta-schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaViolation {
+    /// JSON pointer within the schema.
+    pub pointer: String,
+    pub message: String,
+    /// A keyword's value of the wrong kind (JSON type, or not one of the allowed values: a
+    /// `type` outside the seven), as opposed to a broken constraint on a value of the right
+    /// kind (repeated `required` names, an empty `allOf`).
+    pub wrong_kind: bool,
+}
+
+/// The ways an OpenAPI 3.1 Schema Object breaks the JSON Schema 2020-12 meta-schema, at most
+/// `limit`. The OpenAPI dialect's own keywords (`discriminator`, `xml`, `externalDocs`,
+/// `example`) are open there, as any unknown keyword is.
+pub fn meta_violations(node: &Value, limit: usize) -> Vec<MetaViolation> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let validator = jsonschema::draft202012::meta::validator();
+    validator
+        .iter_errors(node)
+        .take(limit)
+        .map(|e| MetaViolation {
+            pointer: e.instance_path().as_str().to_owned(),
+            message: e.to_string(),
+            wrong_kind: matches!(
+                e.kind(),
+                K::Type { .. }
+                    | K::AnyOf { .. }
+                    | K::OneOfNotValid { .. }
+                    | K::Enum { .. }
+                    | K::FalseSchema
+            ),
+        })
+        .collect()
 }
 
 /// One way an instance fails a schema.

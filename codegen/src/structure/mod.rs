@@ -53,8 +53,9 @@ pub struct Refusal {
 }
 
 /// Checks a parsed document: `openapiv3` on its compact copy, [`schema`] on each Schema
-/// Object.
-pub fn check(root: &Value) -> Result<(), Refusal> {
+/// Object. Returns the warnings: in OpenAPI 3.1, meta-schema violations at keywords lowering
+/// does not read, one per keyword (how many, and the first's pointer and message).
+pub fn check(root: &Value) -> Result<Vec<String>, Refusal> {
     let v31 = oas::Version::of(root) == oas::Version::V3_1;
     let mut compact = Copier::new(true, v31);
     compact.value(root, Shape::Document, &ROOT);
@@ -83,10 +84,24 @@ pub fn check(root: &Value) -> Result<(), Refusal> {
             refused_as::<PathItems>(&faithful.out, &prefix)?;
         }
     }
-    match compact.refusal {
-        Some(refusal) => Err(refusal),
-        None => Ok(()),
+    if let Some(refusal) = compact.refusal {
+        return Err(refusal);
     }
+    let mut by_keyword: std::collections::BTreeMap<String, (usize, String, String)> =
+        std::collections::BTreeMap::new();
+    for (pointer, keyword, message) in compact.warnings {
+        by_keyword.entry(keyword).or_insert((0, pointer, message)).0 += 1;
+    }
+    Ok(by_keyword
+        .into_iter()
+        .map(|(keyword, (count, first, message))| {
+            format!(
+                "`{keyword}` breaks the JSON Schema 2020-12 meta-schema ({count}×, the first at \
+                 {first}: {message}); generated anyway, as the types do not depend on it \
+                 (validators may refuse the document)"
+            )
+        })
+        .collect())
 }
 
 /// `openapiv3`'s refusal of a faithful copy as a `T`, with the path `serde_path_to_error`
@@ -135,6 +150,8 @@ struct Copier {
     /// OpenAPI 3.1's maps of Path Items outside `paths`, written apart (each with its
     /// document pointer): `openapiv3` ignores them in the document.
     apart: Vec<(String, Vec<u8>)>,
+    /// Meta-schema violations at keywords lowering does not read: (pointer, keyword, message).
+    warnings: Vec<(String, String, String)>,
 }
 
 /// What `openapiv3` requires and OpenAPI 3.1 does not: written when absent.
@@ -155,6 +172,7 @@ impl Copier {
             refusal: None,
             v31,
             apart: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -165,7 +183,7 @@ impl Copier {
             (Shape::Schema { .. }, _) => {
                 if self.refusal.is_none() {
                     self.refusal = if self.v31 {
-                        schema::schema_2020_12(value, at).err()
+                        schema::schema_2020_12(value, at, &mut self.warnings).err()
                     } else {
                         schema(value, at).err()
                     };
@@ -319,9 +337,9 @@ mod tests {
         );
         let r = refused(
             "/components/schemas/B",
-            json!({"properties": {"a": {"minimum": "1"}}}),
+            json!({"properties": {"a": {"items": 7}}}),
         );
-        assert_eq!(r.path, "#/components/schemas/B/properties/a/minimum");
+        assert_eq!(r.path, "#/components/schemas/B/properties/a/items");
         let r = refused(
             "/components/schemas/B",
             json!({"discriminator": {"mapping": {}}}),
@@ -340,6 +358,28 @@ mod tests {
             r.path.starts_with("components.securitySchemes.tls"),
             "{r:?}"
         );
+        // What the types do not depend on breaks the meta-schema with a warning, one per
+        // keyword (OpenAI's spec has `$recursiveAnchor: true` and a repeated `required` name).
+        let mut warned = ok.clone();
+        warned["components"]["schemas"]["B"] = json!({"$recursiveAnchor": true,
+            "required": ["a", "a"], "properties": {"a": {"$recursiveAnchor": 1, "minimum": "0"}}});
+        let warnings = check(&warned).unwrap();
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert!(
+            warnings[0].starts_with(
+                "`$recursiveAnchor` breaks the JSON Schema 2020-12 meta-schema (2×, the first at #/components/schemas/B/"
+            ),
+            "{warnings:#?}"
+        );
+        assert!(warnings[1].starts_with("`minimum`"), "{warnings:#?}");
+        assert!(
+            warnings[2].starts_with("`required` breaks"),
+            "{warnings:#?}"
+        );
+        assert!(check(&ok).unwrap().is_empty());
+        // The same kind of error at a keyword the types depend on is refused.
+        let r = refused("/components/schemas/B", json!({"required": "a"}));
+        assert_eq!(r.path, "#/components/schemas/B/required");
     }
 
     #[test]

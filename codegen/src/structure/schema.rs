@@ -145,14 +145,73 @@ pub(super) fn schema(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The keywords lowering reads: a value of the wrong kind at one of these is refused (the type
+/// would not be what the spec means); other meta-schema violations are warnings.
+const LOWERED: [&str; 21] = [
+    "type",
+    "properties",
+    "required",
+    "items",
+    "prefixItems",
+    "additionalProperties",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "enum",
+    "const",
+    "format",
+    "$ref",
+    "$defs",
+    "discriminator",
+    "nullable",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "minItems",
+    "maxItems",
+];
+
+/// The keyword a meta-schema violation is at, from its pointer within the schema: the last
+/// token that is neither an index nor a name in a map of names (`properties`, `$defs`…).
+fn keyword_of(within: &str) -> &str {
+    let mut keyword = "";
+    let mut names = false;
+    for token in within.split('/').skip(1) {
+        if names || token.bytes().all(|b| b.is_ascii_digit()) {
+            names = false;
+            continue;
+        }
+        keyword = token;
+        names = matches!(
+            token,
+            "properties" | "patternProperties" | "$defs" | "dependentSchemas" | "definitions"
+        );
+    }
+    keyword
+}
+
 /// Checks an OpenAPI 3.1 Schema Object (JSON Schema 2020-12, a boolean or an object) against
 /// the 2020-12 meta-schema, and what `openapiv3` would refuse in the OpenAPI dialect's own
-/// keywords lowering reads (`discriminator`, `externalDocs`) wherever they sit.
-pub(super) fn schema_2020_12(value: &Value, at: &At<'_>) -> Result<(), Refusal> {
-    if let Some((within, message)) = oas::schema::meta_violation(value) {
+/// keywords lowering reads (`discriminator`, `externalDocs`) wherever they sit. Any other
+/// violation (at a keyword lowering does not read, `$recursiveAnchor: true`; or a broken
+/// constraint lowering does not depend on, a repeated `required` name) is added to `warnings`
+/// (pointer, keyword, message) instead.
+pub(super) fn schema_2020_12(
+    value: &Value,
+    at: &At<'_>,
+    warnings: &mut Vec<(String, String, String)>,
+) -> Result<(), Refusal> {
+    for v in oas::schema::meta_violations(value, 64) {
         let mut path = at.string();
-        path.push_str(&within);
-        return Err(Refusal { path, message });
+        path.push_str(&v.pointer);
+        let keyword = keyword_of(&v.pointer);
+        if v.wrong_kind && LOWERED.contains(&keyword) {
+            return Err(Refusal {
+                path,
+                message: v.message,
+            });
+        }
+        warnings.push((path, keyword.to_owned(), v.message));
     }
     dialect_keywords(value, at)
 }
