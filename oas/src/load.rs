@@ -191,8 +191,9 @@ fn parse_value_warning(
         if long_digit_run(text) {
             // serde_json reads an integer beyond 64 bits as the nearest float, silently: the
             // path-tracking reader names each. Only texts that may hold one pay for it.
+            let mut at = String::new();
             let seed = FromYaml {
-                at: String::new(),
+                at: &mut at,
                 warnings,
                 json: true,
             };
@@ -205,8 +206,9 @@ fn parse_value_warning(
         }
     } else {
         check_flow_depth(source_name, text)?;
+        let mut at = String::new();
         let seed = FromYaml {
-            at: String::new(),
+            at: &mut at,
             warnings,
             json: false,
         };
@@ -303,7 +305,9 @@ fn scalar_text(v: &Value) -> String {
 /// (`200`, `true`), tags are dropped, and integers beyond 64 bits (which `serde_yaml`'s own value
 /// refuses) become the nearest floating-point number with a warning naming the pointer.
 struct FromYaml<'w> {
-    at: String,
+    /// The pointer of the value being read: one buffer for the whole document, each level
+    /// appending its token and cutting it off again (no allocation per node).
+    at: &'w mut String,
     warnings: &'w mut Vec<String>,
     /// Reading JSON text: serde_json hands an integer beyond 64 bits over as a float, so an
     /// integral float past the 64-bit range gets the warning (past 128 bits for YAML).
@@ -341,9 +345,10 @@ fn long_digit_run(text: &str) -> bool {
 }
 
 impl FromYaml<'_> {
-    fn child(&mut self, token: &str) -> FromYaml<'_> {
+    /// The reader of a member: `at` already holds its pointer.
+    fn child(&mut self) -> FromYaml<'_> {
         FromYaml {
-            at: crate::pointer::push(&self.at, token),
+            at: self.at,
             warnings: self.warnings,
             json: self.json,
         }
@@ -448,22 +453,37 @@ impl<'de> serde::de::Visitor<'de> for FromYaml<'_> {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+        use std::fmt::Write as _;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(self.child(&out.len().to_string()))? {
-            out.push(v);
+        let len = self.at.len();
+        loop {
+            let _ = write!(self.at, "/{}", out.len());
+            let next = seq.next_element_seed(self.child());
+            self.at.truncate(len);
+            match next? {
+                Some(v) => out.push(v),
+                None => break,
+            }
         }
         Ok(Value::Array(out))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(key) = map.next_key_seed(self.child("(key)"))? {
-            let key = match key {
-                Value::String(s) => s,
-                other => other.to_string(),
+        let len = self.at.len();
+        loop {
+            self.at.push_str("/(key)");
+            let key = map.next_key_seed(self.child());
+            self.at.truncate(len);
+            let key = match key? {
+                Some(Value::String(s)) => s,
+                Some(other) => other.to_string(),
+                None => break,
             };
-            let value = map.next_value_seed(self.child(&key))?;
-            out.insert(key, value);
+            crate::pointer::push_token(self.at, &key);
+            let value = map.next_value_seed(self.child());
+            self.at.truncate(len);
+            out.insert(key, value?);
         }
         Ok(Value::Object(out))
     }
