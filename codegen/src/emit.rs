@@ -790,10 +790,7 @@ impl Writer<'_, '_> {
                 self.int_enum(id, def, e);
                 return false;
             }
-            Kind::Tagged(t) => {
-                self.tagged(id, def, t);
-                return false;
-            }
+            Kind::Tagged(t) => return self.tagged(id, def, t),
         }
         true
     }
@@ -910,7 +907,156 @@ impl Writer<'_, '_> {
     /// A discriminated union: a variant per mapped tag and one for the tags the spec does not
     /// map, with its own `Serialize` (the tag added when the member lacks it) and
     /// `Deserialize` (chosen by the tag).
-    fn tagged(&mut self, id: TypeId, def: &TypeDef, t: &crate::ir::Tagged) {
+    /// A discriminated union and its serde impls. `true` when laid out exactly as prettyplease
+    /// would (names and tags that fit the rules below); otherwise the text is written plainly
+    /// and `false` returned, for prettyplease to lay it out.
+    fn tagged(&mut self, id: TypeId, def: &TypeDef, t: &crate::ir::Tagged) -> bool {
+        let start = self.out.len();
+        if self.tagged_exact(id, def, t) {
+            return true;
+        }
+        self.out.truncate(start);
+        self.tagged_plain(id, def, t);
+        false
+    }
+
+    /// [`Writer::tagged`] in prettyplease's layout, or `false` (leaving partial text) when a
+    /// name, tag or the property is beyond the cases worked out here.
+    fn tagged_exact(&mut self, id: TypeId, def: &TypeDef, t: &crate::ir::Tagged) -> bool {
+        let name = self.em.names.types[id.0].as_str();
+        let names = &self.em.names.variants[&id];
+        let unknown = names.last().map_or("Unknown", String::as_str);
+        // Doc lines from tags and the property, as prettyplease prints doc attributes: plain
+        // printable text only.
+        let plain = |s: &str| s.bytes().all(|b| matches!(b, b' '..=b'~'));
+        if !plain(&t.property) || t.variants.iter().any(|(tag, _)| !plain(tag)) {
+            return false;
+        }
+        let mut property = String::new();
+        lit(&mut property, &t.property);
+        // The fixed statements of `deserialize`, in the one layout worked out: the
+        // discriminator's error message broken at `custom(`, its `concat!` on one line.
+        let concat = format!("concat!(\"discriminator `\", {property}, \"` is not a string\"),");
+        let custom = format!("D::Error::custom({concat}");
+        let missing = format!("return Result::Err(D::Error::missing_field({property}))");
+        let get = format!("let tag = match value.get({property}) {{");
+        let serialize_header = format!("impl serde::Serialize for {name} {{");
+        let deserialize_header = format!("impl<'de> serde::Deserialize<'de> for {name} {{");
+        if 20 + custom.len() <= MARGIN
+            || 24 + concat.len() > MARGIN
+            || "Option::None".len() + 4 + missing.len() > room(12)
+            || 8 + get.len() > MARGIN
+            || serialize_header.len() > MARGIN
+            || deserialize_header.len() > MARGIN
+        {
+            return false;
+        }
+        self.head(def);
+        self.derive(0, id, false);
+        self.out.push_str("pub enum ");
+        self.out.push_str(name);
+        self.out.push_str(" {\n");
+        for ((tag, v), n) in t.variants.iter().zip(names) {
+            self.doc(INDENT, Some(&format!("`{}` = `{tag}`.", t.property)));
+            self.tuple_variant(INDENT, n, Node::Ty(&v.ty), 0);
+        }
+        self.doc(
+            INDENT,
+            Some(&format!(
+                "A `{}` value the spec does not map, kept as received.",
+                t.property
+            )),
+        );
+        self.tuple_variant(INDENT, unknown, Node::Leaf("serde_json::Value"), 0);
+        self.out.push_str("}\n");
+        self.out.push_str(&serialize_header);
+        self.out.push_str(
+            "\n    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {\n        match self {\n",
+        );
+        let mut tag_lit = String::new();
+        for ((tag, _), n) in t.variants.iter().zip(names) {
+            tag_lit.clear();
+            lit(&mut tag_lit, tag);
+            let pat = format!("Self::{n}(value)");
+            let call =
+                format!("support::serialize_tagged(value, {property}, {tag_lit}, serializer)");
+            if self.flat_arm(12, &pat, &call) {
+                continue;
+            }
+            let longest_arg = property.len().max(tag_lit.len());
+            if 12 + pat.len() + " => {".len() > MARGIN || 20 + longest_arg + 1 > MARGIN {
+                return false;
+            }
+            self.line(12, &format!("{pat} => {{"));
+            if call.len() <= room(16) {
+                self.line(16, &call);
+            } else {
+                // Arguments one per line, with a trailing comma.
+                self.line(16, "support::serialize_tagged(");
+                for arg in ["value", property.as_str(), tag_lit.as_str(), "serializer"] {
+                    self.line(20, &format!("{arg},"));
+                }
+                self.line(16, ")");
+            }
+            self.line(12, "}");
+        }
+        let pat = format!("Self::{unknown}(value)");
+        if !self.flat_arm(12, &pat, "serde::Serialize::serialize(value, serializer)") {
+            return false;
+        }
+        self.out.push_str("        }\n    }\n}\n");
+        self.out.push_str(&deserialize_header);
+        self.out.push_str(
+            "\n    fn deserialize<D: serde::Deserializer<'de>>(\n        deserializer: D,\n    ) -> Result<Self, D::Error> {\n        use serde::de::Error as _;\n        let value = <serde_json::Value as serde::Deserialize>::deserialize(\n            deserializer,\n        )?;\n",
+        );
+        self.line(8, &get);
+        self.line(
+            12,
+            "Option::Some(serde_json::Value::String(tag)) => tag.clone(),",
+        );
+        self.line(12, "Option::Some(_) => {");
+        self.line(16, "return Result::Err(");
+        self.line(20, "D::Error::custom(");
+        self.line(24, &concat);
+        self.line(20, "),");
+        self.line(16, ");");
+        self.line(12, "}");
+        self.line(12, &format!("Option::None => {missing},"));
+        self.out
+            .push_str("        };\n        match tag.as_str() {\n");
+        for ((tag, _), n) in t.variants.iter().zip(names) {
+            tag_lit.clear();
+            lit(&mut tag_lit, tag);
+            let map = format!(".map(Self::{n})");
+            let body = format!("serde_json::from_value(value){map}.map_err(D::Error::custom)");
+            if self.flat_arm(12, &tag_lit, &body) {
+                continue;
+            }
+            if 12 + tag_lit.len() + " => {".len() > MARGIN || 20 + map.len() > MARGIN {
+                return false;
+            }
+            self.line(12, &format!("{tag_lit} => {{"));
+            if body.len() <= room(16) {
+                self.line(16, &body);
+            } else {
+                // The chain broken before each method.
+                self.line(16, "serde_json::from_value(value)");
+                self.line(20, &map);
+                self.line(20, ".map_err(D::Error::custom)");
+            }
+            self.line(12, "}");
+        }
+        let pat = "_";
+        let body = format!("Result::Ok(Self::{unknown}(value))");
+        if !self.flat_arm(12, pat, &body) {
+            return false;
+        }
+        self.out.push_str("        }\n    }\n}\n");
+        true
+    }
+
+    /// [`Writer::tagged`] written plainly, for prettyplease.
+    fn tagged_plain(&mut self, id: TypeId, def: &TypeDef, t: &crate::ir::Tagged) {
         let name = self.em.names.types[id.0].as_str();
         let names = &self.em.names.variants[&id];
         let unknown = names.last().map_or("Unknown", String::as_str);
