@@ -158,6 +158,10 @@ struct ReplayArgs {
     /// Run only shard K of N (1-based): every N-th scenario in path order.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Run only the scenarios whose name or file (relative to the recordings folder) matches
+    /// PATTERN (`*` any characters, `?` one); repeatable. Applied before `--shard`.
+    #[arg(long, value_name = "PATTERN")]
+    only: Vec<String>,
     /// Per-request timeout in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
@@ -506,6 +510,30 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         }
         None => Vec::new(),
     };
+    if !args.only.is_empty() {
+        let all = loaded.len();
+        let names: Vec<String> = loaded.iter().map(|l| l.name()).collect();
+        loaded = replay::only(loaded, &args.only, &dir);
+        if loaded.is_empty() {
+            anyhow::bail!(
+                "--only {}: no scenario matches (of {all} in {}: {}{})",
+                args.only.join(" --only "),
+                dir.display(),
+                names
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if all > 10 { ", …" } else { "" }
+            );
+        }
+        eprintln!(
+            "--only {}: {} of {all} scenarios selected",
+            args.only.join(" --only "),
+            loaded.len()
+        );
+    }
     if let Some((k, n)) = args.shard {
         loaded = replay::shard(loaded, k, n);
     }

@@ -221,6 +221,53 @@ pub fn shard<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// The scenarios `--only` selects: those whose name (its `name`, else the file stem) or file
+/// path relative to the recordings folder matches one of `patterns` (`*` any run of
+/// characters, `?` one; otherwise exact). Order is kept.
+pub fn only(
+    items: Vec<crate::recording::Loaded>,
+    patterns: &[String],
+    root: &std::path::Path,
+) -> Vec<crate::recording::Loaded> {
+    items
+        .into_iter()
+        .filter(|l| {
+            let relative = l.file.strip_prefix(root).unwrap_or(&l.file);
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            let name = l.name();
+            patterns
+                .iter()
+                .any(|p| wildcard_match(p, &name) || wildcard_match(p, &relative))
+        })
+        .collect()
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters (`/` too) and
+/// `?` for one. Iterative with one backtrack point, so linear in practice and never
+/// exponential.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            // Let the last `*` take one more character.
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 /// Set once the target stops answering altogether: no scenario starts after that.
 #[derive(Debug, Clone, Default)]
 struct Stop(Arc<std::sync::Mutex<Option<String>>>);
@@ -1274,5 +1321,34 @@ mod snapshot_tests {
             serde_json::to_string(&failed).unwrap(),
             r#"{"request":"GET /a","status":null,"violations":[]}"#
         );
+    }
+}
+
+#[cfg(test)]
+mod only_tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn wildcards_match_whole_names() {
+        for (pattern, text, expected) in [
+            ("checkout-paid", "checkout-paid", true),
+            ("checkout-paid", "checkout-paid-2", false),
+            ("checkout*", "checkout-paid", true),
+            ("*paid", "checkout-paid", true),
+            ("*paid", "paid-checkout", false),
+            ("c?eckout*", "checkout", true),
+            ("chargily/*", "chargily/checkouts/paid.yaml", true),
+            ("*/paid.yaml", "chargily/checkouts/paid.yaml", true),
+            ("*a*b*c", "xaxbxbxc", true),
+            ("*a*b*c", "xaxbxbx", false),
+            ("", "", true),
+            ("*", "", true),
+            ("?", "", false),
+        ] {
+            assert_eq!(wildcard_match(pattern, text), expected, "{pattern} {text}");
+        }
+        // Linear, not exponential, on a pattern that backtracks a lot.
+        let text = "a".repeat(10_000);
+        assert!(!wildcard_match(&format!("{}b", "*a".repeat(20)), &text));
     }
 }

@@ -166,6 +166,47 @@ fn shards_split_scenarios_disjointly() {
 }
 
 #[test]
+fn only_selects_scenarios_by_name_or_path() {
+    let fx = fixtures();
+    let files = |only: &[&str]| -> (Option<i32>, Vec<String>, String) {
+        let mut args = vec!["--recordings", fx.to_str().unwrap(), "--format", "json"];
+        for pattern in only {
+            args.extend(["--only", pattern]);
+        }
+        let out = replay(&args, &[]);
+        let files = serde_json::from_slice::<Value>(&out.stdout)
+            .map(|v| {
+                v["report"]["scenarios"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["file"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (out.status.code(), files, text(&out.stderr))
+    };
+    // By relative path, with a wildcard; both scenarios are named `smoke` by their file stem.
+    let (code, chosen, stderr) = files(&["chargily/*"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(chosen.len(), 1, "{chosen:?}");
+    assert!(chosen[0].ends_with("chargily/smoke.yaml"), "{chosen:?}");
+    assert!(stderr.contains("1 of 2 scenarios selected"), "{stderr}");
+    // By name: both; repeated patterns add up.
+    let (_, chosen, _) = files(&["smoke"]);
+    assert_eq!(chosen.len(), 2);
+    let (_, chosen, _) = files(&["chargily/*", "recharge/smoke.yaml"]);
+    assert_eq!(chosen.len(), 2);
+    // Nothing matching is a usage error naming what there is.
+    let (code, _, stderr) = files(&["nope*"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--only nope*: no scenario matches (of 2 in") && stderr.contains("smoke"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_recordings_exit_2_naming_file_and_line() {
     let dir = temp_dir("bad-recordings");
     let good = std::fs::read_to_string(fixtures().join("chargily/smoke.yaml")).unwrap();
