@@ -8,7 +8,7 @@ the recorder or the mock:
     python3 .ci/fuzz.py --out /tmp/fuzz --scale 0.1  # a quick look
 
 Targets (each an execution of a binary, or one connection to the mock):
-- specs: mutated OpenAPI documents (the project's specs, the codegen fixtures and hard cases)
+- specs: mutated OpenAPI documents (the project's specs in 3.0 and 3.1, the codegen fixtures and hard cases)
   through `codegen generate` and `conformance lint`; every distinct generated module is then
   compiled (`cargo check`, one crate per module, warnings counted);
 - recordings: mutated shipped recordings through `conformance replay` (embedded mock);
@@ -329,7 +329,8 @@ def plain(node):
 # ---------------------------------------------------------------- specs
 
 def fuzz_specs(rng, n, out, findings, stats, jobs):
-    seeds = sorted(ROOT.glob("spec/*.yaml")) + sorted(ROOT.glob("codegen/tests/fixtures/*.yaml")) \
+    seeds = sorted(ROOT.glob("spec/*.yaml")) + sorted(ROOT.glob("spec/3.1/*.yaml")) \
+        + sorted(ROOT.glob("codegen/tests/fixtures/*.yaml")) \
         + sorted(p for p in ROOT.glob("codegen/tests/hard-cases/*") if p.is_file()
                  and p.suffix in (".yaml", ".json"))
     trees = [(p, plain(load_yaml(p))) for p in seeds]
