@@ -1268,26 +1268,7 @@ impl<'a> Lowerer<'a> {
     fn webhooks(&mut self) -> Result<(), LowerError> {
         for hook in oas::webhooks(self.root) {
             let words = vec![hook.path.clone()];
-            let op_at = At::Str(&hook.pointer);
-            let payload = match hook.node.key("requestBody") {
-                Some(body) => {
-                    let body_at = At::Key(&op_at, "requestBody");
-                    let (moved, body) = deref_at(self.root, body_at, body)?;
-                    let body_at = moved.as_deref().map_or(body_at, At::Str);
-                    match json_media(body) {
-                        Some((media, schema)) => {
-                            let content = At::KeywordKey(&body_at, "content", media);
-                            Some(wrap_nullable(self.schema(
-                                At::Key(&content, "schema"),
-                                schema,
-                                Words::Push(&Words::Slice(&words), "Payload"),
-                            )?))
-                        }
-                        None => None,
-                    }
-                }
-                None => None,
-            };
+            let (payload, _) = self.request_body(&hook, &words, "Payload")?;
             self.ir.webhooks.push(crate::ir::Webhook {
                 name: hook.path.clone(),
                 method: hook.method.to_ascii_uppercase(),
@@ -1303,6 +1284,35 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// An operation's (or webhook's) JSON request body type, named `words` + `word` when
+    /// inline, and whether the body is required.
+    fn request_body(
+        &mut self,
+        op: &oas::Operation<'_>,
+        words: &[String],
+        word: &str,
+    ) -> Result<(Option<Ty>, bool), LowerError> {
+        let Some(body) = op.node.key("requestBody") else {
+            return Ok((None, false));
+        };
+        let op_at = At::Str(&op.pointer);
+        let body_at = At::Key(&op_at, "requestBody");
+        let (moved, body) = deref_at(self.root, body_at, body)?;
+        let body_at = moved.as_deref().map_or(body_at, At::Str);
+        let ty = match json_media(body) {
+            Some((media, schema)) => {
+                let content = At::KeywordKey(&body_at, "content", media);
+                Some(wrap_nullable(self.schema(
+                    At::Key(&content, "schema"),
+                    schema,
+                    Words::Push(&Words::Slice(words), word),
+                )?))
+            }
+            None => None,
+        };
+        Ok((ty, flag(body, "required")))
+    }
+
     fn operations(&mut self) -> Result<(), LowerError> {
         let ops: Vec<oas::Operation<'a>> = oas::operations(self.root)
             .into_iter()
@@ -1315,26 +1325,7 @@ impl<'a> Lowerer<'a> {
             let words = vec![id.clone()];
             let params = self.params(&op, &words)?;
             let op_at = At::Str(&op.pointer);
-            let (body, body_required) = match op.node.key("requestBody") {
-                Some(body) => {
-                    let body_at = At::Key(&op_at, "requestBody");
-                    let (moved, body) = deref_at(self.root, body_at, body)?;
-                    let body_at = moved.as_deref().map_or(body_at, At::Str);
-                    let ty = match json_media(body) {
-                        Some((media, schema)) => {
-                            let content = At::KeywordKey(&body_at, "content", media);
-                            Some(wrap_nullable(self.schema(
-                                At::Key(&content, "schema"),
-                                schema,
-                                Words::Push(&Words::Slice(&words), "Request"),
-                            )?))
-                        }
-                        None => None,
-                    };
-                    (ty, flag(body, "required"))
-                }
-                None => (None, false),
-            };
+            let (body, body_required) = self.request_body(&op, &words, "Request")?;
             let mut responses = Vec::new();
             for (status, response) in op
                 .node
