@@ -158,6 +158,15 @@ struct ReplayArgs {
     /// Run only shard K of N (1-based): every N-th scenario in path order.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Known deviations: violations listed in FILE are reported as known and do not fail the
+    /// run; new ones do; listed ones no longer seen are reported as fixed. JSON, as written by
+    /// --write-baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every violation of this run to FILE as a baseline (one per line: scenario,
+    /// exchange, rule, instance pointer), to accept today's deviations and catch new ones.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Run only the scenarios whose name or file (relative to the recordings folder) matches
     /// PATTERN (`*` any characters, `?` one); repeatable. Applied before `--shard`.
     #[arg(long, value_name = "PATTERN")]
@@ -510,6 +519,11 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         }
         None => Vec::new(),
     };
+    // Read before the run: a bad baseline is an input error, found at once.
+    let baseline = match &args.baseline {
+        Some(path) => Some(replay::baseline::Baseline::load(path)?),
+        None => None,
+    };
     if !args.only.is_empty() {
         let all = loaded.len();
         let names: Vec<String> = loaded.iter().map(|l| l.name()).collect();
@@ -580,8 +594,25 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         .build()
         .context("cannot start the runtime")?;
     let scenarios = loaded.clone();
-    let report = runtime.block_on(replay::run(scenarios, &options));
+    let mut report = runtime.block_on(replay::run(scenarios, &options));
     bar.finish_and_clear();
+    if let (Some(baseline), Some(path)) = (&baseline, &args.baseline) {
+        report.baseline = Some(replay::baseline::Comparison::new(
+            &report,
+            baseline,
+            &path.display().to_string(),
+        ));
+    }
+    if let Some(path) = &args.write_baseline {
+        let written = replay::baseline::Baseline::of(&report);
+        oas::files::write_atomic(path, written.to_json().as_bytes())
+            .with_context(|| format!("cannot write the baseline to {}", path.display()))?;
+        eprintln!(
+            "baseline of {} violation(s) written to {}",
+            written.known.len(),
+            path.display()
+        );
+    }
     if let Some(out_dir) = &args.rerecord {
         for file in plan::rerecord(&loaded, &report, &dir, out_dir, args.inline_captures)? {
             eprintln!(
@@ -600,6 +631,9 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             oas::files::write_atomic(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             // The report went to a file; the verdict is still said.
+            if let Some(b) = &report.baseline {
+                eprintln!("{}", b.summary());
+            }
             eprintln!(
                 "{}\nreport written to {}",
                 conformance::report::summary(&report),

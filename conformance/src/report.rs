@@ -57,7 +57,7 @@ pub fn per_operation(report: &RunReport) -> Vec<OperationRow> {
                     ..OperationRow::default()
                 });
             row.exchanges += 1;
-            for v in &e.violations {
+            for v in e.violations.iter().filter(|v| !report.is_known(s, e, v)) {
                 match v.kind() {
                     Kind::Spec => row.spec += 1,
                     Kind::Reference => row.reference += 1,
@@ -133,6 +133,13 @@ pub fn summary(report: &RunReport) -> String {
         t.reference_violations,
         t.errors,
     );
+    if t.known_violations > 0 {
+        let _ = write!(
+            out,
+            "; {} known violations (in the baseline, not failing)",
+            t.known_violations
+        );
+    }
     if t.skipped_scenarios + t.not_run_scenarios > 0 {
         let _ = write!(
             out,
@@ -370,13 +377,23 @@ pub fn human(report: &RunReport) -> String {
         } else {
             c.pattern.as_str()
         };
+        let known = c
+            .examples
+            .iter()
+            .filter(|(s, e, v)| report.is_known(s, e, v))
+            .count();
         let _ = writeln!(
             out,
-            "\n[{}] ({}) at {at}  (spec: {}): {} violation(s)",
+            "\n[{}] ({}) at {at}  (spec: {}): {} violation(s){}",
             c.rule,
             c.rule.kind().name(),
             c.schema_pointer,
-            c.count
+            c.count,
+            match known {
+                0 => String::new(),
+                k if k == c.count => ", all known (in the baseline)".to_owned(),
+                k => format!(", {k} of them known (in the baseline)"),
+            }
         );
         for (s, e, v) in c.examples.iter().take(EXAMPLES_SHOWN) {
             let _ = writeln!(out, "  e.g. {}", exchange_title(s, e));
@@ -405,6 +422,9 @@ pub fn human(report: &RunReport) -> String {
     }
     if let Some(d) = diagnosis(report) {
         let _ = writeln!(out, "\nlikely cause: {d}");
+    }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(out, "\n{}", b.summary());
     }
     let _ = writeln!(out, "\n{}", summary(report));
     out
@@ -547,6 +567,9 @@ pub fn junit(report: &RunReport) -> String {
                 st
             } else if e.violations.is_empty() {
                 TestCaseStatus::success()
+            } else if e.violations.iter().all(|v| report.is_known(s, e, v)) {
+                // Known deviations (the baseline): reported in the case's output, not failing.
+                TestCaseStatus::success()
             } else {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let first = &e.violations[0];
@@ -567,6 +590,18 @@ pub fn junit(report: &RunReport) -> String {
                 e.operation.as_deref().unwrap_or("control")
             ));
             case.set_time(duration_ms(e.elapsed_ms));
+            let known: Vec<&Violation> = e
+                .violations
+                .iter()
+                .filter(|v| report.is_known(s, e, v))
+                .collect();
+            if !known.is_empty() {
+                case.set_system_out(format!(
+                    "{} known violation(s) (in the baseline):\n{}",
+                    known.len(),
+                    known.iter().map(|v| violation_text(v)).collect::<String>()
+                ));
+            }
             suite.add_test_case(case);
         }
         junit.add_test_suite(suite);

@@ -15,6 +15,7 @@
 //! - `outcome.rs`: the report types.
 
 mod balance;
+pub mod baseline;
 pub mod client;
 mod lists;
 pub mod normalize;
@@ -323,6 +324,7 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
                 recordings: options.recordings.clone(),
                 policy: options.policy,
                 stopped: Some(e),
+                baseline: None,
                 scenarios: scenarios
                     .iter()
                     .map(|l| ScenarioReport {
@@ -377,6 +379,7 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
         recordings: options.recordings.clone(),
         policy: options.policy,
         stopped: stop.reason(),
+        baseline: None,
         scenarios: results.into_iter().map(|(_, r)| r).collect(),
         elapsed_ms: outcome::millis(started.elapsed()),
     }

@@ -374,6 +374,10 @@ pub struct RunReport {
     /// Why the run stopped before its end (the target stopped answering).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The run's violations against a baseline of known ones (`--baseline`): known ones are
+    /// reported and do not fail the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<super::baseline::Comparison>,
     pub scenarios: Vec<ScenarioReport>,
     /// Wall time of the run, in milliseconds.
     pub elapsed_ms: f64,
@@ -398,7 +402,15 @@ pub struct Totals {
     pub spec_violations: usize,
     /// Violations that depart from the reference behaviour.
     pub reference_violations: usize,
+    /// Violations the baseline lists (`--baseline`): counted in `violations`, not in `spec_violations` or
+    /// `reference_violations`, and never failing the run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub known_violations: usize,
     pub errors: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl RunReport {
@@ -421,6 +433,10 @@ impl RunReport {
                 t.exchanges += 1;
                 t.violations += e.violations.len();
                 for v in &e.violations {
+                    if self.is_known(s, e, v) {
+                        t.known_violations += 1;
+                        continue;
+                    }
                     match v.kind() {
                         Kind::Spec => t.spec_violations += 1,
                         Kind::Reference => t.reference_violations += 1,
@@ -440,7 +456,12 @@ impl RunReport {
         t
     }
 
-    /// 0 conformant, 1 a violation of a kind the policy fails on (or a skip, with
+    /// Whether a violation is one the baseline lists.
+    pub fn is_known(&self, s: &ScenarioReport, e: &ExchangeReport, v: &Violation) -> bool {
+        self.baseline.as_ref().is_some_and(|b| b.is_known(s, e, v))
+    }
+
+    /// 0 conformant, 1 a violation of a kind the policy fails on (known ones aside) (or a skip, with
     /// `fail_on_skip`), 2 a scenario could not run (unreachable or dead target, mock start
     /// failure) or the run stopped.
     pub fn exit_code(&self) -> u8 {

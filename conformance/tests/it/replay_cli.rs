@@ -165,6 +165,89 @@ fn shards_split_scenarios_disjointly() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A baseline written from a run with a planted bug makes the same run pass with its
+/// violations reported as known; the bug fixed, they are reported as fixed; a violation the
+/// baseline does not list still fails; a malformed baseline is an input error.
+#[test]
+fn baselines_accept_known_violations_and_catch_new_ones() {
+    let fx = fixtures();
+    let dir = temp_dir("baseline");
+    let file = dir.join("baseline.json");
+    let run = |server: &MockServer, extra: &[&str]| {
+        let mut args = vec!["--recordings".to_string(), fx.display().to_string()];
+        args.extend(targets(server));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = replay(&args, &[]);
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let mut config = MockConfig::for_tests();
+    config.planted = Some(PlantedBug::WrongType);
+    let buggy = MockServer::start(config).unwrap();
+    let (code, _, stderr) = run(&buggy, &["--write-baseline", file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let listed = written["known"].as_array().unwrap().len();
+    assert!(listed > 0, "{written}");
+    assert!(
+        stderr.contains(&format!("baseline of {listed} violation(s) written")),
+        "{stderr}"
+    );
+
+    // The same deviations, known: the run passes and says so.
+    let (code, stdout, stderr) = run(&buggy, &["--baseline", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // (An entry covers every violation of one rule at one place: two schema keywords failing
+    // at `/entity` are one entry.)
+    let summary = stdout.lines().find(|l| l.starts_with("baseline ")).unwrap();
+    let known: usize = summary
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(known >= listed, "{summary}");
+    assert!(
+        summary.ends_with(" known (not failing), 0 new, 0 fixed"),
+        "{summary}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{known} violations (0 spec, 0 reference); 0 errors; {known} known violations (in the baseline, not failing)"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("all known (in the baseline)"), "{stdout}");
+
+    // One entry fewer: that violation is new and fails the run.
+    let mut fewer = written.clone();
+    fewer["known"].as_array_mut().unwrap().pop();
+    let fewer_file = dir.join("fewer.json");
+    std::fs::write(&fewer_file, fewer.to_string()).unwrap();
+    let (code, stdout, _) = run(&buggy, &["--baseline", fewer_file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(", 1 new, 0 fixed"), "{stdout}");
+
+    // The bug fixed: every listed violation is reported as fixed, by place.
+    let fixed = MockServer::start(MockConfig::for_tests()).unwrap();
+    let (code, stdout, _) = run(&fixed, &["--baseline", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("0 known (not failing), 0 new, {listed} fixed; no longer seen, remove from the baseline:")), "{stdout}");
+
+    // A malformed baseline: exit 2 at once, naming the file and line.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"known\": [\n  {\"scenario\": 1}\n]}").unwrap();
+    let (code, _, stderr) = run(&fixed, &["--baseline", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2:", bad.display())),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn only_selects_scenarios_by_name_or_path() {
     let fx = fixtures();
