@@ -77,6 +77,54 @@ pub fn per_operation(report: &RunReport) -> Vec<OperationRow> {
     rows.into_values().collect()
 }
 
+/// How much of one API's spec a run exercised: its operations with at least one exchange
+/// sent, out of all it documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub api: String,
+    pub operations: usize,
+    pub exercised: usize,
+    /// The `operationId`s no exchange reached, in spec order.
+    pub not_exercised: Vec<String>,
+}
+
+/// Coverage per API the run replayed (in API order), against its embedded spec.
+pub fn coverage(report: &RunReport) -> Vec<Coverage> {
+    let mut apis: Vec<crate::specs::Api> = report.scenarios.iter().map(|s| s.api).collect();
+    apis.sort();
+    apis.dedup();
+    apis.into_iter()
+        .filter_map(|api| {
+            let spec = api.spec().ok()?;
+            let sent: std::collections::BTreeSet<&str> = report
+                .scenarios
+                .iter()
+                .filter(|s| s.api == api)
+                .flat_map(|s| &s.exchanges)
+                .filter(|e| e.skipped.is_none() && e.not_run.is_none())
+                .filter_map(|e| e.operation.as_deref())
+                .collect();
+            let mut ids: Vec<&str> = Vec::new();
+            for op in spec.operations() {
+                if !ids.contains(&op.id.as_str()) {
+                    ids.push(&op.id);
+                }
+            }
+            let not_exercised: Vec<String> = ids
+                .iter()
+                .filter(|id| !sent.contains(*id))
+                .map(|id| (*id).to_owned())
+                .collect();
+            Some(Coverage {
+                api: api.name().to_owned(),
+                operations: ids.len(),
+                exercised: ids.len() - not_exercised.len(),
+                not_exercised,
+            })
+        })
+        .collect()
+}
+
 /// What was checked, one line per fact: the targets, the recordings, the profile.
 pub fn header(report: &RunReport) -> String {
     let mut out = String::new();
@@ -324,6 +372,23 @@ pub fn human(report: &RunReport) -> String {
             r.score()
         );
     }
+    for c in coverage(report) {
+        let _ = write!(
+            out,
+            "\ncoverage {}: {} of {} operations exercised",
+            c.api, c.exercised, c.operations
+        );
+        if c.not_exercised.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(
+                out,
+                "; {} not exercised: {}",
+                c.not_exercised.len(),
+                c.not_exercised.join(", ")
+            );
+        }
+    }
     for s in &report.scenarios {
         if let Some(why) = &s.skipped {
             let _ = writeln!(
@@ -500,6 +565,7 @@ pub fn json_report(report: &RunReport) -> String {
         "recordings": report.recordings,
         "profile": report.profile,
         "totals": totals,
+        "coverage": coverage(report),
         "diagnosis": diagnosis(report),
         "causes": causes(report)
             .iter()

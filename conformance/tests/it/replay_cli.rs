@@ -248,6 +248,67 @@ fn baselines_accept_known_violations_and_catch_new_ones() {
     );
 }
 
+/// The report says how much of each spec the run exercised: every documented operation is
+/// either exercised or listed as not exercised, in both the human and the JSON report.
+#[test]
+fn coverage_lists_the_operations_no_exchange_reached() {
+    let fx = fixtures();
+    let out = replay(
+        &["--recordings", fx.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for api in [
+        conformance::specs::Api::Chargily,
+        conformance::specs::Api::Recharge,
+    ] {
+        let spec = api.spec().unwrap();
+        let documented: std::collections::BTreeSet<&str> =
+            spec.operations().iter().map(|op| op.id.as_str()).collect();
+        // Exercised: the operations the per-operation table shows with a passed exchange.
+        let exercised: std::collections::BTreeSet<&str> = v["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["api"] == api.name() && r["passed"].as_u64().unwrap() > 0)
+            .map(|r| r["operation"].as_str().unwrap())
+            .filter(|op| documented.contains(op))
+            .collect();
+        let c = v["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["api"] == api.name())
+            .unwrap();
+        let not: std::collections::BTreeSet<&str> = c["not_exercised"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(c["operations"].as_u64().unwrap() as usize, documented.len());
+        assert_eq!(
+            c["exercised"].as_u64().unwrap() as usize,
+            exercised.len(),
+            "{c}"
+        );
+        assert!(!exercised.is_empty() && !not.is_empty(), "{c}");
+        assert!(exercised.is_disjoint(&not), "{c}");
+        assert_eq!(exercised.len() + not.len(), documented.len(), "{c}");
+    }
+    let out = replay(&["--recordings", fx.to_str().unwrap()], &[]);
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("coverage chargily: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains(" operations exercised; ") && line.contains(" not exercised: "),
+        "{line}"
+    );
+}
+
 #[test]
 fn only_selects_scenarios_by_name_or_path() {
     let fx = fixtures();
