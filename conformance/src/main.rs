@@ -557,10 +557,13 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         .sum();
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} exchanges {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} exchanges: {msg} [{elapsed}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let progress_bar = bar.clone();
+    let counts = ProgressCounts::new(total, !std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let options = Options {
         profile: match args.profile {
             ProfileArg::Spec => oas::check::Profile::Spec,
@@ -587,7 +590,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         },
         recordings: Some(dir.display().to_string()),
         ca_certs,
-        progress: Some(std::sync::Arc::new(move |_| progress_bar.inc(1))),
+        progress: Some(std::sync::Arc::new(move |exchange| {
+            progress_bar.inc(1);
+            progress_bar.set_message(counts.record(exchange));
+        })),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -643,6 +649,56 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         None => print!("{text}"),
     }
     Ok(report.exit_code())
+}
+
+/// Passed and failed exchanges as a replay goes. On a terminal they are the progress bar's
+/// message; otherwise (a CI log, where the bar is hidden) a line goes to stderr each time
+/// another tenth of the exchanges is done.
+struct ProgressCounts {
+    total: u64,
+    lines: bool,
+    started: std::time::Instant,
+    done: std::sync::atomic::AtomicU64,
+    passed: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+}
+
+impl ProgressCounts {
+    fn new(total: u64, lines: bool) -> Self {
+        ProgressCounts {
+            total,
+            lines,
+            started: std::time::Instant::now(),
+            done: 0.into(),
+            passed: 0.into(),
+            failed: 0.into(),
+        }
+    }
+
+    /// Counts one exchange; returns the bar's message.
+    fn record(&self, e: &conformance::replay::ExchangeReport) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let ran = e.skipped.is_none() && e.not_run.is_none();
+        if ran && e.violations.is_empty() {
+            self.passed.fetch_add(1, Relaxed);
+        } else if ran {
+            self.failed.fetch_add(1, Relaxed);
+        }
+        let done = self.done.fetch_add(1, Relaxed) + 1;
+        let (passed, failed) = (self.passed.load(Relaxed), self.failed.load(Relaxed));
+        let message = format!("{passed} passed, {failed} failed");
+        // The tenth this exchange completes, if any (the last one always reports).
+        let tenth = |n: u64| n * 10 / self.total.max(1);
+        if self.lines && (tenth(done) > tenth(done - 1) || done == self.total) {
+            eprintln!(
+                "progress: {done}/{} exchanges ({}%), {message}, {:.1} s",
+                self.total,
+                done * 100 / self.total.max(1),
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+        message
+    }
 }
 
 fn record(args: RecordArgs) -> anyhow::Result<u8> {

@@ -309,6 +309,45 @@ fn coverage_lists_the_operations_no_exchange_reached() {
     );
 }
 
+/// Not on a terminal (a CI log), progress is a line per tenth of the exchanges, with passed
+/// and failed counts, the last one at 100 %.
+#[test]
+fn progress_lines_when_not_on_a_terminal() {
+    let fx = fixtures();
+    let mut config = MockConfig::for_tests();
+    config.planted = Some(PlantedBug::WrongType);
+    for (server, failing) in [
+        (None, false),
+        (Some(MockServer::start(config).unwrap()), true),
+    ] {
+        let mut args = vec!["--recordings".to_string(), fx.display().to_string()];
+        if let Some(server) = &server {
+            args.extend(targets(server));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = replay(&args, &[]);
+        let stderr = text(&out.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("progress: "))
+            .collect();
+        assert!(!lines.is_empty() && lines.len() <= 11, "{stderr}");
+        let last = lines.last().unwrap();
+        if failing {
+            assert!(
+                last.starts_with("progress: 7/7 exchanges (100%), 0 passed, 7 failed, "),
+                "{last}"
+            );
+        } else {
+            assert!(
+                last.starts_with("progress: 7/7 exchanges (100%), 7 passed, 0 failed, "),
+                "{last}"
+            );
+        }
+        assert!(last.ends_with(" s"), "{last}");
+    }
+}
+
 #[test]
 fn only_selects_scenarios_by_name_or_path() {
     let fx = fixtures();
