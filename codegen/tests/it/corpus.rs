@@ -266,6 +266,21 @@ pub(crate) fn scratch_crate(root: &Path, module: &str) -> PathBuf {
     dir
 }
 
+/// Runs cargo with `args` in a [`scratch_workspace`] at `root`, building into `target`, with
+/// none of the outer build's flags or target dir leaking in.
+pub(crate) fn scratch_cargo(root: &Path, target: &Path, args: &[&str]) -> std::process::Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    Command::new(cargo)
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .output()
+        .expect("cannot run cargo")
+}
+
 /// Compile errors and warnings of one module (rendered). Warnings count as problems too:
 /// users would see them (`unreachable pattern` has flagged real bugs).
 #[derive(Default)]
@@ -306,18 +321,20 @@ fn compile(modules: &[(&str, &str)]) -> (BTreeMap<String, Diagnostics>, Duration
         }
     }
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let t = Instant::now();
-    let output = Command::new(cargo)
-        .args(["check", "--offline", "--workspace", "--lib", "--keep-going"])
-        .args(["--message-format", "json"])
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .output()
-        .expect("cannot run cargo");
+    let output = scratch_cargo(
+        &root,
+        &target,
+        &[
+            "check",
+            "--offline",
+            "--workspace",
+            "--lib",
+            "--keep-going",
+            "--message-format",
+            "json",
+        ],
+    );
     let time = t.elapsed();
 
     let mut diagnostics: BTreeMap<String, Diagnostics> = BTreeMap::new();

@@ -20,7 +20,8 @@ use oas::{Direction, SchemaValidator};
 use serde_json::{Value, json};
 
 use super::corpus::{
-    corpus_3_1_dir, corpus_dir, module_name, scratch_crate, scratch_workspace, write_if_changed,
+    corpus_3_1_dir, corpus_dir, module_name, scratch_cargo, scratch_crate, scratch_workspace,
+    write_if_changed,
 };
 
 /// One example and what its type is: `kind` is `schema`, `request`, `response` or `webhook`;
@@ -336,16 +337,11 @@ fn real_3_1_examples_round_trip_through_generated_types() {
             .collect();
         std::fs::write(dir.join("examples.json"), Value::Array(list).to_string()).unwrap();
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let built = Command::new(&cargo)
-        .args(["build", "--offline", "--workspace", "--bins", "--quiet"])
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .output()
-        .expect("cannot run cargo");
+    let built = scratch_cargo(
+        &root,
+        &target,
+        &["build", "--offline", "--workspace", "--bins", "--quiet"],
+    );
     assert!(
         built.status.success(),
         "the generated modules do not build: {}",
