@@ -80,6 +80,11 @@ pub mod structs {
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod tuples_3_1 {
+    include!(concat!(env!("OUT_DIR"), "/tuples_3_1.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod types_3_1 {
     include!(concat!(env!("OUT_DIR"), "/types_3_1.rs"));
 }

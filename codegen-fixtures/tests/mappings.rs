@@ -492,6 +492,141 @@ fn openapi_3_1_references_booleans_and_tuples() {
 }
 
 #[test]
+fn openapi_3_1_tuples_read_and_write_their_positions() {
+    use codegen_fixtures::tuples_3_1::{Capped, Loose, Pair, Path, Point, Range, Visitor};
+    // Exactly the prefix's items: serde's derive, which refuses any other length.
+    assert_eq!(trip::<Point>(json!([1.5, 2.0])).unwrap(), json!([1.5, 2.0]));
+    assert_eq!(trip::<Pair>(json!(["a", 1])).unwrap(), json!(["a", 1]));
+    for bad in [json!([1.5]), json!([1.5, 2.0, 3.0])] {
+        assert!(trip::<Point>(bad).is_err());
+    }
+    // A position an array may lack is an `Option`, a nullable item inside it an `Option` too:
+    // absent and `null` stay apart.
+    assert_eq!(trip::<Range>(json!([1])).unwrap(), json!([1]));
+    assert_eq!(trip::<Range>(json!([1, null])).unwrap(), json!([1, null]));
+    assert_eq!(trip::<Range>(json!([1, 5])).unwrap(), json!([1, 5]));
+    let range: Range = serde_json::from_value(json!([1, null])).unwrap();
+    assert_eq!(range, Range(1, Some(None)));
+    assert_eq!(
+        err::<Range>(json!([])),
+        ".: invalid length 0, expected an array of 1 to 2 items"
+    );
+    assert_eq!(
+        err::<Range>(json!([1, 2, 3])),
+        ".: invalid length 3, expected an array of 1 to 2 items"
+    );
+    assert!(err::<Range>(json!([1, "x"])).contains("expected i64"));
+    // Items after the prefix, typed by `items`.
+    assert_eq!(
+        trip::<Path>(json!(["move", 3, 4])).unwrap(),
+        json!(["move", 3, 4])
+    );
+    assert_eq!(trip::<Path>(json!(["stop"])).unwrap(), json!(["stop"]));
+    let path: Path = serde_json::from_value(json!(["move", 3, 4])).unwrap();
+    assert_eq!(path, Path("move".to_owned(), vec![3, 4]));
+    assert!(err::<Path>(json!([])).ends_with("expected an array of at least 1 item"));
+    assert!(err::<Path>(json!(["move", "x"])).contains("expected i64"));
+    // No `items`: any JSON after the typed positions; the second is a type named like the
+    // reading code's visitor.
+    let loose = json!(["a", {"id": "v"}, 3, null, {"x": 1}]);
+    assert_eq!(trip::<Loose>(loose.clone()).unwrap(), loose);
+    assert_eq!(trip::<Loose>(json!([])).unwrap(), json!([]));
+    let visitor = Visitor { id: "v".to_owned() };
+    // Writing refuses a value that skips a position.
+    let gap = Loose(None, Some(visitor.clone()), Vec::new());
+    assert_eq!(
+        serde_json::to_value(&gap).unwrap_err().to_string(),
+        "Loose: item 1 is set but item 0 is not (an array cannot skip a position)"
+    );
+    let gap = Loose(Some("a".to_owned()), None, vec![json!(1)]);
+    assert_eq!(
+        serde_json::to_value(&gap).unwrap_err().to_string(),
+        "Loose: an item after item 1 is set but item 1 is not (an array cannot skip a position)"
+    );
+    // `maxItems` below the prefix's length: only the positions an array can have.
+    assert_eq!(
+        trip::<Capped>(json!([true, "b"])).unwrap(),
+        json!([true, "b"])
+    );
+    assert!(err::<Capped>(json!([true, "b", "c"])).ends_with("expected an array of 0 to 2 items"));
+}
+
+/// The tuple types decode exactly the arrays the JSON Schema validator accepts (`jsonschema`,
+/// through `oas`): every array of up to four items drawn from values of each kind.
+#[test]
+fn openapi_3_1_tuples_agree_with_the_validator() {
+    use codegen_fixtures::tuples_3_1 as t;
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codegen/tests/fixtures/tuples-3-1.yaml");
+    let doc = oas::Document::load(&spec).unwrap();
+    let pool = [
+        json!(1),
+        json!(1.5),
+        json!("a"),
+        json!(null),
+        json!(true),
+        json!({"id": "v"}),
+        json!({"x": 1}),
+    ];
+    let mut arrays = vec![Vec::new()];
+    let mut last = vec![Vec::new()];
+    for _ in 0..4 {
+        last = last
+            .iter()
+            .flat_map(|a: &Vec<Value>| {
+                pool.iter().map(move |v| {
+                    let mut a = a.clone();
+                    a.push(v.clone());
+                    a
+                })
+            })
+            .collect();
+        arrays.extend(last.iter().cloned());
+    }
+    type Decodes = fn(&Value) -> bool;
+    let decoders: [(&str, Decodes); 6] = [
+        ("Point", |v| {
+            serde_json::from_value::<t::Point>(v.clone()).is_ok()
+        }),
+        ("Pair", |v| {
+            serde_json::from_value::<t::Pair>(v.clone()).is_ok()
+        }),
+        ("Range", |v| {
+            serde_json::from_value::<t::Range>(v.clone()).is_ok()
+        }),
+        ("Path", |v| {
+            serde_json::from_value::<t::Path>(v.clone()).is_ok()
+        }),
+        ("Loose", |v| {
+            serde_json::from_value::<t::Loose>(v.clone()).is_ok()
+        }),
+        ("Capped", |v| {
+            serde_json::from_value::<t::Capped>(v.clone()).is_ok()
+        }),
+    ];
+    for (name, decodes) in decoders {
+        let validator = oas::schema::SchemaValidator::compile(
+            &doc.root,
+            &format!("/components/schemas/{name}"),
+            oas::schema::Direction::Response,
+        )
+        .unwrap();
+        let mut accepted = 0;
+        for array in &arrays {
+            let array = Value::Array(array.clone());
+            let valid = validator.is_valid(&array);
+            assert_eq!(decodes(&array), valid, "{name}: {array}");
+            accepted += usize::from(valid);
+        }
+        // Each schema accepts some arrays and refuses others.
+        assert!(
+            accepted > 0 && accepted < arrays.len(),
+            "{name}: {accepted}"
+        );
+    }
+}
+
+#[test]
 fn openapi_3_1_untyped_keywords_are_any_json() {
     use codegen_fixtures::untyped_3_1::{Conditional, Labels, Shaped};
     let v = json!({"x-a": "b", "other": [1]});

@@ -21,7 +21,7 @@ pub fn insert_boxes(ir: &mut Ir) {
                 Kind::Untagged(vs) => box_direct(&mut vs[slot].ty),
                 Kind::Tagged(t) => box_direct(&mut t.variants[slot].1.ty),
                 Kind::Alias(ty) | Kind::Newtype(ty) => box_direct(ty),
-                Kind::Tuple(items) => box_direct(&mut items[slot]),
+                Kind::Tuple(t) => box_direct(&mut t.items[slot]),
                 Kind::Enum(_) | Kind::IntEnum(_) => {}
             }
         }
@@ -117,7 +117,7 @@ fn direct_targets(kind: &Kind) -> Vec<(usize, usize)> {
         Kind::Untagged(vs) => vs.iter().map(|v| &v.ty).collect(),
         Kind::Tagged(t) => t.variants.iter().map(|(_, v)| &v.ty).collect(),
         Kind::Alias(ty) | Kind::Newtype(ty) => vec![ty],
-        Kind::Tuple(items) => items.iter().collect(),
+        Kind::Tuple(t) => t.items.iter().collect(),
         Kind::Enum(_) | Kind::IntEnum(_) => Vec::new(),
     };
     tys.into_iter()
@@ -186,7 +186,7 @@ pub fn derives(ir: &Ir) -> Vec<Derives> {
                     (e && te, h && th)
                 }),
                 Kind::Alias(ty) | Kind::Newtype(ty) => ty_traits(ty, &eq, &hash),
-                Kind::Tuple(items) => items.iter().fold((true, true), |(e, h), t| {
+                Kind::Tuple(t) => t.items.iter().fold((true, true), |(e, h), t| {
                     let (te, th) = ty_traits(t, &eq, &hash);
                     (e && te, h && th)
                 }),
@@ -277,8 +277,8 @@ pub fn cap_container_depth(ir: &mut Ir) {
                 }
             }
             Kind::Newtype(ty) => cut |= cap(ty, MAX_CONTAINER_DEPTH, &alias_depth),
-            Kind::Tuple(items) => {
-                for ty in items {
+            Kind::Tuple(t) => {
+                for ty in &mut t.items {
                     cut |= cap(ty, MAX_CONTAINER_DEPTH, &alias_depth);
                 }
             }

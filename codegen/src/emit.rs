@@ -770,13 +770,13 @@ impl Writer<'_, '_> {
                 self.out.push_str(");\n");
                 return false;
             }
-            Kind::Tuple(items) => {
+            Kind::Tuple(t) => {
                 self.head(def);
-                self.derive(0, id, true);
+                self.derive(0, id, t.fixed());
                 self.out.push_str("pub struct ");
                 self.out.push_str(name);
                 self.out.push('(');
-                for (i, ty) in items.iter().enumerate() {
+                for (i, ty) in t.items.iter().enumerate() {
                     if i > 0 {
                         self.out.push_str(", ");
                     }
@@ -784,6 +784,9 @@ impl Writer<'_, '_> {
                     self.plain(Node::Ty(ty));
                 }
                 self.out.push_str(");\n");
+                if !t.fixed() {
+                    self.tuple_serde(name, t);
+                }
                 return false;
             }
             Kind::IntEnum(e) => {
@@ -793,6 +796,143 @@ impl Writer<'_, '_> {
             Kind::Tagged(t) => return self.tagged(id, def, t),
         }
         true
+    }
+
+    /// The reading and writing of a [`Kind::Tuple`] that serde's derive cannot do (positions
+    /// an array may lack, items after them), written plainly for prettyplease. Writing refuses
+    /// a value whose set positions have a gap: an array cannot skip one. The type is named by
+    /// `self::` in the reader, as its visitor's name could hide it.
+    fn tuple_serde(&mut self, name: &str, t: &crate::ir::Tuple) {
+        use std::fmt::Write as _;
+        let positions = t.positions();
+        let optional = t.required..positions;
+        let out = &mut self.out;
+        // Writing: the required positions, the set optional ones up to the first unset, the rest.
+        let mut len: Vec<String> = Vec::new();
+        if t.required > 0 {
+            len.push(t.required.to_string());
+        }
+        len.extend(
+            optional
+                .clone()
+                .map(|i| format!("usize::from(self.{i}.is_some())")),
+        );
+        if t.rest {
+            len.push(format!("self.{positions}.len()"));
+        }
+        let _ = write!(
+            out,
+            "impl serde::Serialize for {name} {{ fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{ use serde::ser::SerializeSeq as _; let mut seq = serializer.serialize_seq(Some({}))?;",
+            len.join(" + ")
+        );
+        for i in 0..t.required {
+            let _ = write!(out, " seq.serialize_element(&self.{i})?;");
+        }
+        let gap = |out: &mut String, what: &str| {
+            let _ = write!(
+                out,
+                " if let Some(unset) = unset {{ return Err(serde::ser::Error::custom(format!(\"{name}: {what} is set but item {{unset}} is not (an array cannot skip a position)\"))); }}"
+            );
+        };
+        // The first unset position, where something set may follow it.
+        let tracked = optional.len() > 1 || (t.rest && !optional.is_empty());
+        if tracked {
+            out.push_str(" let mut unset: Option<usize> = None;");
+        }
+        for i in optional.clone() {
+            if !tracked {
+                let _ = write!(
+                    out,
+                    " if let Some(item) = &self.{i} {{ seq.serialize_element(item)?; }}"
+                );
+                continue;
+            }
+            let _ = write!(out, " match &self.{i} {{ Some(item) => {{");
+            if i > t.required {
+                gap(out, &format!("item {i}"));
+            }
+            let _ = write!(
+                out,
+                " seq.serialize_element(item)?; }} None => {{ unset.get_or_insert({i}); }} }}"
+            );
+        }
+        if t.rest {
+            let _ = write!(out, " if !self.{positions}.is_empty() {{");
+            if tracked {
+                gap(out, &format!("an item after item {}", positions - 1));
+            }
+            let _ = write!(
+                out,
+                " for item in &self.{positions} {{ seq.serialize_element(item)?; }} }}"
+            );
+        }
+        out.push_str(" seq.end() } }\n");
+        // Reading: each position while the array lasts, then the rest (or nothing more).
+        let items = |n: usize| {
+            if n == 1 {
+                "1 item".to_owned()
+            } else {
+                format!("{n} items")
+            }
+        };
+        let expecting = match (t.rest, t.required) {
+            (true, 0) => "an array".to_owned(),
+            (true, required) => format!("an array of at least {}", items(required)),
+            (false, required) if required == positions => {
+                format!("an array of {}", items(positions))
+            }
+            (false, required) => format!("an array of {required} to {positions} items"),
+        };
+        let _ = write!(
+            out,
+            "impl<'de> serde::Deserialize<'de> for {name} {{ fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{ struct Visitor; impl<'de> serde::de::Visitor<'de> for Visitor {{ type Value = self::{name}; fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{ f.write_str({expecting:?}) }} fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {{"
+        );
+        for i in 0..t.required {
+            let _ = write!(
+                out,
+                " let item{i} = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length({i}, &self))?;"
+            );
+        }
+        // Whether the array may go on after position `i` (the last read).
+        let more = |i: usize| {
+            if i < t.required {
+                "true".to_owned()
+            } else {
+                format!("item{i}.is_some()")
+            }
+        };
+        for i in optional.clone() {
+            if i == t.required {
+                let _ = write!(out, " let item{i} = seq.next_element()?;");
+            } else {
+                let _ = write!(
+                    out,
+                    " let item{i} = if {} {{ seq.next_element()? }} else {{ None }};",
+                    more(i - 1)
+                );
+            }
+        }
+        let last = more(positions - 1);
+        if t.rest {
+            let _ = write!(
+                out,
+                " let mut rest = Vec::new(); if {last} {{ while let Some(item) = seq.next_element()? {{ rest.push(item); }} }}"
+            );
+        } else {
+            let _ = write!(
+                out,
+                " if {last} && seq.next_element::<serde::de::IgnoredAny>()?.is_some() {{ return Err(serde::de::Error::invalid_length({}, &self)); }}",
+                positions + 1
+            );
+        }
+        let _ = write!(out, " Ok(self::{name}(");
+        for i in 0..positions {
+            let _ = write!(out, "item{i}, ");
+        }
+        if t.rest {
+            out.push_str("rest");
+        }
+        out.push_str(")) } } deserializer.deserialize_seq(Visitor) } }\n");
     }
 
     /// `impl Trait for Name {`, without its newline: on one line when it fits the margin,

@@ -71,9 +71,34 @@ pub enum Kind {
     /// An alias that would be recursive (`type Tree = Vec<Tree>` is an error in Rust): a
     /// `#[serde(transparent)]` tuple struct around the type instead. Made by analysis only.
     Newtype(Ty),
-    /// A fixed-length array of items of these types (JSON Schema 2020-12's `prefixItems`): a
-    /// tuple struct, which serde reads and writes as a JSON array of exactly these items.
-    Tuple(Vec<Ty>),
+    /// An array whose items are typed by position (JSON Schema 2020-12's `prefixItems`): a
+    /// tuple struct.
+    Tuple(Tuple),
+}
+
+/// The positions of a `prefixItems` array, as the fields of a tuple struct.
+#[derive(Debug, Clone)]
+pub struct Tuple {
+    /// The field types: each position's (an `Option` from [`Tuple::required`] on), then, with
+    /// [`Tuple::rest`], the `Vec` of the items after them.
+    pub items: Vec<Ty>,
+    /// How many leading positions every array has (`minItems`).
+    pub required: usize,
+    /// Items may follow the positions (the last field holds them).
+    pub rest: bool,
+}
+
+impl Tuple {
+    /// Every array has exactly the positions: serde's derive reads and writes the tuple
+    /// struct as such an array.
+    pub fn fixed(&self) -> bool {
+        !self.rest && self.required == self.items.len()
+    }
+
+    /// The number of positions (fields before the rest).
+    pub fn positions(&self) -> usize {
+        self.items.len() - usize::from(self.rest)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use crate::Settings;
 use crate::fxhash::FxHashMap;
 use crate::ir::{
     Field, IntEnum, Ir, Kind, NameHint, Operation, Presence, Response, ResponseBody, StringEnum,
-    Struct, Tagged, Ty, TypeDef, TypeId, Variant,
+    Struct, Tagged, Tuple, Ty, TypeDef, TypeId, Variant,
 };
 use oas::pointer::{self, At};
 
@@ -73,7 +73,8 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
     for (keyword, (count, first)) in std::mem::take(&mut cx.untyped) {
         let schemas = if count == 1 { "schema" } else { "schemas" };
         let typed_as = if keyword == "`prefixItems`" {
-            "of no fixed length: no tuple type, such arrays are `Vec<serde_json::Value>`"
+            "with no position an array can have (empty, or `maxItems: 0`): no tuple type, such \
+             arrays are `Vec<serde_json::Value>`"
         } else {
             "alone shaping a schema: no Rust type, such values are `serde_json::Value`"
         };
@@ -661,53 +662,65 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    /// JSON Schema 2020-12's `prefixItems`: a tuple struct when the array's length is fixed
-    /// (no other items: `items: false` or `maxItems`, and `minItems`, equal to the prefix's
-    /// length), read and written as a JSON array of exactly those items. Otherwise (a
-    /// tail, or fewer items allowed) a `Vec` of any JSON, with a warning.
+    /// JSON Schema 2020-12's `prefixItems`: a tuple struct with a field per position, an
+    /// `Option` for the positions an array may lack (from `minItems` on), and when more items
+    /// may follow (`items` is not `false` and `maxItems` allows them), a last field with the
+    /// `Vec` of them, typed by `items`. With exactly the prefix's items (`minItems` and
+    /// `items: false` or `maxItems` equal to its length), serde's derive reads and writes it;
+    /// otherwise the emitter writes the array's reading and writing. A prefix no array can
+    /// hold an item of (empty, or `maxItems: 0`) is a `Vec` of any JSON, with a warning.
     fn tuple(
         &mut self,
         at: At<'_>,
         o: &Map<String, Value>,
         words: Words<'_>,
-    ) -> Result<Ty, LowerError> {
-        let prefix = o.key("prefixItems").and_then(Value::as_array);
-        let n = prefix.map_or(0, Vec::len) as u64;
-        let closed = o.key("items") == Some(&Value::Bool(false))
-            || o.key("maxItems").and_then(Value::as_u64) == Some(n);
-        let full = o.key("minItems").and_then(Value::as_u64) == Some(n);
-        let Some(prefix) = prefix.filter(|p| closed && full && !p.is_empty()) else {
+    ) -> Result<Kind, LowerError> {
+        let prefix = o
+            .key("prefixItems")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let max = o
+            .key("maxItems")
+            .and_then(Value::as_u64)
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let positions = max.map_or(prefix.len(), |m| m.min(prefix.len()));
+        if positions == 0 {
             self.untyped
                 .entry("`prefixItems`".to_owned())
                 .or_insert_with(|| (0, at.to_string()))
                 .0 += 1;
-            return Ok(Ty::Vec(Box::new(Ty::Json)));
-        };
-        let mut items = Vec::with_capacity(prefix.len());
-        for (i, item) in prefix.iter().enumerate() {
+            return Ok(Kind::Alias(Ty::Vec(Box::new(Ty::Json))));
+        }
+        let min = o
+            .key("minItems")
+            .and_then(Value::as_u64)
+            .map_or(0, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let required = min.min(positions);
+        let rest = o.key("items") != Some(&Value::Bool(false)) && max.is_none_or(|m| m > positions);
+        let mut items = Vec::with_capacity(positions + usize::from(rest));
+        for (i, item) in prefix[..positions].iter().enumerate() {
             let word = format!("Item{i}");
             let l = self.schema(
                 At::KeywordIndex(&at, "prefixItems", i),
                 item,
                 Words::Push(&words, &word),
             )?;
-            items.push(wrap_nullable(l));
+            let ty = wrap_nullable(l);
+            items.push(if i < required {
+                ty
+            } else {
+                Ty::Option(Box::new(ty))
+            });
         }
-        let origin = format!("{at}/prefixItems");
-        let id = self.push_type(TypeDef {
-            hint: NameHint {
-                words: words.to_vec(),
-                component: false,
-            },
-            origin: origin.clone(),
-            doc: None,
-            deprecated: false,
-            nullable: false,
-            kind: Kind::Tuple(items),
-        });
-        self.done[id.0] = true;
-        self.by_pointer.insert(origin, id);
-        Ok(Ty::Named(id))
+        if rest {
+            let ty = self.items(&at, o, words)?;
+            items.push(Ty::Vec(Box::new(ty)));
+        }
+        Ok(Kind::Tuple(Tuple {
+            items,
+            required,
+            rest,
+        }))
     }
 
     /// Counts the keywords without a type mapping that a schema with no type of its own uses
@@ -876,7 +889,7 @@ impl<'a> Lowerer<'a> {
             return self.type_union(at, o, &types, words).map(|k| (k, nullable));
         }
         if v31 && o.key("prefixItems").is_some() {
-            return Ok((Kind::Alias(self.tuple(at, o, words)?), nullable));
+            return Ok((self.tuple(at, o, words)?, nullable));
         }
         let ty = single_type(o).or_else(|| match o.key("const").filter(|_| v31) {
             // An untyped `const` has the type of its value.
