@@ -1,4 +1,4 @@
-//! OpenAPI 3.0 → Rust types.
+//! OpenAPI 3.0 and 3.1 → Rust types.
 //!
 //! The pipeline, one module per stage:
 //! 1. **load** ([`load`]): YAML or JSON through `oas` (file:line:column on syntax errors), then

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use codegen::sync::Status;
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo codegen", version, about = "OpenAPI 3.0 to Rust types")]
+#[command(
+    name = "cargo codegen",
+    version,
+    about = "OpenAPI 3.0 and 3.1 to Rust types"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,7 +29,7 @@ enum Command {
         #[arg(long)]
         root: Option<PathBuf>,
     },
-    /// Writes one self-contained Rust module for any OpenAPI 3.0 spec.
+    /// Writes one self-contained Rust module for any OpenAPI 3.0 or 3.1 spec.
     Generate {
         /// The spec (YAML or JSON).
         spec: PathBuf,

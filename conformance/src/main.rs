@@ -149,6 +149,10 @@ struct ReplayArgs {
     profile: ProfileArg,
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
+    /// Colours in the human report on standard output: `auto` colours on a terminal unless
+    /// `NO_COLOR` is set (to anything but the empty string).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    color: ColorArg,
     /// Write the report here (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -236,6 +240,23 @@ struct ReplayArgs {
 enum ProfileArg {
     Spec,
     Strict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for conformance::report::ColorChoice {
+    fn from(arg: ColorArg) -> Self {
+        match arg {
+            ColorArg::Auto => Self::Auto,
+            ColorArg::Always => Self::Always,
+            ColorArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -646,7 +667,19 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
                 path.display()
             );
         }
-        None => print!("{text}"),
+        None => {
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let colour = conformance::report::ColorChoice::from(args.color)
+                .enabled(terminal, std::env::var_os("NO_COLOR").as_deref());
+            if colour && args.format == ReportFormat::Human {
+                print!(
+                    "{}",
+                    conformance::report::paint(&text, report.exit_code() == 0)
+                );
+            } else {
+                print!("{text}");
+            }
+        }
     }
     Ok(report.exit_code())
 }

@@ -495,6 +495,73 @@ pub fn human(report: &RunReport) -> String {
     out
 }
 
+/// When the human report is coloured: `--color always` or `never`, else (`auto`) when it
+/// goes to a terminal and `NO_COLOR` is not set to something (<https://no-color.org>: a flag
+/// given on the command line wins over the variable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether the output is a terminal and `NO_COLOR`'s value.
+    pub fn enabled(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
+        }
+    }
+}
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD_RED: &str = "\x1b[1;31m";
+const BOLD_GREEN: &str = "\x1b[1;32m";
+const RESET: &str = "\x1b[0m";
+
+/// The human report ([`human`]) with ANSI colours: a cause's heading bold red, a diff's
+/// expected lines red and actual lines green, skipped and not-run notes yellow, and the last
+/// line (the totals) bold green when the run passes, else bold red. Only whole lines are
+/// wrapped, so the text without the escapes is the plain report.
+pub fn paint(text: &str, passed: bool) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.iter().rposition(|l| !l.is_empty());
+    for (i, line) in lines.iter().enumerate() {
+        let color = if Some(i) == last {
+            Some(if passed { BOLD_GREEN } else { BOLD_RED })
+        } else if line.starts_with('[') {
+            Some(BOLD_RED)
+        } else if line.starts_with("    - ") {
+            Some(RED)
+        } else if line.starts_with("    + ") {
+            Some(GREEN)
+        } else if line.starts_with("skipped ")
+            || line.starts_with("not run ")
+            || line.starts_with("error in ")
+        {
+            Some(YELLOW)
+        } else {
+            None
+        };
+        match color {
+            Some(c) if !line.is_empty() => {
+                out.push_str(c);
+                out.push_str(line);
+                out.push_str(RESET);
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn exchange_title(s: &ScenarioReport, e: &ExchangeReport) -> String {
     let status = e
         .status
@@ -681,5 +748,48 @@ fn duration_ms(ms: f64) -> Duration {
         Duration::from_secs_f64(ms / 1000.0)
     } else {
         Duration::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, empty));
+        assert!(!ColorChoice::Auto.enabled(true, set));
+        assert!(!ColorChoice::Auto.enabled(false, None));
+        assert!(ColorChoice::Always.enabled(false, set));
+        assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn painting_wraps_whole_lines_and_keeps_the_text() {
+        let text = "operation  exchanges\n\n[status-undocumented] (spec) at (body): 1 violation(s)\n  e.g. x\n    - expected: 200\n    + actual:   500\n\nskipped y: why\n\n1 scenarios, 1 exchanges: 0 passed, 1 failed\n";
+        let painted = paint(text, false);
+        let plain = painted
+            .replace(RED, "")
+            .replace(GREEN, "")
+            .replace(YELLOW, "")
+            .replace(BOLD_RED, "")
+            .replace(BOLD_GREEN, "")
+            .replace(RESET, "");
+        assert_eq!(plain, text);
+        assert!(painted.contains(&format!("{BOLD_RED}[status-undocumented]")));
+        assert!(painted.contains(&format!("{RED}    - expected: 200{RESET}")));
+        assert!(painted.contains(&format!("{GREEN}    + actual:   500{RESET}")));
+        assert!(painted.contains(&format!("{YELLOW}skipped y: why{RESET}")));
+        assert!(painted.ends_with(&format!(
+            "{BOLD_RED}1 scenarios, 1 exchanges: 0 passed, 1 failed{RESET}\n"
+        )));
+        assert!(paint(text, true).ends_with(&format!(
+            "{BOLD_GREEN}1 scenarios, 1 exchanges: 0 passed, 1 failed{RESET}\n"
+        )));
+        // Lines of the table stay plain.
+        assert!(painted.starts_with("operation  exchanges\n"));
     }
 }

@@ -106,6 +106,48 @@ fn a_broken_target_exits_1_with_the_violation() {
     );
 }
 
+/// Piped output (not a terminal) is plain; `--color always` colours the report's diff lines
+/// and its totals (red when the run fails, green when it passes), whatever `NO_COLOR` says;
+/// `--color never` is plain.
+#[test]
+fn colours_only_on_a_terminal_or_when_asked() {
+    let fx = fixtures();
+    let mut config = MockConfig::for_tests();
+    config.planted = Some(PlantedBug::WrongType);
+    let server = MockServer::start(config).unwrap();
+    let mut broken = vec!["--recordings".to_string(), fx.display().to_string()];
+    broken.extend(targets(&server));
+    let run = |extra: &[&str], env: &[(&str, &str)], target: bool| {
+        let mut args: Vec<&str> = if target {
+            broken.iter().map(String::as_str).collect()
+        } else {
+            vec!["--recordings", fx.to_str().unwrap()]
+        };
+        args.extend(extra);
+        text(&replay(&args, env).stdout)
+    };
+    let plain = run(&[], &[], true);
+    assert!(
+        !plain.contains('\x1b') && plain.contains("+ actual:"),
+        "{plain}"
+    );
+    assert!(!run(&["--color", "never"], &[], true).contains('\x1b'));
+    let painted = run(&["--color", "always"], &[("NO_COLOR", "1")], true);
+    assert!(painted.contains("\x1b[31m    - expected:"), "{painted}");
+    assert!(painted.contains("\x1b[32m    + actual:"), "{painted}");
+    let last = painted.lines().last().unwrap();
+    assert!(
+        last.starts_with("\x1b[1;31m") && last.contains("7 failed"),
+        "{last}"
+    );
+    let passing = run(&["--color", "always"], &[], false);
+    let last = passing.lines().last().unwrap();
+    assert!(
+        last.starts_with("\x1b[1;32m") && last.contains("7 passed"),
+        "{last}"
+    );
+}
+
 #[test]
 fn credentials_come_from_the_environment() {
     let mut config = MockConfig::for_tests();
