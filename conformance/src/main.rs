@@ -264,6 +264,8 @@ enum ReportFormat {
     Human,
     Json,
     Junit,
+    /// One self-contained page (no script, no external asset).
+    Html,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -652,6 +654,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         ReportFormat::Human => conformance::report::human(&report),
         ReportFormat::Json => conformance::report::json_report(&report),
         ReportFormat::Junit => conformance::report::junit(&report),
+        ReportFormat::Html => conformance::report::html(&report),
     };
     match &args.output {
         Some(path) => {

@@ -25,4 +25,5 @@ mod replay_engine;
 mod replay_shared_target;
 mod replay_snapshots;
 mod replay_vendor;
+mod report_html;
 mod support;

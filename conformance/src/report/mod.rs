@@ -1,5 +1,6 @@
 //! Renders a [`RunReport`]: human text (a per-operation table, then every violation with a
-//! diff), JSON (the report as data, plus totals), and JUnit XML for CI systems.
+//! diff), JSON (the report as data, plus totals), JUnit XML for CI systems, and one
+//! self-contained HTML page ([`html`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,6 +12,9 @@ use serde_json::json;
 use similar::{ChangeTag, TextDiff};
 
 use crate::replay::{ExchangeReport, Kind, Rule, RunReport, ScenarioReport, Totals, Violation};
+
+mod html;
+pub use html::html;
 
 /// Exchanges, passes and failures of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -123,6 +127,63 @@ pub fn coverage(report: &RunReport) -> Vec<Coverage> {
             })
         })
         .collect()
+}
+
+/// One documented response of an operation, and how many exchanges of the run got it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusCoverage {
+    pub api: String,
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    /// A numeric status the operation documents; `None` for an operation documenting none
+    /// (only ranges or `default`), listed once so it is not lost.
+    pub status: Option<u16>,
+    /// Exchanges sent to the operation that got this status (or any, for `status: None`).
+    pub exchanges: usize,
+}
+
+/// Every operation of each replayed API's embedded spec with each status it documents, in
+/// spec order, marked with the exchanges that got it: untested operations and responses show
+/// as 0.
+pub fn status_coverage(report: &RunReport) -> Vec<StatusCoverage> {
+    let mut apis: Vec<crate::specs::Api> = report.scenarios.iter().map(|s| s.api).collect();
+    apis.sort();
+    apis.dedup();
+    let mut out = Vec::new();
+    for api in apis {
+        let Ok(spec) = api.spec() else { continue };
+        let got = |op: &str, status: Option<u16>| {
+            report
+                .scenarios
+                .iter()
+                .filter(|s| s.api == api)
+                .flat_map(|s| &s.exchanges)
+                .filter(|e| e.skipped.is_none() && e.not_run.is_none())
+                .filter(|e| e.operation.as_deref() == Some(op))
+                .filter(|e| status.is_none() || e.status == status)
+                .count()
+        };
+        for (index, op) in spec.operations().iter().enumerate() {
+            let statuses = spec.documented_statuses(index);
+            let listed: Vec<Option<u16>> = if statuses.is_empty() {
+                vec![None]
+            } else {
+                statuses.into_iter().map(Some).collect()
+            };
+            for status in listed {
+                out.push(StatusCoverage {
+                    api: api.name().to_owned(),
+                    operation: op.id.clone(),
+                    method: op.method.to_uppercase(),
+                    path: op.path.clone(),
+                    status,
+                    exchanges: got(&op.id, status),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// What was checked, one line per fact: the targets, the recordings, the profile.
@@ -562,7 +623,7 @@ pub fn paint(text: &str, passed: bool) -> String {
     out
 }
 
-fn exchange_title(s: &ScenarioReport, e: &ExchangeReport) -> String {
+pub(crate) fn exchange_title(s: &ScenarioReport, e: &ExchangeReport) -> String {
     let status = e
         .status
         .map_or_else(|| "no response".to_string(), |st| st.to_string());
