@@ -21,6 +21,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Regenerates generated/src/*.rs from spec/*.yaml.
+    #[command(after_help = "Examples:
+  cargo codegen sync                                 # regenerate, then commit the result
+  cargo codegen sync --check                         # exit 1 naming every stale file")]
     Sync {
         /// Only check: exit 1 naming every stale file.
         #[arg(long)]
@@ -30,6 +33,9 @@ enum Command {
         root: Option<PathBuf>,
     },
     /// Writes one self-contained Rust module for any OpenAPI 3.0 or 3.1 spec.
+    #[command(after_help = "Examples:
+  cargo codegen generate openapi.yaml --out src/api.rs
+  cargo codegen generate openapi.json --unknown-enum catch-all --timings > api.rs")]
     Generate {
         /// The spec (YAML or JSON).
         spec: PathBuf,
@@ -142,5 +148,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every example in a subcommand's help parses (a `#` or `>` ends the arguments).
+    #[test]
+    fn every_help_example_parses() {
+        let mut seen = 0;
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("cargo codegen "))
+                .collect();
+            assert!(!examples.is_empty(), "{} has no examples", sub.get_name());
+            for example in examples {
+                let args = example.split(['#', '>']).next().unwrap_or_default();
+                let argv = std::iter::once("cargo codegen").chain(args.split_whitespace());
+                if let Err(e) = Cli::try_parse_from(argv) {
+                    panic!("`cargo codegen {example}` does not parse: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 4);
     }
 }

@@ -33,6 +33,10 @@ enum Command {
     /// Checks OpenAPI 3.0 and 3.1 documents: references resolve, operations have ids, success and error
     /// responses, and every example validates against its schema. With no FILE, checks the
     /// embedded specs of both checkout APIs (or the one named by --api).
+    #[command(after_help = "Examples:
+  conformance lint                                   # both embedded specs
+  conformance lint --api recharge
+  conformance lint openapi.yaml other.json --format json")]
     Lint {
         /// Spec files to check instead of the embedded ones.
         files: Vec<PathBuf>,
@@ -46,6 +50,9 @@ enum Command {
     /// Writes an OpenAPI 3.0 document as OpenAPI 3.1 (YAML) that accepts the same payloads:
     /// `nullable` becomes a type array, boolean exclusive bounds numeric ones, and a
     /// reference's siblings (ignored by 3.0, applied by 3.1) are dropped.
+    #[command(after_help = "Examples:
+  conformance convert spec/chargily-pay-v2.yaml --to 3.1 --out chargily-3.1.yaml
+  conformance convert openapi.json --to 3.1          # to standard output")]
     Convert {
         /// The OpenAPI 3.0 document.
         spec: PathBuf,
@@ -60,20 +67,37 @@ enum Command {
     /// /chargily/api/v2 (live) and /chargily/test/api/v2 (test), ReCharge under /recharge, and
     /// the mock's own controls (payment simulation, webhooks, faults) under /_mock/. Prints the
     /// base URLs, then serves until interrupted (Ctrl-C).
+    #[command(after_help = "Examples:
+  conformance mock                                   # on 127.0.0.1:8080
+  conformance mock --listen 127.0.0.1:0 --clock fixed --seed 7
+  conformance mock --plant-bug wrong-type            # a broken server, to test a checker")]
     Mock(MockArgs),
     /// Replays recorded scenarios against an implementation (by default a fresh embedded
     /// mock per scenario) and checks every response against the spec and the recording.
     /// Exit 0 when everything conforms, 1 on any violation, 2 on usage, input or connection
     /// errors.
+    #[command(after_help = "Examples:
+  conformance replay                                 # shipped recordings, embedded mock
+  conformance replay --api chargily --target http://127.0.0.1:9000/api/v2 --control http://127.0.0.1:9000/_mock
+  conformance replay --target chargily=https://pay.example/api/v2 --target recharge=https://rc.example --format junit --output report.xml
+  conformance replay --format html --output report.html
+  conformance replay --only 'chargily/*' --write-baseline known.jsonl
+  conformance replay --baseline known.jsonl --shard 1/4 --color never")]
     Replay(ReplayArgs),
     /// Records traffic: a reverse proxy that forwards every request to the upstream API, returns
     /// its response unchanged, and appends the exchange to a recording (secrets redacted, the
     /// file rewritten atomically after every exchange). Prints its base URL, then serves until
     /// interrupted (Ctrl-C). Exit 0 when stopped, 2 on usage errors or failed writes.
+    #[command(after_help = "Examples:
+  conformance record --api chargily --upstream http://127.0.0.1:8080/chargily/test/api/v2 --out recordings/mine.yaml
+  conformance record --api recharge --upstream http://127.0.0.1:8080/recharge --listen 127.0.0.1:0 --out session.yaml")]
     Record(RecordArgs),
     /// Converts a HAR 1.2 file (a browser's or proxy's export) into a recording: keeps the
     /// entries addressing an operation of the API, drops the rest with a count, redacts secrets,
     /// orders by start time. Exit 0 on success, 2 on usage or input errors.
+    #[command(after_help = "Examples:
+  conformance import-har session.har --api recharge --out recordings/session.yaml
+  conformance import-har export.har --api chargily --base https://pay.chargily.net/test/api/v2 --out checkout.yaml")]
     ImportHar(ImportHarArgs),
 }
 
@@ -855,4 +879,41 @@ fn import_har(args: ImportHarArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("wrote {}", args.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every example in a subcommand's help parses (a `#` starts a comment; single quotes are
+    /// the shell's).
+    #[test]
+    fn every_help_example_parses() {
+        let mut seen = 0;
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("conformance "))
+                .collect();
+            assert!(!examples.is_empty(), "{} has no examples", sub.get_name());
+            for example in examples {
+                let args = example
+                    .split('#')
+                    .next()
+                    .unwrap_or_default()
+                    .replace('\'', "");
+                let argv = std::iter::once("conformance").chain(args.split_whitespace());
+                if let Err(e) = Cli::try_parse_from(argv) {
+                    panic!("`conformance {example}` does not parse: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 12, "{seen}");
+    }
 }
