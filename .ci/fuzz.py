@@ -3,7 +3,7 @@
 takes about half an hour on two cores. Run it by hand after changing a loader, the generator,
 the recorder or the mock:
 
-    cargo build --release -p codegen -p conformance
+    cargo build --release -p codegen --features cli -p conformance
     python3 .ci/fuzz.py --out /tmp/fuzz            # about 8,200 executions
     python3 .ci/fuzz.py --out /tmp/fuzz --scale 0.1  # a quick look
 
@@ -853,7 +853,7 @@ def main():
     a = ap.parse_args()
     for b in (CODEGEN, CONFORMANCE):
         if not b.exists():
-            sys.exit(f"{b} is missing: cargo build --release -p codegen -p conformance")
+            sys.exit(f"{b} is missing: cargo build --release -p codegen --features cli -p conformance")
     a.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(a.seed)
     findings, stats = Findings(a.out), Stats()

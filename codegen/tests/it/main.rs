@@ -8,6 +8,7 @@
 mod check;
 mod corpus;
 mod corpus_examples;
+mod dependencies;
 mod golden;
 mod hard_cases;
 mod layout;
