@@ -164,7 +164,8 @@ struct ReplayArgs {
     /// need it (paying a checkout) are skipped without it. Embedded mock: automatic.
     #[arg(long, value_name = "[API=]URL")]
     control: Vec<String>,
-    /// Folder of recordings (searched recursively). Default: the shipped ones.
+    /// Folder of recordings (searched recursively), used instead of the shipped ones (which
+    /// are embedded in the binary).
     #[arg(long, value_name = "DIR")]
     recordings: Option<PathBuf>,
     /// `spec`: JSON Schema semantics; `strict`: undeclared properties and statuses documented
@@ -541,11 +542,16 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     use anyhow::Context as _;
     use conformance::replay::{self, Credentials, Options, plan};
 
+    // Without --recordings, the copies embedded in the binary: it needs no checkout.
     let dir = args
         .recordings
         .clone()
-        .unwrap_or_else(replay::shipped_recordings_dir);
-    let mut loaded = match plan::load_recordings(&dir, args.api) {
+        .unwrap_or_else(|| PathBuf::from(plan::SHIPPED_DIR));
+    let read = match &args.recordings {
+        Some(dir) => plan::load_recordings(dir, args.api),
+        None => plan::load_shipped(args.api),
+    };
+    let mut loaded = match read {
         Ok(loaded) => loaded,
         Err(plan::PlanError::Recordings(errors)) => {
             for e in &errors {
@@ -635,7 +641,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             fail_on: args.fail_on,
             fail_on_skip: args.fail_on_skip,
         },
-        recordings: Some(dir.display().to_string()),
+        recordings: Some(match &args.recordings {
+            Some(dir) => dir.display().to_string(),
+            None => format!("{} (embedded in this binary)", plan::SHIPPED_DIR),
+        }),
         ca_certs,
         progress: Some(std::sync::Arc::new(move |exchange| {
             progress_bar.inc(1);

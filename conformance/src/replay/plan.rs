@@ -41,10 +41,41 @@ pub enum PlanError {
 /// checked against its API's spec. All errors are collected, not only the first.
 pub fn load_recordings(dir: &Path, api: Option<Api>) -> Result<Vec<Loaded>, PlanError> {
     let files = recording::discover(dir).map_err(|e| PlanError::Discover(e.to_string()))?;
+    checked(files.iter().map(|f| recording::load(f)), dir, api)
+}
+
+mod shipped {
+    include!(concat!(env!("OUT_DIR"), "/shipped_recordings.rs"));
+}
+
+/// Where the shipped recordings live in the source tree, relative to a checkout: the folder
+/// their embedded copies are named under (in reports, `--only` and `--rerecord`).
+pub const SHIPPED_DIR: &str = "conformance/recordings";
+
+/// The shipped recordings, embedded in the binary at build time (so it needs no checkout), as
+/// [`load_recordings`] reads a folder: named `conformance/recordings/<api>/<file>`.
+pub fn load_shipped(api: Option<Api>) -> Result<Vec<Loaded>, PlanError> {
+    let dir = Path::new(SHIPPED_DIR);
+    checked(
+        shipped::SHIPPED
+            .iter()
+            .map(|(file, text)| recording::parse(&dir.join(file), text)),
+        dir,
+        api,
+    )
+}
+
+/// The recordings read (of `api` only when given), each checked against its API's spec; every
+/// error collected.
+fn checked(
+    read: impl Iterator<Item = Result<Loaded, recording::RecordingError>>,
+    dir: &Path,
+    api: Option<Api>,
+) -> Result<Vec<Loaded>, PlanError> {
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
-    for f in &files {
-        match recording::load(f) {
+    for l in read {
+        match l {
             Ok(l) if api.is_none_or(|a| a == l.api()) => loaded.push(l),
             Ok(_) => {}
             Err(e) => errors.push(e.to_string()),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
 mod cli_lint;
+mod install;
 mod mock_chargily;
 mod mock_cli;
 mod mock_concurrency;
