@@ -572,6 +572,12 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         }
         None => Vec::new(),
     };
+    // A recordings folder's own normalization rules (`<api>/normalize.yaml`) replace the
+    // embedded ones; a bad file is an input error, found at once.
+    let rules = match &args.recordings {
+        Some(dir) => replay::RulesSource::in_folder(dir).map_err(|e| anyhow::anyhow!(e))?,
+        None => std::collections::BTreeMap::new(),
+    };
     // Read before the run: a bad baseline is an input error, found at once.
     let baseline = match &args.baseline {
         Some(path) => Some(replay::baseline::Baseline::load(path)?),
@@ -645,6 +651,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             Some(dir) => dir.display().to_string(),
             None => format!("{} (embedded in this binary)", plan::SHIPPED_DIR),
         }),
+        rules,
         ca_certs,
         progress: Some(std::sync::Arc::new(move |exchange| {
             progress_bar.inc(1);

@@ -114,6 +114,8 @@ pub struct Options {
     pub policy: Policy,
     /// Where the recordings came from, named in the report.
     pub recordings: Option<String>,
+    /// Normalization rules replacing an API's embedded ones (from the recordings folder).
+    pub rules: BTreeMap<Api, RulesSource>,
     /// Trusted for `https` targets besides the platform's roots (`--ca-cert`).
     pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub progress: Option<Progress>,
@@ -148,6 +150,7 @@ impl Default for Options {
             keep_live: true,
             policy: Policy::default(),
             recordings: None,
+            rules: BTreeMap::new(),
             ca_certs: Vec::new(),
             progress: None,
         }
@@ -166,9 +169,45 @@ pub struct ApiContext {
 impl ApiContext {
     /// Loads the embedded spec and rules of `api`.
     pub fn new(api: Api) -> Result<Self, String> {
+        Self::with_rules(api, None)
+    }
+
+    /// The embedded spec of `api`, with the rules of `rules` (a file's name and text) instead
+    /// of the embedded ones when given.
+    pub fn with_rules(api: Api, rules: Option<&RulesSource>) -> Result<Self, String> {
         let spec = api.spec()?;
-        let rules = Rules::for_api(api, spec.root())?;
+        let rules = match rules {
+            Some(source) => Rules::from_text(&source.file, &source.text, spec.root())?,
+            None => Rules::for_api(api, spec.root())?,
+        };
         Ok(Self { api, spec, rules })
+    }
+}
+
+/// A normalization rules file read from disk: its name (in messages) and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesSource {
+    pub file: String,
+    pub text: String,
+}
+
+impl RulesSource {
+    /// The rules files of a recordings folder (`<api>/normalize.yaml`, where present), which
+    /// replace the embedded ones; each is checked, so a bad one is an error before the run.
+    pub fn in_folder(dir: &std::path::Path) -> Result<BTreeMap<Api, RulesSource>, String> {
+        let mut out = BTreeMap::new();
+        for api in Api::ALL {
+            let path = dir.join(normalize::api_folder(api)).join("normalize.yaml");
+            if !path.is_file() {
+                continue;
+            }
+            let file = path.display().to_string();
+            let text = oas::files::read_text(&path).map_err(|e| format!("{file}: {e}"))?;
+            let source = RulesSource { file, text };
+            ApiContext::with_rules(api, Some(&source))?;
+            out.insert(api, source);
+        }
+        Ok(out)
     }
 }
 
@@ -310,9 +349,9 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
     let stop = Stop::default();
     let mut contexts: BTreeMap<Api, Result<Arc<ApiContext>, String>> = BTreeMap::new();
     for s in &scenarios {
-        contexts
-            .entry(s.api())
-            .or_insert_with(|| ApiContext::new(s.api()).map(Arc::new));
+        contexts.entry(s.api()).or_insert_with(|| {
+            ApiContext::with_rules(s.api(), options.rules.get(&s.api())).map(Arc::new)
+        });
     }
     let client = match client::tls_config(&options.ca_certs) {
         Ok(tls) => Client::new(options.timeout, tls, options.max_response_bytes),

@@ -63,13 +63,15 @@ pub fn rules_text(api: Api) -> &'static str {
 impl Rules {
     /// The API's rules: its embedded rules file plus what its spec says.
     pub fn for_api(api: Api, spec_root: &Value) -> Result<Self, String> {
-        let file: RulesFile = serde_yaml::from_str(rules_text(api)).map_err(|e| {
-            format!(
-                "conformance/recordings/{}/normalize.yaml: {e}",
-                api_folder(api)
-            )
-        })?;
-        Ok(Self::new(&file, spec_root))
+        let file = format!("conformance/recordings/{}/normalize.yaml", api_folder(api));
+        Self::from_text(&file, rules_text(api), spec_root)
+    }
+
+    /// The rules of a rules file's text (`file` names it in the error) plus what the spec
+    /// says.
+    pub fn from_text(file: &str, text: &str, spec_root: &Value) -> Result<Self, String> {
+        let parsed: RulesFile = serde_yaml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        Ok(Self::new(&parsed, spec_root))
     }
 
     pub fn new(file: &RulesFile, spec_root: &Value) -> Self {

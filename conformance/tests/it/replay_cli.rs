@@ -551,3 +551,53 @@ fn the_same_thing_has_the_same_flag_everywhere() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A recordings folder's own `<api>/normalize.yaml` replaces the embedded rules: with
+/// `created_at` no longer a timestamp to label, the normalized body keeps the mock's value; a
+/// rules file that does not parse is exit 2 naming it, before anything is sent.
+#[test]
+fn a_recordings_folder_brings_its_own_normalization_rules() {
+    let dir = temp_dir("own-rules");
+    std::fs::create_dir_all(dir.join("chargily")).unwrap();
+    std::fs::copy(
+        fixtures().join("chargily/smoke.yaml"),
+        dir.join("chargily/smoke.yaml"),
+    )
+    .unwrap();
+    let created_at = |rules: Option<&str>| {
+        if let Some(rules) = rules {
+            std::fs::write(dir.join("chargily/normalize.yaml"), rules).unwrap();
+        }
+        let out = replay(
+            &["--recordings", dir.to_str().unwrap(), "--format", "json"],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["report"]["scenarios"][0]["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|e| e["normalized"]["body"].get("created_at").cloned())
+            .unwrap()
+    };
+    assert!(
+        created_at(None).is_string(),
+        "labelled by the embedded rules"
+    );
+    let own = conformance::replay::normalize::rules_text(conformance::specs::Api::Chargily)
+        .replace(
+            "timestamps: [created_at, updated_at]",
+            "timestamps: [updated_at]",
+        );
+    assert!(created_at(Some(&own)).is_i64(), "kept as the mock sent it");
+
+    std::fs::write(dir.join("chargily/normalize.yaml"), "ids: {not: a list}\n").unwrap();
+    let out = replay(&["--recordings", dir.to_str().unwrap()], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("chargily/normalize.yaml: ids: invalid type"),
+        "{stderr}"
+    );
+}
