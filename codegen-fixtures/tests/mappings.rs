@@ -627,6 +627,41 @@ fn openapi_3_1_tuples_agree_with_the_validator() {
 }
 
 #[test]
+fn constructors_take_the_required_properties_and_leave_the_rest_absent() {
+    use codegen_fixtures::constructors::{
+        CreateOrderRequest, CreateOrderRequestCurrency, Order, OrderNext,
+    };
+    // A request body with a dozen optional properties: the three required ones, then what
+    // this request sets.
+    let request = CreateOrderRequest {
+        description: Some("Two mugs".to_owned()),
+        ..CreateOrderRequest::new(
+            2000,
+            CreateOrderRequestCurrency::Dzd,
+            "https://shop.test/ok".to_owned(),
+        )
+    };
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({"amount": 2000, "currency": "dzd", "success_url": "https://shop.test/ok",
+               "description": "Two mugs"})
+    );
+    // The same code builds `Order` and `OrderNext`, which has one more optional property.
+    macro_rules! order {
+        ($ty:ident) => {
+            $ty {
+                note: Some("fragile".to_owned()),
+                ..$ty::new("o_1".to_owned(), 5, None)
+            }
+        };
+    }
+    let (order, next) = (order!(Order), order!(OrderNext));
+    let expected = json!({"id": "o_1", "amount": 5, "coupon": null, "note": "fragile"});
+    assert_eq!(serde_json::to_value(&order).unwrap(), expected);
+    assert_eq!(serde_json::to_value(&next).unwrap(), expected);
+}
+
+#[test]
 fn openapi_3_1_untyped_keywords_are_any_json() {
     use codegen_fixtures::untyped_3_1::{Conditional, Labels, Shaped};
     let v = json!({"x-a": "b", "other": [1]});

@@ -184,6 +184,9 @@ const MARGIN: usize = 89;
 /// Every line gets at least this much room, however deeply indented.
 const MIN_SPACE: usize = 60;
 const INDENT: usize = 4;
+/// The widest struct expression prettyplease keeps on one line (`end_with_max_width(34)`
+/// around its fields: `Self { … }` up to 35 characters).
+const STRUCT_LITERAL_WIDTH: usize = 35;
 
 /// The `support` module every output carries, as `prettyplease` lays it out (a unit test
 /// checks that it is a fixed point).
@@ -694,6 +697,7 @@ impl Writer<'_, '_> {
                     self.typed_line(line_start, INDENT, Node::Map(ty), 0, ",");
                 }
                 self.out.push_str("}\n");
+                self.constructor(name, s, field_names);
             }
             Kind::Enum(e) => {
                 // An empty enum is left to prettyplease (`{}` on one line).
@@ -796,6 +800,85 @@ impl Writer<'_, '_> {
             Kind::Tagged(t) => return self.tagged(id, def, t),
         }
         true
+    }
+
+    /// `new`: the required properties as parameters (in declaration order), the others
+    /// absent. Code that builds a value on it (`Name { x: Some(1), ..Name::new(a) }`) needs no
+    /// change when the spec adds an optional property.
+    fn constructor(&mut self, name: &str, s: &crate::ir::Struct, field_names: &[String]) {
+        let mut params: Vec<(&str, Node<'_>)> = Vec::new();
+        let mut inits: Vec<String> = Vec::new();
+        for (f, n) in s.fields.iter().zip(field_names) {
+            let absent = match f.presence {
+                Presence::Required => {
+                    params.push((n, Node::Ty(&f.ty)));
+                    None
+                }
+                Presence::RequiredNullable => {
+                    params.push((n, Node::Wrap("Option", &f.ty)));
+                    None
+                }
+                Presence::Optional => Some("None"),
+                Presence::OptionalNullable => Some("support::OptionalNullable::Absent"),
+                Presence::Forbidden => Some("support::Forbidden"),
+            };
+            inits.push(match absent {
+                Some(value) => format!("{n}: {value}"),
+                None => (*n).to_owned(),
+            });
+        }
+        if s.additional.is_some() {
+            let n = field_names
+                .last()
+                .map_or("additional_properties", String::as_str);
+            inits.push(format!("{n}: Default::default()"));
+        }
+        self.out.push_str("impl ");
+        self.out.push_str(name);
+        self.out.push_str(
+            " {\n    /// The required properties given, the others absent: a base for\n    /// `..Self::new(…)`.\n",
+        );
+        if s.fields.iter().any(|f| f.deprecated) {
+            self.out.push_str("    #[allow(deprecated)]\n");
+        }
+        // The signature on one line when it fits, else a parameter per line.
+        let mut flat = String::from("pub fn new(");
+        for (i, (n, node)) in params.iter().enumerate() {
+            if i > 0 {
+                flat.push_str(", ");
+            }
+            flat.push_str(n);
+            flat.push_str(": ");
+            self.flat(&mut flat, *node, 0);
+        }
+        flat.push_str(") -> Self {");
+        if flat.len() <= room(INDENT) {
+            self.line(INDENT, &flat);
+        } else {
+            self.line(INDENT, "pub fn new(");
+            for (n, node) in &params {
+                let line_start = self.out.len();
+                pad(&mut self.out, 2 * INDENT);
+                self.out.push_str(n);
+                self.out.push_str(": ");
+                self.typed_line(line_start, 2 * INDENT, *node, 0, ",");
+            }
+            self.line(INDENT, ") -> Self {");
+        }
+        // The literal on one line up to prettyplease's width for struct expressions.
+        let literal = format!("Self {{ {} }}", inits.join(", "));
+        if literal.len() <= STRUCT_LITERAL_WIDTH {
+            self.line(2 * INDENT, &literal);
+        } else {
+            self.line(2 * INDENT, "Self {");
+            for init in &inits {
+                pad(&mut self.out, 3 * INDENT);
+                self.out.push_str(init);
+                self.out.push_str(",\n");
+            }
+            self.line(2 * INDENT, "}");
+        }
+        self.out.push_str("    }\n}\n");
     }
 
     /// The reading and writing of a [`Kind::Tuple`] that serde's derive cannot do (positions

@@ -593,6 +593,13 @@ pub struct Address {
     /// Address line, e.g. `"123 Main Street"`.
     pub address: String,
 }
+impl Address {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(country: String, state: String, address: String) -> Self {
+        Self { country, state, address }
+    }
+}
 /// Address sent on customer create/update [DOC] `customers/create.mdx`, `customers/update.mdx`. The docs mark no sub-field as required; the JS SDK validation requires all three when `address` is given [SDK].
 #[derive(
     Debug,
@@ -627,6 +634,17 @@ pub struct AddressInput {
     )]
     pub address: Option<String>,
 }
+impl AddressInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            country: None,
+            state: None,
+            address: None,
+        }
+    }
+}
 /// Shipping address of the checkout. Documented as a string [DOC], and a string is what `POST /checkouts` accepts, but the C# SDK has a converter reading an object `{country, state, address}` and the JS SDK types it as `Address` (reference §1.13 quirk 11). Accepts a string, an Address object, or `null` (the value in every example).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -641,6 +659,13 @@ pub struct Discount {
     pub r#type: DiscountType,
     /// Discount value: a percentage (e.g. 50) or an amount in major units.
     pub value: i64,
+}
+impl Discount {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(r#type: DiscountType, value: i64) -> Self {
+        Self { r#type, value }
+    }
 }
 /// "percentage" (value is a percent) or "amount" (value is in DZD) [DOC]; a Go SDK comment says "fixed" (reference §1.13 quirk 2). Known values: `percentage`, `amount`. The list is open (`x-extensible-enum`): a payload from the server may carry another value (such as "fixed"), and readers must keep it rather than fail.
 #[derive(
@@ -776,6 +801,69 @@ pub struct Checkout {
         deserialize_with = "support::present"
     )]
     pub qr_code_url: Option<String>,
+}
+impl Checkout {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    #[allow(deprecated)]
+    pub fn new(
+        id: String,
+        entity: CheckoutEntity,
+        livemode: bool,
+        amount: i64,
+        currency: Currency,
+        fees: i64,
+        pass_fees_to_customer: Option<FlexibleBoolean>,
+        status: CheckoutStatus,
+        locale: Locale,
+        description: Option<String>,
+        metadata: Option<Metadata>,
+        success_url: String,
+        failure_url: Option<String>,
+        payment_method: Option<PaymentMethod>,
+        invoice_id: Option<String>,
+        customer_id: Option<String>,
+        payment_link_id: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+        shipping_address: Option<ShippingAddress>,
+        collect_shipping_address: FlexibleBoolean,
+        discount: Option<Discount>,
+        amount_without_discount: Option<i64>,
+        checkout_url: String,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode,
+            amount,
+            currency,
+            fees,
+            fees_on_merchant: None,
+            fees_on_customer: None,
+            pass_fees_to_customer,
+            chargily_pay_fees_allocation: support::OptionalNullable::Absent,
+            status,
+            locale,
+            description,
+            metadata,
+            success_url,
+            failure_url,
+            webhook_endpoint: support::OptionalNullable::Absent,
+            payment_method,
+            invoice_id,
+            customer_id,
+            payment_link_id,
+            created_at,
+            updated_at,
+            shipping_address,
+            collect_shipping_address,
+            discount,
+            amount_without_discount,
+            checkout_url,
+            qr_code_url: None,
+        }
+    }
 }
 /// Object type; always `"checkout"` in every example [DOC-EX].
 #[derive(
@@ -927,6 +1015,67 @@ pub struct WebhookCheckout {
     )]
     pub qr_code_url: Option<String>,
 }
+impl WebhookCheckout {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    #[allow(deprecated)]
+    pub fn new(
+        id: String,
+        entity: WebhookCheckoutEntity,
+        amount: i64,
+        fees: i64,
+        pass_fees_to_customer: Option<FlexibleBoolean>,
+        status: CheckoutStatus,
+        locale: Locale,
+        description: Option<String>,
+        metadata: Option<Metadata>,
+        success_url: String,
+        failure_url: Option<String>,
+        payment_method: Option<PaymentMethod>,
+        invoice_id: Option<String>,
+        customer_id: Option<String>,
+        payment_link_id: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+        shipping_address: Option<ShippingAddress>,
+        collect_shipping_address: FlexibleBoolean,
+        discount: Option<WebhookCheckoutDiscount>,
+        amount_without_discount: Option<i64>,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            amount,
+            currency: None,
+            fees,
+            fees_on_merchant: None,
+            fees_on_customer: None,
+            pass_fees_to_customer,
+            chargily_pay_fees_allocation: support::OptionalNullable::Absent,
+            status,
+            locale,
+            description,
+            metadata,
+            success_url,
+            failure_url,
+            webhook_endpoint: support::OptionalNullable::Absent,
+            payment_method,
+            invoice_id,
+            customer_id,
+            payment_link_id,
+            created_at,
+            updated_at,
+            shipping_address,
+            collect_shipping_address,
+            discount,
+            amount_without_discount,
+            url: None,
+            checkout_url: None,
+            qr_code_url: None,
+        }
+    }
+}
 /// Object type; always `"checkout"` in every example [DOC-EX].
 #[derive(
     Debug,
@@ -1037,6 +1186,29 @@ pub struct WebhookEvent {
     /// Unix seconds. When the event was last updated.
     pub updated_at: i64,
 }
+impl WebhookEvent {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: WebhookEventEntity,
+        livemode: WebhookLivemode,
+        r#type: WebhookEventType,
+        data: WebhookCheckout,
+        created_at: i64,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode,
+            r#type,
+            data,
+            created_at,
+            updated_at,
+        }
+    }
+}
 /// Object type; always `"event"` in every example [DOC-EX].
 #[derive(
     Debug,
@@ -1083,6 +1255,13 @@ pub struct CheckoutItemInput {
     pub price: String,
     /// Quantity of the item [DOC]. Positive: the JS SDK validation and the C# SDK (`>= 1`) enforce it [SDK].
     pub quantity: i64,
+}
+impl CheckoutItemInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(price: String, quantity: i64) -> Self {
+        Self { price, quantity }
+    }
 }
 /// Body of `POST /checkouts` [DOC] `pay-v2/api-reference/checkouts/create.mdx`. Either `items`, or `amount` + `currency`, must be sent (the `anyOf` below); `success_url` is always required. `currency` is "required if `amount` is provided" [DOC] (not expressed as a constraint; the anyOf only covers the amount-without-items case). The docs do not say what happens when both `items` and `amount` are sent; the JS SDK (validation version) rejects it client-side [SDK], so clients should not. `percentage_discount` and `amount_discount` are mutually exclusive (the `not` below) [DOC]. Only the fields below are documented; in particular `webhook_url` (the name used by `webhooks.mdx`, quirk 7) is not a parameter.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -1202,6 +1381,32 @@ pub struct CreateCheckoutRequest {
     )]
     pub metadata: Option<MetadataInput>,
 }
+impl CreateCheckoutRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    #[allow(deprecated)]
+    pub fn new(success_url: String) -> Self {
+        Self {
+            items: None,
+            amount: None,
+            currency: None,
+            payment_method: None,
+            success_url,
+            customer_id: None,
+            failure_url: None,
+            webhook_endpoint: None,
+            description: None,
+            locale: None,
+            pass_fees_to_customer: None,
+            chargily_pay_fees_allocation: None,
+            shipping_address: None,
+            collect_shipping_address: None,
+            percentage_discount: None,
+            amount_discount: None,
+            metadata: None,
+        }
+    }
+}
 /// DEPRECATED, use `chargily_pay_fees_allocation` [DOC]. Clients should send a JSON boolean. The docs typed it "string" until 2024-05-12 and the rendered cURL sent `"<string>"` (reference §1.13 quirk 8), and it is still declared as a `<ResponseField>` (quirks 9, 27). Accepted here: boolean, 0/1, and "0"/"1", i.e. what Laravel's `boolean` validation rule accepts [INF: the API runs on Laravel]. The strings "true"/"false" are NOT accepted because that rule rejects them; there is no evidence the server ever coerced them.
 #[deprecated]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -1306,6 +1511,34 @@ pub struct CheckoutItem {
     /// ID of the Product the price belongs to.
     pub product_id: String,
 }
+impl CheckoutItem {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: CheckoutItemEntity,
+        amount: i64,
+        quantity: i64,
+        currency: Currency,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+        product_id: String,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            amount,
+            quantity,
+            currency,
+            metadata,
+            created_at,
+            updated_at,
+            product_id,
+        }
+    }
+}
 /// Object type; always `"price"` in every example [DOC-EX].
 #[derive(
     Debug,
@@ -1376,6 +1609,36 @@ pub struct PaymentLinkItem {
     /// ID of the Product the price belongs to.
     pub product_id: String,
 }
+impl PaymentLinkItem {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: PaymentLinkItemEntity,
+        amount: i64,
+        quantity: i64,
+        adjustable_quantity: FlexibleBoolean,
+        currency: Currency,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+        product_id: String,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            amount,
+            quantity,
+            adjustable_quantity,
+            currency,
+            metadata,
+            created_at,
+            updated_at,
+            product_id,
+        }
+    }
+}
 /// Object type; always `"price"` in every example [DOC-EX].
 #[derive(
     Debug,
@@ -1445,6 +1708,17 @@ pub struct PaginationLink {
     )]
     pub active: Option<bool>,
 }
+impl PaginationLink {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            url: support::OptionalNullable::Absent,
+            label: None,
+            active: None,
+        }
+    }
+}
 /// Paginated list of checkouts (Laravel-style paginator with a Chargily `livemode` key) [DOC-EX] `checkouts/list.mdx`; the JS `ListResponse<T>` and Go `RetrieveAll[T]` define the same keys [SDK]. Laravel's `from`, `to` and `links` are declared but not required because no example shows them [INF].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckoutList {
@@ -1485,6 +1759,40 @@ pub struct CheckoutList {
         deserialize_with = "support::present"
     )]
     pub links: Option<Vec<PaginationLink>>,
+}
+impl CheckoutList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<Checkout>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: CheckoutListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
 }
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -1534,6 +1842,40 @@ pub struct CheckoutItemList {
     )]
     pub links: Option<Vec<PaginationLink>>,
 }
+impl CheckoutItemList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<CheckoutItem>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: CheckoutItemListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
+}
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1573,6 +1915,34 @@ pub struct Customer {
     pub created_at: i64,
     /// Unix seconds. When the customer was last updated [DOC].
     pub updated_at: i64,
+}
+impl Customer {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: CustomerEntity,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<Address>,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            name,
+            email,
+            phone,
+            address,
+            metadata,
+            created_at,
+            updated_at,
+        }
+    }
 }
 /// Object type; always `"customer"` in every example [DOC-EX].
 #[derive(
@@ -1651,6 +2021,19 @@ pub struct CreateCustomerRequest {
     )]
     pub metadata: Option<MetadataInput>,
 }
+impl CreateCustomerRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            email: None,
+            phone: None,
+            address: None,
+            metadata: None,
+        }
+    }
+}
 /// Body of `POST /customers/{id}` [DOC] `customers/update.mdx`. Parameters not supplied stay unchanged. `phone` is on the update page since 2024-01-06 (docs commit `ac316a9`, "add phone field to customer") [DOC].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdateCustomerRequest {
@@ -1688,6 +2071,19 @@ pub struct UpdateCustomerRequest {
         deserialize_with = "support::present"
     )]
     pub metadata: Option<MetadataInput>,
+}
+impl UpdateCustomerRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            email: None,
+            phone: None,
+            address: None,
+            metadata: None,
+        }
+    }
 }
 /// Paginated list of customers (Laravel-style paginator with a Chargily `livemode` key) [DOC-EX] `customers/list.mdx`; the JS `ListResponse<T>` and Go `RetrieveAll[T]` define the same keys [SDK]. Laravel's `from`, `to` and `links` are declared but not required because no example shows them [INF].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -1730,6 +2126,40 @@ pub struct CustomerList {
     )]
     pub links: Option<Vec<PaginationLink>>,
 }
+impl CustomerList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<Customer>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: CustomerListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
+}
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1753,6 +2183,18 @@ pub struct DeletedObject {
     pub entity: String,
     /// `true` when the deletion succeeded [SDK].
     pub deleted: bool,
+}
+impl DeletedObject {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String, entity: String, deleted: bool) -> Self {
+        Self {
+            livemode: None,
+            id,
+            entity,
+            deleted,
+        }
+    }
 }
 /// Response of `DELETE /customers/{id}`. The docs say "it returns the deleted customer object"; the JS SDK types it as `{livemode, id, entity, deleted}` (reference §1.13 quirk 24). Both shapes are accepted; they are disjoint (a Customer has no `deleted`, a DeletedObject has no `name`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -1789,6 +2231,32 @@ pub struct Product {
     pub created_at: i64,
     /// Unix seconds. When the product was last updated [DOC].
     pub updated_at: i64,
+}
+impl Product {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: ProductEntity,
+        name: String,
+        description: Option<String>,
+        images: Vec<String>,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            name,
+            description,
+            images,
+            metadata,
+            created_at,
+            updated_at,
+        }
+    }
 }
 /// Object type; always `"product"` in every example [DOC-EX].
 #[derive(
@@ -1856,6 +2324,18 @@ pub struct CreateProductRequest {
     )]
     pub metadata: Option<MetadataInput>,
 }
+impl CreateProductRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(name: String) -> Self {
+        Self {
+            name,
+            description: None,
+            images: None,
+            metadata: None,
+        }
+    }
+}
 /// Body of `POST /products/{id}` [DOC] `products/update.mdx`. Parameters not supplied stay unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdateProductRequest {
@@ -1887,6 +2367,18 @@ pub struct UpdateProductRequest {
         deserialize_with = "support::present"
     )]
     pub metadata: Option<MetadataInput>,
+}
+impl UpdateProductRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            description: None,
+            images: None,
+            metadata: None,
+        }
+    }
 }
 /// Paginated list of products (Laravel-style paginator with a Chargily `livemode` key) [DOC-EX] `products/list.mdx`; the JS `ListResponse<T>` and Go `RetrieveAll[T]` define the same keys [SDK]. Laravel's `from`, `to` and `links` are declared but not required because no example shows them [INF].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -1929,6 +2421,40 @@ pub struct ProductList {
     )]
     pub links: Option<Vec<PaginationLink>>,
 }
+impl ProductList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<Product>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: ProductListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
+}
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1969,6 +2495,32 @@ pub struct Price {
     pub updated_at: i64,
     /// ID of the Product [DOC]. The docs declare it as `"product_id "` with a trailing space; the wire name, as in every example, is `product_id` (reference §1.13 quirk 3).
     pub product_id: String,
+}
+impl Price {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: PriceEntity,
+        amount: i64,
+        currency: Currency,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+        product_id: String,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            amount,
+            currency,
+            metadata,
+            created_at,
+            updated_at,
+            product_id,
+        }
+    }
 }
 /// Object type; always `"price"` in every example [DOC-EX].
 #[derive(
@@ -2025,6 +2577,18 @@ pub struct CreatePriceRequest {
     )]
     pub metadata: Option<MetadataInput>,
 }
+impl CreatePriceRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(amount: i64, currency: CurrencyInput, product_id: String) -> Self {
+        Self {
+            amount,
+            currency,
+            product_id,
+            metadata: None,
+        }
+    }
+}
 /// Body of `POST /prices/{id}` [DOC] `prices/update.mdx`: only `metadata` can be changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdatePriceRequest {
@@ -2035,6 +2599,13 @@ pub struct UpdatePriceRequest {
         deserialize_with = "support::present"
     )]
     pub metadata: Option<MetadataInput>,
+}
+impl UpdatePriceRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { metadata: None }
+    }
 }
 /// Paginated list of prices (Laravel-style paginator with a Chargily `livemode` key) [DOC-EX] `prices/list.mdx, products/prices.mdx`; the JS `ListResponse<T>` and Go `RetrieveAll[T]` define the same keys [SDK]. Laravel's `from`, `to` and `links` are declared but not required because no example shows them [INF].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -2076,6 +2647,40 @@ pub struct PriceList {
         deserialize_with = "support::present"
     )]
     pub links: Option<Vec<PaginationLink>>,
+}
+impl PriceList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<Price>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: PriceListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
 }
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2120,6 +2725,40 @@ pub struct PaymentLink {
     pub collect_shipping_address: FlexibleBoolean,
     /// Public URL of the payment link (named `url`, not `checkout_url`) [DOC-EX] (reference §1.13 quirk 4). Some examples embed a 29-character id in it, so do not parse the id out of it.
     pub url: String,
+}
+impl PaymentLink {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        id: String,
+        entity: PaymentLinkEntity,
+        name: String,
+        active: FlexibleBoolean,
+        after_completion_message: Option<String>,
+        locale: Locale,
+        pass_fees_to_customer: Option<FlexibleBoolean>,
+        metadata: Option<Metadata>,
+        created_at: i64,
+        updated_at: i64,
+        collect_shipping_address: FlexibleBoolean,
+        url: String,
+    ) -> Self {
+        Self {
+            id,
+            entity,
+            livemode: None,
+            name,
+            active,
+            after_completion_message,
+            locale,
+            pass_fees_to_customer,
+            metadata,
+            created_at,
+            updated_at,
+            collect_shipping_address,
+            url,
+        }
+    }
 }
 /// Object type; always `"payment_link"` in every example [DOC-EX].
 #[derive(
@@ -2175,6 +2814,17 @@ pub struct PaymentLinkItemInput {
     )]
     pub adjustable_quantity: Option<bool>,
 }
+impl PaymentLinkItemInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(price: String, quantity: i64) -> Self {
+        Self {
+            price,
+            quantity,
+            adjustable_quantity: None,
+        }
+    }
+}
 /// Body of `POST /payment-links` [DOC] `payment-links/create.mdx`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CreatePaymentLinkRequest {
@@ -2216,6 +2866,21 @@ pub struct CreatePaymentLinkRequest {
         deserialize_with = "support::present"
     )]
     pub metadata: Option<MetadataInput>,
+}
+impl CreatePaymentLinkRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(name: String, items: Vec<PaymentLinkItemInput>) -> Self {
+        Self {
+            name,
+            items,
+            after_completion_message: None,
+            locale: None,
+            pass_fees_to_customer: None,
+            collect_shipping_address: None,
+            metadata: None,
+        }
+    }
 }
 /// Body of `POST /payment-links/{id}` [DOC] `payment-links/update.mdx`. Parameters not supplied stay unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -2269,6 +2934,21 @@ pub struct UpdatePaymentLinkRequest {
     )]
     pub metadata: Option<MetadataInput>,
 }
+impl UpdatePaymentLinkRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            items: None,
+            after_completion_message: None,
+            locale: None,
+            pass_fees_to_customer: None,
+            collect_shipping_address: None,
+            metadata: None,
+        }
+    }
+}
 /// Paginated list of payment links (Laravel-style paginator with a Chargily `livemode` key) [DOC-EX] `payment-links/list.mdx`; the JS `ListResponse<T>` and Go `RetrieveAll[T]` define the same keys [SDK]. Laravel's `from`, `to` and `links` are declared but not required because no example shows them [INF].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PaymentLinkList {
@@ -2309,6 +2989,40 @@ pub struct PaymentLinkList {
         deserialize_with = "support::present"
     )]
     pub links: Option<Vec<PaginationLink>>,
+}
+impl PaymentLinkList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<PaymentLink>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: PaymentLinkListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
 }
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2358,6 +3072,40 @@ pub struct PaymentLinkItemList {
     )]
     pub links: Option<Vec<PaginationLink>>,
 }
+impl PaymentLinkItemList {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        livemode: bool,
+        current_page: i64,
+        data: Vec<PaymentLinkItem>,
+        first_page_url: String,
+        last_page: i64,
+        last_page_url: PaymentLinkItemListLastPageUrl,
+        next_page_url: Option<String>,
+        path: String,
+        per_page: i64,
+        prev_page_url: Option<String>,
+        total: i64,
+    ) -> Self {
+        Self {
+            livemode,
+            current_page,
+            data,
+            first_page_url,
+            last_page,
+            last_page_url,
+            next_page_url,
+            path,
+            per_page,
+            prev_page_url,
+            total,
+            from: support::OptionalNullable::Absent,
+            to: support::OptionalNullable::Absent,
+            links: None,
+        }
+    }
+}
 /// URL of the last page. Normally a string, but the `products/prices.mdx` example has the integer `1`, and the C# SDK ignores this field "because of Api bug" (reference §1.13 quirk 13). Accepts a string or an integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -2376,6 +3124,23 @@ pub struct Wallet {
     /// Amount on hold, in major units [DOC-EX: integer; doc type boolean, quirk 21].
     pub on_hold: i64,
 }
+impl Wallet {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        currency: WalletCurrency,
+        balance: i64,
+        ready_for_payout: WalletReadyForPayout,
+        on_hold: i64,
+    ) -> Self {
+        Self {
+            currency,
+            balance,
+            ready_for_payout,
+            on_hold,
+        }
+    }
+}
 /// Amount ready to be paid out. Sent as a numeric string (e.g. `"40000"`) in every example; an integer is also accepted (reference §1.13 quirk 21).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -2392,6 +3157,13 @@ pub struct Balance {
     pub livemode: bool,
     /// One entry per currency wallet [DOC].
     pub wallets: Vec<Wallet>,
+}
+impl Balance {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(entity: BalanceEntity, livemode: bool, wallets: Vec<Wallet>) -> Self {
+        Self { entity, livemode, wallets }
+    }
 }
 /// Object type; always `"balance"` in every example [DOC-EX].
 #[derive(
@@ -2452,6 +3224,13 @@ pub struct ErrorResponse {
     )]
     pub message: Option<String>,
 }
+impl ErrorResponse {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { message: None }
+    }
+}
 /// HTTP 422 body: `{"message": string, "errors": {"<field>": [string, ...]}}`. From the Go SDK `GeneralError{Message string; Errors map[string][]string}`, the PHP SDK (reads `errors` on 422) and the Python SDK (special-cases 422) [SDK], matching Laravel's validation format [INF]. Nested fields use dot notation such as `items.0.price` [INF: Laravel].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ValidationError {
@@ -2459,6 +3238,16 @@ pub struct ValidationError {
     pub message: String,
     /// Map from field path (dot notation, e.g. `items.0.price`) to its error messages.
     pub errors: std::collections::BTreeMap<String, Vec<String>>,
+}
+impl ValidationError {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        message: String,
+        errors: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        Self { message, errors }
+    }
 }
 /// Parameters of `GET /checkouts`.
 #[derive(
@@ -2487,11 +3276,25 @@ pub struct ListCheckoutsParams {
     )]
     pub page: Option<i64>,
 }
+impl ListCheckoutsParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { per_page: None, page: None }
+    }
+}
 /// Parameters of `GET /checkouts/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RetrieveCheckoutParams {
     /// `id` (path): The ID of the checkout [DOC].
     pub id: String,
+}
+impl RetrieveCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /checkouts/{id}/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2513,11 +3316,29 @@ pub struct ListCheckoutItemsParams {
     )]
     pub page: Option<i64>,
 }
+impl ListCheckoutItemsParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self {
+            id,
+            per_page: None,
+            page: None,
+        }
+    }
+}
 /// Parameters of `POST /checkouts/{id}/expire`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ExpireCheckoutParams {
     /// `id` (path): The ID of the checkout [DOC].
     pub id: String,
+}
+impl ExpireCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /customers`.
 #[derive(
@@ -2546,11 +3367,25 @@ pub struct ListCustomersParams {
     )]
     pub page: Option<i64>,
 }
+impl ListCustomersParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { per_page: None, page: None }
+    }
+}
 /// Parameters of `GET /customers/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RetrieveCustomerParams {
     /// `id` (path): The ID of the customer [DOC].
     pub id: String,
+}
+impl RetrieveCustomerParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `POST /customers/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2558,17 +3393,38 @@ pub struct UpdateCustomerParams {
     /// `id` (path): The ID of the customer [DOC].
     pub id: String,
 }
+impl UpdateCustomerParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
+}
 /// Parameters of `DELETE /customers/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DeleteCustomerParams {
     /// `id` (path): The ID of the customer [DOC].
     pub id: String,
 }
+impl DeleteCustomerParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
+}
 /// Parameters of `PATCH /customers/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PatchCustomerParams {
     /// `id` (path): The ID of the customer [DOC].
     pub id: String,
+}
+impl PatchCustomerParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /products`.
 #[derive(
@@ -2597,11 +3453,25 @@ pub struct ListProductsParams {
     )]
     pub page: Option<i64>,
 }
+impl ListProductsParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { per_page: None, page: None }
+    }
+}
 /// Parameters of `GET /products/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RetrieveProductParams {
     /// `id` (path): The ID of the product [DOC].
     pub id: String,
+}
+impl RetrieveProductParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `POST /products/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2609,11 +3479,25 @@ pub struct UpdateProductParams {
     /// `id` (path): The ID of the product [DOC].
     pub id: String,
 }
+impl UpdateProductParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
+}
 /// Parameters of `DELETE /products/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct DeleteProductParams {
     /// `id` (path): The ID of the product [DOC].
     pub id: String,
+}
+impl DeleteProductParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /products/{id}/prices`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2634,6 +3518,17 @@ pub struct ListProductPricesParams {
         deserialize_with = "support::present"
     )]
     pub page: Option<i64>,
+}
+impl ListProductPricesParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self {
+            id,
+            per_page: None,
+            page: None,
+        }
+    }
 }
 /// Parameters of `GET /prices`.
 #[derive(
@@ -2662,17 +3557,38 @@ pub struct ListPricesParams {
     )]
     pub page: Option<i64>,
 }
+impl ListPricesParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { per_page: None, page: None }
+    }
+}
 /// Parameters of `GET /prices/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RetrievePriceParams {
     /// `id` (path): The ID of the price [DOC].
     pub id: String,
 }
+impl RetrievePriceParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
+}
 /// Parameters of `POST /prices/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UpdatePriceParams {
     /// `id` (path): The ID of the price [DOC].
     pub id: String,
+}
+impl UpdatePriceParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /payment-links`.
 #[derive(
@@ -2701,17 +3617,38 @@ pub struct ListPaymentLinksParams {
     )]
     pub page: Option<i64>,
 }
+impl ListPaymentLinksParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { per_page: None, page: None }
+    }
+}
 /// Parameters of `GET /payment-links/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RetrievePaymentLinkParams {
     /// `id` (path): The ID of the payment link [DOC]. (`payment-links/items.mdx` wrongly says "The ID of the product", reference §1.13 quirk 15.)
     pub id: String,
 }
+impl RetrievePaymentLinkParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
+}
 /// Parameters of `POST /payment-links/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UpdatePaymentLinkParams {
     /// `id` (path): The ID of the payment link [DOC]. (`payment-links/items.mdx` wrongly says "The ID of the product", reference §1.13 quirk 15.)
     pub id: String,
+}
+impl UpdatePaymentLinkParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self { id }
+    }
 }
 /// Parameters of `GET /payment-links/{id}/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -2732,6 +3669,17 @@ pub struct ListPaymentLinkItemsParams {
         deserialize_with = "support::present"
     )]
     pub page: Option<i64>,
+}
+impl ListPaymentLinkItemsParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(id: String) -> Self {
+        Self {
+            id,
+            per_page: None,
+            page: None,
+        }
+    }
 }
 /// One module per operation: its method and path, parameters, body and responses.
 pub mod operations {

@@ -7,6 +7,13 @@ pub type Money = String;
 pub struct CheckoutResponse {
     pub checkout: Checkout,
 }
+impl CheckoutResponse {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(checkout: Checkout) -> Self {
+        Self { checkout }
+    }
+}
 /// A checkout, 2021-01 shape (reference §2.4, columns "01" and "pre"). Fields present in the real
 /// 2019 response [OBS] are `required` with the nullability the sources give; fields evidenced only
 /// by SDKs (`analytics_data`, `charge_id`, `currency`, `external_checkout_id`,
@@ -106,6 +113,72 @@ pub struct Checkout {
     /// Last update time [OBS] (reference §2.4).
     pub updated_at: String,
 }
+impl Checkout {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        token: String,
+        applied_discount: Option<AppliedDiscount>,
+        billing_address: Option<Address>,
+        buyer_accepts_marketing: bool,
+        completed_at: Option<String>,
+        created_at: String,
+        discount_code: Option<String>,
+        email: Option<String>,
+        line_items: Vec<LineItem>,
+        note: Option<String>,
+        note_attributes: Option<Vec<NameValue>>,
+        payment_processor: Option<PaymentProcessor>,
+        payment_processor_customer_id: Option<String>,
+        payment_processor_transaction_id: Option<String>,
+        phone: Option<String>,
+        requires_shipping: bool,
+        shipping_address: Option<Address>,
+        shipping_line: Option<ShippingLine>,
+        shipping_rate: Option<ShippingRate>,
+        subtotal_price: Money,
+        tax_lines: Vec<TaxLine>,
+        taxes_included: bool,
+        total_price: Money,
+        total_tax: Money,
+        updated_at: String,
+    ) -> Self {
+        Self {
+            token,
+            analytics_data: support::OptionalNullable::Absent,
+            applied_discount,
+            billing_address,
+            buyer_accepts_marketing,
+            charge_id: support::OptionalNullable::Absent,
+            completed_at,
+            created_at,
+            currency: support::OptionalNullable::Absent,
+            discount_code,
+            email,
+            external_checkout_id: support::OptionalNullable::Absent,
+            external_checkout_source: support::OptionalNullable::Absent,
+            external_customer_id: support::OptionalNullable::Absent,
+            line_items,
+            note,
+            note_attributes,
+            payment_processor,
+            payment_processor_customer_id,
+            payment_processor_transaction_id,
+            phone,
+            requires_shipping,
+            shipping_address,
+            shipping_address_validations: support::OptionalNullable::Absent,
+            shipping_line,
+            shipping_rate,
+            subtotal_price,
+            tax_lines,
+            taxes_included,
+            total_price,
+            total_tax,
+            updated_at,
+        }
+    }
+}
 /// Analytics attached to a checkout (RS `AnalyticsData`, CL) [3P] (reference §2.4).
 #[derive(
     Debug,
@@ -120,6 +193,15 @@ pub struct Checkout {
 pub struct AnalyticsData {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub utm_params: support::OptionalNullable<Vec<UtmParams>>,
+}
+impl AnalyticsData {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            utm_params: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// One set of UTM parameters (reference §2.6) [3P]. The timestamp is spelled `utm_timestamp` by ChemicalLuck and `utm_time_stamp` by RechargeSharp (reference §2.13 quirk 6); both are accepted, neither is required. Its format is unknown, so it is a plain string.
 #[derive(
@@ -152,6 +234,22 @@ pub struct UtmParams {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub utm_time_stamp: support::OptionalNullable<String>,
 }
+impl UtmParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            utm_campaign: support::OptionalNullable::Absent,
+            utm_content: support::OptionalNullable::Absent,
+            utm_data_source: support::OptionalNullable::Absent,
+            utm_medium: support::OptionalNullable::Absent,
+            utm_source: support::OptionalNullable::Absent,
+            utm_term: support::OptionalNullable::Absent,
+            utm_timestamp: support::OptionalNullable::Absent,
+            utm_time_stamp: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// A discount applied to a 2021-01 checkout (RS `CheckoutAppliedDiscount`, CL-node v1) [3P] (reference §2.4). Only seen as null in the recording, so no field is required and all are nullable. RechargeSharp types `amount`/`value` as decimals; they are kept as decimal strings like all money (reference §2.13 quirk 13).
 #[derive(
     Debug,
@@ -178,6 +276,19 @@ pub struct AppliedDiscount {
     /// Why the discount does not apply. (2021-11 calls the equivalent field `non_redeemable_reason`; reference §2.13 quirk 5.)
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub non_applicable_reason: support::OptionalNullable<String>,
+}
+impl AppliedDiscount {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            amount: support::OptionalNullable::Absent,
+            value: support::OptionalNullable::Absent,
+            value_type: support::OptionalNullable::Absent,
+            applicable: support::OptionalNullable::Absent,
+            non_applicable_reason: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// How `value` is read [3P CL] (reference §2.4). Known values: `fixed_amount`, `percentage`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail.
 #[derive(
@@ -250,6 +361,35 @@ pub struct Address {
     pub province: Option<String>,
     #[serde(deserialize_with = "support::nullable")]
     pub zip: Option<String>,
+}
+impl Address {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        address1: Option<String>,
+        address2: Option<String>,
+        city: Option<String>,
+        company: Option<String>,
+        country: Option<String>,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        phone: Option<String>,
+        province: Option<String>,
+        zip: Option<String>,
+    ) -> Self {
+        Self {
+            address1,
+            address2,
+            city,
+            company,
+            country,
+            first_name,
+            last_name,
+            phone,
+            province,
+            zip,
+        }
+    }
 }
 /// Origin platform of the checkout [3P CL] (reference §2.4). Known values: `big_commerce`, `headless`, `shopify`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail; requests use the closed `ExternalCheckoutSourceInput`.
 #[derive(
@@ -395,6 +535,60 @@ pub struct LineItem {
     #[serde(deserialize_with = "support::nullable")]
     pub vendor: Option<String>,
 }
+impl LineItem {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        fulfillment_service: String,
+        grams: i64,
+        image: Option<String>,
+        line_price: Money,
+        price: Money,
+        product_id: i64,
+        quantity: i64,
+        requires_shipping: bool,
+        sku: Option<String>,
+        taxable: bool,
+        title: String,
+        variant_id: i64,
+        variant_title: Option<String>,
+        vendor: Option<String>,
+    ) -> Self {
+        Self {
+            charge_interval_frequency: support::OptionalNullable::Absent,
+            cutoff_day_of_month: support::OptionalNullable::Absent,
+            cutoff_day_of_week: support::OptionalNullable::Absent,
+            expire_after_specific_number_of_charges: support::OptionalNullable::Absent,
+            first_recurring_charge_delay: support::OptionalNullable::Absent,
+            fulfillment_service,
+            grams,
+            image,
+            images: support::OptionalNullable::Absent,
+            line_price,
+            order_day_of_month: support::OptionalNullable::Absent,
+            order_day_of_week: support::OptionalNullable::Absent,
+            order_interval_frequency: support::OptionalNullable::Absent,
+            order_interval_unit: support::OptionalNullable::Absent,
+            order_interval_unit_type: support::OptionalNullable::Absent,
+            original_price: support::OptionalNullable::Absent,
+            price,
+            recurring_price: support::OptionalNullable::Absent,
+            product_id,
+            product_type: support::OptionalNullable::Absent,
+            properties: support::OptionalNullable::Absent,
+            quantity,
+            requires_shipping,
+            sku,
+            tax_code: support::OptionalNullable::Absent,
+            taxable,
+            title,
+            r#type: support::OptionalNullable::Absent,
+            variant_id,
+            variant_title,
+            vendor,
+        }
+    }
+}
 /// Image URLs by size (RS) [3P] (reference §2.5); may be protocol-relative.
 #[derive(
     Debug,
@@ -415,6 +609,18 @@ pub struct LineItemImages {
     pub small: support::OptionalNullable<String>,
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub original: support::OptionalNullable<String>,
+}
+impl LineItemImages {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            large: support::OptionalNullable::Absent,
+            medium: support::OptionalNullable::Absent,
+            small: support::OptionalNullable::Absent,
+            original: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// Subscription interval unit; values from CL [3P], "month" observed [OBS] (reference §2.5).
 #[derive(
@@ -497,6 +703,13 @@ pub struct NameValue {
     )]
     pub value: Option<String>,
 }
+impl NameValue {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { name: None, value: None }
+    }
+}
 /// Payment processor (reference §2.7, §2.13 quirk 9). The ChemicalLuck models allow these four [3P]; RechargeSharp's validation allows only `stripe` and `braintree`, and ChemicalLuck's 2021-11 body type leaves out `mollie`. The widest set is modelled. Known values: `stripe`, `braintree`, `mollie`, `authorize`. The list is open (`x-extensible-enum`): a payload from the server may carry a value added later, and readers must keep it rather than fail; requests use the closed `PaymentProcessorInput`.
 #[derive(
     Debug,
@@ -568,6 +781,16 @@ pub struct ShippingAddressValidations {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub ups: support::OptionalNullable<bool>,
 }
+impl ShippingAddressValidations {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            country_is_supported: support::OptionalNullable::Absent,
+            ups: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// The selected shipping line of a 2021-01 checkout, `{code, price, title}` (RS) [3P] (reference §2.6). CL-node types it like a ShippingRate; the object is open, so extra rate fields validate. No real non-null value was recorded, so nothing is required.
 #[derive(
     Debug,
@@ -586,6 +809,17 @@ pub struct ShippingLine {
     pub price: support::OptionalNullable<Money>,
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub title: support::OptionalNullable<String>,
+}
+impl ShippingLine {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            code: support::OptionalNullable::Absent,
+            price: support::OptionalNullable::Absent,
+            title: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// A shipping rate (RS `ShippingRate`, CL) [3P] (reference §2.6). No real value was recorded, so no field is required and all are nullable. `delivery_range` is a string (CL-py) or an array of strings (CL-node); `phone_required` is a boolean or a string (CL-py v2) (reference §2.13 quirk 11). `checkout` holds the checkout totals recomputed for this rate.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -615,6 +849,24 @@ pub struct ShippingRate {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub checkout: support::OptionalNullable<ShippingRateCheckout>,
 }
+impl ShippingRate {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            code: support::OptionalNullable::Absent,
+            handle: support::OptionalNullable::Absent,
+            name: support::OptionalNullable::Absent,
+            title: support::OptionalNullable::Absent,
+            description: support::OptionalNullable::Absent,
+            price: support::OptionalNullable::Absent,
+            delivery_range: support::OptionalNullable::Absent,
+            phone_required: support::OptionalNullable::Absent,
+            tax_lines: support::OptionalNullable::Absent,
+            checkout: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// String (CL-py) or array of strings (CL-node) (reference §2.13 quirk 11).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -639,6 +891,17 @@ pub struct TaxLine {
     pub rate: support::OptionalNullable<TaxLineRate>,
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub title: support::OptionalNullable<String>,
+}
+impl TaxLine {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            price: support::OptionalNullable::Absent,
+            rate: support::OptionalNullable::Absent,
+            title: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// Tax rate as a string (CL-py) or a number (CL-node), e.g. "0.0725" or 0.0725.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -666,15 +929,40 @@ pub struct ShippingRateCheckout {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub total_tax: support::OptionalNullable<Money>,
 }
+impl ShippingRateCheckout {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            subtotal_price: support::OptionalNullable::Absent,
+            total_price: support::OptionalNullable::Absent,
+            total_tax: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// Envelope of `GET /checkouts/{token}/shipping_rates` (reference §2.2, §2.6).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShippingRatesResponse {
     pub shipping_rates: Vec<ShippingRate>,
 }
+impl ShippingRatesResponse {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(shipping_rates: Vec<ShippingRate>) -> Self {
+        Self { shipping_rates }
+    }
+}
 /// Envelope of `POST /checkouts/{token}/charge` (reference §2.7).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CheckoutChargeResponse {
     pub checkout_charge: CheckoutCharge,
+}
+impl CheckoutChargeResponse {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(checkout_charge: CheckoutCharge) -> Self {
+        Self { checkout_charge }
+    }
 }
 /// Result of a charge (RS `CheckoutCharge`, CL-node v1) [3P] (reference §2.7). No real response was recorded, so no field is required. 2021-11-only fields (`processor_customer_token`, `processor_payment_method_token`) are not modelled.
 #[derive(
@@ -713,6 +1001,23 @@ pub struct CheckoutCharge {
     /// Charge status. Values are undocumented (reference §2.14); "success" is a guess [INF].
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub status: support::OptionalNullable<String>,
+}
+impl CheckoutCharge {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            authorization_token: support::OptionalNullable::Absent,
+            charge_id: support::OptionalNullable::Absent,
+            free: None,
+            payment_processor: support::OptionalNullable::Absent,
+            payment_processor_customer_id: support::OptionalNullable::Absent,
+            payment_processor_transaction_id: support::OptionalNullable::Absent,
+            payment_token: support::OptionalNullable::Absent,
+            payment_type: support::OptionalNullable::Absent,
+            status: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// ID of the created charge: an integer, or null. Its only detailed reader, RechargeSharp's `ParseNoneStringConverter` (`RechargeSharp/Entities/Checkouts/CheckoutCharge.cs` at `5e24ef0`, lines 73-104), also reads a numeric string as the number (line 88, `long.TryParse`) and the string "None" in any letter case as null (line 86), which implies the API once sent a Python `None` rendered as a string (reference §2.13 quirk 7). All four forms are accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -807,6 +1112,24 @@ pub struct AddressInput {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub zip: support::OptionalNullable<String>,
 }
+impl AddressInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            address1: support::OptionalNullable::Absent,
+            address2: support::OptionalNullable::Absent,
+            city: support::OptionalNullable::Absent,
+            company: support::OptionalNullable::Absent,
+            country: support::OptionalNullable::Absent,
+            first_name: support::OptionalNullable::Absent,
+            last_name: support::OptionalNullable::Absent,
+            phone: support::OptionalNullable::Absent,
+            province: support::OptionalNullable::Absent,
+            zip: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// A line item in a 2021-01 create or update request (reference §2.5, §2.11). RS
 /// `CreateCheckoutRequestLineItem` requires `variant_id` and `quantity` [3P]; everything else is
 /// optional and the scheduling fields may be null (the vendor guide sends null). The interval unit
@@ -870,6 +1193,38 @@ pub struct LineItemInput {
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub vendor: support::OptionalNullable<String>,
 }
+impl LineItemInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(variant_id: i64, quantity: i64) -> Self {
+        Self {
+            variant_id,
+            quantity,
+            product_id: None,
+            charge_interval_frequency: support::OptionalNullable::Absent,
+            order_interval_frequency: support::OptionalNullable::Absent,
+            order_interval_unit: support::OptionalNullable::Absent,
+            order_interval_unit_type: support::OptionalNullable::Absent,
+            cutoff_day_of_month: support::OptionalNullable::Absent,
+            cutoff_day_of_week: support::OptionalNullable::Absent,
+            expire_after_specific_number_of_charges: support::OptionalNullable::Absent,
+            first_recurring_charge_delay: support::OptionalNullable::Absent,
+            fulfillment_service: support::OptionalNullable::Absent,
+            grams: support::OptionalNullable::Absent,
+            line_price: support::OptionalNullable::Absent,
+            order_day_of_month: support::OptionalNullable::Absent,
+            order_day_of_week: support::OptionalNullable::Absent,
+            price: support::OptionalNullable::Absent,
+            properties: support::OptionalNullable::Absent,
+            requires_shipping: support::OptionalNullable::Absent,
+            sku: support::OptionalNullable::Absent,
+            taxable: support::OptionalNullable::Absent,
+            title: support::OptionalNullable::Absent,
+            variant_title: support::OptionalNullable::Absent,
+            vendor: support::OptionalNullable::Absent,
+        }
+    }
+}
 /// Shipping-line selection in a create or update request. In 2021-01, send the `handle` of a rate from `GET /checkouts/{token}/shipping_rates` (RS `UpdateCheckoutShippingLine`) [3P] (reference §2.6). `code`, `price`, `title` are accepted as well, as in the response shape.
 #[derive(
     Debug,
@@ -894,6 +1249,18 @@ pub struct ShippingLineInput {
     pub price: support::OptionalNullable<Money>,
     #[serde(default, skip_serializing_if = "support::OptionalNullable::is_absent")]
     pub title: support::OptionalNullable<String>,
+}
+impl ShippingLineInput {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            handle: None,
+            code: support::OptionalNullable::Absent,
+            price: support::OptionalNullable::Absent,
+            title: support::OptionalNullable::Absent,
+        }
+    }
 }
 /// Origin platform of the checkout [3P CL] (reference §2.4). This closed list is for requests: a request with another value is refused. Responses use `ExternalCheckoutSource`, which tolerates values added later.
 #[derive(
@@ -1009,6 +1376,13 @@ pub enum CheckoutCreateRequest {
 pub struct CheckoutCreateWrapped {
     pub checkout: CheckoutCreate,
 }
+impl CheckoutCreateWrapped {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(checkout: CheckoutCreate) -> Self {
+        Self { checkout }
+    }
+}
 /// The checkout fields of a 2021-01 create request (RS + CL-py v1; reference §2.6). Only
 /// `line_items` is required. Used unwrapped as the whole body, or inside `CheckoutCreateWrapped`.
 /// The `not` clause keeps a wrapped body from also matching this unwrapped form (a checkout has no
@@ -1051,6 +1425,30 @@ pub struct CheckoutCreate {
     #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
     pub checkout: support::Forbidden,
 }
+impl CheckoutCreate {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(line_items: Vec<LineItemInput>) -> Self {
+        Self {
+            line_items,
+            shipping_address: support::OptionalNullable::Absent,
+            billing_address: support::OptionalNullable::Absent,
+            email: support::OptionalNullable::Absent,
+            phone: support::OptionalNullable::Absent,
+            note: support::OptionalNullable::Absent,
+            note_attributes: support::OptionalNullable::Absent,
+            shipping_line: support::OptionalNullable::Absent,
+            discount_code: support::OptionalNullable::Absent,
+            buyer_accepts_marketing: support::OptionalNullable::Absent,
+            analytics_data: support::OptionalNullable::Absent,
+            currency: support::OptionalNullable::Absent,
+            external_checkout_id: support::OptionalNullable::Absent,
+            external_checkout_source: support::OptionalNullable::Absent,
+            external_checkout_customer_id: support::OptionalNullable::Absent,
+            checkout: support::Forbidden,
+        }
+    }
+}
 /// Body of `PUT /checkouts/{token}`: exactly one of the two envelopes (reference §2.3, §2.13
 /// quirk 2):
 /// - `CheckoutUpdateWrapped`, `{"checkout": {...}}`: RechargeSharp;
@@ -1067,6 +1465,13 @@ pub enum CheckoutUpdateRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CheckoutUpdateWrapped {
     pub checkout: CheckoutUpdate,
+}
+impl CheckoutUpdateWrapped {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(checkout: CheckoutUpdate) -> Self {
+        Self { checkout }
+    }
 }
 /// The checkout fields of a 2021-01 update request, all optional (RS `UpdateCheckoutRequest`;
 /// CL-py v1 adds `analytics_data`, `currency`, `external_checkout_*` and `partial_shipping`;
@@ -1125,6 +1530,31 @@ pub struct CheckoutUpdate {
     #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
     pub checkout: support::Forbidden,
 }
+impl CheckoutUpdate {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self {
+            line_items: None,
+            shipping_address: support::OptionalNullable::Absent,
+            billing_address: support::OptionalNullable::Absent,
+            email: support::OptionalNullable::Absent,
+            phone: support::OptionalNullable::Absent,
+            note: support::OptionalNullable::Absent,
+            note_attributes: support::OptionalNullable::Absent,
+            shipping_line: support::OptionalNullable::Absent,
+            discount_code: support::OptionalNullable::Absent,
+            buyer_accepts_marketing: support::OptionalNullable::Absent,
+            analytics_data: support::OptionalNullable::Absent,
+            currency: support::OptionalNullable::Absent,
+            external_checkout_id: support::OptionalNullable::Absent,
+            external_checkout_source: support::OptionalNullable::Absent,
+            external_checkout_customer_id: support::OptionalNullable::Absent,
+            partial_shipping: support::OptionalNullable::Absent,
+            checkout: support::Forbidden,
+        }
+    }
+}
 /// Body of `POST /checkouts/{token}/charge`: exactly one of the two envelopes (reference §2.3,
 /// §2.13 quirk 3):
 /// - `CheckoutChargeWrapped`, `{"checkout_charge": {...}}`: the real 2019 request [OBS];
@@ -1140,6 +1570,13 @@ pub enum CheckoutChargeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CheckoutChargeWrapped {
     pub checkout_charge: ChargeRequest,
+}
+impl CheckoutChargeWrapped {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(checkout_charge: ChargeRequest) -> Self {
+        Self { checkout_charge }
+    }
 }
 /// Charge fields (reference §2.7). The `not` clause keeps a wrapped body from also matching this unwrapped form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -1163,6 +1600,20 @@ pub struct ChargeRequest {
     /// Must be absent: the schema says `not: {required: [checkout_charge]}`.
     #[serde(default, skip_serializing, deserialize_with = "support::forbidden")]
     pub checkout_charge: support::Forbidden,
+}
+impl ChargeRequest {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(payment_processor: PaymentProcessorInput, payment_token: String) -> Self {
+        Self {
+            payment_processor,
+            payment_token,
+            payment_type: support::OptionalNullable::Absent,
+            authorization_token: support::OptionalNullable::Absent,
+            free: None,
+            checkout_charge: support::Forbidden,
+        }
+    }
 }
 /// Checkout webhook topics (reference §2.10): CL-py lists all four [3P]; RS lists created, updated and processed.
 #[derive(
@@ -1245,6 +1696,13 @@ pub struct ErrorResponse {
     )]
     pub error: Option<ErrorDetail>,
 }
+impl ErrorResponse {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new() -> Self {
+        Self { errors: None, error: None }
+    }
+}
 /// A message string, or an object of field → message(s) (reference §2.13 quirk 15).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1269,6 +1727,13 @@ pub struct CreateCheckoutParams {
     /// `X-Recharge-Version` (header): API version (reference §2.1). This document describes `2021-01` only, so clients send `X-Recharge-Version: 2021-01`. Without the header a request gets the account's default API version [DOC `docs.rechargepayments.com/docs/api-versions`: "Your account is associated a default API Version", used when the header is left out; the same page says that for now the default is 2021-01; the Ruby SDK's README (`ScreenStaring/recharge-api` line 70) says the same, and RechargeSharp's 2021-01 client relies on it by never sending the header [3P]]. An account whose default is 2021-11 answers with 2021-11 shapes (its checkout lacks 9 of the fields required here), so the header is required for this document to hold. Any invalid or unsupported value gets HTTP 426 "The request was made using an invalid API version." [3P RechargeSharp]. (`2021-11` is a valid server version but selects shapes this document does not describe, so it is not in the enum.)
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+}
+impl CreateCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(x_recharge_version: CreateCheckoutParamsXRechargeVersion) -> Self {
+        Self { x_recharge_version }
+    }
 }
 #[derive(
     Debug,
@@ -1317,6 +1782,16 @@ pub struct RetrieveCheckoutParams {
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
 }
+impl RetrieveCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        token: String,
+        x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+    ) -> Self {
+        Self { token, x_recharge_version }
+    }
+}
 /// Parameters of `PUT /checkouts/{token}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct UpdateCheckoutParams {
@@ -1325,6 +1800,16 @@ pub struct UpdateCheckoutParams {
     /// `X-Recharge-Version` (header): API version (reference §2.1). This document describes `2021-01` only, so clients send `X-Recharge-Version: 2021-01`. Without the header a request gets the account's default API version [DOC `docs.rechargepayments.com/docs/api-versions`: "Your account is associated a default API Version", used when the header is left out; the same page says that for now the default is 2021-01; the Ruby SDK's README (`ScreenStaring/recharge-api` line 70) says the same, and RechargeSharp's 2021-01 client relies on it by never sending the header [3P]]. An account whose default is 2021-11 answers with 2021-11 shapes (its checkout lacks 9 of the fields required here), so the header is required for this document to hold. Any invalid or unsupported value gets HTTP 426 "The request was made using an invalid API version." [3P RechargeSharp]. (`2021-11` is a valid server version but selects shapes this document does not describe, so it is not in the enum.)
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+}
+impl UpdateCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        token: String,
+        x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+    ) -> Self {
+        Self { token, x_recharge_version }
+    }
 }
 /// Parameters of `GET /checkouts/{token}/shipping_rates`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -1335,6 +1820,16 @@ pub struct RetrieveCheckoutShippingRatesParams {
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
 }
+impl RetrieveCheckoutShippingRatesParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        token: String,
+        x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+    ) -> Self {
+        Self { token, x_recharge_version }
+    }
+}
 /// Parameters of `POST /checkouts/{token}/charge`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ChargeCheckoutParams {
@@ -1343,6 +1838,16 @@ pub struct ChargeCheckoutParams {
     /// `X-Recharge-Version` (header): API version (reference §2.1). This document describes `2021-01` only, so clients send `X-Recharge-Version: 2021-01`. Without the header a request gets the account's default API version [DOC `docs.rechargepayments.com/docs/api-versions`: "Your account is associated a default API Version", used when the header is left out; the same page says that for now the default is 2021-01; the Ruby SDK's README (`ScreenStaring/recharge-api` line 70) says the same, and RechargeSharp's 2021-01 client relies on it by never sending the header [3P]]. An account whose default is 2021-11 answers with 2021-11 shapes (its checkout lacks 9 of the fields required here), so the header is required for this document to hold. Any invalid or unsupported value gets HTTP 426 "The request was made using an invalid API version." [3P RechargeSharp]. (`2021-11` is a valid server version but selects shapes this document does not describe, so it is not in the enum.)
     #[serde(rename = "X-Recharge-Version")]
     pub x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+}
+impl ChargeCheckoutParams {
+    /// The required properties given, the others absent: a base for
+    /// `..Self::new(…)`.
+    pub fn new(
+        token: String,
+        x_recharge_version: CreateCheckoutParamsXRechargeVersion,
+    ) -> Self {
+        Self { token, x_recharge_version }
+    }
 }
 /// One module per operation: its method and path, parameters, body and responses.
 pub mod operations {

@@ -650,45 +650,46 @@ impl Chargily {
         } else {
             "https://pay.chargily.dz/test"
         };
-        #[allow(deprecated)]
+        // On `new` (the required properties, in the spec's order), so a property the spec
+        // adds as optional needs no change here.
+        let amount_without_discount =
+            (reduction > 0 || req.percentage_discount.is_some() || req.amount_discount.is_some())
+                .then_some(base);
         let checkout = g::Checkout {
-            checkout_url: format!("{pay_host}/checkouts/{id}/pay"),
             qr_code_url: (req.payment_method == Some(g::PaymentMethodInput::ChargilyApp))
                 .then(|| format!("{pay_host}/checkouts/{id}/qr-code")),
-            id: id.clone(),
-            entity: g::CheckoutEntity::Checkout,
-            livemode: ctx.mode.livemode,
-            amount,
-            currency: currency(req.currency.unwrap_or(g::CurrencyInput::Dzd)),
-            fees,
             fees_on_merchant: Some(on_merchant),
             fees_on_customer: Some(on_customer),
-            pass_fees_to_customer: None,
             chargily_pay_fees_allocation: OptionalNullable::Value(fees_allocation(allocation)),
-            status: g::CheckoutStatus::Pending,
-            locale: locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
-            description: req.description,
-            metadata: metadata(req.metadata),
-            success_url: req.success_url,
-            failure_url: req.failure_url,
             webhook_endpoint: req
                 .webhook_endpoint
                 .map_or(OptionalNullable::Null, OptionalNullable::Value),
-            payment_method: req.payment_method.map(payment_method),
-            invoice_id: None,
-            customer_id: req.customer_id,
-            payment_link_id: None,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            shipping_address: req.shipping_address.map(g::ShippingAddress::String),
-            collect_shipping_address: flex(
-                req.collect_shipping_address.as_ref().is_some_and(truthy),
-            ),
-            discount,
-            amount_without_discount: (reduction > 0
-                || req.percentage_discount.is_some()
-                || req.amount_discount.is_some())
-            .then_some(base),
+            ..g::Checkout::new(
+                id.clone(),
+                g::CheckoutEntity::Checkout,
+                ctx.mode.livemode,
+                amount,
+                currency(req.currency.unwrap_or(g::CurrencyInput::Dzd)),
+                fees,
+                None, // pass_fees_to_customer: deprecated, always null here
+                g::CheckoutStatus::Pending,
+                locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
+                req.description,
+                metadata(req.metadata),
+                req.success_url,
+                req.failure_url,
+                req.payment_method.map(payment_method),
+                None, // invoice_id
+                req.customer_id,
+                None, // payment_link_id
+                ctx.now,
+                ctx.now,
+                req.shipping_address.map(g::ShippingAddress::String),
+                flex(req.collect_shipping_address.as_ref().is_some_and(truthy)),
+                discount,
+                amount_without_discount,
+                format!("{pay_host}/checkouts/{id}/pay"),
+            )
         };
         // Encoded before the checkout moves into the store, rather than cloned.
         let response = Response::json(StatusCode::OK, &checkout);

@@ -548,19 +548,12 @@ fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
         Err(errors) => return unprocessable(errors),
     };
     let now = rfc3339_micros(now_ms);
+    // On `new` (the required properties, in the spec's order), so a property the spec adds as
+    // optional needs no change here.
+    let requires_shipping = line_items.iter().any(|l| l.requires_shipping);
     let mut checkout = r::Checkout {
-        token: env.ids.hex32(),
         analytics_data: fields.analytics_data,
-        applied_discount: None,
-        billing_address: fields.billing_address.as_option().map(address),
-        buyer_accepts_marketing: fields
-            .buyer_accepts_marketing
-            .as_option()
-            .copied()
-            .unwrap_or(false),
         charge_id: OptionalNullable::Null,
-        completed_at: None,
-        created_at: now.clone(),
         currency: OptionalNullable::Value(
             fields
                 .currency
@@ -568,29 +561,40 @@ fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
                 .cloned()
                 .unwrap_or_else(|| "USD".into()),
         ),
-        discount_code: fields.discount_code.as_option().cloned(),
-        email: fields.email.as_option().cloned(),
         external_checkout_id: fields.external_checkout_id,
         external_checkout_source: external_checkout_source(&fields.external_checkout_source),
         external_customer_id: fields.external_checkout_customer_id,
-        requires_shipping: line_items.iter().any(|l| l.requires_shipping),
-        line_items,
-        note: fields.note.as_option().cloned(),
-        note_attributes: fields.note_attributes.as_option().cloned(),
-        payment_processor: None,
-        payment_processor_customer_id: None,
-        payment_processor_transaction_id: None,
-        phone: fields.phone.as_option().cloned(),
-        shipping_address: fields.shipping_address.as_option().map(address),
-        shipping_address_validations: OptionalNullable::Absent,
-        shipping_line: None,
-        shipping_rate: None,
-        subtotal_price: String::new(),
-        tax_lines: Vec::new(),
-        taxes_included: false,
-        total_price: String::new(),
-        total_tax: "0.00".into(),
-        updated_at: now,
+        ..r::Checkout::new(
+            env.ids.hex32(),
+            None, // applied_discount
+            fields.billing_address.as_option().map(address),
+            fields
+                .buyer_accepts_marketing
+                .as_option()
+                .copied()
+                .unwrap_or(false),
+            None, // completed_at
+            now.clone(),
+            fields.discount_code.as_option().cloned(),
+            fields.email.as_option().cloned(),
+            line_items,
+            fields.note.as_option().cloned(),
+            fields.note_attributes.as_option().cloned(),
+            None, // payment_processor
+            None, // payment_processor_customer_id
+            None, // payment_processor_transaction_id
+            fields.phone.as_option().cloned(),
+            requires_shipping,
+            fields.shipping_address.as_option().map(address),
+            None, // shipping_line
+            None, // shipping_rate
+            String::new(),
+            Vec::new(),
+            false,
+            String::new(),
+            "0.00".into(),
+            now,
+        )
     };
     if let Some(line) = fields.shipping_line.as_option() {
         if let Err(resp) = select_shipping(&mut checkout, line) {
