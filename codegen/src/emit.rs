@@ -719,7 +719,7 @@ impl Writer<'_, '_> {
                     );
                     self.tuple_variant(INDENT, catch_all, STRING, 0);
                 }
-                self.out.push_str("}\nimpl ");
+                self.out.push_str("}\n#[allow(dead_code)]\nimpl ");
                 self.out.push_str(name);
                 self.out.push_str(
                     " {\n    /// The value as sent on the wire.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
@@ -833,7 +833,7 @@ impl Writer<'_, '_> {
                 .map_or("additional_properties", String::as_str);
             inits.push(format!("{n}: Default::default()"));
         }
-        self.out.push_str("impl ");
+        self.out.push_str("#[allow(dead_code)]\nimpl ");
         self.out.push_str(name);
         self.out.push_str(
             " {\n    /// The required properties given, the others absent: a base for\n    /// `..Self::new(…)`.\n",
@@ -1345,11 +1345,16 @@ impl Writer<'_, '_> {
     }
 
     /// Docs and `#[deprecated]` of a type.
+    /// A type's docs and attributes before its derive. Every item a crate may leave unused
+    /// allows `dead_code`: the module is often included privately (`mod api {
+    /// include!(…) }`), where a spec's unused types would each warn, and an included file
+    /// cannot carry the crate's inner `#![allow]`.
     fn head(&mut self, def: &TypeDef) {
         self.doc(0, def.doc.as_deref());
         if def.deprecated {
             self.out.push_str("#[deprecated]\n");
         }
+        self.out.push_str("#[allow(dead_code)]\n");
     }
 
     fn field(&mut self, f: &Field, name: &str) {
@@ -1418,7 +1423,7 @@ impl Writer<'_, '_> {
     fn operations(&mut self) -> Result<(), String> {
         let em = self.em;
         self.out.push_str(
-            "/// One module per operation: its method and path, parameters, body and responses.\npub mod operations {\n",
+            "/// One module per operation: its method and path, parameters, body and responses.\n#[allow(dead_code)]\npub mod operations {\n",
         );
         for (op, m) in em.ir.operations.iter().zip(&em.names.operations) {
             self.operation(op, m)?;
@@ -1730,7 +1735,7 @@ impl Writer<'_, '_> {
     fn webhooks(&mut self) {
         let em = self.em;
         self.out.push_str(
-            "/// One module per webhook the API sends (OpenAPI 3.1 `webhooks`): its payload type and\n/// how to decode a delivery.\npub mod webhooks {\n",
+            "/// One module per webhook the API sends (OpenAPI 3.1 `webhooks`): its payload type and\n/// how to decode a delivery.\n#[allow(dead_code)]\npub mod webhooks {\n",
         );
         for (hook, module) in em.ir.webhooks.iter().zip(&em.names.webhooks) {
             let mut title = format!("`{}` (`{}`)", hook.name, hook.method);
@@ -1803,7 +1808,7 @@ impl Writer<'_, '_> {
             })
             .collect();
         self.out.push_str(
-            "/// The component schemas, by their names in the spec.\npub mod schemas {\n    /// Component schema names, in spec order.\n",
+            "/// The component schemas, by their names in the spec.\n#[allow(dead_code)]\npub mod schemas {\n    /// Component schema names, in spec order.\n",
         );
         self.str_array(
             INDENT,
