@@ -12,6 +12,10 @@
 //! real server seems to create a customer). Metadata is returned as it was sent, arrays
 //! included (the official Python SDK's test reads `metadata[0]` back from the test server).
 
+// Generated values are built on their `new` even where every property is set today: a
+// property the spec adds later is then filled there, with no change here.
+#![allow(clippy::needless_update)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
@@ -545,18 +549,17 @@ impl Chargily {
                     Some(price) => {
                         base = base
                             .and_then(|b| b.checked_add(price.amount.checked_mul(item.quantity)?));
-                        items.push(g::CheckoutItem {
-                            id: price.id.clone(),
-                            entity: g::CheckoutItemEntity::Price,
-                            livemode: None,
-                            amount: price.amount,
-                            quantity: item.quantity,
-                            currency: price.currency.clone(),
-                            metadata: price.metadata.clone(),
-                            created_at: price.created_at,
-                            updated_at: price.updated_at,
-                            product_id: price.product_id.clone(),
-                        });
+                        items.push(g::CheckoutItem::new(
+                            price.id.clone(),
+                            g::CheckoutItemEntity::Price,
+                            price.amount,
+                            item.quantity,
+                            price.currency.clone(),
+                            price.metadata.clone(),
+                            price.created_at,
+                            price.updated_at,
+                            price.product_id.clone(),
+                        ));
                     }
                 }
             }
@@ -569,10 +572,7 @@ impl Chargily {
         };
         let (discount, reduction) = match (req.percentage_discount, req.amount_discount) {
             (Some(p), _) => (
-                Some(g::Discount {
-                    r#type: g::DiscountType::Percentage,
-                    value: p,
-                }),
+                Some(g::Discount::new(g::DiscountType::Percentage, p)),
                 base.saturating_mul(p) / 100,
             ),
             (None, Some(a)) => {
@@ -587,13 +587,7 @@ impl Chargily {
                         format!("The amount discount field must be less than {base}."),
                     ));
                 }
-                (
-                    Some(g::Discount {
-                        r#type: g::DiscountType::Amount,
-                        value: a,
-                    }),
-                    a,
-                )
+                (Some(g::Discount::new(g::DiscountType::Amount, a)), a)
             }
             (None, None) => (None, 0),
         };
@@ -772,16 +766,18 @@ impl Chargily {
         };
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let customer = g::Customer {
-            id: id.clone(),
-            entity: g::CustomerEntity::Customer,
             livemode: Some(ctx.mode.livemode),
-            name: req.name.unwrap_or_default(),
-            email: req.email,
-            phone: req.phone,
-            address: req.address.map(address),
-            metadata: metadata(req.metadata),
-            created_at: ctx.now,
-            updated_at: ctx.now,
+            ..g::Customer::new(
+                id.clone(),
+                g::CustomerEntity::Customer,
+                req.name.unwrap_or_default(),
+                req.email,
+                req.phone,
+                req.address.map(address),
+                metadata(req.metadata),
+                ctx.now,
+                ctx.now,
+            )
         };
         write(&ctx.mode.data).customers.insert(id, customer.clone());
         Response::json(StatusCode::OK, &customer)
@@ -858,15 +854,17 @@ impl Chargily {
         };
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let product = g::Product {
-            id: id.clone(),
-            entity: g::ProductEntity::Product,
             livemode: Some(ctx.mode.livemode),
-            name: req.name,
-            description: req.description,
-            images: req.images.unwrap_or_default(),
-            metadata: metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
-            created_at: ctx.now,
-            updated_at: ctx.now,
+            ..g::Product::new(
+                id.clone(),
+                g::ProductEntity::Product,
+                req.name,
+                req.description,
+                req.images.unwrap_or_default(),
+                metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
+                ctx.now,
+                ctx.now,
+            )
         };
         write(&ctx.mode.data).products.insert(id, product.clone());
         Response::json(StatusCode::OK, &product)
@@ -978,15 +976,17 @@ impl Chargily {
         }
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let price = g::Price {
-            id: id.clone(),
-            entity: g::PriceEntity::Price,
             livemode: Some(ctx.mode.livemode),
-            amount: req.amount,
-            currency: currency(req.currency),
-            metadata: metadata(req.metadata),
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            product_id: req.product_id,
+            ..g::Price::new(
+                id.clone(),
+                g::PriceEntity::Price,
+                req.amount,
+                currency(req.currency),
+                metadata(req.metadata),
+                ctx.now,
+                ctx.now,
+                req.product_id,
+            )
         };
         data.prices.insert(id, price.clone());
         Response::json(StatusCode::OK, &price)
@@ -1045,19 +1045,18 @@ impl Chargily {
                     format!("items.{i}.price"),
                     format!("The selected items.{i}.price is invalid."),
                 )),
-                Some(price) => out.push(g::PaymentLinkItem {
-                    id: price.id.clone(),
-                    entity: g::PaymentLinkItemEntity::Price,
-                    livemode: None,
-                    amount: price.amount,
-                    quantity: item.quantity,
-                    adjustable_quantity: flex(item.adjustable_quantity.unwrap_or(false)),
-                    currency: price.currency.clone(),
-                    metadata: price.metadata.clone(),
-                    created_at: price.created_at,
-                    updated_at: price.updated_at,
-                    product_id: price.product_id.clone(),
-                }),
+                Some(price) => out.push(g::PaymentLinkItem::new(
+                    price.id.clone(),
+                    g::PaymentLinkItemEntity::Price,
+                    price.amount,
+                    item.quantity,
+                    flex(item.adjustable_quantity.unwrap_or(false)),
+                    price.currency.clone(),
+                    price.metadata.clone(),
+                    price.created_at,
+                    price.updated_at,
+                    price.product_id.clone(),
+                )),
             }
         }
         out
@@ -1081,23 +1080,23 @@ impl Chargily {
             "https://pay.chargily.dz/test"
         };
         let link = g::PaymentLink {
-            url: format!("{host}/payment-links/{id}"),
-            id: id.clone(),
-            entity: g::PaymentLinkEntity::PaymentLink,
             livemode: Some(ctx.mode.livemode),
-            name: req.name,
-            active: flex(true),
-            after_completion_message: req.after_completion_message,
-            locale: locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
-            pass_fees_to_customer: Some(g::FlexibleBoolean::Boolean(
-                req.pass_fees_to_customer.unwrap_or(false),
-            )),
-            metadata: metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            collect_shipping_address: flex(
-                req.collect_shipping_address.as_ref().is_some_and(truthy),
-            ),
+            ..g::PaymentLink::new(
+                id.clone(),
+                g::PaymentLinkEntity::PaymentLink,
+                req.name,
+                flex(true),
+                req.after_completion_message,
+                locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
+                Some(g::FlexibleBoolean::Boolean(
+                    req.pass_fees_to_customer.unwrap_or(false),
+                )),
+                metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
+                ctx.now,
+                ctx.now,
+                flex(req.collect_shipping_address.as_ref().is_some_and(truthy)),
+                format!("{host}/payment-links/{id}"),
+            )
         };
         data.links.insert(
             id,
@@ -1208,21 +1207,23 @@ impl Chargily {
     /// EUR stay at 0. `ready_for_payout` is a numeric string as in the examples (quirk 21).
     fn retrieve_balance(&self, ctx: &Ctx<'_>, _input: Input) -> Response {
         let total = read(&ctx.mode.data).paid_total;
-        let wallet = |currency, amount: i64| g::Wallet {
-            currency,
-            balance: amount,
-            ready_for_payout: g::WalletReadyForPayout::String(amount.to_string()),
-            on_hold: 0,
+        let wallet = |currency, amount: i64| {
+            g::Wallet::new(
+                currency,
+                amount,
+                g::WalletReadyForPayout::String(amount.to_string()),
+                0,
+            )
         };
-        let balance = g::Balance {
-            entity: g::BalanceEntity::Balance,
-            livemode: ctx.mode.livemode,
-            wallets: vec![
+        let balance = g::Balance::new(
+            g::BalanceEntity::Balance,
+            ctx.mode.livemode,
+            vec![
                 wallet(g::WalletCurrency::Dzd, total),
                 wallet(g::WalletCurrency::Usd, 0),
                 wallet(g::WalletCurrency::Eur, 0),
             ],
-        };
+        );
         Response::json(StatusCode::OK, &balance)
     }
 
@@ -1347,54 +1348,50 @@ impl Chargily {
 /// and `webhook_endpoint` (quirks 4–6).
 #[allow(deprecated)]
 fn webhook_event(env: &Env, c: &g::Checkout, paid: bool, now: i64) -> g::WebhookEvent {
-    g::WebhookEvent {
-        id: env.ids.ulid(env.clock.now_ms()),
-        entity: g::WebhookEventEntity::Event,
-        livemode: g::WebhookLivemode::String(if c.livemode {
+    let data = g::WebhookCheckout {
+        chargily_pay_fees_allocation: c.chargily_pay_fees_allocation.clone(),
+        url: Some(c.checkout_url.clone()),
+        ..g::WebhookCheckout::new(
+            c.id.clone(),
+            g::WebhookCheckoutEntity::Checkout,
+            c.amount,
+            c.fees,
+            c.pass_fees_to_customer.clone(),
+            c.status.clone(),
+            c.locale.clone(),
+            c.description.clone(),
+            c.metadata.clone(),
+            c.success_url.clone(),
+            c.failure_url.clone(),
+            c.payment_method.clone(),
+            c.invoice_id.clone(),
+            c.customer_id.clone(),
+            c.payment_link_id.clone(),
+            c.created_at,
+            c.updated_at,
+            c.shipping_address.clone(),
+            c.collect_shipping_address.clone(),
+            c.discount.clone().map(g::WebhookCheckoutDiscount::Discount),
+            c.amount_without_discount,
+        )
+    };
+    g::WebhookEvent::new(
+        env.ids.ulid(env.clock.now_ms()),
+        g::WebhookEventEntity::Event,
+        g::WebhookLivemode::String(if c.livemode {
             g::WebhookLivemodeString::True
         } else {
             g::WebhookLivemodeString::False
         }),
-        r#type: if paid {
+        if paid {
             g::WebhookEventType::CheckoutPaid
         } else {
             g::WebhookEventType::CheckoutFailed
         },
-        data: g::WebhookCheckout {
-            id: c.id.clone(),
-            entity: g::WebhookCheckoutEntity::Checkout,
-            livemode: None,
-            amount: c.amount,
-            currency: None,
-            fees: c.fees,
-            fees_on_merchant: None,
-            fees_on_customer: None,
-            pass_fees_to_customer: c.pass_fees_to_customer.clone(),
-            chargily_pay_fees_allocation: c.chargily_pay_fees_allocation.clone(),
-            status: c.status.clone(),
-            locale: c.locale.clone(),
-            description: c.description.clone(),
-            metadata: c.metadata.clone(),
-            success_url: c.success_url.clone(),
-            failure_url: c.failure_url.clone(),
-            webhook_endpoint: OptionalNullable::Absent,
-            payment_method: c.payment_method.clone(),
-            invoice_id: c.invoice_id.clone(),
-            customer_id: c.customer_id.clone(),
-            payment_link_id: c.payment_link_id.clone(),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            shipping_address: c.shipping_address.clone(),
-            collect_shipping_address: c.collect_shipping_address.clone(),
-            discount: c.discount.clone().map(g::WebhookCheckoutDiscount::Discount),
-            amount_without_discount: c.amount_without_discount,
-            url: Some(c.checkout_url.clone()),
-            checkout_url: None,
-            qr_code_url: None,
-        },
-        created_at: now,
-        updated_at: now,
-    }
+        data,
+        now,
+        now,
+    )
 }
 
 /// Whether a pending checkout has outlived its 30 minutes.
@@ -1426,6 +1423,7 @@ fn message(status: StatusCode, text: &str) -> Response {
         status,
         &g::ErrorResponse {
             message: Some(text.to_owned()),
+            ..g::ErrorResponse::new()
         },
     )
 }
@@ -1451,7 +1449,7 @@ fn validation(errors: BTreeMap<String, Vec<String>>) -> Response {
     };
     Response::json(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &g::ValidationError { message, errors },
+        &g::ValidationError::new(message, errors),
     )
 }
 
@@ -1618,15 +1616,15 @@ fn address(a: g::AddressInput) -> g::Address {
         "ca" => "Canada",
         _ => "",
     };
-    g::Address {
-        country: if country.is_empty() {
+    g::Address::new(
+        if country.is_empty() {
             code.to_ascii_uppercase()
         } else {
             country.to_owned()
         },
-        state: a.state.unwrap_or_default(),
-        address: a.address.unwrap_or_default(),
-    }
+        a.state.unwrap_or_default(),
+        a.address.unwrap_or_default(),
+    )
 }
 
 /// `(page, per_page)` from validated query values: defaults 1 and 10.

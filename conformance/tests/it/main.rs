@@ -14,6 +14,7 @@ mod mock_planted;
 mod mock_recharge;
 mod mock_responses_conform;
 mod mock_robustness;
+mod mock_source;
 mod mock_webhooks;
 mod record_cli;
 mod record_crash;
