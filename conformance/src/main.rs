@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use conformance::mock::{ClockMode, MockConfig, MockServer};
+use conformance::report::ColorChoice;
 use conformance::specs::Api;
 
 // Replay and the mock allocate per JSON node; mimalloc cuts the checker's CPU per exchange by
@@ -176,8 +177,8 @@ struct ReplayArgs {
     format: ReportFormat,
     /// Colours in the human report on standard output: `auto` colours on a terminal unless
     /// `NO_COLOR` is set (to anything but the empty string).
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
-    color: ColorArg,
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Write the report here (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -265,23 +266,6 @@ struct ReplayArgs {
 enum ProfileArg {
     Spec,
     Strict,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorArg {
-    Auto,
-    Always,
-    Never,
-}
-
-impl From<ColorArg> for conformance::report::ColorChoice {
-    fn from(arg: ColorArg) -> Self {
-        match arg {
-            ColorArg::Auto => Self::Auto,
-            ColorArg::Always => Self::Always,
-            ColorArg::Never => Self::Never,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -712,7 +696,8 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         }
         None => {
             let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
-            let colour = conformance::report::ColorChoice::from(args.color)
+            let colour = args
+                .color
                 .enabled(terminal, std::env::var_os("NO_COLOR").as_deref());
             if colour && args.format == ReportFormat::Human {
                 print!(

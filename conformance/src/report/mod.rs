@@ -559,7 +559,7 @@ pub fn human(report: &RunReport) -> String {
 /// When the human report is coloured: `--color always` or `never`, else (`auto`) when it
 /// goes to a terminal and `NO_COLOR` is not set to something (<https://no-color.org>: a flag
 /// given on the command line wins over the variable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
     #[default]
     Auto,
