@@ -214,10 +214,19 @@ fn compare_mutations(
             {
                 tally.stricter += 1;
             }
+            // A scope list made `null` (`…/security/<i>/<scheme>`): told by the mutation
+            // itself, as `openapiv3`'s error path stops short of it under `paths` (where it
+            // reads through buffered content).
             (Ok(_), Err(e))
-                if e.path().iter().any(|segment| {
-                    matches!(segment, serde_path_to_error::Segment::Map { key } if key == "security")
-                }) =>
+                if (!removed
+                    && replacements[choice % replacements.len()].is_null()
+                    && pointer
+                        .rsplit('/')
+                        .nth(2)
+                        .is_some_and(|list| list == "security"))
+                    || e.path().iter().any(|segment| {
+                        matches!(segment, serde_path_to_error::Segment::Map { key } if key == "security")
+                    }) =>
             {
                 tally.null_scopes += 1;
             }
