@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    causes, diagnosis, diff, exchange_title, header, per_operation, status_coverage, summary,
+    causes, diagnosis, diff, exchange_title, header, notes, per_operation, status_coverage, summary,
 };
 use crate::replay::RunReport;
 
@@ -23,7 +23,7 @@ text-align:right}th:first-child,td:first-child,td.text{text-align:left}\
 tr.missed td{color:#9a6700;background:#fff8c5}code,pre{font:12px ui-monospace,monospace}\
 pre.diff{background:#f6f8fa;padding:.6em;overflow-x:auto}.del{color:#cf222e}.ins{color:#1a7f37}\
 section.cause{margin:1em 0;padding:.2em 1em;border-left:4px solid #cf222e;background:#fffafa}\
-section.cause h3{font-size:1em;margin:.4em 0}";
+section.cause h3{font-size:1em;margin:.4em 0}#notes li{white-space:pre-wrap}";
 
 /// Text escaped for HTML content and attribute values.
 fn esc(text: &str) -> String {
@@ -90,11 +90,7 @@ pub fn html(report: &RunReport) -> String {
         );
     }
     for c in &causes {
-        let at = if c.pattern.is_empty() {
-            "(body)"
-        } else {
-            c.pattern.as_str()
-        };
+        let at = c.place();
         let _ = writeln!(
             out,
             "<section class=\"cause\" data-rule=\"{}\">\n<h3>[{}] ({}) at <code>{}</code>: {} \
@@ -235,26 +231,7 @@ pub fn html(report: &RunReport) -> String {
     }
     out.push_str("</tbody>\n</table>\n");
 
-    let mut notes = Vec::new();
-    for s in &report.scenarios {
-        if let Some(why) = &s.skipped {
-            notes.push(format!("skipped {} ({}): {why}", s.name, s.file));
-        }
-        if let Some(why) = &s.not_run {
-            notes.push(format!("not run {} ({}): {why}", s.name, s.file));
-        }
-        if let Some(e) = &s.error {
-            notes.push(format!("error in {} ({}): {e}", s.name, s.file));
-        }
-        for e in &s.exchanges {
-            if let Some(why) = e.skipped.as_ref().filter(|_| s.skipped.is_none()) {
-                notes.push(format!("skipped {}: {why}", exchange_title(s, e)));
-            }
-            if let Some(why) = e.not_run.as_ref().filter(|_| s.not_run.is_none()) {
-                notes.push(format!("not run {}: {why}", exchange_title(s, e)));
-            }
-        }
-    }
+    let mut notes = notes(report);
     if let Some(d) = diagnosis(report) {
         notes.push(format!("likely cause: {d}"));
     }

@@ -284,6 +284,17 @@ pub struct Cause<'a> {
     pub examples: Vec<(&'a ScenarioReport, &'a ExchangeReport, &'a Violation)>,
 }
 
+impl Cause<'_> {
+    /// Where in the body, as reports show it: the pointer pattern, or `(body)` for the root.
+    pub fn place(&self) -> &str {
+        if self.pattern.is_empty() {
+            "(body)"
+        } else {
+            &self.pattern
+        }
+    }
+}
+
 /// Every violation of the run, grouped by cause, most frequent first.
 pub fn causes(report: &RunReport) -> Vec<Cause<'_>> {
     let mut groups: BTreeMap<(Rule, &str, String), Cause<'_>> = BTreeMap::new();
@@ -394,6 +405,50 @@ fn server_error_body(e: &ExchangeReport) -> Option<String> {
 const EXAMPLES_SHOWN: usize = 1;
 const PLACES_LISTED: usize = 5;
 
+/// What the run could not check, in scenario order: skipped and not-run scenarios and
+/// exchanges (why), scenario errors, and the bodies of 5xx answers. One note each, as the
+/// human and HTML reports show them.
+pub fn notes(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &report.scenarios {
+        if let Some(why) = &s.skipped {
+            out.push(format!(
+                "skipped {} ({}, {} exchanges): {why}",
+                s.name,
+                s.file,
+                s.exchanges.len()
+            ));
+        }
+        if let Some(why) = &s.not_run {
+            out.push(format!("not run {} ({}): {why}", s.name, s.file));
+        }
+        if let Some(e) = &s.error {
+            out.push(format!("error in {} ({}): {e}", s.name, s.file));
+        }
+        for e in &s.exchanges {
+            if let Some(why) = e.skipped.as_ref().filter(|_| s.skipped.is_none()) {
+                out.push(format!("skipped {}: {why}", exchange_title(s, e)));
+            }
+            if let Some(body) = server_error_body(e) {
+                out.push(format!("{}\n  5xx body: {body}", exchange_title(s, e)));
+            }
+        }
+        let not_run = s.exchanges.iter().filter(|e| e.not_run.is_some()).count();
+        if not_run > 0 && s.not_run.is_none() {
+            let why = s
+                .exchanges
+                .iter()
+                .find_map(|e| e.not_run.as_deref())
+                .unwrap_or_default();
+            out.push(format!(
+                "not run in {} ({}): {not_run} exchange(s): {why}",
+                s.name, s.file
+            ));
+        }
+    }
+    out
+}
+
 /// The human report.
 pub fn human(report: &RunReport) -> String {
     let mut out = header(report);
@@ -450,43 +505,8 @@ pub fn human(report: &RunReport) -> String {
             );
         }
     }
-    for s in &report.scenarios {
-        if let Some(why) = &s.skipped {
-            let _ = writeln!(
-                out,
-                "\nskipped {} ({}, {} exchanges): {why}",
-                s.name,
-                s.file,
-                s.exchanges.len()
-            );
-        }
-        if let Some(why) = &s.not_run {
-            let _ = writeln!(out, "\nnot run {} ({}): {why}", s.name, s.file);
-        }
-        if let Some(e) = &s.error {
-            let _ = writeln!(out, "\nerror in {} ({}): {e}", s.name, s.file);
-        }
-        for e in &s.exchanges {
-            if let Some(why) = e.skipped.as_ref().filter(|_| s.skipped.is_none()) {
-                let _ = writeln!(out, "\nskipped {}: {why}", exchange_title(s, e));
-            }
-            if let Some(body) = server_error_body(e) {
-                let _ = writeln!(out, "\n{}\n  5xx body: {body}", exchange_title(s, e));
-            }
-        }
-        let not_run = s.exchanges.iter().filter(|e| e.not_run.is_some()).count();
-        if not_run > 0 && s.not_run.is_none() {
-            let why = s
-                .exchanges
-                .iter()
-                .find_map(|e| e.not_run.as_deref())
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "\nnot run in {} ({}): {not_run} exchange(s): {why}",
-                s.name, s.file
-            );
-        }
+    for note in notes(report) {
+        let _ = writeln!(out, "\n{note}");
     }
     let causes = causes(report);
     if !causes.is_empty() {
@@ -498,11 +518,7 @@ pub fn human(report: &RunReport) -> String {
         );
     }
     for c in &causes {
-        let at = if c.pattern.is_empty() {
-            "(body)"
-        } else {
-            c.pattern.as_str()
-        };
+        let at = c.place();
         let known = c
             .examples
             .iter()
