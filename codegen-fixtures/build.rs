@@ -19,13 +19,20 @@ fn main() {
             .expect("file name")
             .to_string_lossy()
             .replace('-', "_");
-        // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy.
-        let unknown_enum = if stem.contains("catch_all") {
-            codegen::UnknownEnum::CatchAll
-        } else {
-            codegen::UnknownEnum::Reject
+        // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy
+        // and whether the portable client is generated.
+        let settings = codegen::Settings {
+            unknown_enum: if stem.contains("catch_all") {
+                codegen::UnknownEnum::CatchAll
+            } else {
+                codegen::UnknownEnum::Reject
+            },
+            client: if stem.contains("client") {
+                codegen::ClientCode::Portable
+            } else {
+                codegen::ClientCode::None
+            },
         };
-        let settings = codegen::Settings { unknown_enum };
         if let Err(e) =
             codegen::generate_file(&spec, &out_dir.join(format!("{stem}.rs")), &settings)
         {

@@ -10,6 +10,11 @@ pub mod all_of {
 }
 
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod client {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod constructors {
     include!(concat!(env!("OUT_DIR"), "/constructors.rs"));
 }

@@ -41,13 +41,17 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::analysis::Derives;
-use crate::ir::{Field, Ir, Kind, Names, Operation, Presence, ResponseBody, Ty, TypeDef, TypeId};
+use crate::ir::{
+    Field, Ir, Kind, Location, Names, Operation, Presence, ResponseBody, SchemeKind, Ty, TypeDef,
+    TypeId,
+};
 
 /// What the module is written from.
 pub struct Emitter<'a> {
     pub ir: &'a Ir,
     pub names: &'a Names,
     pub derives: &'a [Derives],
+    pub client: &'a crate::ClientCode,
 }
 
 /// Calls `f` with each line of a doc comment as they are written: lines end at `\n`,
@@ -96,6 +100,8 @@ pub enum Part {
     Webhooks,
     /// The `schemas` module.
     Schemas,
+    /// The `client` module (with a client only).
+    Client,
     /// The `support` module.
     Support,
 }
@@ -115,8 +121,17 @@ impl Emitter<'_> {
         if !self.ir.webhooks.is_empty() {
             parts.push(Part::Webhooks);
         }
-        parts.extend([Part::Schemas, Part::Support]);
+        parts.push(Part::Schemas);
+        if self.with_client() {
+            parts.push(Part::Client);
+        }
+        parts.push(Part::Support);
         parts
+    }
+
+    /// Whether a client is generated.
+    fn with_client(&self) -> bool {
+        *self.client != crate::ClientCode::None
     }
 }
 
@@ -192,6 +207,14 @@ const STRUCT_LITERAL_WIDTH: usize = 35;
 /// checks that it is a fixed point).
 const SUPPORT: &str = include_str!("support.txt");
 
+/// The `client` module's fixed part (all but the spec's own items and the closing brace), as
+/// `prettyplease` lays it out (a unit test checks that it is a fixed point).
+const CLIENT: &str = include_str!("client.txt");
+
+/// The `client::hyper_transport` module, as `prettyplease` lays it out at the client module's
+/// depth.
+const HYPER_TRANSPORT: &str = include_str!("client_hyper.txt");
+
 /// Room for text after the indentation of a line indented by `indent`.
 fn room(indent: usize) -> usize {
     MARGIN.saturating_sub(indent).max(MIN_SPACE)
@@ -214,6 +237,7 @@ pub fn part(emitter: &Emitter<'_>, part: &Part) -> (Result<String, String>, Dura
         Part::Operations => emitter.ir.operations.len() * 3072,
         Part::Webhooks => emitter.ir.webhooks.len() * 1024,
         Part::Schemas => emitter.ir.types.len() * 160,
+        Part::Client => CLIENT.len() + HYPER_TRANSPORT.len(),
         Part::Support => SUPPORT.len(),
     };
     let mut w = Writer {
@@ -245,6 +269,7 @@ impl Writer<'_, '_> {
                 self.out.push_str(&text);
             }
             Part::Schemas => self.schemas()?,
+            Part::Client => self.client_module()?,
             Part::Support => self.out.push_str(SUPPORT),
         }
         Ok(())
@@ -1592,6 +1617,222 @@ impl Writer<'_, '_> {
             }
         }
         self.out.push_str(OPERATION_TAIL);
+        if self.em.with_client() {
+            self.client_method(op, module)?;
+        }
+        self.out.push_str("    }\n");
+        Ok(())
+    }
+
+    // ----- client -----------------------------------------------------------------------
+
+    /// An operation's `CALL` and its client method, written plainly and laid out by
+    /// `prettyplease` inside the operation's module.
+    fn client_method(&mut self, op: &Operation, module: &str) -> Result<(), String> {
+        let mut t = String::with_capacity(1024);
+        t.push_str("/// How the operation is sent, but for the values.\npub const CALL: super::super::client::Call = super::super::client::Call { method: METHOD, path: PATH, params: &[");
+        for w in &op.wires {
+            t.push_str("super::super::client::Param { name: ");
+            lit(&mut t, &w.name);
+            t.push_str(", key: ");
+            lit(&mut t, &w.key);
+            t.push_str(", location: super::super::client::In::");
+            t.push_str(match w.location {
+                Location::Path => "Path",
+                Location::Query => "Query",
+                Location::Header => "Header",
+                Location::Cookie => "Cookie",
+            });
+            t.push_str(", style: ");
+            lit(&mut t, &w.style);
+            let _ = write!(
+                t,
+                ", explode: {}, allow_reserved: {} }}, ",
+                w.explode, w.allow_reserved
+            );
+        }
+        t.push_str("], body_media: ");
+        match &op.body_media {
+            Some(media) => {
+                t.push_str("Some(");
+                lit(&mut t, media);
+                t.push(')');
+            }
+            None => t.push_str("None"),
+        }
+        t.push_str(", security: &[");
+        for alternative in &op.security {
+            t.push_str("&[");
+            for s in alternative {
+                let _ = write!(t, "{s}, ");
+            }
+            t.push_str("], ");
+        }
+        t.push_str(
+            "] };\nimpl<T: super::super::client::Transport> super::super::client::Client<T> {\n",
+        );
+        let heading = match &op.summary {
+            Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
+            None => format!("`{} {}`", op.method, op.path),
+        };
+        for_doc_lines(&heading, |line| {
+            t.push_str("///");
+            if !line.is_empty() {
+                t.push(' ');
+                t.push_str(line);
+            }
+            t.push('\n');
+        });
+        if op.deprecated {
+            t.push_str("#[deprecated]\n");
+        }
+        t.push_str("pub async fn ");
+        t.push_str(module);
+        t.push_str("(&self");
+        if op.params.is_some() {
+            t.push_str(", params: &Params");
+        }
+        // A JSON body is typed; another media type is sent as bytes.
+        let body = match (&op.body, &op.body_media) {
+            (Some(_), _) if op.body_required => {
+                t.push_str(", body: &Body");
+                "super::super::client::json(body)?"
+            }
+            (Some(_), _) => {
+                t.push_str(", body: Option<&Body>");
+                "body.map_or(Ok(None), super::super::client::json)?"
+            }
+            (None, Some(_)) if op.body_required => {
+                t.push_str(", body: Vec<u8>");
+                "Some(body)"
+            }
+            (None, Some(_)) => {
+                t.push_str(", body: Option<Vec<u8>>");
+                "body"
+            }
+            (None, None) => "None",
+        };
+        t.push_str(") -> Result<Response, super::super::client::Error> {\n");
+        if op.params.is_some() {
+            t.push_str("let params = super::super::client::params(params)?;\n");
+        } else {
+            t.push_str("let params = serde_json::Value::Null;\n");
+        }
+        let _ = write!(
+            t,
+            "self.send(&CALL, &params, {body}, Response::decode).await\n}}\n}}\n"
+        );
+        let text = self.pretty(&format!("mod a {{ mod b {{ {t} }} }}"))?;
+        self.out.push_str(&inner_lines(&text, 2));
+        Ok(())
+    }
+
+    /// The `client` module: its fixed part, then the spec's servers, security schemes,
+    /// credentials and bucket, and the hyper transport if asked for.
+    fn client_module(&mut self) -> Result<(), String> {
+        let em = self.em;
+        self.out.push_str(CLIENT);
+        let mut t = String::with_capacity(2048);
+        t.push_str("/// The spec's `servers`, their variables at their defaults.\npub const SERVERS: &[&str] = &[");
+        for url in &em.ir.servers {
+            lit(&mut t, url);
+            t.push_str(", ");
+        }
+        t.push_str("];\n/// How each security scheme's credential is sent, in the order of [`Credentials`]' fields.\npub const SCHEMES: &[Scheme] = &[");
+        for scheme in &em.ir.schemes {
+            match &scheme.kind {
+                SchemeKind::Bearer => t.push_str("Scheme::Bearer, "),
+                SchemeKind::Basic => t.push_str("Scheme::Basic, "),
+                SchemeKind::ApiKey { location, name } => {
+                    t.push_str("Scheme::ApiKey(In::");
+                    t.push_str(match location {
+                        Location::Path | Location::Header => "Header",
+                        Location::Query => "Query",
+                        Location::Cookie => "Cookie",
+                    });
+                    t.push_str(", ");
+                    lit(&mut t, name);
+                    t.push_str("), ");
+                }
+            }
+        }
+        t.push_str("];\n/// The leaky bucket the spec declares (`x-rate-limit`): the header reporting it, and\n/// the calls leaking out per second.\npub const BUCKET: Option<(&str, f64)> = ");
+        match &em.ir.bucket {
+            Some((header, leak)) => {
+                t.push_str("Some((");
+                lit(&mut t, header);
+                let _ = write!(t, ", {leak:?}))");
+            }
+            None => t.push_str("None"),
+        }
+        t.push_str(";\n/// Credentials for the spec's security schemes: set those you have. A request carries\n/// the first of its operation's alternatives whose credentials are all set.\n#[derive(Clone, Default, PartialEq, Eq)]\npub struct Credentials {\n");
+        for (scheme, field) in em.ir.schemes.iter().zip(&em.names.schemes) {
+            let what = match &scheme.kind {
+                SchemeKind::Bearer => "a bearer token".to_owned(),
+                SchemeKind::Basic => "a username and a password".to_owned(),
+                SchemeKind::ApiKey { location, name } => format!(
+                    "the value of the {} `{name}`",
+                    match location {
+                        Location::Path | Location::Header => "header",
+                        Location::Query => "query parameter",
+                        Location::Cookie => "cookie",
+                    }
+                ),
+            };
+            let mut doc = format!("`{}`: {what}.", scheme.name);
+            if let Some(d) = scheme
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+            {
+                doc.push_str("\n\n");
+                doc.push_str(d);
+            }
+            for_doc_lines(&doc, |line| {
+                t.push_str("///");
+                if !line.is_empty() {
+                    t.push(' ');
+                    t.push_str(line);
+                }
+                t.push('\n');
+            });
+            let ty = match scheme.kind {
+                SchemeKind::Basic => "Option<(String, String)>",
+                _ => "Option<String>",
+            };
+            let _ = writeln!(t, "pub {field}: {ty},");
+        }
+        t.push_str("}\nimpl std::fmt::Debug for Credentials {\nfn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\nf.debug_struct(\"Credentials\")");
+        for (scheme, field) in em.ir.schemes.iter().zip(&em.names.schemes) {
+            t.push_str(".field(");
+            lit(&mut t, field.trim_start_matches("r#"));
+            let _ = write!(t, ", &self.{field}.as_ref().map(|_| \"<set>\"))");
+            let _ = scheme;
+        }
+        t.push_str(".finish()\n}\n}\nimpl Credentials {\n/// The credential of scheme `scheme` (an index into [`SCHEMES`]), if set.\nfn get(&self, scheme: usize) -> Option<Secret<'_>> {\nmatch scheme {\n");
+        for (i, (scheme, field)) in em.ir.schemes.iter().zip(&em.names.schemes).enumerate() {
+            if scheme.kind == SchemeKind::Basic {
+                let _ = writeln!(
+                    t,
+                    "{i} => self.{field}.as_ref().map(|(user, password)| Secret::Basic(user, password)),"
+                );
+            } else {
+                let _ = writeln!(t, "{i} => self.{field}.as_deref().map(Secret::Token),");
+            }
+        }
+        t.push_str("_ => None,\n}\n}\n}\n");
+        let text = self.pretty(&format!("mod a {{ {t} }}"))?;
+        self.out.push_str(&inner_lines(&text, 1));
+        if let crate::ClientCode::Hyper { feature } = em.client {
+            if let Some(feature) = feature {
+                self.out.push_str("    #[cfg(feature = ");
+                lit(&mut self.out, feature);
+                self.out.push_str(")]\n");
+            }
+            self.out.push_str(HYPER_TRANSPORT);
+        }
+        self.out.push_str("}\n");
         Ok(())
     }
 
@@ -1957,7 +2198,6 @@ const OPERATION_TAIL: &str = "                    _ => None,
                 }
             }
         }
-    }
 ";
 
 #[cfg(test)]
@@ -1967,6 +2207,15 @@ mod tests {
     #[test]
     fn the_support_module_is_laid_out_as_prettyplease_does() {
         assert_eq!(layout(SUPPORT).unwrap(), SUPPORT);
+    }
+
+    #[test]
+    fn the_client_modules_fixed_parts_are_laid_out_as_prettyplease_does() {
+        // The fixed part of `client` ends inside the module; the hyper transport sits in it.
+        let client = format!("{CLIENT}}}\n");
+        assert_eq!(layout(&client).unwrap(), client);
+        let transport = format!("mod client {{\n{HYPER_TRANSPORT}}}\n");
+        assert_eq!(layout(&transport).unwrap(), transport);
     }
 
     #[test]

@@ -176,7 +176,60 @@ pub struct Operation {
     /// The JSON request body type, if any.
     pub body: Option<Ty>,
     pub body_required: bool,
+    /// The media type the request body is sent as: the JSON one [`Operation::body`] is typed
+    /// by, else the first one declared (sent as bytes).
+    pub body_media: Option<String>,
     pub responses: Vec<Response>,
+    /// How each parameter is sent, in the order of the parameters struct's fields.
+    pub wires: Vec<ParamWire>,
+    /// The operation's security requirements (its own, else the document's): alternatives,
+    /// each a list of indexes into [`Ir::schemes`]; an empty alternative needs no credentials.
+    /// Alternatives naming a scheme that is not declared, or not supported, are left out.
+    pub security: Vec<Vec<usize>>,
+}
+
+/// Where a parameter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+/// How one parameter is sent: OpenAPI's `in`, `style`, `explode` and `allowReserved`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamWire {
+    /// The parameter's name on the wire.
+    pub name: String,
+    /// Its key in the parameters struct's serialized form (the name, qualified by location
+    /// when two locations share it).
+    pub key: String,
+    pub location: Location,
+    /// As written, or the location's default (`simple` for path and header, `form` for query
+    /// and cookie); `json` for a parameter given by `content` instead of `schema`.
+    pub style: String,
+    pub explode: bool,
+    pub allow_reserved: bool,
+}
+
+/// One entry of `components/securitySchemes`, as the client supplies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// Its name in the spec.
+    pub name: String,
+    pub kind: SchemeKind,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// `Authorization: Bearer <token>`: HTTP `bearer`, OAuth 2 and OpenID Connect.
+    Bearer,
+    /// `Authorization: Basic <base64(user:password)>`.
+    Basic,
+    /// A key sent as the named header, query parameter or cookie.
+    ApiKey { location: Location, name: String },
 }
 
 #[derive(Debug, Clone)]
@@ -216,6 +269,13 @@ pub struct Ir {
     pub operations: Vec<Operation>,
     /// In document order; empty for OpenAPI 3.0.
     pub webhooks: Vec<Webhook>,
+    /// The security schemes a client can supply, in document order (others are left out).
+    pub schemes: Vec<SecurityScheme>,
+    /// The `servers` URLs, their variables replaced by their defaults.
+    pub servers: Vec<String>,
+    /// The document's `x-rate-limit` leaky bucket: the response header reporting it as
+    /// `used/size`, and how many calls leak from it per second.
+    pub bucket: Option<(String, f64)>,
     /// What was generated other than as the spec says (a position typed as
     /// `serde_json::Value` past a limit), each naming its JSON pointer.
     pub warnings: Vec<String>,
@@ -233,4 +293,6 @@ pub struct Names {
     pub operations: Vec<String>,
     /// Per webhook: its module name.
     pub webhooks: Vec<String>,
+    /// Per security scheme: its field in the client's `Credentials`.
+    pub schemes: Vec<String>,
 }

@@ -59,10 +59,29 @@ pub enum UnknownEnum {
     CatchAll,
 }
 
+/// Whether a typed client is generated, and with which transport.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ClientCode {
+    /// Types and operation modules only: the output depends on `serde`, `serde_json` and
+    /// `serde_path_to_error`.
+    #[default]
+    None,
+    /// A `client` module too, with one async method per operation, over a `Transport` trait
+    /// the user implements (no further dependency).
+    Portable,
+    /// [`ClientCode::Portable`] and a `client::hyper_transport` module implementing the trait
+    /// on `hyper` 1 over HTTP and HTTPS (it needs `hyper` with `client` and `http1`,
+    /// `hyper-util` with `client-legacy`, `http1` and `tokio`, `http-body-util`, `tokio` with
+    /// `time`, and `hyper-rustls` with `native-tokio`). With a feature name, that module is
+    /// compiled only when the crate's feature of that name is on.
+    Hyper { feature: Option<String> },
+}
+
 /// Generation settings.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub unknown_enum: UnknownEnum,
+    pub client: ClientCode,
 }
 
 /// Why generation failed. Never a panic: every failure of a spec is one of these.
@@ -201,6 +220,7 @@ pub fn generate_timed(
         ir: &ir,
         names: &names,
         derives: &derives,
+        client: &settings.client,
     };
     let code = emit_parts(source_name, &emitter, header, &mut timings);
     // Freed once the module is written, not while it is (on a busy machine that would slow

@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 use crate::Settings;
 use crate::fxhash::FxHashMap;
 use crate::ir::{
-    Field, IntEnum, Ir, Kind, NameHint, Operation, Presence, Response, ResponseBody, StringEnum,
-    Struct, Tagged, Tuple, Ty, TypeDef, TypeId, Variant,
+    Field, IntEnum, Ir, Kind, Location, NameHint, Operation, ParamWire, Presence, Response,
+    ResponseBody, SchemeKind, SecurityScheme, StringEnum, Struct, Tagged, Tuple, Ty, TypeDef,
+    TypeId, Variant,
 };
 use oas::pointer::{self, At};
 
@@ -68,6 +69,7 @@ pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
             )?;
         }
     }
+    cx.document_client();
     cx.operations()?;
     cx.webhooks()?;
     for (keyword, (count, first)) in std::mem::take(&mut cx.untyped) {
@@ -1326,6 +1328,18 @@ impl<'a> Lowerer<'a> {
         Ok((ty, flag(body, "required")))
     }
 
+    /// The media type an operation's request body is sent as: the JSON one its type comes
+    /// from, else the first declared.
+    fn body_media(&self, op: &oas::Operation<'_>) -> Option<String> {
+        let body = op.node.key("requestBody")?;
+        let body = resolve(self.root, body);
+        if let Some((media, _)) = json_media(body) {
+            return Some(media.to_owned());
+        }
+        let content = body.key("content")?.as_object()?;
+        content.keys().next().cloned()
+    }
+
     fn operations(&mut self) -> Result<(), LowerError> {
         let ops: Vec<oas::Operation<'a>> = oas::operations(self.root)
             .into_iter()
@@ -1336,9 +1350,11 @@ impl<'a> Lowerer<'a> {
                 .id()
                 .map_or_else(|| format!("{} {}", op.method, op.path), str::to_owned);
             let words = vec![id.clone()];
-            let params = self.params(&op, &words)?;
+            let (params, wires) = self.params(&op, &words)?;
             let op_at = At::Str(&op.pointer);
             let (body, body_required) = self.request_body(&op, &words, "Request")?;
+            let body_media = self.body_media(&op);
+            let security = self.security(op.node);
             let mut responses = Vec::new();
             for (status, response) in op
                 .node
@@ -1388,7 +1404,10 @@ impl<'a> Lowerer<'a> {
                 params,
                 body,
                 body_required,
+                body_media,
                 responses,
+                wires,
+                security,
             });
         }
         Ok(())
@@ -1399,7 +1418,7 @@ impl<'a> Lowerer<'a> {
         &mut self,
         op: &oas::Operation<'a>,
         words: &[String],
-    ) -> Result<Option<TypeId>, LowerError> {
+    ) -> Result<(Option<TypeId>, Vec<ParamWire>), LowerError> {
         // Operation parameters override path-item ones with the same name and location.
         // Each parameter's pointer: where a reference led (built), or its place in its list
         // (list, index: built only if needed).
@@ -1423,7 +1442,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if by_key.is_empty() {
-            return Ok(None);
+            return Ok((None, Vec::new()));
         }
         let hint = push(words, "Params");
         let at = format!("{}#params", op.pointer);
@@ -1444,6 +1463,7 @@ impl<'a> Lowerer<'a> {
         });
         self.by_pointer.insert(at, id);
         let mut fields = Vec::with_capacity(by_key.len());
+        let mut wires = Vec::with_capacity(by_key.len());
         let no_schema = Value::Object(Map::new());
         let names: Vec<&str> = by_key.iter().map(|((n, _), _, _)| *n).collect();
         for ((name, location), (l, i, moved), p) in by_key {
@@ -1479,6 +1499,7 @@ impl<'a> Lowerer<'a> {
                 None => ["`", name, "` (", location, ")."].concat(),
             });
             field.deprecated = flag(p, "deprecated");
+            wires.push(param_wire(p, name, wire, location));
             fields.push(field);
         }
         self.ir.types[id.0].kind = Kind::Struct(Struct {
@@ -1486,7 +1507,107 @@ impl<'a> Lowerer<'a> {
             additional: None,
             deny_unknown: false,
         });
-        Ok(Some(id))
+        Ok((Some(id), wires))
+    }
+
+    /// An operation's security requirements (its own `security`, else the document's), as
+    /// alternatives of indexes into [`Ir::schemes`]. An alternative naming a scheme the client
+    /// cannot supply is left out: it can never be met.
+    fn security(&self, op: &Value) -> Vec<Vec<usize>> {
+        let list = op
+            .key("security")
+            .or_else(|| self.root.key("security"))
+            .and_then(Value::as_array);
+        let mut out = Vec::new();
+        for requirement in list.into_iter().flatten() {
+            let Some(names) = requirement.as_object() else {
+                continue;
+            };
+            let found: Option<Vec<usize>> = names
+                .keys()
+                .map(|name| self.ir.schemes.iter().position(|s| &s.name == name))
+                .collect();
+            if let Some(found) = found {
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        out
+    }
+
+    /// `components/securitySchemes` the client can supply, `servers`, and the `x-rate-limit`
+    /// bucket.
+    fn document_client(&mut self) {
+        let schemes = self
+            .root
+            .pointer("/components/securitySchemes")
+            .and_then(Value::as_object);
+        for (name, scheme) in schemes.into_iter().flatten() {
+            let scheme = resolve(self.root, scheme);
+            let text = |key: &str| scheme.key(key).and_then(Value::as_str).unwrap_or_default();
+            let kind = match text("type") {
+                "http" if text("scheme").eq_ignore_ascii_case("bearer") => SchemeKind::Bearer,
+                "http" if text("scheme").eq_ignore_ascii_case("basic") => SchemeKind::Basic,
+                "oauth2" | "openIdConnect" => SchemeKind::Bearer,
+                "apiKey" => {
+                    let location = match text("in") {
+                        "header" => Location::Header,
+                        "query" => Location::Query,
+                        "cookie" => Location::Cookie,
+                        _ => continue,
+                    };
+                    if text("name").is_empty() {
+                        continue;
+                    }
+                    SchemeKind::ApiKey {
+                        location,
+                        name: text("name").to_owned(),
+                    }
+                }
+                _ => continue, // mutualTLS, other HTTP schemes: not supplied by the client
+            };
+            self.ir.schemes.push(SecurityScheme {
+                name: name.clone(),
+                kind,
+                description: scheme
+                    .key("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        }
+        for server in self
+            .root
+            .key("servers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(url) = server.key("url").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut url = url.to_owned();
+            for (name, var) in server
+                .key("variables")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(default) = var.key("default").and_then(Value::as_str) {
+                    url = url.replace(&format!("{{{name}}}"), default);
+                }
+            }
+            self.ir.servers.push(url);
+        }
+        if let Some(bucket) = self.root.key("x-rate-limit") {
+            let header = bucket.key("header").and_then(Value::as_str);
+            let leak = bucket.key("leakPerSecond").and_then(Value::as_f64);
+            if let (Some(header), Some(leak)) = (header, leak) {
+                if leak > 0.0 && leak.is_finite() {
+                    self.ir.bucket = Some((header.to_owned(), leak));
+                }
+            }
+        }
     }
 }
 
@@ -1693,6 +1814,37 @@ fn order_untagged(cx: &Lowerer<'_>, variants: &mut [Variant]) {
 }
 
 /// The first JSON media type of a request body or response, with its schema.
+/// How a parameter is sent, from its Parameter Object.
+fn param_wire(p: &Value, name: &str, key: &str, location: &str) -> ParamWire {
+    let location = match location {
+        "path" => Location::Path,
+        "header" => Location::Header,
+        "cookie" => Location::Cookie,
+        _ => Location::Query,
+    };
+    let default = match location {
+        Location::Path | Location::Header => "simple",
+        Location::Query | Location::Cookie => "form",
+    };
+    let style = if p.key("schema").is_none() && p.key("content").is_some() {
+        "json"
+    } else {
+        p.key("style").and_then(Value::as_str).unwrap_or(default)
+    };
+    let explode = match p.key("explode") {
+        Some(Value::Bool(b)) => *b,
+        _ => style == "form",
+    };
+    ParamWire {
+        name: name.to_owned(),
+        key: key.to_owned(),
+        location,
+        style: style.to_owned(),
+        explode,
+        allow_reserved: flag(p, "allowReserved"),
+    }
+}
+
 fn json_media(holder: &Value) -> Option<(&str, &Value)> {
     let content = holder.key("content")?.as_object()?;
     content.iter().find_map(|(media, object)| {

@@ -35,7 +35,8 @@ enum Command {
     /// Writes one self-contained Rust module for any OpenAPI 3.0 or 3.1 spec.
     #[command(after_help = "Examples:
   cargo codegen generate openapi.yaml --out src/api.rs
-  cargo codegen generate openapi.json --unknown-enum catch-all --timings > api.rs")]
+  cargo codegen generate openapi.json --unknown-enum catch-all --timings > api.rs
+  cargo codegen generate openapi.yaml --client hyper --hyper-feature client -o src/api.rs")]
     Generate {
         /// The spec (YAML or JSON).
         spec: PathBuf,
@@ -45,10 +46,27 @@ enum Command {
         /// What string enums do with values the spec does not list.
         #[arg(long, value_enum, default_value_t = UnknownEnumArg::Reject)]
         unknown_enum: UnknownEnumArg,
+        /// Whether to generate a typed client, and with which transport.
+        #[arg(long, value_enum, default_value_t = ClientArg::None)]
+        client: ClientArg,
+        /// With `--client hyper`: compile the hyper transport only when the crate's feature of
+        /// this name is on.
+        #[arg(long, requires = "client")]
+        hyper_feature: Option<String>,
         /// Print how long each stage took to standard error.
         #[arg(long)]
         timings: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClientArg {
+    /// Types and operation modules only.
+    None,
+    /// A `client` module over a `Transport` trait you implement (no new dependency).
+    Portable,
+    /// The portable client and a `hyper` 1 transport (HTTP and HTTPS).
+    Hyper,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,12 +128,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             spec,
             out,
             unknown_enum,
+            client,
+            hyper_feature,
             timings,
         } => {
+            if hyper_feature.is_some() && client != ClientArg::Hyper {
+                anyhow::bail!("--hyper-feature needs --client hyper");
+            }
             let settings = codegen::Settings {
                 unknown_enum: match unknown_enum {
                     UnknownEnumArg::Reject => codegen::UnknownEnum::Reject,
                     UnknownEnumArg::CatchAll => codegen::UnknownEnum::CatchAll,
+                },
+                client: match client {
+                    ClientArg::None => codegen::ClientCode::None,
+                    ClientArg::Portable => codegen::ClientCode::Portable,
+                    ClientArg::Hyper => codegen::ClientCode::Hyper {
+                        feature: hyper_feature,
+                    },
                 },
             };
             if let Some(path) = &out
@@ -179,6 +209,6 @@ mod tests {
                 seen += 1;
             }
         }
-        assert_eq!(seen, 4);
+        assert_eq!(seen, 5);
     }
 }

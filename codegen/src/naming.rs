@@ -67,8 +67,14 @@ const RESERVED_TYPES: &[&str] = &[
 
 /// Module-level names taken by the generated support code.
 /// (Crate names too: generated code refers to `serde`, `serde_json`, `std` by path.)
+/// An operation's module name is also its client method's name, so the client's own methods
+/// (`new`, `send`, `base_url`, `transport`) are reserved too.
 const RESERVED_MODULES: &[&str] = &[
     "operations",
+    "new",
+    "send",
+    "base_url",
+    "transport",
     "support",
     "schemas",
     "serde",
@@ -98,6 +104,13 @@ pub fn assign(ir: &Ir) -> Names {
             .iter()
             .map(|hook| unique(&module_ident(&hook.name), &mut hooks, suffix_snake))
             .collect();
+        // `Credentials` fields, one per scheme.
+        let mut credentials: FxHashSet<String> = FxHashSet::default();
+        let schemes = ir
+            .schemes
+            .iter()
+            .map(|scheme| unique(&field_ident(&scheme.name), &mut credentials, suffix_snake))
+            .collect();
         let (fields, variants) = match members.join() {
             Ok(members) => members,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -108,6 +121,7 @@ pub fn assign(ir: &Ir) -> Names {
             variants,
             operations,
             webhooks,
+            schemes,
         }
     })
 }

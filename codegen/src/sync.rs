@@ -56,7 +56,12 @@ pub enum Status {
 
 /// The settings the checked-in types are generated with.
 pub fn checked_in_settings() -> Settings {
-    Settings::default()
+    Settings {
+        client: crate::ClientCode::Hyper {
+            feature: Some("hyper".to_owned()),
+        },
+        ..Settings::default()
+    }
 }
 
 /// Regenerates every pair (or, with `check`, only compares).

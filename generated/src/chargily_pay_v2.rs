@@ -3943,6 +3943,41 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /checkouts`: List checkouts
+            pub async fn list_checkouts(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
     }
     /// `POST /checkouts`: Create a checkout
     pub mod create_checkout {
@@ -4032,6 +4067,30 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /checkouts`: Create a checkout
+            pub async fn create_checkout(
+                &self,
+                body: &Body,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(
+                        &CALL,
+                        &params,
+                        super::super::client::json(body)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /checkouts/{id}`: Retrieve a checkout
     pub mod retrieve_checkout {
@@ -4109,6 +4168,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /checkouts/{id}`: Retrieve a checkout
+            pub async fn retrieve_checkout(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4196,6 +4282,49 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /checkouts/{id}/items`: List a checkout's items
+            pub async fn list_checkout_items(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4293,6 +4422,33 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /checkouts/{id}/expire`: Expire a checkout
+            pub async fn expire_checkout(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
     }
     /// `GET /customers`: List customers
     pub mod list_customers {
@@ -4370,6 +4526,41 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /customers`: List customers
+            pub async fn list_customers(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4461,6 +4652,30 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /customers`: Create a customer
+            pub async fn create_customer(
+                &self,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /customers/{id}`: Retrieve a customer
     pub mod retrieve_customer {
@@ -4538,6 +4753,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /customers/{id}`: Retrieve a customer
+            pub async fn retrieve_customer(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4639,6 +4881,40 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /customers/{id}`: Update a customer
+            pub async fn update_customer(
+                &self,
+                params: &Params,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `DELETE /customers/{id}`: Delete a customer
     pub mod delete_customer {
@@ -4716,6 +4992,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `DELETE /customers/{id}`: Delete a customer
+            pub async fn delete_customer(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4817,6 +5120,40 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `PATCH /customers/{id}`: Update a customer (PATCH, as the JavaScript SDK sends it)
+            pub async fn patch_customer(
+                &self,
+                params: &Params,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /products`: List products
     pub mod list_products {
@@ -4894,6 +5231,41 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /products`: List products
+            pub async fn list_products(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -4985,6 +5357,30 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /products`: Create a product
+            pub async fn create_product(
+                &self,
+                body: &Body,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(
+                        &CALL,
+                        &params,
+                        super::super::client::json(body)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /products/{id}`: Retrieve a product
     pub mod retrieve_product {
@@ -5062,6 +5458,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /products/{id}`: Retrieve a product
+            pub async fn retrieve_product(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -5163,6 +5586,40 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /products/{id}`: Update a product
+            pub async fn update_product(
+                &self,
+                params: &Params,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `DELETE /products/{id}`: Delete a product
     pub mod delete_product {
@@ -5248,6 +5705,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `DELETE /products/{id}`: Delete a product
+            pub async fn delete_product(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -5337,6 +5821,49 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /products/{id}/prices`: List a product's prices
+            pub async fn list_product_prices(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
     }
     /// `GET /prices`: List prices
     pub mod list_prices {
@@ -5414,6 +5941,41 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /prices`: List prices
+            pub async fn list_prices(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -5505,6 +6067,30 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /prices`: Create a price
+            pub async fn create_price(
+                &self,
+                body: &Body,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(
+                        &CALL,
+                        &params,
+                        super::super::client::json(body)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /prices/{id}`: Retrieve a price
     pub mod retrieve_price {
@@ -5582,6 +6168,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /prices/{id}`: Retrieve a price
+            pub async fn retrieve_price(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -5683,6 +6296,40 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /prices/{id}`: Update a price
+            pub async fn update_price(
+                &self,
+                params: &Params,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /payment-links`: List payment links
     pub mod list_payment_links {
@@ -5760,6 +6407,41 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /payment-links`: List payment links
+            pub async fn list_payment_links(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -5851,6 +6533,30 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /payment-links`: Create a payment link
+            pub async fn create_payment_link(
+                &self,
+                body: &Body,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(
+                        &CALL,
+                        &params,
+                        super::super::client::json(body)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /payment-links/{id}`: Retrieve a payment link
     pub mod retrieve_payment_link {
@@ -5928,6 +6634,33 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /payment-links/{id}`: Retrieve a payment link
+            pub async fn retrieve_payment_link(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -6029,6 +6762,40 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: Some("application/json"),
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `POST /payment-links/{id}`: Update a payment link
+            pub async fn update_payment_link(
+                &self,
+                params: &Params,
+                body: Option<&Body>,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(
+                        &CALL,
+                        &params,
+                        body.map_or(Ok(None), super::super::client::json)?,
+                        Response::decode,
+                    )
+                    .await
+            }
+        }
     }
     /// `GET /payment-links/{id}/items`: List a payment link's items
     pub mod list_payment_link_items {
@@ -6116,6 +6883,49 @@ pub mod operations {
                 }
             }
         }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[
+                super::super::client::Param {
+                    name: "id",
+                    key: "id",
+                    location: super::super::client::In::Path,
+                    style: "simple",
+                    explode: false,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "per_page",
+                    key: "per_page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+                super::super::client::Param {
+                    name: "page",
+                    key: "page",
+                    location: super::super::client::In::Query,
+                    style: "form",
+                    explode: true,
+                    allow_reserved: false,
+                },
+            ],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /payment-links/{id}/items`: List a payment link's items
+            pub async fn list_payment_link_items(
+                &self,
+                params: &Params,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = super::super::client::params(params)?;
+                self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
     }
     /// `GET /balance`: Retrieve balance
     pub mod retrieve_balance {
@@ -6183,6 +6993,23 @@ pub mod operations {
                     Self::Status429(body) => serde_json::to_value(body).ok(),
                     _ => None,
                 }
+            }
+        }
+        /// How the operation is sent, but for the values.
+        pub const CALL: super::super::client::Call = super::super::client::Call {
+            method: METHOD,
+            path: PATH,
+            params: &[],
+            body_media: None,
+            security: &[&[0]],
+        };
+        impl<T: super::super::client::Transport> super::super::client::Client<T> {
+            /// `GET /balance`: Retrieve balance
+            pub async fn retrieve_balance(
+                &self,
+            ) -> Result<Response, super::super::client::Error> {
+                let params = serde_json::Value::Null;
+                self.send(&CALL, &params, None, Response::decode).await
             }
         }
     }
@@ -6632,6 +7459,758 @@ pub mod schemas {
                 Some(super::support::round_trip::<super::ValidationError>(json))
             }
             _ => None,
+        }
+    }
+}
+/// A typed client of the API: one async method per operation (written in each operation's
+/// module), sending requests through a [`Transport`].
+///
+/// Requests safe to repeat (GET, HEAD, OPTIONS, PUT, DELETE, and any request carrying a
+/// value for an idempotency-key header the spec declares) are retried on a transport error
+/// and on the statuses of [`RetryPolicy::statuses`], waiting as `Retry-After` says or with
+/// exponential backoff, within [`RetryPolicy::max_retries`] and
+/// [`RetryPolicy::max_total_wait`]. Other requests (a POST without an idempotency key) are
+/// sent once. A `Retry-After` on any response, and a [`Bucket`] the server reports, make
+/// later requests wait before they are sent.
+#[allow(dead_code)]
+pub mod client {
+    use std::time::{Duration, Instant};
+    /// An HTTP request as the client built it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Request {
+        pub method: &'static str,
+        /// The whole URL: the base URL, the rendered path and the query.
+        pub url: String,
+        /// Header names and values, in the order they were set.
+        pub headers: Vec<(String, String)>,
+        pub body: Option<Vec<u8>>,
+    }
+    /// An HTTP response as the transport received it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Reply {
+        pub status: u16,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+    impl Reply {
+        /// The first value of a header, by case-insensitive name.
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+    }
+    /// No response was received: the connection failed, or the server hung up.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TransportError {
+        pub message: String,
+    }
+    impl std::fmt::Display for TransportError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.message)
+        }
+    }
+    impl std::error::Error for TransportError {}
+    /// How requests are sent, and how the client waits between attempts: an HTTP stack, or
+    /// a test double.
+    pub trait Transport: Send + Sync {
+        /// Sends one request and reads the whole response.
+        fn send(
+            &self,
+            request: Request,
+        ) -> impl std::future::Future<Output = Result<Reply, TransportError>> + Send;
+        /// Waits (a test double may only record the wait).
+        fn sleep(
+            &self,
+            duration: Duration,
+        ) -> impl std::future::Future<Output = ()> + Send;
+    }
+    /// Why a call gave no typed response.
+    #[derive(Debug)]
+    pub enum Error {
+        /// A parameter or the body could not be encoded.
+        Encode(String),
+        /// No response, after the retries the policy allows.
+        Transport(TransportError),
+        /// A response whose body does not fit its documented type.
+        Decode(super::support::DecodeError),
+    }
+    impl std::fmt::Display for Error {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Self::Encode(message) => {
+                    write!(f, "cannot encode the request: {message}")
+                }
+                Self::Transport(error) => write!(f, "no response: {error}"),
+                Self::Decode(error) => write!(f, "unexpected response body: {error}"),
+            }
+        }
+    }
+    impl std::error::Error for Error {}
+    /// When a request is sent again.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct RetryPolicy {
+        /// Attempts after the first; 0 sends every request once.
+        pub max_retries: u32,
+        /// The wait before the first retry when the response names none; it doubles with
+        /// each retry, up to `max_backoff`, and a random part of up to a half is taken off.
+        pub initial_backoff: Duration,
+        pub max_backoff: Duration,
+        /// The most one call waits in all, before attempts and between them: a wait that
+        /// would pass it is not taken (the last response is returned instead).
+        pub max_total_wait: Duration,
+        /// The statuses retried, for requests safe to repeat.
+        pub statuses: Vec<u16>,
+    }
+    impl Default for RetryPolicy {
+        fn default() -> Self {
+            Self {
+                max_retries: 3,
+                initial_backoff: Duration::from_millis(500),
+                max_backoff: Duration::from_secs(8),
+                max_total_wait: Duration::from_secs(30),
+                statuses: vec![429, 502, 503, 504],
+            }
+        }
+    }
+    /// A leaky bucket the server reports in a response header as `used/size`: the client
+    /// counts its own calls into it and waits before one would overflow it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Bucket {
+        /// The response header (`X-Recharge-Limit`).
+        pub header: std::borrow::Cow<'static, str>,
+        /// Calls that leak out per second.
+        pub leak_per_second: f64,
+    }
+    /// Where a parameter is sent.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum In {
+        Path,
+        Query,
+        Header,
+        Cookie,
+    }
+    /// One parameter of an operation, as OpenAPI says it is serialized.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Param {
+        /// The name on the wire.
+        pub name: &'static str,
+        /// The key in the parameters' serialized form.
+        pub key: &'static str,
+        pub location: In,
+        /// `simple`, `label`, `matrix`, `form`, `spaceDelimited`, `pipeDelimited`,
+        /// `deepObject`, or `json` (a parameter given by `content`).
+        pub style: &'static str,
+        pub explode: bool,
+        pub allow_reserved: bool,
+    }
+    /// What a call sends, but for the values.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Call {
+        pub method: &'static str,
+        /// The path template.
+        pub path: &'static str,
+        pub params: &'static [Param],
+        /// The body's media type.
+        pub body_media: Option<&'static str>,
+        /// Alternatives of credentials (indexes into [`SCHEMES`]); an empty one needs none.
+        pub security: &'static [&'static [usize]],
+    }
+    impl Call {
+        /// Whether the request may be sent again: its method is idempotent, or it carries a
+        /// value for an idempotency-key header.
+        pub fn repeatable(&self, params: &serde_json::Value) -> bool {
+            matches!(
+                self.method, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE"
+            )
+                || self
+                    .params
+                    .iter()
+                    .any(|p| {
+                        p.location == In::Header
+                            && p.name.to_ascii_lowercase().contains("idempotency")
+                            && params.get(p.key).is_some_and(|v| !v.is_null())
+                    })
+        }
+    }
+    /// How a security scheme's credential is sent.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Scheme {
+        /// `Authorization: Bearer <token>`.
+        Bearer,
+        /// `Authorization: Basic <base64(user:password)>`.
+        Basic,
+        /// A key in the named header, query parameter or cookie.
+        ApiKey(In, &'static str),
+    }
+    /// One credential, as [`Credentials`] holds it.
+    #[derive(Clone, Copy)]
+    enum Secret<'a> {
+        Token(&'a str),
+        Basic(&'a str, &'a str),
+    }
+    /// The state shared by a client's calls: the bucket's level and the time before which
+    /// nothing is sent.
+    #[derive(Debug, Default)]
+    struct Pace {
+        /// Calls in the bucket, its size, and when they were counted.
+        level: Option<(f64, f64, Instant)>,
+        not_before: Option<Instant>,
+    }
+    /// A client of the API: set [`Client::credentials`], then call an operation's method.
+    #[derive(Debug)]
+    pub struct Client<T> {
+        base_url: String,
+        transport: T,
+        /// The credentials requests are authenticated with.
+        pub credentials: Credentials,
+        pub retry: RetryPolicy,
+        /// The server's leaky bucket, if it reports one ([`BUCKET`] by default).
+        pub bucket: Option<Bucket>,
+        pace: std::sync::Mutex<Pace>,
+    }
+    impl<T: Transport> Client<T> {
+        /// A client of the API at `base_url` (one of [`SERVERS`], a sandbox or a mock),
+        /// with no credentials and the default [`RetryPolicy`].
+        pub fn new(base_url: impl Into<String>, transport: T) -> Self {
+            let mut base_url = base_url.into();
+            while base_url.ends_with('/') {
+                base_url.pop();
+            }
+            Self {
+                base_url,
+                transport,
+                credentials: Credentials::default(),
+                retry: RetryPolicy::default(),
+                bucket: BUCKET
+                    .map(|(header, leak_per_second)| Bucket {
+                        header: std::borrow::Cow::Borrowed(header),
+                        leak_per_second,
+                    }),
+                pace: std::sync::Mutex::new(Pace::default()),
+            }
+        }
+        /// The base URL requests go to.
+        pub fn base_url(&self) -> &str {
+            &self.base_url
+        }
+        /// The transport requests are sent through.
+        pub fn transport(&self) -> &T {
+            &self.transport
+        }
+        /// Sends a call and decodes its response: what each operation's method does.
+        /// `params` is the parameters' serialized form (`null` for none).
+        pub async fn send<R>(
+            &self,
+            call: &Call,
+            params: &serde_json::Value,
+            body: Option<Vec<u8>>,
+            decode: fn(
+                u16,
+                Option<&str>,
+                &[u8],
+            ) -> Result<R, super::support::DecodeError>,
+        ) -> Result<R, Error> {
+            let request = request(
+                &self.base_url,
+                call,
+                params,
+                body,
+                &self.credentials,
+            )?;
+            let repeatable = call.repeatable(params);
+            let mut waited = Duration::ZERO;
+            let mut retries = 0;
+            let mut pending = Duration::ZERO;
+            loop {
+                let wait = self.wait_before_sending().max(pending);
+                if !wait.is_zero() && waited + wait <= self.retry.max_total_wait {
+                    self.transport.sleep(wait).await;
+                    waited += wait;
+                }
+                let result = self.transport.send(request.clone()).await;
+                let retry = repeatable && retries < self.retry.max_retries;
+                let wait = match &result {
+                    Ok(reply) => {
+                        let told = self.observe(reply);
+                        if !(retry && self.retry.statuses.contains(&reply.status)) {
+                            None
+                        } else {
+                            Some(told.unwrap_or_else(|| self.backoff(retries)))
+                        }
+                    }
+                    Err(_) if retry => Some(self.backoff(retries)),
+                    Err(_) => None,
+                };
+                match wait {
+                    Some(wait) if waited + wait <= self.retry.max_total_wait => {
+                        pending = wait;
+                        retries += 1;
+                    }
+                    _ => {
+                        let reply = result.map_err(Error::Transport)?;
+                        return decode(
+                                reply.status,
+                                reply.header("content-type"),
+                                &reply.body,
+                            )
+                            .map_err(Error::Decode);
+                    }
+                }
+            }
+        }
+        /// How long to wait before the next request: until a `Retry-After` has passed, and
+        /// until the bucket has room. The call is counted into the bucket.
+        fn wait_before_sending(&self) -> Duration {
+            let now = Instant::now();
+            let mut pace = self.pace.lock().unwrap_or_else(|e| e.into_inner());
+            let mut wait = pace
+                .not_before
+                .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+            if let (Some(bucket), Some((used, size, at))) = (&self.bucket, pace.level) {
+                let leaked = now.duration_since(at).as_secs_f64()
+                    * bucket.leak_per_second;
+                let used = (used - leaked).max(0.0);
+                let over = used + 1.0 - size;
+                if over > 0.0 {
+                    wait = wait
+                        .max(Duration::from_secs_f64(over / bucket.leak_per_second));
+                }
+                pace.level = Some((used + 1.0, size, now));
+            }
+            wait
+        }
+        /// Reads the pacing headers of a response; returns the wait `Retry-After` asks for.
+        fn observe(&self, reply: &Reply) -> Option<Duration> {
+            let mut pace = self.pace.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(bucket) = &self.bucket {
+                let level = reply
+                    .header(&bucket.header)
+                    .and_then(|v| {
+                        let (used, size) = v.split_once('/')?;
+                        Some((used.trim().parse().ok()?, size.trim().parse().ok()?))
+                    });
+                if let Some((used, size)) = level {
+                    pace.level = Some((used, size, Instant::now()));
+                }
+            }
+            let told = reply
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64);
+            if let Some(told) = told {
+                pace.not_before = Some(Instant::now() + told);
+            }
+            told
+        }
+        /// The wait before retry number `retries + 1` when the response names none.
+        fn backoff(&self, retries: u32) -> Duration {
+            let full = self
+                .retry
+                .initial_backoff
+                .saturating_mul(1u32 << retries.min(16))
+                .min(self.retry.max_backoff);
+            use std::hash::{BuildHasher as _, Hasher as _};
+            let random = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            full.mul_f64(1.0 - (random % 1000) as f64 / 2000.0)
+        }
+    }
+    /// The parameters' serialized form, for [`Client::send`].
+    pub fn params<P: serde::Serialize>(params: &P) -> Result<serde_json::Value, Error> {
+        serde_json::to_value(params).map_err(|e| Error::Encode(e.to_string()))
+    }
+    /// A JSON body, for [`Client::send`].
+    pub fn json<B: serde::Serialize + ?Sized>(
+        body: &B,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        serde_json::to_vec(body).map(Some).map_err(|e| Error::Encode(e.to_string()))
+    }
+    /// The request of a call: the path rendered, the query, headers and cookies written as
+    /// each parameter's style says, and the first alternative of credentials that is all set
+    /// (none when no alternative is: the server then answers as it does to anonymous calls).
+    pub fn request(
+        base_url: &str,
+        call: &Call,
+        params: &serde_json::Value,
+        body: Option<Vec<u8>>,
+        credentials: &Credentials,
+    ) -> Result<Request, Error> {
+        let mut path = call.path.to_owned();
+        let mut query = String::new();
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut cookies = String::new();
+        for p in call.params {
+            let Some(value) = params.get(p.key).filter(|v| !v.is_null()) else {
+                if p.location == In::Path {
+                    return Err(
+                        Error::Encode(
+                            format!("path parameter `{}` has no value", p.name),
+                        ),
+                    );
+                }
+                continue;
+            };
+            match p.location {
+                In::Path => {
+                    let text = styled(p, value, Target::Path);
+                    path = path.replace(&format!("{{{}}}", p.name), &text);
+                }
+                In::Query => {
+                    let text = styled(p, value, Target::Query);
+                    if !text.is_empty() {
+                        query.push(if query.is_empty() { '?' } else { '&' });
+                        query.push_str(&text);
+                    }
+                }
+                In::Header => {
+                    headers.push((p.name.to_owned(), styled(p, value, Target::Header)))
+                }
+                In::Cookie => {
+                    if !cookies.is_empty() {
+                        cookies.push_str("; ");
+                    }
+                    cookies.push_str(&styled(p, value, Target::Cookie));
+                }
+            }
+        }
+        let alternative = call
+            .security
+            .iter()
+            .find(|schemes| {
+                !schemes.is_empty()
+                    && schemes.iter().all(|&s| credentials.get(s).is_some())
+            });
+        for &s in alternative.copied().unwrap_or_default() {
+            let (Some(scheme), Some(secret)) = (SCHEMES.get(s), credentials.get(s)) else {
+                continue;
+            };
+            match (scheme, secret) {
+                (Scheme::Basic, Secret::Basic(user, password)) => {
+                    headers
+                        .push((
+                            "Authorization".into(),
+                            format!(
+                                "Basic {}", base64(format!("{user}:{password}") .as_bytes())
+                            ),
+                        ))
+                }
+                (_, Secret::Basic(..)) => {}
+                (Scheme::Bearer, Secret::Token(token)) => {
+                    headers.push(("Authorization".into(), format!("Bearer {token}")));
+                }
+                (Scheme::Basic, Secret::Token(_)) => {}
+                (Scheme::ApiKey(In::Query, name), Secret::Token(key)) => {
+                    query.push(if query.is_empty() { '?' } else { '&' });
+                    encode(&mut query, name, false);
+                    query.push('=');
+                    encode(&mut query, key, false);
+                }
+                (Scheme::ApiKey(In::Cookie, name), Secret::Token(key)) => {
+                    if !cookies.is_empty() {
+                        cookies.push_str("; ");
+                    }
+                    cookies.push_str(&format!("{name}={key}"));
+                }
+                (Scheme::ApiKey(_, name), Secret::Token(key)) => {
+                    headers.push(((*name).to_owned(), (*key).to_owned()));
+                }
+            }
+        }
+        if !cookies.is_empty() {
+            headers.push(("Cookie".into(), cookies));
+        }
+        if let (Some(media), Some(_)) = (call.body_media, &body) {
+            headers.push(("Content-Type".into(), media.to_owned()));
+        }
+        Ok(Request {
+            method: call.method,
+            url: format!("{base_url}{path}{query}"),
+            headers,
+            body,
+        })
+    }
+    /// Where a styled value goes: what is percent-encoded there.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Target {
+        Path,
+        Query,
+        Header,
+        Cookie,
+    }
+    /// A parameter's value as its style writes it, with its name where the style has one.
+    fn styled(p: &Param, value: &serde_json::Value, target: Target) -> String {
+        let reserved = p.allow_reserved && target == Target::Query;
+        let esc = |s: &str| {
+            let mut out = String::new();
+            match target {
+                Target::Header | Target::Cookie => out.push_str(s),
+                Target::Path | Target::Query => encode(&mut out, s, reserved),
+            }
+            out
+        };
+        let name = esc(p.name);
+        let pairs = |kv: &str, between: &str| -> String {
+            match value {
+                serde_json::Value::Object(map) => {
+                    map.iter()
+                        .map(|(k, v)| format!("{}{kv}{}", esc(k), esc(& scalar(v))))
+                        .collect::<Vec<_>>()
+                        .join(between)
+                }
+                _ => String::new(),
+            }
+        };
+        let items: Vec<String> = match value {
+            serde_json::Value::Array(items) => {
+                items.iter().map(|v| esc(&scalar(v))).collect()
+            }
+            serde_json::Value::Object(map) => {
+                map.iter().flat_map(|(k, v)| [esc(k), esc(&scalar(v))]).collect()
+            }
+            other => vec![esc(& scalar(other))],
+        };
+        let object = value.is_object();
+        let empty = value.as_str() == Some("");
+        match (p.style, p.explode) {
+            ("json", _) => format!("{name}={}", esc(& value.to_string())),
+            ("label", true) if object => format!(".{}", pairs("=", ".")),
+            ("label", true) => format!(".{}", items.join(".")),
+            ("label", false) => format!(".{}", items.join(",")),
+            ("matrix", _) if empty => format!(";{name}"),
+            ("matrix", true) if object => format!(";{}", pairs("=", ";")),
+            ("matrix", true) => items.iter().map(|i| format!(";{name}={i}")).collect(),
+            ("matrix", false) => format!(";{name}={}", items.join(",")),
+            ("deepObject", _) => {
+                let mut out = Vec::new();
+                deep(&name, value, &esc, &mut out);
+                out.join("&")
+            }
+            ("spaceDelimited", false) => format!("{name}={}", items.join("%20")),
+            ("pipeDelimited", false) => format!("{name}={}", items.join("%7C")),
+            ("simple", true) if object => pairs("=", ","),
+            ("simple", _) => items.join(","),
+            (_, true) if object => pairs("=", "&"),
+            (_, true) if value.is_array() => {
+                items.iter().map(|i| format!("{name}={i}")).collect::<Vec<_>>().join("&")
+            }
+            _ => format!("{name}={}", items.join(",")),
+        }
+    }
+    /// `deepObject`: `name[key]=value`, nested objects and arrays one bracket deeper each.
+    fn deep(
+        prefix: &str,
+        value: &serde_json::Value,
+        esc: &dyn Fn(&str) -> String,
+        out: &mut Vec<String>,
+    ) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    deep(&format!("{prefix}%5B{}%5D", esc(k)), v, esc, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    deep(&format!("{prefix}%5B%5D"), v, esc, out);
+                }
+            }
+            serde_json::Value::Null => {}
+            other => out.push(format!("{prefix}={}", esc(& scalar(other)))),
+        }
+    }
+    /// A value as text: strings as they are, other values as JSON.
+    fn scalar(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    /// Percent-encodes `s` onto `out`: all but unreserved characters, and reserved ones
+    /// too unless `keep_reserved`.
+    pub fn encode(out: &mut String, s: &str, keep_reserved: bool) {
+        for b in s.bytes() {
+            let keep = b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'.' | b'_' | b'~')
+                || keep_reserved && b"!#$&'()*+,/:;=?@[]".contains(&b);
+            if keep {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    /// Standard base64 with padding, for Basic credentials.
+    fn base64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+    /// The spec's `servers`, their variables at their defaults.
+    pub const SERVERS: &[&str] = &[
+        "https://pay.chargily.net/test/api/v2",
+        "https://pay.chargily.net/api/v2",
+    ];
+    /// How each security scheme's credential is sent, in the order of [`Credentials`]' fields.
+    pub const SCHEMES: &[Scheme] = &[Scheme::Bearer];
+    /// The leaky bucket the spec declares (`x-rate-limit`): the header reporting it, and
+    /// the calls leaking out per second.
+    pub const BUCKET: Option<(&str, f64)> = None;
+    /// Credentials for the spec's security schemes: set those you have. A request carries
+    /// the first of its operation's alternatives whose credentials are all set.
+    #[derive(Clone, Default, PartialEq, Eq)]
+    pub struct Credentials {
+        /// `bearerAuth`: a bearer token.
+        ///
+        /// `Authorization: Bearer <API secret key>` on every request [DOC] `authentication.mdx`; `docs.json` declares `auth.method: bearer`. Test keys start with `test_sk_`. The public key is never sent by the V2 REST API [INF; SDKs].
+        pub bearer_auth: Option<String>,
+    }
+    impl std::fmt::Debug for Credentials {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Credentials")
+                .field("bearer_auth", &self.bearer_auth.as_ref().map(|_| "<set>"))
+                .finish()
+        }
+    }
+    impl Credentials {
+        /// The credential of scheme `scheme` (an index into [`SCHEMES`]), if set.
+        fn get(&self, scheme: usize) -> Option<Secret<'_>> {
+            match scheme {
+                0 => self.bearer_auth.as_deref().map(Secret::Token),
+                _ => None,
+            }
+        }
+    }
+    #[cfg(feature = "hyper")]
+    /// A [`Transport`] on `hyper` 1: HTTP, and HTTPS with rustls and the platform's root
+    /// certificates; connections are kept alive and reused, and waits use `tokio`'s timer.
+    pub mod hyper_transport {
+        use http_body_util::BodyExt as _;
+        use super::{Reply, Request, TransportError};
+        type Connector = hyper_rustls::HttpsConnector<
+            hyper_util::client::legacy::connect::HttpConnector,
+        >;
+        /// Sends requests with `hyper`. Clones share their connections.
+        #[derive(Debug, Clone)]
+        pub struct HyperTransport {
+            client: hyper_util::client::legacy::Client<
+                Connector,
+                http_body_util::Full<hyper::body::Bytes>,
+            >,
+            /// How long one exchange may take, connecting and reading the whole body included
+            /// (30 s by default): a server that hangs is a transport error, not a hung call.
+            pub timeout: std::time::Duration,
+        }
+        impl HyperTransport {
+            /// A transport for `http://` and `https://` URLs, trusting the platform's root
+            /// certificates.
+            pub fn new() -> Result<Self, TransportError> {
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(|e| TransportError {
+                        message: format!(
+                            "cannot read the platform's root certificates: {e}"
+                        ),
+                    })?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Self::with_connector(connector))
+            }
+            /// A transport over a connector you built (other roots, a client certificate).
+            pub fn with_connector(connector: Connector) -> Self {
+                let client = hyper_util::client::legacy::Client::builder(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .build(connector);
+                Self {
+                    client,
+                    timeout: std::time::Duration::from_secs(30),
+                }
+            }
+        }
+        impl super::Transport for HyperTransport {
+            fn send(
+                &self,
+                request: Request,
+            ) -> impl std::future::Future<
+                Output = Result<Reply, TransportError>,
+            > + Send {
+                let client = self.client.clone();
+                let timeout = self.timeout;
+                async move {
+                    let fail = |what: &str, e: &dyn std::fmt::Display| TransportError {
+                        message: format!("{what}: {e}"),
+                    };
+                    let mut builder = hyper::Request::builder()
+                        .method(request.method)
+                        .uri(&request.url);
+                    for (name, value) in &request.headers {
+                        builder = builder.header(name, value);
+                    }
+                    let body = http_body_util::Full::new(
+                        hyper::body::Bytes::from(request.body.unwrap_or_default()),
+                    );
+                    let request = builder
+                        .body(body)
+                        .map_err(|e| fail("invalid request", &e))?;
+                    let exchange = async {
+                        let response = client
+                            .request(request)
+                            .await
+                            .map_err(|e| fail("request failed", &e))?;
+                        let status = response.status().as_u16();
+                        let headers = response
+                            .headers()
+                            .iter()
+                            .map(|(n, v)| (
+                                n.as_str().to_owned(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            ))
+                            .collect();
+                        let body = response
+                            .into_body()
+                            .collect()
+                            .await
+                            .map_err(|e| fail("cannot read the body", &e))?;
+                        Ok(Reply {
+                            status,
+                            headers,
+                            body: body.to_bytes().to_vec(),
+                        })
+                    };
+                    match tokio::time::timeout(timeout, exchange).await {
+                        Ok(result) => result,
+                        Err(_) => {
+                            Err(TransportError {
+                                message: format!("no complete response within {timeout:?}"),
+                            })
+                        }
+                    }
+                }
+            }
+            fn sleep(
+                &self,
+                duration: std::time::Duration,
+            ) -> impl std::future::Future<Output = ()> + Send {
+                tokio::time::sleep(duration)
+            }
         }
     }
 }

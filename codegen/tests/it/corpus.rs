@@ -187,9 +187,8 @@ fn generate_one(dir: &Path, file: &str) -> (Outcome, Duration) {
         Err(e) => return (Outcome::Error(format!("cannot read: {e}")), Duration::ZERO),
     };
     let t = Instant::now();
-    let result = std::panic::catch_unwind(|| {
-        codegen::generate(&name, &text, json, &codegen::Settings::default())
-    });
+    let result =
+        std::panic::catch_unwind(|| codegen::generate(&name, &text, json, &corpus_settings()));
     let time = t.elapsed();
     let outcome = match result {
         Ok(Ok(code)) => Outcome::Generated(code),
@@ -206,6 +205,27 @@ fn code_lines(outcome: &Outcome) -> usize {
     }
 }
 
+/// What the corpus is generated with: the types, and the client with its hyper transport, so
+/// every part of the output is compiled.
+pub(crate) fn corpus_settings() -> codegen::Settings {
+    codegen::Settings {
+        client: codegen::ClientCode::Hyper { feature: None },
+        ..codegen::Settings::default()
+    }
+}
+
+/// The crates generated code may use: serde's always, the hyper transport's with a client.
+const GENERATED_CODE_DEPENDENCIES: &[&str] = &[
+    "serde",
+    "serde_json",
+    "serde_path_to_error",
+    "hyper",
+    "hyper-util",
+    "http-body-util",
+    "hyper-rustls",
+    "tokio",
+];
+
 /// Writes `contents` unless the file already holds exactly that (keeps cargo's fingerprint).
 pub(crate) fn write_if_changed(path: &Path, contents: &str) {
     if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
@@ -218,10 +238,10 @@ fn workspace_dependency_lines() -> String {
     let manifest =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
     let mut out = String::new();
-    for name in ["serde", "serde_json", "serde_path_to_error"] {
+    for name in GENERATED_CODE_DEPENDENCIES {
         let line = manifest
             .lines()
-            .find(|l| l.split('=').next().is_some_and(|k| k.trim() == name))
+            .find(|l| l.split('=').next().is_some_and(|k| k.trim() == *name))
             .unwrap_or_else(|| panic!("{name} is not in [workspace.dependencies]"));
         out.push_str(line);
         out.push('\n');
@@ -260,7 +280,11 @@ pub(crate) fn scratch_crate(root: &Path, module: &str) -> PathBuf {
         &dir.join("Cargo.toml"),
         &format!(
             "[package]\nname = \"{module}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nserde.workspace = true\nserde_json.workspace = true\nserde_path_to_error.workspace = true\n"
+             [dependencies]\n{}",
+            GENERATED_CODE_DEPENDENCIES
+                .iter()
+                .map(|d| format!("{d}.workspace = true\n"))
+                .collect::<String>()
         ),
     );
     dir

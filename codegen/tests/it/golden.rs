@@ -2,19 +2,21 @@
 //! generated code is an insta snapshot. The same fixtures are compiled and exercised by the
 //! `codegen-fixtures` crate (generated from its build script).
 
-/// The settings a fixture is generated with: its file name selects the enum policy. Shared
-/// with `codegen-fixtures/build.rs`, which must agree.
+/// The settings a fixture is generated with: its file name selects the enum policy, and
+/// whether a client is generated (`client` in the name: the portable one). Shared with
+/// `codegen-fixtures/build.rs`, which must agree.
 fn settings(path: &std::path::Path) -> codegen::Settings {
-    let catch_all = path
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .contains("catch-all");
+    let name = path.file_name().unwrap().to_string_lossy();
     codegen::Settings {
-        unknown_enum: if catch_all {
+        unknown_enum: if name.contains("catch-all") {
             codegen::UnknownEnum::CatchAll
         } else {
             codegen::UnknownEnum::Reject
+        },
+        client: if name.contains("client") {
+            codegen::ClientCode::Portable
+        } else {
+            codegen::ClientCode::None
         },
     }
 }

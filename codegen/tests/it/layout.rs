@@ -47,7 +47,14 @@ fn layout_difference(code: &str) -> Option<String> {
 fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
     let mut size = 0;
     for unknown_enum in POLICIES {
-        let settings = codegen::Settings { unknown_enum };
+        // With the client and its transport behind a feature: every kind of item is laid out.
+        let client = codegen::ClientCode::Hyper {
+            feature: Some("hyper".to_owned()),
+        };
+        let settings = codegen::Settings {
+            unknown_enum,
+            client: client.clone(),
+        };
         let code = match codegen::generate(name, text, json, &settings) {
             Ok(code) => code,
             Err(e) if unknown_enum == POLICIES[0] => {
@@ -55,6 +62,7 @@ fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
                 // refuse it alike.
                 let other = codegen::Settings {
                     unknown_enum: POLICIES[1],
+                    client,
                 };
                 assert!(
                     codegen::generate(name, text, json, &other).is_err(),

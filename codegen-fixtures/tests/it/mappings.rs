@@ -1,7 +1,5 @@
 //! What each golden fixture promises, checked on the compiled output.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
-
 use serde_json::{Value, json};
 
 /// Decodes `json` as `T` and encodes it back.
