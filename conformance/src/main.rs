@@ -173,6 +173,13 @@ struct ReplayArgs {
     /// only by `default` are violations too.
     #[arg(long, value_enum, default_value_t = ProfileArg::Spec)]
     profile: ProfileArg,
+    /// How API requests are built: `http` sends them as recorded; `sdk` rebuilds each from
+    /// typed values with the generated typed client of its API (the `generated` crate) and
+    /// sends it through that client, so the run also checks that the SDK can drive the
+    /// target. What the SDK cannot express (a malformed body, an undeclared header) is sent
+    /// as recorded, and the report counts and names those.
+    #[arg(long, value_enum, default_value_t = conformance::replay::Via::Http)]
+    via: conformance::replay::Via,
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
     /// Colours in the human report on standard output: `auto` colours on a terminal unless
@@ -637,6 +644,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         }),
         rules,
         ca_certs,
+        via: args.via,
         progress: Some(std::sync::Arc::new(move |exchange| {
             progress_bar.inc(1);
             progress_bar.set_message(counts.record(exchange));

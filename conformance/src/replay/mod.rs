@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod outcome;
 pub mod plan;
 pub mod rebind;
+pub mod sdk;
 mod verdict;
 
 use crate::headers;
@@ -118,7 +119,21 @@ pub struct Options {
     pub rules: BTreeMap<Api, RulesSource>,
     /// Trusted for `https` targets besides the platform's roots (`--ca-cert`).
     pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// How API requests are built: as recorded, or by the generated typed clients.
+    pub via: Via,
     pub progress: Option<Progress>,
+}
+
+/// How API requests are built and sent (`--via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// As the recording wrote them.
+    #[default]
+    Http,
+    /// Rebuilt from typed values by the generated typed client of each API ([`sdk`]); what it
+    /// cannot express is sent as recorded, and the report says why.
+    Sdk,
 }
 
 impl std::fmt::Debug for Options {
@@ -152,6 +167,7 @@ impl Default for Options {
             recordings: None,
             rules: BTreeMap::new(),
             ca_certs: Vec::new(),
+            via: Via::Http,
             progress: None,
         }
     }
@@ -361,6 +377,7 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
                 profile: options.profile,
                 targets,
                 recordings: options.recordings.clone(),
+                via: options.via,
                 policy: options.policy,
                 stopped: Some(e),
                 baseline: None,
@@ -416,6 +433,7 @@ pub async fn run(scenarios: Vec<Loaded>, options: &Options) -> RunReport {
         profile: options.profile,
         targets,
         recordings: options.recordings.clone(),
+        via: options.via,
         policy: options.policy,
         stopped: stop.reason(),
         baseline: None,
@@ -547,6 +565,7 @@ fn unrun(loaded: &Loaded, skipped: Option<&str>, not_run: Option<&str>) -> Vec<E
             not_run: not_run.map(str::to_string),
             normalized: Value::Null,
             live: None,
+            as_recorded: None,
         })
         .collect()
 }
@@ -606,6 +625,8 @@ struct Prepared {
     request: recording::Request,
     outgoing: Outgoing,
     operation: Option<usize>,
+    /// With `--via sdk`: the typed call, or why the request goes as recorded.
+    sdk: Option<Result<sdk::Call, String>>,
 }
 
 /// One exchange's request as it was sent, and what came back after how many attempts.
@@ -614,6 +635,8 @@ struct Sent<'e> {
     exchange: &'e Exchange,
     received: Result<Received, TransportError>,
     attempts: u32,
+    /// With `--via sdk`, why the request went as recorded (`None`: the typed client built it).
+    as_recorded: Option<String>,
 }
 
 /// What a scenario carries from one exchange to the next.
@@ -681,36 +704,39 @@ impl ScenarioRun<'_> {
                 // Which request wins a race is not deterministic; pair outcomes with the
                 // recorded ones in order of status.
                 let mut live: Vec<_> = got.into_iter().map(|(_, r)| r).collect();
-                live.sort_by_key(|(r, _)| r.as_ref().map_or(u16::MAX, |x| x.status));
+                live.sort_by_key(|(r, _, _)| r.as_ref().map_or(u16::MAX, |x| x.status));
                 let mut order: Vec<usize> = (0..prepared.len()).collect();
                 order.sort_by_key(|&n| prepared[n].1.response.status);
-                let mut slots: Vec<Option<(Result<Received, TransportError>, u32)>> =
-                    (0..prepared.len()).map(|_| None).collect();
+                let mut slots: Vec<Option<Attempted>> = (0..prepared.len()).map(|_| None).collect();
                 for (slot, outcome) in order.into_iter().zip(live) {
                     slots[slot] = Some(outcome);
                 }
                 for ((prepared, exchange), slot) in prepared.into_iter().zip(slots) {
-                    let (received, attempts) = slot.unwrap_or((
+                    let (received, attempts, as_recorded) = slot.unwrap_or((
                         Err(TransportError::Closed {
                             detail: "the request task failed".into(),
                         }),
                         1,
+                        None,
                     ));
                     results.push(Sent {
                         prepared,
                         exchange,
                         received,
                         attempts,
+                        as_recorded,
                     });
                 }
             } else {
                 for (prepared, exchange) in prepared {
-                    let (received, attempts) = self.plan(&prepared, exchange).send().await;
+                    let (received, attempts, as_recorded) =
+                        self.plan(&prepared, exchange).send().await;
                     results.push(Sent {
                         prepared,
                         exchange,
                         received,
                         attempts,
+                        as_recorded,
                     });
                 }
             }
@@ -788,6 +814,7 @@ impl ScenarioRun<'_> {
             not_run: None,
             normalized: Value::Null,
             live: None,
+            as_recorded: None,
         }
     }
 
@@ -837,6 +864,29 @@ impl ScenarioRun<'_> {
                 .map(|m| m.index),
             Destination::Control => None,
         };
+        let sdk = (self.options.via == Via::Sdk).then(|| match request.to {
+            Destination::Control => Err("a request to the mock's control API".to_owned()),
+            Destination::Api => {
+                let c = &self.options.credentials;
+                let (injected, invalid) = match self.ctx.api {
+                    Api::Chargily => (
+                        c.chargily_secret_key.as_str(),
+                        "test_sk_invalid_conformance_key",
+                    ),
+                    Api::Recharge => (
+                        c.recharge_access_token.as_str(),
+                        "invalid_conformance_token",
+                    ),
+                };
+                sdk::build(
+                    self.ctx.api,
+                    &self.ctx.spec,
+                    self.base,
+                    &request,
+                    sdk::credential(request.auth, injected, invalid),
+                )
+            }
+        });
         Ok(Prepared {
             index,
             outgoing: Outgoing {
@@ -847,6 +897,7 @@ impl ScenarioRun<'_> {
             },
             request,
             operation,
+            sdk,
         })
     }
 
@@ -877,6 +928,7 @@ impl ScenarioRun<'_> {
         SendPlan {
             client: self.client.clone(),
             outgoing: p.outgoing.clone(),
+            sdk: p.sdk.clone(),
             repeat: ex.repeat,
             recorded_status: ex.response.status,
             rate_limit_retries: self.options.rate_limit_retries,
@@ -911,6 +963,7 @@ impl ScenarioRun<'_> {
             not_run: None,
             normalized: Value::Null,
             live: None,
+            as_recorded: sent.as_recorded.clone(),
         };
         let received = match &sent.received {
             Ok(x) => x,
@@ -1170,6 +1223,8 @@ fn live_pair(
 struct SendPlan {
     client: Client,
     outgoing: Outgoing,
+    /// With `--via sdk`: the typed call, or why the request goes as recorded.
+    sdk: Option<Result<sdk::Call, String>>,
     repeat: Option<recording::Repeat>,
     recorded_status: u16,
     rate_limit_retries: u32,
@@ -1178,23 +1233,40 @@ struct SendPlan {
 }
 
 impl SendPlan {
-    /// Sends with repeats and rate-limit retries; returns the final outcome and the attempts.
-    async fn send(self) -> (Result<Received, TransportError>, u32) {
+    /// Sends with repeats and rate-limit retries; returns the final outcome, the attempts,
+    /// and (with `--via sdk`) why the request went as recorded.
+    async fn send(self) -> Attempted {
         let started = Instant::now();
         let mut attempts = 0u32;
         let mut retries = 0u32;
+        let mut as_recorded = match &self.sdk {
+            Some(Err(why)) => Some(why.clone()),
+            _ => None,
+        };
         loop {
             attempts += 1;
-            let r = self.client.send(&self.outgoing).await;
+            let r = match &self.sdk {
+                Some(Ok(call)) if as_recorded.is_none() => {
+                    match sdk::send(&self.client, call).await {
+                        Ok(r) => r,
+                        Err(why) => {
+                            // The typed client could not make it (nothing was sent).
+                            as_recorded = Some(why);
+                            self.client.send(&self.outgoing).await
+                        }
+                    }
+                }
+                _ => self.client.send(&self.outgoing).await,
+            };
             let Ok(received) = &r else {
-                return (r, attempts);
+                return (r, attempts, as_recorded);
             };
             let in_budget = started.elapsed() < self.budget;
             if let Some(repeat) = self.repeat {
                 if received.status != repeat.until_status && attempts < repeat.max && in_budget {
                     continue;
                 }
-                return (r, attempts);
+                return (r, attempts, as_recorded);
             }
             // A target's rate limit is not a departure from the recording: wait and retry.
             if received.status == 429
@@ -1211,10 +1283,14 @@ impl SendPlan {
                 tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 continue;
             }
-            return (r, attempts);
+            return (r, attempts, as_recorded);
         }
     }
 }
+
+/// What sending one exchange gave: the outcome, the attempts, and (with `--via sdk`) why the
+/// request went as recorded.
+type Attempted = (Result<Received, TransportError>, u32, Option<String>);
 
 /// The `body-differs` violation: where the normalized bodies first differ, and both in full
 /// (as YAML, so reports can show a line diff).

@@ -254,6 +254,10 @@ pub struct ExchangeReport {
     /// The request as sent and the response as received, for `--rerecord`.
     #[serde(skip)]
     pub live: Option<(recording::Request, recording::Response)>,
+    /// With `--via sdk`: why the request was sent as recorded instead of being built by the
+    /// typed client (`None`: the typed client built it, or the run was not `--via sdk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_recorded: Option<String>,
 }
 
 impl ExchangeReport {
@@ -370,6 +374,8 @@ pub struct RunReport {
     /// The folder the recordings came from, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recordings: Option<String>,
+    /// How API requests were built: as recorded, or by the typed clients.
+    pub via: super::Via,
     pub policy: Policy,
     /// Why the run stopped before its end (the target stopped answering).
     #[serde(skip_serializing_if = "Option::is_none")]

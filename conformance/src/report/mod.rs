@@ -215,6 +215,41 @@ pub fn header(report: &RunReport) -> String {
             ""
         }
     );
+    if report.via == crate::replay::Via::Sdk {
+        out.push_str(&sdk_line(report));
+    }
+    out
+}
+
+/// With `--via sdk`: how many API requests the typed clients built, and why the others were
+/// sent as recorded (one count per reason, most frequent first).
+fn sdk_line(report: &RunReport) -> String {
+    let sent = report
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .filter(|e| e.skipped.is_none() && e.not_run.is_none());
+    let (mut typed, mut total) = (0, 0);
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for e in sent {
+        total += 1;
+        match &e.as_recorded {
+            None => typed += 1,
+            Some(why) => *reasons.entry(why.as_str()).or_default() += 1,
+        }
+    }
+    let mut out = format!(
+        "requests: {typed} of {total} built by the typed clients of the `generated` crate (--via sdk)"
+    );
+    if !reasons.is_empty() {
+        let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        out.push_str("; sent as recorded:");
+        for (why, n) in reasons {
+            let _ = write!(out, "\n  {n} × {why}");
+        }
+    }
+    out.push('\n');
     out
 }
 

@@ -28,4 +28,5 @@ mod replay_shared_target;
 mod replay_snapshots;
 mod replay_vendor;
 mod report_html;
+mod sdk_client;
 mod support;
