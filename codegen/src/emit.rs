@@ -1720,11 +1720,69 @@ impl Writer<'_, '_> {
         }
         let _ = write!(
             t,
-            "self.send(&CALL, &params, {body}, Response::decode).await\n}}\n}}\n"
+            "self.send(&CALL, &params, {body}, Response::decode).await\n}}\n"
         );
+        if let Some((item, [page, items, next])) = self.pagination(op) {
+            let mut stream = format!("{}_stream", module.trim_start_matches("r#"));
+            if self.em.names.operations.contains(&stream) {
+                stream.push_str("_pages");
+            }
+            let mut item_ty = String::new();
+            self.flat(&mut item_ty, Node::Ty(item), 2);
+            t.push_str("/// Every item of every page from the one `params` names (the first when none),\n/// requesting each next page with the same parameters: see [`super::super::client::Pages`].\n");
+            if op.deprecated {
+                t.push_str("#[deprecated]\n");
+            }
+            let _ = write!(
+                t,
+                "pub fn {stream}(&self, params: &Params) -> Result<super::super::client::Pages<'_, T, {item_ty}>, super::super::client::Error> {{\nsuper::super::client::Pages::new(self, &CALL, params, ("
+            );
+            for (i, name) in [page, items, next].into_iter().enumerate() {
+                if i > 0 {
+                    t.push_str(", ");
+                }
+                lit(&mut t, name);
+            }
+            t.push_str("))\n}\n");
+        }
+        t.push_str("}\n");
         let text = self.pretty(&format!("mod a {{ mod b {{ {t} }} }}"))?;
         self.out.push_str(&inner_lines(&text, 2));
         Ok(())
+    }
+
+    /// A paginated list operation's item type and names (page parameter's key, items
+    /// property, next-link property): a GET with that page parameter in its query whose 200
+    /// response is an object with that array and that next link. The names are the
+    /// operation's `x-pagination`, else Laravel's.
+    fn pagination<'o>(&'o self, op: &'o Operation) -> Option<(&'o Ty, [&'o str; 3])> {
+        let [page, items, next] = match &op.pagination {
+            Some([p, i, n]) => [p.as_str(), i.as_str(), n.as_str()],
+            None => ["page", "data", "next_page_url"],
+        };
+        if op.method != "GET" || op.params.is_none() {
+            return None;
+        }
+        let wire = op
+            .wires
+            .iter()
+            .find(|w| w.location == Location::Query && w.name == page)?;
+        let ok = op.responses.iter().find(|r| r.status == "200")?;
+        let ResponseBody::Json(Ty::Named(id)) = &ok.body else {
+            return None;
+        };
+        let Kind::Struct(s) = &self.em.ir.types.get(id.0)?.kind else {
+            return None;
+        };
+        s.fields.iter().find(|f| f.wire == next)?;
+        let field = s
+            .fields
+            .iter()
+            .find(|f| f.wire == items && f.presence == Presence::Required)?;
+        let Ty::Vec(item) = &field.ty else {
+            return None;
+        };
+        Some((item, [wire.key.as_str(), items, next]))
     }
 
     /// The `client` module: its fixed part, then the spec's servers, security schemes,

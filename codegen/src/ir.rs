@@ -186,6 +186,10 @@ pub struct Operation {
     /// each a list of indexes into [`Ir::schemes`]; an empty alternative needs no credentials.
     /// Alternatives naming a scheme that is not declared, or not supported, are left out.
     pub security: Vec<Vec<usize>>,
+    /// The operation's `x-pagination` names (page parameter, items property, next-link
+    /// property), when it declares them; a paginated list is otherwise recognised by Laravel's
+    /// (`page`, `data`, `next_page_url`).
+    pub pagination: Option<[String; 3]>,
 }
 
 /// Where a parameter is sent.

@@ -1408,6 +1408,10 @@ impl<'a> Lowerer<'a> {
                 responses,
                 wires,
                 security,
+                pagination: op.node.key("x-pagination").and_then(|x| {
+                    let name = |k| x.key(k).and_then(Value::as_str).map(str::to_owned);
+                    Some([name("page")?, name("items")?, name("next")?])
+                }),
             });
         }
         Ok(())

@@ -3150,6 +3150,8 @@ pub mod client {
         Transport(TransportError),
         /// A response whose body does not fit its documented type.
         Decode(super::support::DecodeError),
+        /// A page of a [`Pages`] answered with a status other than 200.
+        Status { status: u16, body: Vec<u8> },
     }
     impl std::fmt::Display for Error {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -3159,6 +3161,11 @@ pub mod client {
                 }
                 Self::Transport(error) => write!(f, "no response: {error}"),
                 Self::Decode(error) => write!(f, "unexpected response body: {error}"),
+                Self::Status { status, body } => {
+                    write!(
+                        f, "a page answered {status}: {}", String::from_utf8_lossy(body)
+                    )
+                }
             }
         }
     }
@@ -3432,6 +3439,120 @@ pub mod client {
                 .build_hasher()
                 .finish();
             full.mul_f64(1.0 - (random % 1000) as f64 / 2000.0)
+        }
+    }
+    /// The items of a paginated list operation, page after page: each page is requested with
+    /// the same parameters but the page number, which comes from the page's link to the next
+    /// one (its `page=` query value: the link's host and other parameters are not relied on,
+    /// as servers get them wrong). It ends after a page without a next link or without items,
+    /// or whose next link does not move forward.
+    #[derive(Debug)]
+    pub struct Pages<'c, T, I> {
+        client: &'c Client<T>,
+        call: &'static Call,
+        params: serde_json::Value,
+        /// The page parameter's key, the items' property and the next link's property.
+        names: (&'static str, &'static str, &'static str),
+        buffer: std::collections::VecDeque<I>,
+        /// The page to request next; `None` once the last one was read.
+        page: Option<i64>,
+    }
+    impl<'c, T: Transport, I: serde::de::DeserializeOwned> Pages<'c, T, I> {
+        /// The items of `call` from the page `params` names (the first when it names none):
+        /// what each paginated operation's `…_stream` method returns.
+        pub fn new<P: serde::Serialize>(
+            client: &'c Client<T>,
+            call: &'static Call,
+            params: &P,
+            names: (&'static str, &'static str, &'static str),
+        ) -> Result<Self, Error> {
+            let params = self::params(params)?;
+            let page = params
+                .get(names.0)
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(1);
+            Ok(Self {
+                client,
+                call,
+                params,
+                names,
+                buffer: std::collections::VecDeque::new(),
+                page: Some(page),
+            })
+        }
+        /// The next item, requesting the next page when this one is used up; `None` after
+        /// the last.
+        pub async fn next(&mut self) -> Option<Result<I, Error>> {
+            loop {
+                if let Some(item) = self.buffer.pop_front() {
+                    return Some(Ok(item));
+                }
+                let page = self.page.take()?;
+                if let Err(e) = self.fetch(page).await {
+                    return Some(Err(e));
+                }
+            }
+        }
+        /// Every remaining item.
+        pub async fn collect(mut self) -> Result<Vec<I>, Error> {
+            let mut out = Vec::new();
+            while let Some(item) = self.next().await {
+                out.push(item?);
+            }
+            Ok(out)
+        }
+        async fn fetch(&mut self, page: i64) -> Result<(), Error> {
+            let (page_key, items_key, next_key) = self.names;
+            let mut params = self.params.clone();
+            if let Some(map) = params.as_object_mut() {
+                map.insert(page_key.to_owned(), serde_json::Value::from(page));
+            }
+            let decode = |status, content_type: Option<&str>, body: &[u8]| {
+                super::support::decode_json::<
+                    serde_json::Value,
+                >(status, content_type, body)
+                    .map(|json| (status, json))
+            };
+            let (status, json) = self
+                .client
+                .send(self.call, &params, None, decode)
+                .await?;
+            if status != 200 {
+                return Err(Error::Status {
+                    status,
+                    body: json.to_string().into_bytes(),
+                });
+            }
+            let items = json.get(items_key).unwrap_or(&serde_json::Value::Null);
+            let items: Vec<I> = serde_path_to_error::deserialize(items)
+                .map_err(|e| {
+                    Error::Decode(super::support::DecodeError {
+                        status,
+                        path: match e.path().to_string() {
+                            p if p == "." => items_key.to_owned(),
+                            p if p.starts_with('[') => format!("{items_key}{p}"),
+                            p => format!("{items_key}.{p}"),
+                        },
+                        message: e.inner().to_string(),
+                        body: json.to_string().into_bytes(),
+                    })
+                })?;
+            let next = match json.get(next_key) {
+                Some(serde_json::Value::String(link)) => {
+                    link.split_once('?')
+                        .map_or("", |(_, query)| query)
+                        .split('&')
+                        .find_map(|pair| pair.strip_prefix("page="))
+                        .and_then(|n| n.parse::<i64>().ok())
+                }
+                Some(serde_json::Value::Number(n)) => n.as_i64(),
+                _ => None,
+            };
+            if !items.is_empty() {
+                self.page = next.filter(|&n| n > page);
+            }
+            self.buffer.extend(items);
+            Ok(())
         }
     }
     /// The parameters' serialized form, for [`Client::send`].

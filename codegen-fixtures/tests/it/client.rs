@@ -511,3 +511,108 @@ fn a_body_that_does_not_fit_is_a_decode_error_not_a_panic() {
         other => panic!("{other:?}"),
     }
 }
+
+fn page(items: &[&str], next: Option<&str>) -> Result<Reply, TransportError> {
+    let data: Vec<Value> = items.iter().map(|n| json!({"name": n})).collect();
+    // `last_page_url` as an integer, and next links on another host without `per_page`: the
+    // quirks of Chargily's pages (reference §1.13 quirk 13).
+    let body = json!({"data": data, "current_page": 1, "last_page_url": 3, "next_page_url": next});
+    reply(200, &[JSON], &body.to_string())
+}
+
+#[test]
+fn a_paginated_list_is_streamed_page_after_page_with_the_same_parameters() {
+    let t = Scripted::new(vec![
+        page(&["a", "b"], Some("http://elsewhere.local/pages?page=2")),
+        page(&["c", "d"], Some("http://elsewhere.local/pages?page=3")),
+        page(&["e"], None),
+    ]);
+    let c = Client::new(BASE, t);
+    let params = ops::list_things::Params {
+        per_page: Some(2),
+        ..ops::list_things::Params::new()
+    };
+    let items = run(c.list_things_stream(&params).unwrap().collect()).unwrap();
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c", "d", "e"]);
+    let sent: Vec<String> = c
+        .transport()
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.url.clone())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            format!("{BASE}/pages?page=1&per_page=2"),
+            format!("{BASE}/pages?page=2&per_page=2"),
+            format!("{BASE}/pages?page=3&per_page=2"),
+        ]
+    );
+}
+
+#[test]
+fn paging_stops_at_a_link_that_does_not_move_forward_and_reports_a_failing_page() {
+    // A next link back to the same page would loop for ever: it ends the list.
+    let t = Scripted::new(vec![
+        page(&["a"], Some("/pages?page=1")),
+        page(&["x"], None),
+    ]);
+    let c = Client::new(BASE, t);
+    let items = run(c
+        .list_things_stream(&ops::list_things::Params::new())
+        .unwrap()
+        .collect())
+    .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(c.transport().sent(), 1);
+    // A page that fails: the items so far, then the error with its status.
+    let t = Scripted::new(vec![
+        page(&["a"], Some("/pages?page=2")),
+        reply(401, &[JSON], r#"{"message": "Unauthenticated."}"#),
+    ]);
+    let c = Client::new(BASE, t);
+    let mut pages = c
+        .list_things_stream(&ops::list_things::Params::new())
+        .unwrap();
+    assert_eq!(run(pages.next()).unwrap().unwrap().name, "a");
+    match run(pages.next()) {
+        Some(Err(client::Error::Status { status: 401, .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(run(pages.next()).is_none());
+    // A page whose items do not fit: a decode error naming the item.
+    let t = Scripted::new(vec![reply(
+        200,
+        &[JSON],
+        r#"{"data": [{"name": 1}], "next_page_url": null}"#,
+    )]);
+    let c = Client::new(BASE, t);
+    match run(c
+        .list_things_stream(&ops::list_things::Params::new())
+        .unwrap()
+        .collect())
+    {
+        Err(client::Error::Decode(e)) => assert_eq!(e.path, "data[0].name"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn x_pagination_names_another_lists_page_items_and_next_link() {
+    let t = Scripted::new(vec![
+        reply(200, &[JSON], r#"{"results": ["a", "b"], "next": 7}"#),
+        reply(200, &[JSON], r#"{"results": ["c"], "next": null}"#),
+    ]);
+    let c = Client::new(BASE, t);
+    let items = run(c
+        .list_others_stream(&ops::list_others::Params::new())
+        .unwrap()
+        .collect())
+    .unwrap();
+    assert_eq!(items, ["a", "b", "c"]);
+    let sent = c.transport().sent.lock().unwrap().clone();
+    assert_eq!(sent[1].url, format!("{BASE}/cursor?p=7"));
+}

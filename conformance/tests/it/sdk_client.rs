@@ -75,10 +75,7 @@ async fn the_recharge_client_creates_and_reads_a_checkout_on_the_mock() {
             recharge::LineItemInput::new(1, 2),
         ]));
     let created = match client
-        .create_checkout(
-            &rc_ops::create_checkout::Params::new(version),
-            &body,
-        )
+        .create_checkout(&rc_ops::create_checkout::Params::new(version), &body)
         .await
         .unwrap()
     {
@@ -327,4 +324,122 @@ fn every_operation_of_both_apis_is_driven_through_its_typed_method() {
     use conformance::specs::Api;
     assert_eq!(operation_ids(Api::Chargily), chargily::operations::IDS);
     assert_eq!(operation_ids(Api::Recharge), recharge::operations::IDS);
+}
+
+/// Creates seven customers with the typed client; returns their ids.
+async fn seven_customers(client: &CgClient) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..7 {
+        let body = chargily::CreateCustomerRequest {
+            name: Some(format!("Customer {n}")),
+            ..chargily::CreateCustomerRequest::new()
+        };
+        match client.create_customer(Some(&body)).await.unwrap() {
+            cg_ops::create_customer::Response::Status200(c) => ids.push(c.id),
+            other => panic!("{other:?}"),
+        }
+    }
+    ids
+}
+
+fn per_page(n: i64) -> cg_ops::list_customers::Params {
+    cg_ops::list_customers::Params {
+        per_page: Some(n),
+        ..cg_ops::list_customers::Params::new()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chargily_list_of_four_pages_is_streamed_whole_from_the_mock() {
+    let mock = support::server();
+    let client = chargily_client(&format!("http://{}/chargily/test/api/v2", mock.addr()));
+    let mut created = seven_customers(&client).await;
+    let mut streamed: Vec<String> = client
+        .list_customers_stream(&per_page(2))
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(streamed.len(), 7, "{streamed:?}");
+    created.sort();
+    streamed.sort();
+    assert_eq!(streamed, created);
+    // From page 3 on: the last three pages' items only.
+    let from_third = cg_ops::list_customers::Params {
+        page: Some(3),
+        ..per_page(2)
+    };
+    let rest = client
+        .list_customers_stream(&from_third)
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 3);
+}
+
+/// The mock's pages with Chargily's documented quirks put back: `last_page_url` as an
+/// integer (the `products/prices.mdx` example) and next links on the wrong host
+/// (`http://pay.chargily.local`, quirk 13) without `per_page` (Laravel leaves other
+/// parameters out of its links). The stream still reads every page, with `per_page` kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chargily_list_with_the_documented_link_quirks_is_streamed_whole() {
+    let mock = support::server();
+    let client = chargily_client(&format!("http://{}/chargily/test/api/v2", mock.addr()));
+    let created = seven_customers(&client).await;
+    let mut pages = Vec::new();
+    for n in 1..=4 {
+        let params = cg_ops::list_customers::Params {
+            page: Some(n),
+            ..per_page(2)
+        };
+        let mut page = match client.list_customers(&params).await.unwrap().body_json() {
+            Some(page) => page,
+            None => panic!("page {n} has no body"),
+        };
+        page["last_page_url"] = serde_json::json!(4);
+        if !page["next_page_url"].is_null() {
+            page["next_page_url"] = serde_json::json!(format!(
+                "http://pay.chargily.local/api/v2/customers?page={}",
+                n + 1
+            ));
+        }
+        pages.push(page.to_string());
+    }
+    let pages = Arc::new(pages);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&log);
+    let addr = support::serve_http(move |request| {
+        let n: usize = request
+            .path
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("page="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        seen.lock().unwrap().push(request.path.clone());
+        let body = pages.get(n - 1).cloned().unwrap_or_default();
+        (
+            200,
+            vec![("content-type".into(), "application/json".into())],
+            body.into_bytes(),
+        )
+    });
+    let quirky = chargily_client(&format!("http://{addr}"));
+    let streamed = quirky
+        .list_customers_stream(&per_page(2))
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed.len(), 7);
+    assert!(streamed.iter().all(|c| created.contains(&c.id)));
+    assert_eq!(
+        *log.lock().unwrap(),
+        (1..=4)
+            .map(|n| format!("/customers?per_page=2&page={n}"))
+            .collect::<Vec<_>>()
+    );
 }
