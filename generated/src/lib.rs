@@ -18,5 +18,9 @@ pub mod chargily_pay_v2;
 #[allow(deprecated, clippy::all, clippy::pedantic, rustdoc::all)]
 pub mod recharge_2021_01;
 
+/// Signing, verifying and decoding both APIs' webhooks (hand-written; the `webhooks` feature).
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
+
 pub use chargily_pay_v2 as chargily;
 pub use recharge_2021_01 as recharge;

@@ -1322,8 +1322,10 @@ impl Chargily {
         let body = serde_json::to_vec(&event).unwrap_or_default();
         let endpoint = checkout.webhook_endpoint.as_option().cloned();
         let delivery = endpoint.map(|url| {
-            let signature =
-                super::webhook::hmac_sha256_hex(env.config.chargily_secret_key.as_bytes(), &body);
+            let signature = generated::webhooks::chargily::sign(
+                env.config.chargily_secret_key.as_bytes(),
+                &body,
+            );
             env.outbox.send(Delivery {
                 api: Api::Chargily,
                 event: event.r#type.as_str().to_owned(),

@@ -39,7 +39,7 @@ use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, route
 use super::exchange::{BodyError, Reply, Request, Response};
 use super::support::Cents;
 use super::validate::{Issue, IssueKind, check_body};
-use super::webhook::{Delivery, sha256_hex_prefixed};
+use super::webhook::Delivery;
 use crate::specs::Api;
 use crate::time::rfc3339_micros;
 
@@ -223,7 +223,10 @@ impl Recharge {
             return;
         }
         let body = body();
-        let signature = sha256_hex_prefixed(env.config.recharge_client_secret.as_bytes(), &body);
+        let signature = generated::webhooks::recharge::sign(
+            env.config.recharge_client_secret.as_bytes(),
+            &body,
+        );
         for url in targets {
             env.outbox.send(Delivery {
                 api: Api::Recharge,

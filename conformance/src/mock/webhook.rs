@@ -1,9 +1,5 @@
-//! Webhook signing and delivery.
-//!
-//! - Chargily: header `signature` = hex HMAC-SHA256 of the raw body keyed with the API secret
-//!   key (reference §1.10).
-//! - ReCharge: header `X-Recharge-Hmac-Sha256` = hex SHA-256 of (client secret + raw body),
-//!   not an HMAC despite its name (reference §2.10); `X-Recharge-Topic` names the topic.
+//! Webhook delivery. Deliveries are signed by `generated::webhooks` (`chargily::sign`,
+//! `recharge::sign`), the same code a receiver verifies them with.
 //!
 //! Deliveries run on the server's runtime: a POST with a JSON body, retried on any non-2xx
 //! answer or transport error, at most `webhook_attempts` times, with a doubling backoff, and
@@ -15,46 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::MockConfig;
 use crate::specs::Api;
-
-/// Hex HMAC-SHA256 (Chargily's `signature`).
-pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
-    // HMAC accepts keys of any length, so this cannot fail; fall back to an empty MAC anyway.
-    match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(body);
-            hex(&mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
-}
-
-/// Hex SHA-256 of `secret` followed by `body` (ReCharge's `X-Recharge-Hmac-Sha256`).
-pub fn sha256_hex_prefixed(secret: &[u8], body: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(secret);
-    h.update(body);
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
 
 /// One webhook to send.
 #[derive(Debug, Clone)]
@@ -247,24 +211,5 @@ async fn attempt_once(
         Err(_) => Err(format!("no answer within {timeout:?}")),
         Ok(Err(e)) => Err(e.to_string()),
         Ok(Ok(response)) => Ok(response.status().as_u16()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_match_known_values() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        // SHA-256("abc"), split between secret and body.
-        assert_eq!(
-            sha256_hex_prefixed(b"a", b"bc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

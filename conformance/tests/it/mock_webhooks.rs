@@ -368,3 +368,109 @@ fn recharge_checkout_topics_are_signed_with_the_client_secret() {
         2
     );
 }
+
+/// `generated::webhooks`, the receiver's side: the mock's own deliveries verify and decode
+/// into typed events; a body altered by one byte, a wrong secret, or a missing header does not.
+#[test]
+fn the_webhook_helpers_accept_the_mocks_deliveries_and_nothing_else() {
+    use generated::webhooks::{WebhookError, chargily, recharge};
+    let receiver = Receiver::start(vec![]);
+    let s = server_with(|c| {
+        c.chargily_secret_key = "test_sk_signing".into();
+        c.recharge_client_secret = "shh".into();
+        c.charge_delay = Duration::ZERO;
+    });
+    let auth = ("Authorization", "Bearer test_sk_signing");
+    let body = json!({"amount": 5000, "currency": "dzd", "success_url": "https://a.test/ok",
+                      "webhook_endpoint": receiver.url("/cg")});
+    let created = support::request(
+        s.addr(),
+        "POST",
+        "/chargily/test/api/v2/checkouts",
+        &[auth, ("Content-Type", "application/json")],
+        Some(&serde_json::to_vec(&body).unwrap()),
+    )
+    .json();
+    let id = created["id"].as_str().unwrap();
+    let paid = control(
+        &s,
+        "POST",
+        &format!("/chargily/test/checkouts/{id}/pay"),
+        None,
+    );
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    let hook = receiver.wait_for(1).remove(0);
+    let headers: Vec<(String, String)> = hook.headers.clone();
+    match chargily::verify(
+        headers.iter().map(|(k, v)| (k, v)),
+        &hook.body,
+        "test_sk_signing",
+    ) {
+        Ok(chargily::Event::CheckoutPaid(event)) => assert_eq!(event.data.id, id),
+        other => panic!("{other:?}"),
+    }
+    let mut altered = hook.body.clone();
+    let at = altered.iter().position(|b| *b == b'5').unwrap();
+    altered[at] = b'6';
+    let refused = |body: &[u8], secret: &str| {
+        chargily::verify(headers.iter().map(|(k, v)| (k, v)), body, secret)
+    };
+    assert_eq!(
+        refused(&altered, "test_sk_signing"),
+        Err(WebhookError::BadSignature)
+    );
+    assert_eq!(
+        refused(&hook.body, "test_sk_conformance"),
+        Err(WebhookError::BadSignature)
+    );
+    let unsigned: [(&str, &str); 0] = [];
+    assert_eq!(
+        chargily::verify(unsigned, &hook.body, "test_sk_signing"),
+        Err(WebhookError::MissingHeader("signature"))
+    );
+
+    let reg = control(
+        &s,
+        "POST",
+        "/recharge/webhooks",
+        Some(&json!({"address": receiver.url("/rc")})),
+    );
+    assert_eq!(reg.status, 200, "{}", reg.text());
+    let created = rc(
+        &s,
+        "POST",
+        "/checkouts",
+        Some(&json!({"line_items": [{"variant_id": 1, "quantity": 1}]})),
+    );
+    let token = created.json()["checkout"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hook = receiver.wait_for(2).remove(1);
+    let headers = hook.headers.clone();
+    match recharge::verify(headers.iter().map(|(k, v)| (k, v)), &hook.body, "shh") {
+        Ok(recharge::Event::CheckoutCreated(r)) => assert_eq!(r.checkout.token, token),
+        other => panic!("{other:?}"),
+    }
+    let mut altered = hook.body.clone();
+    altered.push(b' ');
+    let verify = |body: &[u8], secret: &str| {
+        recharge::verify(headers.iter().map(|(k, v)| (k, v)), body, secret)
+    };
+    assert_eq!(verify(&altered, "shh"), Err(WebhookError::BadSignature));
+    assert_eq!(verify(&hook.body, "shh!"), Err(WebhookError::BadSignature));
+    // A topic this version does not list: verified, kept whole.
+    let mut renamed: Vec<(String, String)> = headers.clone();
+    for (k, v) in &mut renamed {
+        if k.eq_ignore_ascii_case("x-recharge-topic") {
+            *v = "checkout/archived".into();
+        }
+    }
+    match recharge::verify(renamed.iter().map(|(k, v)| (k, v)), &hook.body, "shh") {
+        Ok(recharge::Event::Unknown { topic, json }) => {
+            assert_eq!(topic, "checkout/archived");
+            assert_eq!(json["checkout"]["token"], token);
+        }
+        other => panic!("{other:?}"),
+    }
+}
