@@ -83,7 +83,8 @@ enum Command {
   conformance replay --target chargily=https://pay.example/api/v2 --target recharge=https://rc.example --format junit --output report.xml
   conformance replay --format html --output report.html
   conformance replay --only 'chargily/*' --write-baseline known.jsonl
-  conformance replay --baseline known.jsonl --shard 1/4 --color never")]
+  conformance replay --baseline known.jsonl --shard 1/4 --color never
+  conformance replay --via sdk --target chargily=http://127.0.0.1:9000/api/v2   # requests built by the typed SDK")]
     Replay(ReplayArgs),
     /// Records traffic: a reverse proxy that forwards every request to the upstream API, returns
     /// its response unchanged, and appends the exchange to a recording (secrets redacted, the

@@ -18,7 +18,8 @@
 //!   request schemas, cached validators); `validate.rs`: request violations as API-neutral
 //!   issues;
 //! - `planted.rs`: deliberate bugs (`--plant-bug`) for testing checkers;
-//! - `webhook.rs`: signing and delivery; `support.rs`: clock, ids, money, query strings.
+//! - `webhook.rs`: delivery (signed by `generated::webhooks`); `support.rs`: clock, ids, money,
+//!   query strings.
 //!
 //! ```no_run
 //! use conformance::mock::{MockConfig, MockServer};

@@ -443,3 +443,22 @@ async fn a_chargily_list_with_the_documented_link_quirks_is_streamed_whole() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn replay_via_sdk_says_how_many_requests_the_typed_clients_built_and_why_not_the_others() {
+    let out = support::replay(&["--via", "sdk", "--color", "never"], &[]);
+    let stdout = support::text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        support::text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("requests: 343 of 444 built by the typed clients of the `generated` crate (--via sdk); sent as recorded:\n  51 × a request to the mock's control API\n  14 × the body is not JSON\n"),
+        "{stdout}"
+    );
+    // A raw run says nothing of the kind.
+    let out = support::replay(&["--color", "never"], &[]);
+    assert!(!support::text(&out.stdout).contains("typed clients"));
+}
