@@ -131,7 +131,7 @@ pub enum Via {
     /// As the recording wrote them.
     #[default]
     Http,
-    /// Rebuilt from typed values by the generated typed client of each API ([`sdk`]); what it
+    /// Rebuilt from typed values by the generated typed client of each API (`replay::sdk`); what it
     /// cannot express is sent as recorded, and the report says why.
     Sdk,
 }

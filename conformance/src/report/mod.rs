@@ -743,6 +743,7 @@ pub fn json_report(report: &RunReport) -> String {
         "targets": report.targets,
         "recordings": report.recordings,
         "profile": report.profile,
+        "via": report.via,
         "totals": totals,
         "coverage": coverage(report),
         "diagnosis": diagnosis(report),
