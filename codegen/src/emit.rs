@@ -1483,7 +1483,10 @@ impl Writer<'_, '_> {
         }
         self.out.push_str(DISPATCH_TAIL);
         self.out.push_str(REQUEST_HEAD);
-        for (op, m) in dispatch.iter().filter(|(op, _)| op.body.is_some()) {
+        for (op, m) in dispatch
+            .iter()
+            .filter(|(op, _)| op.body.is_some() && op.form.is_none())
+        {
             pat.clear();
             lit(&mut pat, &op.id);
             let body = format!("Some(super::support::round_trip::<{m}::Body>(json))");
@@ -1525,7 +1528,11 @@ impl Writer<'_, '_> {
             o.push_str(";\n");
         }
         if let Some(ty) = &op.body {
-            self.out.push_str("        /// The JSON request body.\n");
+            self.out.push_str(if op.form.is_some() {
+                "        /// The request body, sent form-encoded.\n"
+            } else {
+                "        /// The JSON request body.\n"
+            });
             let line_start = self.out.len();
             self.out.push_str("        pub type Body = ");
             self.typed_line(line_start, 8, Node::Ty(ty), 2, ";");
@@ -1668,9 +1675,19 @@ impl Writer<'_, '_> {
             }
             t.push_str("], ");
         }
-        t.push_str(
-            "] };\nimpl<T: super::super::client::Transport> super::super::client::Client<T> {\n",
-        );
+        t.push_str("] };\n");
+        if let Some(encodings) = &op.form {
+            t.push_str("/// How each property of the form-encoded body is written (`encoding`): its\n/// `style` and `explode`; properties not listed are written `form`, exploded.\nconst FORM: &[(&str, &str, bool)] = &[");
+            for (name, style, explode) in encodings {
+                t.push('(');
+                lit(&mut t, name);
+                t.push_str(", ");
+                lit(&mut t, style);
+                let _ = write!(t, ", {explode}), ");
+            }
+            t.push_str("];\n");
+        }
+        t.push_str("impl<T: super::super::client::Transport> super::super::client::Client<T> {\n");
         let heading = match &op.summary {
             Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
             None => format!("`{} {}`", op.method, op.path),
@@ -1694,6 +1711,18 @@ impl Writer<'_, '_> {
         }
         // A JSON body is typed; another media type is sent as bytes.
         let body = match (&op.body, &op.body_media) {
+            (Some(_), _) if op.form.is_some() => {
+                t.push_str(if op.body_required {
+                    ", body: &Body"
+                } else {
+                    ", body: Option<&Body>"
+                });
+                if op.body_required {
+                    "super::super::client::form(body, FORM)?"
+                } else {
+                    "body.map_or(Ok(None), |body| super::super::client::form(body, FORM))?"
+                }
+            }
             (Some(_), _) if op.body_required => {
                 t.push_str(", body: &Body");
                 "super::super::client::json(body)?"

@@ -176,9 +176,13 @@ pub struct Operation {
     /// The JSON request body type, if any.
     pub body: Option<Ty>,
     pub body_required: bool,
-    /// The media type the request body is sent as: the JSON one [`Operation::body`] is typed
-    /// by, else the first one declared (sent as bytes).
+    /// The media type the request body is sent as: the one [`Operation::body`] is typed by
+    /// (JSON, or with a client a form), else the first one declared (sent as bytes).
     pub body_media: Option<String>,
+    /// With a client, for an `application/x-www-form-urlencoded` body typed by
+    /// [`Operation::body`]: each property's `encoding` (name, `style`, `explode`) as the media
+    /// type declares it; `None` for every other body.
+    pub form: Option<Vec<(String, String, bool)>>,
     pub responses: Vec<Response>,
     /// How each parameter is sent, in the order of the parameters struct's fields.
     pub wires: Vec<ParamWire>,

@@ -67,7 +67,8 @@ pub enum ClientCode {
     #[default]
     None,
     /// A `client` module too, with one async method per operation, over a `Transport` trait
-    /// the user implements (no further dependency).
+    /// the user implements (no further dependency). Form-encoded request bodies are then
+    /// typed as well (their `Body` type and the encoding the client writes them with).
     Portable,
     /// [`ClientCode::Portable`] and a `client::hyper_transport` module implementing the trait
     /// on `hyper` 1 over HTTP and HTTPS (it needs `hyper` with `client` and `http1`,

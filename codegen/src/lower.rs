@@ -1328,6 +1328,61 @@ impl<'a> Lowerer<'a> {
         Ok((ty, flag(body, "required")))
     }
 
+    /// A client's typed `application/x-www-form-urlencoded` request body (when the body has
+    /// no JSON media type): the media type, the body's type, named like a JSON body's, and each
+    /// property's `encoding` (`style` default `form`, `explode` default `true` for `form`).
+    fn form_body(
+        &mut self,
+        op: &oas::Operation<'_>,
+        words: &[String],
+    ) -> Result<Option<(String, Ty, Vec<(String, String, bool)>)>, LowerError> {
+        let Some(body) = op.node.key("requestBody") else {
+            return Ok(None);
+        };
+        let op_at = At::Str(&op.pointer);
+        let body_at = At::Key(&op_at, "requestBody");
+        let (moved, body) = deref_at(self.root, body_at, body)?;
+        let body_at = moved.as_deref().map_or(body_at, At::Str);
+        let Some((media, object)) = body
+            .key("content")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .find(|(media, _)| {
+                media.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            })
+        else {
+            return Ok(None);
+        };
+        let Some(schema) = object.key("schema") else {
+            return Ok(None);
+        };
+        let content = At::KeywordKey(&body_at, "content", media);
+        let ty = wrap_nullable(self.schema(
+            At::Key(&content, "schema"),
+            schema,
+            Words::Push(&Words::Slice(words), "Request"),
+        )?);
+        let mut encodings = Vec::new();
+        for (name, e) in object
+            .key("encoding")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let style = e.key("style").and_then(Value::as_str).unwrap_or("form");
+            let explode = match e.key("explode") {
+                Some(Value::Bool(b)) => *b,
+                _ => style == "form",
+            };
+            encodings.push((name.clone(), style.to_owned(), explode));
+        }
+        Ok(Some((media.clone(), ty, encodings)))
+    }
+
     /// The media type an operation's request body is sent as: the JSON one its type comes
     /// from, else the first declared.
     fn body_media(&self, op: &oas::Operation<'_>) -> Option<String> {
@@ -1352,8 +1407,16 @@ impl<'a> Lowerer<'a> {
             let words = vec![id.clone()];
             let (params, wires) = self.params(&op, &words)?;
             let op_at = At::Str(&op.pointer);
-            let (body, body_required) = self.request_body(&op, &words, "Request")?;
-            let body_media = self.body_media(&op);
+            let (mut body, body_required) = self.request_body(&op, &words, "Request")?;
+            let mut body_media = self.body_media(&op);
+            let mut form = None;
+            if body.is_none() && self.settings.client != crate::ClientCode::None {
+                if let Some((media, ty, encodings)) = self.form_body(&op, &words)? {
+                    body = Some(ty);
+                    body_media = Some(media);
+                    form = Some(encodings);
+                }
+            }
             let security = self.security(op.node);
             let mut responses = Vec::new();
             for (status, response) in op
@@ -1405,6 +1468,7 @@ impl<'a> Lowerer<'a> {
                 body,
                 body_required,
                 body_media,
+                form,
                 responses,
                 wires,
                 security,

@@ -3565,6 +3565,35 @@ pub mod client {
     ) -> Result<Option<Vec<u8>>, Error> {
         serde_json::to_vec(body).map(Some).map_err(|e| Error::Encode(e.to_string()))
     }
+    /// A form-encoded body (`application/x-www-form-urlencoded`), for [`Client::send`]: each
+    /// property of the serialized body written as `encoding` says (`style` and `explode`; a
+    /// property not listed is `form`, exploded: arrays repeat the name, objects give their
+    /// members), percent-encoded as a query is; `null`s are left out.
+    pub fn form<B: serde::Serialize + ?Sized>(
+        body: &B,
+        encoding: &[(&str, &str, bool)],
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let value = serde_json::to_value(body)
+            .map_err(|e| Error::Encode(e.to_string()))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(Error::Encode("a form-encoded body must be an object".into()));
+        };
+        let mut out = Vec::new();
+        for (name, value) in &map {
+            if value.is_null() {
+                continue;
+            }
+            let (style, explode) = encoding
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map_or(("form", true), |&(_, style, explode)| (style, explode));
+            let text = styled_named(name, style, explode, value);
+            if !text.is_empty() {
+                out.push(text);
+            }
+        }
+        Ok(Some(out.join("&").into_bytes()))
+    }
     /// The request of a call: the path rendered, the query, headers and cookies written as
     /// each parameter's style says, and the first alternative of credentials that is all set
     /// (none when no alternative is: the server then answers as it does to anonymous calls).
@@ -3679,7 +3708,26 @@ pub mod client {
     }
     /// A parameter's value as its style writes it, with its name where the style has one.
     fn styled(p: &Param, value: &serde_json::Value, target: Target) -> String {
-        let reserved = p.allow_reserved && target == Target::Query;
+        styled_as(p.name, p.style, p.explode, p.allow_reserved, value, target)
+    }
+    /// A form body's property, written as a query parameter is.
+    fn styled_named(
+        name: &str,
+        style: &str,
+        explode: bool,
+        value: &serde_json::Value,
+    ) -> String {
+        styled_as(name, style, explode, false, value, Target::Query)
+    }
+    fn styled_as(
+        name: &str,
+        style: &str,
+        explode: bool,
+        allow_reserved: bool,
+        value: &serde_json::Value,
+        target: Target,
+    ) -> String {
+        let reserved = allow_reserved && target == Target::Query;
         let esc = |s: &str| {
             let mut out = String::new();
             match target {
@@ -3688,7 +3736,7 @@ pub mod client {
             }
             out
         };
-        let name = esc(p.name);
+        let name = esc(name);
         let pairs = |kv: &str, between: &str| -> String {
             match value {
                 serde_json::Value::Object(map) => {
@@ -3711,7 +3759,7 @@ pub mod client {
         };
         let object = value.is_object();
         let empty = value.as_str() == Some("");
-        match (p.style, p.explode) {
+        match (style, explode) {
             ("json", _) => format!("{name}={}", esc(& value.to_string())),
             ("label", true) if object => format!(".{}", pairs("=", ".")),
             ("label", true) => format!(".{}", items.join(".")),

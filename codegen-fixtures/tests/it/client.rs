@@ -616,3 +616,34 @@ fn x_pagination_names_another_lists_page_items_and_next_link() {
     let sent = c.transport().sent.lock().unwrap().clone();
     assert_eq!(sent[1].url, format!("{BASE}/cursor?p=7"));
 }
+
+#[test]
+fn a_form_body_is_written_as_its_encoding_says() {
+    let t = Scripted::new(vec![reply(200, &[JSON], r#"{"name": "ch_1"}"#)]);
+    let c = Client::new(BASE, t);
+    let body: ops::create_charge::Body = serde_json::from_value(json!({
+        "amount": 2000,
+        "description": "Mug & tea",
+        "metadata": {"order": "7", "note": "a b"},
+        "expand": ["customer", "invoice"],
+        "tags": ["x", "y"],
+        "shipping": {"name": "Ann", "address": {"city": "Oran"}}
+    }))
+    .unwrap();
+    run(c.create_charge(&body)).unwrap();
+    let sent = c.transport().sent.lock().unwrap()[0].clone();
+    assert!(sent.headers.contains(&(
+        "Content-Type".into(),
+        "application/x-www-form-urlencoded".into()
+    )));
+    // `form` properties: a name per value; `deepObject` ones: bracketed, nested one level per
+    // bracket; values percent-encoded. (A map's keys come in its `BTreeMap` order.)
+    assert_eq!(
+        String::from_utf8(sent.body.unwrap()).unwrap(),
+        "amount=2000&description=Mug%20%26%20tea\
+         &metadata%5Bnote%5D=a%20b&metadata%5Border%5D=7\
+         &expand%5B%5D=customer&expand%5B%5D=invoice\
+         &tags=x&tags=y\
+         &shipping%5Bname%5D=Ann&shipping%5Baddress%5D%5Bcity%5D=Oran"
+    );
+}
