@@ -182,7 +182,7 @@ pub struct Operation {
     /// With a client, for an `application/x-www-form-urlencoded` body typed by
     /// [`Operation::body`]: each property's `encoding` (name, `style`, `explode`) as the media
     /// type declares it; `None` for every other body.
-    pub form: Option<Vec<(String, String, bool)>>,
+    pub form: Option<Vec<FormEncoding>>,
     pub responses: Vec<Response>,
     /// How each parameter is sent, in the order of the parameters struct's fields.
     pub wires: Vec<ParamWire>,
@@ -195,6 +195,9 @@ pub struct Operation {
     /// (`page`, `data`, `next_page_url`).
     pub pagination: Option<[String; 3]>,
 }
+
+/// A form-encoded body property's `encoding`: its name, `style` and `explode`.
+pub type FormEncoding = (String, String, bool);
 
 /// Where a parameter is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1335,7 +1335,7 @@ impl<'a> Lowerer<'a> {
         &mut self,
         op: &oas::Operation<'_>,
         words: &[String],
-    ) -> Result<Option<(String, Ty, Vec<(String, String, bool)>)>, LowerError> {
+    ) -> Result<Option<(String, Ty, Vec<crate::ir::FormEncoding>)>, LowerError> {
         let Some(body) = op.node.key("requestBody") else {
             return Ok(None);
         };
