@@ -222,7 +222,8 @@ pub fn header(report: &RunReport) -> String {
 }
 
 /// With `--via sdk`: how many API requests the typed clients built, and why the others were
-/// sent as recorded (one count per reason, most frequent first).
+/// sent as recorded, one line per kind of reason (most frequent first) with the JSON paths
+/// or values it was found at (the exchanges' own reasons are in the JSON report).
 fn sdk_line(report: &RunReport) -> String {
     let sent = report
         .scenarios
@@ -230,23 +231,43 @@ fn sdk_line(report: &RunReport) -> String {
         .flat_map(|s| &s.exchanges)
         .filter(|e| e.skipped.is_none() && e.not_run.is_none());
     let (mut typed, mut total) = (0, 0);
-    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    // Kind of reason → (count, the places named after " at ", in order of appearance).
+    let mut kinds: std::collections::BTreeMap<&str, (usize, Vec<&str>)> =
+        std::collections::BTreeMap::new();
     for e in sent {
         total += 1;
-        match &e.as_recorded {
-            None => typed += 1,
-            Some(why) => *reasons.entry(why.as_str()).or_default() += 1,
+        let Some(why) = &e.as_recorded else {
+            typed += 1;
+            continue;
+        };
+        let (kind, place) = match why.split_once(" at ") {
+            Some((kind, rest)) => (kind, rest.split_once(':').map_or(rest, |(at, _)| at)),
+            None => (why.as_str(), ""),
+        };
+        let entry = kinds.entry(kind).or_default();
+        entry.0 += 1;
+        if !place.is_empty() && !entry.1.contains(&place) {
+            entry.1.push(place);
         }
     }
     let mut out = format!(
         "requests: {typed} of {total} built by the typed clients of the `generated` crate (--via sdk)"
     );
-    if !reasons.is_empty() {
-        let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        out.push_str("; sent as recorded:");
-        for (why, n) in reasons {
-            let _ = write!(out, "\n  {n} × {why}");
+    if typed < total {
+        let mut kinds: Vec<(&str, (usize, Vec<&str>))> = kinds.into_iter().collect();
+        kinds.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        let _ = write!(out, "; {} sent as recorded:", total - typed);
+        for (kind, (n, places)) in kinds {
+            let _ = write!(out, "\n  {n} × {kind}");
+            if !places.is_empty() {
+                let shown: Vec<String> = places.iter().take(4).map(|p| format!("`{p}`")).collect();
+                let more = places.len().saturating_sub(4);
+                let _ = write!(out, " (at {}", shown.join(", "));
+                if more > 0 {
+                    let _ = write!(out, " and {more} more");
+                }
+                out.push(')');
+            }
         }
     }
     out.push('\n');

@@ -455,7 +455,7 @@ fn replay_via_sdk_says_how_many_requests_the_typed_clients_built_and_why_not_the
         support::text(&out.stderr)
     );
     assert!(
-        stdout.contains("requests: 343 of 444 built by the typed clients of the `generated` crate (--via sdk); sent as recorded:\n  51 × a request to the mock's control API\n  14 × the body is not JSON\n"),
+        stdout.contains("requests: 343 of 444 built by the typed clients of the `generated` crate (--via sdk); 101 sent as recorded:\n  51 × a request to the mock's control API\n  26 × the body does not fit the typed client (at `.`, `items[0]`, `currency`, `locale` and 6 more)\n  14 × the body is not JSON\n"),
         "{stdout}"
     );
     // A raw run says nothing of the kind.
