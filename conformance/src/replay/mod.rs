@@ -124,6 +124,11 @@ pub struct Options {
     pub progress: Option<Progress>,
 }
 
+/// The credentials sent where a recording says `auth: invalid`, raw or through the typed
+/// clients.
+const INVALID_CHARGILY_KEY: &str = "test_sk_invalid_conformance_key";
+const INVALID_RECHARGE_TOKEN: &str = "invalid_conformance_token";
+
 /// How API requests are built and sent (`--via`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -869,14 +874,8 @@ impl ScenarioRun<'_> {
             Destination::Api => {
                 let c = &self.options.credentials;
                 let (injected, invalid) = match self.ctx.api {
-                    Api::Chargily => (
-                        c.chargily_secret_key.as_str(),
-                        "test_sk_invalid_conformance_key",
-                    ),
-                    Api::Recharge => (
-                        c.recharge_access_token.as_str(),
-                        "invalid_conformance_token",
-                    ),
+                    Api::Chargily => (c.chargily_secret_key.as_str(), INVALID_CHARGILY_KEY),
+                    Api::Recharge => (c.recharge_access_token.as_str(), INVALID_RECHARGE_TOKEN),
                 };
                 sdk::build(
                     self.ctx.api,
@@ -911,7 +910,7 @@ impl ScenarioRun<'_> {
             )),
             (Api::Chargily, Auth::Invalid) => Some((
                 "authorization".into(),
-                "Bearer test_sk_invalid_conformance_key".into(),
+                format!("Bearer {INVALID_CHARGILY_KEY}"),
             )),
             (Api::Recharge, Auth::Inject) => Some((
                 "x-recharge-access-token".into(),
@@ -919,7 +918,7 @@ impl ScenarioRun<'_> {
             )),
             (Api::Recharge, Auth::Invalid) => Some((
                 "x-recharge-access-token".into(),
-                "invalid_conformance_token".into(),
+                INVALID_RECHARGE_TOKEN.into(),
             )),
         }
     }
