@@ -19,8 +19,8 @@ fn main() {
             .expect("file name")
             .to_string_lossy()
             .replace('-', "_");
-        // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy
-        // and whether the portable client is generated.
+        // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy,
+        // whether the portable client is generated and whether features gate operations.
         let settings = codegen::Settings {
             unknown_enum: if stem.contains("catch_all") {
                 codegen::UnknownEnum::CatchAll
@@ -31,6 +31,13 @@ fn main() {
                 codegen::ClientCode::Portable
             } else {
                 codegen::ClientCode::None
+            },
+            features: if stem.contains("features") {
+                codegen::Features::PerTag {
+                    prefix: String::new(),
+                }
+            } else {
+                codegen::Features::None
             },
         };
         if let Err(e) =

@@ -44,6 +44,13 @@ pub mod extensible_enum {
     include!(concat!(env!("OUT_DIR"), "/extensible_enum.rs"));
 }
 
+/// Operations behind cargo features per tag: this crate declares them, all on by default
+/// (`codegen/tests/it/features.rs` compiles each alone).
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod features_client_3_1 {
+    include!(concat!(env!("OUT_DIR"), "/features_client_3_1.rs"));
+}
+
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod formats {
     include!(concat!(env!("OUT_DIR"), "/formats.rs"));

@@ -52,6 +52,8 @@ pub struct Emitter<'a> {
     pub names: &'a Names,
     pub derives: &'a [Derives],
     pub client: &'a crate::ClientCode,
+    /// With [`crate::Features::PerTag`]: the `cfg` of each item.
+    pub gates: Option<&'a crate::features::Gates>,
 }
 
 /// Calls `f` with each line of a doc comment as they are written: lines end at `\n`,
@@ -318,6 +320,20 @@ fn lit(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends `text`, the top-level items of one type, with `attr` before each item: an item
+/// ends at a line at the margin, not a comment, ending in `}` or `;`.
+fn gate_items(out: &mut String, text: &str, attr: &str) {
+    let mut at_start = true;
+    for line in text.split_inclusive('\n') {
+        if at_start {
+            out.push_str(attr);
+        }
+        out.push_str(line);
+        let l = line.trim_end();
+        at_start = !l.starts_with([' ', '/']) && (l.ends_with('}') || l.ends_with(';'));
+    }
+}
+
 fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
@@ -368,6 +384,8 @@ enum Key {
     Decode(String, Matcher, u8),
     /// `decode`'s final expression without a `default` response.
     RawFallback,
+    /// A `#[cfg(…)]` attribute: its predicate and indentation.
+    Cfg(String, usize),
 }
 
 struct Writer<'e, 'a> {
@@ -565,17 +583,31 @@ impl Writer<'_, '_> {
         up: usize,
         tail: &str,
     ) {
+        self.typed_line_counting(line_start, indent, node, up, tail, tail.len());
+    }
+
+    /// [`Writer::typed_line`] where only `counted` bytes of `tail` count against the line's
+    /// room: a list's trailing comma, which prettyplease prints only when the list breaks,
+    /// counts for nothing.
+    fn typed_line_counting(
+        &mut self,
+        line_start: usize,
+        indent: usize,
+        node: Node<'_>,
+        up: usize,
+        tail: &str,
+        counted: usize,
+    ) {
         let head_end = self.out.len();
         let mut out = std::mem::take(&mut self.out);
         self.flat(&mut out, node, up);
         self.out = out;
-        self.out.push_str(tail);
-        if self.out.len() - line_start - indent > room(indent) {
+        if self.out.len() + counted - line_start - indent > room(indent) {
             self.out.truncate(head_end);
             let col = head_end - line_start;
-            self.lay(node, up, col, indent, indent, tail.len());
-            self.out.push_str(tail);
+            self.lay(node, up, col, indent, indent, counted);
         }
+        self.out.push_str(tail);
         self.out.push('\n');
     }
 
@@ -673,6 +705,45 @@ impl Writer<'_, '_> {
             let text = self.out.split_off(start);
             let text = self.pretty(&text)?;
             self.out.push_str(&text);
+        }
+        if let Some(predicate) = self.em.gates.and_then(|g| g.types[id.0].as_deref()) {
+            let attr = self.cfg_attr(predicate, 0)?;
+            let text = self.out.split_off(start);
+            gate_items(&mut self.out, &text, &attr);
+        }
+        Ok(())
+    }
+
+    /// `#[cfg(predicate)]` at `indent`, as prettyplease lays it out (its lines, each ending
+    /// in a newline), memoised.
+    fn cfg_attr(&mut self, predicate: &str, indent: usize) -> Result<String, String> {
+        let key = Key::Cfg(predicate.to_owned(), indent);
+        if let Some(text) = self.memo.get(&key) {
+            return Ok(text.clone());
+        }
+        let depth = indent / INDENT;
+        let text = self.pretty(&format!(
+            "{}#[cfg({predicate})] struct S;{}",
+            "mod m { ".repeat(depth),
+            " }".repeat(depth)
+        ))?;
+        let mut attr = String::new();
+        for line in text.lines().skip(depth) {
+            if line.trim() == "struct S;" {
+                break;
+            }
+            attr.push_str(line);
+            attr.push('\n');
+        }
+        self.memo.insert(key, attr.clone());
+        Ok(attr)
+    }
+
+    /// The gate of an operation, at `indent`; nothing without gates.
+    fn operation_gate(&mut self, op: usize, indent: usize) -> Result<(), String> {
+        if let Some(gates) = self.em.gates {
+            let attr = self.cfg_attr(&gates.operations[op], indent)?;
+            self.out.push_str(&attr);
         }
         Ok(())
     }
@@ -881,12 +952,14 @@ impl Writer<'_, '_> {
             self.line(INDENT, &flat);
         } else {
             self.line(INDENT, "pub fn new(");
-            for (n, node) in &params {
+            for (i, (n, node)) in params.iter().enumerate() {
                 let line_start = self.out.len();
                 pad(&mut self.out, 2 * INDENT);
                 self.out.push_str(n);
                 self.out.push_str(": ");
-                self.typed_line(line_start, 2 * INDENT, *node, 0, ",");
+                // The last parameter's comma is printed only because the list breaks.
+                let counted = usize::from(i + 1 < params.len());
+                self.typed_line_counting(line_start, 2 * INDENT, *node, 0, ",", counted);
             }
             self.line(INDENT, ") -> Self {");
         }
@@ -1450,28 +1523,38 @@ impl Writer<'_, '_> {
         self.out.push_str(
             "/// One module per operation: its method and path, parameters, body and responses.\n#[allow(dead_code)]\npub mod operations {\n",
         );
-        for (op, m) in em.ir.operations.iter().zip(&em.names.operations) {
-            self.operation(op, m)?;
-        }
-        // A repeated `operationId` dispatches to its first operation.
-        let mut seen = std::collections::BTreeSet::new();
-        let dispatch: Vec<(&Operation, &String)> = em
+        for (i, (op, m)) in em
             .ir
             .operations
             .iter()
             .zip(&em.names.operations)
-            .filter(|(op, _)| seen.insert(op.id.as_str()))
+            .enumerate()
+        {
+            self.operation_gate(i, INDENT)?;
+            self.operation(op, m)?;
+        }
+        // A repeated `operationId` dispatches to its first operation.
+        let mut seen = std::collections::BTreeSet::new();
+        let dispatch: Vec<(usize, &Operation, &String)> = em
+            .ir
+            .operations
+            .iter()
+            .zip(&em.names.operations)
+            .enumerate()
+            .filter(|(_, (op, _))| seen.insert(op.id.as_str()))
+            .map(|(i, (op, m))| (i, op, m))
             .collect();
         self.out
             .push_str("    /// The `operationId`s, in spec order.\n");
         self.str_array(
             INDENT,
             "pub const IDS: &[&str] = ",
-            dispatch.iter().map(|(op, _)| op.id.as_str()),
+            dispatch.iter().map(|(_, op, _)| op.id.as_str()),
         );
         self.out.push_str(RESPONSE_HEAD);
         let mut pat = String::new();
-        for (op, m) in &dispatch {
+        for &(i, op, m) in &dispatch {
+            self.operation_gate(i, 12)?;
             pat.clear();
             lit(&mut pat, &op.id);
             let body = format!(
@@ -1483,10 +1566,11 @@ impl Writer<'_, '_> {
         }
         self.out.push_str(DISPATCH_TAIL);
         self.out.push_str(REQUEST_HEAD);
-        for (op, m) in dispatch
+        for &(i, op, m) in dispatch
             .iter()
-            .filter(|(op, _)| op.body.is_some() && op.form.is_none())
+            .filter(|(_, op, _)| op.body.is_some() && op.form.is_none())
         {
+            self.operation_gate(i, 12)?;
             pat.clear();
             lit(&mut pat, &op.id);
             let body = format!("Some(super::support::round_trip::<{m}::Body>(json))");
@@ -2062,6 +2146,9 @@ impl Writer<'_, '_> {
     /// for a delivery's body; then `NAMES` and `round_trip` over them all.
     fn webhooks(&mut self) {
         let em = self.em;
+        if let Some(predicate) = em.gates.and_then(|g| g.webhooks.as_deref()) {
+            let _ = writeln!(self.out, "#[cfg({predicate})]");
+        }
         self.out.push_str(
             "/// One module per webhook the API sends (OpenAPI 3.1 `webhooks`): its payload type and\n/// how to decode a delivery.\n#[allow(dead_code)]\npub mod webhooks {\n",
         );
@@ -2146,6 +2233,10 @@ impl Writer<'_, '_> {
         self.out.push_str(SCHEMAS_HEAD);
         let mut pat = String::new();
         for (spec_name, id, nullable) in &components {
+            if let Some(predicate) = em.gates.and_then(|g| g.types[id.0].as_deref()) {
+                let attr = self.cfg_attr(predicate, 12)?;
+                self.out.push_str(&attr);
+            }
             let name = &em.names.types[id.0];
             pat.clear();
             lit(&mut pat, spec_name);

@@ -170,6 +170,8 @@ pub struct Operation {
     pub method: String,
     pub path: String,
     pub summary: Option<String>,
+    /// Its first tag, if any (what [`crate::Features::PerTag`] groups operations by).
+    pub tag: Option<String>,
     pub deprecated: bool,
     /// The parameters struct, if the operation has parameters.
     pub params: Option<TypeId>,

@@ -31,6 +31,7 @@
 
 mod analysis;
 mod emit;
+mod features;
 mod fxhash;
 pub mod ir;
 mod lower;
@@ -78,11 +79,28 @@ pub enum ClientCode {
     Hyper { feature: Option<String> },
 }
 
+/// Whether the including crate compiles only the operations it names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Features {
+    /// Everything is always compiled.
+    #[default]
+    None,
+    /// One cargo feature per tag: each operation module (with its client method) is compiled
+    /// only when its feature is on, and each type only when a feature of an operation that
+    /// needs it is on. An untagged operation belongs to its resource: the first path segment
+    /// after the prefix all paths share (`/v1/customers/{id}` → `customers`). Webhooks, if
+    /// any, are the feature `webhooks`. Types no operation needs are always compiled.
+    /// Feature names are kebab case after `prefix`; the output's header lists them and
+    /// [`cargo_features`] returns them, for the crate's `[features]`.
+    PerTag { prefix: String },
+}
+
 /// Generation settings.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub unknown_enum: UnknownEnum,
     pub client: ClientCode,
+    pub features: Features,
 }
 
 /// Why generation failed. Never a panic: every failure of a spec is one of these.
@@ -217,11 +235,20 @@ pub fn generate_timed(
     timings.warnings.extend(checked?);
     let (ir, derives, names) = lowered??;
     timings.warnings.extend(ir.warnings.iter().cloned());
+    let gates = match &settings.features {
+        Features::None => None,
+        Features::PerTag { prefix } => Some(features::gates(&ir, prefix)),
+    };
+    let header = match &gates {
+        Some(gates) => header_with_features(header, &gates.features),
+        None => header,
+    };
     let emitter = emit::Emitter {
         ir: &ir,
         names: &names,
         derives: &derives,
         client: &settings.client,
+        gates: gates.as_ref(),
     };
     let code = emit_parts(source_name, &emitter, header, &mut timings);
     // Freed once the module is written, not while it is (on a busy machine that would slow
@@ -374,6 +401,41 @@ fn header(source_name: &str, text: &str) -> String {
     }
     out.push_str("). Do not edit: regenerate.\n\n");
     out
+}
+
+/// The header, then the features the including crate declares (comment lines, before the
+/// blank line that ends the header).
+fn header_with_features(mut header: String, features: &[String]) -> String {
+    header.pop();
+    header.push_str("// Cargo features (declare each in the crate's [features]):\n//");
+    let mut width = 2;
+    for f in features {
+        if width > 2 && width + 1 + f.len() > 96 {
+            header.push_str("\n//");
+            width = 2;
+        }
+        header.push(' ');
+        header.push_str(f);
+        width += 1 + f.len();
+    }
+    header.push_str("\n\n");
+    header
+}
+
+/// The cargo features a spec's module uses under `settings` (none without
+/// [`Features::PerTag`]), sorted: what the including crate's `[features]` declares.
+pub fn cargo_features(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+) -> Result<Vec<String>, Error> {
+    let Features::PerTag { prefix } = &settings.features else {
+        return Ok(Vec::new());
+    };
+    let doc = load(source_name, text, json)?;
+    let (ir, _, _) = lower_stage(source_name, &doc.root, settings)?;
+    Ok(features::gates(&ir, prefix).features)
 }
 
 /// Reads a spec file and generates its module (the name in the header is the path as given).

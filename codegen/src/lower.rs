@@ -1463,6 +1463,12 @@ impl<'a> Lowerer<'a> {
                     .key("summary")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                tag: op
+                    .node
+                    .key("tags")
+                    .and_then(|t| t.get(0))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 deprecated: flag(op.node, "deprecated"),
                 params,
                 body,

@@ -36,7 +36,8 @@ enum Command {
     #[command(after_help = "Examples:
   cargo codegen generate openapi.yaml --out src/api.rs
   cargo codegen generate openapi.json --unknown-enum catch-all --timings > api.rs
-  cargo codegen generate openapi.yaml --client hyper --hyper-feature client -o src/api.rs")]
+  cargo codegen generate openapi.yaml --client hyper --hyper-feature client -o src/api.rs
+  cargo codegen generate stripe.json --client hyper --feature-per-tag -o src/stripe.rs")]
     Generate {
         /// The spec (YAML or JSON).
         spec: PathBuf,
@@ -53,6 +54,15 @@ enum Command {
         /// this name is on.
         #[arg(long, requires = "client")]
         hyper_feature: Option<String>,
+        /// One cargo feature per tag (an untagged operation's is its resource, as
+        /// `/v1/customers` → `customers`): a crate compiles only the operations whose feature
+        /// is on and the types they need. The features to declare are printed to standard
+        /// error and listed in the module's header.
+        #[arg(long)]
+        feature_per_tag: bool,
+        /// With `--feature-per-tag`: put this before every feature's name (`api-`).
+        #[arg(long, requires = "feature_per_tag", default_value = "")]
+        feature_prefix: String,
         /// Print how long each stage took to standard error.
         #[arg(long)]
         timings: bool,
@@ -130,6 +140,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             unknown_enum,
             client,
             hyper_feature,
+            feature_per_tag,
+            feature_prefix,
             timings,
         } => {
             if hyper_feature.is_some() && client != ClientArg::Hyper {
@@ -146,6 +158,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ClientArg::Hyper => codegen::ClientCode::Hyper {
                         feature: hyper_feature,
                     },
+                },
+                features: if feature_per_tag {
+                    codegen::Features::PerTag {
+                        prefix: feature_prefix,
+                    }
+                } else {
+                    codegen::Features::None
                 },
             };
             if let Some(path) = &out
@@ -175,6 +194,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match out {
                 Some(path) => codegen::sync::write_if_changed(&path, &code)?,
                 None => print!("{code}"),
+            }
+            if feature_per_tag {
+                let features = codegen::cargo_features(&source_name, &text, json, &settings)?;
+                eprintln!(
+                    "note: the module uses {} cargo features; declare them in Cargo.toml:\n[features]",
+                    features.len()
+                );
+                for f in &features {
+                    eprintln!("{f} = []");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -209,6 +238,6 @@ mod tests {
                 seen += 1;
             }
         }
-        assert_eq!(seen, 5);
+        assert_eq!(seen, 6);
     }
 }

@@ -694,3 +694,32 @@ fn openapi_3_1_webhooks_decode_their_payloads() {
     assert!(webhooks::round_trip("ping", &json!({})).is_none());
     assert!(webhooks::round_trip("nope", &json!({})).is_none());
 }
+
+/// With every feature of a per-tag module on (this crate's default), the whole API is there:
+/// the dispatch functions reach every operation and schema.
+#[test]
+fn a_per_tag_module_with_every_feature_on_is_the_whole_api() {
+    use codegen_fixtures::features_client_3_1::{operations, schemas, webhooks};
+    assert_eq!(
+        operations::IDS,
+        ["listOrders", "createOrder", "getCustomer", "getStore"]
+    );
+    let order = json!({"id": "o", "total": {"amount": 5, "currency": "DZD"}});
+    assert_eq!(
+        schemas::round_trip("Order", &order).unwrap().unwrap(),
+        order
+    );
+    let error = json!({"message": "m"});
+    assert_eq!(
+        schemas::round_trip("Error", &error).unwrap().unwrap(),
+        error
+    );
+    let body = json!({"total": {"amount": 5, "currency": "USD"}});
+    assert_eq!(
+        operations::round_trip_request("createOrder", &body)
+            .unwrap()
+            .unwrap(),
+        body
+    );
+    assert_eq!(webhooks::NAMES, ["orderShipped"]);
+}

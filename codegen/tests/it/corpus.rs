@@ -271,19 +271,23 @@ pub(crate) fn scratch_workspace(root: &Path, names: &[&str], made_by: &str) {
     }
 }
 
-/// One crate of a [`scratch_workspace`], depending on what generated code uses; returns its
-/// folder (with `src/`).
-pub(crate) fn scratch_crate(root: &Path, module: &str) -> PathBuf {
+/// One crate of a [`scratch_workspace`], depending on what generated code uses and declaring
+/// `features` (none on by default); returns its folder (with `src/`).
+pub(crate) fn scratch_crate(root: &Path, module: &str, features: &[String]) -> PathBuf {
     let dir = root.join("crates").join(module);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     write_if_changed(
         &dir.join("Cargo.toml"),
         &format!(
             "[package]\nname = \"{module}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\n{}",
+             [dependencies]\n{}\n[features]\n{}",
             GENERATED_CODE_DEPENDENCIES
                 .iter()
                 .map(|d| format!("{d}.workspace = true\n"))
+                .collect::<String>(),
+            features
+                .iter()
+                .map(|f| format!("{f} = []\n"))
                 .collect::<String>()
         ),
     );
@@ -328,7 +332,7 @@ fn compile(modules: &[(&str, &str)]) -> (BTreeMap<String, Diagnostics>, Duration
         "codegen/tests/it/corpus.rs: one crate per corpus spec",
     );
     for (module, code) in modules {
-        let dir = scratch_crate(&root, module);
+        let dir = scratch_crate(&root, module, &[]);
         // Private, as the README's build-script snippet includes a generated module: its
         // unused items must not warn (`dead_code`).
         write_if_changed(

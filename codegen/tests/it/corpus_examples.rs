@@ -325,7 +325,7 @@ fn real_3_1_examples_round_trip_through_generated_types() {
         "codegen/tests/it/corpus_examples.rs: one crate per document",
     );
     for (module, _, code, found) in &documents {
-        let dir = scratch_crate(&root, module);
+        let dir = scratch_crate(&root, module, &[]);
         write_if_changed(&dir.join("src/api.rs"), code);
         write_if_changed(
             &dir.join("src/main.rs"),

@@ -2,8 +2,9 @@
 //! generated code is an insta snapshot. The same fixtures are compiled and exercised by the
 //! `codegen-fixtures` crate (generated from its build script).
 
-/// The settings a fixture is generated with: its file name selects the enum policy, and
-/// whether a client is generated (`client` in the name: the portable one). Shared with
+/// The settings a fixture is generated with: its file name selects the enum policy, whether
+/// a client is generated (`client` in the name: the portable one), and whether its operations
+/// are behind cargo features per tag (`features`). Shared with
 /// `codegen-fixtures/build.rs`, which must agree.
 fn settings(path: &std::path::Path) -> codegen::Settings {
     let name = path.file_name().unwrap().to_string_lossy();
@@ -17,6 +18,13 @@ fn settings(path: &std::path::Path) -> codegen::Settings {
             codegen::ClientCode::Portable
         } else {
             codegen::ClientCode::None
+        },
+        features: if name.contains("features") {
+            codegen::Features::PerTag {
+                prefix: String::new(),
+            }
+        } else {
+            codegen::Features::None
         },
     }
 }

@@ -42,7 +42,7 @@ fn layout_difference(code: &str) -> Option<String> {
     ))
 }
 
-/// Generates `text` with both policies and panics naming the first line not laid out as
+/// Generates `text` with both policies (the first with features per tag) and panics naming the first line not laid out as
 /// `prettyplease` lays it out; returns the size of the output (0 when refused).
 fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
     let mut size = 0;
@@ -51,9 +51,19 @@ fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
         let client = codegen::ClientCode::Hyper {
             feature: Some("hyper".to_owned()),
         };
+        // The first policy with cargo features per tag, the second without: the gates'
+        // attributes are laid out too.
+        let features = if unknown_enum == POLICIES[0] {
+            codegen::Features::PerTag {
+                prefix: String::new(),
+            }
+        } else {
+            codegen::Features::None
+        };
         let settings = codegen::Settings {
             unknown_enum,
             client: client.clone(),
+            features: features.clone(),
         };
         let code = match codegen::generate(name, text, json, &settings) {
             Ok(code) => code,
@@ -63,6 +73,7 @@ fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
                 let other = codegen::Settings {
                     unknown_enum: POLICIES[1],
                     client,
+                    features,
                 };
                 assert!(
                     codegen::generate(name, text, json, &other).is_err(),
@@ -218,6 +229,25 @@ fn synthetic_spec() -> Value {
             s["not"] = json!({ "required": ["forbidden_one"] });
         }
         schemas.insert(format!("Fields{chunk}"), s);
+    }
+    // Constructors whose last parameter is around the line's width: the trailing comma of a
+    // broken parameter list does not count against it.
+    for n in 1..=40_usize {
+        for d in 0..5 {
+            let k = 72 - n + d;
+            let last = name('l', n);
+            schemas.insert(
+                format!("Last{n}x{d}"),
+                json!({
+                    "type": "object",
+                    "required": ["a", last],
+                    "properties": {
+                        "a": { "type": "string" },
+                        last: { "type": "array", "items": schema_ref(k) },
+                    },
+                }),
+            );
+        }
     }
     // String enums with values of every length (rename attributes and `as_str` arms).
     let values: Vec<String> = (1..=120).map(|n| name('v', n)).collect();

@@ -9,6 +9,7 @@ mod check;
 mod corpus;
 mod corpus_examples;
 mod dependencies;
+mod features;
 mod golden;
 mod hard_cases;
 mod layout;
