@@ -6,6 +6,8 @@
 //! cargo run --release -p conformance --example load -- --seconds 10 --connections 32
 //! cargo run --release -p conformance --example load -- --api recharge --only post
 //! cargo run --release -p conformance --example load -- --ready-only 20
+//! # A soak: a minute of POSTs, a line per 10 s (RSS and p99 as the store fills):
+//! cargo run --release -p conformance --example load -- --only post --seconds 60 --interval 10
 //! # Another server, started by the benchmark (ready time, RSS and CPU of its process):
 //! cargo run --release -p conformance --example load -- --target 127.0.0.1:4010 --prefix '' \
 //!     --server-cmd 'prism mock -v silent -p 4010 spec/chargily-pay-v2.yaml'
@@ -56,6 +58,11 @@ struct Args {
     server_cmd: Option<String>,
     /// The API's path prefix (default: the mock's, e.g. `/chargily/test/api/v2`).
     prefix: Option<String>,
+    /// Report each phase per interval of this many seconds (0: once for the whole phase):
+    /// the curve of a long run.
+    interval: u64,
+    /// The mock's `store_limit` (objects of each kind it keeps).
+    store_limit: usize,
 }
 
 fn parse_args() -> Result<(bool, Args), String> {
@@ -71,6 +78,8 @@ fn parse_args() -> Result<(bool, Args), String> {
         target: None,
         server_cmd: None,
         prefix: None,
+        interval: 0,
+        store_limit: conformance::mock::DEFAULT_STORE_LIMIT,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -105,6 +114,8 @@ fn parse_args() -> Result<(bool, Args), String> {
                 args.server_cmd = Some(it.next().ok_or("--server-cmd needs a value")?)
             }
             "--prefix" => args.prefix = Some(it.next().ok_or("--prefix needs a value")?),
+            "--interval" => args.interval = value("--interval")?,
+            "--store-limit" => args.store_limit = value("--store-limit")? as usize,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -135,6 +146,7 @@ fn run_server(args: &Args) {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         recharge_rate_limit: false,
         workers: args.server_workers,
+        store_limit: args.store_limit,
         ..MockConfig::default()
     };
     let server = MockServer::start(config).unwrap();
@@ -212,6 +224,8 @@ impl Server {
                 "--serve",
                 "--server-workers",
                 &args.server_workers.to_string(),
+                "--store-limit",
+                &args.store_limit.to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -358,21 +372,39 @@ fn run_benchmark(args: &Args) {
         ));
         let cpu = |p: Option<u32>| p.map_or(Duration::ZERO, cpu_time);
         let (server_before, client_before) = (cpu(pid), cpu_time(std::process::id()));
-        let (count, mut latencies, errors) =
-            runtime.block_on(phase(addr, &request, args.connections, duration));
+        let (count, mut latencies, errors) = if args.interval == 0 {
+            runtime.block_on(phase(addr, &request, args.connections, duration))
+        } else {
+            // Consecutive phases of `interval` seconds, a line each.
+            let step = Duration::from_secs(args.interval);
+            let (mut count, mut all, mut errors) = (0, Vec::new(), 0);
+            let mut elapsed = Duration::ZERO;
+            while elapsed < duration {
+                let (n, mut l, e) = runtime.block_on(phase(addr, &request, args.connections, step));
+                elapsed += step;
+                l.sort_unstable();
+                println!(
+                    "  {method} {:>4} s: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  errors {e}  RSS {}",
+                    elapsed.as_secs(),
+                    n as f64 / step.as_secs_f64(),
+                    percentile(&l, 0.50),
+                    percentile(&l, 0.99),
+                    l.last().copied().unwrap_or(0) as f64 / 1000.0,
+                    rss(pid),
+                );
+                count += n;
+                errors += e;
+                all.extend(l);
+            }
+            (count, all, errors)
+        };
         let server_cpu = cpu(pid).saturating_sub(server_before);
         let client_cpu = cpu_time(std::process::id()).saturating_sub(client_before);
         if method == "POST" {
             stored += warm + count;
         }
         latencies.sort_unstable();
-        let pct = |p: f64| {
-            latencies
-                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0) as f64
-                / 1000.0
-        };
+        let pct = |p: f64| percentile(&latencies, p);
         let name = format!("{method:<4} {api} checkout");
         println!(
             "{name}: {:>8.0} req/s  p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms  errors {errors}  RSS {}",
@@ -403,6 +435,15 @@ fn run_benchmark(args: &Args) {
         );
     }
     server.stop();
+}
+
+/// The `p` quantile of sorted latencies in µs, in ms.
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0) as f64
+        / 1000.0
 }
 
 /// The two requests: GET of one existing checkout, POST of a new one.

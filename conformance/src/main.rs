@@ -333,6 +333,11 @@ struct MockArgs {
     /// customers, checkouts, payment links; ReCharge: checkouts): a store that holds data.
     #[arg(long, default_value_t = 0, value_name = "N")]
     preload: usize,
+    /// Objects of each kind a store keeps (per API and Chargily mode); creating one more
+    /// evicts the oldest, which then answers 404 and leaves the lists. Bounds a long-lived
+    /// mock's memory (a Chargily checkout takes about 1.3 kB).
+    #[arg(long, default_value_t = conformance::mock::DEFAULT_STORE_LIMIT, value_name = "N")]
+    store_limit: usize,
     /// Request bodies larger than this get 413.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -423,6 +428,7 @@ fn mock(args: MockArgs) -> ExitCode {
         recharge_rate_limit: !args.no_rate_limit,
         recharge_drain_per_second: args.recharge_drain_per_second,
         preload: args.preload,
+        store_limit: args.store_limit,
         max_body_bytes: args.max_body_bytes,
         read_timeout: Duration::from_millis(args.read_timeout_ms),
         charge_delay: Duration::from_millis(args.charge_delay_ms),

@@ -102,8 +102,11 @@ impl App {
             config,
         });
         let app = Self {
-            chargily: chargily::Chargily::new(chargily_spec),
-            recharge: Arc::new(recharge::Recharge::new(recharge_spec)),
+            chargily: chargily::Chargily::new(chargily_spec, env.config.store_limit),
+            recharge: Arc::new(recharge::Recharge::new(
+                recharge_spec,
+                env.config.store_limit,
+            )),
             env,
             violations: Arc::new(Mutex::new(Vec::new())),
             planter,

@@ -16,7 +16,7 @@
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use generated::chargily as g;
@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, origin, query, route};
 use super::exchange::{BodyError, Reply, Request, Response};
+use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
 use super::webhook::Delivery;
 use super::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX};
@@ -85,7 +86,7 @@ struct Mode {
     data: RwLock<Data>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Data {
     checkouts: Table<CheckoutRecord>,
     customers: Table<g::Customer>,
@@ -94,6 +95,20 @@ struct Data {
     links: Table<LinkRecord>,
     /// Sum of (amount − merchant fees) of paid checkouts: the DZD balance.
     paid_total: i64,
+}
+
+impl Data {
+    /// Empty tables of at most `limit` rows each.
+    fn new(limit: usize) -> Self {
+        Self {
+            checkouts: Table::new(limit),
+            customers: Table::new(limit),
+            products: Table::new(limit),
+            prices: Table::new(limit),
+            links: Table::new(limit),
+            paid_total: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -106,51 +121,6 @@ struct CheckoutRecord {
 struct LinkRecord {
     link: g::PaymentLink,
     items: Vec<g::PaymentLinkItem>,
-}
-
-/// Rows in creation order, found by id.
-#[derive(Debug)]
-struct Table<T> {
-    next: u64,
-    rows: BTreeMap<u64, T>,
-    ids: HashMap<String, u64>,
-}
-
-impl<T> Default for Table<T> {
-    fn default() -> Self {
-        Self {
-            next: 0,
-            rows: BTreeMap::new(),
-            ids: HashMap::new(),
-        }
-    }
-}
-
-impl<T> Table<T> {
-    fn insert(&mut self, id: String, row: T) {
-        let seq = self.next;
-        self.next += 1;
-        if let Some(old) = self.ids.insert(id, seq) {
-            self.rows.remove(&old);
-        }
-        self.rows.insert(seq, row);
-    }
-    fn get(&self, id: &str) -> Option<&T> {
-        self.ids.get(id).and_then(|s| self.rows.get(s))
-    }
-    fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        self.ids.get(id).and_then(|s| self.rows.get_mut(s))
-    }
-    fn remove(&mut self, id: &str) -> Option<T> {
-        let seq = self.ids.remove(id)?;
-        self.rows.remove(&seq)
-    }
-    fn len(&self) -> usize {
-        self.rows.len()
-    }
-    fn values(&self) -> impl Iterator<Item = &T> {
-        self.rows.values()
-    }
 }
 
 /// What a handler gets besides the store.
@@ -175,7 +145,8 @@ impl Input {
 }
 
 impl Chargily {
-    pub fn new(spec: Arc<Spec>) -> Self {
+    /// Both modes' stores keep at most `limit` objects of each kind (the oldest go first).
+    pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
         let mut routes: Vec<Route<Handler>> = vec![
             Route::new(
                 ops::create_checkout::METHOD,
@@ -348,11 +319,11 @@ impl Chargily {
             modes: [
                 Mode {
                     livemode: false,
-                    data: RwLock::new(Data::default()),
+                    data: RwLock::new(Data::new(limit)),
                 },
                 Mode {
                     livemode: true,
-                    data: RwLock::new(Data::default()),
+                    data: RwLock::new(Data::new(limit)),
                 },
             ],
         }
@@ -1712,7 +1683,7 @@ mod tests {
     #[test]
     fn every_spec_operation_is_routed() {
         let spec = Arc::new(Spec::new(Api::Chargily.document().unwrap().root));
-        let c = Chargily::new(Arc::clone(&spec));
+        let c = Chargily::new(Arc::clone(&spec), 10);
         let mut routed = c.routed_operations();
         routed.sort_unstable();
         let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();

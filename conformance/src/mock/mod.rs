@@ -35,6 +35,7 @@ pub mod exchange;
 mod planted;
 mod recharge;
 mod service;
+mod store;
 mod support;
 mod validate;
 mod webhook;
@@ -54,6 +55,9 @@ pub const CHARGILY_LIVE_PREFIX: &str = "/chargily/api/v2";
 pub const CHARGILY_TEST_PREFIX: &str = "/chargily/test/api/v2";
 pub const RECHARGE_PREFIX: &str = "/recharge";
 pub const CONTROL_PREFIX: &str = "/_mock";
+
+/// [`MockConfig::store_limit`] by default: about 65 MB of Chargily checkouts.
+pub const DEFAULT_STORE_LIMIT: usize = 50_000;
 
 /// Everything the mock can be told at start.
 #[derive(Debug, Clone)]
@@ -104,6 +108,10 @@ pub struct MockConfig {
     /// Calls per second ReCharge's leaky bucket drains (ReCharge: 2). Higher lets many
     /// scenarios share one mock quickly while a run of calls still fills the bucket.
     pub recharge_drain_per_second: f64,
+    /// Objects of each kind a store keeps (per API and Chargily mode): creating one more
+    /// evicts the oldest, which then answers 404 and leaves the lists. Bounds a long-lived
+    /// mock's memory and keeps its latency flat.
+    pub store_limit: usize,
 }
 
 impl Default for MockConfig {
@@ -128,6 +136,7 @@ impl Default for MockConfig {
             planted: None,
             preload: 0,
             recharge_drain_per_second: 2.0,
+            store_limit: DEFAULT_STORE_LIMIT,
         }
     }
 }

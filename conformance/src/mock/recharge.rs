@@ -37,6 +37,7 @@ use serde_json::{Value, json};
 
 use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, route};
 use super::exchange::{BodyError, Reply, Request, Response};
+use super::store::Table;
 use super::support::Cents;
 use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::Delivery;
@@ -66,9 +67,9 @@ pub(crate) struct Recharge {
     hooks: RwLock<Vec<Hook>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Data {
-    checkouts: HashMap<String, Record>,
+    checkouts: Table<Record>,
     /// Single-use processor tokens already charged.
     used_tokens: HashSet<String>,
 }
@@ -139,7 +140,8 @@ struct Hook {
 }
 
 impl Recharge {
-    pub fn new(spec: Arc<Spec>) -> Self {
+    /// The store keeps at most `limit` checkouts (the oldest go first).
+    pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
         let mut routes = vec![
             Route::new(
                 ops::create_checkout::METHOD,
@@ -176,7 +178,10 @@ impl Recharge {
         Self {
             spec,
             routes,
-            data: RwLock::new(Data::default()),
+            data: RwLock::new(Data {
+                checkouts: Table::new(limit),
+                used_tokens: HashSet::new(),
+            }),
             buckets: Mutex::new(HashMap::new()),
             hooks: RwLock::new(Vec::new()),
         }
@@ -1258,7 +1263,7 @@ mod tests {
     #[test]
     fn every_spec_operation_is_routed() {
         let spec = Arc::new(Spec::new(Api::Recharge.document().unwrap().root));
-        let rc = Recharge::new(Arc::clone(&spec));
+        let rc = Recharge::new(Arc::clone(&spec), 10);
         let mut routed = rc.routed_operations();
         routed.sort_unstable();
         let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();
@@ -1290,7 +1295,10 @@ mod tests {
 
     #[test]
     fn the_bucket_holds_forty_and_drains() {
-        let rc = Recharge::new(Arc::new(Spec::new(Api::Recharge.document().unwrap().root)));
+        let rc = Recharge::new(
+            Arc::new(Spec::new(Api::Recharge.document().unwrap().root)),
+            10,
+        );
         for i in 1..=40 {
             assert_eq!(rc.take("t", 2.0), Ok(i));
         }

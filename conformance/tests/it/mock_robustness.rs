@@ -649,3 +649,54 @@ fn the_clock_never_wraps_to_negative_time() {
     assert!(now(&s) > start);
     still_serves(&s);
 }
+
+/// A long-lived mock stays bounded: past `store_limit` objects of a kind, creating one more
+/// evicts the oldest, which then answers 404 and leaves the list; the newest stay whole.
+#[test]
+fn a_full_store_evicts_its_oldest_objects() {
+    let s = server_with(|c| c.store_limit = 2);
+    let body =
+        json!({"amount": 2000, "currency": "dzd", "success_url": "https://shop.example.test/ok"});
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            let r = cg(&s, "POST", "/checkouts", Some(&body));
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        cg(&s, "GET", &format!("/checkouts/{}", ids[0]), None).status,
+        404
+    );
+    for id in &ids[1..] {
+        let r = cg(&s, "GET", &format!("/checkouts/{id}"), None);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["id"], json!(id));
+    }
+    let listed: Vec<Value> = cg(&s, "GET", "/checkouts", None).json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(!listed.contains(&json!(ids[0])));
+
+    let body = json!({"line_items": [{"variant_id": 3844924611_u64, "quantity": 1, "price": "12.50"}], "email": "a@example.test"});
+    let tokens: Vec<String> = (0..3)
+        .map(|_| {
+            let r = rc(&s, "POST", "/checkouts", Some(&body));
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json()["checkout"]["token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let r = rc(&s, "GET", &format!("/checkouts/{}", tokens[0]), None);
+    assert_eq!(r.status, 404, "{}", r.text());
+    for token in &tokens[1..] {
+        assert_eq!(
+            rc(&s, "GET", &format!("/checkouts/{token}"), None).status,
+            200
+        );
+    }
+    still_serves(&s);
+}
