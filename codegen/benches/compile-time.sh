@@ -24,7 +24,7 @@ work="${WORK:-$root/target/compile-time}"
 mkdir -p "$work/ws"
 ws="$work/ws"
 cargo build -q --release -p codegen --features cli --manifest-path "$root/Cargo.toml"
-codegen="$root/target/release/codegen"
+codegen="${CARGO_TARGET_DIR:-$root/target}/release/codegen"
 
 deps='serde = { version = "1.0.181", features = ["derive"] }
 serde_json = { version = "1.0", features = ["preserve_order"] }
@@ -52,8 +52,15 @@ for client in none portable; do
     members+=("$name")
     variants+=("$name:")
     name="ours_${client}_per_tag"
-    "$codegen" generate "$spec" --client "$client" --feature-per-tag -o "$work/$name.rs" 2> "$work/$name.features"
+    if ! "$codegen" generate "$spec" --client "$client" --feature-per-tag -o "$work/$name.rs" 2> "$work/$name.features"; then
+        cat "$work/$name.features" >&2
+        exit 2
+    fi
     mapfile -t features < <(grep ' = \[\]$' "$work/$name.features" | cut -d' ' -f1)
+    if ! printf '%s\n' "${features[@]}" | grep -qx -- "$feature"; then
+        echo "the spec has no feature $feature; its features: ${features[*]}" >&2
+        exit 2
+    fi
     crate "$name" "$work/$name.rs" "${features[@]}"
     members+=("$name")
     variants+=("$name:--all-features" "$name:--features=$feature" "$name:")
@@ -95,11 +102,11 @@ for r in $(seq 1 "$rounds"); do
         t1=$(date +%s.%N)
         warnings=$(grep -c '^warning' <<< "$log" || true)
         printf '%s\t%s %s\t%.1f\trc=%s\twarnings=%s\n' "$r" "$crate_name" "${flags:-(no features)}" "$(echo "$t1 - $t0" | bc)" "$rc" "$warnings" | tee -a "$results"
-        if [ "$rc" != 0 ]; then echo "$log" | grep -m5 -A5 '^error' >&2; fi
+        if [ "$rc" != 0 ]; then { grep -A5 '^error' <<< "$log" | head -30 >&2; } || true; fi
     done
 done
 echo
-echo "variant	min s	median s"
-cut -f2,3 "$results" | sort -t$'\t' -k1,1 -k2,2n | awk -F'\t' '
+echo "variant	min s	median s	(successful runs only)"
+awk -F'\t' '$4 == "rc=0"' "$results" | cut -f2,3 | sort -t$'\t' -k1,1 -k2,2n | awk -F'\t' '
     { v[$1] = v[$1] " " $2; n[$1]++ }
     END { for (k in v) { split(substr(v[k], 2), a, " "); m = a[int((n[k] + 1) / 2)]; printf "%s\t%s\t%s\n", k, a[1], m } }' | sort

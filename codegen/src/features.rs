@@ -5,8 +5,9 @@
 //! path segment after the prefix every path shares (Stripe tags nothing: `/v1/customers/{id}`
 //! is in `customers`). Each group is one feature. A type is compiled when a feature of an
 //! operation (or webhook) that reaches it is on: its items carry
-//! `#[cfg(any(feature = "a", …))]`. Types every group reaches, and types no operation
-//! reaches (with all they reach), carry no gate: an unreferenced schema stays usable.
+//! `#[cfg(any(feature = "a", …))]`. Types every group reaches, and types no operation or
+//! webhook reaches (with all they mention), carry no gate: an unreferenced schema stays
+//! usable.
 //!
 //! Reachability is closed under "mentions", so a gated type is never compiled without a type
 //! it mentions.
@@ -28,19 +29,36 @@ pub struct Gates {
     pub webhooks: Option<String>,
 }
 
-/// A feature name cargo accepts, from a tag or segment: kebab case, letters, digits, `-` and
-/// `_` only, after `prefix`; `api` when nothing is left.
-fn feature_name(prefix: &str, group: &str) -> String {
+/// A feature name cargo accepts, from a tag or segment: kebab case of ASCII letters, digits,
+/// `-` and `_` (other characters are dropped; `api` when nothing is left), after `prefix`. A
+/// name cargo gives a meaning (`default`) or the crate already uses (`reserved`: the hyper
+/// transport's feature) gets `tag-` before it.
+fn feature_name(prefix: &str, group: &str, reserved: &[&str]) -> String {
     let kebab = heck::ToKebabCase::to_kebab_case(group);
     let mut name: String = kebab
         .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
     name = name.trim_matches('-').to_owned();
     if name.is_empty() {
         name.push_str("api");
     }
-    format!("{prefix}{name}")
+    let name = format!("{prefix}{name}");
+    if name == "default" || reserved.contains(&name.as_str()) {
+        format!("tag-{name}")
+    } else {
+        name
+    }
+}
+
+/// `prefix` as the start of a feature name: ASCII letters, digits, `-` and `_` only, not
+/// starting with `-`.
+pub fn clean_prefix(prefix: &str) -> String {
+    let kept: String = prefix
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    kept.trim_start_matches('-').to_owned()
 }
 
 /// The group of each operation: its tag, else its resource.
@@ -50,12 +68,20 @@ fn groups(ir: &Ir) -> Vec<String> {
         .iter()
         .map(|op| op.path.split('/').filter(|s| !s.is_empty()).collect())
         .collect();
-    // The literal segments every path starts with (`v1`): not a resource.
+    // The literal segments every longer path starts with (`v1`): not a resource. A path that
+    // is only that prefix (`/v1`) does not stop it; it is in `root`.
     let mut common = 0;
-    while let Some(first) = segments.first().and_then(|s| s.get(common)) {
+    loop {
+        let longer: Vec<&Vec<&str>> = segments.iter().filter(|s| s.len() > common + 1).collect();
+        let Some(first) = longer.first().map(|s| s[common]) else {
+            break;
+        };
         let shared = !first.starts_with('{')
-            && segments.iter().all(|s| s.get(common) == Some(first))
-            && segments.iter().all(|s| s.len() > common + 1);
+            && longer.len() > 1
+            && longer.iter().all(|s| s[common] == first)
+            && segments
+                .iter()
+                .all(|s| s.len() <= common || s[common] == first);
         if !shared {
             break;
         }
@@ -146,11 +172,17 @@ fn predicate(features: &[String], set: &BTreeSet<usize>) -> String {
     }
 }
 
-/// The gates of every item, with feature names after `prefix`.
-pub fn gates(ir: &Ir, prefix: &str) -> Gates {
+/// The gates of every item, with feature names after `prefix` (cleaned by [`clean_prefix`]),
+/// none of them one of `reserved`.
+pub fn gates(ir: &Ir, prefix: &str, reserved: &[&str]) -> Gates {
+    let prefix = clean_prefix(prefix);
     let adjacency: Vec<Vec<TypeId>> = ir.types.iter().map(|d| edges(&d.kind)).collect();
-    let op_features: Vec<String> = groups(ir).iter().map(|g| feature_name(prefix, g)).collect();
-    let webhook_feature = (!ir.webhooks.is_empty()).then(|| format!("{prefix}webhooks"));
+    let op_features: Vec<String> = groups(ir)
+        .iter()
+        .map(|g| feature_name(&prefix, g, reserved))
+        .collect();
+    let webhook_feature =
+        (!ir.webhooks.is_empty()).then(|| feature_name(&prefix, "webhooks", reserved));
     let features: Vec<String> = op_features
         .iter()
         .chain(&webhook_feature)
@@ -222,14 +254,70 @@ mod tests {
 
     #[test]
     fn feature_names_are_ones_cargo_accepts() {
-        assert_eq!(feature_name("", "Payment Links"), "payment-links");
+        let name = |prefix, group| feature_name(prefix, group, &["hyper"]);
+        assert_eq!(name("", "Payment Links"), "payment-links");
+        assert_eq!(name("api-", "payment_intents"), "api-payment-intents");
+        assert_eq!(name("", "Über ☃"), "ber");
+        assert_eq!(name("", "½ price ²"), "price");
+        assert_eq!(name("", "a/b.c"), "a-b-c");
+        assert_eq!(name("", "☃"), "api");
+        assert_eq!(name("", "CheckoutSessions"), "checkout-sessions");
+        // Names cargo or the crate already use.
+        assert_eq!(name("", "Default"), "tag-default");
+        assert_eq!(name("", "Hyper"), "tag-hyper");
+        assert_eq!(name("x-", "Hyper"), "x-hyper");
+        assert_eq!(clean_prefix("-a b\"dep:"), "abdep");
+    }
+
+    fn op(path: &str, tag: Option<&str>) -> crate::ir::Operation {
+        crate::ir::Operation {
+            id: path.to_owned(),
+            method: "GET".into(),
+            path: path.to_owned(),
+            summary: None,
+            tag: tag.map(str::to_owned),
+            deprecated: false,
+            params: None,
+            body: None,
+            body_required: false,
+            body_media: None,
+            form: None,
+            responses: Vec::new(),
+            wires: Vec::new(),
+            security: Vec::new(),
+            pagination: None,
+        }
+    }
+
+    #[test]
+    fn untagged_operations_are_grouped_by_resource_after_the_shared_prefix() {
+        let ir = Ir {
+            operations: vec![
+                op("/v1", None),
+                op("/v1/customers", None),
+                op("/v1/customers/{id}", None),
+                op("/v1/charges/{id}/refund", None),
+                op("/v1/{account}", None),
+                op("/v1/things", Some("Things")),
+            ],
+            ..Ir::default()
+        };
         assert_eq!(
-            feature_name("api-", "payment_intents"),
-            "api-payment-intents"
+            groups(&ir),
+            [
+                "root",
+                "customers",
+                "customers",
+                "charges",
+                "root",
+                "Things"
+            ]
         );
-        assert_eq!(feature_name("", "Über ☃"), "über");
-        assert_eq!(feature_name("", "a/b.c"), "a-b-c");
-        assert_eq!(feature_name("", "☃"), "api");
-        assert_eq!(feature_name("", "CheckoutSessions"), "checkout-sessions");
+        // One operation: its first segment.
+        let one = Ir {
+            operations: vec![op("/balance", None)],
+            ..Ir::default()
+        };
+        assert_eq!(groups(&one), ["balance"]);
     }
 }

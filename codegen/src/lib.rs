@@ -89,9 +89,11 @@ pub enum Features {
     /// only when its feature is on, and each type only when a feature of an operation that
     /// needs it is on. An untagged operation belongs to its resource: the first path segment
     /// after the prefix all paths share (`/v1/customers/{id}` → `customers`). Webhooks, if
-    /// any, are the feature `webhooks`. Types no operation needs are always compiled.
-    /// Feature names are kebab case after `prefix`; the output's header lists them and
-    /// [`cargo_features`] returns them, for the crate's `[features]`.
+    /// any, are the feature `webhooks`. Types no operation or webhook needs are always
+    /// compiled. Feature names are kebab case of ASCII letters, digits, `-` and `_` after
+    /// `prefix` (cleaned the same way); `default` and the hyper transport's feature become
+    /// `tag-default` and `tag-<name>`. The output's header lists them, as do
+    /// [`Timings::features`] and [`cargo_features`], for the crate's `[features]`.
     PerTag { prefix: String },
 }
 
@@ -164,6 +166,8 @@ pub struct Timings {
     /// What the spec's text did not hold exactly as written (integers beyond 64 bits, read
     /// as the nearest number), each naming its JSON pointer ([`oas::Document::warnings`]).
     pub warnings: Vec<String>,
+    /// With [`Features::PerTag`], the cargo features the module uses, sorted.
+    pub features: Vec<String>,
 }
 
 /// Generates the module for a spec's text. `source_name` is what the header and errors call
@@ -237,10 +241,19 @@ pub fn generate_timed(
     timings.warnings.extend(ir.warnings.iter().cloned());
     let gates = match &settings.features {
         Features::None => None,
-        Features::PerTag { prefix } => Some(features::gates(&ir, prefix)),
+        Features::PerTag { prefix } => {
+            let reserved: Vec<&str> = match &settings.client {
+                ClientCode::Hyper { feature: Some(f) } => vec![f.as_str()],
+                _ => Vec::new(),
+            };
+            Some(features::gates(&ir, prefix, &reserved))
+        }
     };
     let header = match &gates {
-        Some(gates) => header_with_features(header, &gates.features),
+        Some(gates) => {
+            timings.features.clone_from(&gates.features);
+            header_with_features(header, &gates.features)
+        }
         None => header,
     };
     let emitter = emit::Emitter {
@@ -408,6 +421,9 @@ fn header(source_name: &str, text: &str) -> String {
 fn header_with_features(mut header: String, features: &[String]) -> String {
     header.pop();
     header.push_str("// Cargo features (declare each in the crate's [features]):\n//");
+    if features.is_empty() {
+        header.push_str(" (none: the document has no operations)");
+    }
     let mut width = 2;
     for f in features {
         if width > 2 && width + 1 + f.len() > 96 {
@@ -423,19 +439,15 @@ fn header_with_features(mut header: String, features: &[String]) -> String {
 }
 
 /// The cargo features a spec's module uses under `settings` (none without
-/// [`Features::PerTag`]), sorted: what the including crate's `[features]` declares.
+/// [`Features::PerTag`]), sorted: what the including crate's `[features]` declares. The
+/// module is generated to find them ([`Timings::features`] gives them beside the module).
 pub fn cargo_features(
     source_name: &str,
     text: &str,
     json: bool,
     settings: &Settings,
 ) -> Result<Vec<String>, Error> {
-    let Features::PerTag { prefix } = &settings.features else {
-        return Ok(Vec::new());
-    };
-    let doc = load(source_name, text, json)?;
-    let (ir, _, _) = lower_stage(source_name, &doc.root, settings)?;
-    Ok(features::gates(&ir, prefix).features)
+    generate_timed(source_name, text, json, settings).map(|(_, timings)| timings.features)
 }
 
 /// Reads a spec file and generates its module (the name in the header is the path as given).

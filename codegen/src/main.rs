@@ -147,6 +147,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if hyper_feature.is_some() && client != ClientArg::Hyper {
                 anyhow::bail!("--hyper-feature needs --client hyper");
             }
+            if feature_prefix.starts_with('-')
+                || !feature_prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                anyhow::bail!(
+                    "--feature-prefix {feature_prefix:?}: a feature name's start: ASCII letters, digits, `-` and `_`, not starting with `-`"
+                );
+            }
             let settings = codegen::Settings {
                 unknown_enum: match unknown_enum {
                     UnknownEnumArg::Reject => codegen::UnknownEnum::Reject,
@@ -196,12 +205,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => print!("{code}"),
             }
             if feature_per_tag {
-                let features = codegen::cargo_features(&source_name, &text, json, &settings)?;
+                let features = &t.features;
                 eprintln!(
                     "note: the module uses {} cargo features; declare them in Cargo.toml:\n[features]",
                     features.len()
                 );
-                for f in &features {
+                for f in features {
                     eprintln!("{f} = []");
                 }
             }

@@ -21,9 +21,11 @@
 //! machine's cores. The client is a minimal HTTP/1.1 writer/reader so that it costs less than
 //! the server.
 //!
-//! Every POST stores a checkout, so the mock's resident memory grows with the POST phase; the
-//! report gives RSS idle, after the GET phase, after the POST phase, and the growth per stored
-//! checkout.
+//! Every POST stores a checkout, so the mock's resident memory grows with the POST phase until
+//! its store is full (`--store-limit`, default the mock's): from then on the oldest checkouts
+//! are evicted and memory stays flat. The report gives RSS idle, after the GET phase and after
+//! the POST phase, and the growth divided by the POSTs sent (which, past the limit, is not the
+//! size of a stored checkout).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -380,6 +382,7 @@ fn run_benchmark(args: &Args) {
             let (mut count, mut all, mut errors) = (0, Vec::new(), 0);
             let mut elapsed = Duration::ZERO;
             while elapsed < duration {
+                let step = step.min(duration - elapsed);
                 let (n, mut l, e) = runtime.block_on(phase(addr, &request, args.connections, step));
                 elapsed += step;
                 l.sort_unstable();
@@ -426,8 +429,8 @@ fn run_benchmark(args: &Args) {
         }
     }
     if let (Some(p), true) = (pid, args.only != Some("GET")) {
-        // The mock stores every POSTed checkout; a stateless server (Prism) stores nothing, and
-        // its growth is its heap's.
+        // The mock stores POSTed checkouts up to its limit; a stateless server (Prism) stores
+        // nothing, and its growth is its heap's.
         let after = rss_kib(p);
         println!(
             "\nRSS: {idle} KiB idle, {before_post} KiB after GET (before POST), {after} KiB after {stored} POSTs: +{:.0} bytes per POST",

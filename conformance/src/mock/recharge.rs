@@ -21,7 +21,7 @@
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -71,7 +71,7 @@ pub(crate) struct Recharge {
 struct Data {
     checkouts: Table<Record>,
     /// Single-use processor tokens already charged.
-    used_tokens: HashSet<String>,
+    used_tokens: Table<()>,
 }
 
 /// A stored checkout, kept as its `{"checkout": ...}` JSON: a retrieve sends it as it is, and
@@ -180,7 +180,7 @@ impl Recharge {
             routes,
             data: RwLock::new(Data {
                 checkouts: Table::new(limit),
-                used_tokens: HashSet::new(),
+                used_tokens: Table::new(limit),
             }),
             buckets: Mutex::new(HashMap::new()),
             hooks: RwLock::new(Vec::new()),
@@ -1117,7 +1117,7 @@ fn payment_error(message: &str) -> Response {
 fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) -> Response {
     let payment_token = charge.payment_token.as_str();
     let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
-    let reused = single_use(payment_token) && data.used_tokens.contains(payment_token);
+    let reused = single_use(payment_token) && data.used_tokens.get(payment_token).is_some();
     let Some(rec) = data.checkouts.get_mut(token) else {
         return not_found();
     };
@@ -1147,7 +1147,7 @@ fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) ->
     rec.store(&c);
     let body = rec.body.clone();
     if single_use(payment_token) {
-        data.used_tokens.insert(payment_token.to_owned());
+        data.used_tokens.insert(payment_token.to_owned(), ());
     }
     drop(data);
     for topic in [

@@ -64,12 +64,20 @@ struct Policy {
 
 type Job = (u64, Delivery);
 
+/// The deliveries, oldest first, at most `limit` of them ([`MockConfig::store_limit`]): a
+/// long-lived mock forgets its oldest deliveries rather than grow.
+#[derive(Debug)]
+struct Log {
+    records: std::collections::VecDeque<DeliveryRecord>,
+    limit: usize,
+}
+
 /// The queue of webhooks and their log.
 #[derive(Debug)]
 pub(crate) struct Outbox {
     tx: mpsc::UnboundedSender<Job>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
-    log: Arc<Mutex<Vec<DeliveryRecord>>>,
+    log: Arc<Mutex<Log>>,
     next: AtomicU64,
     policy: Policy,
 }
@@ -80,7 +88,10 @@ impl Outbox {
         Self {
             tx,
             rx: Mutex::new(Some(rx)),
-            log: Arc::new(Mutex::new(Vec::new())),
+            log: Arc::new(Mutex::new(Log {
+                records: std::collections::VecDeque::new(),
+                limit: config.store_limit.max(1),
+            })),
             next: AtomicU64::new(1),
             policy: Policy {
                 attempts: config.webhook_attempts.max(1),
@@ -94,7 +105,8 @@ impl Outbox {
     /// Queues a delivery; returns its id.
     pub fn send(&self, d: Delivery) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        lock(&self.log).push(DeliveryRecord {
+        let mut log = lock(&self.log);
+        log.records.push_back(DeliveryRecord {
             id,
             api: match d.api {
                 Api::Chargily => "chargily".into(),
@@ -107,13 +119,17 @@ impl Outbox {
             last_status: None,
             last_error: None,
         });
+        if log.records.len() > log.limit {
+            log.records.pop_front();
+        }
+        drop(log);
         // Without a running server the receiver is never taken and jobs simply wait.
         let _ = self.tx.send((id, d));
         id
     }
 
     pub fn records(&self) -> Vec<DeliveryRecord> {
-        lock(&self.log).clone()
+        lock(&self.log).records.iter().cloned().collect()
     }
 
     /// Starts the delivery worker on the current runtime (once).
@@ -145,8 +161,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn update(log: &Mutex<Vec<DeliveryRecord>>, id: u64, f: impl FnOnce(&mut DeliveryRecord)) {
-    if let Some(r) = lock(log).iter_mut().find(|r| r.id == id) {
+/// Changes the record of delivery `id`, if it is still in the log. Ids are consecutive, so
+/// its place follows from the oldest's id.
+fn update(log: &Mutex<Log>, id: u64, f: impl FnOnce(&mut DeliveryRecord)) {
+    let mut log = lock(log);
+    let Some(first) = log.records.front().map(|r| r.id) else {
+        return;
+    };
+    let at = usize::try_from(id.wrapping_sub(first)).unwrap_or(usize::MAX);
+    if let Some(r) = log.records.get_mut(at).filter(|r| r.id == id) {
         f(r);
     }
 }
@@ -155,7 +178,7 @@ async fn deliver(
     client: Client<HttpConnector, Full<Bytes>>,
     id: u64,
     d: Delivery,
-    log: Arc<Mutex<Vec<DeliveryRecord>>>,
+    log: Arc<Mutex<Log>>,
     policy: Policy,
 ) {
     let started = Instant::now();
