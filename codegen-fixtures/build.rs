@@ -20,7 +20,8 @@ fn main() {
             .to_string_lossy()
             .replace('-', "_");
         // Must agree with `codegen/tests/it/golden.rs`: the file name selects the enum policy,
-        // whether the portable client is generated and whether features gate operations.
+        // whether the portable client is generated, whether features gate operations and
+        // whether a server is generated.
         let settings = codegen::Settings {
             unknown_enum: if stem.contains("catch_all") {
                 codegen::UnknownEnum::CatchAll
@@ -39,6 +40,7 @@ fn main() {
             } else {
                 codegen::Features::None
             },
+            server: stem.contains("server"),
         };
         if let Err(e) =
             codegen::generate_file(&spec, &out_dir.join(format!("{stem}.rs")), &settings)

@@ -14,6 +14,12 @@ pub mod client {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
+/// The client and the server of one spec (`tests/it/server.rs` sends the one to the other).
+#[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
+pub mod client_server {
+    include!(concat!(env!("OUT_DIR"), "/client_server.rs"));
+}
+
 #[allow(deprecated, dead_code, clippy::all, clippy::pedantic)]
 pub mod constructors {
     include!(concat!(env!("OUT_DIR"), "/constructors.rs"));

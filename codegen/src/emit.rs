@@ -52,6 +52,8 @@ pub struct Emitter<'a> {
     pub names: &'a Names,
     pub derives: &'a [Derives],
     pub client: &'a crate::ClientCode,
+    /// Whether the `server` module is written ([`crate::Settings::server`]).
+    pub server: bool,
     /// With [`crate::Features::PerTag`]: the `cfg` of each item.
     pub gates: Option<&'a crate::features::Gates>,
 }
@@ -104,6 +106,8 @@ pub enum Part {
     Schemas,
     /// The `client` module (with a client only).
     Client,
+    /// The `server` module (with a server only).
+    Server,
     /// The `support` module.
     Support,
 }
@@ -126,6 +130,9 @@ impl Emitter<'_> {
         parts.push(Part::Schemas);
         if self.with_client() {
             parts.push(Part::Client);
+        }
+        if self.server {
+            parts.push(Part::Server);
         }
         parts.push(Part::Support);
         parts
@@ -217,6 +224,14 @@ const CLIENT: &str = include_str!("client.txt");
 /// depth.
 const HYPER_TRANSPORT: &str = include_str!("client_hyper.txt");
 
+/// The `server` module's fixed part (all but the spec's trait, routes and router), as
+/// `prettyplease` lays it out (a unit test checks that it is a fixed point).
+const SERVER: &str = include_str!("server.txt");
+
+/// The `server::hyper_service` module, as `prettyplease` lays it out at the server module's
+/// depth.
+const HYPER_SERVICE: &str = include_str!("server_hyper.txt");
+
 /// Room for text after the indentation of a line indented by `indent`.
 fn room(indent: usize) -> usize {
     MARGIN.saturating_sub(indent).max(MIN_SPACE)
@@ -240,6 +255,7 @@ pub fn part(emitter: &Emitter<'_>, part: &Part) -> (Result<String, String>, Dura
         Part::Webhooks => emitter.ir.webhooks.len() * 1024,
         Part::Schemas => emitter.ir.types.len() * 160,
         Part::Client => CLIENT.len() + HYPER_TRANSPORT.len(),
+        Part::Server => SERVER.len() + HYPER_SERVICE.len() + emitter.ir.operations.len() * 1024,
         Part::Support => SUPPORT.len(),
     };
     let mut w = Writer {
@@ -272,6 +288,7 @@ impl Writer<'_, '_> {
             }
             Part::Schemas => self.schemas()?,
             Part::Client => self.client_module()?,
+            Part::Server => self.server_module()?,
             Part::Support => self.out.push_str(SUPPORT),
         }
         Ok(())
@@ -1711,6 +1728,9 @@ impl Writer<'_, '_> {
         if self.em.with_client() {
             self.client_method(op, module)?;
         }
+        if self.em.server {
+            self.server_pieces(op)?;
+        }
         self.out.push_str("    }\n");
         Ok(())
     }
@@ -2002,6 +2022,238 @@ impl Writer<'_, '_> {
                 self.out.push_str(")]\n");
             }
             self.out.push_str(HYPER_TRANSPORT);
+        }
+        self.out.push_str("}\n");
+        Ok(())
+    }
+
+    // ----- server -----------------------------------------------------------------------
+
+    /// How the router reads a parameter typed `ty` from text (`server::Shape`).
+    fn shape(&self, ty: &Ty, depth: usize) -> String {
+        let types = &self.em.ir.types;
+        match ty {
+            Ty::Option(t) | Ty::Box(t) => self.shape(t, depth),
+            Ty::String => "Shape::String".to_owned(),
+            Ty::Bool => "Shape::Boolean".to_owned(),
+            Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => "Shape::Integer".to_owned(),
+            Ty::F32 | Ty::F64 => "Shape::Number".to_owned(),
+            Ty::Json => "Shape::Json".to_owned(),
+            Ty::JsonObject | Ty::Map(_) => "Shape::Object".to_owned(),
+            Ty::Vec(item) if depth == 0 => format!("Shape::Array(&{})", self.shape(item, 1)),
+            Ty::Vec(_) => "Shape::Json".to_owned(),
+            Ty::Named(id) => match types.get(id.0).map(|t| &t.kind) {
+                Some(Kind::Enum(_)) => "Shape::String".to_owned(),
+                Some(Kind::IntEnum(_)) => "Shape::Integer".to_owned(),
+                Some(Kind::Struct(_)) => "Shape::Object".to_owned(),
+                Some(Kind::Alias(t) | Kind::Newtype(t)) if depth < 4 => self.shape(t, depth),
+                Some(Kind::Tuple(_)) if depth == 0 => "Shape::Array(&Shape::Json)".to_owned(),
+                _ => "Shape::Json".to_owned(),
+            },
+        }
+    }
+
+    /// An operation's `SHAPES` (its parameters' types, for reading them) and how its
+    /// `Response` is sent, written plainly and laid out inside the operation's module.
+    fn server_pieces(&mut self, op: &Operation) -> Result<(), String> {
+        let mut t = String::with_capacity(1024);
+        t.push_str("/// How each parameter of [`CALL`] is typed, for the router to read it.\npub const SHAPES: &[super::super::server::Shape] = &[");
+        let fields = op
+            .params
+            .and_then(|p| match &self.em.ir.types.get(p.0)?.kind {
+                Kind::Struct(s) => Some(&s.fields),
+                _ => None,
+            });
+        for w in &op.wires {
+            let ty = fields.and_then(|f| f.iter().find(|f| f.wire == w.key));
+            let shape = match ty {
+                Some(f) => self.shape(&f.ty, 0),
+                None => "Shape::Json".to_owned(),
+            };
+            let shape = shape.replace("Shape::", "super::super::server::Shape::");
+            let _ = write!(t, "{shape}, ");
+        }
+        t.push_str("];\nimpl super::super::server::Respond for Response {\nfn into_reply(self) -> super::super::client::Reply {\nmatch self {\n");
+        for resp in responses_of(op) {
+            let v = &resp.name;
+            let status = match resp.matcher {
+                Matcher::Exact(code) => format!("{code}u16"),
+                _ => "status".to_owned(),
+            };
+            let (pat, body) = match (&resp.response.body, resp.fixed()) {
+                (ResponseBody::Json(_), true) => (
+                    format!("Self::{v}(body)"),
+                    format!("super::super::server::json_reply({status}, &body)"),
+                ),
+                (ResponseBody::Json(_), false) => (
+                    format!("Self::{v} {{ status, body }}"),
+                    "super::super::server::json_reply(status, &body)".to_owned(),
+                ),
+                (ResponseBody::Raw, true) => (
+                    format!("Self::{v}(body)"),
+                    format!("super::super::server::bytes_reply({status}, body)"),
+                ),
+                (ResponseBody::Raw, false) => (
+                    format!("Self::{v} {{ status, body }}"),
+                    "super::super::server::bytes_reply(status, body)".to_owned(),
+                ),
+                (ResponseBody::Empty, true) => (
+                    format!("Self::{v}"),
+                    format!("super::super::server::bytes_reply({status}, Vec::new())"),
+                ),
+                (ResponseBody::Empty, false) => (
+                    format!("Self::{v} {{ status }}"),
+                    "super::super::server::bytes_reply(status, Vec::new())".to_owned(),
+                ),
+            };
+            let _ = writeln!(t, "{pat} => {body},");
+        }
+        t.push_str("Self::Other { status, body } => super::super::server::bytes_reply(status, body),\n}\n}\n}\n");
+        let text = self.pretty(&format!("mod a {{ mod b {{ {t} }} }}"))?;
+        self.out.push_str(&inner_lines(&text, 2));
+        Ok(())
+    }
+
+    /// The `server` module: its fixed part, then the spec's routes, the `Api` trait and
+    /// `handle`, and the hyper service if asked for.
+    fn server_module(&mut self) -> Result<(), String> {
+        let em = self.em;
+        self.out.push_str(SERVER);
+        let mut t = String::with_capacity(em.ir.operations.len() * 1024 + 2048);
+        let gate = |t: &mut String, i: usize| {
+            if let Some(gates) = em.gates {
+                let _ = writeln!(t, "#[cfg({})]", gates.operations[i]);
+            }
+        };
+        t.push_str(
+            "/// Every operation, as the router finds it.\npub const ROUTES: &[Route] = &[\n",
+        );
+        for (i, (op, m)) in em
+            .ir
+            .operations
+            .iter()
+            .zip(&em.names.operations)
+            .enumerate()
+        {
+            gate(&mut t, i);
+            t.push_str("Route { id: ");
+            lit(&mut t, &op.id);
+            t.push_str(", module: ");
+            lit(&mut t, m.trim_start_matches("r#"));
+            let _ = writeln!(
+                t,
+                ", call: &super::operations::{m}::CALL, shapes: super::operations::{m}::SHAPES }},"
+            );
+        }
+        t.push_str("];\n/// The API: one method per operation, taking its typed parameters and body and giving its\n/// typed `Response`. Each method answers an empty 501 until it is implemented, which\n/// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].\npub trait Api: Send + Sync {\n");
+        let mut arms = String::new();
+        for (i, (op, m)) in em
+            .ir
+            .operations
+            .iter()
+            .zip(&em.names.operations)
+            .enumerate()
+        {
+            let heading = match &op.summary {
+                Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
+                None => format!("`{} {}`", op.method, op.path),
+            };
+            for_doc_lines(&heading, |line| {
+                t.push_str("///");
+                if !line.is_empty() {
+                    t.push(' ');
+                    t.push_str(line);
+                }
+                t.push('\n');
+            });
+            gate(&mut t, i);
+            let _ = write!(t, "fn {m}(&self, cx: &Context");
+            let mut args = vec!["cx"];
+            if op.params.is_some() {
+                let _ = write!(t, ", params: super::operations::{m}::Params");
+                args.push("params");
+            }
+            // (what the operation gets, how the router reads it, the closure's body argument)
+            let (read, body_arg) = match (&op.body, &op.body_media) {
+                (Some(_), _) => {
+                    let _ = if op.body_required {
+                        write!(t, ", body: super::operations::{m}::Body")
+                    } else {
+                        write!(t, ", body: Option<super::operations::{m}::Body>")
+                    };
+                    let kind = if op.form.is_some() { "Form" } else { "Json" };
+                    (
+                        format!("BodyRead::{kind} {{ required: {} }}", op.body_required),
+                        "body",
+                    )
+                }
+                (None, Some(media)) => {
+                    t.push_str(if op.body_required {
+                        ", body: Vec<u8>"
+                    } else {
+                        ", body: Option<Vec<u8>>"
+                    });
+                    let mut m = String::new();
+                    lit(&mut m, media);
+                    (
+                        format!(
+                            "BodyRead::Raw {{ media: {m}, required: {} }}",
+                            op.body_required
+                        ),
+                        if op.body_required {
+                            "raw"
+                        } else {
+                            "(!raw.is_empty()).then_some(raw)"
+                        },
+                    )
+                }
+                (None, None) => ("BodyRead::None".to_owned(), ""),
+            };
+            if !body_arg.is_empty() {
+                args.push("body");
+            }
+            let _ = write!(
+                t,
+                ") -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }} }}\n}}\n",
+                if args.len() == 1 {
+                    "cx".to_owned()
+                } else {
+                    format!("({})", args.join(", "))
+                }
+            );
+            // The arm of `handle`.
+            gate(&mut arms, i);
+            lit(&mut arms, m.trim_start_matches("r#"));
+            let params = if op.params.is_some() {
+                "params"
+            } else {
+                "_: serde::de::IgnoredAny"
+            };
+            let (body_pat, raw_pat, body_val) = match body_arg {
+                "" => ("_: serde::de::IgnoredAny", "_", String::new()),
+                "body" => ("body", "_", ", body".to_owned()),
+                raw => ("_: serde::de::IgnoredAny", "raw", format!(", {raw}")),
+            };
+            let params_val = if op.params.is_some() { ", params" } else { "" };
+            let _ = writeln!(
+                arms,
+                " => call(dialect, &cx, {read}, raw, |{params}, {body_pat}, {raw_pat}| A::{m}(api, &cx{params_val}{body_val})).await,"
+            );
+        }
+        t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet reply = match cx.route.map_or(\"\", |r| r.module) {\n");
+        t.push_str(&arms);
+        t.push_str(
+            "_ => dialect.refuse(&cx, Refusal::NotFound),\n};\nend(dialect, &cx, reply)\n}\n",
+        );
+        let text = self.pretty(&format!("mod a {{ {t} }}"))?;
+        self.out.push_str(&inner_lines(&text, 1));
+        if let crate::ClientCode::Hyper { feature } = em.client {
+            if let Some(feature) = feature {
+                self.out.push_str("    #[cfg(feature = ");
+                lit(&mut self.out, feature);
+                self.out.push_str(")]\n");
+            }
+            self.out.push_str(HYPER_SERVICE);
         }
         self.out.push_str("}\n");
         Ok(())
@@ -2394,6 +2646,14 @@ mod tests {
         assert_eq!(layout(&client).unwrap(), client);
         let transport = format!("mod client {{\n{HYPER_TRANSPORT}}}\n");
         assert_eq!(layout(&transport).unwrap(), transport);
+    }
+
+    #[test]
+    fn the_server_modules_fixed_parts_are_laid_out_as_prettyplease_does() {
+        let server = format!("{SERVER}}}\n");
+        assert_eq!(layout(&server).unwrap(), server);
+        let service = format!("mod server {{\n{HYPER_SERVICE}}}\n");
+        assert_eq!(layout(&service).unwrap(), service);
     }
 
     #[test]

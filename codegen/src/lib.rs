@@ -103,6 +103,28 @@ pub struct Settings {
     pub unknown_enum: UnknownEnum,
     pub client: ClientCode,
     pub features: Features,
+    /// A `server` module too: a trait with one async method per operation (typed parameters
+    /// and body in, the operation's `Response` out, 501 by default), the routes, and a router
+    /// (`server::handle`) answering what it refuses through a `server::Dialect`, the API's own
+    /// error bodies. It reads requests with the client's description of each operation, so a
+    /// server implies at least [`ClientCode::Portable`]. With [`ClientCode::Hyper`] comes
+    /// `server::hyper_service`, the router as a `hyper` 1 service (behind the same feature; it
+    /// also needs `hyper` with `server`, `hyper-util` with `server`, and `tokio` with `net`
+    /// and `rt`).
+    pub server: bool,
+}
+
+impl Settings {
+    /// The settings as generation applies them: a server implies a client.
+    fn effective(&self) -> std::borrow::Cow<'_, Self> {
+        if self.server && self.client == ClientCode::None {
+            let mut settings = self.clone();
+            settings.client = ClientCode::Portable;
+            std::borrow::Cow::Owned(settings)
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
+    }
 }
 
 /// Why generation failed. Never a panic: every failure of a spec is one of these.
@@ -188,6 +210,7 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
+    let settings = &*settings.effective();
     let mut timings = Timings::default();
     // The same test `oas` uses to read a document as JSON.
     let json = json || text.trim_start().starts_with('{');
@@ -261,6 +284,7 @@ pub fn generate_timed(
         names: &names,
         derives: &derives,
         client: &settings.client,
+        server: settings.server,
         gates: gates.as_ref(),
     };
     let code = emit_parts(source_name, &emitter, header, &mut timings);

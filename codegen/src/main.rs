@@ -63,6 +63,12 @@ enum Command {
         /// With `--feature-per-tag`: put this before every feature's name (`api-`).
         #[arg(long, requires = "feature_per_tag", default_value = "")]
         feature_prefix: String,
+        /// Also a `server` module: a trait with one async method per operation and a router
+        /// (`server::handle`) that reads requests into their typed parameters and body and
+        /// answers what it refuses in the API's own error shape (implies `--client portable`
+        /// at least; with `--client hyper`, a hyper service too).
+        #[arg(long)]
+        server: bool,
         /// Print how long each stage took to standard error.
         #[arg(long)]
         timings: bool,
@@ -142,6 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             hyper_feature,
             feature_per_tag,
             feature_prefix,
+            server,
             timings,
         } => {
             if hyper_feature.is_some() && client != ClientArg::Hyper {
@@ -175,6 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 } else {
                     codegen::Features::None
                 },
+                server,
             };
             if let Some(path) = &out
                 && oas::files::same_file(path, &spec)

@@ -60,6 +60,7 @@ pub fn checked_in_settings() -> Settings {
         client: crate::ClientCode::Hyper {
             feature: Some("hyper".to_owned()),
         },
+        server: true,
         ..Settings::default()
     }
 }

@@ -3994,6 +3994,32 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /checkouts`: Create a checkout
     pub mod create_checkout {
@@ -4107,6 +4133,32 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /checkouts/{id}`: Retrieve a checkout
     pub mod retrieve_checkout {
@@ -4211,6 +4263,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -4359,6 +4436,36 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /checkouts/{id}/expire`: Expire a checkout
     pub mod expire_checkout {
@@ -4479,6 +4586,37 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status403(body) => {
+                        super::super::server::json_reply(403u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -4611,6 +4749,32 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /customers`: Create a customer
     pub mod create_customer {
@@ -4724,6 +4888,32 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /customers/{id}`: Retrieve a customer
     pub mod retrieve_customer {
@@ -4828,6 +5018,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -4963,6 +5178,37 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `DELETE /customers/{id}`: Delete a customer
     pub mod delete_customer {
@@ -5067,6 +5313,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -5202,6 +5473,37 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /products`: List products
     pub mod list_products {
@@ -5332,6 +5634,32 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /products`: Create a product
     pub mod create_product {
@@ -5445,6 +5773,32 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /products/{id}`: Retrieve a product
     pub mod retrieve_product {
@@ -5549,6 +5903,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -5684,6 +6063,37 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `DELETE /products/{id}`: Delete a product
     pub mod delete_product {
@@ -5796,6 +6206,34 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -5944,6 +6382,36 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /prices`: List prices
     pub mod list_prices {
@@ -6074,6 +6542,32 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /prices`: Create a price
     pub mod create_price {
@@ -6187,6 +6681,32 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /prices/{id}`: Retrieve a price
     pub mod retrieve_price {
@@ -6291,6 +6811,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -6426,6 +6971,37 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /payment-links`: List payment links
     pub mod list_payment_links {
@@ -6556,6 +7132,32 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `POST /payment-links`: Create a payment link
     pub mod create_payment_link {
@@ -6669,6 +7271,32 @@ pub mod operations {
                     .await
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /payment-links/{id}`: Retrieve a payment link
     pub mod retrieve_payment_link {
@@ -6773,6 +7401,31 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = super::super::client::params(params)?;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -6906,6 +7559,37 @@ pub mod operations {
                         Response::decode,
                     )
                     .await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status400(body) => {
+                        super::super::server::json_reply(400u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -7054,6 +7738,36 @@ pub mod operations {
                 )
             }
         }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[
+            super::super::server::Shape::String,
+            super::super::server::Shape::Integer,
+            super::super::server::Shape::Integer,
+        ];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status404(body) => {
+                        super::super::server::json_reply(404u16, &body)
+                    }
+                    Self::Status422(body) => {
+                        super::super::server::json_reply(422u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
+            }
+        }
     }
     /// `GET /balance`: Retrieve balance
     pub mod retrieve_balance {
@@ -7138,6 +7852,26 @@ pub mod operations {
             ) -> Result<Response, super::super::client::Error> {
                 let params = serde_json::Value::Null;
                 self.send(&CALL, &params, None, Response::decode).await
+            }
+        }
+        /// How each parameter of [`CALL`] is typed, for the router to read it.
+        pub const SHAPES: &[super::super::server::Shape] = &[];
+        impl super::super::server::Respond for Response {
+            fn into_reply(self) -> super::super::client::Reply {
+                match self {
+                    Self::Status200(body) => {
+                        super::super::server::json_reply(200u16, &body)
+                    }
+                    Self::Status401(body) => {
+                        super::super::server::json_reply(401u16, &body)
+                    }
+                    Self::Status429(body) => {
+                        super::super::server::json_reply(429u16, &body)
+                    }
+                    Self::Other { status, body } => {
+                        super::super::server::bytes_reply(status, body)
+                    }
+                }
             }
         }
     }
@@ -8507,6 +9241,1972 @@ pub mod client {
                 duration: std::time::Duration,
             ) -> impl std::future::Future<Output = ()> + Send {
                 tokio::time::sleep(duration)
+            }
+        }
+    }
+}
+/// The server side of the API: [`handle`] reads a request into the typed parameters and
+/// body of the operation it addresses, calls that operation's method of [`Api`], and writes
+/// the typed `Response` back.
+///
+/// What the router answers itself (no such path, a wrong method, a body that is not JSON or
+/// not of the operation's media type, parameters or a body that do not fit their types, an
+/// operation not implemented) is a [`Refusal`], worded by a [`Dialect`]: the API's own error
+/// bodies. A dialect may also check requests against the spec before they are typed, and
+/// every response before it is sent.
+#[allow(dead_code)]
+pub mod server {
+    use super::client::{Call, In, Reply};
+    use std::sync::Mutex;
+    /// A request as the HTTP stack read it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Incoming {
+        pub method: String,
+        /// The path below the API's base URL (`/items/1`), still percent-encoded.
+        pub path: String,
+        /// The query string, without `?`.
+        pub query: Option<String>,
+        /// Header names and values, in the order received.
+        pub headers: Vec<(String, String)>,
+        /// The body, or why it could not be read whole.
+        pub body: Result<Vec<u8>, BodyError>,
+    }
+    /// Why a request's body could not be read whole.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum BodyError {
+        /// Larger than the server accepts (`limit` bytes).
+        TooLarge { limit: usize },
+        /// Not received in time.
+        TimedOut,
+        /// The connection ended before the body did.
+        Incomplete,
+    }
+    /// Where a refused value is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Location {
+        Path,
+        Query,
+        Header,
+        Cookie,
+        /// The request body: the issue's `name` is a JSON pointer into it.
+        Body,
+    }
+    /// One thing wrong with a request.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Issue {
+        pub location: Location,
+        /// The parameter's name, or a JSON pointer into the body (`""`: the whole body).
+        pub name: String,
+        pub message: String,
+    }
+    /// What the router answers itself, instead of an operation.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Refusal {
+        /// No operation has this path.
+        NotFound,
+        /// Operations have this path, with these methods (the `Allow` header).
+        MethodNotAllowed { allow: Vec<&'static str> },
+        /// The body is not of the operation's media type.
+        UnsupportedMediaType { expected: &'static str },
+        /// The body is not JSON: the parser's message.
+        MalformedJson { message: String },
+        /// Parameters or a body that do not fit the operation: every issue found.
+        Invalid { issues: Vec<Issue> },
+        /// The body could not be read whole.
+        Body(BodyError),
+        /// The operation is not implemented: its method answered an empty 501.
+        NotImplemented,
+    }
+    impl Refusal {
+        /// The status a refusal is answered with unless a dialect says otherwise.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::NotFound => 404,
+                Self::MethodNotAllowed { .. } => 405,
+                Self::UnsupportedMediaType { .. } => 415,
+                Self::MalformedJson { .. } => 400,
+                Self::Invalid { .. } => 422,
+                Self::Body(BodyError::TooLarge { .. }) => 413,
+                Self::Body(BodyError::TimedOut) => 408,
+                Self::Body(BodyError::Incomplete) => 400,
+                Self::NotImplemented => 501,
+            }
+        }
+        /// A sentence saying what was refused.
+        pub fn message(&self, cx: &Context) -> String {
+            match self {
+                Self::NotFound => format!("no operation at {}", cx.path),
+                Self::MethodNotAllowed { allow } => {
+                    format!(
+                        "{} is not allowed at {}; allowed: {}", cx.method, cx.path, allow
+                        .join(", ")
+                    )
+                }
+                Self::UnsupportedMediaType { expected } => {
+                    format!("the request body must be {expected}")
+                }
+                Self::MalformedJson { message } => {
+                    format!("the request body is not valid JSON: {message}")
+                }
+                Self::Invalid { issues } => {
+                    format!("the request is invalid ({} issues)", issues.len())
+                }
+                Self::Body(BodyError::TooLarge { limit }) => {
+                    format!("the request body is larger than {limit} bytes")
+                }
+                Self::Body(BodyError::TimedOut) => {
+                    "the request body was not received in time".to_owned()
+                }
+                Self::Body(BodyError::Incomplete) => {
+                    "the request body is incomplete".to_owned()
+                }
+                Self::NotImplemented => {
+                    format!(
+                        "{} is not implemented", cx.route.map_or("the operation", | r | r
+                        .id)
+                    )
+                }
+            }
+        }
+        /// The answer of [`PlainDialect`]: `{"message", "issues"}` in JSON, with `Allow` on
+        /// a 405.
+        pub fn plain_reply(&self, cx: &Context) -> Reply {
+            let mut body = serde_json::Map::new();
+            body.insert("message".to_owned(), self.message(cx).into());
+            let mut issues = Vec::new();
+            if let Self::Invalid { issues: found } = self {
+                for issue in found {
+                    let mut one = serde_json::Map::new();
+                    let location = format!("{:?}", issue.location).to_ascii_lowercase();
+                    one.insert("in".to_owned(), location.into());
+                    one.insert("name".to_owned(), issue.name.clone().into());
+                    one.insert("message".to_owned(), issue.message.clone().into());
+                    issues.push(serde_json::Value::Object(one));
+                }
+            }
+            body.insert("issues".to_owned(), issues.into());
+            let mut reply = json_reply(self.status(), &body);
+            if let Self::MethodNotAllowed { allow } = self {
+                reply.headers.push(("Allow".to_owned(), allow.join(", ")));
+            }
+            reply
+        }
+    }
+    /// One operation as the router finds it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Route {
+        /// Its `operationId`.
+        pub id: &'static str,
+        /// Its module in `operations`: unique even where ids repeat.
+        pub module: &'static str,
+        pub call: &'static Call,
+        /// How each parameter of `call` is typed, in the same order.
+        pub shapes: &'static [Shape],
+    }
+    /// What the router knows of a request: given to the operation and to the dialect.
+    #[derive(Debug)]
+    pub struct Context {
+        pub method: String,
+        /// The path below the base URL, still percent-encoded.
+        pub path: String,
+        pub query: Option<String>,
+        pub headers: Vec<(String, String)>,
+        /// The operation addressed, once routed.
+        pub route: Option<&'static Route>,
+        /// The path parameters, percent-decoded.
+        pub path_params: Vec<(&'static str, String)>,
+        response_headers: Mutex<Vec<(String, String)>>,
+    }
+    impl Context {
+        /// A request's context before routing.
+        pub fn new(
+            method: String,
+            path: String,
+            query: Option<String>,
+            headers: Vec<(String, String)>,
+        ) -> Self {
+            Self {
+                method,
+                path,
+                query,
+                headers,
+                route: None,
+                path_params: Vec::new(),
+                response_headers: Mutex::new(Vec::new()),
+            }
+        }
+        /// The first value of a request header, by case-insensitive name.
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+        /// The `operationId` addressed, once routed.
+        pub fn operation(&self) -> Option<&'static str> {
+            self.route.map(|r| r.id)
+        }
+        /// Adds a header to the answer, whoever gives it.
+        pub fn add_header(&self, name: impl Into<String>, value: impl Into<String>) {
+            self.response_headers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((name.into(), value.into()));
+        }
+    }
+    /// How an API words what the router answers itself, and what it adds to every answer.
+    pub trait Dialect: Send + Sync {
+        /// Called once the request is routed, before anything is read (`cx.route` is `None`
+        /// when no operation matched): an answer here ends the request (authentication,
+        /// rate limits, injected faults).
+        fn admit(&self, cx: &Context) -> Option<Reply> {
+            let _ = cx;
+            None
+        }
+        /// Checks the parameters (as the parameters struct serializes them) and the JSON
+        /// body before they are typed, so a spec validator can report every issue at once.
+        fn check(
+            &self,
+            cx: &Context,
+            params: &serde_json::Value,
+            body: Option<&serde_json::Value>,
+        ) -> Result<(), Refusal> {
+            let _ = (cx, params, body);
+            Ok(())
+        }
+        /// The API's answer to a refusal.
+        fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply;
+        /// Every answer, just before it is sent: headers each answer carries, or a check
+        /// of the response against the spec while debugging.
+        fn finish(&self, cx: &Context, reply: Reply) -> Reply {
+            let _ = cx;
+            reply
+        }
+    }
+    /// A dialect for an API without error bodies of its own: [`Refusal::plain_reply`].
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct PlainDialect;
+    impl Dialect for PlainDialect {
+        fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply {
+            refusal.plain_reply(cx)
+        }
+    }
+    /// How a parameter is typed, for reading it from text.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Shape {
+        String,
+        Integer,
+        Number,
+        Boolean,
+        /// Any JSON: read as JSON when it parses, else as a string.
+        Json,
+        Array(&'static Shape),
+        /// An object: its properties read as strings.
+        Object,
+    }
+    /// How an operation's body is read.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum BodyRead {
+        /// The operation takes none (a body sent is ignored).
+        None,
+        Json { required: bool },
+        /// `application/x-www-form-urlencoded`: each property read as a string.
+        Form { required: bool },
+        /// Bytes of the media type, untouched.
+        Raw { media: &'static str, required: bool },
+    }
+    /// A typed response, as the router sends it.
+    pub trait Respond {
+        fn into_reply(self) -> Reply;
+    }
+    /// A JSON answer.
+    pub fn json_reply<T: serde::Serialize + ?Sized>(status: u16, body: &T) -> Reply {
+        match serde_json::to_vec(body) {
+            Ok(body) => {
+                Reply {
+                    status,
+                    headers: vec![
+                        ("Content-Type".to_owned(), "application/json".to_owned())
+                    ],
+                    body,
+                }
+            }
+            Err(e) => {
+                Reply {
+                    status: 500,
+                    headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
+                    body: format!("the response cannot be encoded: {e}").into_bytes(),
+                }
+            }
+        }
+    }
+    /// An answer of bytes (`application/octet-stream` when there are any).
+    pub fn bytes_reply(status: u16, body: Vec<u8>) -> Reply {
+        let headers = if body.is_empty() {
+            Vec::new()
+        } else {
+            vec![("Content-Type".to_owned(), "application/octet-stream".to_owned())]
+        };
+        Reply { status, headers, body }
+    }
+    /// What [`route`] found.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Routed {
+        /// The route, with the path parameters percent-decoded.
+        Found(&'static Route, Vec<(&'static str, String)>),
+        /// Routes have the path, with these methods.
+        WrongMethod(Vec<&'static str>),
+        NotFound,
+    }
+    /// The route of `method` and `path` (below the base URL; one trailing slash ignored):
+    /// templates are compared segment by segment, a literal segment before a parameter.
+    pub fn route(routes: &'static [Route], method: &str, path: &str) -> Routed {
+        let trimmed = match path.strip_suffix('/') {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => path,
+        };
+        let mut best: Option<(&'static Route, Vec<(&'static str, String)>, usize)> = None;
+        let mut allow: Vec<&'static str> = Vec::new();
+        for r in routes {
+            let Some((params, literal)) = match_template(r.call.path, trimmed) else {
+                continue;
+            };
+            if r.call.method.eq_ignore_ascii_case(method) {
+                if best.as_ref().is_none_or(|(_, _, l)| literal > *l) {
+                    best = Some((r, params, literal));
+                }
+            } else if !allow.contains(&r.call.method) {
+                allow.push(r.call.method);
+            }
+        }
+        match best {
+            Some((r, params, _)) => Routed::Found(r, params),
+            None if allow.is_empty() => Routed::NotFound,
+            None => Routed::WrongMethod(allow),
+        }
+    }
+    /// The path parameters of `path` under `template`, and how many segments matched
+    /// literally; `None` if it does not match.
+    fn match_template(
+        template: &'static str,
+        path: &str,
+    ) -> Option<(Vec<(&'static str, String)>, usize)> {
+        let template = template.strip_suffix('/').unwrap_or(template);
+        let mut wanted = template.split('/');
+        let mut given = path.split('/');
+        let mut params = Vec::new();
+        let mut literal = 0;
+        loop {
+            match (wanted.next(), given.next()) {
+                (None, None) => return Some((params, literal)),
+                (Some(w), Some(g)) => {
+                    match w.find('{') {
+                        None if w == g => literal += 1,
+                        None => return None,
+                        Some(open) => {
+                            let close = w[open..].find('}')? + open;
+                            let (prefix, suffix) = (&w[..open], &w[close + 1..]);
+                            let value = g.strip_prefix(prefix)?.strip_suffix(suffix)?;
+                            if value.is_empty() {
+                                return None;
+                            }
+                            params
+                                .push((&w[open + 1..close], percent_decode(value, false)));
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+    /// Percent-decoding; `+` is a space in forms and query strings.
+    pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let hex = |c: u8| (c as char).to_digit(16);
+            match b {
+                b'%' if i + 2 < bytes.len() => {
+                    match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                        (Some(h), Some(l)) => {
+                            out.push((h * 16 + l) as u8);
+                            i += 3;
+                            continue;
+                        }
+                        _ => out.push(b),
+                    }
+                }
+                b'+' if plus_is_space => out.push(b' '),
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    /// The pairs of a query string or form body, percent-decoded.
+    pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
+        text.split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k, true), percent_decode(v, true))
+            })
+            .collect()
+    }
+    /// Routes a request and lets the dialect admit it: the context and the body to read, or
+    /// the answer already given.
+    pub fn begin<D: Dialect + ?Sized>(
+        dialect: &D,
+        routes: &'static [Route],
+        incoming: Incoming,
+    ) -> Result<(Context, Vec<u8>), Reply> {
+        let Incoming { method, path, query, headers, body } = incoming;
+        let mut cx = Context::new(method, path, query, headers);
+        let routed = route(routes, &cx.method, &cx.path);
+        if let Routed::Found(r, params) = &routed {
+            cx.route = Some(*r);
+            cx.path_params = params.clone();
+        }
+        if let Some(reply) = dialect.admit(&cx) {
+            return Err(end(dialect, &cx, reply));
+        }
+        let refusal = match (routed, body) {
+            (Routed::NotFound, _) => Refusal::NotFound,
+            (Routed::WrongMethod(allow), _) => Refusal::MethodNotAllowed { allow },
+            (Routed::Found(..), Err(e)) => Refusal::Body(e),
+            (Routed::Found(..), Ok(body)) => return Ok((cx, body)),
+        };
+        let reply = dialect.refuse(&cx, refusal);
+        Err(end(dialect, &cx, reply))
+    }
+    /// Reads the parameters and body of the routed operation, lets the dialect check them,
+    /// types them, and calls `operation` with them (and the raw body); its answer, or the
+    /// refusal.
+    pub async fn call<D, P, B, R, F, Fut>(
+        dialect: &D,
+        cx: &Context,
+        read: BodyRead,
+        raw: Vec<u8>,
+        operation: F,
+    ) -> Reply
+    where
+        D: Dialect + ?Sized,
+        P: serde::de::DeserializeOwned,
+        B: serde::de::DeserializeOwned,
+        R: Respond,
+        F: FnOnce(P, B, Vec<u8>) -> Fut,
+        Fut: std::future::Future<Output = R>,
+    {
+        let (params, body, raw) = match read_request(dialect, cx, read, raw) {
+            Ok(read) => read,
+            Err(refusal) => return dialect.refuse(cx, refusal),
+        };
+        let params: P = match typed(params, None) {
+            Ok(p) => p,
+            Err(issue) => {
+                let location = cx
+                    .route
+                    .and_then(|r| { r.call.params.iter().find(|p| p.key == issue.name) })
+                    .map_or(Location::Query, |p| location_of(p.location));
+                let issue = Issue { location, ..issue };
+                return dialect
+                    .refuse(
+                        cx,
+                        Refusal::Invalid {
+                            issues: vec![issue],
+                        },
+                    );
+            }
+        };
+        let body: B = match typed(body, Some(Location::Body)) {
+            Ok(b) => b,
+            Err(issue) => {
+                return dialect
+                    .refuse(
+                        cx,
+                        Refusal::Invalid {
+                            issues: vec![issue],
+                        },
+                    );
+            }
+        };
+        let reply = operation(params, body, raw).await.into_reply();
+        if reply.status == 501 && reply.body.is_empty() && reply.headers.is_empty() {
+            return dialect.refuse(cx, Refusal::NotImplemented);
+        }
+        reply
+    }
+    /// The answer as sent: the headers the operation added, then the dialect's
+    /// [`Dialect::finish`].
+    pub fn end<D: Dialect + ?Sized>(
+        dialect: &D,
+        cx: &Context,
+        mut reply: Reply,
+    ) -> Reply {
+        let added = std::mem::take(
+            &mut *cx.response_headers.lock().unwrap_or_else(|e| e.into_inner()),
+        );
+        reply.headers.extend(added);
+        dialect.finish(cx, reply)
+    }
+    fn location_of(location: In) -> Location {
+        match location {
+            In::Path => Location::Path,
+            In::Query => Location::Query,
+            In::Header => Location::Header,
+            In::Cookie => Location::Cookie,
+        }
+    }
+    /// `value` as `T`, or the issue naming where it does not fit (the parameter's key, or a
+    /// JSON pointer into the body).
+    fn typed<T: serde::de::DeserializeOwned>(
+        value: serde_json::Value,
+        body: Option<Location>,
+    ) -> Result<T, Issue> {
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| {
+                let mut pointer = String::new();
+                for segment in e.path().iter() {
+                    use serde_path_to_error::Segment;
+                    pointer.push('/');
+                    match segment {
+                        Segment::Seq { index } => pointer.push_str(&index.to_string()),
+                        Segment::Map { key } | Segment::Enum { variant: key } => {
+                            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"))
+                        }
+                        Segment::Unknown => pointer.push('?'),
+                    }
+                }
+                let message = e.into_inner().to_string();
+                match body {
+                    Some(location) => {
+                        Issue {
+                            location,
+                            name: pointer,
+                            message,
+                        }
+                    }
+                    None => {
+                        let name = pointer
+                            .trim_start_matches('/')
+                            .split('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        Issue {
+                            location: Location::Query,
+                            name,
+                            message,
+                        }
+                    }
+                }
+            })
+    }
+    /// The parameters as a JSON object (keyed as the parameters struct serializes them), the
+    /// body as JSON (`Null` when there is none), and the raw body; checked by the dialect.
+    fn read_request<D: Dialect + ?Sized>(
+        dialect: &D,
+        cx: &Context,
+        read: BodyRead,
+        raw: Vec<u8>,
+    ) -> Result<(serde_json::Value, serde_json::Value, Vec<u8>), Refusal> {
+        let mut issues = Vec::new();
+        let params = match cx.route {
+            Some(route) => read_params(cx, route, &mut issues),
+            None => serde_json::Map::new(),
+        };
+        let params = serde_json::Value::Object(params);
+        let content_type = cx
+            .header("content-type")
+            .map(|c| {
+                c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+            });
+        let (body, required, raw) = match read {
+            BodyRead::None => (None, false, Vec::new()),
+            _ if raw.is_empty() => (None, read_required(read), raw),
+            BodyRead::Json { required } => {
+                let json = content_type
+                    .as_deref()
+                    .is_some_and(|c| {
+                        c == "application/json"
+                            || (c.starts_with("application/") && c.ends_with("+json"))
+                    });
+                if !json {
+                    return Err(Refusal::UnsupportedMediaType {
+                        expected: "application/json",
+                    });
+                }
+                match serde_json::from_slice(&raw) {
+                    Ok(value) => (Some(value), required, Vec::new()),
+                    Err(e) => {
+                        return Err(Refusal::MalformedJson {
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            BodyRead::Form { required } => {
+                if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
+                    return Err(Refusal::UnsupportedMediaType {
+                        expected: "application/x-www-form-urlencoded",
+                    });
+                }
+                let text = String::from_utf8_lossy(&raw);
+                let mut object = serde_json::Map::new();
+                for (k, v) in parse_pairs(&text) {
+                    object.insert(k, serde_json::Value::String(v));
+                }
+                (Some(serde_json::Value::Object(object)), required, Vec::new())
+            }
+            BodyRead::Raw { media, required } => {
+                let fits = media.contains('*')
+                    || content_type.as_deref().is_some_and(|c| c == media);
+                if !fits {
+                    return Err(Refusal::UnsupportedMediaType {
+                        expected: media,
+                    });
+                }
+                (None, required, raw)
+            }
+        };
+        if !issues.is_empty() {
+            return Err(Refusal::Invalid { issues });
+        }
+        dialect.check(cx, &params, body.as_ref())?;
+        if required && body.is_none() && raw.is_empty() {
+            return Err(Refusal::Invalid {
+                issues: vec![
+                    Issue { location : Location::Body, name : String::new(), message :
+                    "a request body is required".to_owned(), }
+                ],
+            });
+        }
+        Ok((params, body.unwrap_or(serde_json::Value::Null), raw))
+    }
+    fn read_required(read: BodyRead) -> bool {
+        match read {
+            BodyRead::None => false,
+            BodyRead::Json { required }
+            | BodyRead::Form { required }
+            | BodyRead::Raw { required, .. } => required,
+        }
+    }
+    /// Each parameter sent, read by its location and style and typed by its shape; what
+    /// does not read is an issue.
+    fn read_params(
+        cx: &Context,
+        route: &Route,
+        issues: &mut Vec<Issue>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        let query = cx.query.as_deref().map(parse_pairs).unwrap_or_default();
+        let cookies: Vec<(String, String)> = cx
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|c| {
+                let (k, v) = c.trim().split_once('=')?;
+                Some((k.to_owned(), percent_decode(v, false)))
+            })
+            .collect();
+        for (param, shape) in route.call.params.iter().zip(route.shapes) {
+            let texts: Vec<String> = match param.location {
+                In::Path => {
+                    cx.path_params
+                        .iter()
+                        .filter(|(n, _)| *n == param.name)
+                        .map(|(_, v)| {
+                            match param.style {
+                                "label" => v.trim_start_matches('.').to_owned(),
+                                "matrix" => matrix(param.name, param.explode, shape, v),
+                                _ => v.clone(),
+                            }
+                        })
+                        .collect()
+                }
+                In::Query if param.style == "deepObject" => {
+                    let prefix = format!("{}[", param.name);
+                    let mut object = serde_json::Map::new();
+                    for (k, v) in &query {
+                        if let Some(inner) = k
+                            .strip_prefix(&prefix)
+                            .and_then(|k| k.strip_suffix(']'))
+                        {
+                            object
+                                .insert(
+                                    inner.to_owned(),
+                                    serde_json::Value::String(v.clone()),
+                                );
+                        }
+                    }
+                    if !object.is_empty() {
+                        out.insert(
+                            param.key.to_owned(),
+                            serde_json::Value::Object(object),
+                        );
+                    }
+                    continue;
+                }
+                In::Query => {
+                    query
+                        .iter()
+                        .filter(|(k, _)| {
+                            *k == param.name
+                                || (k.ends_with("[]") && k[..k.len() - 2] == *param.name)
+                        })
+                        .map(|(_, v)| v.clone())
+                        .collect()
+                }
+                In::Header => {
+                    cx.headers
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(param.name))
+                        .map(|(_, v)| v.trim().to_owned())
+                        .collect()
+                }
+                In::Cookie => {
+                    cookies
+                        .iter()
+                        .filter(|(k, _)| k == param.name)
+                        .map(|(_, v)| v.clone())
+                        .collect()
+                }
+            };
+            if texts.is_empty() {
+                continue;
+            }
+            match shaped(param.style, param.explode, shape, &texts) {
+                Ok(value) => {
+                    out.insert(param.key.to_owned(), value);
+                }
+                Err(message) => {
+                    issues
+                        .push(Issue {
+                            location: location_of(param.location),
+                            name: param.name.to_owned(),
+                            message,
+                        });
+                }
+            }
+        }
+        out
+    }
+    /// A matrix-style path value (`;color=blue`) as the simple style writes it: an exploded
+    /// array's repeated `;color=` and an exploded object's `;` become commas.
+    fn matrix(name: &str, explode: bool, shape: &Shape, text: &str) -> String {
+        let text = text.strip_prefix(';').unwrap_or(text);
+        let prefix = format!("{name}=");
+        match shape {
+            Shape::Array(_) if explode => {
+                text.split(';')
+                    .map(|p| p.strip_prefix(&prefix).unwrap_or(p))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+            Shape::Object if explode => text.replace(';', ","),
+            _ => text.strip_prefix(&prefix).unwrap_or(text).to_owned(),
+        }
+    }
+    /// The value of a parameter sent as `texts` (one per occurrence).
+    fn shaped(
+        style: &str,
+        explode: bool,
+        shape: &Shape,
+        texts: &[String],
+    ) -> Result<serde_json::Value, String> {
+        let delimiter = match style {
+            "spaceDelimited" => ' ',
+            "pipeDelimited" => '|',
+            "label" if explode => '.',
+            _ => ',',
+        };
+        match shape {
+            Shape::Array(item) => {
+                let parts: Vec<&str> = if texts.len() > 1 || (style == "form" && explode)
+                {
+                    texts.iter().map(String::as_str).collect()
+                } else {
+                    texts[0].split(delimiter).filter(|p| !p.is_empty()).collect()
+                };
+                parts.into_iter().map(|p| scalar(item, p)).collect()
+            }
+            Shape::Object => {
+                let text = &texts[0];
+                let mut object = serde_json::Map::new();
+                if explode {
+                    for pair in text.split(delimiter) {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        object
+                            .insert(
+                                k.to_owned(),
+                                serde_json::Value::String(v.to_owned()),
+                            );
+                    }
+                } else {
+                    let parts: Vec<&str> = text.split(delimiter).collect();
+                    for pair in parts.chunks(2) {
+                        let v = pair.get(1).copied().unwrap_or_default();
+                        object
+                            .insert(
+                                pair[0].to_owned(),
+                                serde_json::Value::String(v.to_owned()),
+                            );
+                    }
+                }
+                Ok(serde_json::Value::Object(object))
+            }
+            _ if style == "json" => {
+                serde_json::from_str(&texts[0]).map_err(|e| format!("not JSON: {e}"))
+            }
+            _ => scalar(shape, &texts[0]),
+        }
+    }
+    /// One value read as its shape says.
+    fn scalar(shape: &Shape, text: &str) -> Result<serde_json::Value, String> {
+        match shape {
+            Shape::Integer => {
+                if let Ok(n) = text.parse::<i64>() {
+                    Ok(n.into())
+                } else if let Ok(n) = text.parse::<u64>() {
+                    Ok(n.into())
+                } else {
+                    Err(format!("`{text}` is not an integer"))
+                }
+            }
+            Shape::Number => {
+                text.parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(serde_json::Value::Number)
+                    .ok_or_else(|| format!("`{text}` is not a number"))
+            }
+            Shape::Boolean => {
+                match text {
+                    "true" => Ok(true.into()),
+                    "false" => Ok(false.into()),
+                    _ => Err(format!("`{text}` is not `true` or `false`")),
+                }
+            }
+            Shape::Json => {
+                Ok(
+                    serde_json::from_str(text)
+                        .unwrap_or_else(|_| serde_json::Value::String(text.to_owned())),
+                )
+            }
+            _ => Ok(serde_json::Value::String(text.to_owned())),
+        }
+    }
+    /// Every operation, as the router finds it.
+    pub const ROUTES: &[Route] = &[
+        Route {
+            id: "listCheckouts",
+            module: "list_checkouts",
+            call: &super::operations::list_checkouts::CALL,
+            shapes: super::operations::list_checkouts::SHAPES,
+        },
+        Route {
+            id: "createCheckout",
+            module: "create_checkout",
+            call: &super::operations::create_checkout::CALL,
+            shapes: super::operations::create_checkout::SHAPES,
+        },
+        Route {
+            id: "retrieveCheckout",
+            module: "retrieve_checkout",
+            call: &super::operations::retrieve_checkout::CALL,
+            shapes: super::operations::retrieve_checkout::SHAPES,
+        },
+        Route {
+            id: "listCheckoutItems",
+            module: "list_checkout_items",
+            call: &super::operations::list_checkout_items::CALL,
+            shapes: super::operations::list_checkout_items::SHAPES,
+        },
+        Route {
+            id: "expireCheckout",
+            module: "expire_checkout",
+            call: &super::operations::expire_checkout::CALL,
+            shapes: super::operations::expire_checkout::SHAPES,
+        },
+        Route {
+            id: "listCustomers",
+            module: "list_customers",
+            call: &super::operations::list_customers::CALL,
+            shapes: super::operations::list_customers::SHAPES,
+        },
+        Route {
+            id: "createCustomer",
+            module: "create_customer",
+            call: &super::operations::create_customer::CALL,
+            shapes: super::operations::create_customer::SHAPES,
+        },
+        Route {
+            id: "retrieveCustomer",
+            module: "retrieve_customer",
+            call: &super::operations::retrieve_customer::CALL,
+            shapes: super::operations::retrieve_customer::SHAPES,
+        },
+        Route {
+            id: "updateCustomer",
+            module: "update_customer",
+            call: &super::operations::update_customer::CALL,
+            shapes: super::operations::update_customer::SHAPES,
+        },
+        Route {
+            id: "deleteCustomer",
+            module: "delete_customer",
+            call: &super::operations::delete_customer::CALL,
+            shapes: super::operations::delete_customer::SHAPES,
+        },
+        Route {
+            id: "patchCustomer",
+            module: "patch_customer",
+            call: &super::operations::patch_customer::CALL,
+            shapes: super::operations::patch_customer::SHAPES,
+        },
+        Route {
+            id: "listProducts",
+            module: "list_products",
+            call: &super::operations::list_products::CALL,
+            shapes: super::operations::list_products::SHAPES,
+        },
+        Route {
+            id: "createProduct",
+            module: "create_product",
+            call: &super::operations::create_product::CALL,
+            shapes: super::operations::create_product::SHAPES,
+        },
+        Route {
+            id: "retrieveProduct",
+            module: "retrieve_product",
+            call: &super::operations::retrieve_product::CALL,
+            shapes: super::operations::retrieve_product::SHAPES,
+        },
+        Route {
+            id: "updateProduct",
+            module: "update_product",
+            call: &super::operations::update_product::CALL,
+            shapes: super::operations::update_product::SHAPES,
+        },
+        Route {
+            id: "deleteProduct",
+            module: "delete_product",
+            call: &super::operations::delete_product::CALL,
+            shapes: super::operations::delete_product::SHAPES,
+        },
+        Route {
+            id: "listProductPrices",
+            module: "list_product_prices",
+            call: &super::operations::list_product_prices::CALL,
+            shapes: super::operations::list_product_prices::SHAPES,
+        },
+        Route {
+            id: "listPrices",
+            module: "list_prices",
+            call: &super::operations::list_prices::CALL,
+            shapes: super::operations::list_prices::SHAPES,
+        },
+        Route {
+            id: "createPrice",
+            module: "create_price",
+            call: &super::operations::create_price::CALL,
+            shapes: super::operations::create_price::SHAPES,
+        },
+        Route {
+            id: "retrievePrice",
+            module: "retrieve_price",
+            call: &super::operations::retrieve_price::CALL,
+            shapes: super::operations::retrieve_price::SHAPES,
+        },
+        Route {
+            id: "updatePrice",
+            module: "update_price",
+            call: &super::operations::update_price::CALL,
+            shapes: super::operations::update_price::SHAPES,
+        },
+        Route {
+            id: "listPaymentLinks",
+            module: "list_payment_links",
+            call: &super::operations::list_payment_links::CALL,
+            shapes: super::operations::list_payment_links::SHAPES,
+        },
+        Route {
+            id: "createPaymentLink",
+            module: "create_payment_link",
+            call: &super::operations::create_payment_link::CALL,
+            shapes: super::operations::create_payment_link::SHAPES,
+        },
+        Route {
+            id: "retrievePaymentLink",
+            module: "retrieve_payment_link",
+            call: &super::operations::retrieve_payment_link::CALL,
+            shapes: super::operations::retrieve_payment_link::SHAPES,
+        },
+        Route {
+            id: "updatePaymentLink",
+            module: "update_payment_link",
+            call: &super::operations::update_payment_link::CALL,
+            shapes: super::operations::update_payment_link::SHAPES,
+        },
+        Route {
+            id: "listPaymentLinkItems",
+            module: "list_payment_link_items",
+            call: &super::operations::list_payment_link_items::CALL,
+            shapes: super::operations::list_payment_link_items::SHAPES,
+        },
+        Route {
+            id: "retrieveBalance",
+            module: "retrieve_balance",
+            call: &super::operations::retrieve_balance::CALL,
+            shapes: super::operations::retrieve_balance::SHAPES,
+        },
+    ];
+    /// The API: one method per operation, taking its typed parameters and body and giving its
+    /// typed `Response`. Each method answers an empty 501 until it is implemented, which
+    /// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].
+    pub trait Api: Send + Sync {
+        /// `GET /checkouts`: List checkouts
+        fn list_checkouts(
+            &self,
+            cx: &Context,
+            params: super::operations::list_checkouts::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_checkouts::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_checkouts::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /checkouts`: Create a checkout
+        fn create_checkout(
+            &self,
+            cx: &Context,
+            body: super::operations::create_checkout::Body,
+        ) -> impl std::future::Future<
+            Output = super::operations::create_checkout::Response,
+        > + Send {
+            let _ = (cx, body);
+            async {
+                super::operations::create_checkout::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /checkouts/{id}`: Retrieve a checkout
+        fn retrieve_checkout(
+            &self,
+            cx: &Context,
+            params: super::operations::retrieve_checkout::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_checkout::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::retrieve_checkout::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /checkouts/{id}/items`: List a checkout's items
+        fn list_checkout_items(
+            &self,
+            cx: &Context,
+            params: super::operations::list_checkout_items::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_checkout_items::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_checkout_items::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /checkouts/{id}/expire`: Expire a checkout
+        fn expire_checkout(
+            &self,
+            cx: &Context,
+            params: super::operations::expire_checkout::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::expire_checkout::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::expire_checkout::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /customers`: List customers
+        fn list_customers(
+            &self,
+            cx: &Context,
+            params: super::operations::list_customers::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_customers::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_customers::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /customers`: Create a customer
+        fn create_customer(
+            &self,
+            cx: &Context,
+            body: Option<super::operations::create_customer::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::create_customer::Response,
+        > + Send {
+            let _ = (cx, body);
+            async {
+                super::operations::create_customer::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /customers/{id}`: Retrieve a customer
+        fn retrieve_customer(
+            &self,
+            cx: &Context,
+            params: super::operations::retrieve_customer::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_customer::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::retrieve_customer::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /customers/{id}`: Update a customer
+        fn update_customer(
+            &self,
+            cx: &Context,
+            params: super::operations::update_customer::Params,
+            body: Option<super::operations::update_customer::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::update_customer::Response,
+        > + Send {
+            let _ = (cx, params, body);
+            async {
+                super::operations::update_customer::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `DELETE /customers/{id}`: Delete a customer
+        fn delete_customer(
+            &self,
+            cx: &Context,
+            params: super::operations::delete_customer::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::delete_customer::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::delete_customer::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `PATCH /customers/{id}`: Update a customer (PATCH, as the JavaScript SDK sends it)
+        fn patch_customer(
+            &self,
+            cx: &Context,
+            params: super::operations::patch_customer::Params,
+            body: Option<super::operations::patch_customer::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::patch_customer::Response,
+        > + Send {
+            let _ = (cx, params, body);
+            async {
+                super::operations::patch_customer::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /products`: List products
+        fn list_products(
+            &self,
+            cx: &Context,
+            params: super::operations::list_products::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_products::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_products::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /products`: Create a product
+        fn create_product(
+            &self,
+            cx: &Context,
+            body: super::operations::create_product::Body,
+        ) -> impl std::future::Future<
+            Output = super::operations::create_product::Response,
+        > + Send {
+            let _ = (cx, body);
+            async {
+                super::operations::create_product::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /products/{id}`: Retrieve a product
+        fn retrieve_product(
+            &self,
+            cx: &Context,
+            params: super::operations::retrieve_product::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_product::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::retrieve_product::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /products/{id}`: Update a product
+        fn update_product(
+            &self,
+            cx: &Context,
+            params: super::operations::update_product::Params,
+            body: Option<super::operations::update_product::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::update_product::Response,
+        > + Send {
+            let _ = (cx, params, body);
+            async {
+                super::operations::update_product::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `DELETE /products/{id}`: Delete a product
+        fn delete_product(
+            &self,
+            cx: &Context,
+            params: super::operations::delete_product::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::delete_product::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::delete_product::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /products/{id}/prices`: List a product's prices
+        fn list_product_prices(
+            &self,
+            cx: &Context,
+            params: super::operations::list_product_prices::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_product_prices::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_product_prices::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /prices`: List prices
+        fn list_prices(
+            &self,
+            cx: &Context,
+            params: super::operations::list_prices::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_prices::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_prices::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /prices`: Create a price
+        fn create_price(
+            &self,
+            cx: &Context,
+            body: super::operations::create_price::Body,
+        ) -> impl std::future::Future<
+            Output = super::operations::create_price::Response,
+        > + Send {
+            let _ = (cx, body);
+            async {
+                super::operations::create_price::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /prices/{id}`: Retrieve a price
+        fn retrieve_price(
+            &self,
+            cx: &Context,
+            params: super::operations::retrieve_price::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_price::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::retrieve_price::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /prices/{id}`: Update a price
+        fn update_price(
+            &self,
+            cx: &Context,
+            params: super::operations::update_price::Params,
+            body: Option<super::operations::update_price::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::update_price::Response,
+        > + Send {
+            let _ = (cx, params, body);
+            async {
+                super::operations::update_price::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /payment-links`: List payment links
+        fn list_payment_links(
+            &self,
+            cx: &Context,
+            params: super::operations::list_payment_links::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_payment_links::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_payment_links::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /payment-links`: Create a payment link
+        fn create_payment_link(
+            &self,
+            cx: &Context,
+            body: super::operations::create_payment_link::Body,
+        ) -> impl std::future::Future<
+            Output = super::operations::create_payment_link::Response,
+        > + Send {
+            let _ = (cx, body);
+            async {
+                super::operations::create_payment_link::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /payment-links/{id}`: Retrieve a payment link
+        fn retrieve_payment_link(
+            &self,
+            cx: &Context,
+            params: super::operations::retrieve_payment_link::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_payment_link::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::retrieve_payment_link::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `POST /payment-links/{id}`: Update a payment link
+        fn update_payment_link(
+            &self,
+            cx: &Context,
+            params: super::operations::update_payment_link::Params,
+            body: Option<super::operations::update_payment_link::Body>,
+        ) -> impl std::future::Future<
+            Output = super::operations::update_payment_link::Response,
+        > + Send {
+            let _ = (cx, params, body);
+            async {
+                super::operations::update_payment_link::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /payment-links/{id}/items`: List a payment link's items
+        fn list_payment_link_items(
+            &self,
+            cx: &Context,
+            params: super::operations::list_payment_link_items::Params,
+        ) -> impl std::future::Future<
+            Output = super::operations::list_payment_link_items::Response,
+        > + Send {
+            let _ = (cx, params);
+            async {
+                super::operations::list_payment_link_items::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+        /// `GET /balance`: Retrieve balance
+        fn retrieve_balance(
+            &self,
+            cx: &Context,
+        ) -> impl std::future::Future<
+            Output = super::operations::retrieve_balance::Response,
+        > + Send {
+            let _ = cx;
+            async {
+                super::operations::retrieve_balance::Response::Other {
+                    status: 501,
+                    body: Vec::new(),
+                }
+            }
+        }
+    }
+    /// Answers one request with `api`, refusing through `dialect` what does not reach an
+    /// operation, and giving every answer to [`Dialect::finish`].
+    pub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &A,
+        dialect: &D,
+        incoming: Incoming,
+    ) -> Reply {
+        let (cx, raw) = match begin(dialect, ROUTES, incoming) {
+            Ok(begun) => begun,
+            Err(reply) => return reply,
+        };
+        let _ = (api, &raw);
+        let reply = match cx.route.map_or("", |r| r.module) {
+            "list_checkouts" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_checkouts(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "create_checkout" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: true },
+                        raw,
+                        |_: serde::de::IgnoredAny, body, _| A::create_checkout(
+                            api,
+                            &cx,
+                            body,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_checkout" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "list_checkout_items" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_checkout_items(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "expire_checkout" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::expire_checkout(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "list_customers" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_customers(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "create_customer" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |_: serde::de::IgnoredAny, body, _| A::create_customer(
+                            api,
+                            &cx,
+                            body,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_customer" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::retrieve_customer(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "update_customer" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |params, body, _| A::update_customer(api, &cx, params, body),
+                    )
+                    .await
+            }
+            "delete_customer" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::delete_customer(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "patch_customer" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |params, body, _| A::patch_customer(api, &cx, params, body),
+                    )
+                    .await
+            }
+            "list_products" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_products(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "create_product" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: true },
+                        raw,
+                        |_: serde::de::IgnoredAny, body, _| A::create_product(
+                            api,
+                            &cx,
+                            body,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_product" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::retrieve_product(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "update_product" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |params, body, _| A::update_product(api, &cx, params, body),
+                    )
+                    .await
+            }
+            "delete_product" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::delete_product(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "list_product_prices" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_product_prices(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "list_prices" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_prices(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "create_price" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: true },
+                        raw,
+                        |_: serde::de::IgnoredAny, body, _| A::create_price(
+                            api,
+                            &cx,
+                            body,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_price" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::retrieve_price(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "update_price" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |params, body, _| A::update_price(api, &cx, params, body),
+                    )
+                    .await
+            }
+            "list_payment_links" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_payment_links(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "create_payment_link" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: true },
+                        raw,
+                        |_: serde::de::IgnoredAny, body, _| A::create_payment_link(
+                            api,
+                            &cx,
+                            body,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_payment_link" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::retrieve_payment_link(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "update_payment_link" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::Json { required: false },
+                        raw,
+                        |params, body, _| A::update_payment_link(api, &cx, params, body),
+                    )
+                    .await
+            }
+            "list_payment_link_items" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |params, _: serde::de::IgnoredAny, _| A::list_payment_link_items(
+                            api,
+                            &cx,
+                            params,
+                        ),
+                    )
+                    .await
+            }
+            "retrieve_balance" => {
+                call(
+                        dialect,
+                        &cx,
+                        BodyRead::None,
+                        raw,
+                        |_: serde::de::IgnoredAny, _: serde::de::IgnoredAny, _| A::retrieve_balance(
+                            api,
+                            &cx,
+                        ),
+                    )
+                    .await
+            }
+            _ => dialect.refuse(&cx, Refusal::NotFound),
+        };
+        end(dialect, &cx, reply)
+    }
+    #[cfg(feature = "hyper")]
+    /// [`handle`] as a `hyper` 1 service: requests below [`Router::base_path`] go to the
+    /// API, bodies are read up to [`Router::max_body`] bytes.
+    pub mod hyper_service {
+        use http_body_util::BodyExt as _;
+        use std::sync::Arc;
+        type Body = http_body_util::Full<hyper::body::Bytes>;
+        /// The router of an [`super::Api`] and its [`super::Dialect`], as a `hyper` service.
+        #[derive(Debug)]
+        pub struct Router<A, D> {
+            api: Arc<A>,
+            dialect: Arc<D>,
+            /// The base URL's path (`/api/v1`, or empty): other paths are not found.
+            pub base_path: String,
+            /// Larger bodies are refused as [`super::BodyError::TooLarge`] (1 MiB by default).
+            pub max_body: usize,
+        }
+        impl<A, D> Clone for Router<A, D> {
+            fn clone(&self) -> Self {
+                Self {
+                    api: Arc::clone(&self.api),
+                    dialect: Arc::clone(&self.dialect),
+                    base_path: self.base_path.clone(),
+                    max_body: self.max_body,
+                }
+            }
+        }
+        impl<A: super::Api + 'static, D: super::Dialect + 'static> Router<A, D> {
+            pub fn new(api: A, dialect: D) -> Self {
+                Self {
+                    api: Arc::new(api),
+                    dialect: Arc::new(dialect),
+                    base_path: String::new(),
+                    max_body: 1 << 20,
+                }
+            }
+            /// Answers one request.
+            pub async fn answer(
+                &self,
+                request: hyper::Request<hyper::body::Incoming>,
+            ) -> hyper::Response<Body> {
+                let (parts, body) = request.into_parts();
+                let body = match http_body_util::Limited::new(body, self.max_body)
+                    .collect()
+                    .await
+                {
+                    Ok(collected) => Ok(collected.to_bytes().to_vec()),
+                    Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                        Err(super::BodyError::TooLarge {
+                            limit: self.max_body,
+                        })
+                    }
+                    Err(_) => Err(super::BodyError::Incomplete),
+                };
+                let path = parts.uri.path();
+                let base = self.base_path.trim_end_matches('/');
+                let path = match path.strip_prefix(base) {
+                    Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+                    _ => path,
+                };
+                let incoming = super::Incoming {
+                    method: parts.method.as_str().to_owned(),
+                    path: path.to_owned(),
+                    query: parts.uri.query().map(str::to_owned),
+                    headers: parts
+                        .headers
+                        .iter()
+                        .map(|(n, v)| {
+                            (
+                                n.as_str().to_owned(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect(),
+                    body,
+                };
+                let reply = super::handle(&*self.api, &*self.dialect, incoming).await;
+                let mut response = hyper::Response::new(Body::new(reply.body.into()));
+                *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
+                    .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+                for (name, value) in reply.headers {
+                    if let (Ok(name), Ok(value)) = (
+                        hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                        hyper::header::HeaderValue::from_str(&value),
+                    ) {
+                        response.headers_mut().append(name, value);
+                    }
+                }
+                response
+            }
+        }
+        impl<
+            A: super::Api + 'static,
+            D: super::Dialect + 'static,
+        > hyper::service::Service<hyper::Request<hyper::body::Incoming>>
+        for Router<A, D> {
+            type Response = hyper::Response<Body>;
+            type Error = std::convert::Infallible;
+            type Future = std::pin::Pin<
+                Box<
+                    dyn std::future::Future<
+                        Output = Result<Self::Response, Self::Error>,
+                    > + Send,
+                >,
+            >;
+            fn call(
+                &self,
+                request: hyper::Request<hyper::body::Incoming>,
+            ) -> Self::Future {
+                let router = self.clone();
+                Box::pin(async move { Ok(router.answer(request).await) })
+            }
+        }
+        /// Serves HTTP/1.1 connections accepted on `listener` with `router`, each on a task
+        /// of its own, until accepting fails or the returned future is dropped.
+        pub async fn serve<A: super::Api + 'static, D: super::Dialect + 'static>(
+            listener: tokio::net::TcpListener,
+            router: Router<A, D>,
+        ) -> std::io::Result<()> {
+            loop {
+                let (stream, _) = listener.accept().await?;
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let router = router.clone();
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, router)
+                        .await;
+                });
             }
         }
     }

@@ -307,7 +307,7 @@ fn down() -> Result<Reply, TransportError> {
 }
 
 /// Runs a future whose transport never makes it wait (the scripted one is always ready).
-fn run<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn run<F: std::future::Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {

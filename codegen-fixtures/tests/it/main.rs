@@ -4,3 +4,4 @@
 
 mod client;
 mod mappings;
+mod server;

@@ -210,6 +210,7 @@ fn code_lines(outcome: &Outcome) -> usize {
 pub(crate) fn corpus_settings() -> codegen::Settings {
     codegen::Settings {
         client: codegen::ClientCode::Hyper { feature: None },
+        server: true,
         ..codegen::Settings::default()
     }
 }

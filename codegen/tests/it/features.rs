@@ -16,6 +16,7 @@ fn per_tag(prefix: &str) -> codegen::Settings {
         features: codegen::Features::PerTag {
             prefix: prefix.to_owned(),
         },
+        server: true,
         ..codegen::Settings::default()
     }
 }

@@ -4,7 +4,8 @@
 
 /// The settings a fixture is generated with: its file name selects the enum policy, whether
 /// a client is generated (`client` in the name: the portable one), and whether its operations
-/// are behind cargo features per tag (`features`). Shared with
+/// are behind cargo features per tag (`features`), and whether a server is generated
+/// (`server`). Shared with
 /// `codegen-fixtures/build.rs`, which must agree.
 fn settings(path: &std::path::Path) -> codegen::Settings {
     let name = path.file_name().unwrap().to_string_lossy();
@@ -26,6 +27,7 @@ fn settings(path: &std::path::Path) -> codegen::Settings {
         } else {
             codegen::Features::None
         },
+        server: name.contains("server"),
     }
 }
 

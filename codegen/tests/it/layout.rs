@@ -64,6 +64,7 @@ fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
             unknown_enum,
             client: client.clone(),
             features: features.clone(),
+            server: true,
         };
         let code = match codegen::generate(name, text, json, &settings) {
             Ok(code) => code,
@@ -74,6 +75,7 @@ fn assert_laid_out(name: &str, text: &str, json: bool) -> usize {
                     unknown_enum: POLICIES[1],
                     client,
                     features,
+                    server: true,
                 };
                 assert!(
                     codegen::generate(name, text, json, &other).is_err(),
