@@ -4457,6 +4457,12 @@ pub mod server {
             let _ = (cx, params, body);
             Ok(())
         }
+        /// What an empty body of a JSON operation reads as: absent by default; Laravel and
+        /// marshmallow read it as `{}`, so their required fields are reported one by one.
+        fn empty_body(&self, cx: &Context) -> Option<serde_json::Value> {
+            let _ = cx;
+            None
+        }
         /// The API's answer to a refusal.
         fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply;
         /// Every answer, just before it is sent: headers each answer carries, or a check
@@ -4808,6 +4814,9 @@ pub mod server {
             });
         let (body, required, raw) = match read {
             BodyRead::None => (None, false, Vec::new()),
+            BodyRead::Json { required } if raw.is_empty() => {
+                (dialect.empty_body(cx), required, raw)
+            }
             _ if raw.is_empty() => (None, read_required(read), raw),
             BodyRead::Json { required } => {
                 let json = content_type
@@ -4854,10 +4863,10 @@ pub mod server {
                 (None, required, raw)
             }
         };
+        dialect.check(cx, &params, body.as_ref())?;
         if !issues.is_empty() {
             return Err(Refusal::Invalid { issues });
         }
-        dialect.check(cx, &params, body.as_ref())?;
         if required && body.is_none() && raw.is_empty() {
             return Err(Refusal::Invalid {
                 issues: vec![
@@ -4877,7 +4886,7 @@ pub mod server {
         }
     }
     /// Each parameter sent, read by its location and style and typed by its shape; what
-    /// does not read is an issue.
+    /// does not read is an issue, and is kept as its text.
     fn read_params(
         cx: &Context,
         route: &Route,
@@ -4966,6 +4975,8 @@ pub mod server {
                     out.insert(param.key.to_owned(), value);
                 }
                 Err(message) => {
+                    let text = texts[texts.len() - 1].clone();
+                    out.insert(param.key.to_owned(), serde_json::Value::String(text));
                     issues
                         .push(Issue {
                             location: location_of(param.location),
@@ -4993,7 +5004,8 @@ pub mod server {
             _ => text.strip_prefix(&prefix).unwrap_or(text).to_owned(),
         }
     }
-    /// The value of a parameter sent as `texts` (one per occurrence).
+    /// The value of a parameter sent as `texts`, one per occurrence: of a single value the
+    /// last counts (as PHP and Rails read a repeated query parameter).
     fn shaped(
         style: &str,
         explode: bool,
@@ -5042,32 +5054,36 @@ pub mod server {
                 Ok(serde_json::Value::Object(object))
             }
             _ if style == "json" => {
-                serde_json::from_str(&texts[0]).map_err(|e| format!("not JSON: {e}"))
+                serde_json::from_str(&texts[texts.len() - 1])
+                    .map_err(|e| format!("not JSON: {e}"))
             }
-            _ => scalar(shape, &texts[0]),
+            _ => scalar(shape, &texts[texts.len() - 1]),
         }
     }
-    /// One value read as its shape says.
+    /// One value read as its shape says (numbers and booleans with surrounding white space
+    /// trimmed).
     fn scalar(shape: &Shape, text: &str) -> Result<serde_json::Value, String> {
+        let trimmed = text.trim();
         match shape {
             Shape::Integer => {
-                if let Ok(n) = text.parse::<i64>() {
+                if let Ok(n) = trimmed.parse::<i64>() {
                     Ok(n.into())
-                } else if let Ok(n) = text.parse::<u64>() {
+                } else if let Ok(n) = trimmed.parse::<u64>() {
                     Ok(n.into())
                 } else {
                     Err(format!("`{text}` is not an integer"))
                 }
             }
             Shape::Number => {
-                text.parse::<f64>()
+                trimmed
+                    .parse::<f64>()
                     .ok()
                     .and_then(serde_json::Number::from_f64)
                     .map(serde_json::Value::Number)
                     .ok_or_else(|| format!("`{text}` is not a number"))
             }
             Shape::Boolean => {
-                match text {
+                match trimmed {
                     "true" => Ok(true.into()),
                     "false" => Ok(false.into()),
                     _ => Err(format!("`{text}` is not `true` or `false`")),

@@ -9,7 +9,7 @@ use http::{Method, StatusCode};
 use oas::check::{Profile, ResponseParts, ResponseRule, Spec};
 use serde_json::{Value, json};
 
-use super::exchange::{Reply, Request, Response};
+use super::exchange::{Reply, Request, Response, header_pairs};
 use super::planted::{PlantedBug, Planter};
 use super::support::{Clock, ClockMode, Ids};
 use super::webhook::{DeliveryRecord, Outbox};
@@ -18,7 +18,34 @@ use super::{
     RECHARGE_PREFIX, chargily, recharge,
 };
 use crate::specs::Api;
-use oas::url::parse_query;
+
+/// The generated router's request (`$server::Incoming`, of either API) for a mock request
+/// whose path below the API's prefix is `$rest`; a body the server could not read whole is
+/// the router's body error (`$limit`: the body limit).
+macro_rules! incoming {
+    ($server:ident, $req:expr, $rest:expr, $limit:expr) => {{
+        let req: &$crate::mock::exchange::Request = $req;
+        $server::Incoming {
+            method: req.method.as_str().to_owned(),
+            path: $rest.to_owned(),
+            query: req.query.clone(),
+            headers: req.header_pairs(),
+            body: match req.body_error {
+                None => Ok(req.body.to_vec()),
+                Some($crate::mock::exchange::BodyError::TooLarge) => {
+                    Err($server::BodyError::TooLarge { limit: $limit })
+                }
+                Some($crate::mock::exchange::BodyError::TimedOut) => {
+                    Err($server::BodyError::TimedOut)
+                }
+                Some($crate::mock::exchange::BodyError::Incomplete) => {
+                    Err($server::BodyError::Incomplete)
+                }
+            },
+        }
+    }};
+}
+pub(crate) use incoming;
 
 /// What every handler shares: configuration, clock, ids, the webhook outbox, injected faults.
 #[derive(Debug)]
@@ -156,22 +183,29 @@ impl App {
     }
 
     /// Handles one request.
-    pub fn handle(&self, req: Request) -> Reply {
+    pub async fn handle(&self, req: Request) -> Response {
         let path = req.path.as_str();
-        if let Some(rest) = strip(path, CHARGILY_TEST_PREFIX) {
-            let (op, reply) = self.chargily.handle(&self.env, &req, false, rest);
-            return self.planted(Api::Chargily, op, self.checked(Api::Chargily, op, reply));
-        }
-        if let Some(rest) = strip(path, CHARGILY_LIVE_PREFIX) {
-            let (op, reply) = self.chargily.handle(&self.env, &req, true, rest);
-            return self.planted(Api::Chargily, op, self.checked(Api::Chargily, op, reply));
+        for (prefix, live) in [(CHARGILY_TEST_PREFIX, false), (CHARGILY_LIVE_PREFIX, true)] {
+            if let Some(rest) = strip(path, prefix) {
+                let (op, response) = self.chargily.handle(&self.env, &req, live, rest).await;
+                let response = self.checked(Api::Chargily, op, response);
+                return self.planted(Api::Chargily, op, response);
+            }
         }
         if let Some(rest) = strip(path, RECHARGE_PREFIX) {
             let (op, reply) = recharge::handle(&self.recharge, &self.env, &req, rest);
-            return self.planted(Api::Recharge, op, self.checked(Api::Recharge, op, reply));
+            let response = match reply {
+                Reply::Now(r) => r,
+                Reply::After(delay, finish) => {
+                    tokio::time::sleep(delay).await;
+                    finish()
+                }
+            };
+            let response = self.checked(Api::Recharge, op, response);
+            return self.planted(Api::Recharge, op, response);
         }
         if let Some(rest) = strip(path, CONTROL_PREFIX) {
-            return self.control(&req, rest).into();
+            return self.control(&req, rest);
         }
         Response::json(
             StatusCode::NOT_FOUND,
@@ -185,7 +219,6 @@ impl App {
                 }
             }),
         )
-        .into()
     }
 
     /// The planted bug the server must carry out on the connection of a request to `path`:
@@ -204,63 +237,52 @@ impl App {
 
     /// With a planted bug, applies it to the final response of `op` (after the self-check, so
     /// it is not counted as a violation of the mock).
-    fn planted(&self, api: Api, op: Option<&'static str>, reply: Reply) -> Reply {
-        let (Some(planter), Some(op)) = (&self.planter, op) else {
-            return reply;
-        };
-        let planter = Arc::clone(planter);
-        reply.map(move |response| planter.plant(api, op, response))
+    fn planted(&self, api: Api, op: Option<&'static str>, response: Response) -> Response {
+        match (&self.planter, op) {
+            (Some(planter), Some(op)) => planter.plant(api, op, response),
+            _ => response,
+        }
     }
 
     /// In self-check mode, checks the final response of `op` against the spec (spec profile:
     /// content type, body, required headers), as a replay would. Statuses are not: the HTTP-level
     /// errors the mock sends like the real servers (408, 413, 415) are not in the specs.
-    fn checked(&self, api: Api, op: Option<&'static str>, reply: Reply) -> Reply {
+    fn checked(&self, api: Api, op: Option<&'static str>, response: Response) -> Response {
         let (true, Some(op)) = (self.env.config.self_check, op) else {
-            return reply;
+            return response;
         };
         let spec = match api {
-            Api::Chargily => Arc::clone(self.chargily.spec()),
-            Api::Recharge => Arc::clone(self.recharge.spec()),
+            Api::Chargily => self.chargily.spec(),
+            Api::Recharge => self.recharge.spec(),
         };
-        let violations = Arc::clone(&self.violations);
-        reply.map(move |response| {
-            let Some(index) = spec.operation(op) else {
-                return response;
-            };
-            let headers: Vec<(String, String)> = response
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                    (k.as_str().to_owned(), v)
-                })
-                .collect();
-            let parts = ResponseParts {
-                status: response.status.as_u16(),
-                headers: &headers,
-                body: &response.body,
-            };
-            for f in spec
-                .check_response(index, parts, Profile::Spec)
-                .into_iter()
-                .filter(|f| f.rule != ResponseRule::UndocumentedStatus)
-            {
-                push(
-                    &violations,
-                    format!(
-                        "{op} {}: {} at `{}`: {} (found {}; {})",
-                        response.status,
-                        f.rule.name(),
-                        f.instance_pointer,
-                        f.expected,
-                        f.actual,
-                        f.schema_pointer
-                    ),
-                );
-            }
-            response
-        })
+        let Some(index) = spec.operation(op) else {
+            return response;
+        };
+        let headers = header_pairs(&response.headers);
+        let parts = ResponseParts {
+            status: response.status.as_u16(),
+            headers: &headers,
+            body: &response.body,
+        };
+        for f in spec
+            .check_response(index, parts, Profile::Spec)
+            .into_iter()
+            .filter(|f| f.rule != ResponseRule::UndocumentedStatus)
+        {
+            push(
+                &self.violations,
+                format!(
+                    "{op} {}: {} at `{}`: {} (found {}; {})",
+                    response.status,
+                    f.rule.name(),
+                    f.instance_pointer,
+                    f.expected,
+                    f.actual,
+                    f.schema_pointer
+                ),
+            );
+        }
+        response
     }
 
     /// `/_mock/...`: the mock's own controls (no authentication; local use only).
@@ -429,11 +451,6 @@ pub(crate) fn origin(req: &Request) -> String {
         })
         .map_or_else(|| req.local_addr.to_string(), str::to_owned);
     format!("http://{host}")
-}
-
-/// The parsed query string.
-pub(crate) fn query(req: &Request) -> Vec<(String, String)> {
-    req.query.as_deref().map(parse_query).unwrap_or_default()
 }
 
 /// One segment of a route template.

@@ -16,19 +16,21 @@
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use generated::chargily as g;
+use generated::chargily::client::Reply;
 use generated::chargily::operations as ops;
+use generated::chargily::server::{self as gs, Context, Refusal};
 use generated::chargily::support::OptionalNullable;
-use http::header::{ALLOW, CONNECTION, HeaderValue};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use oas::check::Spec;
+use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, origin, query, route};
-use super::exchange::{BodyError, Reply, Request, Response};
+use super::app::{Env, group, incoming, origin};
+use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
 use super::webhook::Delivery;
@@ -58,24 +60,16 @@ macro_rules! listing {
     }};
 }
 
-/// A 200 response with a Laravel list envelope.
-macro_rules! list {
-    ($list:ident, $last:ident, $info:expr, $rows:expr) => {
-        Response::json(StatusCode::OK, &listing!($list, $last, $info, $rows))
-    };
-}
-
 /// A checkout may be paid for this long after creation [DOC `checkouts/expire.mdx`].
 const LIFETIME_SECONDS: i64 = 30 * 60;
 /// Fees in per mille of the amount [INF from the webhook example: 1250 on 50000].
 const FEE_PER_MILLE: i64 = 25;
 
-type Handler = fn(&Chargily, &Ctx<'_>, Input) -> Response;
-
 #[derive(Debug)]
 pub(crate) struct Chargily {
     spec: Arc<Spec>,
-    routes: Vec<Route<Handler>>,
+    /// Each routed operation's index in `spec`, by `operationId`.
+    indexes: HashMap<&'static str, usize>,
     /// `[test, live]`.
     modes: [Mode; 2],
 }
@@ -132,190 +126,104 @@ struct Ctx<'a> {
     now: i64,
 }
 
-struct Input {
-    params: Vec<String>,
-    query: BTreeMap<String, Value>,
-    body: Value,
+/// A list operation's `page` and `per_page`, as given.
+#[derive(Debug, Clone, Copy, Default)]
+struct Paging {
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
-impl Input {
-    fn id(&self) -> &str {
-        self.params.first().map_or("", String::as_str)
+/// Why a handler refuses, in Laravel's two error bodies.
+#[derive(Debug)]
+enum Fail {
+    /// `{"message"}` with this status.
+    Message(u16, String),
+    /// 422 `{"message", "errors"}`.
+    Invalid(BTreeMap<String, Vec<String>>),
+}
+
+impl Fail {
+    /// The status and JSON body, for an operation that does not document the status.
+    fn encode(self) -> (u16, Vec<u8>) {
+        // Our own types always serialise.
+        match self {
+            Fail::Message(status, text) => (
+                status,
+                serde_json::to_vec(&error_body(text)).unwrap_or_default(),
+            ),
+            Fail::Invalid(errors) => (
+                422,
+                serde_json::to_vec(&validation_body(errors)).unwrap_or_default(),
+            ),
+        }
     }
+}
+
+/// Each operation's `Response` from a [`Fail`]: the statuses it documents get their typed
+/// variant, others its raw `Other`.
+macro_rules! fails {
+    ($($op:ident { $($variant:ident = $code:literal),* $(; $invalid:ident)? })*) => {$(
+        impl From<Fail> for ops::$op::Response {
+            fn from(fail: Fail) -> Self {
+                match fail {
+                    $(Fail::Message($code, text) => Self::$variant(error_body(text)),)*
+                    $(Fail::Invalid(errors) => Self::$invalid(validation_body(errors)),)?
+                    #[allow(unreachable_patterns)]
+                    other => {
+                        let (status, body) = other.encode();
+                        Self::Other { status, body }
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+fails! {
+    create_checkout { Status400 = 400; Status422 }
+    list_checkouts { ; Status422 }
+    retrieve_checkout { Status404 = 404 }
+    list_checkout_items { Status404 = 404; Status422 }
+    expire_checkout { Status400 = 400, Status403 = 403, Status404 = 404 }
+    create_customer { Status400 = 400; Status422 }
+    list_customers { ; Status422 }
+    retrieve_customer { Status404 = 404 }
+    update_customer { Status400 = 400, Status404 = 404; Status422 }
+    patch_customer { Status400 = 400, Status404 = 404; Status422 }
+    delete_customer { Status404 = 404 }
+    create_product { Status400 = 400; Status422 }
+    list_products { ; Status422 }
+    retrieve_product { Status404 = 404 }
+    update_product { Status400 = 400, Status404 = 404; Status422 }
+    delete_product { Status404 = 404; Status422 }
+    list_product_prices { Status404 = 404; Status422 }
+    create_price { Status400 = 400; Status422 }
+    list_prices { ; Status422 }
+    retrieve_price { Status404 = 404 }
+    update_price { Status400 = 400, Status404 = 404; Status422 }
+    create_payment_link { Status400 = 400; Status422 }
+    list_payment_links { ; Status422 }
+    retrieve_payment_link { Status404 = 404 }
+    update_payment_link { Status400 = 400, Status404 = 404; Status422 }
+    list_payment_link_items { Status404 = 404; Status422 }
+    retrieve_balance {}
+}
+
+/// An operation's response from a handler's result.
+fn answer<T, R: From<Fail>>(result: Result<T, Fail>, ok: impl FnOnce(T) -> R) -> R {
+    result.map_or_else(R::from, ok)
 }
 
 impl Chargily {
     /// Both modes' stores keep at most `limit` objects of each kind (the oldest go first).
     pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
-        let mut routes: Vec<Route<Handler>> = vec![
-            Route::new(
-                ops::create_checkout::METHOD,
-                ops::create_checkout::PATH,
-                "createCheckout",
-                Self::create_checkout,
-            ),
-            Route::new(
-                ops::list_checkouts::METHOD,
-                ops::list_checkouts::PATH,
-                "listCheckouts",
-                Self::list_checkouts,
-            ),
-            Route::new(
-                ops::retrieve_checkout::METHOD,
-                ops::retrieve_checkout::PATH,
-                "retrieveCheckout",
-                Self::retrieve_checkout,
-            ),
-            Route::new(
-                ops::list_checkout_items::METHOD,
-                ops::list_checkout_items::PATH,
-                "listCheckoutItems",
-                Self::list_checkout_items,
-            ),
-            Route::new(
-                ops::expire_checkout::METHOD,
-                ops::expire_checkout::PATH,
-                "expireCheckout",
-                Self::expire_checkout,
-            ),
-            Route::new(
-                ops::create_customer::METHOD,
-                ops::create_customer::PATH,
-                "createCustomer",
-                Self::create_customer,
-            ),
-            Route::new(
-                ops::list_customers::METHOD,
-                ops::list_customers::PATH,
-                "listCustomers",
-                Self::list_customers,
-            ),
-            Route::new(
-                ops::retrieve_customer::METHOD,
-                ops::retrieve_customer::PATH,
-                "retrieveCustomer",
-                Self::retrieve_customer,
-            ),
-            Route::new(
-                ops::update_customer::METHOD,
-                ops::update_customer::PATH,
-                "updateCustomer",
-                Self::update_customer,
-            ),
-            // The official JavaScript SDK updates customers with PATCH: the same handler.
-            Route::new(
-                ops::patch_customer::METHOD,
-                ops::patch_customer::PATH,
-                "patchCustomer",
-                Self::update_customer,
-            ),
-            Route::new(
-                ops::delete_customer::METHOD,
-                ops::delete_customer::PATH,
-                "deleteCustomer",
-                Self::delete_customer,
-            ),
-            Route::new(
-                ops::create_product::METHOD,
-                ops::create_product::PATH,
-                "createProduct",
-                Self::create_product,
-            ),
-            Route::new(
-                ops::list_products::METHOD,
-                ops::list_products::PATH,
-                "listProducts",
-                Self::list_products,
-            ),
-            Route::new(
-                ops::retrieve_product::METHOD,
-                ops::retrieve_product::PATH,
-                "retrieveProduct",
-                Self::retrieve_product,
-            ),
-            Route::new(
-                ops::update_product::METHOD,
-                ops::update_product::PATH,
-                "updateProduct",
-                Self::update_product,
-            ),
-            Route::new(
-                ops::delete_product::METHOD,
-                ops::delete_product::PATH,
-                "deleteProduct",
-                Self::delete_product,
-            ),
-            Route::new(
-                ops::list_product_prices::METHOD,
-                ops::list_product_prices::PATH,
-                "listProductPrices",
-                Self::list_product_prices,
-            ),
-            Route::new(
-                ops::create_price::METHOD,
-                ops::create_price::PATH,
-                "createPrice",
-                Self::create_price,
-            ),
-            Route::new(
-                ops::list_prices::METHOD,
-                ops::list_prices::PATH,
-                "listPrices",
-                Self::list_prices,
-            ),
-            Route::new(
-                ops::retrieve_price::METHOD,
-                ops::retrieve_price::PATH,
-                "retrievePrice",
-                Self::retrieve_price,
-            ),
-            Route::new(
-                ops::update_price::METHOD,
-                ops::update_price::PATH,
-                "updatePrice",
-                Self::update_price,
-            ),
-            Route::new(
-                ops::create_payment_link::METHOD,
-                ops::create_payment_link::PATH,
-                "createPaymentLink",
-                Self::create_payment_link,
-            ),
-            Route::new(
-                ops::list_payment_links::METHOD,
-                ops::list_payment_links::PATH,
-                "listPaymentLinks",
-                Self::list_payment_links,
-            ),
-            Route::new(
-                ops::retrieve_payment_link::METHOD,
-                ops::retrieve_payment_link::PATH,
-                "retrievePaymentLink",
-                Self::retrieve_payment_link,
-            ),
-            Route::new(
-                ops::update_payment_link::METHOD,
-                ops::update_payment_link::PATH,
-                "updatePaymentLink",
-                Self::update_payment_link,
-            ),
-            Route::new(
-                ops::list_payment_link_items::METHOD,
-                ops::list_payment_link_items::PATH,
-                "listPaymentLinkItems",
-                Self::list_payment_link_items,
-            ),
-            Route::new(
-                ops::retrieve_balance::METHOD,
-                ops::retrieve_balance::PATH,
-                "retrieveBalance",
-                Self::retrieve_balance,
-            ),
-        ];
-        index_routes(&mut routes, &spec);
+        let indexes = gs::ROUTES
+            .iter()
+            .filter_map(|r| Some((r.id, spec.operation(r.id)?)))
+            .collect();
         Self {
             spec,
-            routes,
+            indexes,
             modes: [
                 Mode {
                     livemode: false,
@@ -333,164 +241,539 @@ impl Chargily {
         &self.spec
     }
 
-    /// The operation ids this API routes (for coverage tests).
-    #[cfg(test)]
-    fn routed_operations(&self) -> Vec<&'static str> {
-        self.routes.iter().map(|r| r.op).collect()
-    }
-
     /// Handles a request below one of the two base URLs; returns the operation it reached.
-    pub fn handle(
+    pub async fn handle(
         &self,
         env: &Env,
         req: &Request,
         live: bool,
         rest: &str,
-    ) -> (Option<&'static str>, Reply) {
+    ) -> (Option<&'static str>, Response) {
         let prefix = if live {
             CHARGILY_LIVE_PREFIX
         } else {
             CHARGILY_TEST_PREFIX
         };
-        let (r, params) = match route(&self.routes, &req.method, rest) {
-            Routed::Found(r, params) => (r, params),
-            Routed::NotFound => {
-                let route = format!("{}{rest}", prefix.trim_start_matches("/chargily/"));
-                return (
-                    None,
-                    message(
-                        StatusCode::NOT_FOUND,
-                        &format!("The route {route} could not be found."),
-                    )
-                    .into(),
-                );
-            }
-            Routed::WrongMethod(allowed) => {
-                let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-                let route = format!("{}{rest}", prefix.trim_start_matches("/chargily/"));
-                let response = message(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    &format!(
-                        "The {} method is not supported for route {route}. Supported methods: {}.",
-                        req.method,
-                        names.join(", ")
-                    ),
-                );
-                let allow = HeaderValue::from_str(&names.join(", "))
-                    .unwrap_or(HeaderValue::from_static("GET"));
-                return (None, response.with_header(ALLOW, allow).into());
-            }
+        let call = Call {
+            api: self,
+            ctx: Ctx {
+                env,
+                mode: &self.modes[usize::from(live)],
+                base: format!("{}{prefix}", origin(req)),
+                now: env.clock.now_s(),
+            },
+            prefix,
+            reached: OnceLock::new(),
         };
-        let op = Some(r.op);
-        let reply = |resp: Response| (op, Reply::Now(resp));
+        let incoming = incoming!(gs, req, rest, env.config.max_body_bytes);
+        let reply = gs::handle(&call, &call, incoming).await;
+        let response = Response::from_parts(reply.status, reply.headers, reply.body);
+        (call.reached.get().copied(), response)
+    }
+}
 
-        // Authentication: `Authorization: Bearer <secret key>` [DOC `authentication.mdx`].
+/// One request to one mode: Chargily's business logic (the generated [`gs::Api`]) and its
+/// Laravel error dialect (the generated [`gs::Dialect`]).
+struct Call<'a> {
+    api: &'a Chargily,
+    ctx: Ctx<'a>,
+    /// The mode's path prefix (`/chargily/test/api/v2`).
+    prefix: &'static str,
+    /// The operation the request reached, once answered.
+    reached: OnceLock<&'static str>,
+}
+
+impl Call<'_> {
+    /// `api/v2/...` or `test/api/v2/...`: the route as Laravel names it.
+    fn route(&self, cx: &Context) -> String {
+        format!(
+            "{}{}",
+            self.prefix.trim_start_matches("/chargily/"),
+            cx.path
+        )
+    }
+}
+
+/// A Laravel `{"message"}` reply.
+fn reply(status: u16, text: &str) -> Reply {
+    gs::json_reply(status, &error_body(text.to_owned()))
+}
+
+impl gs::Dialect for Call<'_> {
+    /// Authentication (`Authorization: Bearer <secret key>` [DOC `authentication.mdx`]), then
+    /// an injected fault, for routed requests: an unknown route is 404 before either.
+    fn admit(&self, cx: &Context) -> Option<Reply> {
+        let op = cx.operation()?;
+        let env = self.ctx.env;
         let expected = &env.config.chargily_secret_key;
-        let authorized = req
-            .header_str("authorization")
+        let authorized = cx
+            .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
             .is_some_and(|key| key.trim() == expected);
         if !authorized {
-            return reply(message(StatusCode::UNAUTHORIZED, "Unauthenticated."));
+            return Some(reply(401, "Unauthenticated."));
         }
-        if let Some(status) = env.take_fault(Api::Chargily, r.op) {
-            return reply(self.fault(r.index, status));
-        }
-        match req.body_error {
-            Some(BodyError::TooLarge) => {
-                return reply(message(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!(
-                        "The request body is larger than {} bytes.",
-                        env.config.max_body_bytes
-                    ),
-                ));
-            }
-            Some(BodyError::TimedOut) => {
-                return reply(
-                    message(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "The request body was not received in time.",
-                    )
-                    .with_header(CONNECTION, HeaderValue::from_static("close")),
-                );
-            }
-            Some(BodyError::Incomplete) => {
-                return reply(
-                    message(StatusCode::BAD_REQUEST, "The request body is incomplete.")
-                        .with_header(CONNECTION, HeaderValue::from_static("close")),
-                );
-            }
-            None => {}
-        }
-        let (Some(index), Some(request)) = (r.index, r.index.and_then(|i| self.spec.request(i)))
-        else {
-            return reply(message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Unknown operation.",
-            ));
-        };
-        let body = if request.body.is_some() {
-            match json_body(req) {
-                Body::Json(v) => v,
-                Body::WrongType => {
-                    return reply(message(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "The request body must be JSON (Content-Type: application/json).",
-                    ));
-                }
-                Body::Malformed(e) => {
-                    return reply(message(
-                        StatusCode::BAD_REQUEST,
-                        &format!("The request body is not valid JSON: {e}."),
-                    ));
-                }
-            }
-        } else {
-            Value::Null
-        };
-        let (query, mut issues) = check_query(&self.spec, index, &query(req));
-        if request.body.is_some() {
-            issues.extend(check_body(&self.spec, index, &body));
-        }
-        if !issues.is_empty() {
-            return reply(validation(laravel_errors(&issues, &body)));
-        }
-        let ctx = Ctx {
-            env,
-            mode: &self.modes[usize::from(live)],
-            base: format!("{}{prefix}", origin(req)),
-            now: env.clock.now_s(),
-        };
-        reply((r.handler)(
-            self,
-            &ctx,
-            Input {
-                params,
-                query,
-                body,
-            },
-        ))
+        let status = env.take_fault(Api::Chargily, op)?;
+        // The documented response for the fault: the spec's first example.
+        let example = self
+            .api
+            .indexes
+            .get(op)
+            .and_then(|i| self.api.spec.response_example(*i, status))
+            .unwrap_or_else(|| json!({"message": "Injected fault."}));
+        Some(gs::json_reply(status, &example))
     }
 
-    /// The documented response for an injected fault: the spec's first example.
-    fn fault(&self, index: Option<usize>, status: u16) -> Response {
-        let example = index
-            .and_then(|i| self.spec.response_example(i, status))
-            .unwrap_or_else(|| json!({"message": "Injected fault."}));
-        Response::json(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            &example,
+    /// Laravel reads an empty body as empty input.
+    fn empty_body(&self, _: &Context) -> Option<Value> {
+        Some(Value::Object(serde_json::Map::new()))
+    }
+
+    /// The query and the body against the spec, every violation worded as Laravel does.
+    fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
+        let spec = &self.api.spec;
+        let Some(index) = cx
+            .operation()
+            .and_then(|op| self.api.indexes.get(op).copied())
+        else {
+            return Ok(());
+        };
+        let query = cx.query.as_deref().map(parse_query).unwrap_or_default();
+        let (_, mut issues) = check_query(spec, index, &query);
+        let empty = Value::Null;
+        let body = body.unwrap_or(&empty);
+        if spec.request(index).is_some_and(|r| r.body.is_some()) {
+            issues.extend(check_body(spec, index, body));
+        }
+        if issues.is_empty() {
+            return Ok(());
+        }
+        let issues = laravel_errors(&issues, body)
+            .into_iter()
+            .flat_map(|(name, messages)| {
+                messages.into_iter().map(move |message| gs::Issue {
+                    location: gs::Location::Body,
+                    name: name.clone(),
+                    message,
+                })
+            })
+            .collect();
+        Err(Refusal::Invalid { issues })
+    }
+
+    fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply {
+        match refusal {
+            Refusal::NotFound => reply(
+                404,
+                &format!("The route {} could not be found.", self.route(cx)),
+            ),
+            Refusal::MethodNotAllowed { mut allow } => {
+                // In the order the spec's path item lists them, as Laravel lists its routes.
+                let paths = self.api.spec.root().get("paths");
+                allow.sort_by_key(|method| match gs::route(gs::ROUTES, method, &cx.path) {
+                    gs::Routed::Found(r, _) => paths
+                        .and_then(|p| p.get(r.call.path))
+                        .and_then(Value::as_object)
+                        .and_then(|item| item.keys().position(|k| k.eq_ignore_ascii_case(method))),
+                    _ => None,
+                });
+                let names = allow.join(", ");
+                let mut out = reply(
+                    405,
+                    &format!(
+                        "The {} method is not supported for route {}. Supported methods: {names}.",
+                        cx.method,
+                        self.route(cx)
+                    ),
+                );
+                out.headers.push(("Allow".into(), names));
+                out
+            }
+            Refusal::UnsupportedMediaType { .. } => reply(
+                415,
+                "The request body must be JSON (Content-Type: application/json).",
+            ),
+            Refusal::MalformedJson { message } => reply(
+                400,
+                &format!("The request body is not valid JSON: {message}."),
+            ),
+            Refusal::Invalid { issues } => {
+                // The check's issues are Laravel's already; the router's own (a value the
+                // validator passed that the types refuse) are about the body as a whole.
+                let pairs = issues.into_iter().map(|i| {
+                    if i.name.is_empty() || i.name.starts_with('/') {
+                        (
+                            "body".to_owned(),
+                            format!("The request body is invalid: {}.", i.message),
+                        )
+                    } else {
+                        (i.name, i.message)
+                    }
+                });
+                gs::json_reply(422, &validation_body(group(pairs)))
+            }
+            Refusal::Body(gs::BodyError::TooLarge { limit }) => reply(
+                413,
+                &format!("The request body is larger than {limit} bytes."),
+            ),
+            Refusal::Body(gs::BodyError::TimedOut) => {
+                let mut out = reply(408, "The request body was not received in time.");
+                out.headers.push(("Connection".into(), "close".into()));
+                out
+            }
+            Refusal::Body(gs::BodyError::Incomplete) => {
+                let mut out = reply(400, "The request body is incomplete.");
+                out.headers.push(("Connection".into(), "close".into()));
+                out
+            }
+            Refusal::NotImplemented => reply(501, "Not implemented."),
+        }
+    }
+
+    fn finish(&self, cx: &Context, reply: Reply) -> Reply {
+        if let Some(op) = cx.operation() {
+            let _ = self.reached.set(op);
+        }
+        reply
+    }
+}
+
+impl gs::Api for Call<'_> {
+    async fn create_checkout(
+        &self,
+        _: &Context,
+        body: g::CreateCheckoutRequest,
+    ) -> ops::create_checkout::Response {
+        answer(
+            self.api.create_checkout(&self.ctx, body),
+            ops::create_checkout::Response::Status200,
         )
     }
+    async fn list_checkouts(
+        &self,
+        _: &Context,
+        p: g::ListCheckoutsParams,
+    ) -> ops::list_checkouts::Response {
+        answer(
+            self.api.list_checkouts(
+                &self.ctx,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_checkouts::Response::Status200,
+        )
+    }
+    async fn retrieve_checkout(
+        &self,
+        _: &Context,
+        p: g::RetrieveCheckoutParams,
+    ) -> ops::retrieve_checkout::Response {
+        answer(
+            self.api.retrieve_checkout(&self.ctx, &p.id),
+            ops::retrieve_checkout::Response::Status200,
+        )
+    }
+    async fn list_checkout_items(
+        &self,
+        _: &Context,
+        p: g::ListCheckoutItemsParams,
+    ) -> ops::list_checkout_items::Response {
+        answer(
+            self.api.list_checkout_items(
+                &self.ctx,
+                &p.id,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_checkout_items::Response::Status200,
+        )
+    }
+    async fn expire_checkout(
+        &self,
+        _: &Context,
+        p: g::ExpireCheckoutParams,
+    ) -> ops::expire_checkout::Response {
+        answer(
+            self.api.expire_checkout(&self.ctx, &p.id),
+            ops::expire_checkout::Response::Status200,
+        )
+    }
+    async fn create_customer(
+        &self,
+        _: &Context,
+        body: Option<g::CreateCustomerRequest>,
+    ) -> ops::create_customer::Response {
+        answer(
+            self.api
+                .create_customer(&self.ctx, body.unwrap_or_default()),
+            ops::create_customer::Response::Status200,
+        )
+    }
+    async fn list_customers(
+        &self,
+        _: &Context,
+        p: g::ListCustomersParams,
+    ) -> ops::list_customers::Response {
+        answer(
+            self.api.list_customers(
+                &self.ctx,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_customers::Response::Status200,
+        )
+    }
+    async fn retrieve_customer(
+        &self,
+        _: &Context,
+        p: g::RetrieveCustomerParams,
+    ) -> ops::retrieve_customer::Response {
+        answer(
+            self.api.retrieve_customer(&self.ctx, &p.id),
+            ops::retrieve_customer::Response::Status200,
+        )
+    }
+    async fn update_customer(
+        &self,
+        _: &Context,
+        p: g::UpdateCustomerParams,
+        body: Option<g::UpdateCustomerRequest>,
+    ) -> ops::update_customer::Response {
+        answer(
+            self.api
+                .update_customer(&self.ctx, &p.id, body.unwrap_or_default()),
+            ops::update_customer::Response::Status200,
+        )
+    }
+    /// The official JavaScript SDK updates customers with PATCH: the same handler.
+    async fn patch_customer(
+        &self,
+        _: &Context,
+        p: g::PatchCustomerParams,
+        body: Option<g::UpdateCustomerRequest>,
+    ) -> ops::patch_customer::Response {
+        answer(
+            self.api
+                .update_customer(&self.ctx, &p.id, body.unwrap_or_default()),
+            ops::patch_customer::Response::Status200,
+        )
+    }
+    async fn delete_customer(
+        &self,
+        _: &Context,
+        p: g::DeleteCustomerParams,
+    ) -> ops::delete_customer::Response {
+        answer(
+            self.api.delete_customer(&self.ctx, &p.id),
+            ops::delete_customer::Response::Status200,
+        )
+    }
+    async fn create_product(
+        &self,
+        _: &Context,
+        body: g::CreateProductRequest,
+    ) -> ops::create_product::Response {
+        answer(
+            self.api.create_product(&self.ctx, body),
+            ops::create_product::Response::Status200,
+        )
+    }
+    async fn list_products(
+        &self,
+        _: &Context,
+        p: g::ListProductsParams,
+    ) -> ops::list_products::Response {
+        answer(
+            self.api.list_products(
+                &self.ctx,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_products::Response::Status200,
+        )
+    }
+    async fn retrieve_product(
+        &self,
+        _: &Context,
+        p: g::RetrieveProductParams,
+    ) -> ops::retrieve_product::Response {
+        answer(
+            self.api.retrieve_product(&self.ctx, &p.id),
+            ops::retrieve_product::Response::Status200,
+        )
+    }
+    async fn update_product(
+        &self,
+        _: &Context,
+        p: g::UpdateProductParams,
+        body: Option<g::UpdateProductRequest>,
+    ) -> ops::update_product::Response {
+        answer(
+            self.api
+                .update_product(&self.ctx, &p.id, body.unwrap_or_default()),
+            ops::update_product::Response::Status200,
+        )
+    }
+    async fn delete_product(
+        &self,
+        _: &Context,
+        p: g::DeleteProductParams,
+    ) -> ops::delete_product::Response {
+        answer(
+            self.api.delete_product(&self.ctx, &p.id),
+            ops::delete_product::Response::Status200,
+        )
+    }
+    async fn list_product_prices(
+        &self,
+        _: &Context,
+        p: g::ListProductPricesParams,
+    ) -> ops::list_product_prices::Response {
+        answer(
+            self.api.list_product_prices(
+                &self.ctx,
+                &p.id,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_product_prices::Response::Status200,
+        )
+    }
+    async fn create_price(
+        &self,
+        _: &Context,
+        body: g::CreatePriceRequest,
+    ) -> ops::create_price::Response {
+        answer(
+            self.api.create_price(&self.ctx, body),
+            ops::create_price::Response::Status200,
+        )
+    }
+    async fn list_prices(&self, _: &Context, p: g::ListPricesParams) -> ops::list_prices::Response {
+        answer(
+            self.api.list_prices(
+                &self.ctx,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_prices::Response::Status200,
+        )
+    }
+    async fn retrieve_price(
+        &self,
+        _: &Context,
+        p: g::RetrievePriceParams,
+    ) -> ops::retrieve_price::Response {
+        answer(
+            self.api.retrieve_price(&self.ctx, &p.id),
+            ops::retrieve_price::Response::Status200,
+        )
+    }
+    async fn update_price(
+        &self,
+        _: &Context,
+        p: g::UpdatePriceParams,
+        body: Option<g::UpdatePriceRequest>,
+    ) -> ops::update_price::Response {
+        answer(
+            self.api
+                .update_price(&self.ctx, &p.id, body.unwrap_or_default()),
+            ops::update_price::Response::Status200,
+        )
+    }
+    async fn create_payment_link(
+        &self,
+        _: &Context,
+        body: g::CreatePaymentLinkRequest,
+    ) -> ops::create_payment_link::Response {
+        answer(
+            self.api.create_payment_link(&self.ctx, body),
+            ops::create_payment_link::Response::Status200,
+        )
+    }
+    async fn list_payment_links(
+        &self,
+        _: &Context,
+        p: g::ListPaymentLinksParams,
+    ) -> ops::list_payment_links::Response {
+        answer(
+            self.api.list_payment_links(
+                &self.ctx,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_payment_links::Response::Status200,
+        )
+    }
+    async fn retrieve_payment_link(
+        &self,
+        _: &Context,
+        p: g::RetrievePaymentLinkParams,
+    ) -> ops::retrieve_payment_link::Response {
+        answer(
+            self.api.retrieve_payment_link(&self.ctx, &p.id),
+            ops::retrieve_payment_link::Response::Status200,
+        )
+    }
+    async fn update_payment_link(
+        &self,
+        _: &Context,
+        p: g::UpdatePaymentLinkParams,
+        body: Option<g::UpdatePaymentLinkRequest>,
+    ) -> ops::update_payment_link::Response {
+        answer(
+            self.api
+                .update_payment_link(&self.ctx, &p.id, body.unwrap_or_default()),
+            ops::update_payment_link::Response::Status200,
+        )
+    }
+    async fn list_payment_link_items(
+        &self,
+        _: &Context,
+        p: g::ListPaymentLinkItemsParams,
+    ) -> ops::list_payment_link_items::Response {
+        answer(
+            self.api.list_payment_link_items(
+                &self.ctx,
+                &p.id,
+                Paging {
+                    page: p.page,
+                    per_page: p.per_page,
+                },
+            ),
+            ops::list_payment_link_items::Response::Status200,
+        )
+    }
+    async fn retrieve_balance(&self, _: &Context) -> ops::retrieve_balance::Response {
+        answer(
+            self.api.retrieve_balance(&self.ctx),
+            ops::retrieve_balance::Response::Status200,
+        )
+    }
+}
 
+impl Chargily {
     // ----- checkouts -----
 
-    fn create_checkout(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let req: g::CreateCheckoutRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn create_checkout(
+        &self,
+        ctx: &Ctx<'_>,
+        req: g::CreateCheckoutRequest,
+    ) -> Result<g::Checkout, Fail> {
         let mut errors = Vec::new();
         // "items XOR amount + currency" [DOC]; sending both is rejected, as the JS SDK does.
         if req.items.is_some() && req.amount.is_some() {
@@ -539,7 +822,7 @@ impl Chargily {
         }
         let Some(base) = base else {
             errors.push(("items".into(), "The checkout amount is too large.".into()));
-            return validation(group(errors));
+            return Err(Fail::Invalid(group(errors)));
         };
         let (discount, reduction) = match (req.percentage_discount, req.amount_discount) {
             (Some(p), _) => (
@@ -588,7 +871,7 @@ impl Chargily {
             ));
         }
         if !errors.is_empty() {
-            return validation(group(errors));
+            return Err(Fail::Invalid(group(errors)));
         }
         #[allow(deprecated)]
         let allocation =
@@ -656,85 +939,99 @@ impl Chargily {
                 format!("{pay_host}/checkouts/{id}/pay"),
             )
         };
-        // Encoded before the checkout moves into the store, rather than cloned.
-        let response = Response::json(StatusCode::OK, &checkout);
-        data.checkouts
-            .insert(id, CheckoutRecord { checkout, items });
+        data.checkouts.insert(
+            id,
+            CheckoutRecord {
+                checkout: checkout.clone(),
+                items,
+            },
+        );
         drop(data);
-        response
+        Ok(checkout)
     }
 
-    fn list_checkouts(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_checkouts(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CheckoutList, Fail> {
         let data = read(&ctx.mode.data);
         let path = format!("{}/checkouts", ctx.base);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (data.checkouts.values(), data.checkouts.len()),
             |r| effective(&r.checkout, ctx.now),
         );
         drop(data);
-        list!(CheckoutList, CheckoutListLastPageUrl, info, rows)
+        Ok(listing!(CheckoutList, CheckoutListLastPageUrl, info, rows))
     }
 
-    fn retrieve_checkout(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn retrieve_checkout(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Checkout, Fail> {
         let data = read(&ctx.mode.data);
-        match data.checkouts.get(input.id()) {
-            Some(r) if is_due(&r.checkout, ctx.now) => {
-                Response::json(StatusCode::OK, &effective(&r.checkout, ctx.now))
-            }
-            Some(r) => Response::json(StatusCode::OK, &r.checkout),
-            None => not_found("Checkout", input.id()),
+        match data.checkouts.get(id) {
+            Some(r) if is_due(&r.checkout, ctx.now) => Ok(effective(&r.checkout, ctx.now)),
+            Some(r) => Ok(r.checkout.clone()),
+            None => Err(not_found("Checkout", id)),
         }
     }
 
-    fn list_checkout_items(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_checkout_items(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        paging: Paging,
+    ) -> Result<g::CheckoutItemList, Fail> {
         let data = read(&ctx.mode.data);
-        let Some(record) = data.checkouts.get(input.id()) else {
-            return not_found("Checkout", input.id());
+        let Some(record) = data.checkouts.get(id) else {
+            return Err(not_found("Checkout", id));
         };
-        let path = format!("{}/checkouts/{}/items", ctx.base, input.id());
+        let path = format!("{}/checkouts/{}/items", ctx.base, id);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (record.items.iter(), record.items.len()),
             Clone::clone,
         );
         drop(data);
-        list!(CheckoutItemList, CheckoutItemListLastPageUrl, info, rows)
+        Ok(listing!(
+            CheckoutItemList,
+            CheckoutItemListLastPageUrl,
+            info,
+            rows
+        ))
     }
 
     /// 200 for a pending checkout; 400 if it has already expired; 403 if it is not pending
     /// [DOC `checkouts/expire.mdx`]. The new status is `expired`.
-    fn expire_checkout(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn expire_checkout(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Checkout, Fail> {
         let mut data = write(&ctx.mode.data);
-        let Some(record) = data.checkouts.get_mut(input.id()) else {
-            return not_found("Checkout", input.id());
+        let Some(record) = data.checkouts.get_mut(id) else {
+            return Err(not_found("Checkout", id));
         };
         let current = effective(&record.checkout, ctx.now);
         match current.status {
             g::CheckoutStatus::Pending => {
                 record.checkout.status = g::CheckoutStatus::Expired;
                 record.checkout.updated_at = ctx.now;
-                Response::json(StatusCode::OK, &record.checkout)
+                Ok(record.checkout.clone())
             }
             g::CheckoutStatus::Expired => {
                 record.checkout = current;
-                message(StatusCode::BAD_REQUEST, "The checkout is already expired.")
+                Err(Fail::Message(
+                    400,
+                    "The checkout is already expired.".into(),
+                ))
             }
-            _ => message(StatusCode::FORBIDDEN, "This action is unauthorized."),
+            _ => Err(Fail::Message(403, "This action is unauthorized.".into())),
         }
     }
 
     // ----- customers -----
 
-    fn create_customer(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let req: g::CreateCustomerRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn create_customer(
+        &self,
+        ctx: &Ctx<'_>,
+        req: g::CreateCustomerRequest,
+    ) -> Result<g::Customer, Fail> {
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let customer = g::Customer {
             livemode: Some(ctx.mode.livemode),
@@ -751,16 +1048,16 @@ impl Chargily {
             )
         };
         write(&ctx.mode.data).customers.insert(id, customer.clone());
-        Response::json(StatusCode::OK, &customer)
+        Ok(customer)
     }
 
-    fn list_customers(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_customers(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CustomerList, Fail> {
         let data = read(&ctx.mode.data);
         let path = format!("{}/customers", ctx.base);
         // List items have no `livemode` (reference §1.13 quirk 22).
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (data.customers.values(), data.customers.len()),
             |c| g::Customer {
@@ -769,25 +1066,25 @@ impl Chargily {
             },
         );
         drop(data);
-        list!(CustomerList, CustomerListLastPageUrl, info, rows)
+        Ok(listing!(CustomerList, CustomerListLastPageUrl, info, rows))
     }
 
-    fn retrieve_customer(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        match read(&ctx.mode.data).customers.get(input.id()) {
-            Some(c) => Response::json(StatusCode::OK, c),
-            None => not_found("Customer", input.id()),
+    fn retrieve_customer(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Customer, Fail> {
+        match read(&ctx.mode.data).customers.get(id) {
+            Some(c) => Ok(c.clone()),
+            None => Err(not_found("Customer", id)),
         }
     }
 
-    fn update_customer(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let id = input.id().to_owned();
-        let req: g::UpdateCustomerRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn update_customer(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        req: g::UpdateCustomerRequest,
+    ) -> Result<g::Customer, Fail> {
         let mut data = write(&ctx.mode.data);
-        let Some(customer) = data.customers.get_mut(&id) else {
-            return not_found("Customer", &id);
+        let Some(customer) = data.customers.get_mut(id) else {
+            return Err(not_found("Customer", id));
         };
         if let Some(name) = req.name {
             customer.name = name;
@@ -805,24 +1102,24 @@ impl Chargily {
             customer.metadata = metadata(Some(m));
         }
         customer.updated_at = ctx.now;
-        Response::json(StatusCode::OK, customer)
+        Ok(customer.clone())
     }
 
     /// Returns the deleted customer [DOC `customers/delete.mdx`].
-    fn delete_customer(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        match write(&ctx.mode.data).customers.remove(input.id()) {
-            Some(c) => Response::json(StatusCode::OK, &g::CustomerDeleteResponse::Customer(c)),
-            None => not_found("Customer", input.id()),
+    fn delete_customer(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::CustomerDeleteResponse, Fail> {
+        match write(&ctx.mode.data).customers.remove(id) {
+            Some(c) => Ok(g::CustomerDeleteResponse::Customer(c)),
+            None => Err(not_found("Customer", id)),
         }
     }
 
     // ----- products -----
 
-    fn create_product(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let req: g::CreateProductRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn create_product(
+        &self,
+        ctx: &Ctx<'_>,
+        req: g::CreateProductRequest,
+    ) -> Result<g::Product, Fail> {
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let product = g::Product {
             livemode: Some(ctx.mode.livemode),
@@ -838,15 +1135,15 @@ impl Chargily {
             )
         };
         write(&ctx.mode.data).products.insert(id, product.clone());
-        Response::json(StatusCode::OK, &product)
+        Ok(product)
     }
 
-    fn list_products(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_products(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::ProductList, Fail> {
         let data = read(&ctx.mode.data);
         let path = format!("{}/products", ctx.base);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (data.products.values(), data.products.len()),
             |p| g::Product {
@@ -855,25 +1152,25 @@ impl Chargily {
             },
         );
         drop(data);
-        list!(ProductList, ProductListLastPageUrl, info, rows)
+        Ok(listing!(ProductList, ProductListLastPageUrl, info, rows))
     }
 
-    fn retrieve_product(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        match read(&ctx.mode.data).products.get(input.id()) {
-            Some(p) => Response::json(StatusCode::OK, p),
-            None => not_found("Product", input.id()),
+    fn retrieve_product(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Product, Fail> {
+        match read(&ctx.mode.data).products.get(id) {
+            Some(p) => Ok(p.clone()),
+            None => Err(not_found("Product", id)),
         }
     }
 
-    fn update_product(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let id = input.id().to_owned();
-        let req: g::UpdateProductRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn update_product(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        req: g::UpdateProductRequest,
+    ) -> Result<g::Product, Fail> {
         let mut data = write(&ctx.mode.data);
-        let Some(product) = data.products.get_mut(&id) else {
-            return not_found("Product", &id);
+        let Some(product) = data.products.get_mut(id) else {
+            return Err(not_found("Product", id));
         };
         if let Some(name) = req.name {
             product.name = name;
@@ -888,62 +1185,63 @@ impl Chargily {
             product.metadata = metadata(Some(m));
         }
         product.updated_at = ctx.now;
-        Response::json(StatusCode::OK, product)
+        Ok(product.clone())
     }
 
     /// Only a product without prices can be deleted [DOC]; otherwise 422 [INF].
-    fn delete_product(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn delete_product(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::ProductDeleteResponse, Fail> {
         let mut data = write(&ctx.mode.data);
-        if data.products.get(input.id()).is_none() {
-            return not_found("Product", input.id());
+        if data.products.get(id).is_none() {
+            return Err(not_found("Product", id));
         }
-        if data.prices.values().any(|p| p.product_id == input.id()) {
-            return validation(group([(
+        if data.prices.values().any(|p| p.product_id == id) {
+            return Err(Fail::Invalid(group([(
                 "id".to_owned(),
                 "The product has prices and cannot be deleted.".to_owned(),
-            )]));
+            )])));
         }
-        match data.products.remove(input.id()) {
-            Some(p) => Response::json(StatusCode::OK, &g::ProductDeleteResponse::Product(p)),
-            None => not_found("Product", input.id()),
+        match data.products.remove(id) {
+            Some(p) => Ok(g::ProductDeleteResponse::Product(p)),
+            None => Err(not_found("Product", id)),
         }
     }
 
-    fn list_product_prices(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_product_prices(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        paging: Paging,
+    ) -> Result<g::PriceList, Fail> {
         let data = read(&ctx.mode.data);
-        if data.products.get(input.id()).is_none() {
-            return not_found("Product", input.id());
+        if data.products.get(id).is_none() {
+            return Err(not_found("Product", id));
         }
         let matching: Vec<&g::Price> = data
             .prices
             .values()
-            .filter(|p| p.product_id == input.id())
+            .filter(|p| p.product_id == id)
             .collect();
-        let path = format!("{}/products/{}/prices", ctx.base, input.id());
+        let path = format!("{}/products/{}/prices", ctx.base, id);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (matching.iter().copied(), matching.len()),
             listed_price,
         );
         drop(data);
-        list!(PriceList, PriceListLastPageUrl, info, rows)
+        Ok(listing!(PriceList, PriceListLastPageUrl, info, rows))
     }
 
     // ----- prices -----
 
-    fn create_price(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let req: g::CreatePriceRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn create_price(&self, ctx: &Ctx<'_>, req: g::CreatePriceRequest) -> Result<g::Price, Fail> {
         let mut data = write(&ctx.mode.data);
         if data.products.get(&req.product_id).is_none() {
-            return validation(group([(
+            return Err(Fail::Invalid(group([(
                 "product_id".to_owned(),
                 "The selected product id is invalid.".to_owned(),
-            )]));
+            )])));
         }
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let price = g::Price {
@@ -960,46 +1258,46 @@ impl Chargily {
             )
         };
         data.prices.insert(id, price.clone());
-        Response::json(StatusCode::OK, &price)
+        Ok(price)
     }
 
-    fn list_prices(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_prices(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::PriceList, Fail> {
         let data = read(&ctx.mode.data);
         let path = format!("{}/prices", ctx.base);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (data.prices.values(), data.prices.len()),
             listed_price,
         );
         drop(data);
-        list!(PriceList, PriceListLastPageUrl, info, rows)
+        Ok(listing!(PriceList, PriceListLastPageUrl, info, rows))
     }
 
-    fn retrieve_price(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        match read(&ctx.mode.data).prices.get(input.id()) {
-            Some(p) => Response::json(StatusCode::OK, p),
-            None => not_found("Price", input.id()),
+    fn retrieve_price(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Price, Fail> {
+        match read(&ctx.mode.data).prices.get(id) {
+            Some(p) => Ok(p.clone()),
+            None => Err(not_found("Price", id)),
         }
     }
 
     /// Only `metadata` can change [DOC].
-    fn update_price(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let id = input.id().to_owned();
-        let req: g::UpdatePriceRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn update_price(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        req: g::UpdatePriceRequest,
+    ) -> Result<g::Price, Fail> {
         let mut data = write(&ctx.mode.data);
-        let Some(price) = data.prices.get_mut(&id) else {
-            return not_found("Price", &id);
+        let Some(price) = data.prices.get_mut(id) else {
+            return Err(not_found("Price", id));
         };
         if let Some(m) = req.metadata {
             price.metadata = metadata(Some(m));
         }
         price.updated_at = ctx.now;
-        Response::json(StatusCode::OK, price)
+        Ok(price.clone())
     }
 
     // ----- payment links -----
@@ -1033,16 +1331,16 @@ impl Chargily {
         out
     }
 
-    fn create_payment_link(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let req: g::CreatePaymentLinkRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn create_payment_link(
+        &self,
+        ctx: &Ctx<'_>,
+        req: g::CreatePaymentLinkRequest,
+    ) -> Result<g::PaymentLink, Fail> {
         let mut data = write(&ctx.mode.data);
         let mut errors = Vec::new();
         let items = Self::link_items(&data, &req.items, &mut errors);
         if !errors.is_empty() {
-            return validation(group(errors));
+            return Err(Fail::Invalid(group(errors)));
         }
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let host = if ctx.mode.livemode {
@@ -1076,15 +1374,19 @@ impl Chargily {
                 items,
             },
         );
-        Response::json(StatusCode::OK, &link)
+        Ok(link)
     }
 
-    fn list_payment_links(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_payment_links(
+        &self,
+        ctx: &Ctx<'_>,
+        paging: Paging,
+    ) -> Result<g::PaymentLinkList, Fail> {
         let data = read(&ctx.mode.data);
         let path = format!("{}/payment-links", ctx.base);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (data.links.values(), data.links.len()),
             |l| g::PaymentLink {
@@ -1093,25 +1395,30 @@ impl Chargily {
             },
         );
         drop(data);
-        list!(PaymentLinkList, PaymentLinkListLastPageUrl, info, rows)
+        Ok(listing!(
+            PaymentLinkList,
+            PaymentLinkListLastPageUrl,
+            info,
+            rows
+        ))
     }
 
-    fn retrieve_payment_link(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        match read(&ctx.mode.data).links.get(input.id()) {
-            Some(l) => Response::json(StatusCode::OK, &l.link),
-            None => not_found("PaymentLink", input.id()),
+    fn retrieve_payment_link(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::PaymentLink, Fail> {
+        match read(&ctx.mode.data).links.get(id) {
+            Some(l) => Ok(l.link.clone()),
+            None => Err(not_found("PaymentLink", id)),
         }
     }
 
-    fn update_payment_link(&self, ctx: &Ctx<'_>, input: Input) -> Response {
-        let id = input.id().to_owned();
-        let req: g::UpdatePaymentLinkRequest = match decode(input.body) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
+    fn update_payment_link(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        req: g::UpdatePaymentLinkRequest,
+    ) -> Result<g::PaymentLink, Fail> {
         let mut data = write(&ctx.mode.data);
-        if data.links.get(&id).is_none() {
-            return not_found("PaymentLink", &id);
+        if data.links.get(id).is_none() {
+            return Err(not_found("PaymentLink", id));
         }
         let mut errors = Vec::new();
         let items = req
@@ -1119,10 +1426,10 @@ impl Chargily {
             .as_ref()
             .map(|items| Self::link_items(&data, items, &mut errors));
         if !errors.is_empty() {
-            return validation(group(errors));
+            return Err(Fail::Invalid(group(errors)));
         }
-        let Some(record) = data.links.get_mut(&id) else {
-            return not_found("PaymentLink", &id);
+        let Some(record) = data.links.get_mut(id) else {
+            return Err(not_found("PaymentLink", id));
         };
         let link = &mut record.link;
         if let Some(name) = req.name {
@@ -1147,36 +1454,41 @@ impl Chargily {
             record.items = items;
         }
         record.link.updated_at = ctx.now;
-        Response::json(StatusCode::OK, &record.link)
+        Ok(record.link.clone())
     }
 
-    fn list_payment_link_items(&self, ctx: &Ctx<'_>, input: Input) -> Response {
+    fn list_payment_link_items(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        paging: Paging,
+    ) -> Result<g::PaymentLinkItemList, Fail> {
         let data = read(&ctx.mode.data);
-        let Some(record) = data.links.get(input.id()) else {
-            return not_found("PaymentLink", input.id());
+        let Some(record) = data.links.get(id) else {
+            return Err(not_found("PaymentLink", id));
         };
-        let path = format!("{}/payment-links/{}/items", ctx.base, input.id());
+        let path = format!("{}/payment-links/{}/items", ctx.base, id);
         let (info, rows) = page(
             ctx,
-            &input,
+            paging,
             path,
             (record.items.iter(), record.items.len()),
             Clone::clone,
         );
         drop(data);
-        list!(
+        Ok(listing!(
             PaymentLinkItemList,
             PaymentLinkItemListLastPageUrl,
             info,
             rows
-        )
+        ))
     }
 
     // ----- balance -----
 
     /// The DZD wallet holds what paid checkouts brought in (amount − merchant fees); USD and
     /// EUR stay at 0. `ready_for_payout` is a numeric string as in the examples (quirk 21).
-    fn retrieve_balance(&self, ctx: &Ctx<'_>, _input: Input) -> Response {
+    fn retrieve_balance(&self, ctx: &Ctx<'_>) -> Result<g::Balance, Fail> {
         let total = read(&ctx.mode.data).paid_total;
         let wallet = |currency, amount: i64| {
             g::Wallet::new(
@@ -1195,7 +1507,7 @@ impl Chargily {
                 wallet(g::WalletCurrency::Eur, 0),
             ],
         );
-        Response::json(StatusCode::OK, &balance)
+        Ok(balance)
     }
 
     // ----- payment simulation (`/_mock/chargily/{mode}/checkouts/{id}/{pay|fail}`) -----
@@ -1213,49 +1525,45 @@ impl Chargily {
             base: format!("http://preloaded.invalid{CHARGILY_TEST_PREFIX}"),
             now: env.clock.now_s(),
         };
-        let create = |handler: Handler, body: Value| -> Result<String, String> {
-            let what = body.to_string();
-            let input = Input {
-                params: Vec::new(),
-                query: BTreeMap::new(),
-                body,
-            };
-            let response = handler(self, &ctx, input);
-            let id = serde_json::from_slice::<Value>(&response.body)
-                .ok()
-                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
-            match id {
-                Some(id) if response.status == StatusCode::OK => Ok(id),
-                _ => Err(format!(
-                    "preloading Chargily: {what} got {}",
-                    response.status
-                )),
-            }
-        };
+        // Each body as a client would send it, typed as the router would type it.
+        fn typed<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, String> {
+            serde_json::from_value(body).map_err(|e| format!("preloading Chargily: {e}"))
+        }
+        let failed =
+            |what: &str, fail: Fail| format!("preloading Chargily: {what} refused: {fail:?}");
         for i in 0..count {
-            let product = create(
-                Self::create_product,
-                json!({"name": format!("Preloaded product {i}")}),
-            )?;
-            let price = create(
-                Self::create_price,
-                json!({"amount": 1000 + i % 1000, "currency": "dzd", "product_id": product}),
-            )?;
-            create(
-                Self::create_customer,
-                json!({"name": format!("Preloaded customer {i}"),
-                       "email": format!("preloaded{i}@example.com")}),
-            )?;
-            create(
-                Self::create_checkout,
-                json!({"amount": 2000 + i % 1000, "currency": "dzd",
-                       "success_url": "https://shop.example/preloaded"}),
-            )?;
-            create(
-                Self::create_payment_link,
-                json!({"name": format!("Preloaded link {i}"),
-                       "items": [{"price": price, "quantity": 1}]}),
-            )?;
+            let product = self
+                .create_product(
+                    &ctx,
+                    typed(json!({"name": format!("Preloaded product {i}")}))?,
+                )
+                .map_err(|f| failed("a product", f))?
+                .id;
+            let price = self
+                .create_price(
+                    &ctx,
+                    typed(json!({"amount": 1000 + i % 1000, "currency": "dzd", "product_id": product}))?,
+                )
+                .map_err(|f| failed("a price", f))?
+                .id;
+            self.create_customer(
+                &ctx,
+                typed(json!({"name": format!("Preloaded customer {i}"),
+                             "email": format!("preloaded{i}@example.com")}))?,
+            )
+            .map_err(|f| failed("a customer", f))?;
+            self.create_checkout(
+                &ctx,
+                typed(json!({"amount": 2000 + i % 1000, "currency": "dzd",
+                             "success_url": "https://shop.example/preloaded"}))?,
+            )
+            .map_err(|f| failed("a checkout", f))?;
+            self.create_payment_link(
+                &ctx,
+                typed(json!({"name": format!("Preloaded link {i}"),
+                             "items": [{"price": price, "quantity": 1}]}))?,
+            )
+            .map_err(|f| failed("a payment link", f))?;
         }
         Ok(())
     }
@@ -1390,26 +1698,24 @@ fn write(lock: &RwLock<Data>) -> std::sync::RwLockWriteGuard<'_, Data> {
     lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `{"message": ...}` with `status` (Laravel's error body).
-fn message(status: StatusCode, text: &str) -> Response {
-    Response::json(
-        status,
-        &g::ErrorResponse {
-            message: Some(text.to_owned()),
-            ..g::ErrorResponse::new()
-        },
+/// Laravel's `{"message"}` body.
+fn error_body(text: String) -> g::ErrorResponse {
+    g::ErrorResponse {
+        message: Some(text),
+        ..g::ErrorResponse::new()
+    }
+}
+
+fn not_found(model: &str, id: &str) -> Fail {
+    Fail::Message(
+        404,
+        format!("No query results for model [App\\Models\\{model}] {id}"),
     )
 }
 
-fn not_found(model: &str, id: &str) -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        &format!("No query results for model [App\\Models\\{model}] {id}"),
-    )
-}
-
-/// 422 `{"message", "errors"}`: the message is the first error, plus "(and N more errors)".
-fn validation(errors: BTreeMap<String, Vec<String>>) -> Response {
+/// Laravel's 422 body `{"message", "errors"}`: the message is the first error, plus "(and N
+/// more errors)".
+fn validation_body(errors: BTreeMap<String, Vec<String>>) -> g::ValidationError {
     let all: Vec<&String> = errors.values().flatten().collect();
     let first = all.first().map_or_else(
         || "The given data was invalid.".to_owned(),
@@ -1420,21 +1726,7 @@ fn validation(errors: BTreeMap<String, Vec<String>>) -> Response {
         2 => format!("{first} (and 1 more error)"),
         n => format!("{first} (and {} more errors)", n - 1),
     };
-    Response::json(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &g::ValidationError::new(message, errors),
-    )
-}
-
-/// Decodes a validated body into its generated type; a mismatch (the spec and the types
-/// disagreeing) is a 422, never a panic.
-fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Box<Response>> {
-    serde_json::from_value(body).map_err(|e| {
-        Box::new(validation(group([(
-            "body".to_owned(),
-            format!("The request body is invalid: {e}."),
-        )])))
-    })
+    g::ValidationError::new(message, errors)
 }
 
 /// Laravel's wording for each issue, keyed by dot-notation field.
@@ -1605,12 +1897,12 @@ fn address(a: g::AddressInput) -> g::Address {
 /// row made by `row`.
 fn page<'a, S: 'a, T>(
     ctx: &Ctx<'_>,
-    input: &Input,
+    paging: Paging,
     path: String,
     (all, total): (impl Iterator<Item = &'a S>, usize),
     row: impl Fn(&S) -> T,
 ) -> (PageInfo, Vec<T>) {
-    let (page, per_page) = paging(input);
+    let (page, per_page) = paging.resolved();
     let rows = all
         .skip(offset(page, per_page))
         .take(per_page_usize(per_page))
@@ -1628,9 +1920,14 @@ fn listed_price(p: &g::Price) -> g::Price {
     }
 }
 
-fn paging(input: &Input) -> (i64, i64) {
-    let get = |k: &str, d: i64| input.query.get(k).and_then(Value::as_i64).unwrap_or(d);
-    (get("page", 1).max(1), get("per_page", 10).clamp(1, 50))
+impl Paging {
+    /// `(page, per_page)`: defaults 1 and 10, within bounds.
+    fn resolved(self) -> (i64, i64) {
+        (
+            self.page.unwrap_or(1).max(1),
+            self.per_page.unwrap_or(10).clamp(1, 50),
+        )
+    }
 }
 
 fn offset(page: i64, per_page: i64) -> usize {
@@ -1681,19 +1978,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_spec_operation_is_routed() {
+    fn the_generated_routes_are_the_operations_the_checker_knows() {
         let spec = Arc::new(Spec::new(Api::Chargily.document().unwrap().root));
         let c = Chargily::new(Arc::clone(&spec), 10);
-        let mut routed = c.routed_operations();
-        routed.sort_unstable();
-        let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();
-        documented.sort_unstable();
-        assert_eq!(routed, documented);
-        for r in &c.routes {
-            let op = &spec.operations()[r.index.unwrap()];
+        assert_eq!(gs::ROUTES.len(), spec.operations().len());
+        assert_eq!(c.indexes.len(), spec.operations().len());
+        for r in gs::ROUTES {
+            let op = &spec.operations()[c.indexes[r.id]];
             assert_eq!(
-                (op.id.as_str(), op.method.as_str()),
-                (r.op, r.method.as_str())
+                (op.id.as_str(), op.method.as_str(), op.path.as_str()),
+                (r.id, r.call.method, r.call.path)
             );
         }
     }
@@ -1724,7 +2018,7 @@ mod tests {
             ["The items.0.price field is required."]
         );
         assert_eq!(errors.len(), 2);
-        let body = validation(errors).json_body();
+        let body = serde_json::to_value(validation_body(errors)).unwrap();
         assert_eq!(
             body["message"],
             "The items.0.price field is required. (and 1 more error)"

@@ -62,10 +62,26 @@ impl Request {
         req
     }
 
+    /// Every header as text, in order ([`header_pairs`]).
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        header_pairs(&self.headers)
+    }
+
     /// A header's value as text, if present and visible ASCII.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// Every header as text (a value that is not UTF-8 read lossily), in order.
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_owned(), v)
+        })
+        .collect()
 }
 
 /// One HTTP response.
@@ -105,6 +121,25 @@ impl Response {
             status,
             headers,
             body,
+        }
+    }
+
+    /// A response from the generated router's parts: invalid header names or values are
+    /// dropped (the router writes only valid ones), an unknown status is 500.
+    pub fn from_parts(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        let mut map = HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                map.append(n, v);
+            }
+        }
+        Self {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers: map,
+            body: Bytes::from(body),
         }
     }
 

@@ -14,7 +14,7 @@ use http_body_util::Full;
 use tokio::sync::watch;
 
 use super::app::App;
-use super::exchange::{Reply, Request};
+use super::exchange::Request;
 use super::{MockConfig, MockError, PlantedBug};
 use crate::http_server::{self, Received, Running, Service, Settings, StartError};
 
@@ -82,13 +82,7 @@ impl Service for Mock {
             body_error,
             local_addr,
         };
-        let response = match app.handle(request) {
-            Reply::Now(r) => r,
-            Reply::After(delay, finish) => {
-                tokio::time::sleep(delay).await;
-                finish()
-            }
-        };
+        let response = app.handle(request).await;
         match connection_bug {
             Some(PlantedBug::NeverAnswer) => {
                 // Holds the request until the server stops (or the client goes away, which
