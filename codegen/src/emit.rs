@@ -2147,6 +2147,7 @@ impl Writer<'_, '_> {
         }
         t.push_str("];\n/// The API: one method per operation, taking its typed parameters and body and giving its\n/// typed `Response`. Each method answers an empty 501 until it is implemented, which\n/// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].\npub trait Api: Send + Sync {\n");
         let mut arms = String::new();
+        let mut serves = String::new();
         for (i, (op, m)) in em
             .ir
             .operations
@@ -2167,60 +2168,14 @@ impl Writer<'_, '_> {
                 t.push('\n');
             });
             gate(&mut t, i);
-            let _ = write!(t, "fn {m}(&self, cx: &Context");
-            let mut args = vec!["cx"];
-            if op.params.is_some() {
-                let _ = write!(t, ", params: super::operations::{m}::Params");
-                args.push("params");
-            }
-            // (what the operation gets, how the router reads it, the closure's body argument)
-            let (read, body_arg) = match (&op.body, &op.body_media) {
-                (Some(_), _) => {
-                    let _ = if op.body_required {
-                        write!(t, ", body: super::operations::{m}::Body")
-                    } else {
-                        write!(t, ", body: Option<super::operations::{m}::Body>")
-                    };
-                    let kind = if op.form.is_some() { "Form" } else { "Json" };
-                    (
-                        format!("BodyRead::{kind} {{ required: {} }}", op.body_required),
-                        "body",
-                    )
-                }
-                (None, Some(media)) => {
-                    t.push_str(if op.body_required {
-                        ", body: Vec<u8>"
-                    } else {
-                        ", body: Option<Vec<u8>>"
-                    });
-                    let mut m = String::new();
-                    lit(&mut m, media);
-                    (
-                        format!(
-                            "BodyRead::Raw {{ media: {m}, required: {} }}",
-                            op.body_required
-                        ),
-                        if op.body_required {
-                            "raw"
-                        } else {
-                            "(!raw.is_empty()).then_some(raw)"
-                        },
-                    )
-                }
-                (None, None) => ("BodyRead::None".to_owned(), ""),
-            };
-            if !body_arg.is_empty() {
-                args.push("body");
-            }
+            let method = server_method(op, m, "super::operations::");
             let _ = write!(
                 t,
-                ") -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }} }}\n}}\n",
-                if args.len() == 1 {
-                    "cx".to_owned()
-                } else {
-                    format!("({})", args.join(", "))
-                }
+                "fn {m}(&self{}) -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }} }}\n}}\n",
+                method.params,
+                method.bound()
             );
+            let (read, body_arg) = (method.read, method.body_arg);
             // The arm of `handle`.
             gate(&mut arms, i);
             lit(&mut arms, m.trim_start_matches("r#"));
@@ -2235,16 +2190,23 @@ impl Writer<'_, '_> {
                 raw => ("_: serde::de::IgnoredAny", "raw", format!(", {raw}")),
             };
             let params_val = if op.params.is_some() { ", params" } else { "" };
+            let serve = format!("serve_{}", m.trim_start_matches("r#"));
+            let _ = writeln!(arms, " => {serve}(api, dialect, &cx, raw),");
+            // Each operation's future is boxed by a function of its own, so `handle` stays
+            // small however many operations there are (a debug build of Stripe's otherwise
+            // overflows a worker thread's stack).
+            gate(&mut serves, i);
             let _ = writeln!(
-                arms,
-                " => call(dialect, &cx, {read}, raw, |{params}, {body_pat}, {raw_pat}| A::{m}(api, &cx{params_val}{body_val})).await,"
+                serves,
+                "fn {serve}<'a, A: Api + ?Sized, D: Dialect + ?Sized>(api: &'a A, dialect: &'a D, cx: &'a Context, raw: Vec<u8>) -> Pending<'a> {{\nBox::pin(call(dialect, cx, {read}, raw, move |{params}, {body_pat}, {raw_pat}| A::{m}(api, cx{params_val}{body_val})))\n}}"
             );
         }
-        t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet reply = match cx.route.map_or(\"\", |r| r.module) {\n");
+        t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet pending = match cx.route.map_or(\"\", |r| r.module) {\n");
         t.push_str(&arms);
         t.push_str(
-            "_ => dialect.refuse(&cx, Refusal::NotFound),\n};\nend(dialect, &cx, reply)\n}\n",
+            "_ => {\nlet reply = dialect.refuse(&cx, Refusal::NotFound);\nreturn end(dialect, &cx, reply);\n}\n};\nlet reply = pending.await;\nend(dialect, &cx, reply)\n}\n/// An operation's answer, under way.\ntype Pending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send + 'a>>;\n",
         );
+        t.push_str(&serves);
         let text = self.pretty(&format!("mod a {{ {t} }}"))?;
         self.out.push_str(&inner_lines(&text, 1));
         if let crate::ClientCode::Hyper { feature } = em.client {
@@ -2629,6 +2591,114 @@ const OPERATION_TAIL: &str = "                    _ => None,
             }
         }
 ";
+
+/// An operation's method of the server's `Api` trait.
+struct ServerMethod {
+    /// The parameters after `&self`, their types written under `ops` (the path of the
+    /// `operations` module).
+    params: String,
+    /// The names they bind.
+    args: Vec<&'static str>,
+    /// How the router reads the body (a `BodyRead`).
+    read: String,
+    /// What the router's closure passes as the body: `body`, the raw bytes, or nothing.
+    body_arg: &'static str,
+}
+
+impl ServerMethod {
+    /// The bound names as one expression (`cx`, or a tuple), for `let _ = …;`.
+    fn bound(&self) -> String {
+        if self.args.len() == 1 {
+            self.args[0].to_owned()
+        } else {
+            format!("({})", self.args.join(", "))
+        }
+    }
+}
+
+fn server_method(op: &Operation, m: &str, ops: &str) -> ServerMethod {
+    let mut params = String::from(", cx: &Context");
+    let mut args = vec!["cx"];
+    if op.params.is_some() {
+        let _ = write!(params, ", params: {ops}{m}::Params");
+        args.push("params");
+    }
+    let (read, body_arg) = match (&op.body, &op.body_media) {
+        (Some(_), _) => {
+            let _ = if op.body_required {
+                write!(params, ", body: {ops}{m}::Body")
+            } else {
+                write!(params, ", body: Option<{ops}{m}::Body>")
+            };
+            let kind = if op.form.is_some() { "Form" } else { "Json" };
+            (
+                format!("BodyRead::{kind} {{ required: {} }}", op.body_required),
+                "body",
+            )
+        }
+        (None, Some(media)) => {
+            params.push_str(if op.body_required {
+                ", body: Vec<u8>"
+            } else {
+                ", body: Option<Vec<u8>>"
+            });
+            let mut lit_media = String::new();
+            lit(&mut lit_media, media);
+            (
+                format!(
+                    "BodyRead::Raw {{ media: {lit_media}, required: {} }}",
+                    op.body_required
+                ),
+                if op.body_required {
+                    "raw"
+                } else {
+                    "(!raw.is_empty()).then_some(raw)"
+                },
+            )
+        }
+        (None, None) => ("BodyRead::None".to_owned(), ""),
+    };
+    if !body_arg.is_empty() {
+        args.push("body");
+    }
+    ServerMethod {
+        params,
+        args,
+        read,
+        body_arg,
+    }
+}
+
+/// The `impl Api` of a scaffold: every method of the generated `server::Api` trait (the
+/// module included as `api`), each answering the empty 501 that the router sends as not
+/// implemented, for a vendor to fill in.
+pub fn scaffold_impl(em: &Emitter<'_>, type_name: &str) -> Result<String, String> {
+    let mut t = String::with_capacity(em.ir.operations.len() * 512 + 1024);
+    let _ = writeln!(t, "impl Api for {type_name} {{");
+    for (op, m) in em.ir.operations.iter().zip(&em.names.operations) {
+        let heading = match &op.summary {
+            Some(s) => format!("`{} {}`: {}", op.method, op.path, s.trim()),
+            None => format!("`{} {}`", op.method, op.path),
+        };
+        for_doc_lines(&heading, |line| {
+            t.push_str("///");
+            if !line.is_empty() {
+                t.push(' ');
+                t.push_str(line);
+            }
+            t.push('\n');
+        });
+        let method = server_method(op, m, "api::operations::");
+        let _ = write!(
+            t,
+            "async fn {m}(&self{}) -> api::operations::{m}::Response {{\nlet _ = {};\n// Not implemented yet: the router answers this empty 501 as such.\napi::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }}\n}}\n",
+            method.params,
+            method.bound()
+        );
+    }
+    t.push_str("}\n");
+    layout(&t)
+}
 
 #[cfg(test)]
 mod tests {

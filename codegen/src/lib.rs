@@ -210,6 +210,19 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
+    generate_with(source_name, text, json, settings, |_| Ok(()))
+        .map(|(code, timings, ())| (code, timings))
+}
+
+/// [`generate_timed`], also giving `more` the emitter of the module (for text written beside
+/// it from the same IR and names).
+fn generate_with<R>(
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+    more: impl FnOnce(&emit::Emitter<'_>) -> Result<R, String>,
+) -> Result<(String, Timings, R), Error> {
     let settings = &*settings.effective();
     let mut timings = Timings::default();
     // The same test `oas` uses to read a document as JSON.
@@ -288,10 +301,93 @@ pub fn generate_timed(
         gates: gates.as_ref(),
     };
     let code = emit_parts(source_name, &emitter, header, &mut timings);
+    let more = more(&emitter).map_err(|message| Error::Render {
+        source_name: source_name.to_owned(),
+        message,
+    });
     // Freed once the module is written, not while it is (on a busy machine that would slow
     // the writing).
     free_later((doc, ir, derives, names));
-    Ok((code?, timings))
+    Ok((code?, timings, more?))
+}
+
+/// What [`scaffold`] writes: a crate serving the spec, every operation answering 501 until
+/// implemented.
+#[derive(Debug, Clone)]
+pub struct Scaffold {
+    /// The crate's `Cargo.toml`.
+    pub manifest: String,
+    /// `src/main.rs`: the `impl Api` to fill in, and a `main` serving it with hyper.
+    pub main: String,
+    /// `src/api.rs`: the generated module (types, client, server), regenerated at will.
+    pub api: String,
+}
+
+/// The crates a scaffold depends on, as its `Cargo.toml` lists them: what the generated
+/// module with the hyper client and server needs, and `tokio`'s runtime for `main`.
+pub const SCAFFOLD_DEPENDENCIES: &str = r#"serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+serde_path_to_error = "0.1"
+hyper = { version = "1", features = ["http1", "server", "client"] }
+hyper-util = { version = "0.1", features = ["tokio", "server", "http1", "client-legacy"] }
+http-body-util = "0.1"
+hyper-rustls = { version = "0.27", default-features = false, features = ["http1", "tls12", "ring", "native-tokio"] }
+tokio = { version = "1", features = ["rt-multi-thread", "net", "time"] }
+"#;
+
+/// A server crate for the spec `source_name` (`text`): the module with the hyper client and
+/// server as `src/api.rs`, and a `src/main.rs` implementing [`server::Api`](Settings::server)
+/// with every operation not implemented yet (answered 501 in the plain dialect), serving on
+/// the address given as its first argument (`127.0.0.1:8080` by default). `name` is the
+/// package's name.
+pub fn scaffold(source_name: &str, text: &str, json: bool, name: &str) -> Result<Scaffold, Error> {
+    let settings = Settings {
+        client: ClientCode::Hyper { feature: None },
+        server: true,
+        ..Settings::default()
+    };
+    let (api, _, implementation) = generate_with(source_name, text, json, &settings, |em| {
+        emit::scaffold_impl(em, "Service")
+    })?;
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{SCAFFOLD_DEPENDENCIES}"
+    );
+    let main = format!(
+        "//! A server of `{source_name}`, scaffolded by `cargo codegen scaffold`: `api.rs` is the\n\
+         //! generated module (regenerate it with `cargo codegen generate --client hyper --server`);\n\
+         //! this file is yours. Every operation below answers 501 (not implemented) until it is\n\
+         //! filled in.\n\n\
+         #[allow(dead_code, deprecated, clippy::all)]\n\
+         mod api;\n\n\
+         use api::server::{{Api, Context}};\n\n\
+         /// The API's implementation: its state goes here.\n\
+         struct Service;\n\n\
+         #[allow(deprecated)] // deprecated operations are served all the same\n\
+         {implementation}\n\
+         /// Serves on the address given as the first argument (`127.0.0.1:8080` by default); the\n\
+         /// address bound is printed first, so `127.0.0.1:0` picks a free port.\n\
+         fn main() -> std::io::Result<()> {{\n    \
+             let addr = std::env::args().nth(1).unwrap_or_else(|| \"127.0.0.1:8080\".to_owned());\n    \
+             // Large specs have large response types, which a debug build moves by value through\n    \
+             // several stack frames: the default 2 MiB of a worker is not enough for Stripe's.\n    \
+             // Only the pages touched are committed.\n    \
+             let runtime = tokio::runtime::Builder::new_multi_thread()\n        \
+                 .enable_all()\n        \
+                 .thread_stack_size(64 << 20)\n        \
+                 .build()?;\n    \
+             runtime.block_on(async {{\n        \
+                 let listener = tokio::net::TcpListener::bind(&addr).await?;\n        \
+                 println!(\"listening on http://{{}}\", listener.local_addr()?);\n        \
+                 let router = api::server::hyper_service::Router::new(Service, api::server::PlainDialect);\n        \
+                 api::server::hyper_service::serve(listener, router).await\n    \
+             }})\n\
+         }}\n"
+    );
+    Ok(Scaffold {
+        manifest,
+        main,
+        api,
+    })
 }
 
 /// The stack lowering runs on. It recurses once per level of schema nesting, through `$ref`s

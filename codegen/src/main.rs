@@ -32,6 +32,22 @@ enum Command {
         #[arg(long)]
         root: Option<PathBuf>,
     },
+    /// Writes a server crate for a spec: the generated module, and a `main.rs` implementing
+    /// every operation as not implemented yet (501), served with hyper: a vendor's quickest
+    /// start.
+    #[command(after_help = "Example:
+  cargo codegen scaffold openapi.yaml --out my-server && cd my-server && cargo run -- 127.0.0.1:8080")]
+    Scaffold {
+        /// The spec (YAML or JSON).
+        spec: PathBuf,
+        /// The crate's folder: created if missing. An existing `Cargo.toml` or `src/main.rs`
+        /// is never overwritten (`src/api.rs`, generated, is).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The package's name (default: the folder's name, in kebab case).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Writes one self-contained Rust module for any OpenAPI 3.0 or 3.1 spec.
     #[command(after_help = "Examples:
   cargo codegen generate openapi.yaml --out src/api.rs
@@ -112,6 +128,47 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Scaffold { spec, out, name } => {
+            let folder_name = std::path::absolute(&out)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            let name =
+                name.unwrap_or_else(|| heck::ToKebabCase::to_kebab_case(folder_name.as_str()));
+            if name.is_empty()
+                || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                anyhow::bail!(
+                    "--name {name:?}: a package name is ASCII letters, digits, `-` and `_`, starting with a letter"
+                );
+            }
+            let manifest_path = out.join("Cargo.toml");
+            let main_path = out.join("src").join("main.rs");
+            for path in [&manifest_path, &main_path] {
+                if path.exists() {
+                    anyhow::bail!(
+                        "{} exists: a scaffold never overwrites it (remove it, or pick another --out)",
+                        path.display()
+                    );
+                }
+            }
+            let source_name = spec.display().to_string();
+            let (text, json) = codegen::read_spec_text(&spec, &source_name)?;
+            let scaffold = codegen::scaffold(&source_name, &text, json, &name)?;
+            std::fs::create_dir_all(out.join("src"))
+                .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", out.display()))?;
+            codegen::sync::write_if_changed(&out.join("src").join("api.rs"), &scaffold.api)?;
+            codegen::sync::write_if_changed(&main_path, &scaffold.main)?;
+            codegen::sync::write_if_changed(&manifest_path, &scaffold.manifest)?;
+            println!(
+                "scaffolded {name} in {}: cd there and `cargo run -- 127.0.0.1:8080`",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sync { check, root } => {
             let root =
                 root.unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")));

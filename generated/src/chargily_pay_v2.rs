@@ -9771,6 +9771,9 @@ pub mod server {
         value: serde_json::Value,
         body: Option<Location>,
     ) -> Result<T, Issue> {
+        if let Ok(typed) = <T as serde::Deserialize>::deserialize(&value) {
+            return Ok(typed);
+        }
         serde_path_to_error::deserialize(value)
             .map_err(|e| {
                 let mut pointer = String::new();
@@ -9936,7 +9939,8 @@ pub mod server {
                         })
                         .collect()
                 }
-                In::Query if param.style == "deepObject" => {
+                In::Query if param.style == "deepObject"
+                    && !matches!(shape, Shape::Array(_)) => {
                     let prefix = format!("{}[", param.name);
                     let mut object = serde_json::Map::new();
                     for (k, v) in &query {
@@ -9964,7 +9968,11 @@ pub mod server {
                         .iter()
                         .filter(|(k, _)| {
                             *k == param.name
-                                || (k.ends_with("[]") && k[..k.len() - 2] == *param.name)
+                                || k
+                                    .strip_prefix(param.name)
+                                    .and_then(|k| k.strip_prefix('['))
+                                    .and_then(|k| k.strip_suffix(']'))
+                                    .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit()))
                         })
                         .map(|(_, v)| v.clone())
                         .collect()
@@ -10038,6 +10046,7 @@ pub mod server {
         match shape {
             Shape::Array(item) => {
                 let parts: Vec<&str> = if texts.len() > 1 || (style == "form" && explode)
+                    || style == "deepObject"
                 {
                     texts.iter().map(String::as_str).collect()
                 } else {
@@ -10733,367 +10742,560 @@ pub mod server {
             Err(reply) => return reply,
         };
         let _ = (api, &raw);
-        let reply = match cx.route.map_or("", |r| r.module) {
-            "list_checkouts" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_checkouts(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "create_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |_: serde::de::IgnoredAny, body, _| A::create_checkout(
-                            api,
-                            &cx,
-                            body,
-                        ),
-                    )
-                    .await
-            }
-            "retrieve_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "list_checkout_items" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_checkout_items(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "expire_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::expire_checkout(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "list_customers" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_customers(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "create_customer" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |_: serde::de::IgnoredAny, body, _| A::create_customer(
-                            api,
-                            &cx,
-                            body,
-                        ),
-                    )
-                    .await
-            }
-            "retrieve_customer" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_customer(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "update_customer" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |params, body, _| A::update_customer(api, &cx, params, body),
-                    )
-                    .await
-            }
-            "delete_customer" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::delete_customer(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "patch_customer" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |params, body, _| A::patch_customer(api, &cx, params, body),
-                    )
-                    .await
-            }
-            "list_products" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_products(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "create_product" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |_: serde::de::IgnoredAny, body, _| A::create_product(
-                            api,
-                            &cx,
-                            body,
-                        ),
-                    )
-                    .await
-            }
-            "retrieve_product" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_product(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "update_product" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |params, body, _| A::update_product(api, &cx, params, body),
-                    )
-                    .await
-            }
-            "delete_product" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::delete_product(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "list_product_prices" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_product_prices(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "list_prices" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_prices(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "create_price" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |_: serde::de::IgnoredAny, body, _| A::create_price(
-                            api,
-                            &cx,
-                            body,
-                        ),
-                    )
-                    .await
-            }
-            "retrieve_price" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_price(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "update_price" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |params, body, _| A::update_price(api, &cx, params, body),
-                    )
-                    .await
-            }
-            "list_payment_links" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_payment_links(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "create_payment_link" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |_: serde::de::IgnoredAny, body, _| A::create_payment_link(
-                            api,
-                            &cx,
-                            body,
-                        ),
-                    )
-                    .await
-            }
+        let pending = match cx.route.map_or("", |r| r.module) {
+            "list_checkouts" => serve_list_checkouts(api, dialect, &cx, raw),
+            "create_checkout" => serve_create_checkout(api, dialect, &cx, raw),
+            "retrieve_checkout" => serve_retrieve_checkout(api, dialect, &cx, raw),
+            "list_checkout_items" => serve_list_checkout_items(api, dialect, &cx, raw),
+            "expire_checkout" => serve_expire_checkout(api, dialect, &cx, raw),
+            "list_customers" => serve_list_customers(api, dialect, &cx, raw),
+            "create_customer" => serve_create_customer(api, dialect, &cx, raw),
+            "retrieve_customer" => serve_retrieve_customer(api, dialect, &cx, raw),
+            "update_customer" => serve_update_customer(api, dialect, &cx, raw),
+            "delete_customer" => serve_delete_customer(api, dialect, &cx, raw),
+            "patch_customer" => serve_patch_customer(api, dialect, &cx, raw),
+            "list_products" => serve_list_products(api, dialect, &cx, raw),
+            "create_product" => serve_create_product(api, dialect, &cx, raw),
+            "retrieve_product" => serve_retrieve_product(api, dialect, &cx, raw),
+            "update_product" => serve_update_product(api, dialect, &cx, raw),
+            "delete_product" => serve_delete_product(api, dialect, &cx, raw),
+            "list_product_prices" => serve_list_product_prices(api, dialect, &cx, raw),
+            "list_prices" => serve_list_prices(api, dialect, &cx, raw),
+            "create_price" => serve_create_price(api, dialect, &cx, raw),
+            "retrieve_price" => serve_retrieve_price(api, dialect, &cx, raw),
+            "update_price" => serve_update_price(api, dialect, &cx, raw),
+            "list_payment_links" => serve_list_payment_links(api, dialect, &cx, raw),
+            "create_payment_link" => serve_create_payment_link(api, dialect, &cx, raw),
             "retrieve_payment_link" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_payment_link(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
+                serve_retrieve_payment_link(api, dialect, &cx, raw)
             }
-            "update_payment_link" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: false },
-                        raw,
-                        |params, body, _| A::update_payment_link(api, &cx, params, body),
-                    )
-                    .await
-            }
+            "update_payment_link" => serve_update_payment_link(api, dialect, &cx, raw),
             "list_payment_link_items" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::list_payment_link_items(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
+                serve_list_payment_link_items(api, dialect, &cx, raw)
             }
-            "retrieve_balance" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |_: serde::de::IgnoredAny, _: serde::de::IgnoredAny, _| A::retrieve_balance(
-                            api,
-                            &cx,
-                        ),
-                    )
-                    .await
+            "retrieve_balance" => serve_retrieve_balance(api, dialect, &cx, raw),
+            _ => {
+                let reply = dialect.refuse(&cx, Refusal::NotFound);
+                return end(dialect, &cx, reply);
             }
-            _ => dialect.refuse(&cx, Refusal::NotFound),
         };
+        let reply = pending.await;
         end(dialect, &cx, reply)
+    }
+    /// An operation's answer, under way.
+    type Pending<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Reply> + Send + 'a>,
+    >;
+    fn serve_list_checkouts<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_checkouts(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_create_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |_: serde::de::IgnoredAny, body, _| A::create_checkout(
+                    api,
+                    cx,
+                    body,
+                ),
+            ),
+        )
+    }
+    fn serve_retrieve_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_list_checkout_items<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_checkout_items(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_expire_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::expire_checkout(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_list_customers<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_customers(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_create_customer<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |_: serde::de::IgnoredAny, body, _| A::create_customer(
+                    api,
+                    cx,
+                    body,
+                ),
+            ),
+        )
+    }
+    fn serve_retrieve_customer<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_customer(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_update_customer<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |params, body, _| A::update_customer(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_delete_customer<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::delete_customer(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_patch_customer<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |params, body, _| A::patch_customer(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_list_products<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_products(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_create_product<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |_: serde::de::IgnoredAny, body, _| A::create_product(api, cx, body),
+            ),
+        )
+    }
+    fn serve_retrieve_product<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_product(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_update_product<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |params, body, _| A::update_product(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_delete_product<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::delete_product(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_list_product_prices<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_product_prices(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_list_prices<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_prices(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_create_price<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |_: serde::de::IgnoredAny, body, _| A::create_price(api, cx, body),
+            ),
+        )
+    }
+    fn serve_retrieve_price<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_price(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_update_price<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |params, body, _| A::update_price(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_list_payment_links<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_payment_links(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_create_payment_link<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |_: serde::de::IgnoredAny, body, _| A::create_payment_link(
+                    api,
+                    cx,
+                    body,
+                ),
+            ),
+        )
+    }
+    fn serve_retrieve_payment_link<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_payment_link(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_update_payment_link<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: false },
+                raw,
+                move |params, body, _| A::update_payment_link(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_list_payment_link_items<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::list_payment_link_items(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_retrieve_balance<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |_: serde::de::IgnoredAny, _: serde::de::IgnoredAny, _| A::retrieve_balance(
+                    api,
+                    cx,
+                ),
+            ),
+        )
     }
     #[cfg(feature = "hyper")]
     /// [`handle`] as a `hyper` 1 service: requests below [`Router::base_path`] go to the

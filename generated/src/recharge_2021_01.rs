@@ -4754,6 +4754,9 @@ pub mod server {
         value: serde_json::Value,
         body: Option<Location>,
     ) -> Result<T, Issue> {
+        if let Ok(typed) = <T as serde::Deserialize>::deserialize(&value) {
+            return Ok(typed);
+        }
         serde_path_to_error::deserialize(value)
             .map_err(|e| {
                 let mut pointer = String::new();
@@ -4919,7 +4922,8 @@ pub mod server {
                         })
                         .collect()
                 }
-                In::Query if param.style == "deepObject" => {
+                In::Query if param.style == "deepObject"
+                    && !matches!(shape, Shape::Array(_)) => {
                     let prefix = format!("{}[", param.name);
                     let mut object = serde_json::Map::new();
                     for (k, v) in &query {
@@ -4947,7 +4951,11 @@ pub mod server {
                         .iter()
                         .filter(|(k, _)| {
                             *k == param.name
-                                || (k.ends_with("[]") && k[..k.len() - 2] == *param.name)
+                                || k
+                                    .strip_prefix(param.name)
+                                    .and_then(|k| k.strip_prefix('['))
+                                    .and_then(|k| k.strip_suffix(']'))
+                                    .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit()))
                         })
                         .map(|(_, v)| v.clone())
                         .collect()
@@ -5021,6 +5029,7 @@ pub mod server {
         match shape {
             Shape::Array(item) => {
                 let parts: Vec<&str> = if texts.len() > 1 || (style == "form" && explode)
+                    || style == "deepObject"
                 {
                     texts.iter().map(String::as_str).collect()
                 } else {
@@ -5231,68 +5240,113 @@ pub mod server {
             Err(reply) => return reply,
         };
         let _ = (api, &raw);
-        let reply = match cx.route.map_or("", |r| r.module) {
-            "create_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |params, body, _| A::create_checkout(api, &cx, params, body),
-                    )
-                    .await
-            }
-            "retrieve_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
-            }
-            "update_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |params, body, _| A::update_checkout(api, &cx, params, body),
-                    )
-                    .await
-            }
+        let pending = match cx.route.map_or("", |r| r.module) {
+            "create_checkout" => serve_create_checkout(api, dialect, &cx, raw),
+            "retrieve_checkout" => serve_retrieve_checkout(api, dialect, &cx, raw),
+            "update_checkout" => serve_update_checkout(api, dialect, &cx, raw),
             "retrieve_checkout_shipping_rates" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::None,
-                        raw,
-                        |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout_shipping_rates(
-                            api,
-                            &cx,
-                            params,
-                        ),
-                    )
-                    .await
+                serve_retrieve_checkout_shipping_rates(api, dialect, &cx, raw)
             }
-            "charge_checkout" => {
-                call(
-                        dialect,
-                        &cx,
-                        BodyRead::Json { required: true },
-                        raw,
-                        |params, body, _| A::charge_checkout(api, &cx, params, body),
-                    )
-                    .await
+            "charge_checkout" => serve_charge_checkout(api, dialect, &cx, raw),
+            _ => {
+                let reply = dialect.refuse(&cx, Refusal::NotFound);
+                return end(dialect, &cx, reply);
             }
-            _ => dialect.refuse(&cx, Refusal::NotFound),
         };
+        let reply = pending.await;
         end(dialect, &cx, reply)
+    }
+    /// An operation's answer, under way.
+    type Pending<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Reply> + Send + 'a>,
+    >;
+    fn serve_create_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |params, body, _| A::create_checkout(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_retrieve_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_update_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |params, body, _| A::update_checkout(api, cx, params, body),
+            ),
+        )
+    }
+    fn serve_retrieve_checkout_shipping_rates<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::None,
+                raw,
+                move |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout_shipping_rates(
+                    api,
+                    cx,
+                    params,
+                ),
+            ),
+        )
+    }
+    fn serve_charge_checkout<'a, A: Api + ?Sized, D: Dialect + ?Sized>(
+        api: &'a A,
+        dialect: &'a D,
+        cx: &'a Context,
+        raw: Vec<u8>,
+    ) -> Pending<'a> {
+        Box::pin(
+            call(
+                dialect,
+                cx,
+                BodyRead::Json { required: true },
+                raw,
+                move |params, body, _| A::charge_checkout(api, cx, params, body),
+            ),
+        )
     }
     #[cfg(feature = "hyper")]
     /// [`handle`] as a `hyper` 1 service: requests below [`Router::base_path`] go to the

@@ -177,6 +177,7 @@ fn parameters_the_client_writes_are_read_back_by_the_router() {
             color: Some("red".into()),
             size: None,
         }),
+        expand: Some(vec!["data.customer".into(), "data.invoice".into()]),
         x_trace: Some("t-1".into()),
         session: Some("s1".into()),
     };
@@ -359,6 +360,9 @@ fn the_router_refuses_what_reaches_no_operation_in_the_plain_dialect() {
     let bad_path = answer(d, "GET", "/items/x1", &[], b"");
     assert_eq!(bad_path.status, 422);
     assert_eq!(json_of(&bad_path)["issues"][0]["in"], "path");
+    // An array sent deepObject-style, as Stripe's clients send `expand`.
+    let expand = answer(d, "GET", "/items?expand[]=a&expand[1]=b%2Cc", &[], b"");
+    assert_eq!(json_of(&expand), json!({"expand": ["a", "b,c"]}));
     // A value the parameter's enum does not list is refused when typed.
     let bad_enum = answer(d, "GET", "/items?sort=sideways", &[], b"");
     assert_eq!(bad_enum.status, 422);

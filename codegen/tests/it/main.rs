@@ -13,5 +13,6 @@ mod features;
 mod golden;
 mod hard_cases;
 mod layout;
+mod scaffold;
 mod schema_errors;
 mod sync;

@@ -438,332 +438,44 @@ impl gs::Dialect for Call<'_> {
     }
 }
 
+/// One method of the generated `Api`: the handler's result as the operation's response.
+macro_rules! serve {
+    ($op:ident($($arg:ident: $ty:ty),*) => $handler:ident($($call:expr),*)) => {
+        async fn $op(&self, _: &Context, $($arg: $ty),*) -> ops::$op::Response {
+            answer(self.api.$handler(&self.ctx, $($call),*), ops::$op::Response::Status200)
+        }
+    };
+}
+
 impl gs::Api for Call<'_> {
-    async fn create_checkout(
-        &self,
-        _: &Context,
-        body: g::CreateCheckoutRequest,
-    ) -> ops::create_checkout::Response {
-        answer(
-            self.api.create_checkout(&self.ctx, body),
-            ops::create_checkout::Response::Status200,
-        )
-    }
-    async fn list_checkouts(
-        &self,
-        _: &Context,
-        p: g::ListCheckoutsParams,
-    ) -> ops::list_checkouts::Response {
-        answer(
-            self.api.list_checkouts(
-                &self.ctx,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_checkouts::Response::Status200,
-        )
-    }
-    async fn retrieve_checkout(
-        &self,
-        _: &Context,
-        p: g::RetrieveCheckoutParams,
-    ) -> ops::retrieve_checkout::Response {
-        answer(
-            self.api.retrieve_checkout(&self.ctx, &p.id),
-            ops::retrieve_checkout::Response::Status200,
-        )
-    }
-    async fn list_checkout_items(
-        &self,
-        _: &Context,
-        p: g::ListCheckoutItemsParams,
-    ) -> ops::list_checkout_items::Response {
-        answer(
-            self.api.list_checkout_items(
-                &self.ctx,
-                &p.id,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_checkout_items::Response::Status200,
-        )
-    }
-    async fn expire_checkout(
-        &self,
-        _: &Context,
-        p: g::ExpireCheckoutParams,
-    ) -> ops::expire_checkout::Response {
-        answer(
-            self.api.expire_checkout(&self.ctx, &p.id),
-            ops::expire_checkout::Response::Status200,
-        )
-    }
-    async fn create_customer(
-        &self,
-        _: &Context,
-        body: Option<g::CreateCustomerRequest>,
-    ) -> ops::create_customer::Response {
-        answer(
-            self.api
-                .create_customer(&self.ctx, body.unwrap_or_default()),
-            ops::create_customer::Response::Status200,
-        )
-    }
-    async fn list_customers(
-        &self,
-        _: &Context,
-        p: g::ListCustomersParams,
-    ) -> ops::list_customers::Response {
-        answer(
-            self.api.list_customers(
-                &self.ctx,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_customers::Response::Status200,
-        )
-    }
-    async fn retrieve_customer(
-        &self,
-        _: &Context,
-        p: g::RetrieveCustomerParams,
-    ) -> ops::retrieve_customer::Response {
-        answer(
-            self.api.retrieve_customer(&self.ctx, &p.id),
-            ops::retrieve_customer::Response::Status200,
-        )
-    }
-    async fn update_customer(
-        &self,
-        _: &Context,
-        p: g::UpdateCustomerParams,
-        body: Option<g::UpdateCustomerRequest>,
-    ) -> ops::update_customer::Response {
-        answer(
-            self.api
-                .update_customer(&self.ctx, &p.id, body.unwrap_or_default()),
-            ops::update_customer::Response::Status200,
-        )
-    }
-    /// The official JavaScript SDK updates customers with PATCH: the same handler.
-    async fn patch_customer(
-        &self,
-        _: &Context,
-        p: g::PatchCustomerParams,
-        body: Option<g::UpdateCustomerRequest>,
-    ) -> ops::patch_customer::Response {
-        answer(
-            self.api
-                .update_customer(&self.ctx, &p.id, body.unwrap_or_default()),
-            ops::patch_customer::Response::Status200,
-        )
-    }
-    async fn delete_customer(
-        &self,
-        _: &Context,
-        p: g::DeleteCustomerParams,
-    ) -> ops::delete_customer::Response {
-        answer(
-            self.api.delete_customer(&self.ctx, &p.id),
-            ops::delete_customer::Response::Status200,
-        )
-    }
-    async fn create_product(
-        &self,
-        _: &Context,
-        body: g::CreateProductRequest,
-    ) -> ops::create_product::Response {
-        answer(
-            self.api.create_product(&self.ctx, body),
-            ops::create_product::Response::Status200,
-        )
-    }
-    async fn list_products(
-        &self,
-        _: &Context,
-        p: g::ListProductsParams,
-    ) -> ops::list_products::Response {
-        answer(
-            self.api.list_products(
-                &self.ctx,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_products::Response::Status200,
-        )
-    }
-    async fn retrieve_product(
-        &self,
-        _: &Context,
-        p: g::RetrieveProductParams,
-    ) -> ops::retrieve_product::Response {
-        answer(
-            self.api.retrieve_product(&self.ctx, &p.id),
-            ops::retrieve_product::Response::Status200,
-        )
-    }
-    async fn update_product(
-        &self,
-        _: &Context,
-        p: g::UpdateProductParams,
-        body: Option<g::UpdateProductRequest>,
-    ) -> ops::update_product::Response {
-        answer(
-            self.api
-                .update_product(&self.ctx, &p.id, body.unwrap_or_default()),
-            ops::update_product::Response::Status200,
-        )
-    }
-    async fn delete_product(
-        &self,
-        _: &Context,
-        p: g::DeleteProductParams,
-    ) -> ops::delete_product::Response {
-        answer(
-            self.api.delete_product(&self.ctx, &p.id),
-            ops::delete_product::Response::Status200,
-        )
-    }
-    async fn list_product_prices(
-        &self,
-        _: &Context,
-        p: g::ListProductPricesParams,
-    ) -> ops::list_product_prices::Response {
-        answer(
-            self.api.list_product_prices(
-                &self.ctx,
-                &p.id,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_product_prices::Response::Status200,
-        )
-    }
-    async fn create_price(
-        &self,
-        _: &Context,
-        body: g::CreatePriceRequest,
-    ) -> ops::create_price::Response {
-        answer(
-            self.api.create_price(&self.ctx, body),
-            ops::create_price::Response::Status200,
-        )
-    }
-    async fn list_prices(&self, _: &Context, p: g::ListPricesParams) -> ops::list_prices::Response {
-        answer(
-            self.api.list_prices(
-                &self.ctx,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_prices::Response::Status200,
-        )
-    }
-    async fn retrieve_price(
-        &self,
-        _: &Context,
-        p: g::RetrievePriceParams,
-    ) -> ops::retrieve_price::Response {
-        answer(
-            self.api.retrieve_price(&self.ctx, &p.id),
-            ops::retrieve_price::Response::Status200,
-        )
-    }
-    async fn update_price(
-        &self,
-        _: &Context,
-        p: g::UpdatePriceParams,
-        body: Option<g::UpdatePriceRequest>,
-    ) -> ops::update_price::Response {
-        answer(
-            self.api
-                .update_price(&self.ctx, &p.id, body.unwrap_or_default()),
-            ops::update_price::Response::Status200,
-        )
-    }
-    async fn create_payment_link(
-        &self,
-        _: &Context,
-        body: g::CreatePaymentLinkRequest,
-    ) -> ops::create_payment_link::Response {
-        answer(
-            self.api.create_payment_link(&self.ctx, body),
-            ops::create_payment_link::Response::Status200,
-        )
-    }
-    async fn list_payment_links(
-        &self,
-        _: &Context,
-        p: g::ListPaymentLinksParams,
-    ) -> ops::list_payment_links::Response {
-        answer(
-            self.api.list_payment_links(
-                &self.ctx,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_payment_links::Response::Status200,
-        )
-    }
-    async fn retrieve_payment_link(
-        &self,
-        _: &Context,
-        p: g::RetrievePaymentLinkParams,
-    ) -> ops::retrieve_payment_link::Response {
-        answer(
-            self.api.retrieve_payment_link(&self.ctx, &p.id),
-            ops::retrieve_payment_link::Response::Status200,
-        )
-    }
-    async fn update_payment_link(
-        &self,
-        _: &Context,
-        p: g::UpdatePaymentLinkParams,
-        body: Option<g::UpdatePaymentLinkRequest>,
-    ) -> ops::update_payment_link::Response {
-        answer(
-            self.api
-                .update_payment_link(&self.ctx, &p.id, body.unwrap_or_default()),
-            ops::update_payment_link::Response::Status200,
-        )
-    }
-    async fn list_payment_link_items(
-        &self,
-        _: &Context,
-        p: g::ListPaymentLinkItemsParams,
-    ) -> ops::list_payment_link_items::Response {
-        answer(
-            self.api.list_payment_link_items(
-                &self.ctx,
-                &p.id,
-                Paging {
-                    page: p.page,
-                    per_page: p.per_page,
-                },
-            ),
-            ops::list_payment_link_items::Response::Status200,
-        )
-    }
-    async fn retrieve_balance(&self, _: &Context) -> ops::retrieve_balance::Response {
-        answer(
-            self.api.retrieve_balance(&self.ctx),
-            ops::retrieve_balance::Response::Status200,
-        )
-    }
+    serve!(create_checkout(body: g::CreateCheckoutRequest) => create_checkout(body));
+    serve!(list_checkouts(p: g::ListCheckoutsParams) => list_checkouts(Paging::of(p.page, p.per_page)));
+    serve!(retrieve_checkout(p: g::RetrieveCheckoutParams) => retrieve_checkout(&p.id));
+    serve!(list_checkout_items(p: g::ListCheckoutItemsParams) => list_checkout_items(&p.id, Paging::of(p.page, p.per_page)));
+    serve!(expire_checkout(p: g::ExpireCheckoutParams) => expire_checkout(&p.id));
+    serve!(create_customer(body: Option<g::CreateCustomerRequest>) => create_customer(body.unwrap_or_default()));
+    serve!(list_customers(p: g::ListCustomersParams) => list_customers(Paging::of(p.page, p.per_page)));
+    serve!(retrieve_customer(p: g::RetrieveCustomerParams) => retrieve_customer(&p.id));
+    serve!(update_customer(p: g::UpdateCustomerParams, body: Option<g::UpdateCustomerRequest>) => update_customer(&p.id, body.unwrap_or_default()));
+    // The official JavaScript SDK updates customers with PATCH: the same handler.
+    serve!(patch_customer(p: g::PatchCustomerParams, body: Option<g::UpdateCustomerRequest>) => update_customer(&p.id, body.unwrap_or_default()));
+    serve!(delete_customer(p: g::DeleteCustomerParams) => delete_customer(&p.id));
+    serve!(create_product(body: g::CreateProductRequest) => create_product(body));
+    serve!(list_products(p: g::ListProductsParams) => list_products(Paging::of(p.page, p.per_page)));
+    serve!(retrieve_product(p: g::RetrieveProductParams) => retrieve_product(&p.id));
+    serve!(update_product(p: g::UpdateProductParams, body: Option<g::UpdateProductRequest>) => update_product(&p.id, body.unwrap_or_default()));
+    serve!(delete_product(p: g::DeleteProductParams) => delete_product(&p.id));
+    serve!(list_product_prices(p: g::ListProductPricesParams) => list_product_prices(&p.id, Paging::of(p.page, p.per_page)));
+    serve!(create_price(body: g::CreatePriceRequest) => create_price(body));
+    serve!(list_prices(p: g::ListPricesParams) => list_prices(Paging::of(p.page, p.per_page)));
+    serve!(retrieve_price(p: g::RetrievePriceParams) => retrieve_price(&p.id));
+    serve!(update_price(p: g::UpdatePriceParams, body: Option<g::UpdatePriceRequest>) => update_price(&p.id, body.unwrap_or_default()));
+    serve!(create_payment_link(body: g::CreatePaymentLinkRequest) => create_payment_link(body));
+    serve!(list_payment_links(p: g::ListPaymentLinksParams) => list_payment_links(Paging::of(p.page, p.per_page)));
+    serve!(retrieve_payment_link(p: g::RetrievePaymentLinkParams) => retrieve_payment_link(&p.id));
+    serve!(update_payment_link(p: g::UpdatePaymentLinkParams, body: Option<g::UpdatePaymentLinkRequest>) => update_payment_link(&p.id, body.unwrap_or_default()));
+    serve!(list_payment_link_items(p: g::ListPaymentLinkItemsParams) => list_payment_link_items(&p.id, Paging::of(p.page, p.per_page)));
+    serve!(retrieve_balance() => retrieve_balance());
 }
 
 impl Chargily {
@@ -1921,6 +1633,10 @@ fn listed_price(p: &g::Price) -> g::Price {
 }
 
 impl Paging {
+    fn of(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self { page, per_page }
+    }
+
     /// `(page, per_page)`: defaults 1 and 10, within bounds.
     fn resolved(self) -> (i64, i64) {
         (
