@@ -2201,10 +2201,10 @@ impl Writer<'_, '_> {
                 "fn {serve}<'a, A: Api + ?Sized, D: Dialect + ?Sized>(api: &'a A, dialect: &'a D, cx: &'a Context, raw: Vec<u8>) -> Pending<'a> {{\nBox::pin(call(dialect, cx, {read}, raw, move |{params}, {body_pat}, {raw_pat}| A::{m}(api, cx{params_val}{body_val})))\n}}"
             );
         }
-        t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet pending = match cx.route.map_or(\"\", |r| r.module) {\n");
+        t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet pending: Pending<'_> = match cx.route.map_or(\"\", |r| r.module) {\n");
         t.push_str(&arms);
         t.push_str(
-            "_ => {\nlet reply = dialect.refuse(&cx, Refusal::NotFound);\nreturn end(dialect, &cx, reply);\n}\n};\nlet reply = pending.await;\nend(dialect, &cx, reply)\n}\n/// An operation's answer, under way.\ntype Pending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send + 'a>>;\n",
+            "_ => Box::pin(std::future::ready(dialect.refuse(&cx, Refusal::NotFound))),\n};\nlet reply = pending.await;\nend(dialect, &cx, reply)\n}\n/// An operation's answer, under way.\ntype Pending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send + 'a>>;\n",
         );
         t.push_str(&serves);
         let text = self.pretty(&format!("mod a {{ {t} }}"))?;

@@ -36,7 +36,8 @@ enum Command {
     /// every operation as not implemented yet (501), served with hyper: a vendor's quickest
     /// start.
     #[command(after_help = "Example:
-  cargo codegen scaffold openapi.yaml --out my-server && cd my-server && cargo run -- 127.0.0.1:8080")]
+  cargo codegen scaffold openapi.yaml --out my-server
+  cargo codegen scaffold stripe.json --out stripe-server --name stripe-server")]
     Scaffold {
         /// The spec (YAML or JSON).
         spec: PathBuf,
@@ -312,6 +313,6 @@ mod tests {
                 seen += 1;
             }
         }
-        assert_eq!(seen, 6);
+        assert_eq!(seen, 8);
     }
 }

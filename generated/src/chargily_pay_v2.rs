@@ -10742,7 +10742,7 @@ pub mod server {
             Err(reply) => return reply,
         };
         let _ = (api, &raw);
-        let pending = match cx.route.map_or("", |r| r.module) {
+        let pending: Pending<'_> = match cx.route.map_or("", |r| r.module) {
             "list_checkouts" => serve_list_checkouts(api, dialect, &cx, raw),
             "create_checkout" => serve_create_checkout(api, dialect, &cx, raw),
             "retrieve_checkout" => serve_retrieve_checkout(api, dialect, &cx, raw),
@@ -10774,10 +10774,7 @@ pub mod server {
                 serve_list_payment_link_items(api, dialect, &cx, raw)
             }
             "retrieve_balance" => serve_retrieve_balance(api, dialect, &cx, raw),
-            _ => {
-                let reply = dialect.refuse(&cx, Refusal::NotFound);
-                return end(dialect, &cx, reply);
-            }
+            _ => Box::pin(std::future::ready(dialect.refuse(&cx, Refusal::NotFound))),
         };
         let reply = pending.await;
         end(dialect, &cx, reply)

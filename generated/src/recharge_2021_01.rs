@@ -5240,7 +5240,7 @@ pub mod server {
             Err(reply) => return reply,
         };
         let _ = (api, &raw);
-        let pending = match cx.route.map_or("", |r| r.module) {
+        let pending: Pending<'_> = match cx.route.map_or("", |r| r.module) {
             "create_checkout" => serve_create_checkout(api, dialect, &cx, raw),
             "retrieve_checkout" => serve_retrieve_checkout(api, dialect, &cx, raw),
             "update_checkout" => serve_update_checkout(api, dialect, &cx, raw),
@@ -5248,10 +5248,7 @@ pub mod server {
                 serve_retrieve_checkout_shipping_rates(api, dialect, &cx, raw)
             }
             "charge_checkout" => serve_charge_checkout(api, dialect, &cx, raw),
-            _ => {
-                let reply = dialect.refuse(&cx, Refusal::NotFound);
-                return end(dialect, &cx, reply);
-            }
+            _ => Box::pin(std::future::ready(dialect.refuse(&cx, Refusal::NotFound))),
         };
         let reply = pending.await;
         end(dialect, &cx, reply)
