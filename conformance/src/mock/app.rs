@@ -1,7 +1,7 @@
 //! The request handler: splits the URL space between the two APIs and the `/_mock/` controls,
 //! injects faults, and (in self-check mode) validates every response against the spec.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +9,7 @@ use http::{Method, StatusCode};
 use oas::check::{Profile, ResponseParts, ResponseRule, Spec};
 use serde_json::{Value, json};
 
-use super::exchange::{Reply, Request, Response, header_pairs};
+use super::exchange::{Request, Response, header_pairs};
 use super::planted::{PlantedBug, Planter};
 use super::support::{Clock, ClockMode, Ids};
 use super::webhook::{DeliveryRecord, Outbox};
@@ -89,7 +89,7 @@ impl Env {
     }
 }
 
-/// The whole mock as a function from [`Request`] to [`Reply`]: usable without sockets.
+/// The whole mock as a function from [`Request`] to [`Response`]: usable without sockets.
 #[derive(Debug)]
 pub struct App {
     env: Arc<Env>,
@@ -193,14 +193,7 @@ impl App {
             }
         }
         if let Some(rest) = strip(path, RECHARGE_PREFIX) {
-            let (op, reply) = recharge::handle(&self.recharge, &self.env, &req, rest);
-            let response = match reply {
-                Reply::Now(r) => r,
-                Reply::After(delay, finish) => {
-                    tokio::time::sleep(delay).await;
-                    finish()
-                }
-            };
+            let (op, response) = self.recharge.handle(&self.env, &req, rest).await;
             let response = self.checked(Api::Recharge, op, response);
             return self.planted(Api::Recharge, op, response);
         }
@@ -453,125 +446,22 @@ pub(crate) fn origin(req: &Request) -> String {
     format!("http://{host}")
 }
 
-/// One segment of a route template.
-#[derive(Debug, Clone)]
-enum Seg {
-    Lit(&'static str),
-    Param,
+/// Each operation's index in `spec`, by `operationId` (ids the spec lacks are left out).
+pub(crate) fn spec_indexes(
+    spec: &Spec,
+    ids: impl Iterator<Item = &'static str>,
+) -> HashMap<&'static str, usize> {
+    ids.filter_map(|id| Some((id, spec.operation(id)?)))
+        .collect()
 }
 
-/// A route: method + path template (from the generated `operations::*::{METHOD, PATH}`).
-#[derive(Debug)]
-pub(crate) struct Route<H> {
-    pub method: Method,
-    segments: Vec<Seg>,
-    pub op: &'static str,
-    /// The operation's index in the API's `oas::check::Spec` ([`index_routes`]).
-    pub index: Option<usize>,
-    pub handler: H,
-}
-
-impl<H> Route<H> {
-    pub fn new(method: &str, path: &'static str, op: &'static str, handler: H) -> Self {
-        Self {
-            method: Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET),
-            segments: path
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    if s.starts_with('{') {
-                        Seg::Param
-                    } else {
-                        Seg::Lit(s)
-                    }
-                })
-                .collect(),
-            op,
-            index: None,
-            handler,
+/// Labels a body sent through a generated `Response::Other` as JSON: every error body and
+/// stored object the mock sends that way is JSON, but `Other` carries no media type.
+pub(crate) fn json_content(headers: &mut [(String, String)]) {
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("content-type") && value == "application/octet-stream" {
+            "application/json".clone_into(value);
         }
-    }
-
-    fn matches(&self, segments: &[&str]) -> Option<Vec<String>> {
-        if segments.len() != self.segments.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (seg, actual) in self.segments.iter().zip(segments) {
-            match seg {
-                Seg::Lit(lit) if lit == actual => {}
-                Seg::Lit(_) => return None,
-                Seg::Param => params.push(oas::url::decode(actual)),
-            }
-        }
-        Some(params)
-    }
-}
-
-/// Resolves each route's operation in the spec once, so requests need no lookup by id.
-pub(crate) fn index_routes<H>(routes: &mut [Route<H>], spec: &Spec) {
-    for r in routes {
-        r.index = spec.operation(r.op);
-    }
-}
-
-/// The outcome of routing a path.
-pub(crate) enum Routed<'a, H> {
-    Found(&'a Route<H>, Vec<String>),
-    /// The path exists, with these methods.
-    WrongMethod(Vec<Method>),
-    NotFound,
-}
-
-/// Finds the route for `method` and `path` (relative to the API's prefix; one trailing slash
-/// is ignored).
-pub(crate) fn route<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Routed<'a, H> {
-    let trimmed = path.strip_suffix('/').unwrap_or(path);
-    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
-    if segments.iter().any(|s| s.is_empty()) {
-        return Routed::NotFound;
-    }
-    let mut allowed = Vec::new();
-    for r in routes {
-        if let Some(params) = r.matches(&segments) {
-            if r.method == *method {
-                return Routed::Found(r, params);
-            }
-            allowed.push(r.method.clone());
-        }
-    }
-    if allowed.is_empty() {
-        Routed::NotFound
-    } else {
-        Routed::WrongMethod(allowed)
-    }
-}
-
-/// What a request body turned out to be.
-pub(crate) enum Body {
-    /// Parsed JSON (an empty body is `{}`).
-    Json(Value),
-    /// Not `application/json` (or `*+json`).
-    WrongType,
-    /// Unparseable, with the parser's message.
-    Malformed(String),
-}
-
-/// Reads the body as JSON. An empty body counts as `{}`; a non-empty one needs a JSON
-/// content type.
-pub(crate) fn json_body(req: &Request) -> Body {
-    if req.body.is_empty() {
-        return Body::Json(Value::Object(serde_json::Map::new()));
-    }
-    let json_type = req
-        .header_str("content-type")
-        .is_some_and(oas::media::is_json);
-    if !json_type {
-        return Body::WrongType;
-    }
-    match serde_json::from_slice::<Value>(&req.body) {
-        Ok(v) => Body::Json(v),
-        Err(e) => Body::Malformed(e.to_string()),
     }
 }
 

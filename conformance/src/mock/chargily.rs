@@ -29,7 +29,7 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, group, incoming, origin};
+use super::app::{Env, group, incoming, json_content, origin, spec_indexes};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -217,13 +217,9 @@ fn answer<T, R: From<Fail>>(result: Result<T, Fail>, ok: impl FnOnce(T) -> R) ->
 impl Chargily {
     /// Both modes' stores keep at most `limit` objects of each kind (the oldest go first).
     pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
-        let indexes = gs::ROUTES
-            .iter()
-            .filter_map(|r| Some((r.id, spec.operation(r.id)?)))
-            .collect();
         Self {
+            indexes: spec_indexes(&spec, gs::ROUTES.iter().map(|r| r.id)),
             spec,
-            indexes,
             modes: [
                 Mode {
                     livemode: false,
@@ -430,10 +426,11 @@ impl gs::Dialect for Call<'_> {
         }
     }
 
-    fn finish(&self, cx: &Context, reply: Reply) -> Reply {
+    fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
         if let Some(op) = cx.operation() {
             let _ = self.reached.set(op);
         }
+        json_content(&mut reply.headers);
         reply
     }
 }

@@ -2,7 +2,6 @@
 //! (`service.rs`) converts to and from the wire; tests can build them by hand.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -152,45 +151,5 @@ impl Response {
     /// The body parsed as JSON (`Null` if it is not JSON).
     pub fn json_body(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-/// A handler's answer: now, or after a delay (the simulated payment processor), computed by a
-/// continuation so handlers stay synchronous functions.
-pub enum Reply {
-    Now(Response),
-    After(Duration, Box<dyn FnOnce() -> Response + Send>),
-}
-
-impl std::fmt::Debug for Reply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Reply::Now(r) => f.debug_tuple("Now").field(r).finish(),
-            Reply::After(d, _) => f.debug_tuple("After").field(d).finish_non_exhaustive(),
-        }
-    }
-}
-
-impl Reply {
-    /// Runs the reply to completion without waiting (for socket-less tests).
-    pub fn resolve_now(self) -> Response {
-        match self {
-            Reply::Now(r) => r,
-            Reply::After(_, f) => f(),
-        }
-    }
-
-    /// Applies `f` to the final response.
-    pub fn map(self, f: impl FnOnce(Response) -> Response + Send + 'static) -> Reply {
-        match self {
-            Reply::Now(r) => Reply::Now(f(r)),
-            Reply::After(d, k) => Reply::After(d, Box::new(move || f(k()))),
-        }
-    }
-}
-
-impl From<Response> for Reply {
-    fn from(r: Response) -> Self {
-        Reply::Now(r)
     }
 }

@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use app::App;
-pub use exchange::{BodyError, Reply, Request, Response};
+pub use exchange::{BodyError, Request, Response};
 pub use planted::{PLANTED_HEADER, PlantedBug, UNDECLARED_PROPERTY};
 pub use support::{ClockMode, FIXED_EPOCH_SECONDS};
 pub use webhook::{DeliveryRecord, DeliveryState};

@@ -18,25 +18,27 @@
 //! the shipping address (US: Standard 5.00 and Express 15.00; elsewhere: International 25.00).
 
 // Generated values are built on their `new` even where every property is set today: a
+// Generated values are built on their `new` even where every property is set today: a
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
 
 use generated::recharge as r;
+use generated::recharge::client::Reply;
 use generated::recharge::operations as ops;
+use generated::recharge::server::{self as rs, Context, Refusal};
 use generated::recharge::support::OptionalNullable;
-use http::header::{ALLOW, CONNECTION, HeaderName, HeaderValue};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Body, Env, Route, Routed, group, index_routes, json_body, route};
-use super::exchange::{BodyError, Reply, Request, Response};
+use super::app::{Env, group, incoming, json_content, spec_indexes};
+use super::exchange::{Request, Response};
 use super::store::Table;
 use super::support::Cents;
 use super::validate::{Issue, IssueKind, check_body};
@@ -49,19 +51,11 @@ use crate::time::rfc3339_micros;
 const BUCKET: f64 = 40.0;
 const VERSION: &str = "2021-01";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Create,
-    Retrieve,
-    Update,
-    ShippingRates,
-    Charge,
-}
-
 #[derive(Debug)]
 pub(crate) struct Recharge {
     spec: Arc<Spec>,
-    routes: Vec<Route<Op>>,
+    /// Each routed operation's index in `spec`.
+    indexes: HashMap<&'static str, usize>,
     data: RwLock<Data>,
     buckets: Mutex<HashMap<String, Bucket>>,
     hooks: RwLock<Vec<Hook>>,
@@ -92,7 +86,7 @@ impl Record {
             // Our own types always serialise; an empty body would fail loudly on decode.
             // Exact size: the encoder's buffer has up to twice the capacity it needs.
             body: Bytes::from(
-                serde_json::to_vec(&CheckoutRef::new(checkout))
+                serde_json::to_vec(&CheckoutRef { checkout })
                     .unwrap_or_default()
                     .into_boxed_slice(),
             ),
@@ -108,22 +102,20 @@ impl Record {
         self.charging = charging;
     }
 
-    fn checkout(&self) -> Result<r::Checkout, Box<Response>> {
+    fn checkout(&self) -> Result<r::Checkout, Fail> {
         serde_json::from_slice::<r::CheckoutResponse>(&self.body)
             .map(|r| r.checkout)
             .map_err(|e| {
                 tracing::error!("stored checkout does not decode: {e}");
-                Box::new(errors_str(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                ))
+                Fail::Message(500, "Internal Server Error".into())
             })
     }
+}
 
-    /// The stored checkout as a `200` response.
-    fn response(&self) -> Response {
-        Response::json_bytes(StatusCode::OK, self.body.clone())
-    }
+/// `{"checkout": ...}` of a borrowed checkout: `r::CheckoutResponse` without the clone.
+#[derive(serde::Serialize)]
+struct CheckoutRef<'a> {
+    checkout: &'a r::Checkout,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -142,42 +134,9 @@ struct Hook {
 impl Recharge {
     /// The store keeps at most `limit` checkouts (the oldest go first).
     pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
-        let mut routes = vec![
-            Route::new(
-                ops::create_checkout::METHOD,
-                ops::create_checkout::PATH,
-                "createCheckout",
-                Op::Create,
-            ),
-            Route::new(
-                ops::retrieve_checkout::METHOD,
-                ops::retrieve_checkout::PATH,
-                "retrieveCheckout",
-                Op::Retrieve,
-            ),
-            Route::new(
-                ops::update_checkout::METHOD,
-                ops::update_checkout::PATH,
-                "updateCheckout",
-                Op::Update,
-            ),
-            Route::new(
-                ops::retrieve_checkout_shipping_rates::METHOD,
-                ops::retrieve_checkout_shipping_rates::PATH,
-                "retrieveCheckoutShippingRates",
-                Op::ShippingRates,
-            ),
-            Route::new(
-                ops::charge_checkout::METHOD,
-                ops::charge_checkout::PATH,
-                "chargeCheckout",
-                Op::Charge,
-            ),
-        ];
-        index_routes(&mut routes, &spec);
         Self {
+            indexes: spec_indexes(&spec, rs::ROUTES.iter().map(|r| r.id)),
             spec,
-            routes,
             data: RwLock::new(Data {
                 checkouts: Table::new(limit),
                 used_tokens: Table::new(limit),
@@ -189,11 +148,6 @@ impl Recharge {
 
     pub fn spec(&self) -> &Arc<Spec> {
         &self.spec
-    }
-
-    #[cfg(test)]
-    fn routed_operations(&self) -> Vec<&'static str> {
-        self.routes.iter().map(|r| r.op).collect()
     }
 
     /// Adds one call to the token's bucket. `Ok(used)` if it fits, `Err(used)` when full.
@@ -245,181 +199,329 @@ impl Recharge {
             });
         }
     }
+
+    /// Handles a request below `/recharge`; returns the operation it reached.
+    pub async fn handle(
+        &self,
+        env: &Env,
+        req: &Request,
+        rest: &str,
+    ) -> (Option<&'static str>, Response) {
+        let call = Call {
+            api: self,
+            env,
+            reached: OnceLock::new(),
+        };
+        let mut incoming = incoming!(rs, req, rest, env.config.max_body_bytes);
+        // Without the header the account's default version applies; this mock's default is
+        // 2021-01 (the API versions guide names 2021-01 as the default when it is left out).
+        // The spec requires the header of clients, so the router gets it filled in.
+        if !req.headers.contains_key("x-recharge-version") {
+            incoming
+                .headers
+                .push(("X-Recharge-Version".to_owned(), VERSION.to_owned()));
+        }
+        let reply = rs::handle(&call, &call, incoming).await;
+        let response = Response::from_parts(reply.status, reply.headers, reply.body);
+        (call.reached.get().copied(), response)
+    }
 }
 
-/// Handles a request below `/recharge`; returns the operation it reached.
-pub(crate) fn handle(
-    this: &Arc<Recharge>,
-    env: &Arc<Env>,
-    req: &Request,
-    rest: &str,
-) -> (Option<&'static str>, Reply) {
-    let request_id = request_id(env.next_request());
-    // Every request is authenticated and counted before it is routed, as a gateway would: so
-    // every answer to a request with a valid token (404, 405, 426 and 429 included) reports
-    // the bucket in `X-Recharge-Limit`, and only a 401 (no known token, no bucket) lacks it.
-    let routed = route(&this.routes, &req.method, rest);
-    let routed_op = match &routed {
-        Routed::Found(r, _) => Some(r.op),
-        _ => None,
-    };
-    let token = req
-        .header_str("x-recharge-access-token")
-        .unwrap_or_default();
-    if token != env.config.recharge_access_token {
-        let resp = errors_str(StatusCode::UNAUTHORIZED, "A valid API token is required.");
-        return (routed_op, with_ids(resp, &request_id, None).into());
+/// Why a handler refuses, in ReCharge's `{"errors"}` body.
+#[derive(Debug)]
+enum Fail {
+    /// `{"errors": "<message>"}` with this status.
+    Message(u16, String),
+    /// `{"errors": {"<field>": ["<message>", …]}}` with this status.
+    Fields(u16, BTreeMap<String, Vec<String>>),
+}
+
+impl Fail {
+    /// 422 with one field's message.
+    fn field(field: &str, message: &str) -> Self {
+        Self::Fields(422, group([(field.to_owned(), message.to_owned())]))
     }
-    let limit = if env.config.recharge_rate_limit {
-        match this.take(token, env.config.recharge_drain_per_second) {
-            Ok(used) => Some(used),
-            Err(used) => {
-                let resp = errors_str(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
-                return (routed_op, with_ids(resp, &request_id, Some(used)).into());
+
+    fn not_found() -> Self {
+        Self::Message(404, "Not Found".into())
+    }
+
+    fn status_and_body(self) -> (u16, r::ErrorResponse) {
+        match self {
+            Self::Message(status, message) => (status, errors_str(message)),
+            Self::Fields(status, fields) => (status, errors_fields(fields)),
+        }
+    }
+}
+
+/// Each operation's `Response` from a [`Fail`]: the statuses it documents get their typed
+/// variant, others its raw `Other`.
+macro_rules! fails {
+    ($($op:ident { $($variant:ident = $code:literal),* })*) => {$(
+        impl From<Fail> for ops::$op::Response {
+            fn from(fail: Fail) -> Self {
+                match fail.status_and_body() {
+                    $(($code, body) => Self::$variant(body),)*
+                    (status, body) => Self::Other {
+                        status,
+                        // Our own types always serialise.
+                        body: serde_json::to_vec(&body).unwrap_or_default(),
+                    },
+                }
             }
         }
-    } else {
+    )*};
+}
+
+fails! {
+    create_checkout { Status422 = 422, Status500 = 500 }
+    retrieve_checkout { Status404 = 404, Status500 = 500 }
+    update_checkout { Status404 = 404, Status409 = 409, Status422 = 422, Status500 = 500 }
+    retrieve_checkout_shipping_rates { Status404 = 404, Status500 = 500 }
+    charge_checkout { Status404 = 404, Status409 = 409, Status422 = 422, Status500 = 500 }
+}
+
+/// An operation's 200 carrying a stored checkout: its bytes as stored, rather than decoded
+/// and encoded again (the dialect's `finish` labels them JSON).
+macro_rules! stored {
+    ($op:ident, $result:expr) => {
+        match $result {
+            Ok(body) => ops::$op::Response::Other {
+                status: 200,
+                body: Vec::from(body),
+            },
+            Err(fail) => ops::$op::Response::from(fail),
+        }
+    };
+}
+
+/// One request: ReCharge's business logic (the generated [`rs::Api`]) and its error dialect
+/// (the generated [`rs::Dialect`]).
+struct Call<'a> {
+    api: &'a Recharge,
+    env: &'a Env,
+    /// The operation the request reached, once answered.
+    reached: OnceLock<&'static str>,
+}
+
+/// A `{"errors": "<message>"}` reply.
+fn reply(status: u16, message: &str) -> Reply {
+    rs::json_reply(status, &errors_str(message.to_owned()))
+}
+
+impl rs::Dialect for Call<'_> {
+    /// Every request is authenticated and counted before it is routed, as a gateway would: so
+    /// every answer to a request with a valid token (404, 405, 426 and 429 included) reports
+    /// the bucket in `X-Recharge-Limit`, and only a 401 (no known token, no bucket) lacks it.
+    /// Then, for routed requests, the API version and an injected fault.
+    fn admit(&self, cx: &Context) -> Option<Reply> {
+        let env = self.env;
+        cx.add_header("X-Request-Id", request_id(env.next_request()));
+        let token = cx.header("x-recharge-access-token").unwrap_or_default();
+        if token != env.config.recharge_access_token {
+            return Some(reply(401, "A valid API token is required."));
+        }
         // Without the bucket, a bucket that never fills.
-        Some(1)
-    };
-    let (route_found, params) = match routed {
-        Routed::Found(r, params) => (r, params),
-        Routed::NotFound => {
-            let resp = errors_str(StatusCode::NOT_FOUND, "Not Found");
-            return (None, with_ids(resp, &request_id, limit).into());
+        let (used, full) = if env.config.recharge_rate_limit {
+            match self.api.take(token, env.config.recharge_drain_per_second) {
+                Ok(used) => (used, false),
+                Err(used) => (used, true),
+            }
+        } else {
+            (1, false)
+        };
+        cx.add_header("X-Recharge-Limit", format!("{used}/{}", BUCKET as u32));
+        if full {
+            return Some(reply(429, "Too many requests"));
         }
-        Routed::WrongMethod(allowed) => {
-            let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-            let allow =
-                HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("GET"));
-            let resp = errors_str(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
-                .with_header(ALLOW, allow);
-            return (None, with_ids(resp, &request_id, limit).into());
+        let op = cx.operation()?;
+        // Absent, it was filled in with the default (`Recharge::handle`).
+        if cx
+            .header("x-recharge-version")
+            .is_some_and(|v| v != VERSION)
+        {
+            return Some(reply(
+                426,
+                "The request was made using an invalid API version.",
+            ));
         }
-    };
-    let op = Some(route_found.op);
-    let finish =
-        |resp: Response, limit: Option<u32>| (op, Reply::Now(with_ids(resp, &request_id, limit)));
-    // Without the header the account's default version applies; this mock's default is 2021-01
-    // (the API versions guide names 2021-01 as the default when the header is left out).
-    if let Some(version) = req.headers.get("x-recharge-version") {
-        if version.as_bytes() != VERSION.as_bytes() {
-            return finish(
-                errors_str(
-                    StatusCode::UPGRADE_REQUIRED,
-                    "The request was made using an invalid API version.",
-                ),
-                limit,
-            );
-        }
-    }
-    if let Some(status) = env.take_fault(Api::Recharge, route_found.op) {
-        let example = route_found
-            .index
-            .and_then(|i| this.spec.response_example(i, status))
+        let status = env.take_fault(Api::Recharge, op)?;
+        let example = self
+            .api
+            .indexes
+            .get(op)
+            .and_then(|i| self.api.spec.response_example(*i, status))
             .unwrap_or_else(|| json!({"errors": "Injected fault"}));
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return finish(Response::json(status, &example), limit);
+        Some(rs::json_reply(status, &example))
     }
-    match req.body_error {
-        Some(BodyError::TooLarge) => {
-            return finish(
-                errors_str(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!(
-                        "The request body is larger than {} bytes.",
-                        env.config.max_body_bytes
-                    ),
-                ),
-                limit,
-            );
-        }
-        Some(BodyError::TimedOut) => {
-            return finish(
-                errors_str(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "The request body was not received in time.",
-                )
-                .with_header(CONNECTION, HeaderValue::from_static("close")),
-                limit,
-            );
-        }
-        Some(BodyError::Incomplete) => {
-            return finish(
-                errors_str(StatusCode::BAD_REQUEST, "The request body is incomplete.")
-                    .with_header(CONNECTION, HeaderValue::from_static("close")),
-                limit,
-            );
-        }
-        None => {}
+
+    /// Marshmallow reads an empty body as `{}`, so required fields are reported one by one.
+    fn empty_body(&self, _: &Context) -> Option<Value> {
+        Some(Value::Object(serde_json::Map::new()))
     }
-    let (Some(index), Some(request)) = (
-        route_found.index,
-        route_found.index.and_then(|i| this.spec.request(i)),
-    ) else {
-        return finish(
-            errors_str(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
-            limit,
-        );
-    };
-    let body = if request.body.is_some() {
-        match json_body(req) {
-            Body::Json(v) if v.is_object() => v,
-            Body::Json(_) | Body::WrongType => {
-                return finish(
-                    errors_str(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "The request body must be a JSON object.",
-                    ),
-                    limit,
-                );
+
+    /// The body against the spec, every violation worded as marshmallow does.
+    fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
+        let (Some(index), Some(body)) =
+            (cx.operation().and_then(|op| self.api.indexes.get(op)), body)
+        else {
+            return Ok(());
+        };
+        if !body.is_object() {
+            return Err(Refusal::UnsupportedMediaType {
+                expected: "application/json",
+            });
+        }
+        let issues = check_body(&self.api.spec, *index, body);
+        if issues.is_empty() {
+            return Ok(());
+        }
+        let issues = marshmallow_errors(&issues)
+            .into_iter()
+            .flat_map(|(name, messages)| {
+                messages.into_iter().map(move |message| rs::Issue {
+                    location: rs::Location::Body,
+                    name: name.clone(),
+                    message,
+                })
+            })
+            .collect();
+        Err(Refusal::Invalid { issues })
+    }
+
+    fn refuse(&self, _: &Context, refusal: Refusal) -> Reply {
+        match refusal {
+            Refusal::NotFound => reply(404, "Not Found"),
+            Refusal::MethodNotAllowed { allow } => {
+                let mut out = reply(405, "Method Not Allowed");
+                out.headers.push(("Allow".into(), allow.join(", ")));
+                out
             }
-            Body::Malformed(e) => {
-                return finish(
-                    errors_str(StatusCode::BAD_REQUEST, &format!("Malformed JSON: {e}")),
-                    limit,
-                );
+            Refusal::UnsupportedMediaType { .. } => {
+                reply(415, "The request body must be a JSON object.")
             }
+            Refusal::MalformedJson { message } => reply(400, &format!("Malformed JSON: {message}")),
+            Refusal::Invalid { issues } => {
+                // The check's issues are marshmallow's already; the router's own (a value the
+                // validator passed that the types refuse) are about the body as a whole.
+                let pairs = issues.into_iter().map(|i| {
+                    if i.name.is_empty() || i.name.starts_with('/') {
+                        (
+                            "_schema".to_owned(),
+                            format!("Invalid request body: {}", i.message),
+                        )
+                    } else {
+                        (i.name, i.message)
+                    }
+                });
+                rs::json_reply(422, &errors_fields(group(pairs)))
+            }
+            Refusal::Body(rs::BodyError::TooLarge { limit }) => reply(
+                413,
+                &format!("The request body is larger than {limit} bytes."),
+            ),
+            Refusal::Body(rs::BodyError::TimedOut) => {
+                let mut out = reply(408, "The request body was not received in time.");
+                out.headers.push(("Connection".into(), "close".into()));
+                out
+            }
+            Refusal::Body(rs::BodyError::Incomplete) => {
+                let mut out = reply(400, "The request body is incomplete.");
+                out.headers.push(("Connection".into(), "close".into()));
+                out
+            }
+            Refusal::NotImplemented => reply(501, "Not implemented."),
         }
-    } else {
-        Value::Null
-    };
-    let issues = check_body(&this.spec, index, &body);
-    if !issues.is_empty() {
-        return finish(unprocessable(marshmallow_errors(&issues)), limit);
     }
-    let token_param = params.first().cloned().unwrap_or_default();
-    let now_ms = env.clock.now_ms();
-    let reply = match route_found.handler {
-        Op::Create => Reply::Now(create(this, env, body, now_ms)),
-        Op::Retrieve => Reply::Now(retrieve(this, &token_param)),
-        Op::Update => Reply::Now(update(this, env, &token_param, body, now_ms)),
-        Op::ShippingRates => Reply::Now(shipping_rates(this, &token_param)),
-        Op::Charge => charge(this, env, &token_param, body),
-    };
-    (
-        op,
-        reply.map(move |resp| with_ids(resp, &request_id, limit)),
-    )
+
+    fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
+        if let Some(op) = cx.operation() {
+            let _ = self.reached.set(op);
+        }
+        json_content(&mut reply.headers);
+        reply
+    }
 }
 
-/// `X-Request-Id` (32 hex, like the recorded one) and `X-Recharge-Limit`.
-fn with_ids(resp: Response, request_id: &str, limit: Option<u32>) -> Response {
-    let mut resp = resp;
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        resp.headers
-            .insert(HeaderName::from_static("x-request-id"), v);
+impl rs::Api for Call<'_> {
+    async fn create_checkout(
+        &self,
+        _: &Context,
+        _: ops::create_checkout::Params,
+        body: r::CheckoutCreateRequest,
+    ) -> ops::create_checkout::Response {
+        let fields = match body {
+            r::CheckoutCreateRequest::CheckoutCreateWrapped(w) => w.checkout,
+            r::CheckoutCreateRequest::CheckoutCreate(c) => c,
+        };
+        let now_ms = self.env.clock.now_ms();
+        stored!(create_checkout, create(self.api, self.env, fields, now_ms))
     }
-    if let Some(used) = limit {
-        if let Ok(v) = HeaderValue::from_str(&format!("{used}/{}", BUCKET as u32)) {
-            resp.headers
-                .insert(HeaderName::from_static("x-recharge-limit"), v);
+
+    async fn retrieve_checkout(
+        &self,
+        _: &Context,
+        p: ops::retrieve_checkout::Params,
+    ) -> ops::retrieve_checkout::Response {
+        stored!(retrieve_checkout, retrieve(self.api, &p.token))
+    }
+
+    async fn update_checkout(
+        &self,
+        _: &Context,
+        p: ops::update_checkout::Params,
+        body: r::CheckoutUpdateRequest,
+    ) -> ops::update_checkout::Response {
+        let u = match body {
+            r::CheckoutUpdateRequest::CheckoutUpdateWrapped(w) => w.checkout,
+            r::CheckoutUpdateRequest::CheckoutUpdate(u) => u,
+        };
+        let now_ms = self.env.clock.now_ms();
+        stored!(
+            update_checkout,
+            update(self.api, self.env, &p.token, u, now_ms)
+        )
+    }
+
+    async fn retrieve_checkout_shipping_rates(
+        &self,
+        _: &Context,
+        p: ops::retrieve_checkout_shipping_rates::Params,
+    ) -> ops::retrieve_checkout_shipping_rates::Response {
+        shipping_rates(self.api, &p.token).map_or_else(
+            ops::retrieve_checkout_shipping_rates::Response::from,
+            ops::retrieve_checkout_shipping_rates::Response::Status200,
+        )
+    }
+
+    async fn charge_checkout(
+        &self,
+        _: &Context,
+        p: ops::charge_checkout::Params,
+        body: r::CheckoutChargeRequest,
+    ) -> ops::charge_checkout::Response {
+        let charge = match body {
+            r::CheckoutChargeRequest::CheckoutChargeWrapped(w) => w.checkout_charge,
+            r::CheckoutChargeRequest::ChargeRequest(c) => c,
+        };
+        if let Err(fail) = begin_charge(self.api, &p.token) {
+            return fail.into();
         }
+        // The processor's delay (`MockConfig::charge_delay`): the window in which a second
+        // charge of the checkout gets 409.
+        let delay = self.env.config.charge_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        settle(self.api, self.env, &p.token, &charge).map_or_else(
+            ops::charge_checkout::Response::from,
+            ops::charge_checkout::Response::Status200,
+        )
     }
-    resp
 }
 
-/// A request number scrambled into 32 hex characters (splitmix64, twice).
+/// A request number scrambled into 32 hex characters (splitmix64, twice), like the recorded
+/// `X-Request-Id`.
 fn request_id(n: u64) -> String {
     let mix = |mut z: u64| {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -430,41 +532,23 @@ fn request_id(n: u64) -> String {
     format!("{:016x}{:016x}", mix(n), mix(n ^ 0xdead_beef))
 }
 
-fn errors_str(status: StatusCode, message: &str) -> Response {
-    Response::json(
-        status,
-        &r::ErrorResponse {
-            errors: Some(r::ErrorDetail::String(message.to_owned())),
-            ..r::ErrorResponse::new()
-        },
-    )
+fn errors_str(message: String) -> r::ErrorResponse {
+    r::ErrorResponse {
+        errors: Some(r::ErrorDetail::String(message)),
+        ..r::ErrorResponse::new()
+    }
 }
 
-fn errors_fields(status: StatusCode, fields: BTreeMap<String, Vec<String>>) -> Response {
-    Response::json(
-        status,
-        &r::ErrorResponse {
-            errors: Some(r::ErrorDetail::ErrorFieldMessages(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k, r::ErrorFieldMessagesValue::Array(v)))
-                    .collect(),
-            )),
-            ..r::ErrorResponse::new()
-        },
-    )
-}
-
-fn unprocessable(fields: BTreeMap<String, Vec<String>>) -> Response {
-    errors_fields(StatusCode::UNPROCESSABLE_ENTITY, fields)
-}
-
-fn one_error(field: &str, message: &str) -> Response {
-    unprocessable(group([(field.to_owned(), message.to_owned())]))
-}
-
-fn not_found() -> Response {
-    errors_str(StatusCode::NOT_FOUND, "Not Found")
+fn errors_fields(fields: BTreeMap<String, Vec<String>>) -> r::ErrorResponse {
+    r::ErrorResponse {
+        errors: Some(r::ErrorDetail::ErrorFieldMessages(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, r::ErrorFieldMessagesValue::Array(v)))
+                .collect(),
+        )),
+        ..r::ErrorResponse::new()
+    }
 }
 
 /// Marshmallow's wording (ReCharge's API is Python), keyed by dotted path; `_schema` for the
@@ -513,52 +597,38 @@ fn marshmallow_errors(issues: &[Issue]) -> BTreeMap<String, Vec<String>> {
     }))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, Box<Response>> {
-    serde_json::from_value(body)
-        .map_err(|e| Box::new(one_error("_schema", &format!("Invalid request body: {e}"))))
-}
-
 // ----- create -----
 
 /// Fills the store with `count` checkouts made by the create handler itself, past the rate
 /// limit (`--preload`): a store that already holds data.
 pub(crate) fn preload(this: &Recharge, env: &Env, count: usize) -> Result<(), String> {
     for i in 0..count {
-        let body = json!({
-            "line_items": [{"variant_id": 31258201604163_u64 + (i % 100) as u64, "quantity": 1,
-                            "price": "24.00", "title": "Preloaded item"}],
-            "email": format!("preloaded{i}@example.com"),
-        });
-        let response = create(this, env, body, env.clock.now_ms());
-        if response.status != StatusCode::OK {
+        let fields = r::CheckoutCreate {
+            email: OptionalNullable::Value(format!("preloaded{i}@example.com")),
+            ..r::CheckoutCreate::new(vec![r::LineItemInput {
+                price: OptionalNullable::Value("24.00".into()),
+                title: OptionalNullable::Value("Preloaded item".into()),
+                ..r::LineItemInput::new(1, 31258201604163_i64 + (i % 100) as i64)
+            }])
+        };
+        if let Err(fail) = create(this, env, fields, env.clock.now_ms()) {
             return Err(format!(
                 "preloading ReCharge: checkout {i} got {}",
-                response.status
+                fail.status_and_body().0
             ));
         }
     }
     Ok(())
 }
 
-fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
-    // The envelope's branch is known (validation picked it): decoding it directly spares serde's
-    // untagged-enum buffering and its failed first attempt on bare bodies.
-    let fields: r::CheckoutCreate = match body {
-        Value::Object(mut o) if o.contains_key("checkout") => {
-            match decode(o.remove("checkout").unwrap_or_default()) {
-                Ok(c) => c,
-                Err(resp) => return *resp,
-            }
-        }
-        bare => match decode(bare) {
-            Ok(c) => c,
-            Err(resp) => return *resp,
-        },
-    };
-    let line_items = match line_items(&fields.line_items) {
-        Ok(items) => items,
-        Err(errors) => return unprocessable(errors),
-    };
+/// A new checkout, stored; its `{"checkout": ...}` bytes.
+fn create(
+    this: &Recharge,
+    env: &Env,
+    fields: r::CheckoutCreate,
+    now_ms: i64,
+) -> Result<Bytes, Fail> {
+    let line_items = line_items(&fields.line_items).map_err(|e| Fail::Fields(422, e))?;
     let now = rfc3339_micros(now_ms);
     // On `new` (the required properties, in the spec's order), so a property the spec adds as
     // optional needs no change here.
@@ -609,23 +679,21 @@ fn create(this: &Recharge, env: &Env, body: Value, now_ms: i64) -> Response {
         )
     };
     if let Some(line) = fields.shipping_line.as_option() {
-        if let Err(resp) = select_shipping(&mut checkout, line) {
-            return *resp;
-        }
+        select_shipping(&mut checkout, line)?;
     }
     totals(&mut checkout);
     // Serialised once: the stored record, the response and any webhook share the bytes.
     let record = Record::new(&checkout);
-    let response = record.response();
+    let body = record.body.clone();
     this.data
         .write()
         .unwrap_or_else(|e| e.into_inner())
         .checkouts
         .insert(checkout.token, record);
     this.emit(env, r::CheckoutWebhookTopic::CheckoutCreated, || {
-        response.body.to_vec()
+        body.to_vec()
     });
-    response
+    Ok(body)
 }
 
 /// Request line items → response line items, or marshmallow-style errors.
@@ -817,16 +885,16 @@ fn rates(c: &r::Checkout) -> Vec<r::ShippingRate> {
 
 /// Applies `shipping_line`: a `handle` must name one of the checkout's rates; otherwise the
 /// given code/price/title are taken as a custom line.
-fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(), Box<Response>> {
+fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(), Fail> {
     if let Some(handle) = &line.handle {
         let Some(rate) = rates(c)
             .into_iter()
             .find(|r| r.handle.as_option() == Some(handle))
         else {
-            return Err(Box::new(one_error(
+            return Err(Fail::field(
                 "shipping_line.handle",
                 "Not a valid shipping rate handle for this checkout.",
-            )));
+            ));
         };
         c.shipping_line = Some(r::ShippingLine {
             code: rate.code.clone(),
@@ -839,10 +907,7 @@ fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(
     }
     if let Some(price) = line.price.as_option() {
         if Cents::parse(price).is_none() {
-            return Err(Box::new(one_error(
-                "shipping_line.price",
-                "Not a valid decimal.",
-            )));
+            return Err(Fail::field("shipping_line.price", "Not a valid decimal."));
         }
     }
     c.shipping_line = Some(r::ShippingLine {
@@ -857,72 +922,47 @@ fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(
 
 // ----- retrieve, update, shipping rates -----
 
-fn retrieve(this: &Recharge, token: &str) -> Response {
+fn retrieve(this: &Recharge, token: &str) -> Result<Bytes, Fail> {
     let data = this.data.read().unwrap_or_else(|e| e.into_inner());
-    match data.checkouts.get(token) {
-        // Serialised in place under the read lock: no copy of the checkout.
-        Some(rec) => rec.response(),
-        None => not_found(),
-    }
+    data.checkouts
+        .get(token)
+        .map(|rec| rec.body.clone())
+        .ok_or_else(Fail::not_found)
 }
 
-/// `{"checkout": ...}` of a borrowed checkout: `r::CheckoutResponse` without the clone.
-#[derive(serde::Serialize)]
-struct CheckoutRef<'a> {
-    checkout: &'a r::Checkout,
-}
-
-impl<'a> CheckoutRef<'a> {
-    fn new(checkout: &'a r::Checkout) -> Self {
-        Self { checkout }
-    }
-}
-
-fn shipping_rates(this: &Recharge, token: &str) -> Response {
+fn shipping_rates(this: &Recharge, token: &str) -> Result<r::ShippingRatesResponse, Fail> {
     let data = this.data.read().unwrap_or_else(|e| e.into_inner());
-    let Some(rec) = data.checkouts.get(token) else {
-        return not_found();
-    };
-    match rec.checkout() {
-        Ok(c) => Response::json(StatusCode::OK, &r::ShippingRatesResponse::new(rates(&c))),
-        Err(resp) => *resp,
-    }
+    let rec = data.checkouts.get(token).ok_or_else(Fail::not_found)?;
+    Ok(r::ShippingRatesResponse::new(rates(&rec.checkout()?)))
 }
 
-fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> Response {
-    let req: r::CheckoutUpdateRequest = match decode(body) {
-        Ok(r) => r,
-        Err(resp) => return *resp,
-    };
-    let u = match req {
-        r::CheckoutUpdateRequest::CheckoutUpdateWrapped(w) => w.checkout,
-        r::CheckoutUpdateRequest::CheckoutUpdate(u) => u,
-    };
+/// The checkout changed as `u` says, stored; its `{"checkout": ...}` bytes.
+fn update(
+    this: &Recharge,
+    env: &Env,
+    token: &str,
+    u: r::CheckoutUpdate,
+    now_ms: i64,
+) -> Result<Bytes, Fail> {
     let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
-    let Some(rec) = data.checkouts.get_mut(token) else {
-        return not_found();
-    };
+    let rec = data.checkouts.get_mut(token).ok_or_else(Fail::not_found)?;
     if rec.completed {
-        return one_error("checkout", "Checkout has already been processed.");
+        return Err(Fail::field(
+            "checkout",
+            "Checkout has already been processed.",
+        ));
     }
     if rec.charging {
-        return errors_str(
-            StatusCode::CONFLICT,
-            "Another request is processing this checkout.",
-        );
+        return Err(Fail::Message(
+            409,
+            "Another request is processing this checkout.".into(),
+        ));
     }
-    let mut c = match rec.checkout() {
-        Ok(c) => c,
-        Err(resp) => return *resp,
-    };
+    let mut c = rec.checkout()?;
     if let Some(items) = &u.line_items {
-        match line_items(items) {
-            Ok(items) => {
-                c.requires_shipping = items.iter().any(|l| l.requires_shipping);
-                c.line_items = items;
-            }
-            Err(errors) => return unprocessable(errors),
-        }
+        let items = line_items(items).map_err(|e| Fail::Fields(422, e))?;
+        c.requires_shipping = items.iter().any(|l| l.requires_shipping);
+        c.line_items = items;
     }
     let mut address_changed = false;
     match &u.shipping_address {
@@ -981,11 +1021,7 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
         c.external_customer_id = u.external_checkout_customer_id.clone();
     }
     match &u.shipping_line {
-        OptionalNullable::Value(line) => {
-            if let Err(resp) = select_shipping(&mut c, line) {
-                return *resp;
-            }
-        }
+        OptionalNullable::Value(line) => select_shipping(&mut c, line)?,
         OptionalNullable::Null => {
             c.shipping_line = None;
             c.shipping_rate = None;
@@ -995,12 +1031,12 @@ fn update(this: &Recharge, env: &Env, token: &str, body: Value, now_ms: i64) -> 
     totals(&mut c);
     c.updated_at = rfc3339_micros(now_ms);
     rec.store(&c);
-    let response = rec.response();
+    let body = rec.body.clone();
     drop(data);
     this.emit(env, r::CheckoutWebhookTopic::CheckoutUpdated, || {
-        response.body.to_vec()
+        body.to_vec()
     });
-    response
+    Ok(body)
 }
 
 // ----- charge -----
@@ -1070,74 +1106,55 @@ fn single_use(token: &str) -> bool {
     token.starts_with("tok_") && token.bytes().any(|b| b.is_ascii_digit())
 }
 
-fn charge(this: &Arc<Recharge>, env: &Arc<Env>, token: &str, body: Value) -> Reply {
-    let req: r::CheckoutChargeRequest = match decode(body) {
-        Ok(r) => r,
-        Err(resp) => return (*resp).into(),
-    };
-    let charge = match req {
-        r::CheckoutChargeRequest::CheckoutChargeWrapped(w) => w.checkout_charge,
-        r::CheckoutChargeRequest::ChargeRequest(c) => c,
-    };
-    {
-        let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
-        let Some(rec) = data.checkouts.get_mut(token) else {
-            return not_found().into();
-        };
-        if rec.completed {
-            return payment_error("Checkout has already been processed.").into();
-        }
-        if rec.charging {
-            return errors_fields(
-                StatusCode::CONFLICT,
-                group([(
-                    "payment".to_owned(),
-                    "A call to this route is already in progress.".to_owned(),
-                )]),
-            )
-            .into();
-        }
-        rec.charging = true;
+/// Marks the checkout as being charged, unless it cannot be.
+fn begin_charge(this: &Recharge, token: &str) -> Result<(), Fail> {
+    let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
+    let rec = data.checkouts.get_mut(token).ok_or_else(Fail::not_found)?;
+    if rec.completed {
+        return Err(payment_error("Checkout has already been processed."));
     }
-    let delay = env.config.charge_delay;
-    let (this, env, token) = (Arc::clone(this), Arc::clone(env), token.to_owned());
-    let finish = move || settle(&this, &env, &token, &charge);
-    if delay.is_zero() {
-        Reply::Now(finish())
-    } else {
-        Reply::After(delay, Box::new(finish))
+    if rec.charging {
+        return Err(Fail::Fields(
+            409,
+            group([(
+                "payment".to_owned(),
+                "A call to this route is already in progress.".to_owned(),
+            )]),
+        ));
     }
+    rec.charging = true;
+    Ok(())
 }
 
-fn payment_error(message: &str) -> Response {
-    unprocessable(group([("payment".to_owned(), message.to_owned())]))
+fn payment_error(message: &str) -> Fail {
+    Fail::field("payment", message)
 }
 
 /// The processor's verdict, after the simulated delay.
-fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) -> Response {
+fn settle(
+    this: &Recharge,
+    env: &Env,
+    token: &str,
+    charge: &r::ChargeRequest,
+) -> Result<r::CheckoutChargeResponse, Fail> {
     let payment_token = charge.payment_token.as_str();
     let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
     let reused = single_use(payment_token) && data.used_tokens.get(payment_token).is_some();
-    let Some(rec) = data.checkouts.get_mut(token) else {
-        return not_found();
-    };
+    let rec = data.checkouts.get_mut(token).ok_or_else(Fail::not_found)?;
     rec.charging = false;
     if let Some(message) = decline_message(payment_token) {
-        return payment_error(message);
+        return Err(payment_error(message));
     }
     if reused {
-        return payment_error(&format!(
+        return Err(payment_error(&format!(
             "You cannot use a Stripe token more than once: {payment_token}."
-        ));
+        )));
     }
     let charge_id = env.ids.small_int();
     let customer_id = env.ids.stripe_like("cus_");
     let transaction_id = env.ids.stripe_like("ch_");
     let now = rfc3339_micros(env.clock.now_ms());
-    let mut c = match rec.checkout() {
-        Ok(c) => c,
-        Err(resp) => return *resp,
-    };
+    let mut c = rec.checkout()?;
     c.completed_at = Some(now.clone());
     c.updated_at = now;
     c.charge_id = OptionalNullable::Value(charge_id);
@@ -1156,27 +1173,24 @@ fn settle(this: &Recharge, env: &Env, token: &str, charge: &r::ChargeRequest) ->
     ] {
         this.emit(env, topic, || body.to_vec());
     }
-    Response::json(
-        StatusCode::OK,
-        &r::CheckoutChargeResponse::new(r::CheckoutCharge {
-            authorization_token: match &charge.authorization_token {
-                OptionalNullable::Value(v) => OptionalNullable::Value(v.clone()),
-                _ => OptionalNullable::Null,
-            },
-            charge_id: OptionalNullable::Value(r::CheckoutChargeChargeId::Integer(charge_id)),
-            free: Some(charge.free.unwrap_or(false)),
-            payment_processor: OptionalNullable::Value(payment_processor(charge.payment_processor)),
-            payment_processor_customer_id: OptionalNullable::Value(customer_id),
-            payment_processor_transaction_id: OptionalNullable::Value(transaction_id),
-            payment_token: OptionalNullable::Value(payment_token.to_owned()),
-            payment_type: match &charge.payment_type {
-                OptionalNullable::Value(t) => OptionalNullable::Value(*t),
-                _ => OptionalNullable::Null,
-            },
-            status: OptionalNullable::Value("success".into()),
-            ..r::CheckoutCharge::new()
-        }),
-    )
+    Ok(r::CheckoutChargeResponse::new(r::CheckoutCharge {
+        authorization_token: match &charge.authorization_token {
+            OptionalNullable::Value(v) => OptionalNullable::Value(v.clone()),
+            _ => OptionalNullable::Null,
+        },
+        charge_id: OptionalNullable::Value(r::CheckoutChargeChargeId::Integer(charge_id)),
+        free: Some(charge.free.unwrap_or(false)),
+        payment_processor: OptionalNullable::Value(payment_processor(charge.payment_processor)),
+        payment_processor_customer_id: OptionalNullable::Value(customer_id),
+        payment_processor_transaction_id: OptionalNullable::Value(transaction_id),
+        payment_token: OptionalNullable::Value(payment_token.to_owned()),
+        payment_type: match &charge.payment_type {
+            OptionalNullable::Value(t) => OptionalNullable::Value(*t),
+            _ => OptionalNullable::Null,
+        },
+        status: OptionalNullable::Value("success".into()),
+        ..r::CheckoutCharge::new()
+    }))
 }
 
 // ----- webhook registration (`/_mock/recharge/webhooks`) -----
@@ -1264,16 +1278,16 @@ mod tests {
     fn every_spec_operation_is_routed() {
         let spec = Arc::new(Spec::new(Api::Recharge.document().unwrap().root));
         let rc = Recharge::new(Arc::clone(&spec), 10);
-        let mut routed = rc.routed_operations();
-        routed.sort_unstable();
         let mut documented: Vec<&str> = spec.operations().iter().map(|o| o.id.as_str()).collect();
         documented.sort_unstable();
+        let mut routed: Vec<&str> = rs::ROUTES.iter().map(|r| r.id).collect();
+        routed.sort_unstable();
         assert_eq!(routed, documented);
-        for r in &rc.routes {
-            let op = &spec.operations()[r.index.unwrap()];
+        for r in rs::ROUTES {
+            let op = &spec.operations()[rc.indexes[r.id]];
             assert_eq!(
-                (op.id.as_str(), op.method.as_str()),
-                (r.op, r.method.as_str())
+                (op.id.as_str(), op.method.as_str(), op.path.as_str()),
+                (r.id, r.call.method, r.call.path)
             );
         }
     }
