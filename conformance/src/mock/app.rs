@@ -9,7 +9,7 @@ use http::{Method, StatusCode};
 use oas::check::{Profile, ResponseParts, ResponseRule, Spec};
 use serde_json::{Value, json};
 
-use super::exchange::{Request, Response, header_pairs};
+use super::exchange::{Request, Response};
 use super::planted::{PlantedBug, Planter};
 use super::support::{Clock, ClockMode, Ids};
 use super::webhook::{DeliveryRecord, Outbox};
@@ -56,6 +56,8 @@ pub(crate) struct Env {
     pub outbox: Outbox,
     faults: Mutex<Vec<Fault>>,
     requests: AtomicU64,
+    /// Responses that failed the self-check (`MockConfig::self_check`).
+    violations: Mutex<Vec<String>>,
 }
 
 /// An error response to send instead of the next `remaining` calls of an operation.
@@ -82,6 +84,48 @@ impl Env {
         Some(status)
     }
 
+    /// In self-check mode, checks the answer of `op` against the spec (spec profile: content
+    /// type, body, required headers), as a replay would, before it is sent: each API's
+    /// `Dialect::finish` calls it. Statuses are not: the HTTP-level errors the mock sends like
+    /// the real servers (408, 413, 415) are not in the specs.
+    pub fn self_check(
+        &self,
+        spec: &Spec,
+        index: Option<usize>,
+        op: &str,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) {
+        let (true, Some(index)) = (self.config.self_check, index) else {
+            return;
+        };
+        let parts = ResponseParts {
+            status,
+            headers,
+            body,
+        };
+        for f in spec
+            .check_response(index, parts, Profile::Spec)
+            .into_iter()
+            .filter(|f| f.rule != ResponseRule::UndocumentedStatus)
+        {
+            let v = format!(
+                "{op} {status}: {} at `{}`: {} (found {}; {})",
+                f.rule.name(),
+                f.instance_pointer,
+                f.expected,
+                f.actual,
+                f.schema_pointer
+            );
+            tracing::warn!("self-check: {v}");
+            self.violations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(v);
+        }
+    }
+
     /// A fresh request number (used for `X-Request-Id`; independent of the id generator so
     /// ids stay reproducible).
     pub fn next_request(&self) -> u64 {
@@ -95,7 +139,6 @@ pub struct App {
     env: Arc<Env>,
     chargily: chargily::Chargily,
     recharge: Arc<recharge::Recharge>,
-    violations: Arc<Mutex<Vec<String>>>,
     /// Set when a bug is planted (`MockConfig::planted`).
     planter: Option<Arc<Planter>>,
 }
@@ -126,6 +169,7 @@ impl App {
             outbox: Outbox::new(&config),
             faults: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
+            violations: Mutex::new(Vec::new()),
             config,
         });
         let app = Self {
@@ -135,7 +179,6 @@ impl App {
                 env.config.store_limit,
             )),
             env,
-            violations: Arc::new(Mutex::new(Vec::new())),
             planter,
         };
         let count = app.env.config.preload;
@@ -166,7 +209,8 @@ impl App {
 
     /// Responses that failed the self-check so far.
     pub fn self_check_violations(&self) -> Vec<String> {
-        self.violations
+        self.env
+            .violations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -188,13 +232,11 @@ impl App {
         for (prefix, live) in [(CHARGILY_TEST_PREFIX, false), (CHARGILY_LIVE_PREFIX, true)] {
             if let Some(rest) = strip(path, prefix) {
                 let (op, response) = self.chargily.handle(&self.env, &req, live, rest).await;
-                let response = self.checked(Api::Chargily, op, response);
                 return self.planted(Api::Chargily, op, response);
             }
         }
         if let Some(rest) = strip(path, RECHARGE_PREFIX) {
             let (op, response) = self.recharge.handle(&self.env, &req, rest).await;
-            let response = self.checked(Api::Recharge, op, response);
             return self.planted(Api::Recharge, op, response);
         }
         if let Some(rest) = strip(path, CONTROL_PREFIX) {
@@ -228,54 +270,13 @@ impl App {
             .then_some(bug)
     }
 
-    /// With a planted bug, applies it to the final response of `op` (after the self-check, so
-    /// it is not counted as a violation of the mock).
+    /// With a planted bug, applies it to the final response of `op` (after the self-check in
+    /// the dialect's `finish`, so it is not counted as a violation of the mock).
     fn planted(&self, api: Api, op: Option<&'static str>, response: Response) -> Response {
         match (&self.planter, op) {
             (Some(planter), Some(op)) => planter.plant(api, op, response),
             _ => response,
         }
-    }
-
-    /// In self-check mode, checks the final response of `op` against the spec (spec profile:
-    /// content type, body, required headers), as a replay would. Statuses are not: the HTTP-level
-    /// errors the mock sends like the real servers (408, 413, 415) are not in the specs.
-    fn checked(&self, api: Api, op: Option<&'static str>, response: Response) -> Response {
-        let (true, Some(op)) = (self.env.config.self_check, op) else {
-            return response;
-        };
-        let spec = match api {
-            Api::Chargily => self.chargily.spec(),
-            Api::Recharge => self.recharge.spec(),
-        };
-        let Some(index) = spec.operation(op) else {
-            return response;
-        };
-        let headers = header_pairs(&response.headers);
-        let parts = ResponseParts {
-            status: response.status.as_u16(),
-            headers: &headers,
-            body: &response.body,
-        };
-        for f in spec
-            .check_response(index, parts, Profile::Spec)
-            .into_iter()
-            .filter(|f| f.rule != ResponseRule::UndocumentedStatus)
-        {
-            push(
-                &self.violations,
-                format!(
-                    "{op} {}: {} at `{}`: {} (found {}; {})",
-                    response.status,
-                    f.rule.name(),
-                    f.instance_pointer,
-                    f.expected,
-                    f.actual,
-                    f.schema_pointer
-                ),
-            );
-        }
-        response
     }
 
     /// `/_mock/...`: the mock's own controls (no authentication; local use only).
@@ -415,11 +416,6 @@ impl App {
     }
 }
 
-fn push(violations: &Mutex<Vec<String>>, v: String) {
-    tracing::warn!("self-check: {v}");
-    violations.lock().unwrap_or_else(|e| e.into_inner()).push(v);
-}
-
 fn control_error(status: StatusCode, message: &str) -> Response {
     Response::json(status, &json!({"error": message}))
 }
@@ -477,4 +473,37 @@ pub(crate) fn group(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_self_check_flags_an_answer_that_breaks_the_spec_and_passes_one_that_keeps_it() {
+        let mut config = MockConfig::for_tests();
+        config.self_check = true;
+        let app = App::new(config).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let request = Request::new(Method::GET, &format!("{CHARGILY_TEST_PREFIX}/balance"))
+            .header("authorization", "Bearer test_sk_conformance");
+        let response = runtime.block_on(app.handle(request));
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(app.self_check_violations(), Vec::<String>::new());
+        // The same answer with its body emptied, as a broken handler would send it.
+        let spec = app.chargily.spec();
+        let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        let index = spec.operation("retrieveBalance");
+        app.env
+            .self_check(spec, index, "retrieveBalance", 200, &headers, b"{}");
+        let violations = app.self_check_violations();
+        assert!(
+            !violations.is_empty() && violations[0].starts_with("retrieveBalance 200: "),
+            "{violations:?}"
+        );
+    }
 }

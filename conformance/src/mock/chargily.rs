@@ -427,10 +427,20 @@ impl gs::Dialect for Call<'_> {
     }
 
     fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
+        json_content(&mut reply.headers);
         if let Some(op) = cx.operation() {
             let _ = self.reached.set(op);
+            let index = self.api.indexes.get(op).copied();
+            let env = self.ctx.env;
+            env.self_check(
+                &self.api.spec,
+                index,
+                op,
+                reply.status,
+                &reply.headers,
+                &reply.body,
+            );
         }
-        json_content(&mut reply.headers);
         reply
     }
 }

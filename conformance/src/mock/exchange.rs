@@ -77,7 +77,10 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| {
-            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let v = v.to_str().map_or_else(
+                |_| String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                str::to_owned,
+            );
             (n.as_str().to_owned(), v)
         })
         .collect()
@@ -130,7 +133,7 @@ impl Response {
         for (name, value) in headers {
             if let (Ok(n), Ok(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
+                HeaderValue::try_from(value),
             ) {
                 map.append(n, v);
             }
