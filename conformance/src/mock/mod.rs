@@ -15,9 +15,9 @@
 //! - `app.rs`: routing between the APIs, the `/_mock/` controls, fault injection and the
 //!   response self-check;
 //! - `chargily.rs`, `recharge.rs`: the two APIs, on an `oas::check::Spec` each (operations,
-//!   request schemas, cached validators); Chargily implements its generated server's `Api`
-//!   (business logic) and `Dialect` (Laravel's errors), so the generated router reads and
-//!   types its requests; `validate.rs`: request violations as API-neutral issues;
+//!   request schemas, cached validators); each implements its generated server's `Api`
+//!   (business logic) and `Dialect` (Laravel's or marshmallow's errors, authentication, the
+//!   self-check in `finish`), so the generated router reads and types its requests; `validate.rs`: request violations as API-neutral issues;
 //! - `planted.rs`: deliberate bugs (`--plant-bug`) for testing checkers;
 //! - `webhook.rs`: delivery (signed by `generated::webhooks`); `support.rs`: clock, ids, money,
 //!   query strings.
