@@ -18,3 +18,4 @@ pub mod replay;
 pub mod report;
 pub mod specs;
 pub mod time;
+pub mod webhooks;

@@ -101,6 +101,72 @@ enum Command {
   conformance import-har session.har --api recharge --out recordings/session.yaml
   conformance import-har export.har --api chargily --base https://pay.chargily.net/test/api/v2 --out checkout.yaml")]
     ImportHar(ImportHarArgs),
+    /// Webhook conformance.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// Checks a merchant's webhook receiver: sends it every documented event, correctly signed,
+    /// and the forgeries, replays, duplicates and reorderings it meets in production, and judges
+    /// its answers (and, through --probe, what it fulfilled). The events are about checkouts
+    /// created and settled in a real API the receiver can re-fetch them from: the embedded mock
+    /// (on --mock-listen) or --target. Exit 0 when every rule that ran passed, 1 when the
+    /// receiver broke one, 2 on usage errors or when the receiver, probe or API cannot be used.
+    #[command(after_help = "Examples:
+  conformance webhooks check-receiver --api chargily --url http://127.0.0.1:9000/webhook --secret test_sk_example
+  conformance webhooks check-receiver --api recharge --url http://127.0.0.1:9000/hooks/recharge --secret client_secret \\
+      --probe http://127.0.0.1:9000/probe --mock-listen 127.0.0.1:8080 --format junit --output receiver.xml
+  conformance webhooks check-receiver --api chargily --url https://shop.example/webhook --secret test_sk_example \\
+      --target http://127.0.0.1:8080/chargily/test/api/v2")]
+    CheckReceiver(CheckReceiverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckReceiverArgs {
+    /// The API whose webhooks the receiver takes.
+    #[arg(long)]
+    api: Api,
+    /// The receiver's endpoint (http:// or https://).
+    #[arg(long)]
+    url: String,
+    /// The secret the vendor signs with: Chargily's API secret key, ReCharge's API client
+    /// secret.
+    #[arg(long, env = "CONFORMANCE_WEBHOOK_SECRET", hide_env_values = true)]
+    secret: String,
+    /// The receiver's probe, from which side effects are read: `GET <probe>?checkout=<id>`
+    /// answering `200 {"fulfilments": <n>, "updated_at": <the version held, or null>}`.
+    /// Without it, the rules that judge side effects are skipped.
+    #[arg(long)]
+    probe: Option<String>,
+    /// The API the checkouts are created in, instead of the embedded mock: its base URL
+    /// (`…/chargily/test/api/v2`, `…/recharge`); checkouts are settled through the mock's
+    /// `/_mock/` controls on the same host.
+    #[arg(long, conflicts_with = "mock_listen")]
+    target: Option<String>,
+    /// Where the embedded mock listens (the receiver re-fetches checkouts from it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    mock_listen: std::net::SocketAddr,
+    /// The API credential (Chargily: the secret key, by default --secret; ReCharge: the access
+    /// token, by default the embedded mock's `conformance`).
+    #[arg(long, env = "CONFORMANCE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// How long the sender waits for an answer, in seconds (ReCharge documents 5).
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
+    #[arg(long, value_enum, default_value_t = WebhookFormat::Human)]
+    format: WebhookFormat,
+    /// Write the report here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WebhookFormat {
+    Human,
+    Json,
+    Junit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -398,6 +464,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Webhooks(WebhooksCommand::CheckReceiver(args)) => match check_receiver(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::ImportHar(args) => match import_har(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -406,6 +479,47 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+fn check_receiver(args: CheckReceiverArgs) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    use conformance::webhooks::{self, ApiTarget, ReceiverCheck, ReceiverOptions};
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 600.0) {
+        anyhow::bail!("--timeout must be a number of seconds above 0 and at most 600");
+    }
+    let options = ReceiverOptions {
+        check: ReceiverCheck {
+            api: args.api,
+            url: args.url,
+            secret: args.secret,
+            probe: args.probe,
+            timeout: Duration::from_secs_f64(args.timeout),
+        },
+        target: match args.target {
+            Some(url) => ApiTarget::Url(url),
+            None => ApiTarget::Embedded(args.mock_listen),
+        },
+        api_key: args.api_key,
+    };
+    let report = webhooks::check_receiver(options)?;
+    let text = match args.format {
+        WebhookFormat::Human => webhooks::human(&report),
+        WebhookFormat::Json => webhooks::json(&report),
+        WebhookFormat::Junit => webhooks::junit(&report),
+    };
+    match &args.output {
+        Some(path) => {
+            oas::files::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!(
+                "{}\nreport written to {}",
+                webhooks::summary(&report),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(u8::try_from(report.exit_code()).unwrap_or(1))
 }
 
 fn mock(args: MockArgs) -> ExitCode {

@@ -1231,9 +1231,6 @@ impl Chargily {
 
     // ----- payment simulation (`/_mock/chargily/{mode}/checkouts/{id}/{pay|fail}`) -----
 
-    /// Marks a pending checkout paid or failed and sends the `checkout.paid` /
-    /// `checkout.failed` event to its `webhook_endpoint`, signed as Chargily signs
-    /// (`signature`: hex HMAC-SHA256 of the raw body keyed with the secret key).
     /// Fills test mode with `count` objects of every kind (products, prices, customers,
     /// checkouts, payment links), made by the create handlers themselves, as if a client had
     /// created them before anything else: a store that already holds data (`--preload`).
@@ -1287,6 +1284,9 @@ impl Chargily {
         Ok(())
     }
 
+    /// Marks a pending checkout paid or failed and sends the `checkout.paid` /
+    /// `checkout.failed` event to its `webhook_endpoint`, signed as Chargily signs
+    /// (`signature`: hex HMAC-SHA256 of the raw body keyed with the secret key).
     pub fn simulate(&self, env: &Env, live: bool, id: &str, paid: bool) -> Response {
         let mode = &self.modes[usize::from(live)];
         let now = env.clock.now_s();
@@ -1316,7 +1316,12 @@ impl Chargily {
             data.paid_total = data.paid_total.saturating_add(net);
         }
         drop(data);
-        let event = webhook_event(env, &checkout, paid, now);
+        let kind = if paid {
+            g::WebhookEventType::CheckoutPaid
+        } else {
+            g::WebhookEventType::CheckoutFailed
+        };
+        let event = webhook_event(env.ids.ulid(env.clock.now_ms()), &checkout, kind, now);
         let body = serde_json::to_vec(&event).unwrap_or_default();
         let endpoint = checkout.webhook_endpoint.as_option().cloned();
         let delivery = endpoint.map(|url| {
@@ -1347,7 +1352,15 @@ impl Chargily {
 /// `livemode` is a string, `data` uses `url` and lacks `livemode`, `currency`, `fees_on_*`
 /// and `webhook_endpoint` (quirks 4–6).
 #[allow(deprecated)]
-fn webhook_event(env: &Env, c: &g::Checkout, paid: bool, now: i64) -> g::WebhookEvent {
+/// The event Chargily sends about checkout `c` (the webhook variant of the checkout in `data`,
+/// `livemode` as the string the vendor's example shows); also what `conformance webhooks`
+/// sends to a receiver.
+pub(crate) fn webhook_event(
+    id: String,
+    c: &g::Checkout,
+    kind: g::WebhookEventType,
+    now: i64,
+) -> g::WebhookEvent {
     let data = g::WebhookCheckout {
         chargily_pay_fees_allocation: c.chargily_pay_fees_allocation.clone(),
         url: Some(c.checkout_url.clone()),
@@ -1376,18 +1389,14 @@ fn webhook_event(env: &Env, c: &g::Checkout, paid: bool, now: i64) -> g::Webhook
         )
     };
     g::WebhookEvent::new(
-        env.ids.ulid(env.clock.now_ms()),
+        id,
         g::WebhookEventEntity::Event,
         g::WebhookLivemode::String(if c.livemode {
             g::WebhookLivemodeString::True
         } else {
             g::WebhookLivemodeString::False
         }),
-        if paid {
-            g::WebhookEventType::CheckoutPaid
-        } else {
-            g::WebhookEventType::CheckoutFailed
-        },
+        kind,
         data,
         now,
         now,

@@ -46,6 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use app::App;
+pub(crate) use chargily::webhook_event as chargily_event;
 pub use exchange::{BodyError, Request, Response};
 pub use planted::{PLANTED_HEADER, PlantedBug, UNDECLARED_PROPERTY};
 pub use support::{ClockMode, FIXED_EPOCH_SECONDS};

@@ -30,3 +30,4 @@ mod replay_vendor;
 mod report_html;
 mod sdk_client;
 mod support;
+mod webhook_receiver;
