@@ -228,6 +228,9 @@ const HYPER_TRANSPORT: &str = include_str!("client_hyper.txt");
 /// `prettyplease` lays it out (a unit test checks that it is a fixed point).
 const SERVER: &str = include_str!("server.txt");
 
+/// How many levels of nested objects a `server::Shape` describes property by property.
+const SHAPE_DEPTH: usize = 3;
+
 /// The `server::hyper_service` module, as `prettyplease` lays it out at the server module's
 /// depth.
 const HYPER_SERVICE: &str = include_str!("server_hyper.txt");
@@ -1758,8 +1761,8 @@ impl Writer<'_, '_> {
             lit(&mut t, &w.style);
             let _ = write!(
                 t,
-                ", explode: {}, allow_reserved: {} }}, ",
-                w.explode, w.allow_reserved
+                ", explode: {}, allow_reserved: {}, required: {} }}, ",
+                w.explode, w.allow_reserved, w.required
             );
         }
         t.push_str("], body_media: ");
@@ -2016,11 +2019,7 @@ impl Writer<'_, '_> {
         let text = self.pretty(&format!("mod a {{ {t} }}"))?;
         self.out.push_str(&inner_lines(&text, 1));
         if let crate::ClientCode::Hyper { feature } = em.client {
-            if let Some(feature) = feature {
-                self.out.push_str("    #[cfg(feature = ");
-                lit(&mut self.out, feature);
-                self.out.push_str(")]\n");
-            }
+            self.hyper_gate(feature.as_deref());
             self.out.push_str(HYPER_TRANSPORT);
         }
         self.out.push_str("}\n");
@@ -2029,9 +2028,15 @@ impl Writer<'_, '_> {
 
     // ----- server -----------------------------------------------------------------------
 
-    /// How the router reads a parameter typed `ty` from text (`server::Shape`).
+    /// How the router reads a value typed `ty` from text (`server::Shape`): an object with
+    /// each property's shape, down to [`SHAPE_DEPTH`] levels (below that its properties read
+    /// as strings, arrays as JSON), so a Stripe-sized form body stays a few lines.
     fn shape(&self, ty: &Ty, depth: usize) -> String {
         let types = &self.em.ir.types;
+        let object = |properties: &str, additional: &str| {
+            format!("Shape::Object {{ properties: &[{properties}], additional: &{additional} }}")
+        };
+        let deeper = depth < SHAPE_DEPTH;
         match ty {
             Ty::Option(t) | Ty::Box(t) => self.shape(t, depth),
             Ty::String => "Shape::String".to_owned(),
@@ -2039,14 +2044,28 @@ impl Writer<'_, '_> {
             Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => "Shape::Integer".to_owned(),
             Ty::F32 | Ty::F64 => "Shape::Number".to_owned(),
             Ty::Json => "Shape::Json".to_owned(),
-            Ty::JsonObject | Ty::Map(_) => "Shape::Object".to_owned(),
-            Ty::Vec(item) if depth == 0 => format!("Shape::Array(&{})", self.shape(item, 1)),
+            Ty::Map(value) if deeper => object("", &self.shape(value, depth + 1)),
+            Ty::JsonObject | Ty::Map(_) => object("", "Shape::String"),
+            Ty::Vec(item) if deeper => format!("Shape::Array(&{})", self.shape(item, depth + 1)),
             Ty::Vec(_) => "Shape::Json".to_owned(),
             Ty::Named(id) => match types.get(id.0).map(|t| &t.kind) {
                 Some(Kind::Enum(_)) => "Shape::String".to_owned(),
                 Some(Kind::IntEnum(_)) => "Shape::Integer".to_owned(),
-                Some(Kind::Struct(_)) => "Shape::Object".to_owned(),
-                Some(Kind::Alias(t) | Kind::Newtype(t)) if depth < 4 => self.shape(t, depth),
+                Some(Kind::Struct(s)) if deeper => {
+                    let mut properties = String::new();
+                    for f in &s.fields {
+                        properties.push('(');
+                        lit(&mut properties, &f.wire);
+                        let _ = write!(properties, ", {}), ", self.shape(&f.ty, depth + 1));
+                    }
+                    let additional = match &s.additional {
+                        Some(t) => self.shape(t, depth + 1),
+                        None => "Shape::String".to_owned(),
+                    };
+                    object(&properties, &additional)
+                }
+                Some(Kind::Struct(_)) => object("", "Shape::String"),
+                Some(Kind::Alias(t) | Kind::Newtype(t)) if depth < 8 => self.shape(t, depth),
                 Some(Kind::Tuple(_)) if depth == 0 => "Shape::Array(&Shape::Json)".to_owned(),
                 _ => "Shape::Json".to_owned(),
             },
@@ -2168,7 +2187,11 @@ impl Writer<'_, '_> {
                 t.push('\n');
             });
             gate(&mut t, i);
-            let method = server_method(op, m, "super::operations::");
+            let form_shape = match (&op.form, &op.body) {
+                (Some(_), Some(body)) => self.shape(body, 0),
+                _ => "Shape::Json".to_owned(),
+            };
+            let method = server_method(op, m, "super::operations::", &form_shape);
             let _ = write!(
                 t,
                 "fn {m}(&self{}) -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }} }}\n}}\n",
@@ -2210,15 +2233,21 @@ impl Writer<'_, '_> {
         let text = self.pretty(&format!("mod a {{ {t} }}"))?;
         self.out.push_str(&inner_lines(&text, 1));
         if let crate::ClientCode::Hyper { feature } = em.client {
-            if let Some(feature) = feature {
-                self.out.push_str("    #[cfg(feature = ");
-                lit(&mut self.out, feature);
-                self.out.push_str(")]\n");
-            }
+            self.hyper_gate(feature.as_deref());
             self.out.push_str(HYPER_SERVICE);
         }
         self.out.push_str("}\n");
         Ok(())
+    }
+
+    /// The `cfg` of a hyper module (client transport or server service) behind `feature`,
+    /// at a module's item indentation.
+    fn hyper_gate(&mut self, feature: Option<&str>) {
+        if let Some(feature) = feature {
+            self.out.push_str("    #[cfg(feature = ");
+            lit(&mut self.out, feature);
+            self.out.push_str(")]\n");
+        }
     }
 
     /// A statement (or the final expression) of `decode`, memoised by its exact text.
@@ -2616,7 +2645,8 @@ impl ServerMethod {
     }
 }
 
-fn server_method(op: &Operation, m: &str, ops: &str) -> ServerMethod {
+/// `form_shape`: the body's `Shape`, for a form-encoded body.
+fn server_method(op: &Operation, m: &str, ops: &str, form_shape: &str) -> ServerMethod {
     let mut params = String::from(", cx: &Context");
     let mut args = vec!["cx"];
     if op.params.is_some() {
@@ -2630,11 +2660,23 @@ fn server_method(op: &Operation, m: &str, ops: &str) -> ServerMethod {
             } else {
                 write!(params, ", body: Option<{ops}{m}::Body>")
             };
-            let kind = if op.form.is_some() { "Form" } else { "Json" };
-            (
-                format!("BodyRead::{kind} {{ required: {} }}", op.body_required),
-                "body",
-            )
+            let read = if op.form.is_some() {
+                format!(
+                    "BodyRead::Form {{ required: {}, shape: &{form_shape} }}",
+                    op.body_required
+                )
+            } else {
+                let mut media = String::new();
+                lit(
+                    &mut media,
+                    op.body_media.as_deref().unwrap_or("application/json"),
+                );
+                format!(
+                    "BodyRead::Json {{ required: {}, media: {media} }}",
+                    op.body_required
+                )
+            };
+            (read, "body")
         }
         (None, Some(media)) => {
             params.push_str(if op.body_required {
@@ -2642,8 +2684,18 @@ fn server_method(op: &Operation, m: &str, ops: &str) -> ServerMethod {
             } else {
                 ", body: Option<Vec<u8>>"
             });
-            let mut lit_media = String::new();
-            lit(&mut lit_media, media);
+            // Any media type the body declares is accepted.
+            let mut lit_media = String::from("&[");
+            let declared = if op.body_content.is_empty() {
+                std::slice::from_ref(media)
+            } else {
+                &op.body_content[..]
+            };
+            for media in declared {
+                lit(&mut lit_media, media);
+                lit_media.push_str(", ");
+            }
+            lit_media.push(']');
             (
                 format!(
                     "BodyRead::Raw {{ media: {lit_media}, required: {} }}",
@@ -2688,7 +2740,7 @@ pub fn scaffold_impl(em: &Emitter<'_>, type_name: &str) -> Result<String, String
             }
             t.push('\n');
         });
-        let method = server_method(op, m, "api::operations::");
+        let method = server_method(op, m, "api::operations::", "");
         let _ = write!(
             t,
             "async fn {m}(&self{}) -> api::operations::{m}::Response {{\nlet _ = {};\n// Not implemented yet: the router answers this empty 501 as such.\napi::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }}\n}}\n",

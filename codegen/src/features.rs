@@ -282,6 +282,7 @@ mod tests {
             body_required: false,
             body_media: None,
             form: None,
+            body_content: Vec::new(),
             responses: Vec::new(),
             wires: Vec::new(),
             security: Vec::new(),

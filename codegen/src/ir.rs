@@ -185,6 +185,8 @@ pub struct Operation {
     /// [`Operation::body`]: each property's `encoding` (name, `style`, `explode`) as the media
     /// type declares it; `None` for every other body.
     pub form: Option<Vec<FormEncoding>>,
+    /// Every media type the request body declares, in document order.
+    pub body_content: Vec<String>,
     pub responses: Vec<Response>,
     /// How each parameter is sent, in the order of the parameters struct's fields.
     pub wires: Vec<ParamWire>,
@@ -224,6 +226,8 @@ pub struct ParamWire {
     pub style: String,
     pub explode: bool,
     pub allow_reserved: bool,
+    /// `required` (always for a path parameter).
+    pub required: bool,
 }
 
 /// One entry of `components/securitySchemes`, as the client supplies it.

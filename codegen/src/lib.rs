@@ -109,8 +109,8 @@ pub struct Settings {
     /// error bodies. It reads requests with the client's description of each operation, so a
     /// server implies at least [`ClientCode::Portable`]. With [`ClientCode::Hyper`] comes
     /// `server::hyper_service`, the router as a `hyper` 1 service (behind the same feature; it
-    /// also needs `hyper` with `server`, `hyper-util` with `server`, and `tokio` with `net`
-    /// and `rt`).
+    /// also needs `hyper` with `server`, `hyper-util` with `server` and `tokio`, and `tokio`
+    /// with `net`, `rt` and `time`).
     pub server: bool,
 }
 
@@ -346,9 +346,25 @@ pub fn scaffold(source_name: &str, text: &str, json: bool, name: &str) -> Result
         server: true,
         ..Settings::default()
     };
-    let (api, _, implementation) = generate_with(source_name, text, json, &settings, |em| {
-        emit::scaffold_impl(em, "Service")
-    })?;
+    let (api, _, (implementation, base)) =
+        generate_with(source_name, text, json, &settings, |em| {
+            let base = em
+                .ir
+                .servers
+                .first()
+                .map_or_else(String::new, |url| base_path(url));
+            Ok((emit::scaffold_impl(em, "Service")?, base))
+        })?;
+    // The spec's paths are below its first server's path, as the router is.
+    let router = if base.is_empty() {
+        "let router = api::server::hyper_service::Router::new(Service, api::server::PlainDialect);"
+            .to_owned()
+    } else {
+        format!(
+            "let mut router = api::server::hyper_service::Router::new(Service, api::server::PlainDialect);\n        \
+             router.base_path = {base:?}.to_owned();"
+        )
+    };
     let manifest = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{SCAFFOLD_DEPENDENCIES}"
     );
@@ -378,7 +394,7 @@ pub fn scaffold(source_name: &str, text: &str, json: bool, name: &str) -> Result
              runtime.block_on(async {{\n        \
                  let listener = tokio::net::TcpListener::bind(&addr).await?;\n        \
                  println!(\"listening on http://{{}}\", listener.local_addr()?);\n        \
-                 let router = api::server::hyper_service::Router::new(Service, api::server::PlainDialect);\n        \
+                 {router}\n        \
                  api::server::hyper_service::serve(listener, router).await\n    \
              }})\n\
          }}\n"
@@ -388,6 +404,26 @@ pub fn scaffold(source_name: &str, text: &str, json: bool, name: &str) -> Result
         main,
         api,
     })
+}
+
+/// The path of a server URL (`https://api.example.com/v1/` → `/v1`; `/v1` → `/v1`), without a
+/// trailing slash, query or fragment; empty for none. A segment still templated (a variable
+/// without a default) ends it: what follows cannot be known.
+pub fn base_path(url: &str) -> String {
+    let rest = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let mut base = String::new();
+    for segment in rest.split('/').filter(|s| !s.is_empty()) {
+        if segment.contains('{') || segment == "." || segment == ".." {
+            break;
+        }
+        base.push('/');
+        base.push_str(segment);
+    }
+    base
 }
 
 /// The stack lowering runs on. It recurses once per level of schema nesting, through `$ref`s

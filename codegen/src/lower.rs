@@ -1417,6 +1417,14 @@ impl<'a> Lowerer<'a> {
                     form = Some(encodings);
                 }
             }
+            let body_content = op
+                .node
+                .key("requestBody")
+                .map(|b| resolve(self.root, b))
+                .and_then(|b| b.key("content"))
+                .and_then(Value::as_object)
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default();
             let security = self.security(op.node);
             let mut responses = Vec::new();
             for (status, response) in op
@@ -1475,6 +1483,7 @@ impl<'a> Lowerer<'a> {
                 body_required,
                 body_media,
                 form,
+                body_content,
                 responses,
                 wires,
                 security,
@@ -1916,6 +1925,7 @@ fn param_wire(p: &Value, name: &str, key: &str, location: &str) -> ParamWire {
         style: style.to_owned(),
         explode,
         allow_reserved: flag(p, "allowReserved"),
+        required: location == Location::Path || flag(p, "required"),
     }
 }
 

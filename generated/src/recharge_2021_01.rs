@@ -2105,6 +2105,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
             ],
             body_media: Some("application/json"),
@@ -2299,6 +2300,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
                 super::super::client::Param {
                     name: "X-Recharge-Version",
@@ -2307,6 +2309,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
             ],
             body_media: None,
@@ -2527,6 +2530,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
                 super::super::client::Param {
                     name: "X-Recharge-Version",
@@ -2535,6 +2539,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
             ],
             body_media: Some("application/json"),
@@ -2733,6 +2738,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
                 super::super::client::Param {
                     name: "X-Recharge-Version",
@@ -2741,6 +2747,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
             ],
             body_media: None,
@@ -2972,6 +2979,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
                 super::super::client::Param {
                     name: "X-Recharge-Version",
@@ -2980,6 +2988,7 @@ pub mod operations {
                     style: "simple",
                     explode: false,
                     allow_reserved: false,
+                    required: true,
                 },
             ],
             body_media: Some("application/json"),
@@ -3457,6 +3466,8 @@ pub mod client {
         pub style: &'static str,
         pub explode: bool,
         pub allow_reserved: bool,
+        /// The operation cannot be called without it.
+        pub required: bool,
     }
     /// What a call sends, but for the values.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -4240,6 +4251,7 @@ pub mod client {
 #[allow(dead_code)]
 pub mod server {
     use super::client::{Call, In, Reply};
+    use std::borrow::Cow;
     use std::sync::Mutex;
     /// A request as the HTTP stack read it.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -4398,6 +4410,9 @@ pub mod server {
         pub route: Option<&'static Route>,
         /// The path parameters, percent-decoded.
         pub path_params: Vec<(&'static str, String)>,
+        /// Where each path parameter is in `path`, still percent-encoded: split by its style
+        /// before it is decoded.
+        path_spans: Vec<(&'static str, std::ops::Range<usize>)>,
         response_headers: Mutex<Vec<(String, String)>>,
     }
     impl Context {
@@ -4415,6 +4430,7 @@ pub mod server {
                 headers,
                 route: None,
                 path_params: Vec::new(),
+                path_spans: Vec::new(),
                 response_headers: Mutex::new(Vec::new()),
             }
         }
@@ -4480,7 +4496,7 @@ pub mod server {
             refusal.plain_reply(cx)
         }
     }
-    /// How a parameter is typed, for reading it from text.
+    /// How a parameter (or a form body) is typed, for reading it from text.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Shape {
         String,
@@ -4490,19 +4506,41 @@ pub mod server {
         /// Any JSON: read as JSON when it parses, else as a string.
         Json,
         Array(&'static Shape),
-        /// An object: its properties read as strings.
-        Object,
+        /// An object: each property read by its shape, the others by `additional`.
+        Object {
+            properties: &'static [(&'static str, Shape)],
+            additional: &'static Shape,
+        },
+    }
+    impl Shape {
+        /// The shape of an object's property `name` (a string for what is not an object).
+        pub fn property(&self, name: &str) -> &'static Shape {
+            match self {
+                Self::Object { properties, additional } => {
+                    properties
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or(*additional, |(_, shape)| shape)
+                }
+                Self::Json => &Self::Json,
+                _ => &Self::String,
+            }
+        }
     }
     /// How an operation's body is read.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum BodyRead {
         /// The operation takes none (a body sent is ignored).
         None,
-        Json { required: bool },
-        /// `application/x-www-form-urlencoded`: each property read as a string.
-        Form { required: bool },
-        /// Bytes of the media type, untouched.
-        Raw { media: &'static str, required: bool },
+        /// JSON, sent as JSON (`application/json`, `application/*+json`) or as `media`, the
+        /// range the body is declared under (`*/*`, say).
+        Json { required: bool, media: &'static str },
+        /// `application/x-www-form-urlencoded`: repeated keys are arrays, bracketed keys
+        /// (`metadata[key]`, `items[0][price]`) nest, and values are typed by `shape`.
+        Form { required: bool, shape: &'static Shape },
+        /// Bytes of any of the declared media types (ranges such as `image/*` included),
+        /// untouched.
+        Raw { media: &'static [&'static str], required: bool },
     }
     /// A typed response, as the router sends it.
     pub trait Respond {
@@ -4550,67 +4588,165 @@ pub mod server {
     /// The route of `method` and `path` (below the base URL; one trailing slash ignored):
     /// templates are compared segment by segment, a literal segment before a parameter.
     pub fn route(routes: &'static [Route], method: &str, path: &str) -> Routed {
-        let trimmed = match path.strip_suffix('/') {
-            Some(rest) if !rest.is_empty() => rest,
-            _ => path,
-        };
-        let mut best: Option<(&'static Route, Vec<(&'static str, String)>, usize)> = None;
+        match find(routes, method, path) {
+            Found::Route(r, spans) => {
+                let params = spans
+                    .into_iter()
+                    .map(|(name, span)| (
+                        name,
+                        percent_decode(&path[span], false).into_owned(),
+                    ))
+                    .collect();
+                Routed::Found(r, params)
+            }
+            Found::WrongMethod(allow) => Routed::WrongMethod(allow),
+            Found::NotFound => Routed::NotFound,
+        }
+    }
+    /// What [`find`] found: path parameters as spans of the path.
+    enum Found {
+        Route(&'static Route, Vec<(&'static str, std::ops::Range<usize>)>),
+        WrongMethod(Vec<&'static str>),
+        NotFound,
+    }
+    /// [`route`], the parameters left where they are in `path`. Methods are compared
+    /// exactly (HTTP methods are case-sensitive); two buffers of spans at most are allocated.
+    fn find(routes: &'static [Route], method: &str, path: &str) -> Found {
+        let path = without_trailing_slash(path);
+        let mut best: Option<(&'static Route, usize)> = None;
+        let mut best_spans = Vec::new();
+        let mut spans = Vec::new();
         let mut allow: Vec<&'static str> = Vec::new();
         for r in routes {
-            let Some((params, literal)) = match_template(r.call.path, trimmed) else {
+            spans.clear();
+            let Some(literal) = match_template(r.call.path, path, &mut spans) else {
                 continue;
             };
-            if r.call.method.eq_ignore_ascii_case(method) {
-                if best.as_ref().is_none_or(|(_, _, l)| literal > *l) {
-                    best = Some((r, params, literal));
+            if r.call.method == method {
+                if best.is_none_or(|(_, l)| literal > l) {
+                    best = Some((r, literal));
+                    std::mem::swap(&mut best_spans, &mut spans);
                 }
             } else if !allow.contains(&r.call.method) {
                 allow.push(r.call.method);
             }
         }
         match best {
-            Some((r, params, _)) => Routed::Found(r, params),
-            None if allow.is_empty() => Routed::NotFound,
-            None => Routed::WrongMethod(allow),
+            Some((r, _)) => Found::Route(r, best_spans),
+            None if allow.is_empty() => Found::NotFound,
+            None => Found::WrongMethod(allow),
         }
     }
-    /// The path parameters of `path` under `template`, and how many segments matched
-    /// literally; `None` if it does not match.
+    /// A path or template without one trailing slash: `/` and the empty path alike are the
+    /// root.
+    fn without_trailing_slash(path: &str) -> &str {
+        path.strip_suffix('/').unwrap_or(path)
+    }
+    /// Whether `path` matches `template`, how many segments matched literally, with the
+    /// spans of its parameters pushed onto `spans`.
     fn match_template(
         template: &'static str,
         path: &str,
-    ) -> Option<(Vec<(&'static str, String)>, usize)> {
-        let template = template.strip_suffix('/').unwrap_or(template);
-        let mut wanted = template.split('/');
+        spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
+    ) -> Option<usize> {
+        let mut wanted = without_trailing_slash(template).split('/');
         let mut given = path.split('/');
-        let mut params = Vec::new();
+        let mut at = 0;
         let mut literal = 0;
         loop {
             match (wanted.next(), given.next()) {
-                (None, None) => return Some((params, literal)),
+                (None, None) => return Some(literal),
                 (Some(w), Some(g)) => {
-                    match w.find('{') {
-                        None if w == g => literal += 1,
-                        None => return None,
-                        Some(open) => {
-                            let close = w[open..].find('}')? + open;
-                            let (prefix, suffix) = (&w[..open], &w[close + 1..]);
-                            let value = g.strip_prefix(prefix)?.strip_suffix(suffix)?;
-                            if value.is_empty() {
-                                return None;
-                            }
-                            params
-                                .push((&w[open + 1..close], percent_decode(value, false)));
+                    if !w.contains('{') {
+                        if w != g {
+                            return None;
                         }
+                        literal += 1;
+                    } else if !match_segment(w, g, at, spans) {
+                        return None;
                     }
+                    at += g.len() + 1;
                 }
                 _ => return None,
             }
         }
     }
-    /// Percent-decoding; `+` is a space in forms and query strings.
-    pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
+    /// One segment with parameters (`{id}`, `{name}.{ext}`, `v{n}`) against the path's
+    /// segment `g` starting at `at`: each parameter but the last ends at the first
+    /// occurrence of the text after it; none is empty.
+    fn match_segment(
+        w: &'static str,
+        g: &str,
+        mut at: usize,
+        spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
+    ) -> bool {
+        let Some(open) = w.find('{') else {
+            return w == g;
+        };
+        let Some(mut g) = g.strip_prefix(&w[..open]) else {
+            return false;
+        };
+        at += open;
+        let mut w = &w[open..];
+        loop {
+            let Some(close) = w.find('}') else {
+                return false;
+            };
+            let name = &w[1..close];
+            let after = &w[close + 1..];
+            let (text, next) = match after.find('{') {
+                Some(i) => (&after[..i], Some(&after[i..])),
+                None => (after, None),
+            };
+            let len = match next {
+                None if g.ends_with(text) => g.len() - text.len(),
+                Some(_) if !text.is_empty() => {
+                    match g.find(text) {
+                        Some(i) => i,
+                        None => return false,
+                    }
+                }
+                _ => return false,
+            };
+            if len == 0 {
+                return false;
+            }
+            spans.push((name, at..at + len));
+            let Some(next) = next else {
+                return true;
+            };
+            g = &g[len + text.len()..];
+            at += len + text.len();
+            w = next;
+        }
+    }
+    /// `path` below `base` (`/v1`; empty or `/` for none): `None` when it is not below it,
+    /// so it reaches no operation.
+    pub fn below_base<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+        let base = base.trim_end_matches('/');
+        match path.strip_prefix(base) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => Some(rest),
+            _ => None,
+        }
+    }
+    /// The answer to a request no operation can take (outside the base path): the dialect's
+    /// [`Refusal::NotFound`], after [`Dialect::admit`], as [`handle`] answers.
+    pub fn not_found<D: Dialect + ?Sized>(dialect: &D, incoming: Incoming) -> Reply {
+        match begin(dialect, &[], incoming) {
+            Err(reply) => reply,
+            Ok((cx, _)) => {
+                let reply = dialect.refuse(&cx, Refusal::NotFound);
+                end(dialect, &cx, reply)
+            }
+        }
+    }
+    /// Percent-decoding; `+` is a space in forms and query strings. Borrowed when there is
+    /// nothing to decode.
+    pub fn percent_decode(text: &str, plus_is_space: bool) -> Cow<'_, str> {
         let bytes = text.as_bytes();
+        if !bytes.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+            return Cow::Borrowed(text);
+        }
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
@@ -4632,15 +4768,23 @@ pub mod server {
             }
             i += 1;
         }
-        String::from_utf8_lossy(&out).into_owned()
+        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
     }
     /// The pairs of a query string or form body, percent-decoded.
     pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
+        raw_pairs(text)
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), percent_decode(v, true).into_owned()))
+            .collect()
+    }
+    /// The pairs of a query string or form body, keys decoded and values not: a value is
+    /// split by its style's delimiter first, so an escaped delimiter stays in its item.
+    fn raw_pairs(text: &str) -> Vec<(Cow<'_, str>, &str)> {
         text.split('&')
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k, true), percent_decode(v, true))
+                (percent_decode(k, true), v)
             })
             .collect()
     }
@@ -4653,19 +4797,33 @@ pub mod server {
     ) -> Result<(Context, Vec<u8>), Reply> {
         let Incoming { method, path, query, headers, body } = incoming;
         let mut cx = Context::new(method, path, query, headers);
-        let routed = route(routes, &cx.method, &cx.path);
-        if let Routed::Found(r, params) = &routed {
-            cx.route = Some(*r);
-            cx.path_params = params.clone();
+        let mut refusal = None;
+        match find(routes, &cx.method, &cx.path) {
+            Found::Route(r, spans) => {
+                cx.route = Some(r);
+                cx.path_params = spans
+                    .iter()
+                    .map(|(name, span)| {
+                        (
+                            *name,
+                            percent_decode(&cx.path[span.clone()], false).into_owned(),
+                        )
+                    })
+                    .collect();
+                cx.path_spans = spans;
+            }
+            Found::WrongMethod(allow) => {
+                refusal = Some(Refusal::MethodNotAllowed { allow });
+            }
+            Found::NotFound => refusal = Some(Refusal::NotFound),
         }
         if let Some(reply) = dialect.admit(&cx) {
             return Err(end(dialect, &cx, reply));
         }
-        let refusal = match (routed, body) {
-            (Routed::NotFound, _) => Refusal::NotFound,
-            (Routed::WrongMethod(allow), _) => Refusal::MethodNotAllowed { allow },
-            (Routed::Found(..), Err(e)) => Refusal::Body(e),
-            (Routed::Found(..), Ok(body)) => return Ok((cx, body)),
+        let refusal = match (refusal, body) {
+            (Some(refusal), _) => refusal,
+            (None, Err(e)) => Refusal::Body(e),
+            (None, Ok(body)) => return Ok((cx, body)),
         };
         let reply = dialect.refuse(&cx, refusal);
         Err(end(dialect, &cx, reply))
@@ -4810,23 +4968,28 @@ pub mod server {
             None => serde_json::Map::new(),
         };
         let params = serde_json::Value::Object(params);
-        let content_type = cx
-            .header("content-type")
-            .map(|c| {
-                c.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
-            });
-        let (body, required, raw) = match read {
+        let content_type = cx.header("content-type");
+        let absent = raw.is_empty() && content_type.is_none();
+        let (body, present, raw) = match read {
             BodyRead::None => (None, false, Vec::new()),
-            BodyRead::Json { required } if raw.is_empty() => {
-                (dialect.empty_body(cx), required, raw)
+            BodyRead::Json { .. } if raw.is_empty() => {
+                let body = dialect.empty_body(cx);
+                let present = body.is_some();
+                (body, present, raw)
             }
-            _ if raw.is_empty() => (None, read_required(read), raw),
-            BodyRead::Json { required } => {
+            _ if absent => (None, false, raw),
+            BodyRead::Json { media, .. } => {
                 let json = content_type
-                    .as_deref()
                     .is_some_and(|c| {
-                        c == "application/json"
-                            || (c.starts_with("application/") && c.ends_with("+json"))
+                        let essence = c.split(';').next().unwrap_or_default().trim();
+                        essence.eq_ignore_ascii_case("application/json")
+                            || essence
+                                .split_once('/')
+                                .is_some_and(|(t, s)| {
+                                    t.eq_ignore_ascii_case("application") && s.len() >= 5
+                                        && s.is_char_boundary(s.len() - 5)
+                                        && s[s.len() - 5..].eq_ignore_ascii_case("+json")
+                                }) || media_fits(media, c)
                     });
                 if !json {
                     return Err(Refusal::UnsupportedMediaType {
@@ -4834,7 +4997,7 @@ pub mod server {
                     });
                 }
                 match serde_json::from_slice(&raw) {
-                    Ok(value) => (Some(value), required, Vec::new()),
+                    Ok(value) => (Some(value), true, Vec::new()),
                     Err(e) => {
                         return Err(Refusal::MalformedJson {
                             message: e.to_string(),
@@ -4842,35 +5005,43 @@ pub mod server {
                     }
                 }
             }
-            BodyRead::Form { required } => {
-                if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
+            BodyRead::Form { shape, .. } => {
+                if !content_type
+                    .is_some_and(|c| media_fits("application/x-www-form-urlencoded", c))
+                {
                     return Err(Refusal::UnsupportedMediaType {
                         expected: "application/x-www-form-urlencoded",
                     });
                 }
                 let text = String::from_utf8_lossy(&raw);
                 let mut object = serde_json::Map::new();
-                for (k, v) in parse_pairs(&text) {
-                    object.insert(k, serde_json::Value::String(v));
+                for (k, v) in raw_pairs(&text) {
+                    let v = percent_decode(v, true).into_owned();
+                    put_key(&mut object, &k, serde_json::Value::String(v));
                 }
-                (Some(serde_json::Value::Object(object)), required, Vec::new())
+                let body = coerce(shape, serde_json::Value::Object(object));
+                (Some(body), true, Vec::new())
             }
-            BodyRead::Raw { media, required } => {
-                let fits = media.contains('*')
-                    || content_type.as_deref().is_some_and(|c| c == media);
+            BodyRead::Raw { media, .. } => {
+                let fits = media.iter().any(|m| m.trim() == "*/*")
+                    || content_type
+                        .is_some_and(|c| media.iter().any(|m| media_fits(m, c)));
                 if !fits {
                     return Err(Refusal::UnsupportedMediaType {
-                        expected: media,
+                        expected: media
+                            .first()
+                            .copied()
+                            .unwrap_or("application/octet-stream"),
                     });
                 }
-                (None, required, raw)
+                (None, true, raw)
             }
         };
         dialect.check(cx, &params, body.as_ref())?;
         if !issues.is_empty() {
             return Err(Refusal::Invalid { issues });
         }
-        if required && body.is_none() && raw.is_empty() {
+        if read_required(read) && !present {
             return Err(Refusal::Invalid {
                 issues: vec![
                     Issue { location : Location::Body, name : String::new(), message :
@@ -4880,110 +5051,128 @@ pub mod server {
         }
         Ok((params, body.unwrap_or(serde_json::Value::Null), raw))
     }
+    /// Whether a declared media range (`application/pdf`, `image/*`, `*/*`) covers a
+    /// `Content-Type`: type and subtype compared case-insensitively, parameters ignored.
+    pub fn media_fits(range: &str, content_type: &str) -> bool {
+        let (Some((rt, rs)), Some((ct, cs))) = (
+            media_essence(range),
+            media_essence(content_type),
+        ) else {
+            return false;
+        };
+        (rt == "*" && rs == "*")
+            || (rt.eq_ignore_ascii_case(ct)
+                && (rs == "*" || rs.eq_ignore_ascii_case(cs)))
+    }
+    /// A media type's type and subtype, parameters dropped.
+    fn media_essence(media: &str) -> Option<(&str, &str)> {
+        let media = media.split(';').next().unwrap_or_default().trim();
+        media.split_once('/').map(|(t, s)| (t.trim(), s.trim()))
+    }
     fn read_required(read: BodyRead) -> bool {
         match read {
             BodyRead::None => false,
-            BodyRead::Json { required }
-            | BodyRead::Form { required }
+            BodyRead::Json { required, .. }
+            | BodyRead::Form { required, .. }
             | BodyRead::Raw { required, .. } => required,
         }
     }
+    /// How a parameter's text is decoded once split by its style.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Decode {
+        /// Query strings: percent-decoded, `+` a space.
+        Form,
+        /// Paths and cookies: percent-decoded.
+        Percent,
+        /// Headers: as sent, items trimmed.
+        Header,
+    }
+    fn decoded(text: &str, how: Decode) -> Cow<'_, str> {
+        match how {
+            Decode::Form => percent_decode(text, true),
+            Decode::Percent => percent_decode(text, false),
+            Decode::Header => Cow::Borrowed(text.trim()),
+        }
+    }
+    /// A parameter's value, or the text it was sent as and why it does not read.
+    type Read = Result<serde_json::Value, (String, String)>;
     /// Each parameter sent, read by its location and style and typed by its shape; what
-    /// does not read is an issue, and is kept as its text.
+    /// does not read is an issue, and is kept as its text; a required one not sent is an
+    /// issue naming it.
     fn read_params(
         cx: &Context,
         route: &Route,
         issues: &mut Vec<Issue>,
     ) -> serde_json::Map<String, serde_json::Value> {
         let mut out = serde_json::Map::new();
-        let query = cx.query.as_deref().map(parse_pairs).unwrap_or_default();
-        let cookies: Vec<(String, String)> = cx
+        let query = cx.query.as_deref().map(raw_pairs).unwrap_or_default();
+        let cookies: Vec<(&str, &str)> = cx
             .headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
             .flat_map(|(_, v)| v.split(';'))
-            .filter_map(|c| {
-                let (k, v) = c.trim().split_once('=')?;
-                Some((k.to_owned(), percent_decode(v, false)))
-            })
+            .filter_map(|c| c.trim().split_once('='))
             .collect();
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
-            let texts: Vec<String> = match param.location {
+            let read = match param.location {
                 In::Path => {
-                    cx.path_params
+                    let texts: Vec<Cow<'_, str>> = cx
+                        .path_spans
                         .iter()
                         .filter(|(n, _)| *n == param.name)
-                        .map(|(_, v)| {
+                        .map(|(_, span)| {
+                            let v = &cx.path[span.clone()];
                             match param.style {
-                                "label" => v.trim_start_matches('.').to_owned(),
+                                "label" => Cow::Borrowed(v.strip_prefix('.').unwrap_or(v)),
                                 "matrix" => matrix(param.name, param.explode, shape, v),
-                                _ => v.clone(),
+                                _ => Cow::Borrowed(v),
                             }
                         })
-                        .collect()
+                        .collect();
+                    read_texts(
+                        param.style,
+                        param.explode,
+                        shape,
+                        &texts,
+                        Decode::Percent,
+                    )
                 }
-                In::Query if param.style == "deepObject"
-                    && !matches!(shape, Shape::Array(_)) => {
-                    let prefix = format!("{}[", param.name);
-                    let mut object = serde_json::Map::new();
-                    for (k, v) in &query {
-                        if let Some(inner) = k
-                            .strip_prefix(&prefix)
-                            .and_then(|k| k.strip_suffix(']'))
-                        {
-                            object
-                                .insert(
-                                    inner.to_owned(),
-                                    serde_json::Value::String(v.clone()),
-                                );
-                        }
-                    }
-                    if !object.is_empty() {
-                        out.insert(
-                            param.key.to_owned(),
-                            serde_json::Value::Object(object),
-                        );
-                    }
-                    continue;
-                }
-                In::Query => {
-                    query
-                        .iter()
-                        .filter(|(k, _)| {
-                            *k == param.name
-                                || k
-                                    .strip_prefix(param.name)
-                                    .and_then(|k| k.strip_prefix('['))
-                                    .and_then(|k| k.strip_suffix(']'))
-                                    .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit()))
-                        })
-                        .map(|(_, v)| v.clone())
-                        .collect()
-                }
+                In::Query => read_query(param, shape, route, &query),
                 In::Header => {
-                    cx.headers
+                    let lines: Vec<&str> = cx
+                        .headers
                         .iter()
                         .filter(|(n, _)| n.eq_ignore_ascii_case(param.name))
-                        .map(|(_, v)| v.trim().to_owned())
-                        .collect()
+                        .map(|(_, v)| v.trim())
+                        .collect();
+                    let text = match lines.as_slice() {
+                        [] => None,
+                        [one] => Some(Cow::Borrowed(*one)),
+                        many => Some(Cow::Owned(many.join(", "))),
+                    };
+                    let texts: Vec<Cow<'_, str>> = text.into_iter().collect();
+                    read_texts(param.style, param.explode, shape, &texts, Decode::Header)
                 }
                 In::Cookie => {
-                    cookies
+                    let texts: Vec<Cow<'_, str>> = cookies
                         .iter()
-                        .filter(|(k, _)| k == param.name)
-                        .map(|(_, v)| v.clone())
-                        .collect()
+                        .filter(|(k, _)| *k == param.name)
+                        .map(|(_, v)| Cow::Borrowed(*v))
+                        .collect();
+                    read_texts(
+                        param.style,
+                        param.explode,
+                        shape,
+                        &texts,
+                        Decode::Percent,
+                    )
                 }
             };
-            if texts.is_empty() {
-                continue;
-            }
-            match shaped(param.style, param.explode, shape, &texts) {
-                Ok(value) => {
+            match read {
+                Some(Ok(value)) => {
                     out.insert(param.key.to_owned(), value);
                 }
-                Err(message) => {
-                    let text = texts[texts.len() - 1].clone();
+                Some(Err((text, message))) => {
                     out.insert(param.key.to_owned(), serde_json::Value::String(text));
                     issues
                         .push(Issue {
@@ -4992,33 +5181,256 @@ pub mod server {
                             message,
                         });
                 }
+                None if param.required => {
+                    issues
+                        .push(Issue {
+                            location: location_of(param.location),
+                            name: param.name.to_owned(),
+                            message: "a required parameter is missing".to_owned(),
+                        });
+                }
+                None => {}
             }
         }
         out
     }
-    /// A matrix-style path value (`;color=blue`) as the simple style writes it: an exploded
-    /// array's repeated `;color=` and an exploded object's `;` become commas.
-    fn matrix(name: &str, explode: bool, shape: &Shape, text: &str) -> String {
-        let text = text.strip_prefix(';').unwrap_or(text);
-        let prefix = format!("{name}=");
-        match shape {
-            Shape::Array(_) if explode => {
-                text.split(';')
-                    .map(|p| p.strip_prefix(&prefix).unwrap_or(p))
-                    .collect::<Vec<_>>()
-                    .join(",")
+    /// A query parameter: its plain values (`name=`), or its bracketed keys where its style
+    /// or shape has them (an array's `name[]` and `name[0]`, a deepObject's `name[key]`), or
+    /// for an exploded form object, the pairs no other parameter declares.
+    fn read_query(
+        param: &super::client::Param,
+        shape: &Shape,
+        route: &Route,
+        query: &[(Cow<'_, str>, &str)],
+    ) -> Option<Read> {
+        let name = param.name;
+        let plain: Vec<Cow<'_, str>> = query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| Cow::Borrowed(*v))
+            .collect();
+        let bracketed = || {
+            let mut tree = serde_json::Value::Null;
+            for (k, v) in query {
+                if let Some(rest) = k.strip_prefix(name).filter(|r| r.starts_with('[')) {
+                    let v = percent_decode(v, true).into_owned();
+                    put(&mut tree, rest, serde_json::Value::String(v));
+                }
             }
-            Shape::Object if explode => text.replace(';', ","),
-            _ => text.strip_prefix(&prefix).unwrap_or(text).to_owned(),
+            tree
+        };
+        match shape {
+            Shape::Array(item) => {
+                let tree = bracketed();
+                if tree.is_null() {
+                    return read_texts(
+                        param.style,
+                        param.explode,
+                        shape,
+                        &plain,
+                        Decode::Form,
+                    );
+                }
+                let mut items: Vec<serde_json::Value> = plain
+                    .iter()
+                    .map(|v| {
+                        let v = percent_decode(v, true).into_owned();
+                        coerce(item, serde_json::Value::String(v))
+                    })
+                    .collect();
+                match coerce(shape, tree) {
+                    serde_json::Value::Array(more) => items.extend(more),
+                    other => items.push(other),
+                }
+                Some(Ok(serde_json::Value::Array(items)))
+            }
+            Shape::Object { .. } if param.style == "form" && param.explode => {
+                let declared = |k: &str| {
+                    let head = k.split('[').next().unwrap_or(k);
+                    route
+                        .call
+                        .params
+                        .iter()
+                        .any(|p| p.location == In::Query && p.name == head)
+                };
+                let mut object = serde_json::Map::new();
+                for (k, v) in query.iter().filter(|(k, _)| !declared(k)) {
+                    let v = percent_decode(v, true).into_owned();
+                    put_key(&mut object, k, serde_json::Value::String(v));
+                }
+                (!object.is_empty())
+                    .then(|| Ok(coerce(shape, serde_json::Value::Object(object))))
+            }
+            _ if param.style == "deepObject" => {
+                let tree = bracketed();
+                if tree.is_null() {
+                    return read_texts("form", false, shape, &plain, Decode::Form);
+                }
+                Some(Ok(coerce(shape, tree)))
+            }
+            _ => read_texts(param.style, param.explode, shape, &plain, Decode::Form),
         }
     }
-    /// The value of a parameter sent as `texts`, one per occurrence: of a single value the
-    /// last counts (as PHP and Rails read a repeated query parameter).
+    /// The deepest bracketed key read (`a[b][c]` is two levels).
+    const MAX_BRACKETS: usize = 16;
+    /// `value` put into `object` under a key that may nest (`metadata[key]`,
+    /// `items[0][price]`, `tags[]`): a repeated key makes an array.
+    fn put_key(
+        object: &mut serde_json::Map<String, serde_json::Value>,
+        key: &str,
+        value: serde_json::Value,
+    ) {
+        let (head, rest) = match key.find('[') {
+            Some(i) if i > 0 && key.ends_with(']') => key.split_at(i),
+            _ => (key, ""),
+        };
+        let slot = object.entry(head.to_owned()).or_insert(serde_json::Value::Null);
+        put(slot, rest, value);
+    }
+    /// `value` put into `slot` under `rest`, the brackets after a key's name: `[]` appends
+    /// to an array, `[0]` is an array's index or an object's key (made an array by
+    /// [`coerce`] when the shape says so), `[key]` an object's key. A malformed or too deep
+    /// key is ignored.
+    fn put(slot: &mut serde_json::Value, rest: &str, value: serde_json::Value) {
+        let mut path = Vec::new();
+        let mut tail = rest;
+        while !tail.is_empty() {
+            let Some(close) = tail.strip_prefix('[').and_then(|t| t.find(']')) else {
+                return;
+            };
+            path.push(&tail[1..close + 1]);
+            tail = &tail[close + 2..];
+            if path.len() > MAX_BRACKETS {
+                return;
+            }
+        }
+        let mut slot = slot;
+        for segment in path {
+            if slot.is_null() {
+                *slot = if segment.is_empty() {
+                    serde_json::Value::Array(Vec::new())
+                } else {
+                    serde_json::Value::Object(serde_json::Map::new())
+                };
+            }
+            slot = match slot {
+                serde_json::Value::Array(items) => {
+                    let index = match segment.parse::<usize>() {
+                        Ok(i) if i < items.len() => i,
+                        _ => {
+                            items.push(serde_json::Value::Null);
+                            items.len() - 1
+                        }
+                    };
+                    &mut items[index]
+                }
+                serde_json::Value::Object(map) => {
+                    map.entry(segment.to_owned()).or_insert(serde_json::Value::Null)
+                }
+                _ => return,
+            };
+        }
+        match slot {
+            serde_json::Value::Null => *slot = value,
+            serde_json::Value::Array(items) => items.push(value),
+            other => {
+                let first = std::mem::take(other);
+                *other = serde_json::Value::Array(vec![first, value]);
+            }
+        }
+    }
+    /// Text read from a form or bracketed keys, typed by `shape` where it fits (a misfit
+    /// stays text, for typing to report): an object of indexes is an array, one value where
+    /// an array is expected is one item, and of repeated values where one is expected the
+    /// last counts.
+    fn coerce(shape: &Shape, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match (shape, value) {
+            (Shape::Array(item), Value::Array(items)) => {
+                items.into_iter().map(|v| coerce(item, v)).collect()
+            }
+            (Shape::Array(item), Value::Object(map)) => {
+                if !map.keys().all(|k| k.parse::<usize>().is_ok()) {
+                    return Value::Object(map);
+                }
+                let mut items: Vec<(usize, Value)> = map
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                    .collect();
+                items.sort_by_key(|(i, _)| *i);
+                items.into_iter().map(|(_, v)| coerce(item, v)).collect()
+            }
+            (Shape::Array(item), other) => Value::Array(vec![coerce(item, other)]),
+            (Shape::Object { .. } | Shape::Json, Value::Object(map)) => {
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let v = coerce(shape.property(&k), v);
+                        (k, v)
+                    })
+                    .collect()
+            }
+            (Shape::Json, Value::Array(items)) => {
+                items.into_iter().map(|v| coerce(shape, v)).collect()
+            }
+            (Shape::Object { .. }, other) => other,
+            (_, Value::Array(mut items)) => {
+                items.pop().map_or(Value::Null, |last| coerce(shape, last))
+            }
+            (_, Value::String(text)) => {
+                scalar(shape, &text).unwrap_or(Value::String(text))
+            }
+            (_, other) => other,
+        }
+    }
+    /// A matrix-style path value (`;color=blue`) as the simple style writes it, still
+    /// encoded: an exploded array's repeated `;color=` and an exploded object's `;` become
+    /// commas; `;color` alone is empty.
+    fn matrix<'t>(
+        name: &str,
+        explode: bool,
+        shape: &Shape,
+        text: &'t str,
+    ) -> Cow<'t, str> {
+        let text = text.strip_prefix(';').unwrap_or(text);
+        let value = |p: &'t str| -> &'t str {
+            match p.strip_prefix(name) {
+                Some("") => "",
+                Some(rest) => rest.strip_prefix('=').unwrap_or(p),
+                None => p,
+            }
+        };
+        match shape {
+            Shape::Array(_) if explode => {
+                Cow::Owned(text.split(';').map(value).collect::<Vec<_>>().join(","))
+            }
+            Shape::Object { .. } if explode => Cow::Owned(text.replace(';', ",")),
+            _ => Cow::Borrowed(value(text)),
+        }
+    }
+    /// The value of a parameter sent as `texts` (still encoded), one per occurrence:
+    /// `None` when there are none.
+    fn read_texts(
+        style: &str,
+        explode: bool,
+        shape: &Shape,
+        texts: &[Cow<'_, str>],
+        how: Decode,
+    ) -> Option<Read> {
+        let last = texts.last()?;
+        Some(
+            shaped(style, explode, shape, texts, how)
+                .map_err(|message| (decoded(last, how).into_owned(), message)),
+        )
+    }
+    /// The value of a parameter sent as `texts`, split by its style before each part is
+    /// decoded: of a single value the last counts (as PHP and Rails read a repeated query
+    /// parameter).
     fn shaped(
         style: &str,
         explode: bool,
         shape: &Shape,
-        texts: &[String],
+        texts: &[Cow<'_, str>],
+        how: Decode,
     ) -> Result<serde_json::Value, String> {
         let delimiter = match style {
             "spaceDelimited" => ' ',
@@ -5026,47 +5438,58 @@ pub mod server {
             "label" if explode => '.',
             _ => ',',
         };
+        let split = |text: &'_ str| -> Vec<String> {
+            let decode_first = match style {
+                "spaceDelimited" => true,
+                "pipeDelimited" => !text.contains('|'),
+                _ => false,
+            };
+            if decode_first {
+                decoded(text, how).split(delimiter).map(str::to_owned).collect()
+            } else {
+                text.split(delimiter).map(|p| decoded(p, how).into_owned()).collect()
+            }
+        };
         match shape {
             Shape::Array(item) => {
-                let parts: Vec<&str> = if texts.len() > 1 || (style == "form" && explode)
+                if texts.len() > 1 || (style == "form" && explode)
                     || style == "deepObject"
                 {
-                    texts.iter().map(String::as_str).collect()
+                    texts.iter().map(|t| scalar(item, &decoded(t, how))).collect()
                 } else {
-                    texts[0].split(delimiter).filter(|p| !p.is_empty()).collect()
-                };
-                parts.into_iter().map(|p| scalar(item, p)).collect()
+                    split(&texts[0])
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .map(|p| scalar(item, p))
+                        .collect()
+                }
             }
-            Shape::Object => {
-                let text = &texts[0];
+            Shape::Object { .. } => {
                 let mut object = serde_json::Map::new();
+                let mut add = |k: &str, v: &str| {
+                    let value = scalar(shape.property(k), v)
+                        .unwrap_or_else(|_| serde_json::Value::String(v.to_owned()));
+                    object.insert(k.to_owned(), value);
+                };
                 if explode {
+                    let text = &texts[0];
                     for pair in text.split(delimiter) {
                         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        object
-                            .insert(
-                                k.to_owned(),
-                                serde_json::Value::String(v.to_owned()),
-                            );
+                        add(&decoded(k, how), &decoded(v, how));
                     }
                 } else {
-                    let parts: Vec<&str> = text.split(delimiter).collect();
+                    let parts = split(&texts[0]);
                     for pair in parts.chunks(2) {
-                        let v = pair.get(1).copied().unwrap_or_default();
-                        object
-                            .insert(
-                                pair[0].to_owned(),
-                                serde_json::Value::String(v.to_owned()),
-                            );
+                        add(&pair[0], pair.get(1).map_or("", String::as_str));
                     }
                 }
                 Ok(serde_json::Value::Object(object))
             }
             _ if style == "json" => {
-                serde_json::from_str(&texts[texts.len() - 1])
+                serde_json::from_str(&decoded(&texts[texts.len() - 1], how))
                     .map_err(|e| format!("not JSON: {e}"))
             }
-            _ => scalar(shape, &texts[texts.len() - 1]),
+            _ => scalar(shape, &decoded(&texts[texts.len() - 1], how)),
         }
     }
     /// One value read as its shape says (numbers and booleans with surrounding white space
@@ -5267,7 +5690,10 @@ pub mod server {
             call(
                 dialect,
                 cx,
-                BodyRead::Json { required: true },
+                BodyRead::Json {
+                    required: true,
+                    media: "application/json",
+                },
                 raw,
                 move |params, body, _| A::create_checkout(api, cx, params, body),
             ),
@@ -5303,7 +5729,10 @@ pub mod server {
             call(
                 dialect,
                 cx,
-                BodyRead::Json { required: true },
+                BodyRead::Json {
+                    required: true,
+                    media: "application/json",
+                },
                 raw,
                 move |params, body, _| A::update_checkout(api, cx, params, body),
             ),
@@ -5339,7 +5768,10 @@ pub mod server {
             call(
                 dialect,
                 cx,
-                BodyRead::Json { required: true },
+                BodyRead::Json {
+                    required: true,
+                    media: "application/json",
+                },
                 raw,
                 move |params, body, _| A::charge_checkout(api, cx, params, body),
             ),
@@ -5347,7 +5779,8 @@ pub mod server {
     }
     #[cfg(feature = "hyper")]
     /// [`handle`] as a `hyper` 1 service: requests below [`Router::base_path`] go to the
-    /// API, bodies are read up to [`Router::max_body`] bytes.
+    /// API (others are not found), bodies are read up to [`Router::max_body`] bytes within
+    /// [`Router::body_timeout`].
     pub mod hyper_service {
         use http_body_util::BodyExt as _;
         use std::sync::Arc;
@@ -5361,6 +5794,12 @@ pub mod server {
             pub base_path: String,
             /// Larger bodies are refused as [`super::BodyError::TooLarge`] (1 MiB by default).
             pub max_body: usize,
+            /// A body not received within it is refused as [`super::BodyError::TimedOut`]
+            /// (30 seconds by default).
+            pub body_timeout: std::time::Duration,
+            /// How long [`serve`] waits for a request's headers before closing the connection
+            /// (30 seconds by default).
+            pub header_timeout: std::time::Duration,
         }
         impl<A, D> Clone for Router<A, D> {
             fn clone(&self) -> Self {
@@ -5369,6 +5808,8 @@ pub mod server {
                     dialect: Arc::clone(&self.dialect),
                     base_path: self.base_path.clone(),
                     max_body: self.max_body,
+                    body_timeout: self.body_timeout,
+                    header_timeout: self.header_timeout,
                 }
             }
         }
@@ -5379,6 +5820,8 @@ pub mod server {
                     dialect: Arc::new(dialect),
                     base_path: String::new(),
                     max_body: 1 << 20,
+                    body_timeout: std::time::Duration::from_secs(30),
+                    header_timeout: std::time::Duration::from_secs(30),
                 }
             }
             /// Answers one request.
@@ -5387,27 +5830,23 @@ pub mod server {
                 request: hyper::Request<hyper::body::Incoming>,
             ) -> hyper::Response<Body> {
                 let (parts, body) = request.into_parts();
-                let body = match http_body_util::Limited::new(body, self.max_body)
-                    .collect()
-                    .await
-                {
-                    Ok(collected) => Ok(collected.to_bytes().to_vec()),
-                    Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                let collect = http_body_util::Limited::new(body, self.max_body)
+                    .collect();
+                let body = match tokio::time::timeout(self.body_timeout, collect).await {
+                    Err(_) => Err(super::BodyError::TimedOut),
+                    Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
+                    Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
                         Err(super::BodyError::TooLarge {
                             limit: self.max_body,
                         })
                     }
-                    Err(_) => Err(super::BodyError::Incomplete),
+                    Ok(Err(_)) => Err(super::BodyError::Incomplete),
                 };
-                let path = parts.uri.path();
-                let base = self.base_path.trim_end_matches('/');
-                let path = match path.strip_prefix(base) {
-                    Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-                    _ => path,
-                };
+                let full = parts.uri.path();
+                let below = super::below_base(&self.base_path, full);
                 let incoming = super::Incoming {
                     method: parts.method.as_str().to_owned(),
-                    path: path.to_owned(),
+                    path: below.unwrap_or(full).to_owned(),
                     query: parts.uri.query().map(str::to_owned),
                     headers: parts
                         .headers
@@ -5421,7 +5860,10 @@ pub mod server {
                         .collect(),
                     body,
                 };
-                let reply = super::handle(&*self.api, &*self.dialect, incoming).await;
+                let reply = match below {
+                    Some(_) => super::handle(&*self.api, &*self.dialect, incoming).await,
+                    None => super::not_found(&*self.dialect, incoming),
+                };
                 let mut response = hyper::Response::new(Body::new(reply.body.into()));
                 *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
                     .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
@@ -5459,19 +5901,31 @@ pub mod server {
             }
         }
         /// Serves HTTP/1.1 connections accepted on `listener` with `router`, each on a task
-        /// of its own, until accepting fails or the returned future is dropped.
+        /// of its own, until the returned future is dropped. A connection whose request
+        /// headers do not arrive within [`Router::header_timeout`] is closed; a failure to
+        /// accept (too many open files, say) is reported on standard error and retried
+        /// shortly after, as it is usually passing.
         pub async fn serve<A: super::Api + 'static, D: super::Dialect + 'static>(
             listener: tokio::net::TcpListener,
             router: Router<A, D>,
         ) -> std::io::Result<()> {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(router.header_timeout);
             loop {
-                let (stream, _) = listener.accept().await?;
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        eprintln!("accepting a connection failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let router = router.clone();
+                let http = http.clone();
                 tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, router)
-                        .await;
+                    let _ = http.serve_connection(io, router).await;
                 });
             }
         }

@@ -95,6 +95,33 @@ impl Api for Echo {
     async fn upload(&self, _: &Context, body: Vec<u8>) -> ops::upload::Response {
         ops::upload::Response::Status200(body.into_iter().rev().collect())
     }
+    async fn root(&self, _: &Context) -> ops::root::Response {
+        ops::root::Response::Status200(echo(&json!({"root": true})))
+    }
+    async fn get_file(
+        &self,
+        _: &Context,
+        params: ops::get_file::Params,
+    ) -> ops::get_file::Response {
+        ops::get_file::Response::Status200(echo(&params))
+    }
+    async fn mark_item(
+        &self,
+        _: &Context,
+        params: ops::mark_item::Params,
+    ) -> ops::mark_item::Response {
+        ops::mark_item::Response::Status200(echo(&params))
+    }
+    async fn search_items(
+        &self,
+        _: &Context,
+        params: ops::search_items::Params,
+    ) -> ops::search_items::Response {
+        ops::search_items::Response::Status200(echo(&params))
+    }
+    async fn post_anything(&self, _: &Context, body: fx::Item) -> ops::post_anything::Response {
+        ops::post_anything::Response::Status200(body)
+    }
 }
 
 /// The client's transport: each request straight into the router (no sockets).
@@ -169,16 +196,20 @@ fn parameters_the_client_writes_are_read_back_by_the_router() {
         limit: Some(5),
         tags: Some(vec!["a b".into(), "c&d".into()]),
         ids: Some(vec![1, 2, 3]),
+        names: Some(vec!["a,b".into(), "c|d".into(), "e=f;g".into()]),
         pipes: Some(vec![4, 5]),
+        // The client escapes the pipes between items as it does an item's own.
+        bars: Some(vec!["x".into(), "z,w".into()]),
         active: Some(true),
         ratio: Some(0.5),
         sort: Some(fx::ListItemsParamsSort::Desc),
         filter: Some(fx::ListItemsParamsFilter {
-            color: Some("red".into()),
-            size: None,
+            color: Some("red,blue".into()),
+            size: Some(3),
         }),
         expand: Some(vec!["data.customer".into(), "data.invoice".into()]),
         x_trace: Some("t-1".into()),
+        x_tags: Some(vec!["p".into(), "q".into()]),
         session: Some("s1".into()),
     };
     let got = run(client().list_items(&params)).unwrap();
@@ -251,6 +282,9 @@ fn bodies_of_each_kind_and_responses_of_each_shape_round_trip() {
     let form = fx::SubmitFormRequest {
         name: "a b&c".into(),
         note: None,
+        amount: Some(100),
+        tags: Some(vec!["x".into(), "y,z".into()]),
+        metadata: Some([("k".to_owned(), "v=w".to_owned())].into_iter().collect()),
     };
     assert_eq!(
         run(c.submit_form(&form)).unwrap(),
@@ -453,4 +487,290 @@ fn a_dialect_admits_checks_words_and_finishes_every_answer() {
         )
     );
     assert_eq!(header(&missing, "x-request-id"), Some("r-1"));
+}
+
+#[test]
+fn escaped_delimiters_stay_in_their_item() {
+    let d = &PlainDialect;
+    let got = answer(d, "GET", "/items?names=a%2Cb,c&bars=x%7Cy|z", &[], b"");
+    assert_eq!(
+        json_of(&got),
+        json!({"names": ["a,b", "c"], "bars": ["x|y", "z"]})
+    );
+    // An object's pairs too: split on `;`, `=` and `,` before decoding.
+    let point = answer(d, "GET", "/matrix/;x=1%3B2;y=a%3Db%2Cc", &[], b"");
+    assert_eq!(
+        json_of(&point),
+        json!({"point": {"x": "1;2", "y": "a=b,c"}})
+    );
+}
+
+#[test]
+fn exploded_form_objects_collect_the_pairs_no_parameter_declares() {
+    let got = answer(
+        &PlainDialect,
+        "GET",
+        "/search?q=x&role=admin&age=30&nested[a][b]=1",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        json_of(&got),
+        json!({"q": "x", "who": {"role": "admin", "age": 30}, "nested": {"a": {"b": 1}}})
+    );
+    let params = fx::SearchItemsParams {
+        q: "a&b".into(),
+        who: Some(fx::SearchItemsParamsWho {
+            role: Some("a=b".into()),
+            age: Some(3),
+        }),
+        created: None,
+        nested: None,
+    };
+    let got = run(client().search_items(&params)).unwrap();
+    assert_eq!(got, ops::search_items::Response::Status200(echo(&params)));
+}
+
+#[test]
+fn object_properties_and_form_fields_are_typed_by_their_shape() {
+    let d = &PlainDialect;
+    let got = answer(
+        d,
+        "GET",
+        "/items?filter[size]=3&filter[color]=red",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        json_of(&got),
+        json!({"filter": {"size": 3, "color": "red"}})
+    );
+    let created = answer(d, "GET", "/search?q=x&created[gte]=123", &[], b"");
+    assert_eq!(
+        json_of(&created),
+        json!({"q": "x", "created": {"gte": 123}})
+    );
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let got = answer(d, "POST", "/forms", &form, b"name=n&amount=100");
+    assert_eq!(
+        (got.status, json_of(&got)),
+        (200, json!({"name": "n", "amount": 100}))
+    );
+    // A misfit is named by its pointer.
+    let bad = answer(d, "GET", "/items?filter[size]=big", &[], b"");
+    assert_eq!(bad.status, 422);
+}
+
+#[test]
+fn form_bodies_keep_repeated_and_bracketed_keys() {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let got = answer(
+        &PlainDialect,
+        "POST",
+        "/forms",
+        &form,
+        b"name=n&tags=a&tags=b%26c&metadata[k]=v&metadata%5Bj%5D=w",
+    );
+    assert_eq!(
+        (got.status, json_of(&got)),
+        (
+            200,
+            json!({"name": "n", "tags": ["a", "b&c"], "metadata": {"j": "w", "k": "v"}})
+        )
+    );
+    // One value of an array is an array of one.
+    let one = answer(&PlainDialect, "POST", "/forms", &form, b"name=n&tags=a");
+    assert_eq!(json_of(&one)["tags"], json!(["a"]));
+}
+
+#[test]
+fn deep_objects_given_plainly_are_read_plainly_and_brackets_nest() {
+    let d = &PlainDialect;
+    let plain = answer(d, "GET", "/search?q=x&created=123", &[], b"");
+    assert_eq!(json_of(&plain), json!({"q": "x", "created": 123}));
+    let nested = answer(
+        d,
+        "GET",
+        "/search?q=x&nested[a][b]=3&nested[a][c][]=true&nested[a][c][]=false",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        json_of(&nested),
+        json!({"q": "x", "nested": {"a": {"b": 3, "c": [true, false]}}})
+    );
+}
+
+#[test]
+fn the_root_path_is_routed() {
+    let d = &PlainDialect;
+    for path in ["/", ""] {
+        let got = answer(d, "GET", path, &[], b"");
+        assert_eq!(
+            (got.status, json_of(&got)),
+            (200, json!({"root": true})),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        run(client().root()).unwrap(),
+        ops::root::Response::Status200(echo(&json!({"root": true})))
+    );
+}
+
+#[test]
+fn two_parameters_in_one_segment_are_both_read() {
+    let d = &PlainDialect;
+    let got = answer(d, "GET", "/files/report.final%2Epdf", &[], b"");
+    assert_eq!(
+        (got.status, json_of(&got)),
+        (200, json!({"name": "report", "ext": "final.pdf"}))
+    );
+    assert_eq!(answer(d, "GET", "/files/report", &[], b"").status, 404);
+    assert_eq!(answer(d, "GET", "/files/.pdf", &[], b"").status, 404);
+    let params = fx::GetFileParams {
+        name: "a b".into(),
+        ext: "txt".into(),
+    };
+    assert_eq!(
+        run(client().get_file(&params)).unwrap(),
+        ops::get_file::Response::Status200(echo(&params))
+    );
+}
+
+#[test]
+fn paths_outside_the_base_path_are_not_found() {
+    assert_eq!(server::below_base("/v1", "/v1/items"), Some("/items"));
+    assert_eq!(server::below_base("/v1/", "/v1"), Some(""));
+    assert_eq!(server::below_base("", "/items"), Some("/items"));
+    assert_eq!(server::below_base("/", "/items"), Some("/items"));
+    assert_eq!(server::below_base("/v1", "/v10/items"), None);
+    assert_eq!(server::below_base("/v1", "/items"), None);
+    let reply = server::not_found(
+        &PlainDialect,
+        Incoming {
+            method: "GET".into(),
+            path: "/items".into(),
+            query: None,
+            headers: Vec::new(),
+            body: Ok(Vec::new()),
+        },
+    );
+    assert_eq!(
+        (reply.status, json_of(&reply)["message"].clone()),
+        (404, json!("no operation at /items"))
+    );
+}
+
+#[test]
+fn raw_bodies_take_any_declared_media_type_or_range() {
+    let d = &PlainDialect;
+    let upload = |content_type: &str| {
+        answer(
+            d,
+            "POST",
+            "/uploads",
+            &[("Content-Type", content_type)],
+            b"ab",
+        )
+        .status
+    };
+    assert_eq!(upload("application/pdf"), 200);
+    assert_eq!(upload("Application/PDF; version=1.7"), 200);
+    assert_eq!(upload("image/png"), 200);
+    assert_eq!(upload("IMAGE/webp"), 200);
+    assert_eq!(upload("text/plain"), 415);
+    assert_eq!(upload("application/pdfx"), 415);
+    assert!(server::media_fits("*/*", "text/plain"));
+    assert!(!server::media_fits("image/*", "imagex/png"));
+}
+
+#[test]
+fn json_bodies_declared_as_any_media_type_take_the_clients_content_type() {
+    let item = fx::Item::new("pen".into(), 3);
+    assert_eq!(
+        run(client().post_anything(&item)).unwrap(),
+        ops::post_anything::Response::Status200(item)
+    );
+    let json = answer(
+        &PlainDialect,
+        "POST",
+        "/anything",
+        &[("Content-Type", "application/json; charset=utf-8")],
+        br#"{"name": "pen", "price": 3}"#,
+    );
+    assert_eq!(json.status, 200);
+}
+
+#[test]
+fn empty_bodies_that_are_sent_are_read_and_absent_ones_are_missing() {
+    let d = &PlainDialect;
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let empty_form = answer(d, "POST", "/forms", &form, b"");
+    assert_eq!(empty_form.status, 422);
+    let issue = &json_of(&empty_form)["issues"][0];
+    assert!(
+        issue["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `name`"),
+        "{issue}"
+    );
+    let pdf = [("Content-Type", "application/pdf")];
+    let empty_upload = answer(d, "POST", "/uploads", &pdf, b"");
+    assert_eq!((empty_upload.status, empty_upload.body.len()), (200, 0));
+    let absent = answer(d, "POST", "/uploads", &[], b"");
+    assert_eq!(absent.status, 422);
+    assert_eq!(
+        json_of(&absent)["issues"][0]["message"],
+        "a request body is required"
+    );
+}
+
+#[test]
+fn a_missing_required_parameter_is_named_with_its_location() {
+    let got = answer(&PlainDialect, "GET", "/search?role=admin", &[], b"");
+    assert_eq!(got.status, 422);
+    assert_eq!(
+        json_of(&got)["issues"],
+        json!([{"in": "query", "name": "q", "message": "a required parameter is missing"}])
+    );
+}
+
+#[test]
+fn labels_matrices_methods_headers_and_brackets_read_exactly() {
+    let d = &PlainDialect;
+    // One leading dot is the label's; an empty matrix value is empty.
+    let mark = answer(d, "GET", "/marks/..x/;color", &[], b"");
+    assert_eq!(json_of(&mark), json!({"tag": ".x", "color": ""}));
+    let mark = answer(d, "GET", "/marks/.x/;color=red", &[], b"");
+    assert_eq!(json_of(&mark), json!({"tag": "x", "color": "red"}));
+    // Methods are case-sensitive.
+    let lower = answer(d, "get", "/items", &[], b"");
+    assert_eq!(
+        (lower.status, header(&lower, "allow")),
+        (405, Some("GET, POST"))
+    );
+    // Repeated header lines are one list.
+    let tags = answer(
+        d,
+        "GET",
+        "/items",
+        &[("X-Tags", "a, b"), ("x-tags", "c")],
+        b"",
+    );
+    assert_eq!(json_of(&tags), json!({"X-Tags": ["a", "b", "c"]}));
+    let trace = answer(
+        d,
+        "GET",
+        "/items",
+        &[("X-Trace", "a"), ("X-Trace", "b")],
+        b"",
+    );
+    assert_eq!(json_of(&trace), json!({"X-Trace": "a, b"}));
+    // Brackets belong to arrays: a scalar's `name[]` is another key.
+    let scalar = answer(d, "GET", "/items?limit[]=abc", &[], b"");
+    assert_eq!((scalar.status, json_of(&scalar)), (200, json!({})));
+    let both = answer(d, "GET", "/items?limit=2&limit[]=3", &[], b"");
+    assert_eq!(json_of(&both), json!({"limit": 2}));
 }

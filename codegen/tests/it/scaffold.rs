@@ -56,7 +56,7 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
     let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
     assert_eq!(
         main.matches("    async fn ").count(),
-        10,
+        15,
         "one method per operation"
     );
 
@@ -109,7 +109,7 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
 
     let (status, text) = exchange(
         &addr,
-        "GET /items?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /v1/items?limit=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 501, "{text}");
     assert!(
@@ -120,7 +120,7 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
     let (status, text) = exchange(
         &addr,
         &format!(
-            "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),
     );
@@ -128,7 +128,7 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
     // The router still refuses before an operation is reached.
     let (status, text) = exchange(
         &addr,
-        "PATCH /items/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "PATCH /v1/items/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 405, "{text}");
     assert!(
@@ -138,9 +138,39 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
     );
     let (status, text) = exchange(
         &addr,
-        "GET /items?limit=ten HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /v1/items?limit=ten HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(status, 422, "{text}");
+    // The router serves below the path of the spec's first server, and nothing outside it.
+    assert!(
+        main.contains(r#"router.base_path = "/v1".to_owned();"#),
+        "{main}"
+    );
+    let (status, text) = exchange(
+        &addr,
+        "GET /items HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 404, "{text}");
+    let (status, text) = exchange(
+        &addr,
+        "GET /v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 501, "{text}");
+}
+
+#[test]
+fn a_scaffold_serves_below_the_path_of_the_first_server() {
+    for (url, base) in [
+        ("https://api.example.com/v1", "/v1"),
+        ("https://api.example.com/v1/", "/v1"),
+        ("https://api.example.com", ""),
+        ("https://api.example.com/", ""),
+        ("/api/v2?x=1", "/api/v2"),
+        ("http://localhost:8080/a/{version}/b", "/a"),
+        ("{scheme}://{host}/v3", "/v3"),
+    ] {
+        assert_eq!(codegen::base_path(url), base, "{url}");
+    }
 }
 
 /// The scaffold's process, stopped when the test ends, failed or not.
