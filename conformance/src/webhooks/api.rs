@@ -319,17 +319,29 @@ impl Driver {
             }
             Api::Recharge => {
                 let (token, created) = self.recharge_create().await?;
-                let updated = self
-                    .call(
-                        "PUT",
-                        format!("{}/checkouts/{token}", self.base),
-                        Some(json!({"checkout": {"email": "changed@example.com"}})),
-                    )
-                    .await?;
-                Ok((
-                    self.recharge_event(&token, "checkout/updated", updated)?,
-                    self.recharge_event(&token, "checkout/created", created)?,
-                ))
+                let created = self.recharge_event(&token, "checkout/created", created)?;
+                // Timestamps have a resolution (milliseconds on the mock): an update within
+                // the same tick would carry the same `updated_at`, and a rollback could not be
+                // seen. A few tries a tick apart.
+                let mut updated = None;
+                for attempt in 0..5_u32 {
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
+                    let body = self
+                        .call(
+                            "PUT",
+                            format!("{}/checkouts/{token}", self.base),
+                            Some(json!({"checkout": {"email": format!("changed{attempt}@example.com")}})),
+                        )
+                        .await?;
+                    let event = self.recharge_event(&token, "checkout/updated", body)?;
+                    let later = event.updated_at != created.updated_at;
+                    updated = Some(event);
+                    if later {
+                        break;
+                    }
+                }
+                let updated = updated.ok_or_else(|| ApiError("no update".into()))?;
+                Ok((updated, created))
             }
         }
     }
