@@ -2159,10 +2159,21 @@ impl Writer<'_, '_> {
             lit(&mut t, &op.id);
             t.push_str(", module: ");
             lit(&mut t, m.trim_start_matches("r#"));
-            let _ = writeln!(
+            let _ = write!(
                 t,
-                ", call: &super::operations::{m}::CALL, shapes: super::operations::{m}::SHAPES }},"
+                ", call: &super::operations::{m}::CALL, shapes: super::operations::{m}::SHAPES, segments: &["
             );
+            let template = op.path.strip_suffix('/').unwrap_or(&op.path);
+            let template = template.strip_prefix('/').unwrap_or(template);
+            if !template.is_empty() {
+                for (j, segment) in template.split('/').enumerate() {
+                    if j > 0 {
+                        t.push_str(", ");
+                    }
+                    lit(&mut t, segment);
+                }
+            }
+            t.push_str("] },\n");
         }
         t.push_str("];\n/// The API: one method per operation, taking its typed parameters and body and giving its\n/// typed `Response`. Each method answers an empty 501 until it is implemented, which\n/// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].\npub trait Api: Send + Sync {\n");
         let mut arms = String::new();

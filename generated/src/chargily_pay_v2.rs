@@ -9437,6 +9437,9 @@ pub mod server {
         pub call: &'static Call,
         /// How each parameter of `call` is typed, in the same order.
         pub shapes: &'static [Shape],
+        /// The segments of `call.path` (`["items", "{id}"]`; none for `/`), split once here
+        /// rather than on every request.
+        pub segments: &'static [&'static str],
     }
     /// What the router knows of a request: given to the operation and to the dialect.
     #[derive(Debug)]
@@ -9650,16 +9653,30 @@ pub mod server {
         NotFound,
     }
     /// [`route`], the parameters left where they are in `path`. Methods are compared
-    /// exactly (HTTP methods are case-sensitive); two buffers of spans at most are allocated.
+    /// exactly (HTTP methods are case-sensitive). The path is split once; a template of
+    /// another length is passed over without a look at its text.
     fn find(routes: &'static [Route], method: &str, path: &str) -> Found {
         let path = without_trailing_slash(path);
+        let mut given: Vec<(usize, &str)> = Vec::new();
+        if let Some(rest) = path.strip_prefix('/') {
+            let mut at = 1;
+            for g in rest.split('/') {
+                given.push((at, g));
+                at += g.len() + 1;
+            }
+        } else if !path.is_empty() {
+            return Found::NotFound;
+        }
         let mut best: Option<(&'static Route, usize)> = None;
         let mut best_spans = Vec::new();
         let mut spans = Vec::new();
         let mut allow: Vec<&'static str> = Vec::new();
         for r in routes {
+            if r.segments.len() != given.len() {
+                continue;
+            }
             spans.clear();
-            let Some(literal) = match_template(r.call.path, path, &mut spans) else {
+            let Some(literal) = match_segments(r.segments, &given, &mut spans) else {
                 continue;
             };
             if r.call.method == method {
@@ -9682,34 +9699,22 @@ pub mod server {
     fn without_trailing_slash(path: &str) -> &str {
         path.strip_suffix('/').unwrap_or(path)
     }
-    /// Whether `path` matches `template`, how many segments matched literally, with the
-    /// spans of its parameters pushed onto `spans`.
-    fn match_template(
-        template: &'static str,
-        path: &str,
+    /// Whether the path's segments (with their offsets) match a template's, how many matched
+    /// literally, with the spans of its parameters pushed onto `spans`.
+    fn match_segments(
+        wanted: &'static [&'static str],
+        given: &[(usize, &str)],
         spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
     ) -> Option<usize> {
-        let mut wanted = without_trailing_slash(template).split('/');
-        let mut given = path.split('/');
-        let mut at = 0;
         let mut literal = 0;
-        loop {
-            match (wanted.next(), given.next()) {
-                (None, None) => return Some(literal),
-                (Some(w), Some(g)) => {
-                    if !w.contains('{') {
-                        if w != g {
-                            return None;
-                        }
-                        literal += 1;
-                    } else if !match_segment(w, g, at, spans) {
-                        return None;
-                    }
-                    at += g.len() + 1;
-                }
-                _ => return None,
+        for (w, (at, g)) in wanted.iter().zip(given) {
+            if w == g {
+                literal += 1;
+            } else if !w.contains('{') || !match_segment(w, g, *at, spans) {
+                return None;
             }
         }
+        Some(literal)
     }
     /// One segment with parameters (`{id}`, `{name}.{ext}`, `v{n}`) against the path's
     /// segment `g` starting at `at`: each parameter but the last ends at the first
@@ -10577,162 +10582,189 @@ pub mod server {
             module: "list_checkouts",
             call: &super::operations::list_checkouts::CALL,
             shapes: super::operations::list_checkouts::SHAPES,
+            segments: &["checkouts"],
         },
         Route {
             id: "createCheckout",
             module: "create_checkout",
             call: &super::operations::create_checkout::CALL,
             shapes: super::operations::create_checkout::SHAPES,
+            segments: &["checkouts"],
         },
         Route {
             id: "retrieveCheckout",
             module: "retrieve_checkout",
             call: &super::operations::retrieve_checkout::CALL,
             shapes: super::operations::retrieve_checkout::SHAPES,
+            segments: &["checkouts", "{id}"],
         },
         Route {
             id: "listCheckoutItems",
             module: "list_checkout_items",
             call: &super::operations::list_checkout_items::CALL,
             shapes: super::operations::list_checkout_items::SHAPES,
+            segments: &["checkouts", "{id}", "items"],
         },
         Route {
             id: "expireCheckout",
             module: "expire_checkout",
             call: &super::operations::expire_checkout::CALL,
             shapes: super::operations::expire_checkout::SHAPES,
+            segments: &["checkouts", "{id}", "expire"],
         },
         Route {
             id: "listCustomers",
             module: "list_customers",
             call: &super::operations::list_customers::CALL,
             shapes: super::operations::list_customers::SHAPES,
+            segments: &["customers"],
         },
         Route {
             id: "createCustomer",
             module: "create_customer",
             call: &super::operations::create_customer::CALL,
             shapes: super::operations::create_customer::SHAPES,
+            segments: &["customers"],
         },
         Route {
             id: "retrieveCustomer",
             module: "retrieve_customer",
             call: &super::operations::retrieve_customer::CALL,
             shapes: super::operations::retrieve_customer::SHAPES,
+            segments: &["customers", "{id}"],
         },
         Route {
             id: "updateCustomer",
             module: "update_customer",
             call: &super::operations::update_customer::CALL,
             shapes: super::operations::update_customer::SHAPES,
+            segments: &["customers", "{id}"],
         },
         Route {
             id: "deleteCustomer",
             module: "delete_customer",
             call: &super::operations::delete_customer::CALL,
             shapes: super::operations::delete_customer::SHAPES,
+            segments: &["customers", "{id}"],
         },
         Route {
             id: "patchCustomer",
             module: "patch_customer",
             call: &super::operations::patch_customer::CALL,
             shapes: super::operations::patch_customer::SHAPES,
+            segments: &["customers", "{id}"],
         },
         Route {
             id: "listProducts",
             module: "list_products",
             call: &super::operations::list_products::CALL,
             shapes: super::operations::list_products::SHAPES,
+            segments: &["products"],
         },
         Route {
             id: "createProduct",
             module: "create_product",
             call: &super::operations::create_product::CALL,
             shapes: super::operations::create_product::SHAPES,
+            segments: &["products"],
         },
         Route {
             id: "retrieveProduct",
             module: "retrieve_product",
             call: &super::operations::retrieve_product::CALL,
             shapes: super::operations::retrieve_product::SHAPES,
+            segments: &["products", "{id}"],
         },
         Route {
             id: "updateProduct",
             module: "update_product",
             call: &super::operations::update_product::CALL,
             shapes: super::operations::update_product::SHAPES,
+            segments: &["products", "{id}"],
         },
         Route {
             id: "deleteProduct",
             module: "delete_product",
             call: &super::operations::delete_product::CALL,
             shapes: super::operations::delete_product::SHAPES,
+            segments: &["products", "{id}"],
         },
         Route {
             id: "listProductPrices",
             module: "list_product_prices",
             call: &super::operations::list_product_prices::CALL,
             shapes: super::operations::list_product_prices::SHAPES,
+            segments: &["products", "{id}", "prices"],
         },
         Route {
             id: "listPrices",
             module: "list_prices",
             call: &super::operations::list_prices::CALL,
             shapes: super::operations::list_prices::SHAPES,
+            segments: &["prices"],
         },
         Route {
             id: "createPrice",
             module: "create_price",
             call: &super::operations::create_price::CALL,
             shapes: super::operations::create_price::SHAPES,
+            segments: &["prices"],
         },
         Route {
             id: "retrievePrice",
             module: "retrieve_price",
             call: &super::operations::retrieve_price::CALL,
             shapes: super::operations::retrieve_price::SHAPES,
+            segments: &["prices", "{id}"],
         },
         Route {
             id: "updatePrice",
             module: "update_price",
             call: &super::operations::update_price::CALL,
             shapes: super::operations::update_price::SHAPES,
+            segments: &["prices", "{id}"],
         },
         Route {
             id: "listPaymentLinks",
             module: "list_payment_links",
             call: &super::operations::list_payment_links::CALL,
             shapes: super::operations::list_payment_links::SHAPES,
+            segments: &["payment-links"],
         },
         Route {
             id: "createPaymentLink",
             module: "create_payment_link",
             call: &super::operations::create_payment_link::CALL,
             shapes: super::operations::create_payment_link::SHAPES,
+            segments: &["payment-links"],
         },
         Route {
             id: "retrievePaymentLink",
             module: "retrieve_payment_link",
             call: &super::operations::retrieve_payment_link::CALL,
             shapes: super::operations::retrieve_payment_link::SHAPES,
+            segments: &["payment-links", "{id}"],
         },
         Route {
             id: "updatePaymentLink",
             module: "update_payment_link",
             call: &super::operations::update_payment_link::CALL,
             shapes: super::operations::update_payment_link::SHAPES,
+            segments: &["payment-links", "{id}"],
         },
         Route {
             id: "listPaymentLinkItems",
             module: "list_payment_link_items",
             call: &super::operations::list_payment_link_items::CALL,
             shapes: super::operations::list_payment_link_items::SHAPES,
+            segments: &["payment-links", "{id}", "items"],
         },
         Route {
             id: "retrieveBalance",
             module: "retrieve_balance",
             call: &super::operations::retrieve_balance::CALL,
             shapes: super::operations::retrieve_balance::SHAPES,
+            segments: &["balance"],
         },
     ];
     /// The API: one method per operation, taking its typed parameters and body and giving its

@@ -4397,6 +4397,9 @@ pub mod server {
         pub call: &'static Call,
         /// How each parameter of `call` is typed, in the same order.
         pub shapes: &'static [Shape],
+        /// The segments of `call.path` (`["items", "{id}"]`; none for `/`), split once here
+        /// rather than on every request.
+        pub segments: &'static [&'static str],
     }
     /// What the router knows of a request: given to the operation and to the dialect.
     #[derive(Debug)]
@@ -4610,16 +4613,30 @@ pub mod server {
         NotFound,
     }
     /// [`route`], the parameters left where they are in `path`. Methods are compared
-    /// exactly (HTTP methods are case-sensitive); two buffers of spans at most are allocated.
+    /// exactly (HTTP methods are case-sensitive). The path is split once; a template of
+    /// another length is passed over without a look at its text.
     fn find(routes: &'static [Route], method: &str, path: &str) -> Found {
         let path = without_trailing_slash(path);
+        let mut given: Vec<(usize, &str)> = Vec::new();
+        if let Some(rest) = path.strip_prefix('/') {
+            let mut at = 1;
+            for g in rest.split('/') {
+                given.push((at, g));
+                at += g.len() + 1;
+            }
+        } else if !path.is_empty() {
+            return Found::NotFound;
+        }
         let mut best: Option<(&'static Route, usize)> = None;
         let mut best_spans = Vec::new();
         let mut spans = Vec::new();
         let mut allow: Vec<&'static str> = Vec::new();
         for r in routes {
+            if r.segments.len() != given.len() {
+                continue;
+            }
             spans.clear();
-            let Some(literal) = match_template(r.call.path, path, &mut spans) else {
+            let Some(literal) = match_segments(r.segments, &given, &mut spans) else {
                 continue;
             };
             if r.call.method == method {
@@ -4642,34 +4659,22 @@ pub mod server {
     fn without_trailing_slash(path: &str) -> &str {
         path.strip_suffix('/').unwrap_or(path)
     }
-    /// Whether `path` matches `template`, how many segments matched literally, with the
-    /// spans of its parameters pushed onto `spans`.
-    fn match_template(
-        template: &'static str,
-        path: &str,
+    /// Whether the path's segments (with their offsets) match a template's, how many matched
+    /// literally, with the spans of its parameters pushed onto `spans`.
+    fn match_segments(
+        wanted: &'static [&'static str],
+        given: &[(usize, &str)],
         spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
     ) -> Option<usize> {
-        let mut wanted = without_trailing_slash(template).split('/');
-        let mut given = path.split('/');
-        let mut at = 0;
         let mut literal = 0;
-        loop {
-            match (wanted.next(), given.next()) {
-                (None, None) => return Some(literal),
-                (Some(w), Some(g)) => {
-                    if !w.contains('{') {
-                        if w != g {
-                            return None;
-                        }
-                        literal += 1;
-                    } else if !match_segment(w, g, at, spans) {
-                        return None;
-                    }
-                    at += g.len() + 1;
-                }
-                _ => return None,
+        for (w, (at, g)) in wanted.iter().zip(given) {
+            if w == g {
+                literal += 1;
+            } else if !w.contains('{') || !match_segment(w, g, *at, spans) {
+                return None;
             }
         }
+        Some(literal)
     }
     /// One segment with parameters (`{id}`, `{name}.{ext}`, `v{n}`) against the path's
     /// segment `g` starting at `at`: each parameter but the last ends at the first
@@ -5537,30 +5542,35 @@ pub mod server {
             module: "create_checkout",
             call: &super::operations::create_checkout::CALL,
             shapes: super::operations::create_checkout::SHAPES,
+            segments: &["checkouts"],
         },
         Route {
             id: "retrieveCheckout",
             module: "retrieve_checkout",
             call: &super::operations::retrieve_checkout::CALL,
             shapes: super::operations::retrieve_checkout::SHAPES,
+            segments: &["checkouts", "{token}"],
         },
         Route {
             id: "updateCheckout",
             module: "update_checkout",
             call: &super::operations::update_checkout::CALL,
             shapes: super::operations::update_checkout::SHAPES,
+            segments: &["checkouts", "{token}"],
         },
         Route {
             id: "retrieveCheckoutShippingRates",
             module: "retrieve_checkout_shipping_rates",
             call: &super::operations::retrieve_checkout_shipping_rates::CALL,
             shapes: super::operations::retrieve_checkout_shipping_rates::SHAPES,
+            segments: &["checkouts", "{token}", "shipping_rates"],
         },
         Route {
             id: "chargeCheckout",
             module: "charge_checkout",
             call: &super::operations::charge_checkout::CALL,
             shapes: super::operations::charge_checkout::SHAPES,
+            segments: &["checkouts", "{token}", "charge"],
         },
     ];
     /// The API: one method per operation, taking its typed parameters and body and giving its
