@@ -119,6 +119,60 @@ enum WebhooksCommand {
   conformance webhooks check-receiver --api recharge --url http://127.0.0.1:9000/hooks/recharge --secret client_secret --probe http://127.0.0.1:9000/probe --format junit --output receiver.xml
   conformance webhooks check-receiver --api chargily --url https://shop.example/webhook --secret test_sk_example --target http://127.0.0.1:8080/chargily/test/api/v2")]
     CheckReceiver(CheckReceiverArgs),
+    /// Checks the webhooks an implementation sends: hosts a receiver, creates checkouts whose
+    /// events come to it, settles them through the implementation's `/_mock/` controls (as the
+    /// reference mock offers them), refuses one delivery twice and leaves one unanswered, and
+    /// judges what arrives: the documented events, after the state change, signed as the
+    /// vendor signs, valid against the callback schema, retried with backoff. Without
+    /// --target, checks the embedded mock (with --plant-bug, a broken one). Exit 0 when every
+    /// rule that ran passed, 1 when one failed, 2 on usage errors or when the implementation
+    /// cannot be driven.
+    #[command(after_help = "Examples:
+  conformance webhooks check-sender --api chargily --target http://127.0.0.1:8080/chargily/test/api/v2 --secret test_sk_conformance
+  conformance webhooks check-sender --api recharge --target http://127.0.0.1:8080/recharge --secret conformance_client_secret --format junit --output sender.xml
+  conformance webhooks check-sender --api chargily --plant-bug webhook-wrong-secret   # the embedded mock, broken on purpose")]
+    CheckSender(CheckSenderArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckSenderArgs {
+    /// The API whose webhooks the implementation sends.
+    #[arg(long)]
+    api: Api,
+    /// The implementation's API base URL (`…/chargily/test/api/v2`, `…/recharge`); without it,
+    /// the embedded mock.
+    #[arg(long)]
+    target: Option<String>,
+    /// The secret the implementation should sign with (Chargily: the API secret key; ReCharge:
+    /// the API client secret). Default: the embedded mock's.
+    #[arg(long, env = "CONFORMANCE_WEBHOOK_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// The API credential (Chargily: the secret key, by default the secret; ReCharge: the
+    /// access token, by default `conformance`).
+    #[arg(long, env = "CONFORMANCE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Where the check's receiver listens.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// The receiver's URL as the implementation reaches it, when not `http://<listen>/webhook`
+    /// (a tunnel, a container network).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// How long the implementation waits for an answer, in seconds: one delivery is left
+    /// unanswered a second longer (ReCharge documents 5).
+    #[arg(long, default_value_t = 5.0)]
+    sender_timeout: f64,
+    /// How long to wait for every expected delivery, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    wait: f64,
+    /// Check the embedded mock with this deliberate bug (a webhook-* kind).
+    #[arg(long, value_enum, value_name = "KIND", conflicts_with = "target")]
+    plant_bug: Option<conformance::mock::PlantedBug>,
+    #[arg(long, value_enum, default_value_t = WebhookFormat::Human)]
+    format: WebhookFormat,
+    /// Write the report here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -462,6 +516,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Webhooks(WebhooksCommand::CheckSender(args)) => match check_sender(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Webhooks(WebhooksCommand::CheckReceiver(args)) => match check_receiver(args) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
@@ -477,6 +538,91 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+fn check_sender(args: CheckSenderArgs) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    use conformance::webhooks::{self, SenderCheck};
+    let seconds = |value: f64, name: &str| {
+        if value.is_finite() && value > 0.0 && value <= 3600.0 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(anyhow::anyhow!(
+                "--{name} must be a number of seconds above 0 and at most 3600"
+            ))
+        }
+    };
+    let sender_timeout = seconds(args.sender_timeout, "sender-timeout")?;
+    let wait = seconds(args.wait, "wait")?;
+    if let Some(bug) = args.plant_bug.filter(|b| !b.is_webhook()) {
+        anyhow::bail!("--plant-bug {bug} is not a sender bug: use a webhook-* kind");
+    }
+    let defaults = MockConfig::default();
+    let secret = args.secret.unwrap_or_else(|| match args.api {
+        Api::Chargily => defaults.chargily_secret_key.clone(),
+        Api::Recharge => defaults.recharge_client_secret.clone(),
+    });
+    let api_key = args.api_key.unwrap_or_else(|| match args.api {
+        Api::Chargily => secret.clone(),
+        Api::Recharge => defaults.recharge_access_token.clone(),
+    });
+    let mut embedded = None;
+    let target = match args.target {
+        Some(target) => target,
+        None => {
+            let mut config = MockConfig {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                recharge_rate_limit: false,
+                webhook_timeout: sender_timeout,
+                planted: args.plant_bug,
+                workers: 2,
+                ..defaults
+            };
+            match args.api {
+                Api::Chargily => config.chargily_secret_key.clone_from(&api_key),
+                Api::Recharge => {
+                    config.recharge_access_token.clone_from(&api_key);
+                    config.recharge_client_secret.clone_from(&secret);
+                }
+            }
+            let mock = conformance::mock::MockServer::start(config)
+                .context("cannot start the embedded mock")?;
+            let url = match args.api {
+                Api::Chargily => mock.chargily_test_url(),
+                Api::Recharge => mock.recharge_url(),
+            };
+            embedded = Some(mock);
+            url
+        }
+    };
+    let check = SenderCheck {
+        api: args.api,
+        secret,
+        listen: args.listen,
+        public_url: args.public_url,
+        sender_timeout,
+        wait,
+    };
+    let report = webhooks::check_sender(check, &target, &api_key)?;
+    drop(embedded);
+    let text = match args.format {
+        WebhookFormat::Human => webhooks::human(&report),
+        WebhookFormat::Json => webhooks::json(&report),
+        WebhookFormat::Junit => webhooks::junit(&report),
+    };
+    match &args.output {
+        Some(path) => {
+            oas::files::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!(
+                "{}\nreport written to {}",
+                webhooks::summary(&report),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(u8::try_from(report.exit_code()).unwrap_or(1))
 }
 
 fn check_receiver(args: CheckReceiverArgs) -> anyhow::Result<u8> {

@@ -41,6 +41,23 @@ impl Api {
         }
     }
 
+    /// The header a webhook's signature travels in (`signature`, `X-Recharge-Hmac-Sha256`).
+    pub fn webhook_signature_header(self) -> &'static str {
+        match self {
+            Api::Chargily => generated::webhooks::chargily::SIGNATURE_HEADER,
+            Api::Recharge => generated::webhooks::recharge::SIGNATURE_HEADER,
+        }
+    }
+
+    /// A webhook body's signature as the vendor makes it: Chargily's hex HMAC-SHA256 keyed
+    /// with the API secret key, ReCharge's hex SHA-256 of the client secret and the body.
+    pub fn sign_webhook(self, secret: &[u8], body: &[u8]) -> String {
+        match self {
+            Api::Chargily => generated::webhooks::chargily::sign(secret, body),
+            Api::Recharge => generated::webhooks::recharge::sign(secret, body),
+        }
+    }
+
     /// The parsed spec.
     pub fn document(self) -> Result<oas::Document, oas::LoadError> {
         oas::Document::parse(self.spec_path(), self.spec_text(), false)

@@ -72,10 +72,32 @@ pub enum PlantedBug {
     CloseConnection,
     /// The request is read and never answered.
     NeverAnswer,
+    /// Webhooks carry their signature under another header name.
+    WebhookHeaderName,
+    /// Webhooks are signed with another secret.
+    WebhookWrongSecret,
+    /// The settlement webhook (`checkout.paid`, `checkout/processed`) is never sent.
+    WebhookMissing,
+    /// Webhook payloads break the callback's schema (correctly signed).
+    WebhookInvalidPayload,
+    /// A webhook the receiver refuses is not delivered again.
+    WebhookNoRetry,
+    /// A refused webhook is delivered again at once, without waiting longer each time.
+    WebhookNoBackoff,
 }
 
 impl PlantedBug {
-    /// Every kind, in declaration order.
+    /// The sender's bugs: webhooks, responses untouched.
+    pub const WEBHOOK: [PlantedBug; 6] = [
+        PlantedBug::WebhookHeaderName,
+        PlantedBug::WebhookWrongSecret,
+        PlantedBug::WebhookMissing,
+        PlantedBug::WebhookInvalidPayload,
+        PlantedBug::WebhookNoRetry,
+        PlantedBug::WebhookNoBackoff,
+    ];
+
+    /// Every kind that changes responses or connections, in declaration order.
     pub const ALL: [PlantedBug; 11] = [
         PlantedBug::WrongType,
         PlantedBug::MissingRequired,
@@ -104,7 +126,18 @@ impl PlantedBug {
             PlantedBug::MalformedJson => "malformed-json",
             PlantedBug::CloseConnection => "close-connection",
             PlantedBug::NeverAnswer => "never-answer",
+            PlantedBug::WebhookHeaderName => "webhook-header-name",
+            PlantedBug::WebhookWrongSecret => "webhook-wrong-secret",
+            PlantedBug::WebhookMissing => "webhook-missing",
+            PlantedBug::WebhookInvalidPayload => "webhook-invalid-payload",
+            PlantedBug::WebhookNoRetry => "webhook-no-retry",
+            PlantedBug::WebhookNoBackoff => "webhook-no-backoff",
         }
+    }
+
+    /// Whether the bug is in the webhooks the mock sends (`webhook.rs` carries it out).
+    pub fn is_webhook(self) -> bool {
+        PlantedBug::WEBHOOK.contains(&self)
     }
 
     /// Whether the bug is carried out on the connection rather than on the response.
@@ -158,6 +191,12 @@ impl Planter {
             PlantedBug::MissingHeader => missing_header(spec, index, &mut response),
             PlantedBug::MalformedJson => malformed_json(spec, index, &mut response),
             PlantedBug::CloseConnection | PlantedBug::NeverAnswer => None,
+            PlantedBug::WebhookHeaderName
+            | PlantedBug::WebhookWrongSecret
+            | PlantedBug::WebhookMissing
+            | PlantedBug::WebhookInvalidPayload
+            | PlantedBug::WebhookNoRetry
+            | PlantedBug::WebhookNoBackoff => None,
         };
         if let Some(target) = target {
             let text = format!("{} {target}", self.bug.name());

@@ -17,7 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 
-use super::MockConfig;
+use super::{MockConfig, PlantedBug};
 use crate::specs::Api;
 
 /// One webhook to send.
@@ -58,6 +58,8 @@ pub enum DeliveryState {
 struct Policy {
     attempts: u32,
     backoff: Duration,
+    /// The wait doubles after each failed attempt.
+    grow: bool,
     deadline: Duration,
     timeout: Duration,
 }
@@ -80,6 +82,10 @@ pub(crate) struct Outbox {
     log: Arc<Mutex<Log>>,
     next: AtomicU64,
     policy: Policy,
+    /// A planted sender bug (`PlantedBug::is_webhook`), with the secrets to re-sign by.
+    planted: Option<PlantedBug>,
+    chargily_secret: String,
+    recharge_secret: String,
 }
 
 impl Outbox {
@@ -94,17 +100,71 @@ impl Outbox {
             })),
             next: AtomicU64::new(1),
             policy: Policy {
-                attempts: config.webhook_attempts.max(1),
-                backoff: config.webhook_backoff,
+                attempts: match config.planted {
+                    Some(PlantedBug::WebhookNoRetry) => 1,
+                    _ => config.webhook_attempts.max(1),
+                },
+                backoff: match config.planted {
+                    Some(PlantedBug::WebhookNoBackoff) => Duration::from_millis(10),
+                    _ => config.webhook_backoff,
+                },
+                grow: config.planted != Some(PlantedBug::WebhookNoBackoff),
                 deadline: config.webhook_deadline,
                 timeout: config.webhook_timeout,
             },
+            planted: config.planted.filter(|b| b.is_webhook()),
+            chargily_secret: config.chargily_secret_key.clone(),
+            recharge_secret: config.recharge_client_secret.clone(),
         }
+    }
+
+    /// `d` as a planted sender bug changes it, or `None` when the bug drops it.
+    fn planted(&self, mut d: Delivery) -> Option<Delivery> {
+        let (api, header) = (d.api, d.api.webhook_signature_header());
+        let secret = match d.api {
+            Api::Chargily => self.chargily_secret.as_bytes(),
+            Api::Recharge => self.recharge_secret.as_bytes(),
+        };
+        let signature = d
+            .headers
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case(header));
+        match (self.planted, signature) {
+            (Some(PlantedBug::WebhookMissing), _)
+                if matches!(d.event.as_str(), "checkout.paid" | "checkout/processed") =>
+            {
+                return None;
+            }
+            (Some(PlantedBug::WebhookHeaderName), Some((name, _))) => {
+                *name = match d.api {
+                    Api::Chargily => "X-Chargily-Signature".into(),
+                    Api::Recharge => "X-Recharge-Signature".into(),
+                };
+            }
+            (Some(PlantedBug::WebhookWrongSecret), Some((_, value))) => {
+                *value = api.sign_webhook(b"not-the-secret", &d.body);
+            }
+            (Some(PlantedBug::WebhookInvalidPayload), Some((_, value))) => {
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&d.body).unwrap_or(serde_json::Value::Null);
+                match d.api {
+                    Api::Chargily => v["data"]["amount"] = "a lot".into(),
+                    Api::Recharge => v["checkout"]["line_items"] = "none".into(),
+                }
+                d.body = Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+                *value = api.sign_webhook(secret, &d.body);
+            }
+            _ => {}
+        }
+        Some(d)
     }
 
     /// Queues a delivery; returns its id.
     pub fn send(&self, d: Delivery) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let Some(d) = self.planted(d) else {
+            return id;
+        };
         let mut log = lock(&self.log);
         log.records.push_back(DeliveryRecord {
             id,
@@ -206,7 +266,9 @@ async fn deliver(
             break;
         }
         tokio::time::sleep(backoff).await;
-        backoff = backoff.saturating_mul(2);
+        if policy.grow {
+            backoff = backoff.saturating_mul(2);
+        }
     }
     tracing::warn!("webhook {id} ({}) to {} was not delivered", d.event, d.url);
     update(&log, id, |r| r.state = DeliveryState::Failed);

@@ -374,6 +374,90 @@ impl Driver {
     }
 }
 
+impl Driver {
+    // ----- what the sender check needs -----
+
+    /// A Chargily checkout whose events go to `endpoint`; its id.
+    pub async fn chargily_checkout_for(&self, endpoint: &str) -> Result<String, ApiError> {
+        let body = self
+            .call(
+                "POST",
+                format!("{}/checkouts", self.base),
+                Some(json!({"amount": 5000, "currency": "dzd",
+                            "success_url": "https://shop.example/thanks",
+                            "webhook_endpoint": endpoint})),
+            )
+            .await?;
+        let checkout: g::Checkout = decode(&body, "the created checkout")?;
+        Ok(checkout.id)
+    }
+
+    /// Pays (or fails) a pending Chargily checkout through the mock's controls.
+    pub async fn chargily_settle(&self, id: &str, pay: bool) -> Result<(), ApiError> {
+        let action = if pay { "pay" } else { "fail" };
+        self.call(
+            "POST",
+            format!("{}/chargily/test/checkouts/{id}/{action}", self.control),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Registers `address` for every ReCharge checkout topic (the mock's stand-in for
+    /// ReCharge's Webhooks API).
+    pub async fn recharge_subscribe(&self, address: &str) -> Result<(), ApiError> {
+        self.call(
+            "POST",
+            format!("{}/recharge/webhooks", self.control),
+            Some(json!({"address": address})),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// A new ReCharge checkout; its token.
+    pub async fn recharge_checkout(&self) -> Result<String, ApiError> {
+        self.recharge_create().await.map(|(token, _)| token)
+    }
+
+    /// Updates a ReCharge checkout's email.
+    pub async fn recharge_update(&self, token: &str) -> Result<(), ApiError> {
+        self.call(
+            "PUT",
+            format!("{}/checkouts/{token}", self.base),
+            Some(json!({"checkout": {"email": "changed@example.com"}})),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Charges a ReCharge checkout with Stripe's reusable test token.
+    pub async fn recharge_charge(&self, token: &str) -> Result<(), ApiError> {
+        self.call(
+            "POST",
+            format!("{}/checkouts/{token}/charge", self.base),
+            Some(json!({"checkout_charge": {"payment_processor": "stripe",
+                                            "payment_token": "tok_visa"}})),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The checkout as the API has it now (ReCharge: inside its envelope), or `None`.
+    pub async fn current(&self, id: &str) -> Option<Value> {
+        let body = self
+            .call("GET", format!("{}/checkouts/{id}", self.base), None)
+            .await
+            .ok()?;
+        let v: Value = serde_json::from_slice(&body).ok()?;
+        Some(match self.api {
+            Api::Chargily => v,
+            Api::Recharge => v.get("checkout").cloned()?,
+        })
+    }
+}
+
 /// `event`'s JSON written differently, as another JSON library would: indented, with the keys
 /// of every object in reverse order. The same data; other bytes.
 pub fn reformatted(body: &[u8]) -> Bytes {

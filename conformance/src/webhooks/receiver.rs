@@ -9,178 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde::Serialize;
 use serde_json::Value;
 
 use super::api::{ApiError, Driver, Event, reformatted};
+use super::{Outcome, Report, Rule, RuleReport, Sent, millis};
 use crate::replay::client::{Client, Outgoing, TransportError};
 use crate::specs::Api;
-
-/// A rule of the receiver check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    /// Every documented event type, correctly signed, gets 2xx; a genuine settlement is
-    /// fulfilled once.
-    SignedEventsAccepted,
-    UnsignedRefused,
-    WrongSignatureRefused,
-    OtherSecretRefused,
-    AlteredBodyRefused,
-    /// The signature is checked on the bytes received, not on a re-serialisation.
-    RawBytesVerified,
-    DuplicateProcessedOnce,
-    ConcurrentDuplicateProcessedOnce,
-    OutOfOrderKept,
-    UnknownEventAcknowledged,
-    AnswersInTime,
-    ReplayVerifiedByFetch,
-}
-
-impl Rule {
-    pub const ALL: [Rule; 12] = [
-        Rule::SignedEventsAccepted,
-        Rule::UnsignedRefused,
-        Rule::WrongSignatureRefused,
-        Rule::OtherSecretRefused,
-        Rule::AlteredBodyRefused,
-        Rule::RawBytesVerified,
-        Rule::DuplicateProcessedOnce,
-        Rule::ConcurrentDuplicateProcessedOnce,
-        Rule::OutOfOrderKept,
-        Rule::UnknownEventAcknowledged,
-        Rule::AnswersInTime,
-        Rule::ReplayVerifiedByFetch,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Rule::SignedEventsAccepted => "signed-events-accepted",
-            Rule::UnsignedRefused => "unsigned-refused",
-            Rule::WrongSignatureRefused => "wrong-signature-refused",
-            Rule::OtherSecretRefused => "other-secret-refused",
-            Rule::AlteredBodyRefused => "altered-body-refused",
-            Rule::RawBytesVerified => "raw-bytes-verified",
-            Rule::DuplicateProcessedOnce => "duplicate-processed-once",
-            Rule::ConcurrentDuplicateProcessedOnce => "concurrent-duplicate-processed-once",
-            Rule::OutOfOrderKept => "out-of-order-kept",
-            Rule::UnknownEventAcknowledged => "unknown-event-acknowledged",
-            Rule::AnswersInTime => "answers-in-time",
-            Rule::ReplayVerifiedByFetch => "replay-verified-by-fetch",
-        }
-    }
-
-    /// What the rule asks of the receiver.
-    pub fn asks(self) -> &'static str {
-        match self {
-            Rule::SignedEventsAccepted => {
-                "every documented event type, correctly signed, gets 2xx; a genuine settlement is fulfilled once"
-            }
-            Rule::UnsignedRefused => {
-                "a delivery without a signature is refused, with no side effect"
-            }
-            Rule::WrongSignatureRefused => {
-                "a delivery whose signature is another body's is refused, with no side effect"
-            }
-            Rule::OtherSecretRefused => {
-                "a delivery signed with another secret is refused, with no side effect"
-            }
-            Rule::AlteredBodyRefused => {
-                "a body changed after signing is refused, with no side effect"
-            }
-            Rule::RawBytesVerified => {
-                "a correctly signed body with other whitespace and key order is accepted (the raw bytes are verified)"
-            }
-            Rule::DuplicateProcessedOnce => "the same delivery twice in a row is processed once",
-            Rule::ConcurrentDuplicateProcessedOnce => {
-                "the same delivery four times at once is processed once"
-            }
-            Rule::OutOfOrderKept => {
-                "an older event delivered after a newer one does not roll the checkout back"
-            }
-            Rule::UnknownEventAcknowledged => {
-                "an event type of the same family the spec does not list gets 2xx, not 5xx"
-            }
-            Rule::AnswersInTime => "every delivery is answered within the sender's timeout",
-            Rule::ReplayVerifiedByFetch => {
-                "a validly signed settlement of a checkout the API says is not settled is not fulfilled (the receiver re-fetches the checkout)"
-            }
-        }
-    }
-}
-
-/// A rule's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "why", rename_all = "snake_case")]
-pub enum Outcome {
-    Passed,
-    Failed(String),
-    Skipped(String),
-}
-
-/// One delivery and its answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sent {
-    /// What was sent (`checkout.paid, unsigned`).
-    pub what: String,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-impl Sent {
-    fn accepted(&self) -> bool {
-        self.status.is_some_and(|s| (200..300).contains(&s))
-    }
-
-    fn answer(&self) -> String {
-        match (self.status, &self.error) {
-            (Some(s), _) => s.to_string(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => "no answer".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleReport {
-    pub rule: Rule,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    pub sent: Vec<Sent>,
-}
-
-/// The whole check.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReceiverReport {
-    pub api: &'static str,
-    pub receiver: String,
-    /// The API the checkouts live in, which the receiver re-fetches from.
-    pub api_base: String,
-    pub probe: Option<String>,
-    /// What the events were built from.
-    pub checked_against: String,
-    pub timeout_ms: u64,
-    pub rules: Vec<RuleReport>,
-    /// One cause behind several failures, when there is one.
-    pub cause: Option<String>,
-    pub elapsed_ms: u64,
-}
-
-impl ReceiverReport {
-    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
-        self.rules.iter().filter(|r| f(&r.outcome)).count()
-    }
-
-    pub fn failed(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Failed(_)))
-    }
-
-    /// 0 when every rule that ran passed, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.failed() > 0)
-    }
-}
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -225,7 +59,7 @@ pub async fn run(
     driver: Driver,
     client: Client,
     checked_against: String,
-) -> Result<ReceiverReport, SetupError> {
+) -> Result<Report, SetupError> {
     let started = Instant::now();
     let ctx = Arc::new(Ctx {
         check,
@@ -292,9 +126,10 @@ pub async fn run(
     rules.sort_by_key(|r| r.rule);
     let check = &ctx.check;
     let cause = cause(&rules);
-    Ok(ReceiverReport {
+    Ok(Report {
+        check: "receiver",
         api: check.api.name(),
-        receiver: check.url.clone(),
+        subject: check.url.clone(),
         api_base: ctx.driver.base.clone(),
         probe: check.probe.clone(),
         checked_against,
@@ -306,10 +141,6 @@ pub async fn run(
 }
 
 type Pin<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<RuleReport>> + Send + 'a>>;
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// A TCP connection to the receiver's host, so an endpoint nobody listens on is a setup error
 /// (exit 2) at once rather than twelve failed rules.
@@ -357,17 +188,17 @@ impl Ctx {
     async fn send(&self, event: &Event, body: Bytes, signing: Signing, what: &str) -> Sent {
         let secret = self.check.secret.as_bytes();
         let signature = match signing {
-            Signing::Correct => Some(sign(self.check.api, secret, &body)),
+            Signing::Correct => Some(self.check.api.sign_webhook(secret, &body)),
             Signing::Missing => None,
             Signing::OtherBody => {
                 let mut other = body.to_vec();
                 other.extend_from_slice(b" ");
-                Some(sign(self.check.api, secret, &other))
+                Some(self.check.api.sign_webhook(secret, &other))
             }
             Signing::OtherSecret => {
                 let mut other = secret.to_vec();
                 other.extend_from_slice(b"-other");
-                Some(sign(self.check.api, &other, &body))
+                Some(self.check.api.sign_webhook(&other, &body))
             }
         };
         self.deliver(event, body, signature, what).await
@@ -385,16 +216,13 @@ impl Ctx {
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("User-Agent".to_owned(), "conformance-webhooks".to_owned()),
         ];
-        let signature_header = match self.check.api {
-            Api::Chargily => generated::webhooks::chargily::SIGNATURE_HEADER,
-            Api::Recharge => {
-                headers.push((
-                    generated::webhooks::recharge::TOPIC_HEADER.to_owned(),
-                    event.kind.clone(),
-                ));
-                generated::webhooks::recharge::SIGNATURE_HEADER
-            }
-        };
+        if self.check.api == Api::Recharge {
+            headers.push((
+                generated::webhooks::recharge::TOPIC_HEADER.to_owned(),
+                event.kind.clone(),
+            ));
+        }
+        let signature_header = self.check.api.webhook_signature_header();
         if let Some(s) = signature {
             headers.push((signature_header.to_owned(), s));
         }
@@ -484,13 +312,6 @@ fn no_probe() -> Outcome {
     Outcome::Skipped("side effects are read from the receiver's probe: give --probe".into())
 }
 
-fn sign(api: Api, secret: &[u8], body: &[u8]) -> String {
-    match api {
-        Api::Chargily => generated::webhooks::chargily::sign(secret, body),
-        Api::Recharge => generated::webhooks::recharge::sign(secret, body),
-    }
-}
-
 fn report(rule: Rule, outcome: Outcome, sent: Vec<Sent>) -> RuleReport {
     RuleReport {
         rule,
@@ -568,7 +389,10 @@ async fn refusals(ctx: Arc<Ctx>, event: Event) -> Vec<RuleReport> {
     for (rule, signing, body, what) in cases {
         let sent = if rule == Rule::AlteredBodyRefused {
             // The changed body carries the original's signature.
-            let original = sign(ctx.check.api, ctx.check.secret.as_bytes(), &event.body);
+            let original = ctx
+                .check
+                .api
+                .sign_webhook(ctx.check.secret.as_bytes(), &event.body);
             ctx.deliver(&event, body, Some(original), what).await
         } else {
             ctx.send(&event, body, signing, what).await

@@ -31,3 +31,4 @@ mod report_html;
 mod sdk_client;
 mod support;
 mod webhook_receiver;
+mod webhook_sender;

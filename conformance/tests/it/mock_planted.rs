@@ -271,7 +271,15 @@ fn verify(bug: PlantedBug, step: &Step, clean: &Resp, broken: &Resp) -> Option<S
             assert!(serde_json::from_slice::<Value>(&broken.body).is_err());
             assert!(has(ResponseRule::MalformedJson, "", ""), "{found:#?}");
         }
-        PlantedBug::CloseConnection | PlantedBug::NeverAnswer => unreachable!(),
+        // Connection-level and sender bugs change no response (tested where they act).
+        PlantedBug::CloseConnection
+        | PlantedBug::NeverAnswer
+        | PlantedBug::WebhookHeaderName
+        | PlantedBug::WebhookWrongSecret
+        | PlantedBug::WebhookMissing
+        | PlantedBug::WebhookInvalidPayload
+        | PlantedBug::WebhookNoRetry
+        | PlantedBug::WebhookNoBackoff => unreachable!(),
     }
     Some(target)
 }

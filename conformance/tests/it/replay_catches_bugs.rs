@@ -74,6 +74,13 @@ fn rule_of(bug: PlantedBug) -> &'static str {
         PlantedBug::MalformedJson => "malformed-json",
         PlantedBug::CloseConnection => "connection-closed",
         PlantedBug::NeverAnswer => "timeout",
+        // Sender bugs change no response: `webhook_sender.rs` catches them.
+        PlantedBug::WebhookHeaderName
+        | PlantedBug::WebhookWrongSecret
+        | PlantedBug::WebhookMissing
+        | PlantedBug::WebhookInvalidPayload
+        | PlantedBug::WebhookNoRetry
+        | PlantedBug::WebhookNoBackoff => "none",
     }
 }
 
