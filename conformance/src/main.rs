@@ -207,6 +207,10 @@ struct CheckReceiverArgs {
     /// How long the sender waits for an answer, in seconds (ReCharge documents 5).
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
+    /// A PEM file of CA certificates to trust besides the platform's, for an https receiver
+    /// with a private certificate.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = WebhookFormat::Human)]
     format: WebhookFormat,
     /// Write the report here (atomically) instead of standard output.
@@ -644,6 +648,15 @@ fn check_receiver(args: CheckReceiverArgs) -> anyhow::Result<u8> {
             None => ApiTarget::Embedded(args.mock_listen),
         },
         api_key: args.api_key,
+        ca_certs: match &args.ca_cert {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                conformance::replay::client::ca_certificates(&pem)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
+            None => Vec::new(),
+        },
     };
     let report = webhooks::check_receiver(options)?;
     let text = match args.format {

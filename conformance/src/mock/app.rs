@@ -55,6 +55,8 @@ pub(crate) struct Env {
     pub ids: Ids,
     pub outbox: Outbox,
     faults: Mutex<Vec<Fault>>,
+    /// Faults are pending: most requests need not take the lock to learn there are none.
+    faulty: std::sync::atomic::AtomicBool,
     requests: AtomicU64,
     /// Responses that failed the self-check (`MockConfig::self_check`).
     violations: Mutex<Vec<String>>,
@@ -72,6 +74,9 @@ struct Fault {
 impl Env {
     /// The status to fake for this call of `operation`, if a fault is pending for it.
     pub fn take_fault(&self, api: Api, operation: &str) -> Option<u16> {
+        if !self.faulty.load(Ordering::Acquire) {
+            return None;
+        }
         let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
         let i = faults
             .iter()
@@ -80,6 +85,7 @@ impl Env {
         faults[i].remaining -= 1;
         if faults[i].remaining == 0 {
             faults.remove(i);
+            self.faulty.store(!faults.is_empty(), Ordering::Release);
         }
         Some(status)
     }
@@ -168,6 +174,7 @@ impl App {
             ids: Ids::new(config.seed),
             outbox: Outbox::new(&config),
             faults: Mutex::new(Vec::new()),
+            faulty: std::sync::atomic::AtomicBool::new(false),
             requests: AtomicU64::new(0),
             violations: Mutex::new(Vec::new()),
             config,
@@ -399,16 +406,15 @@ impl App {
             .and_then(Value::as_u64)
             .unwrap_or(1)
             .clamp(1, 1_000_000);
-        self.env
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Fault {
-                api,
-                operation: operation.to_owned(),
-                status,
-                remaining: u32::try_from(count).unwrap_or(1),
-            });
+        let mut faults = self.env.faults.lock().unwrap_or_else(|e| e.into_inner());
+        faults.push(Fault {
+            api,
+            operation: operation.to_owned(),
+            status,
+            remaining: u32::try_from(count).unwrap_or(1),
+        });
+        self.env.faulty.store(true, Ordering::Release);
+        drop(faults);
         Response::json(
             StatusCode::OK,
             &json!({"api": body["api"], "operation": operation, "status": status, "count": count}),

@@ -121,9 +121,31 @@ struct LinkRecord {
 struct Ctx<'a> {
     env: &'a Env,
     mode: &'a Mode,
-    /// `http://host:port/chargily[/test]/api/v2`
-    base: String,
+    /// `http://host:port/chargily[/test]/api/v2`, made when a list needs it (page URLs).
+    base: Base<'a>,
     now: i64,
+}
+
+/// The base URL page links are built on: the request's own, or a fixed one.
+#[derive(Debug)]
+enum Base<'a> {
+    Request {
+        req: &'a Request,
+        prefix: &'static str,
+        made: OnceLock<String>,
+    },
+    Fixed(String),
+}
+
+impl Base<'_> {
+    fn get(&self) -> &str {
+        match self {
+            Base::Request { req, prefix, made } => {
+                made.get_or_init(|| format!("{}{prefix}", origin(req)))
+            }
+            Base::Fixed(base) => base,
+        }
+    }
 }
 
 /// A list operation's `page` and `per_page`, as given.
@@ -255,7 +277,11 @@ impl Chargily {
             ctx: Ctx {
                 env,
                 mode: &self.modes[usize::from(live)],
-                base: format!("{}{prefix}", origin(req)),
+                base: Base::Request {
+                    req,
+                    prefix,
+                    made: OnceLock::new(),
+                },
                 now: env.clock.now_s(),
             },
             prefix,
@@ -671,7 +697,7 @@ impl Chargily {
 
     fn list_checkouts(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CheckoutList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/checkouts", ctx.base);
+        let path = format!("{}/checkouts", ctx.base.get());
         let (info, rows) = page(
             ctx,
             paging,
@@ -702,7 +728,7 @@ impl Chargily {
         let Some(record) = data.checkouts.get(id) else {
             return Err(not_found("Checkout", id));
         };
-        let path = format!("{}/checkouts/{}/items", ctx.base, id);
+        let path = format!("{}/checkouts/{}/items", ctx.base.get(), id);
         let (info, rows) = page(
             ctx,
             paging,
@@ -772,7 +798,7 @@ impl Chargily {
 
     fn list_customers(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CustomerList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/customers", ctx.base);
+        let path = format!("{}/customers", ctx.base.get());
         // List items have no `livemode` (reference §1.13 quirk 22).
         let (info, rows) = page(
             ctx,
@@ -859,7 +885,7 @@ impl Chargily {
 
     fn list_products(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::ProductList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/products", ctx.base);
+        let path = format!("{}/products", ctx.base.get());
         let (info, rows) = page(
             ctx,
             paging,
@@ -940,7 +966,7 @@ impl Chargily {
             .values()
             .filter(|p| p.product_id == id)
             .collect();
-        let path = format!("{}/products/{}/prices", ctx.base, id);
+        let path = format!("{}/products/{}/prices", ctx.base.get(), id);
         let (info, rows) = page(
             ctx,
             paging,
@@ -982,7 +1008,7 @@ impl Chargily {
 
     fn list_prices(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::PriceList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/prices", ctx.base);
+        let path = format!("{}/prices", ctx.base.get());
         let (info, rows) = page(
             ctx,
             paging,
@@ -1102,7 +1128,7 @@ impl Chargily {
         paging: Paging,
     ) -> Result<g::PaymentLinkList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/payment-links", ctx.base);
+        let path = format!("{}/payment-links", ctx.base.get());
         let (info, rows) = page(
             ctx,
             paging,
@@ -1186,7 +1212,7 @@ impl Chargily {
         let Some(record) = data.links.get(id) else {
             return Err(not_found("PaymentLink", id));
         };
-        let path = format!("{}/payment-links/{}/items", ctx.base, id);
+        let path = format!("{}/payment-links/{}/items", ctx.base.get(), id);
         let (info, rows) = page(
             ctx,
             paging,
@@ -1238,7 +1264,7 @@ impl Chargily {
         let ctx = Ctx {
             env,
             mode: &self.modes[0],
-            base: format!("http://preloaded.invalid{CHARGILY_TEST_PREFIX}"),
+            base: Base::Fixed(format!("http://preloaded.invalid{CHARGILY_TEST_PREFIX}")),
             now: env.clock.now_s(),
         };
         // Each body as a client would send it, typed as the router would type it.

@@ -267,6 +267,8 @@ pub struct ReceiverOptions {
     /// The API credential (Chargily: the secret key, by default the signing secret; ReCharge:
     /// the access token).
     pub api_key: Option<String>,
+    /// Certificates to trust besides the platform's (a private CA of an `https` receiver).
+    pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 /// The default ReCharge access token of the embedded mock.
@@ -320,7 +322,7 @@ pub fn check_receiver(options: ReceiverOptions) -> Result<Report, SetupError> {
             base.clone()
         }
     );
-    let tls = tls_config(&[]).map_err(|e| SetupError::Api(api::ApiError(e)))?;
+    let tls = tls_config(&options.ca_certs).map_err(|e| SetupError::Api(api::ApiError(e)))?;
     let client = Client::new(options.check.timeout, tls, DEFAULT_MAX_RESPONSE_BYTES);
     let driver = api::Driver::new(api, client.clone(), &base, &key)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

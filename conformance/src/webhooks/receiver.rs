@@ -66,7 +66,7 @@ pub async fn run(
         driver,
         client,
     });
-    reachable(&ctx.check.url, ctx.check.timeout).await?;
+    reachable(&ctx.client, &ctx.check.url).await?;
     if let Some(probe) = &ctx.check.probe {
         ctx.probe_once("conformance-no-such-checkout")
             .await
@@ -142,34 +142,22 @@ pub async fn run(
 
 type Pin<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<RuleReport>> + Send + 'a>>;
 
-/// A TCP connection to the receiver's host, so an endpoint nobody listens on is a setup error
-/// (exit 2) at once rather than twelve failed rules.
-async fn reachable(url: &str, timeout: Duration) -> Result<(), SetupError> {
-    let fail = |detail: String| SetupError::Receiver {
+/// One `GET` of the receiver's URL, any answer welcome: an endpoint nobody listens on, or
+/// whose certificate is not trusted, is a setup error (exit 2) at once rather than twelve
+/// failed rules. A `GET` changes nothing a webhook receiver keeps.
+async fn reachable(client: &Client, url: &str) -> Result<(), SetupError> {
+    let out = Outgoing {
+        method: "GET".into(),
         url: url.to_owned(),
-        detail,
+        headers: vec![("User-Agent".into(), "conformance-webhooks".into())],
+        body: Bytes::new(),
     };
-    let uri: http::Uri = url.parse().map_err(|e| fail(format!("not a URL: {e}")))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| fail("no host in the URL".into()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-        Some("https") => 443,
-        Some("http") => 80,
-        _ => return Err(fail("the URL must start with http:// or https://".into())),
-    });
-    match tokio::time::timeout(
-        timeout,
-        tokio::net::TcpStream::connect((host.as_str(), port)),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(fail(e.to_string())),
-        Err(_) => Err(fail(format!("no connection within {} ms", millis(timeout)))),
+    match client.send(&out).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(SetupError::Receiver {
+            url: url.to_owned(),
+            detail: e.to_string(),
+        }),
     }
 }
 

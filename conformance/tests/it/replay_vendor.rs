@@ -4,7 +4,7 @@
 
 use crate::support::{self, replay, temp_dir, text};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -567,62 +567,6 @@ fn every_report_names_target_recordings_and_profile_and_output_still_prints_the_
     assert!(xml.contains("<property name=\"recordings\""), "{xml}");
 }
 
-/// A TLS-terminating forwarder on 127.0.0.1:0 in front of `upstream` (plain TCP), with a
-/// certificate for `localhost` and `127.0.0.1` signed by a CA made here. Returns its port and
-/// the CA's PEM.
-fn https_forwarder(upstream: std::net::SocketAddr) -> (u16, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "conformance test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    let chain = vec![leaf.der().clone(), ca.der().clone()];
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-    #[allow(deprecated)]
-    let provider = rustls::crypto::ring::default_provider();
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            while let Ok((stream, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    // A client that refuses the certificate ends here.
-                    let Ok(mut tls) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-                });
-            }
-        });
-    });
-    (port, ca.pem())
-}
-
 #[test]
 fn https_targets_pass_with_the_private_ca_and_fail_clearly_without_it() {
     let server = MockServer::start(MockConfig::for_tests()).unwrap();
@@ -634,7 +578,7 @@ fn https_targets_pass_with_the_private_ca_and_fail_clearly_without_it() {
         .unwrap()
         .parse()
         .unwrap();
-    let (port, ca_pem) = https_forwarder(upstream);
+    let (port, ca_pem) = support::https_forwarder(upstream);
     let dir = temp_dir("https");
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, ca_pem).unwrap();

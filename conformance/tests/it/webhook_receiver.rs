@@ -313,6 +313,7 @@ fn check(api: Api, bug: Option<Bug>, probe: bool) -> Report {
         },
         target: ApiTarget::Url(base),
         api_key: Some(key.to_owned()),
+        ca_certs: Vec::new(),
     })
     .unwrap()
 }
@@ -512,4 +513,45 @@ fn the_cli_exits_2_at_once_when_nobody_listens_and_1_on_a_broken_receiver() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("unknown-event-acknowledged"), "{xml}");
     assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+}
+
+#[test]
+fn an_https_receiver_is_checked_with_its_private_ca_and_refused_clearly_without_it() {
+    let (mock, shop) = shop(Api::Chargily, None);
+    let upstream: SocketAddr = shop.trim_start_matches("http://").parse().unwrap();
+    let (port, ca_pem) = support::https_forwarder(upstream);
+    let dir = support::temp_dir("webhook-https");
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let bin = env!("CARGO_BIN_EXE_conformance");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args(["webhooks", "check-receiver", "--api", "chargily"])
+            .args(["--url", &format!("https://localhost:{port}/webhook")])
+            .args(["--probe", &format!("https://localhost:{port}/probe")])
+            .args([
+                "--target",
+                &mock.chargily_test_url(),
+                "--secret",
+                CHARGILY_KEY,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--ca-cert", ca.to_str().unwrap()]);
+    let stdout = support::text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        support::text(&out.stderr)
+    );
+    assert!(stdout.contains("12 rules: 12 passed"), "{stdout}");
+    // Without the CA the receiver cannot be tested: exit 2, naming the certificate.
+    let out = run(&[]);
+    let stderr = support::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot reach the receiver"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 }
