@@ -58,6 +58,18 @@ impl Api {
         }
     }
 
+    /// The spec's callback operation for the webhooks the vendor sends, and the pointer of the
+    /// schema of its body.
+    pub fn webhook_callback(self) -> (&'static str, &'static str) {
+        match self {
+            Api::Chargily => ("receiveCheckoutEvent", "/components/schemas/WebhookEvent"),
+            Api::Recharge => (
+                "receiveCheckoutWebhook",
+                "/components/schemas/CheckoutResponse",
+            ),
+        }
+    }
+
     /// The parsed spec.
     pub fn document(self) -> Result<oas::Document, oas::LoadError> {
         oas::Document::parse(self.spec_path(), self.spec_text(), false)

@@ -9,6 +9,14 @@ use serde_json::{Value, json};
 use crate::replay::client::{Client, Outgoing};
 use crate::specs::Api;
 
+/// How many times a call the API answers 429 is tried.
+const RATE_LIMIT_TRIES: u32 = 20;
+
+/// The body of a ReCharge charge with Stripe's reusable test token.
+fn charge_body() -> Value {
+    json!({"checkout_charge": {"payment_processor": "stripe", "payment_token": "tok_visa"}})
+}
+
 /// One event as the vendor sends it: its type (Chargily) or topic (ReCharge), the checkout it
 /// is about, and the body.
 #[derive(Debug, Clone)]
@@ -86,11 +94,26 @@ impl Driver {
             headers,
             body,
         };
-        let got = self
-            .client
-            .send(&out)
-            .await
-            .map_err(|e| ApiError(format!("{method} {url}: {e}")))?;
+        // A rate-limited API (ReCharge's leaky bucket drains 2 calls a second) is waited for,
+        // as its `Retry-After` says or a second at a time.
+        let mut tries = 0;
+        let got = loop {
+            let got = self
+                .client
+                .send(&out)
+                .await
+                .map_err(|e| ApiError(format!("{method} {url}: {e}")))?;
+            tries += 1;
+            if got.status != 429 || tries >= RATE_LIMIT_TRIES {
+                break got;
+            }
+            let wait = got
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+                .min(10);
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        };
         if !(200..300).contains(&got.status) {
             let hint = if url.starts_with(&self.control) {
                 " (settling a checkout needs the mock's /_mock controls: run against the embedded \
@@ -173,7 +196,8 @@ impl Driver {
             .await?;
         let token = checkout_field(&body, "token")?
             .as_str()
-            .unwrap_or_default()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError("the created checkout's `token` is not a string".into()))?
             .to_owned();
         Ok((token, body))
     }
@@ -195,24 +219,13 @@ impl Driver {
         match self.api {
             Api::Chargily => {
                 let id = self.chargily_create().await?;
-                self.call(
-                    "POST",
-                    format!("{}/chargily/test/checkouts/{id}/pay", self.control),
-                    None,
-                )
-                .await?;
+                self.chargily_settle(&id, true).await?;
                 let c = self.chargily_fetch(&id).await?;
                 Ok(self.chargily_event(&c, "checkout.paid"))
             }
             Api::Recharge => {
                 let (token, _) = self.recharge_create().await?;
-                self.call(
-                    "POST",
-                    format!("{}/checkouts/{token}/charge", self.base),
-                    Some(json!({"checkout_charge": {"payment_processor": "stripe",
-                                                    "payment_token": "tok_visa"}})),
-                )
-                .await?;
+                self.recharge_charge(&token).await?;
                 let body = self
                     .call("GET", format!("{}/checkouts/{token}", self.base), None)
                     .await?;
@@ -252,12 +265,7 @@ impl Driver {
             Api::Chargily => {
                 let paid = self.settled().await?;
                 let failed = self.chargily_create().await?;
-                self.call(
-                    "POST",
-                    format!("{}/chargily/test/checkouts/{failed}/fail", self.control),
-                    None,
-                )
-                .await?;
+                self.chargily_settle(&failed, false).await?;
                 let failed = self.chargily_fetch(&failed).await?;
                 let expired = self.chargily_create().await?;
                 self.call(
@@ -277,20 +285,8 @@ impl Driver {
             }
             Api::Recharge => {
                 let (token, created) = self.recharge_create().await?;
-                let updated = self
-                    .call(
-                        "PUT",
-                        format!("{}/checkouts/{token}", self.base),
-                        Some(json!({"checkout": {"email": "changed@example.com"}})),
-                    )
-                    .await?;
-                self.call(
-                    "POST",
-                    format!("{}/checkouts/{token}/charge", self.base),
-                    Some(json!({"checkout_charge": {"payment_processor": "stripe",
-                                                    "payment_token": "tok_visa"}})),
-                )
-                .await?;
+                let updated = self.recharge_update(&token, 0).await?;
+                self.recharge_charge(&token).await?;
                 let processed = self
                     .call("GET", format!("{}/checkouts/{token}", self.base), None)
                     .await?;
@@ -326,13 +322,7 @@ impl Driver {
                 let mut updated = None;
                 for attempt in 0..5_u32 {
                     tokio::time::sleep(std::time::Duration::from_millis(2 << attempt)).await;
-                    let body = self
-                        .call(
-                            "PUT",
-                            format!("{}/checkouts/{token}", self.base),
-                            Some(json!({"checkout": {"email": format!("changed{attempt}@example.com")}})),
-                        )
-                        .await?;
+                    let body = self.recharge_update(&token, attempt).await?;
                     let event = self.recharge_event(&token, "checkout/updated", body)?;
                     let later = event.updated_at != created.updated_at;
                     updated = Some(event);
@@ -421,15 +411,14 @@ impl Driver {
         self.recharge_create().await.map(|(token, _)| token)
     }
 
-    /// Updates a ReCharge checkout's email.
-    pub async fn recharge_update(&self, token: &str) -> Result<(), ApiError> {
+    /// Changes a ReCharge checkout's email (to the `n`th address); the updated checkout.
+    pub async fn recharge_update(&self, token: &str, n: u32) -> Result<Bytes, ApiError> {
         self.call(
             "PUT",
             format!("{}/checkouts/{token}", self.base),
-            Some(json!({"checkout": {"email": "changed@example.com"}})),
+            Some(json!({"checkout": {"email": format!("changed{n}@example.com")}})),
         )
         .await
-        .map(drop)
     }
 
     /// Charges a ReCharge checkout with Stripe's reusable test token.
@@ -437,8 +426,7 @@ impl Driver {
         self.call(
             "POST",
             format!("{}/checkouts/{token}/charge", self.base),
-            Some(json!({"checkout_charge": {"payment_processor": "stripe",
-                                            "payment_token": "tok_visa"}})),
+            Some(charge_body()),
         )
         .await
         .map(drop)

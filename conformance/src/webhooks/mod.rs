@@ -271,15 +271,15 @@ pub struct ReceiverOptions {
     pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
-/// The default ReCharge access token of the embedded mock.
-const RECHARGE_TOKEN: &str = "conformance";
+/// How long a call to the API or the probe may take (the sender's timeout is for deliveries).
+const API_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs the receiver check, with the embedded mock when no target is given.
 pub fn check_receiver(options: ReceiverOptions) -> Result<Report, SetupError> {
     let api = options.check.api;
     let key = options.api_key.clone().unwrap_or_else(|| match api {
         Api::Chargily => options.check.secret.clone(),
-        Api::Recharge => RECHARGE_TOKEN.to_owned(),
+        Api::Recharge => MockConfig::default().recharge_access_token,
     });
     let (mock, base) = match &options.target {
         ApiTarget::Url(url) => (None, url.clone()),
@@ -312,10 +312,7 @@ pub fn check_receiver(options: ReceiverOptions) -> Result<Report, SetupError> {
     let checked_against = format!(
         "{} (callback {}); events built from checkouts in {}",
         api.spec_path(),
-        match api {
-            Api::Chargily => "receiveCheckoutEvent",
-            Api::Recharge => "receiveCheckoutWebhook",
-        },
+        api.webhook_callback().0,
         if mock.is_some() {
             format!("the embedded mock at {base}")
         } else {
@@ -323,8 +320,13 @@ pub fn check_receiver(options: ReceiverOptions) -> Result<Report, SetupError> {
         }
     );
     let tls = tls_config(&options.ca_certs).map_err(|e| SetupError::Api(api::ApiError(e)))?;
-    let client = Client::new(options.check.timeout, tls, DEFAULT_MAX_RESPONSE_BYTES);
-    let driver = api::Driver::new(api, client.clone(), &base, &key)?;
+    let client = Client::new(
+        options.check.timeout,
+        tls.clone(),
+        DEFAULT_MAX_RESPONSE_BYTES,
+    );
+    let api_client = Client::new(API_TIMEOUT, tls, DEFAULT_MAX_RESPONSE_BYTES);
+    let driver = api::Driver::new(api, api_client.clone(), &base, &key)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -334,6 +336,7 @@ pub fn check_receiver(options: ReceiverOptions) -> Result<Report, SetupError> {
         options.check,
         driver,
         client,
+        api_client,
         checked_against,
     ));
     drop(mock);
@@ -349,15 +352,12 @@ pub fn check_sender(
 ) -> Result<Report, SenderSetupError> {
     let api = check.api;
     let tls = tls_config(&[]).map_err(|e| SenderSetupError::Api(api::ApiError(e)))?;
-    let client = Client::new(Duration::from_secs(10), tls, DEFAULT_MAX_RESPONSE_BYTES);
+    let client = Client::new(API_TIMEOUT, tls, DEFAULT_MAX_RESPONSE_BYTES);
     let driver = api::Driver::new(api, client, target, api_key)?;
     let checked_against = format!(
         "{} (callback {}), the documented signature scheme and retries",
         api.spec_path(),
-        match api {
-            Api::Chargily => "receiveCheckoutEvent",
-            Api::Recharge => "receiveCheckoutWebhook",
-        }
+        api.webhook_callback().0
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -401,9 +401,7 @@ pub fn human(report: &Report) -> String {
         let of_cause = report.cause.is_some()
             && r.rule != Rule::SignedEventsAccepted
             && matches!(r.outcome, Outcome::Failed(_))
-            && r.sent
-                .iter()
-                .any(|s| s.status.is_some_and(|st| !(200..300).contains(&st)));
+            && r.sent.iter().any(|s| !s.accepted());
         if of_cause {
             out.push_str(&format!("  FAIL {:<36} (the cause above)\n", r.rule.name()));
             continue;
@@ -415,14 +413,11 @@ pub fn human(report: &Report) -> String {
         ));
         if matches!(r.outcome, Outcome::Failed(_)) {
             for s in &r.sent {
-                let answer = match (s.status, &s.error) {
-                    (Some(st), _) => st.to_string(),
-                    (None, Some(e)) => e.clone(),
-                    (None, None) => "-".into(),
-                };
                 out.push_str(&format!(
-                    "       sent {}: {answer} in {} ms\n",
-                    s.what, s.elapsed_ms
+                    "       sent {}: {} in {} ms\n",
+                    s.what,
+                    s.answer(),
+                    s.elapsed_ms
                 ));
             }
         }

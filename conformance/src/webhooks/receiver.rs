@@ -40,17 +40,24 @@ pub enum SetupError {
     Probe { url: String, detail: String },
     #[error("cannot prepare checkouts in the API: {0}")]
     Api(#[from] ApiError),
+    #[error("the check itself failed: {0}")]
+    Internal(String),
 }
 
 /// How long the probe may keep changing after a delivery was answered, and how often it is
 /// read meanwhile.
 const PROBE_SETTLE: Duration = Duration::from_secs(1);
 const PROBE_STEP: Duration = Duration::from_millis(50);
+/// How long a non-zero reading must hold to count as final.
+const PROBE_STILL: Duration = Duration::from_millis(300);
 
 struct Ctx {
     check: ReceiverCheck,
     driver: Driver,
+    /// Deliveries, within the sender's timeout.
     client: Client,
+    /// The probe, within the API's.
+    probe_client: Client,
 }
 
 /// Runs every rule against the receiver; checkouts are created in the API `driver` drives.
@@ -58,6 +65,7 @@ pub async fn run(
     check: ReceiverCheck,
     driver: Driver,
     client: Client,
+    probe_client: Client,
     checked_against: String,
 ) -> Result<Report, SetupError> {
     let started = Instant::now();
@@ -65,6 +73,7 @@ pub async fn run(
         check,
         driver,
         client,
+        probe_client,
     });
     reachable(&ctx.client, &ctx.check.url).await?;
     if let Some(probe) = &ctx.check.probe {
@@ -80,14 +89,21 @@ pub async fn run(
     let d = &ctx.driver;
     let documented = d.every_documented_event().await?;
     let mut settled = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..7 {
         settled.push(d.settled().await?);
     }
     let pair = d.newer_then_older().await?;
     let unknown = d.unknown_event().await?;
     let forged = d.forged_settlement().await?;
-    let [refused, raw, duplicate, concurrent, _spare] =
-        <[Event; 5]>::try_from(settled).map_err(|_| ApiError("no checkouts".into()))?;
+    let [
+        unsigned,
+        other_body,
+        other_secret,
+        altered,
+        raw,
+        duplicate,
+        concurrent,
+    ] = <[Event; 7]>::try_from(settled).map_err(|_| ApiError("no checkouts".into()))?;
 
     let mut tasks = tokio::task::JoinSet::new();
     let spawn = |tasks: &mut tokio::task::JoinSet<_>, f: Pin<'static>| {
@@ -97,7 +113,38 @@ pub async fn run(
         &mut tasks,
         Box::pin(signed_events(Arc::clone(&ctx), documented)),
     );
-    spawn(&mut tasks, Box::pin(refusals(Arc::clone(&ctx), refused)));
+    let refusals = [
+        (
+            Rule::UnsignedRefused,
+            Signing::Missing,
+            "unsigned",
+            unsigned,
+        ),
+        (
+            Rule::WrongSignatureRefused,
+            Signing::OtherBody,
+            "another body's signature",
+            other_body,
+        ),
+        (
+            Rule::OtherSecretRefused,
+            Signing::OtherSecret,
+            "signed with another secret",
+            other_secret,
+        ),
+        (
+            Rule::AlteredBodyRefused,
+            Signing::Correct,
+            "changed after signing",
+            altered,
+        ),
+    ];
+    for (rule, signing, what, event) in refusals {
+        spawn(
+            &mut tasks,
+            Box::pin(refusal(Arc::clone(&ctx), rule, signing, what, event)),
+        );
+    }
     spawn(&mut tasks, Box::pin(raw_bytes(Arc::clone(&ctx), raw)));
     spawn(
         &mut tasks,
@@ -118,7 +165,7 @@ pub async fn run(
         match done {
             Ok(reports) => rules.extend(reports),
             Err(e) => {
-                return Err(SetupError::Api(ApiError(format!("a rule stopped: {e}"))));
+                return Err(SetupError::Internal(format!("a rule stopped: {e}")));
             }
         }
     }
@@ -245,18 +292,24 @@ impl Ctx {
         }
     }
 
-    /// The probe's view of a checkout once it holds still: a receiver that answers first and
-    /// works after (a queue) gets up to a second to finish.
+    /// The probe's view of a checkout once the receiver is done with it. A receiver may
+    /// answer first and work after (a queue): nothing done is read only after the whole
+    /// settling time; something done, once it has held still for a while.
     async fn probe_of(&self, checkout: &str) -> Result<(u64, Value), String> {
         let deadline = Instant::now() + PROBE_SETTLE;
         let mut seen = self.probe_once(checkout).await?;
+        let mut since = Instant::now();
         loop {
-            tokio::time::sleep(PROBE_STEP).await;
-            let now = self.probe_once(checkout).await?;
-            if now == seen || Instant::now() >= deadline {
-                return Ok(now);
+            let now = Instant::now();
+            if now >= deadline || (seen.0 > 0 && now.duration_since(since) >= PROBE_STILL) {
+                return Ok(seen);
             }
-            seen = now;
+            tokio::time::sleep(PROBE_STEP).await;
+            let read = self.probe_once(checkout).await?;
+            if read != seen {
+                seen = read;
+                since = Instant::now();
+            }
         }
     }
 
@@ -271,7 +324,11 @@ impl Ctx {
             headers: vec![("Accept".into(), "application/json".into())],
             body: Bytes::new(),
         };
-        let got = self.client.send(&out).await.map_err(|e| e.to_string())?;
+        let got = self
+            .probe_client
+            .send(&out)
+            .await
+            .map_err(|e| e.to_string())?;
         if got.status != 200 {
             return Err(format!("GET {} answered {}", out.url, got.status));
         }
@@ -345,67 +402,44 @@ async fn signed_events(ctx: Arc<Ctx>, events: Vec<Event>) -> Vec<RuleReport> {
     vec![report(Rule::SignedEventsAccepted, outcome, sent)]
 }
 
-async fn refusals(ctx: Arc<Ctx>, event: Event) -> Vec<RuleReport> {
-    let altered = ctx.driver.altered(&event);
-    let cases = [
-        (
-            Rule::UnsignedRefused,
-            Signing::Missing,
-            event.body.clone(),
-            "unsigned",
-        ),
-        (
-            Rule::WrongSignatureRefused,
-            Signing::OtherBody,
-            event.body.clone(),
-            "another body's signature",
-        ),
-        (
-            Rule::OtherSecretRefused,
-            Signing::OtherSecret,
-            event.body.clone(),
-            "signed with another secret",
-        ),
-        (
-            Rule::AlteredBodyRefused,
-            Signing::Correct,
-            altered,
-            "changed after signing",
-        ),
-    ];
-    let mut out = Vec::new();
-    for (rule, signing, body, what) in cases {
-        let sent = if rule == Rule::AlteredBodyRefused {
-            // The changed body carries the original's signature.
-            let original = ctx
-                .check
-                .api
-                .sign_webhook(ctx.check.secret.as_bytes(), &event.body);
-            ctx.deliver(&event, body, Some(original), what).await
-        } else {
-            ctx.send(&event, body, signing, what).await
-        };
-        let outcome = if sent.accepted() {
-            Outcome::Failed(format!(
-                "{what}: answered {} (expected a refusal, non-2xx)",
-                sent.answer()
-            ))
-        } else if sent.status.is_none() {
-            Outcome::Failed(format!("{what}: {}", sent.answer()))
-        } else {
-            match ctx.fulfilments(&event.checkout).await {
-                Ok(0) | Err(Outcome::Skipped(_)) => Outcome::Passed,
-                Ok(n) => Outcome::Failed(format!(
-                    "{what}: refused with {}, but checkout {} was fulfilled {n} time(s)",
-                    sent.answer(),
-                    event.checkout
-                )),
-                Err(o) => o,
-            }
-        };
-        out.push(report(rule, outcome, vec![sent]));
-    }
-    out
+/// One refusal, on a checkout of its own, so one receiver bug fails one rule.
+async fn refusal(
+    ctx: Arc<Ctx>,
+    rule: Rule,
+    signing: Signing,
+    what: &'static str,
+    event: Event,
+) -> Vec<RuleReport> {
+    let sent = if rule == Rule::AlteredBodyRefused {
+        // The changed body carries the original's signature.
+        let body = ctx.driver.altered(&event);
+        let original = ctx
+            .check
+            .api
+            .sign_webhook(ctx.check.secret.as_bytes(), &event.body);
+        ctx.deliver(&event, body, Some(original), what).await
+    } else {
+        ctx.send(&event, event.body.clone(), signing, what).await
+    };
+    let outcome = if sent.accepted() {
+        Outcome::Failed(format!(
+            "{what}: answered {} (expected a refusal, non-2xx)",
+            sent.answer()
+        ))
+    } else if sent.status.is_none() {
+        Outcome::Failed(format!("{what}: {}", sent.answer()))
+    } else {
+        match ctx.fulfilments(&event.checkout).await {
+            Ok(0) | Err(Outcome::Skipped(_)) => Outcome::Passed,
+            Ok(n) => Outcome::Failed(format!(
+                "{what}: refused with {}, but checkout {} was fulfilled {n} time(s)",
+                sent.answer(),
+                event.checkout
+            )),
+            Err(o) => o,
+        }
+    };
+    vec![report(rule, outcome, vec![sent])]
 }
 
 async fn raw_bytes(ctx: Arc<Ctx>, event: Event) -> Vec<RuleReport> {
@@ -459,8 +493,13 @@ async fn concurrent_duplicates(ctx: Arc<Ctx>, event: Event) -> Vec<RuleReport> {
         });
     }
     let mut sent = Vec::new();
-    while let Some(Ok(s)) = set.join_next().await {
-        sent.push(s);
+    while let Some(done) = set.join_next().await {
+        sent.push(done.unwrap_or_else(|e| Sent {
+            what: "a copy sent at once".into(),
+            status: None,
+            error: Some(format!("the delivery task stopped: {e}")),
+            elapsed_ms: 0,
+        }));
     }
     sent.sort_by(|a, b| a.what.cmp(&b.what));
     let outcome = once(&ctx, &event, &sent).await;
@@ -514,10 +553,17 @@ async fn out_of_order(ctx: Arc<Ctx>, (newer, older): (Event, Event)) -> Vec<Rule
         no_probe()
     } else {
         match ctx.probe_of(&newer.checkout).await {
-            Ok((_, held)) if held == newer.updated_at => Outcome::Passed,
-            Ok((_, held)) => Outcome::Failed(format!(
+            Ok((_, Value::Null)) => Outcome::Skipped(
+                "the probe reports no updated_at for the checkout: which version is held cannot be seen".into(),
+            ),
+            Ok((_, held)) if same_instant(&held, &older.updated_at) => Outcome::Failed(format!(
                 "after {} (updated_at {}) and then the older {} (updated_at {}), the receiver holds updated_at {held}: rolled back",
                 newer.kind, newer.updated_at, older.kind, older.updated_at
+            )),
+            Ok((_, held)) if same_instant(&held, &newer.updated_at) => Outcome::Passed,
+            Ok((_, held)) => Outcome::Failed(format!(
+                "the probe reports updated_at {held}, neither the newer {} nor the older {}",
+                newer.updated_at, older.updated_at
             )),
             Err(e) => Outcome::Failed(format!("the probe failed: {e}")),
         }
@@ -554,15 +600,41 @@ async fn replay(ctx: Arc<Ctx>, event: Event) -> Vec<RuleReport> {
             "validly signed, but the API says it is not settled",
         )
         .await;
-    let outcome = match ctx.fulfilments(&event.checkout).await {
-        Ok(0) => Outcome::Passed,
-        Ok(n) => Outcome::Failed(format!(
-            "checkout {} was fulfilled {n} time(s) on a signed event alone; the API says it is not settled (re-fetch the checkout before fulfilling: neither API signs a timestamp, so an old signed body can be replayed)",
-            event.checkout
-        )),
-        Err(o) => o,
+    let outcome = if !sent.accepted() {
+        // Refused or unanswered: the receiver never got to decide on the event.
+        Outcome::Skipped(format!(
+            "the validly signed delivery got {}: not exercised",
+            sent.answer()
+        ))
+    } else {
+        match ctx.fulfilments(&event.checkout).await {
+            Ok(0) => Outcome::Passed,
+            Ok(n) => Outcome::Failed(format!(
+                "checkout {} was fulfilled {n} time(s) on a signed event alone; the API says it is not settled (re-fetch the checkout before fulfilling: neither API signs a timestamp, so an old signed body can be replayed)",
+                event.checkout
+            )),
+            Err(o) => o,
+        }
     };
     vec![report(Rule::ReplayVerifiedByFetch, outcome, vec![sent])]
+}
+
+/// Whether two `updated_at` values name the same instant: Unix seconds as a number or a
+/// string, or RFC 3339 in any offset.
+fn same_instant(a: &Value, b: &Value) -> bool {
+    const NANOS: i128 = 1_000_000_000;
+    fn instant(v: &Value) -> Option<i128> {
+        match v {
+            Value::Number(n) => n.as_i64().map(|s| i128::from(s) * NANOS),
+            Value::String(s) => s
+                .parse::<i64>()
+                .ok()
+                .map(|s| i128::from(s) * NANOS)
+                .or_else(|| crate::time::parse_rfc3339(s)),
+            _ => None,
+        }
+    }
+    a == b || matches!((instant(a), instant(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Every delivery of every rule, against the sender's timeout.

@@ -41,6 +41,10 @@ pub enum SenderSetupError {
     Listen { listen: SocketAddr, detail: String },
     #[error("cannot drive the implementation: {0}")]
     Api(#[from] ApiError),
+    #[error(
+        "no delivery reached the check's receiver at {url} within {wait} s: is it reachable from the implementation (--public-url)?"
+    )]
+    NothingArrived { url: String, wait: u64 },
 }
 
 /// How the receiver answers the next delivery about a checkout.
@@ -62,6 +66,8 @@ struct Arrival {
     /// Whether the API already showed the state the event reports when it arrived.
     state_ok: Option<bool>,
     answered: String,
+    /// When the answer went back (the sender's next wait starts then).
+    answered_at: Instant,
 }
 
 struct Inbox {
@@ -138,6 +144,7 @@ impl http_server::Service for Inbox {
                 kind,
                 state_ok,
                 answered,
+                answered_at: Instant::now(),
             });
         let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
         *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or_default();
@@ -247,7 +254,7 @@ pub async fn run(
         Api::Recharge => {
             driver.recharge_subscribe(&url).await?;
             let token = driver.recharge_checkout().await?;
-            driver.recharge_update(&token).await?;
+            driver.recharge_update(&token, 0).await?;
             driver.recharge_charge(&token).await?;
             for kind in [
                 "checkout/created",
@@ -269,16 +276,19 @@ pub async fn run(
                 (&retried, vec![Step::Fail, Step::Fail]),
                 (&timed_out, vec![Step::Hang(hang)]),
             ] {
-                // Scripted once its `checkout/created` is in, so the script meets the update.
-                wait_for(&inbox, id, "checkout/created", check.wait).await;
-                script(id, steps);
-                driver.recharge_update(id).await?;
                 for kind in ["checkout/created", "checkout/updated"] {
                     expected.push(Expected {
                         checkout: id.clone(),
                         kind,
                     });
                 }
+                // Scripted once its `checkout/created` is in, so the script meets the update;
+                // without it, the rest would only wait again for nothing.
+                if !wait_for(&inbox, id, "checkout/created", check.wait).await {
+                    break;
+                }
+                script(id, steps);
+                driver.recharge_update(id, 0).await?;
             }
             (
                 (retried, "checkout/updated"),
@@ -316,6 +326,13 @@ pub async fn run(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    if arrivals.is_empty() {
+        // One cause, not eight findings: the implementation cannot reach the receiver.
+        return Err(SenderSetupError::NothingArrived {
+            url,
+            wait: check.wait.as_secs(),
+        });
+    }
     let rules = judge(&check, &expected, &arrivals, &retried, &timed_out);
     Ok(Report {
         check: "sender",
@@ -331,8 +348,8 @@ pub async fn run(
     })
 }
 
-/// Waits until an event of `kind` about `checkout` arrived (or `wait` passed).
-async fn wait_for(inbox: &Inbox, checkout: &str, kind: &str, wait: Duration) {
+/// Waits until an event of `kind` about `checkout` arrived; false if `wait` passed first.
+async fn wait_for(inbox: &Inbox, checkout: &str, kind: &str, wait: Duration) -> bool {
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
         let arrived = inbox
@@ -342,10 +359,11 @@ async fn wait_for(inbox: &Inbox, checkout: &str, kind: &str, wait: Duration) {
             .iter()
             .any(|a| a.checkout == checkout && a.kind == kind);
         if arrived {
-            return;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    false
 }
 
 fn sent(a: &Arrival) -> Sent {
@@ -401,8 +419,14 @@ fn judge(
     let early: Vec<String> = firsts
         .iter()
         .flatten()
-        .filter(|a| a.state_ok == Some(false))
-        .map(|a| format!("{} about {}", a.kind, a.checkout))
+        .filter_map(|a| match a.state_ok {
+            Some(true) => None,
+            Some(false) => Some(format!("{} about {}", a.kind, a.checkout)),
+            None => Some(format!(
+                "{} about {} (the API did not answer for the checkout)",
+                a.kind, a.checkout
+            )),
+        })
         .collect();
     out.push(report(
         Rule::SentAfterStateChange,
@@ -464,12 +488,19 @@ fn judge(
             })
         })
         .collect();
+    let signed = arrivals
+        .iter()
+        .any(|a| header(&a.headers, signature_header).is_some());
     out.push(report(
         Rule::SignatureValid,
-        every(
-            "are not signed with the secret under the documented scheme",
-            forged,
-        ),
+        if signed {
+            every(
+                "are not signed with the secret under the documented scheme",
+                forged,
+            )
+        } else {
+            Outcome::Skipped("no delivery carried a signature in the documented header".into())
+        },
         Vec::new(),
     ));
     let validator = callback_validator(check.api);
@@ -508,7 +539,10 @@ fn judge(
         Rule::RetriedAfter5xx,
         match refused.len() {
             0 => Outcome::Skipped("the event to refuse never arrived".into()),
-            1 => Outcome::Failed("answered 500 once, the event was not delivered again".into()),
+            1 => Outcome::Failed(format!(
+                "answered 500 once, the event was not delivered again within {} s",
+                check.wait.as_secs()
+            )),
             _ => Outcome::Passed,
         },
         refused.iter().map(|a| sent(a)).collect(),
@@ -519,8 +553,9 @@ fn judge(
         match unanswered.len() {
             0 => Outcome::Skipped("the event to leave unanswered never arrived".into()),
             1 => Outcome::Failed(format!(
-                "left unanswered past {} ms once, the event was not delivered again",
-                millis(check.sender_timeout)
+                "left unanswered past {} ms once, the event was not delivered again within {} s",
+                millis(check.sender_timeout),
+                check.wait.as_secs()
             )),
             _ => Outcome::Passed,
         },
@@ -530,8 +565,9 @@ fn judge(
         Rule::RetriesBackOff,
         match refused.as_slice() {
             [a, b, c, ..] => {
-                let w1 = b.at.duration_since(a.at);
-                let w2 = c.at.duration_since(b.at);
+                // From each answer to the next attempt: the sender's wait, not our handling.
+                let w1 = b.at.saturating_duration_since(a.answered_at);
+                let w2 = c.at.saturating_duration_since(b.answered_at);
                 if w1 >= MIN_FIRST_WAIT && w2.as_secs_f64() >= 1.5 * w1.as_secs_f64() {
                     Outcome::Passed
                 } else {
@@ -558,10 +594,6 @@ fn callback_validator(api: Api) -> Result<oas::SchemaValidator, String> {
         .document()
         .map_err(|e| format!("the embedded spec does not load: {e}"))?
         .root;
-    let at = match api {
-        Api::Chargily => "/components/schemas/WebhookEvent",
-        Api::Recharge => "/components/schemas/CheckoutResponse",
-    };
-    oas::SchemaValidator::compile(&root, at, oas::Direction::Request)
+    oas::SchemaValidator::compile(&root, api.webhook_callback().1, oas::Direction::Request)
         .map_err(|e| format!("the callback schema does not compile: {e}"))
 }
