@@ -582,3 +582,43 @@ fn an_https_receiver_is_checked_with_its_private_ca_and_refused_clearly_without_
     assert!(stderr.contains("cannot reach the receiver"), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 }
+
+#[test]
+fn the_readme_example_runs_on_the_embedded_mock_the_receiver_fetches_from() {
+    // The README's case: the receiver is configured with the embedded mock's address before the
+    // check starts it (a free port, taken and let go).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let shop = Arc::new(Shop {
+        api: Api::Chargily,
+        secret: "test_sk_mine".to_owned(),
+        api_base: format!("http://127.0.0.1:{port}/chargily/test/api/v2"),
+        api_key: "test_sk_mine".to_owned(),
+        bug: None,
+        held: Mutex::new(HashMap::new()),
+    });
+    let addr = support::serve_http(move |r| shop.answer(r));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["webhooks", "check-receiver", "--api", "chargily"])
+        .args(["--url", &format!("http://{addr}/webhook")])
+        .args(["--secret", "test_sk_mine"])
+        .args(["--probe", &format!("http://{addr}/probe")])
+        .args(["--mock-listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let stdout = support::text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        support::text(&out.stderr)
+    );
+    assert!(stdout.contains("12 rules: 12 passed"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("the embedded mock at http://127.0.0.1:{port}/")),
+        "{stdout}"
+    );
+}
