@@ -36,8 +36,10 @@
 //! fixture, hard case and checked-in spec, on a synthetic spec with names and types of every
 //! length around the thresholds, and on the whole corpus with `CODEGEN_LAYOUT_CORPUS=1`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
+
+use heck::ToSnakeCase as _;
 use std::time::{Duration, Instant};
 
 use crate::analysis::Derives;
@@ -2145,7 +2147,7 @@ impl Writer<'_, '_> {
             }
         };
         t.push_str(
-            "/// Every operation, as the router finds it.\npub const ROUTES: &[Route] = &[\n",
+            "/// Every operation, as the router finds it: a `static`, so a route is known by its address.\npub static ROUTES: &[Route] = &[\n",
         );
         for (i, (op, m)) in em
             .ir
@@ -2178,6 +2180,7 @@ impl Writer<'_, '_> {
         t.push_str("];\n/// The API: one method per operation, taking its typed parameters and body and giving its\n/// typed `Response`. Each method answers an empty 501 until it is implemented, which\n/// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].\npub trait Api: Send + Sync {\n");
         let mut arms = String::new();
         let mut serves = String::new();
+        let mut bodies = UnionBodies::default();
         for (i, (op, m)) in em
             .ir
             .operations
@@ -2226,15 +2229,23 @@ impl Writer<'_, '_> {
             let params_val = if op.params.is_some() { ", params" } else { "" };
             let serve = format!("serve_{}", m.trim_start_matches("r#"));
             let _ = writeln!(arms, " => {serve}(api, dialect, &cx, raw),");
+            let decode = match (&op.body, op.body_required, &op.form) {
+                (Some(ty), true, None) => {
+                    bodies.decode(em, ty, em.gates.map(|g| g.operations[i].as_str()))
+                }
+                _ => None,
+            };
+            let decode = decode.as_deref().unwrap_or("deserialize");
             // Each operation's future is boxed by a function of its own, so `handle` stays
             // small however many operations there are (a debug build of Stripe's otherwise
             // overflows a worker thread's stack).
             gate(&mut serves, i);
             let _ = writeln!(
                 serves,
-                "fn {serve}<'a, A: Api + ?Sized, D: Dialect + ?Sized>(api: &'a A, dialect: &'a D, cx: &'a Context, raw: Vec<u8>) -> Pending<'a> {{\nBox::pin(call(dialect, cx, {read}, raw, move |{params}, {body_pat}, {raw_pat}| A::{m}(api, cx{params_val}{body_val})))\n}}"
+                "fn {serve}<'a, A: Api + ?Sized, D: Dialect + ?Sized>(api: &'a A, dialect: &'a D, cx: &'a Context, raw: Vec<u8>) -> Pending<'a> {{\nBox::pin(call(dialect, cx, {read}, raw, {decode}, move |{params}, {body_pat}, {raw_pat}| A::{m}(api, cx{params_val}{body_val})))\n}}"
             );
         }
+        bodies.write(self, &mut serves);
         t.push_str("}\n/// Answers one request with `api`, refusing through `dialect` what does not reach an\n/// operation, and giving every answer to [`Dialect::finish`].\npub async fn handle<A: Api + ?Sized, D: Dialect + ?Sized>(api: &A, dialect: &D, incoming: Incoming) -> Reply {\nlet (cx, raw) = match begin(dialect, ROUTES, incoming) {\nOk(begun) => begun,\nErr(reply) => return reply,\n};\n// Without operations (or with none of their features on), neither is used.\nlet _ = (api, &raw);\nlet pending: Pending<'_> = match cx.route.map_or(\"\", |r| r.module) {\n");
         t.push_str(&arms);
         t.push_str(
@@ -2653,6 +2664,117 @@ impl ServerMethod {
         } else {
             format!("({})", self.args.join(", "))
         }
+    }
+}
+
+/// The router's `body_*` functions: a union body (untagged) typed from the JSON already read
+/// without serde's buffering of the value, trying only the variants whose required properties
+/// the object has. Each union is written once, under the `cfg` of every operation using it.
+#[derive(Default)]
+struct UnionBodies {
+    /// By union: its function's name, and the gates of the operations using it (none when
+    /// one is ungated).
+    found: BTreeMap<usize, (String, Option<Vec<String>>)>,
+    names: HashSet<String>,
+}
+
+impl UnionBodies {
+    /// The name of the function typing a body of `ty`, if it is such a union.
+    fn decode(&mut self, em: &Emitter<'_>, ty: &Ty, gate: Option<&str>) -> Option<String> {
+        let Ty::Named(id) = ty else { return None };
+        let Kind::Untagged(variants) = &em.ir.types[id.0].kind else {
+            return None;
+        };
+        if variants.iter().all(|v| required_keys(em, &v.ty).is_empty()) {
+            return None;
+        }
+        let names = &mut self.names;
+        let (name, gates) = self.found.entry(id.0).or_insert_with(|| {
+            let mut name = format!("body_{}", em.names.types[id.0].to_snake_case());
+            if !names.insert(name.clone()) {
+                name = format!("{name}_{}", id.0);
+                names.insert(name.clone());
+            }
+            (name, Some(Vec::new()))
+        });
+        match (gate, gates.as_mut()) {
+            (Some(g), Some(list)) if !list.iter().any(|x| x == g) => list.push(g.to_owned()),
+            (None, _) => *gates = None,
+            _ => {}
+        }
+        Some(name.clone())
+    }
+
+    fn write(&self, w: &Writer<'_, '_>, out: &mut String) {
+        let em = w.em;
+        for (&id, (name, gates)) in &self.found {
+            if let Some(gates) = gates.as_ref().filter(|g| !g.is_empty()) {
+                let _ = writeln!(out, "#[cfg(any({}))]", gates.join(", "));
+            }
+            let union = em.names.types[id].as_str();
+            let Kind::Untagged(variants) = &em.ir.types[id].kind else {
+                continue;
+            };
+            let _ = write!(
+                out,
+                "/// A `{union}` body from the JSON read, as its `Deserialize` reads it (the first\n/// variant that fits), but a variant whose required properties an object lacks is\n/// not tried.\nfn {name}(value: &serde_json::Value) -> Result<super::{union}, serde_json::Error> {{\nlet lacks = |keys: &[&str]| value.as_object().is_some_and(|o| keys.iter().any(|k| !o.contains_key(*k)));\n"
+            );
+            for (v, vname) in variants.iter().zip(&em.names.variants[&TypeId(id)]) {
+                let mut ty = String::new();
+                w.flat(&mut ty, Node::Ty(&v.ty), 1);
+                let keys = required_keys(em, &v.ty);
+                let attempt = format!(
+                    "if let Ok(v) = <{ty} as serde::Deserialize>::deserialize(value) {{\nreturn Ok(super::{union}::{vname}(v));\n}}\n"
+                );
+                if keys.is_empty() {
+                    out.push_str(&attempt);
+                } else {
+                    out.push_str("if !lacks(&[");
+                    for k in keys {
+                        lit(out, k);
+                        out.push_str(", ");
+                    }
+                    let _ = write!(out, "]) {{\n{attempt}}}\n");
+                }
+            }
+            let _ = writeln!(
+                out,
+                "<super::{union} as serde::Deserialize>::deserialize(value)\n}}"
+            );
+        }
+    }
+}
+
+/// The wire names of the properties a variant of type `ty` cannot decode without: the
+/// required, non-nullable fields of a struct (a missing `Option` field reads as `None`).
+fn required_keys<'e>(em: &Emitter<'e>, ty: &Ty) -> Vec<&'e str> {
+    let ty = match ty {
+        Ty::Box(inner) => inner,
+        other => other,
+    };
+    let Ty::Named(id) = ty else { return Vec::new() };
+    let Kind::Struct(s) = &em.ir.types[id.0].kind else {
+        return Vec::new();
+    };
+    s.fields
+        .iter()
+        .filter(|f| f.presence == Presence::Required && !may_be_absent(em, &f.ty))
+        .map(|f| f.wire.as_str())
+        .collect()
+}
+
+/// Whether a value of `ty` reads from a missing field (serde reads an absent `Option` as
+/// `None`).
+fn may_be_absent(em: &Emitter<'_>, ty: &Ty) -> bool {
+    match ty {
+        Ty::Option(_) => true,
+        Ty::Box(inner) => may_be_absent(em, inner),
+        Ty::Named(id) => {
+            let def = &em.ir.types[id.0];
+            def.nullable
+                || matches!(&def.kind, Kind::Alias(t) | Kind::Newtype(t) if may_be_absent(em, t))
+        }
+        _ => false,
     }
 }
 

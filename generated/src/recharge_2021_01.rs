@@ -4617,42 +4617,55 @@ pub mod server {
     /// another length is passed over without a look at its text.
     fn find(routes: &'static [Route], method: &str, path: &str) -> Found {
         let path = without_trailing_slash(path);
-        let mut given: Vec<(usize, &str)> = Vec::new();
-        if let Some(rest) = path.strip_prefix('/') {
+        let mut given: Vec<(usize, &str)> = Vec::with_capacity(8);
+        if path.starts_with('/') {
             let mut at = 1;
-            for g in rest.split('/') {
-                given.push((at, g));
-                at += g.len() + 1;
+            for (i, b) in path.bytes().enumerate().skip(1) {
+                if b == b'/' {
+                    given.push((at, &path[at..i]));
+                    at = i + 1;
+                }
             }
+            given.push((at, &path[at..]));
         } else if !path.is_empty() {
             return Found::NotFound;
         }
         let mut best: Option<(&'static Route, usize)> = None;
-        let mut best_spans = Vec::new();
-        let mut spans = Vec::new();
-        let mut allow: Vec<&'static str> = Vec::new();
+        let mut best_spans = Vec::with_capacity(4);
+        let mut spans = Vec::with_capacity(4);
+        let mut other_method = false;
         for r in routes {
             if r.segments.len() != given.len() {
+                continue;
+            }
+            if r.call.method != method {
+                other_method = true;
                 continue;
             }
             spans.clear();
             let Some(literal) = match_segments(r.segments, &given, &mut spans) else {
                 continue;
             };
-            if r.call.method == method {
-                if best.is_none_or(|(_, l)| literal > l) {
-                    best = Some((r, literal));
-                    std::mem::swap(&mut best_spans, &mut spans);
-                }
-            } else if !allow.contains(&r.call.method) {
-                allow.push(r.call.method);
+            if best.is_none_or(|(_, l)| literal > l) {
+                best = Some((r, literal));
+                std::mem::swap(&mut best_spans, &mut spans);
             }
         }
-        match best {
-            Some((r, _)) => Found::Route(r, best_spans),
-            None if allow.is_empty() => Found::NotFound,
-            None => Found::WrongMethod(allow),
+        if let Some((r, _)) = best {
+            return Found::Route(r, best_spans);
         }
+        let mut allow: Vec<&'static str> = Vec::new();
+        if other_method {
+            for r in routes {
+                if r.segments.len() == given.len()
+                    && match_segments(r.segments, &given, &mut spans).is_some()
+                    && !allow.contains(&r.call.method)
+                {
+                    allow.push(r.call.method);
+                }
+            }
+        }
+        if allow.is_empty() { Found::NotFound } else { Found::WrongMethod(allow) }
     }
     /// A path or template without one trailing slash: `/` and the empty path alike are the
     /// root.
@@ -4670,7 +4683,7 @@ pub mod server {
         for (w, (at, g)) in wanted.iter().zip(given) {
             if w == g {
                 literal += 1;
-            } else if !w.contains('{') || !match_segment(w, g, *at, spans) {
+            } else if !w.bytes().any(|b| b == b'{') || !match_segment(w, g, *at, spans) {
                 return None;
             }
         }
@@ -4841,6 +4854,7 @@ pub mod server {
         cx: &Context,
         read: BodyRead,
         raw: Vec<u8>,
+        decode: BodyDecode<B>,
         operation: F,
     ) -> Reply
     where
@@ -4855,7 +4869,17 @@ pub mod server {
             Ok(read) => read,
             Err(refusal) => return dialect.refuse(cx, refusal),
         };
-        let params: P = match typed(params, None) {
+        let typed_params = match <P as serde::Deserialize>::deserialize(params) {
+            Ok(p) => Ok(p),
+            Err(_) => {
+                let again = cx
+                    .route
+                    .map(|r| read_params(cx, r, &mut Vec::new()))
+                    .unwrap_or_default();
+                typed(serde_json::Value::Object(again), None)
+            }
+        };
+        let params: P = match typed_params {
             Ok(p) => p,
             Err(issue) => {
                 let location = cx
@@ -4872,7 +4896,11 @@ pub mod server {
                     );
             }
         };
-        let body: B = match typed(body, Some(Location::Body)) {
+        let typed_body = match decode(&body) {
+            Ok(b) => Ok(b),
+            Err(_) => typed(body, Some(Location::Body)),
+        };
+        let body: B = match typed_body {
             Ok(b) => b,
             Err(issue) => {
                 return dialect
@@ -4889,6 +4917,16 @@ pub mod server {
             return dialect.refuse(cx, Refusal::NotImplemented);
         }
         reply
+    }
+    /// How a body read as JSON is typed: serde's `Deserialize` ([`deserialize`]), or for a
+    /// union whose variants require properties, a function that passes over the variants an
+    /// object cannot be (`body_*` below).
+    pub type BodyDecode<B> = fn(&serde_json::Value) -> Result<B, serde_json::Error>;
+    /// A body typed by its `Deserialize`.
+    pub fn deserialize<B: serde::de::DeserializeOwned>(
+        value: &serde_json::Value,
+    ) -> Result<B, serde_json::Error> {
+        B::deserialize(value)
     }
     /// The answer as sent: the headers the operation added, then the dialect's
     /// [`Dialect::finish`].
@@ -5101,6 +5139,26 @@ pub mod server {
     }
     /// A parameter's value, or the text it was sent as and why it does not read.
     type Read = Result<serde_json::Value, (String, String)>;
+    /// `read` given the texts as a slice, gathered without an allocation when there is at
+    /// most one (as there nearly always is).
+    fn with_texts<'t, R>(
+        mut texts: impl Iterator<Item = Cow<'t, str>>,
+        read: impl FnOnce(&[Cow<'t, str>]) -> R,
+    ) -> R {
+        let Some(first) = texts.next() else {
+            return read(&[]);
+        };
+        match texts.next() {
+            None => read(std::slice::from_ref(&first)),
+            Some(second) => {
+                let all: Vec<Cow<'t, str>> = [first, second]
+                    .into_iter()
+                    .chain(texts)
+                    .collect();
+                read(&all)
+            }
+        }
+    }
     /// Each parameter sent, read by its location and style and typed by its shape; what
     /// does not read is an issue, and is kept as its text; a required one not sent is an
     /// issue naming it.
@@ -5109,7 +5167,7 @@ pub mod server {
         route: &Route,
         issues: &mut Vec<Issue>,
     ) -> serde_json::Map<String, serde_json::Value> {
-        let mut out = serde_json::Map::new();
+        let mut out = serde_json::Map::with_capacity(route.call.params.len());
         let query = cx.query.as_deref().map(raw_pairs).unwrap_or_default();
         let cookies: Vec<(&str, &str)> = cx
             .headers
@@ -5121,7 +5179,7 @@ pub mod server {
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
             let read = match param.location {
                 In::Path => {
-                    let texts: Vec<Cow<'_, str>> = cx
+                    let texts = cx
                         .path_spans
                         .iter()
                         .filter(|(n, _)| *n == param.name)
@@ -5132,44 +5190,54 @@ pub mod server {
                                 "matrix" => matrix(param.name, param.explode, shape, v),
                                 _ => Cow::Borrowed(v),
                             }
-                        })
-                        .collect();
-                    read_texts(
-                        param.style,
-                        param.explode,
-                        shape,
-                        &texts,
-                        Decode::Percent,
+                        });
+                    with_texts(
+                        texts,
+                        |texts| read_texts(
+                            param.style,
+                            param.explode,
+                            shape,
+                            texts,
+                            Decode::Percent,
+                        ),
                     )
                 }
                 In::Query => read_query(param, shape, route, &query),
                 In::Header => {
-                    let lines: Vec<&str> = cx
+                    let mut lines = cx
                         .headers
                         .iter()
                         .filter(|(n, _)| n.eq_ignore_ascii_case(param.name))
-                        .map(|(_, v)| v.trim())
-                        .collect();
-                    let text = match lines.as_slice() {
-                        [] => None,
-                        [one] => Some(Cow::Borrowed(*one)),
-                        many => Some(Cow::Owned(many.join(", "))),
+                        .map(|(_, v)| v.trim());
+                    let text = match (lines.next(), lines.next()) {
+                        (None, _) => None,
+                        (Some(one), None) => Some(Cow::Borrowed(one)),
+                        (Some(first), Some(second)) => {
+                            let mut joined = format!("{first}, {second}");
+                            for more in lines {
+                                joined.push_str(", ");
+                                joined.push_str(more);
+                            }
+                            Some(Cow::Owned(joined))
+                        }
                     };
-                    let texts: Vec<Cow<'_, str>> = text.into_iter().collect();
-                    read_texts(param.style, param.explode, shape, &texts, Decode::Header)
+                    let texts = text.as_slice();
+                    read_texts(param.style, param.explode, shape, texts, Decode::Header)
                 }
                 In::Cookie => {
-                    let texts: Vec<Cow<'_, str>> = cookies
+                    let texts = cookies
                         .iter()
                         .filter(|(k, _)| *k == param.name)
-                        .map(|(_, v)| Cow::Borrowed(*v))
-                        .collect();
-                    read_texts(
-                        param.style,
-                        param.explode,
-                        shape,
-                        &texts,
-                        Decode::Percent,
+                        .map(|(_, v)| Cow::Borrowed(*v));
+                    with_texts(
+                        texts,
+                        |texts| read_texts(
+                            param.style,
+                            param.explode,
+                            shape,
+                            texts,
+                            Decode::Percent,
+                        ),
                     )
                 }
             };
@@ -5209,11 +5277,9 @@ pub mod server {
         query: &[(Cow<'_, str>, &str)],
     ) -> Option<Read> {
         let name = param.name;
-        let plain: Vec<Cow<'_, str>> = query
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| Cow::Borrowed(*v))
-            .collect();
+        let plain = || {
+            query.iter().filter(|(k, _)| k == name).map(|(_, v)| Cow::Borrowed(*v))
+        };
         let bracketed = || {
             let mut tree = serde_json::Value::Null;
             for (k, v) in query {
@@ -5228,18 +5294,20 @@ pub mod server {
             Shape::Array(item) => {
                 let tree = bracketed();
                 if tree.is_null() {
-                    return read_texts(
-                        param.style,
-                        param.explode,
-                        shape,
-                        &plain,
-                        Decode::Form,
+                    return with_texts(
+                        plain(),
+                        |texts| read_texts(
+                            param.style,
+                            param.explode,
+                            shape,
+                            texts,
+                            Decode::Form,
+                        ),
                     );
                 }
-                let mut items: Vec<serde_json::Value> = plain
-                    .iter()
+                let mut items: Vec<serde_json::Value> = plain()
                     .map(|v| {
-                        let v = percent_decode(v, true).into_owned();
+                        let v = percent_decode(&v, true).into_owned();
                         coerce(item, serde_json::Value::String(v))
                     })
                     .collect();
@@ -5269,11 +5337,25 @@ pub mod server {
             _ if param.style == "deepObject" => {
                 let tree = bracketed();
                 if tree.is_null() {
-                    return read_texts("form", false, shape, &plain, Decode::Form);
+                    return with_texts(
+                        plain(),
+                        |texts| read_texts("form", false, shape, texts, Decode::Form),
+                    );
                 }
                 Some(Ok(coerce(shape, tree)))
             }
-            _ => read_texts(param.style, param.explode, shape, &plain, Decode::Form),
+            _ => {
+                with_texts(
+                    plain(),
+                    |texts| read_texts(
+                        param.style,
+                        param.explode,
+                        shape,
+                        texts,
+                        Decode::Form,
+                    ),
+                )
+            }
         }
     }
     /// The deepest bracketed key read (`a[b][c]` is two levels).
@@ -5535,8 +5617,8 @@ pub mod server {
             _ => Ok(serde_json::Value::String(text.to_owned())),
         }
     }
-    /// Every operation, as the router finds it.
-    pub const ROUTES: &[Route] = &[
+    /// Every operation, as the router finds it: a `static`, so a route is known by its address.
+    pub static ROUTES: &[Route] = &[
         Route {
             id: "createCheckout",
             module: "create_checkout",
@@ -5705,6 +5787,7 @@ pub mod server {
                     media: "application/json",
                 },
                 raw,
+                body_checkout_create_request,
                 move |params, body, _| A::create_checkout(api, cx, params, body),
             ),
         )
@@ -5721,6 +5804,7 @@ pub mod server {
                 cx,
                 BodyRead::None,
                 raw,
+                deserialize,
                 move |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout(
                     api,
                     cx,
@@ -5744,6 +5828,7 @@ pub mod server {
                     media: "application/json",
                 },
                 raw,
+                body_checkout_update_request,
                 move |params, body, _| A::update_checkout(api, cx, params, body),
             ),
         )
@@ -5760,6 +5845,7 @@ pub mod server {
                 cx,
                 BodyRead::None,
                 raw,
+                deserialize,
                 move |params, _: serde::de::IgnoredAny, _| A::retrieve_checkout_shipping_rates(
                     api,
                     cx,
@@ -5783,9 +5869,83 @@ pub mod server {
                     media: "application/json",
                 },
                 raw,
+                body_checkout_charge_request,
                 move |params, body, _| A::charge_checkout(api, cx, params, body),
             ),
         )
+    }
+    /// A `CheckoutCreateRequest` body from the JSON read, as its `Deserialize` reads it (the first
+    /// variant that fits), but a variant whose required properties an object lacks is
+    /// not tried.
+    fn body_checkout_create_request(
+        value: &serde_json::Value,
+    ) -> Result<super::CheckoutCreateRequest, serde_json::Error> {
+        let lacks = |keys: &[&str]| {
+            value.as_object().is_some_and(|o| keys.iter().any(|k| !o.contains_key(*k)))
+        };
+        if !lacks(&["checkout"]) {
+            if let Ok(v) = <super::CheckoutCreateWrapped as serde::Deserialize>::deserialize(
+                value,
+            ) {
+                return Ok(super::CheckoutCreateRequest::CheckoutCreateWrapped(v));
+            }
+        }
+        if !lacks(&["line_items"]) {
+            if let Ok(v) = <super::CheckoutCreate as serde::Deserialize>::deserialize(
+                value,
+            ) {
+                return Ok(super::CheckoutCreateRequest::CheckoutCreate(v));
+            }
+        }
+        <super::CheckoutCreateRequest as serde::Deserialize>::deserialize(value)
+    }
+    /// A `CheckoutUpdateRequest` body from the JSON read, as its `Deserialize` reads it (the first
+    /// variant that fits), but a variant whose required properties an object lacks is
+    /// not tried.
+    fn body_checkout_update_request(
+        value: &serde_json::Value,
+    ) -> Result<super::CheckoutUpdateRequest, serde_json::Error> {
+        let lacks = |keys: &[&str]| {
+            value.as_object().is_some_and(|o| keys.iter().any(|k| !o.contains_key(*k)))
+        };
+        if !lacks(&["checkout"]) {
+            if let Ok(v) = <super::CheckoutUpdateWrapped as serde::Deserialize>::deserialize(
+                value,
+            ) {
+                return Ok(super::CheckoutUpdateRequest::CheckoutUpdateWrapped(v));
+            }
+        }
+        if let Ok(v) = <super::CheckoutUpdate as serde::Deserialize>::deserialize(
+            value,
+        ) {
+            return Ok(super::CheckoutUpdateRequest::CheckoutUpdate(v));
+        }
+        <super::CheckoutUpdateRequest as serde::Deserialize>::deserialize(value)
+    }
+    /// A `CheckoutChargeRequest` body from the JSON read, as its `Deserialize` reads it (the first
+    /// variant that fits), but a variant whose required properties an object lacks is
+    /// not tried.
+    fn body_checkout_charge_request(
+        value: &serde_json::Value,
+    ) -> Result<super::CheckoutChargeRequest, serde_json::Error> {
+        let lacks = |keys: &[&str]| {
+            value.as_object().is_some_and(|o| keys.iter().any(|k| !o.contains_key(*k)))
+        };
+        if !lacks(&["checkout_charge"]) {
+            if let Ok(v) = <super::CheckoutChargeWrapped as serde::Deserialize>::deserialize(
+                value,
+            ) {
+                return Ok(super::CheckoutChargeRequest::CheckoutChargeWrapped(v));
+            }
+        }
+        if !lacks(&["payment_processor", "payment_token"]) {
+            if let Ok(v) = <super::ChargeRequest as serde::Deserialize>::deserialize(
+                value,
+            ) {
+                return Ok(super::CheckoutChargeRequest::ChargeRequest(v));
+            }
+        }
+        <super::CheckoutChargeRequest as serde::Deserialize>::deserialize(value)
     }
     #[cfg(feature = "hyper")]
     /// [`handle`] as a `hyper` 1 service: requests below [`Router::base_path`] go to the

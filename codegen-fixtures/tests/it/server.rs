@@ -43,6 +43,9 @@ impl Api for Echo {
             ..body
         })
     }
+    async fn post_shape(&self, _: &Context, body: fx::Shape) -> ops::post_shape::Response {
+        ops::post_shape::Response::Status200(body)
+    }
     async fn latest_item(&self, _: &Context) -> ops::latest_item::Response {
         ops::latest_item::Response::Status200(fx::Item::new("latest".into(), 1))
     }
@@ -773,4 +776,50 @@ fn labels_matrices_methods_headers_and_brackets_read_exactly() {
     assert_eq!((scalar.status, json_of(&scalar)), (200, json!({})));
     let both = answer(d, "GET", "/items?limit=2&limit[]=3", &[], b"");
     assert_eq!(json_of(&both), json!({"limit": 2}));
+}
+
+#[test]
+fn a_union_body_is_read_as_its_deserialize_reads_it_trying_only_the_members_it_can_be() {
+    // The router passes over the members whose required properties an object lacks; what it
+    // reads must still be exactly what serde's untagged `Deserialize` reads.
+    let bodies = [
+        json!({"radius": 2.5}),
+        json!({"radius": "wide"}),
+        json!({"side": 3, "unit": "cm"}),
+        json!({"side": 3}),
+        json!({"side": 3, "unit": "cm", "radius": 1}),
+        json!({"side": "3", "unit": "cm", "radius": 1}),
+        json!({"side": 3, "unit": "cm", "label": null}),
+        json!({"tag": null}),
+        json!({"tag": "x", "radius": "no"}),
+        json!({"text": "hello"}),
+        json!({}),
+        json!([1.5]),
+        json!([3, "cm"]),
+        json!("round"),
+        json!(7),
+    ];
+    for body in bodies {
+        let by_serde = serde_json::from_value::<fx::Shape>(body.clone());
+        let reply = answer(
+            &PlainDialect,
+            "POST",
+            "/shapes",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        );
+        match by_serde {
+            Ok(shape) => {
+                assert_eq!(reply.status, 200, "{body}");
+                let read: fx::Shape = serde_json::from_slice(&reply.body).unwrap();
+                assert_eq!(read, shape, "{body}");
+                assert_eq!(
+                    json_of(&reply),
+                    serde_json::to_value(&shape).unwrap(),
+                    "{body}"
+                );
+            }
+            Err(_) => assert_eq!(reply.status, 422, "{body}: {}", json_of(&reply)),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The request handler: splits the URL space between the two APIs and the `/_mock/` controls,
 //! injects faults, and (in self-check mode) validates every response against the spec.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -448,13 +448,41 @@ pub(crate) fn origin(req: &Request) -> String {
     format!("http://{host}")
 }
 
-/// Each operation's index in `spec`, by `operationId` (ids the spec lacks are left out).
-pub(crate) fn spec_indexes(
-    spec: &Spec,
-    ids: impl Iterator<Item = &'static str>,
-) -> HashMap<&'static str, usize> {
-    ids.filter_map(|id| Some((id, spec.operation(id)?)))
-        .collect()
+/// Each generated route's operation index in `spec`: found from the route the router matched
+/// by its address in the route table (a `static`), with no hashing on the request path; a
+/// route from elsewhere (a copy) is found by its `operationId`.
+#[derive(Debug)]
+pub(crate) struct SpecIndexes<R: 'static> {
+    routes: &'static [R],
+    id: fn(&R) -> &'static str,
+    /// `None` where the spec lacks the route's `operationId`.
+    indexes: Vec<Option<usize>>,
+}
+
+impl<R> SpecIndexes<R> {
+    pub fn new(spec: &Spec, routes: &'static [R], id: fn(&R) -> &'static str) -> Self {
+        Self {
+            routes,
+            id,
+            indexes: routes.iter().map(|r| spec.operation(id(r))).collect(),
+        }
+    }
+
+    /// The index of `route`'s operation.
+    pub fn of(&self, route: &R) -> Option<usize> {
+        let size = std::mem::size_of::<R>().max(1);
+        let offset =
+            (std::ptr::from_ref(route) as usize).wrapping_sub(self.routes.as_ptr() as usize);
+        let at = offset / size;
+        let i = if offset % size == 0 && self.routes.get(at).is_some_and(|r| std::ptr::eq(r, route))
+        {
+            at
+        } else {
+            let id = (self.id)(route);
+            self.routes.iter().position(|r| (self.id)(r) == id)?
+        };
+        self.indexes[i]
+    }
 }
 
 /// Labels a body sent through a generated `Response::Other` as JSON: every error body and

@@ -16,7 +16,7 @@
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use generated::chargily as g;
@@ -29,7 +29,7 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, group, incoming, json_content, origin, spec_indexes};
+use super::app::{Env, SpecIndexes, group, incoming, json_content, origin};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -69,7 +69,7 @@ const FEE_PER_MILLE: i64 = 25;
 pub(crate) struct Chargily {
     spec: Arc<Spec>,
     /// Each routed operation's index in `spec`, by `operationId`.
-    indexes: HashMap<&'static str, usize>,
+    indexes: SpecIndexes<gs::Route>,
     /// `[test, live]`.
     modes: [Mode; 2],
 }
@@ -240,7 +240,7 @@ impl Chargily {
     /// Both modes' stores keep at most `limit` objects of each kind (the oldest go first).
     pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
         Self {
-            indexes: spec_indexes(&spec, gs::ROUTES.iter().map(|r| r.id)),
+            indexes: SpecIndexes::new(&spec, gs::ROUTES, |r| r.id),
             spec,
             modes: [
                 Mode {
@@ -325,7 +325,8 @@ impl gs::Dialect for Call<'_> {
     /// Authentication (`Authorization: Bearer <secret key>` [DOC `authentication.mdx`]), then
     /// an injected fault, for routed requests: an unknown route is 404 before either.
     fn admit(&self, cx: &Context) -> Option<Reply> {
-        let op = cx.operation()?;
+        let route = cx.route?;
+        let op = route.id;
         let env = self.ctx.env;
         let expected = &env.config.chargily_secret_key;
         let authorized = cx
@@ -340,8 +341,8 @@ impl gs::Dialect for Call<'_> {
         let example = self
             .api
             .indexes
-            .get(op)
-            .and_then(|i| self.api.spec.response_example(*i, status))
+            .of(route)
+            .and_then(|i| self.api.spec.response_example(i, status))
             .unwrap_or_else(|| json!({"message": "Injected fault."}));
         Some(gs::json_reply(status, &example))
     }
@@ -354,10 +355,7 @@ impl gs::Dialect for Call<'_> {
     /// The query and the body against the spec, every violation worded as Laravel does.
     fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
         let spec = &self.api.spec;
-        let Some(index) = cx
-            .operation()
-            .and_then(|op| self.api.indexes.get(op).copied())
-        else {
+        let Some(index) = cx.route.and_then(|r| self.api.indexes.of(r)) else {
             return Ok(());
         };
         let query = cx.query.as_deref().map(parse_query).unwrap_or_default();
@@ -456,7 +454,7 @@ impl gs::Dialect for Call<'_> {
         json_content(&mut reply.headers);
         if let Some(op) = cx.operation() {
             let _ = self.reached.set(op);
-            let index = self.api.indexes.get(op).copied();
+            let index = cx.route.and_then(|r| self.api.indexes.of(r));
             let env = self.ctx.env;
             env.self_check(
                 &self.api.spec,
@@ -1740,9 +1738,8 @@ mod tests {
         let spec = Arc::new(Spec::new(Api::Chargily.document().unwrap().root));
         let c = Chargily::new(Arc::clone(&spec), 10);
         assert_eq!(gs::ROUTES.len(), spec.operations().len());
-        assert_eq!(c.indexes.len(), spec.operations().len());
         for r in gs::ROUTES {
-            let op = &spec.operations()[c.indexes[r.id]];
+            let op = &spec.operations()[c.indexes.of(r).unwrap()];
             assert_eq!(
                 (op.id.as_str(), op.method.as_str(), op.path.as_str()),
                 (r.id, r.call.method, r.call.path)

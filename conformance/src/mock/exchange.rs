@@ -74,17 +74,25 @@ impl Request {
 
 /// Every header as text (a value that is not UTF-8 read lossily), in order.
 pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            let v = v.to_str().map_or_else(
-                |_| String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                str::to_owned,
-            );
-            (n.as_str().to_owned(), v)
-        })
-        .collect()
+    let mut pairs = Vec::with_capacity(headers.len());
+    pairs.extend(headers.iter().map(|(n, v)| {
+        let v = v.to_str().map_or_else(
+            |_| String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            str::to_owned,
+        );
+        (n.as_str().to_owned(), v)
+    }));
+    pairs
 }
+
+/// The names the mock's answers carry, matched without parsing or allocating a name.
+static KNOWN: [HeaderName; 5] = [
+    http::header::CONTENT_TYPE,
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-recharge-limit"),
+    http::header::ALLOW,
+    http::header::CONNECTION,
+];
 
 /// One HTTP response.
 #[derive(Debug, Clone)]
@@ -131,10 +139,14 @@ impl Response {
     pub fn from_parts(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
         let mut map = HeaderMap::with_capacity(headers.len());
         for (name, value) in headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::try_from(value),
-            ) {
+            let name = match KNOWN
+                .iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(&name))
+            {
+                Some(known) => Ok(known.clone()),
+                None => HeaderName::from_bytes(name.as_bytes()),
+            };
+            if let (Ok(n), Ok(v)) = (name, HeaderValue::try_from(value)) {
                 map.append(n, v);
             }
         }

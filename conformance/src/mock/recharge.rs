@@ -23,6 +23,7 @@
 #![allow(clippy::needless_update)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -37,10 +38,10 @@ use http::StatusCode;
 use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Env, group, incoming, json_content, spec_indexes};
+use super::app::{Env, SpecIndexes, group, incoming, json_content};
 use super::exchange::{Request, Response};
 use super::store::Table;
-use super::support::Cents;
+use super::support::{Cents, hex32};
 use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::Delivery;
 use crate::specs::Api;
@@ -50,12 +51,14 @@ use crate::time::rfc3339_micros;
 /// calls per second (ReCharge: 2).
 const BUCKET: f64 = 40.0;
 const VERSION: &str = "2021-01";
+/// What follows the calls used in `X-Recharge-Limit` (`BUCKET`).
+const LIMIT_TAIL: &str = "/40";
 
 #[derive(Debug)]
 pub(crate) struct Recharge {
     spec: Arc<Spec>,
     /// Each routed operation's index in `spec`.
-    indexes: HashMap<&'static str, usize>,
+    indexes: SpecIndexes<rs::Route>,
     data: RwLock<Data>,
     buckets: Mutex<HashMap<String, Bucket>>,
     hooks: RwLock<Vec<Hook>>,
@@ -135,7 +138,7 @@ impl Recharge {
     /// The store keeps at most `limit` checkouts (the oldest go first).
     pub fn new(spec: Arc<Spec>, limit: usize) -> Self {
         Self {
-            indexes: spec_indexes(&spec, rs::ROUTES.iter().map(|r| r.id)),
+            indexes: SpecIndexes::new(&spec, rs::ROUTES, |r| r.id),
             spec,
             data: RwLock::new(Data {
                 checkouts: Table::new(limit),
@@ -330,11 +333,14 @@ impl rs::Dialect for Call<'_> {
         } else {
             (1, false)
         };
-        cx.add_header("X-Recharge-Limit", format!("{used}/{}", BUCKET as u32));
+        let mut limit = String::with_capacity(8);
+        let _ = write!(limit, "{used}{LIMIT_TAIL}");
+        cx.add_header("X-Recharge-Limit", limit);
         if full {
             return Some(reply(429, "Too many requests"));
         }
-        let op = cx.operation()?;
+        let route = cx.route?;
+        let op = route.id;
         // Absent, it was filled in with the default (`Recharge::handle`).
         if cx
             .header("x-recharge-version")
@@ -349,8 +355,8 @@ impl rs::Dialect for Call<'_> {
         let example = self
             .api
             .indexes
-            .get(op)
-            .and_then(|i| self.api.spec.response_example(*i, status))
+            .of(route)
+            .and_then(|i| self.api.spec.response_example(i, status))
             .unwrap_or_else(|| json!({"errors": "Injected fault"}));
         Some(rs::json_reply(status, &example))
     }
@@ -362,8 +368,7 @@ impl rs::Dialect for Call<'_> {
 
     /// The body against the spec, every violation worded as marshmallow does.
     fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
-        let (Some(index), Some(body)) =
-            (cx.operation().and_then(|op| self.api.indexes.get(op)), body)
+        let (Some(index), Some(body)) = (cx.route.and_then(|r| self.api.indexes.of(r)), body)
         else {
             return Ok(());
         };
@@ -372,7 +377,7 @@ impl rs::Dialect for Call<'_> {
                 expected: "application/json",
             });
         }
-        let issues = check_body(&self.api.spec, *index, body);
+        let issues = check_body(&self.api.spec, index, body);
         if issues.is_empty() {
             return Ok(());
         }
@@ -438,7 +443,7 @@ impl rs::Dialect for Call<'_> {
         json_content(&mut reply.headers);
         if let Some(op) = cx.operation() {
             let _ = self.reached.set(op);
-            let index = self.api.indexes.get(op).copied();
+            let index = cx.route.and_then(|r| self.api.indexes.of(r));
             let env = self.env;
             env.self_check(
                 &self.api.spec,
@@ -539,7 +544,7 @@ fn request_id(n: u64) -> String {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     };
-    format!("{:016x}{:016x}", mix(n), mix(n ^ 0xdead_beef))
+    hex32(u128::from(mix(n)) << 64 | u128::from(mix(n ^ 0xdead_beef)))
 }
 
 fn errors_str(message: String) -> r::ErrorResponse {
@@ -1294,12 +1299,16 @@ mod tests {
         routed.sort_unstable();
         assert_eq!(routed, documented);
         for r in rs::ROUTES {
-            let op = &spec.operations()[rc.indexes[r.id]];
+            let op = &spec.operations()[rc.indexes.of(r).unwrap()];
             assert_eq!(
                 (op.id.as_str(), op.method.as_str(), op.path.as_str()),
                 (r.id, r.call.method, r.call.path)
             );
         }
+        // A route is known by its address in the table, and a copy by its id.
+        let copy = rs::ROUTES[1];
+        assert_eq!(rc.indexes.of(&copy), rc.indexes.of(&rs::ROUTES[1]));
+        assert!(rc.indexes.of(&copy).is_some());
     }
 
     #[test]
@@ -1319,6 +1328,7 @@ mod tests {
 
     #[test]
     fn the_bucket_holds_forty_and_drains() {
+        assert_eq!(LIMIT_TAIL, format!("/{}", BUCKET as u32));
         let rc = Recharge::new(
             Arc::new(Spec::new(Api::Recharge.document().unwrap().root)),
             10,

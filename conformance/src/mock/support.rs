@@ -87,6 +87,16 @@ pub struct Ids {
 
 const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
+/// `value` as 32 lowercase hex characters, written directly: ids are made on every request.
+pub fn hex32(value: u128) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for i in (0..32).rev() {
+        out.push(char::from(HEX[((value >> (4 * i)) & 15) as usize]));
+    }
+    out
+}
+
 impl Ids {
     pub fn new(seed: Option<u64>) -> Self {
         let rng = match seed {
@@ -120,7 +130,7 @@ impl Ids {
 
     /// 32 lowercase hex characters, like a ReCharge checkout token.
     pub fn hex32(&self) -> String {
-        format!("{:032x}", self.with_rng(|r| r.random::<u128>()))
+        hex32(self.with_rng(|r| r.random::<u128>()))
     }
 
     /// `prefix` + 24 alphanumeric characters (Stripe-style object ids).
