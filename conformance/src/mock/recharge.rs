@@ -23,7 +23,6 @@
 #![allow(clippy::needless_update)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -333,8 +332,10 @@ impl rs::Dialect for Call<'_> {
         } else {
             (1, false)
         };
-        let mut limit = String::with_capacity(8);
-        let _ = write!(limit, "{used}{LIMIT_TAIL}");
+        let used = used.to_string();
+        let mut limit = String::with_capacity(used.len() + LIMIT_TAIL.len());
+        limit.push_str(&used);
+        limit.push_str(LIMIT_TAIL);
         cx.add_header("X-Recharge-Limit", limit);
         if full {
             return Some(reply(429, "Too many requests"));
