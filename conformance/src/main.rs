@@ -609,18 +609,30 @@ fn check_sender(args: CheckSenderArgs) -> anyhow::Result<u8> {
     };
     let report = webhooks::check_sender(check, &target, &api_key)?;
     drop(embedded);
-    let text = match args.format {
-        WebhookFormat::Human => webhooks::human(&report),
-        WebhookFormat::Json => webhooks::json(&report),
-        WebhookFormat::Junit => webhooks::junit(&report),
+    write_webhook_report(&report, args.format, args.output.as_deref())
+}
+
+/// A webhook check's report in `format`, to `output` (with its summary on stderr) or stdout;
+/// the exit code.
+fn write_webhook_report(
+    report: &conformance::webhooks::Report,
+    format: WebhookFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    use conformance::webhooks;
+    let text = match format {
+        WebhookFormat::Human => webhooks::human(report),
+        WebhookFormat::Json => webhooks::json(report),
+        WebhookFormat::Junit => webhooks::junit(report),
     };
-    match &args.output {
+    match output {
         Some(path) => {
             oas::files::write_atomic(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
             eprintln!(
                 "{}\nreport written to {}",
-                webhooks::summary(&report),
+                webhooks::summary(report),
                 path.display()
             );
         }
@@ -659,24 +671,7 @@ fn check_receiver(args: CheckReceiverArgs) -> anyhow::Result<u8> {
         },
     };
     let report = webhooks::check_receiver(options)?;
-    let text = match args.format {
-        WebhookFormat::Human => webhooks::human(&report),
-        WebhookFormat::Json => webhooks::json(&report),
-        WebhookFormat::Junit => webhooks::junit(&report),
-    };
-    match &args.output {
-        Some(path) => {
-            oas::files::write_atomic(path, text.as_bytes())
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            eprintln!(
-                "{}\nreport written to {}",
-                webhooks::summary(&report),
-                path.display()
-            );
-        }
-        None => print!("{text}"),
-    }
-    Ok(u8::try_from(report.exit_code()).unwrap_or(1))
+    write_webhook_report(&report, args.format, args.output.as_deref())
 }
 
 fn mock(args: MockArgs) -> ExitCode {

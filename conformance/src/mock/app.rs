@@ -47,6 +47,29 @@ macro_rules! incoming {
 }
 pub(crate) use incoming;
 
+/// The mock's answer to a body it could not read whole, in both APIs' words: its status, its
+/// message, and whether the connection closes (the rest of the body is unread).
+macro_rules! body_refusal {
+    ($server:ident, $error:expr) => {
+        match $error {
+            $server::BodyError::TooLarge { limit } => (
+                413,
+                format!("The request body is larger than {limit} bytes."),
+                false,
+            ),
+            $server::BodyError::TimedOut => (
+                408,
+                "The request body was not received in time.".to_owned(),
+                true,
+            ),
+            $server::BodyError::Incomplete => {
+                (400, "The request body is incomplete.".to_owned(), true)
+            }
+        }
+    };
+}
+pub(crate) use body_refusal;
+
 /// What every handler shares: configuration, clock, ids, the webhook outbox, injected faults.
 #[derive(Debug)]
 pub(crate) struct Env {

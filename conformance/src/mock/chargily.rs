@@ -29,7 +29,7 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, group, incoming, json_content, origin};
+use super::app::{Env, SpecIndexes, body_refusal, group, incoming, json_content, origin};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -432,18 +432,12 @@ impl gs::Dialect for Call<'_> {
                 });
                 gs::json_reply(422, &validation_body(group(pairs)))
             }
-            Refusal::Body(gs::BodyError::TooLarge { limit }) => reply(
-                413,
-                &format!("The request body is larger than {limit} bytes."),
-            ),
-            Refusal::Body(gs::BodyError::TimedOut) => {
-                let mut out = reply(408, "The request body was not received in time.");
-                out.headers.push(("Connection".into(), "close".into()));
-                out
-            }
-            Refusal::Body(gs::BodyError::Incomplete) => {
-                let mut out = reply(400, "The request body is incomplete.");
-                out.headers.push(("Connection".into(), "close".into()));
+            Refusal::Body(error) => {
+                let (status, message, close) = body_refusal!(gs, error);
+                let mut out = reply(status, &message);
+                if close {
+                    out.headers.push(("Connection".into(), "close".into()));
+                }
                 out
             }
             Refusal::NotImplemented => reply(501, "Not implemented."),

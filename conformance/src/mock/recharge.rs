@@ -37,7 +37,7 @@ use http::StatusCode;
 use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, group, incoming, json_content};
+use super::app::{Env, SpecIndexes, body_refusal, group, incoming, json_content};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::support::{Cents, hex32};
@@ -422,18 +422,12 @@ impl rs::Dialect for Call<'_> {
                 });
                 rs::json_reply(422, &errors_fields(group(pairs)))
             }
-            Refusal::Body(rs::BodyError::TooLarge { limit }) => reply(
-                413,
-                &format!("The request body is larger than {limit} bytes."),
-            ),
-            Refusal::Body(rs::BodyError::TimedOut) => {
-                let mut out = reply(408, "The request body was not received in time.");
-                out.headers.push(("Connection".into(), "close".into()));
-                out
-            }
-            Refusal::Body(rs::BodyError::Incomplete) => {
-                let mut out = reply(400, "The request body is incomplete.");
-                out.headers.push(("Connection".into(), "close".into()));
+            Refusal::Body(error) => {
+                let (status, message, close) = body_refusal!(rs, error);
+                let mut out = reply(status, &message);
+                if close {
+                    out.headers.push(("Connection".into(), "close".into()));
+                }
                 out
             }
             Refusal::NotImplemented => reply(501, "Not implemented."),
