@@ -4698,6 +4698,17 @@ pub mod server {
         mut at: usize,
         spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
     ) -> bool {
+        let whole = w
+            .strip_prefix('{')
+            .and_then(|n| n.strip_suffix('}'))
+            .filter(|n| !n.bytes().any(|b| b == b'{' || b == b'}'));
+        if let Some(name) = whole {
+            if g.is_empty() {
+                return false;
+            }
+            spans.push((name, at..at + g.len()));
+            return true;
+        }
         let Some(open) = w.find('{') else {
             return w == g;
         };
@@ -4762,7 +4773,7 @@ pub mod server {
     /// nothing to decode.
     pub fn percent_decode(text: &str, plus_is_space: bool) -> Cow<'_, str> {
         let bytes = text.as_bytes();
-        if !bytes.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+        if !text.contains('%') && !(plus_is_space && text.contains('+')) {
             return Cow::Borrowed(text);
         }
         let mut out = Vec::with_capacity(bytes.len());
@@ -4935,10 +4946,13 @@ pub mod server {
         cx: &Context,
         mut reply: Reply,
     ) -> Reply {
-        let added = std::mem::take(
+        let mut added = std::mem::take(
             &mut *cx.response_headers.lock().unwrap_or_else(|e| e.into_inner()),
         );
-        reply.headers.extend(added);
+        if !added.is_empty() {
+            added.splice(0..0, std::mem::take(&mut reply.headers));
+            reply.headers = added;
+        }
         dialect.finish(cx, reply)
     }
     fn location_of(location: In) -> Location {

@@ -90,11 +90,12 @@ const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// `value` as 32 lowercase hex characters, written directly: ids are made on every request.
 pub fn hex32(value: u128) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for i in (0..32).rev() {
-        out.push(char::from(HEX[((value >> (4 * i)) & 15) as usize]));
+    let mut out = Vec::with_capacity(32);
+    for b in value.to_be_bytes() {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Ids {
@@ -220,6 +221,9 @@ mod tests {
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
         assert_ne!(Ids::new(Some(8)).hex32(), Ids::new(Some(9)).hex32());
+        for v in [0, 1, 0xabc, u128::from(u64::MAX) << 7, u128::MAX] {
+            assert_eq!(hex32(v), format!("{v:032x}"));
+        }
     }
 
     #[test]
