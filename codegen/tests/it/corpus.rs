@@ -26,19 +26,19 @@ use std::time::{Duration, Instant};
 /// A listed file that now passes fails the test, so the list cannot go stale.
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[];
 
-/// The compile sample (`CODEGEN_CORPUS=sample`): the biggest specs (Stripe, GitHub, PayPal's
-/// largest) and the OpenAPI 3.1 ones, plus every `SAMPLE_EVERY`-th other file in name order. Every file is
-/// still generated; only the `cargo check` is sampled.
+/// The compile sample (`CODEGEN_CORPUS=sample`): the biggest spec (Stripe), PayPal's largest
+/// and the OpenAPI 3.1 ones, plus every `SAMPLE_EVERY`-th other file in name order. Every file is
+/// still generated; only the `cargo check` is sampled. (GitHub's 222 k lines of output, and Box's
+/// 126 k, are compiled with `CODEGEN_CORPUS=all`: CI's time goes to the sample's `cargo check`.)
 const SAMPLE_ALWAYS: &[&str] = &[
     "stripe-spec3-2022-04-12.json",
-    "github-api.github.com-progenitor-2021.json",
     "paypal-checkout_orders_v2.json",
     // The corpus's OpenAPI 3.1 documents.
     "adyen-checkout-v71.json",
     "discord-openapi.json",
     "xero-webhooks.yaml",
 ];
-const SAMPLE_EVERY: usize = 6;
+const SAMPLE_EVERY: usize = 12;
 
 pub(crate) fn corpus_dir() -> PathBuf {
     match std::env::var_os("CODEGEN_CORPUS_DIR") {
