@@ -9302,9 +9302,88 @@ pub mod server {
         /// The query string, without `?`.
         pub query: Option<String>,
         /// Header names and values, in the order received.
-        pub headers: Vec<(String, String)>,
+        pub headers: Headers,
         /// The body, or why it could not be read whole.
         pub body: Result<Vec<u8>, BodyError>,
+    }
+    /// A request's headers: names and values in the order received, kept in one buffer (a
+    /// request is read without an allocation per header).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Headers {
+        text: String,
+        /// Where each name and each value ends in `text`; a name starts where the value
+        /// before it ended.
+        ends: Vec<(usize, usize)>,
+    }
+    impl Headers {
+        /// No headers yet, with room for `count` of them and `bytes` of their text.
+        pub fn with_capacity(count: usize, bytes: usize) -> Self {
+            Self {
+                text: String::with_capacity(bytes),
+                ends: Vec::with_capacity(count),
+            }
+        }
+        /// Adds a header after the others.
+        pub fn push(&mut self, name: &str, value: &str) {
+            self.text.push_str(name);
+            let name_end = self.text.len();
+            self.text.push_str(value);
+            self.ends.push((name_end, self.text.len()));
+        }
+        /// How many headers there are (a repeated name counts each time).
+        pub fn len(&self) -> usize {
+            self.ends.len()
+        }
+        pub fn is_empty(&self) -> bool {
+            self.ends.is_empty()
+        }
+        /// Each name and value, in the order received.
+        pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+            let mut start = 0;
+            self.ends
+                .iter()
+                .map(move |&(name_end, end)| {
+                    let pair = (&self.text[start..name_end], &self.text[name_end..end]);
+                    start = end;
+                    pair
+                })
+        }
+        /// The first value of a header, by case-insensitive name.
+        pub fn get(&self, name: &str) -> Option<&str> {
+            self.get_all(name).next()
+        }
+        /// Every value of a header, by case-insensitive name, in the order received.
+        pub fn get_all<'h: 'n, 'n>(
+            &'h self,
+            name: &'n str,
+        ) -> impl Iterator<Item = &'h str> + 'n {
+            let mut start = 0;
+            self.ends
+                .iter()
+                .filter_map(move |&(name_end, end)| {
+                    let from = std::mem::replace(&mut start, end);
+                    (name_end - from == name.len()
+                        && self
+                            .text
+                            .as_bytes()[from..name_end]
+                            .eq_ignore_ascii_case(name.as_bytes()))
+                        .then(|| &self.text[name_end..end])
+                })
+        }
+    }
+    impl<N: AsRef<str>, V: AsRef<str>> Extend<(N, V)> for Headers {
+        fn extend<I: IntoIterator<Item = (N, V)>>(&mut self, pairs: I) {
+            for (name, value) in pairs {
+                self.push(name.as_ref(), value.as_ref());
+            }
+        }
+    }
+    impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
+        fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Self {
+            let mut headers = Self::default();
+            headers.extend(pairs);
+            headers
+        }
     }
     /// Why a request's body could not be read whole.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9448,11 +9527,9 @@ pub mod server {
         /// The path below the base URL, still percent-encoded.
         pub path: String,
         pub query: Option<String>,
-        pub headers: Vec<(String, String)>,
+        pub headers: Headers,
         /// The operation addressed, once routed.
         pub route: Option<&'static Route>,
-        /// The path parameters, percent-decoded.
-        pub path_params: Vec<(&'static str, String)>,
         /// Where each path parameter is in `path`, still percent-encoded: split by its style
         /// before it is decoded.
         path_spans: Vec<(&'static str, std::ops::Range<usize>)>,
@@ -9464,7 +9541,7 @@ pub mod server {
             method: String,
             path: String,
             query: Option<String>,
-            headers: Vec<(String, String)>,
+            headers: Headers,
         ) -> Self {
             Self {
                 method,
@@ -9472,17 +9549,21 @@ pub mod server {
                 query,
                 headers,
                 route: None,
-                path_params: Vec::new(),
                 path_spans: Vec::new(),
                 response_headers: Mutex::new(Vec::new()),
             }
         }
         /// The first value of a request header, by case-insensitive name.
         pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers
+            self.headers.get(name)
+        }
+        /// A path parameter of the operation addressed, by its name in the template,
+        /// percent-decoded (its whole segment text, before its style splits it).
+        pub fn path_param(&self, name: &str) -> Option<Cow<'_, str>> {
+            self.path_spans
                 .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .find(|(n, _)| *n == name)
+                .map(|(_, span)| percent_decode(&self.path[span.clone()], false))
         }
         /// The `operationId` addressed, once routed.
         pub fn operation(&self) -> Option<&'static str> {
@@ -9510,7 +9591,7 @@ pub mod server {
         fn check(
             &self,
             cx: &Context,
-            params: &serde_json::Value,
+            params: &ParamValues,
             body: Option<&serde_json::Value>,
         ) -> Result<(), Refusal> {
             let _ = (cx, params, body);
@@ -9529,6 +9610,44 @@ pub mod server {
         fn finish(&self, cx: &Context, reply: Reply) -> Reply {
             let _ = cx;
             reply
+        }
+    }
+    /// An operation's parameters as read from the request, before they are typed: each one's
+    /// JSON value under its key in the parameters struct, in the operation's order.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct ParamValues(Vec<(&'static str, serde_json::Value)>);
+    impl ParamValues {
+        /// The value under `key`, if the request has it.
+        pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+            self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        }
+        /// Each key and value, in the operation's order.
+        pub fn iter(&self) -> impl Iterator<Item = (&'static str, &serde_json::Value)> {
+            self.0.iter().map(|(k, v)| (*k, v))
+        }
+        /// As one JSON object.
+        pub fn to_value(&self) -> serde_json::Value {
+            serde_json::Value::Object(
+                self.0.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+            )
+        }
+        /// Typed as `P`, reading the values in place (no JSON object is built).
+        fn typed<P: serde::de::DeserializeOwned>(self) -> Result<P, serde_json::Error> {
+            P::deserialize(
+                serde::de::value::MapDeserializer::<
+                    _,
+                    serde_json::Error,
+                >::new(self.0.into_iter()),
+            )
+        }
+    }
+    impl std::ops::Index<&str> for ParamValues {
+        type Output = serde_json::Value;
+        /// The value under `key`, `null` when the request has none (as `serde_json::Value`
+        /// indexes).
+        fn index(&self, key: &str) -> &serde_json::Value {
+            static NULL: serde_json::Value = serde_json::Value::Null;
+            self.get(key).unwrap_or(&NULL)
         }
     }
     /// A dialect for an API without error bodies of its own: [`Refusal::plain_reply`].
@@ -9655,24 +9774,38 @@ pub mod server {
     /// [`route`], the parameters left where they are in `path`. Methods are compared
     /// exactly (HTTP methods are case-sensitive). The path is split once; a template of
     /// another length is passed over without a look at its text.
-    fn find(routes: &'static [Route], method: &str, path: &str) -> Found {
+    fn find<'p>(routes: &'static [Route], method: &str, path: &'p str) -> Found {
         let path = without_trailing_slash(path);
-        let mut given: Vec<(usize, &str)> = Vec::with_capacity(8);
+        let mut stack = [(0, ""); 16];
+        let mut heap = Vec::new();
+        let mut count = 0;
+        let mut push = |segment: (usize, &'p str)| {
+            if count < stack.len() {
+                stack[count] = segment;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(segment);
+            }
+            count += 1;
+        };
         if path.starts_with('/') {
             let mut at = 1;
             for (i, b) in path.bytes().enumerate().skip(1) {
                 if b == b'/' {
-                    given.push((at, &path[at..i]));
+                    push((at, &path[at..i]));
                     at = i + 1;
                 }
             }
-            given.push((at, &path[at..]));
+            push((at, &path[at..]));
         } else if !path.is_empty() {
             return Found::NotFound;
         }
+        let given = if heap.is_empty() { &stack[..count] } else { &heap[..] };
         let mut best: Option<(&'static Route, usize)> = None;
-        let mut best_spans = Vec::with_capacity(4);
-        let mut spans = Vec::with_capacity(4);
+        let mut best_spans = Vec::new();
+        let mut spans = Vec::new();
         let mut other_method = false;
         for r in routes {
             if r.segments.len() != given.len() {
@@ -9683,7 +9816,7 @@ pub mod server {
                 continue;
             }
             spans.clear();
-            let Some(literal) = match_segments(r.segments, &given, &mut spans) else {
+            let Some(literal) = match_segments(r.segments, given, &mut spans) else {
                 continue;
             };
             if best.is_none_or(|(_, l)| literal > l) {
@@ -9698,7 +9831,7 @@ pub mod server {
         if other_method {
             for r in routes {
                 if r.segments.len() == given.len()
-                    && match_segments(r.segments, &given, &mut spans).is_some()
+                    && match_segments(r.segments, given, &mut spans).is_some()
                     && !allow.contains(&r.call.method)
                 {
                     allow.push(r.call.method);
@@ -9870,15 +10003,6 @@ pub mod server {
         match find(routes, &cx.method, &cx.path) {
             Found::Route(r, spans) => {
                 cx.route = Some(r);
-                cx.path_params = spans
-                    .iter()
-                    .map(|(name, span)| {
-                        (
-                            *name,
-                            percent_decode(&cx.path[span.clone()], false).into_owned(),
-                        )
-                    })
-                    .collect();
                 cx.path_spans = spans;
             }
             Found::WrongMethod(allow) => {
@@ -9920,14 +10044,14 @@ pub mod server {
             Ok(read) => read,
             Err(refusal) => return dialect.refuse(cx, refusal),
         };
-        let typed_params = match <P as serde::Deserialize>::deserialize(params) {
+        let typed_params = match params.typed::<P>() {
             Ok(p) => Ok(p),
             Err(_) => {
                 let again = cx
                     .route
                     .map(|r| read_params(cx, r, &mut Vec::new()))
                     .unwrap_or_default();
-                typed(serde_json::Value::Object(again), None)
+                typed(again.to_value(), None)
             }
         };
         let params: P = match typed_params {
@@ -10051,20 +10175,19 @@ pub mod server {
                 }
             })
     }
-    /// The parameters as a JSON object (keyed as the parameters struct serializes them), the
-    /// body as JSON (`Null` when there is none), and the raw body; checked by the dialect.
+    /// The parameters (keyed as the parameters struct serializes them), the body as JSON
+    /// (`Null` when there is none), and the raw body; checked by the dialect.
     fn read_request<D: Dialect + ?Sized>(
         dialect: &D,
         cx: &Context,
         read: BodyRead,
         raw: Vec<u8>,
-    ) -> Result<(serde_json::Value, serde_json::Value, Vec<u8>), Refusal> {
+    ) -> Result<(ParamValues, serde_json::Value, Vec<u8>), Refusal> {
         let mut issues = Vec::new();
         let params = match cx.route {
             Some(route) => read_params(cx, route, &mut issues),
-            None => serde_json::Map::new(),
+            None => ParamValues::default(),
         };
-        let params = serde_json::Value::Object(params);
         let content_type = cx.header("content-type");
         let absent = raw.is_empty() && content_type.is_none();
         let (body, present, raw) = match read {
@@ -10216,20 +10339,23 @@ pub mod server {
     /// Each parameter sent, read by its location and style and typed by its shape; what
     /// does not read is an issue, and is kept as its text; a required one not sent is an
     /// issue naming it.
-    fn read_params(
-        cx: &Context,
-        route: &Route,
-        issues: &mut Vec<Issue>,
-    ) -> serde_json::Map<String, serde_json::Value> {
-        let mut out = serde_json::Map::with_capacity(route.call.params.len());
+    fn read_params(cx: &Context, route: &Route, issues: &mut Vec<Issue>) -> ParamValues {
+        let mut out = Vec::with_capacity(route.call.params.len());
         let query = cx.query.as_deref().map(raw_pairs).unwrap_or_default();
-        let cookies: Vec<(&str, &str)> = cx
-            .headers
+        let cookies: Vec<(&str, &str)> = if route
+            .call
+            .params
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-            .flat_map(|(_, v)| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .collect();
+            .any(|p| matches!(p.location, In::Cookie))
+        {
+            cx.headers
+                .get_all("cookie")
+                .flat_map(|v| v.split(';'))
+                .filter_map(|c| c.trim().split_once('='))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
             let read = match param.location {
                 In::Path => {
@@ -10258,11 +10384,7 @@ pub mod server {
                 }
                 In::Query => read_query(param, shape, route, &query),
                 In::Header => {
-                    let mut lines = cx
-                        .headers
-                        .iter()
-                        .filter(|(n, _)| n.eq_ignore_ascii_case(param.name))
-                        .map(|(_, v)| v.trim());
+                    let mut lines = cx.headers.get_all(param.name).map(str::trim);
                     let text = match (lines.next(), lines.next()) {
                         (None, _) => None,
                         (Some(one), None) => Some(Cow::Borrowed(one)),
@@ -10296,11 +10418,9 @@ pub mod server {
                 }
             };
             match read {
-                Some(Ok(value)) => {
-                    out.insert(param.key.to_owned(), value);
-                }
+                Some(Ok(value)) => out.push((param.key, value)),
                 Some(Err((text, message))) => {
-                    out.insert(param.key.to_owned(), serde_json::Value::String(text));
+                    out.push((param.key, serde_json::Value::String(text)));
                     issues
                         .push(Issue {
                             location: location_of(param.location),
@@ -10319,7 +10439,7 @@ pub mod server {
                 None => {}
             }
         }
-        out
+        ParamValues(out)
     }
     /// A query parameter: its plain values (`name=`), or its bracketed keys where its style
     /// or shape has them (an array's `name[]` and `name[0]`, a deepObject's `name[key]`), or
@@ -11999,12 +12119,10 @@ pub mod server {
                     headers: parts
                         .headers
                         .iter()
-                        .map(|(n, v)| {
-                            (
-                                n.as_str().to_owned(),
-                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                            )
-                        })
+                        .map(|(n, v)| (
+                            n.as_str(),
+                            String::from_utf8_lossy(v.as_bytes()),
+                        ))
                         .collect(),
                     body,
                 };

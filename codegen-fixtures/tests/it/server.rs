@@ -140,7 +140,7 @@ fn incoming(request: &Request) -> Incoming {
         method: request.method.to_owned(),
         path,
         query,
-        headers: request.headers.clone(),
+        headers: request.headers.iter().map(|(n, v)| (n, v)).collect(),
         body: Ok(request.body.clone().unwrap_or_default()),
     }
 }
@@ -175,10 +175,7 @@ fn answer(
             method: method.to_owned(),
             path,
             query,
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: headers.iter().copied().collect(),
             body: Ok(body.to_vec()),
         },
     ))
@@ -412,7 +409,7 @@ fn the_router_refuses_what_reaches_no_operation_in_the_plain_dialect() {
             method: "POST".into(),
             path: "/items".into(),
             query: None,
-            headers: Vec::new(),
+            headers: server::Headers::default(),
             body: Err(BodyError::TooLarge { limit: 10 }),
         },
     ));
@@ -429,7 +426,12 @@ impl Dialect for Strict {
         (cx.header("x-token") != Some("secret"))
             .then(|| server::json_reply(401, &json!({"errors": "token"})))
     }
-    fn check(&self, cx: &Context, params: &Value, body: Option<&Value>) -> Result<(), Refusal> {
+    fn check(
+        &self,
+        cx: &Context,
+        params: &server::ParamValues,
+        body: Option<&Value>,
+    ) -> Result<(), Refusal> {
         if params["limit"].as_i64().is_some_and(|l| l < 0) {
             return Err(Refusal::Invalid {
                 issues: vec![server::Issue {
@@ -655,7 +657,7 @@ fn paths_outside_the_base_path_are_not_found() {
             method: "GET".into(),
             path: "/items".into(),
             query: None,
-            headers: Vec::new(),
+            headers: server::Headers::default(),
             body: Ok(Vec::new()),
         },
     );
@@ -822,4 +824,89 @@ fn a_union_body_is_read_as_its_deserialize_reads_it_trying_only_the_members_it_c
             Err(_) => assert_eq!(reply.status, 422, "{body}: {}", json_of(&reply)),
         }
     }
+}
+
+/// A dialect that shows what it is given: each path parameter's text (`Context::path_param`)
+/// and the parameters as read (`ParamValues`), in headers of the answer.
+struct Shows;
+
+impl Dialect for Shows {
+    fn check(
+        &self,
+        cx: &Context,
+        params: &server::ParamValues,
+        _: Option<&Value>,
+    ) -> Result<(), Refusal> {
+        let keys: Vec<&str> = params.iter().map(|(k, _)| k).collect();
+        cx.add_header("X-Keys", keys.join(","));
+        cx.add_header("X-Params", params.to_value().to_string());
+        // Indexing an absent key is `null`, as a `serde_json::Value` indexes.
+        assert!(params["absent"].is_null() && params.get("absent").is_none());
+        Ok(())
+    }
+    fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply {
+        refusal.plain_reply(cx)
+    }
+    fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
+        for name in ["tag", "color"] {
+            if let Some(text) = cx.path_param(name) {
+                reply
+                    .headers
+                    .push((format!("X-Path-{name}"), text.into_owned()));
+            }
+        }
+        reply
+    }
+}
+
+#[test]
+fn a_dialect_sees_path_parameters_decoded_and_parameters_as_read() {
+    let got = answer(&Shows, "GET", "/marks/.a%20b/;color=r%2Fd", &[], b"");
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    // The whole segment, decoded, before its style (label, matrix) splits it.
+    assert_eq!(header(&got, "x-path-tag"), Some(".a b"));
+    assert_eq!(header(&got, "x-path-color"), Some(";color=r/d"));
+    assert_eq!(header(&got, "x-keys"), Some("tag,color"));
+    let params: Value = serde_json::from_str(header(&got, "x-params").unwrap()).unwrap();
+    assert_eq!(params, json!({"tag": "a b", "color": "r/d"}));
+    assert_eq!(
+        json_of(&got),
+        params,
+        "the typed parameters are the values read"
+    );
+
+    // No route, no path parameters; no parameters read.
+    let none = answer(&Shows, "GET", "/nowhere", &[], b"");
+    assert_eq!(none.status, 404);
+    assert_eq!(header(&none, "x-path-tag"), None);
+}
+
+#[test]
+fn headers_keep_their_order_repeats_and_empty_values_in_one_buffer() {
+    let mut headers: server::Headers = [("Accept", "a/b"), ("X-Empty", ""), ("accept", "c/d")]
+        .into_iter()
+        .collect();
+    headers.push("Café", "é, ü");
+    headers.extend([("", "no name")]);
+    let all: Vec<(&str, &str)> = headers.iter().collect();
+    assert_eq!(
+        all,
+        [
+            ("Accept", "a/b"),
+            ("X-Empty", ""),
+            ("accept", "c/d"),
+            ("Café", "é, ü"),
+            ("", "no name")
+        ]
+    );
+    assert_eq!((headers.len(), headers.is_empty()), (5, false));
+    // The first of a repeated name, by any case; an empty value is a value.
+    assert_eq!(headers.get("ACCEPT"), Some("a/b"));
+    assert_eq!(headers.get("x-empty"), Some(""));
+    assert_eq!(headers.get("café"), Some("é, ü"));
+    assert_eq!(headers.get("missing"), None);
+    let accepts: Vec<&str> = headers.get_all("Accept").collect();
+    assert_eq!(accepts, ["a/b", "c/d"]);
+    assert_eq!(headers.get_all("").collect::<Vec<_>>(), ["no name"]);
+    assert!(server::Headers::default().is_empty());
 }

@@ -29,7 +29,12 @@ macro_rules! incoming {
             method: req.method.as_str().to_owned(),
             path: $rest.to_owned(),
             query: req.query.clone(),
-            headers: req.header_pairs(),
+            headers: {
+                // One spare: the ReCharge mock may add its default version header.
+                let mut headers = $server::Headers::with_capacity(req.headers.len() + 1, 256);
+                $crate::mock::exchange::each_header(&req.headers, |n, v| headers.push(n, v));
+                headers
+            },
             body: match req.body_error {
                 None => Ok(req.body.to_vec()),
                 Some($crate::mock::exchange::BodyError::TooLarge) => {

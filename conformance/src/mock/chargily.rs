@@ -353,7 +353,12 @@ impl gs::Dialect for Call<'_> {
     }
 
     /// The query and the body against the spec, every violation worded as Laravel does.
-    fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
+    fn check(
+        &self,
+        cx: &Context,
+        _: &gs::ParamValues,
+        body: Option<&Value>,
+    ) -> Result<(), Refusal> {
         let spec = &self.api.spec;
         let Some(index) = cx.route.and_then(|r| self.api.indexes.of(r)) else {
             return Ok(());

@@ -61,28 +61,20 @@ impl Request {
         req
     }
 
-    /// Every header as text, in order ([`header_pairs`]).
-    pub fn header_pairs(&self) -> Vec<(String, String)> {
-        header_pairs(&self.headers)
-    }
-
     /// A header's value as text, if present and visible ASCII.
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
-/// Every header as text (a value that is not UTF-8 read lossily), in order.
-pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    let mut pairs = Vec::with_capacity(headers.len());
-    pairs.extend(headers.iter().map(|(n, v)| {
-        let v = v.to_str().map_or_else(
-            |_| String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            str::to_owned,
-        );
-        (n.as_str().to_owned(), v)
-    }));
-    pairs
+/// Every header's name and text (a value that is not UTF-8 read lossily), in order.
+pub fn each_header(headers: &HeaderMap, mut each: impl FnMut(&str, &str)) {
+    for (name, value) in headers {
+        match value.to_str() {
+            Ok(text) => each(name.as_str(), text),
+            Err(_) => each(name.as_str(), &String::from_utf8_lossy(value.as_bytes())),
+        }
+    }
 }
 
 /// The names the mock's answers carry, matched without parsing or allocating a name.
@@ -139,14 +131,24 @@ impl Response {
     pub fn from_parts(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
         let mut map = HeaderMap::with_capacity(headers.len());
         for (name, value) in headers {
-            let name = match KNOWN
-                .iter()
-                .find(|k| k.as_str().eq_ignore_ascii_case(&name))
-            {
+            // The router's own spelling first, then any other.
+            let known = match name.as_str() {
+                "Content-Type" => Some(&KNOWN[0]),
+                "X-Request-Id" => Some(&KNOWN[1]),
+                "X-Recharge-Limit" => Some(&KNOWN[2]),
+                _ => KNOWN
+                    .iter()
+                    .find(|k| k.as_str().eq_ignore_ascii_case(&name)),
+            };
+            let name = match known {
                 Some(known) => Ok(known.clone()),
                 None => HeaderName::from_bytes(name.as_bytes()),
             };
-            if let (Ok(n), Ok(v)) = (name, HeaderValue::try_from(value)) {
+            let value = match value.as_str() {
+                "application/json" => Ok(HeaderValue::from_static("application/json")),
+                _ => HeaderValue::try_from(value),
+            };
+            if let (Ok(n), Ok(v)) = (name, value) {
                 map.append(n, v);
             }
         }

@@ -50,6 +50,8 @@ use crate::time::rfc3339_micros;
 /// calls per second (ReCharge: 2).
 const BUCKET: f64 = 40.0;
 const VERSION: &str = "2021-01";
+/// The header naming the version, its name made once.
+static VERSION_HEADER: http::HeaderName = http::HeaderName::from_static("x-recharge-version");
 /// What follows the calls used in `X-Recharge-Limit` (`BUCKET`).
 const LIMIT_TAIL: &str = "/40";
 
@@ -218,10 +220,8 @@ impl Recharge {
         // Without the header the account's default version applies; this mock's default is
         // 2021-01 (the API versions guide names 2021-01 as the default when it is left out).
         // The spec requires the header of clients, so the router gets it filled in.
-        if !req.headers.contains_key("x-recharge-version") {
-            incoming
-                .headers
-                .push(("X-Recharge-Version".to_owned(), VERSION.to_owned()));
+        if !req.headers.contains_key(&VERSION_HEADER) {
+            incoming.headers.push("X-Recharge-Version", VERSION);
         }
         let reply = rs::handle(&call, &call, incoming).await;
         let response = Response::from_parts(reply.status, reply.headers, reply.body);
@@ -368,7 +368,12 @@ impl rs::Dialect for Call<'_> {
     }
 
     /// The body against the spec, every violation worded as marshmallow does.
-    fn check(&self, cx: &Context, _: &Value, body: Option<&Value>) -> Result<(), Refusal> {
+    fn check(
+        &self,
+        cx: &Context,
+        _: &rs::ParamValues,
+        body: Option<&Value>,
+    ) -> Result<(), Refusal> {
         let (Some(index), Some(body)) = (cx.route.and_then(|r| self.api.indexes.of(r)), body)
         else {
             return Ok(());

@@ -90,12 +90,12 @@ const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// `value` as 32 lowercase hex characters, written directly: ids are made on every request.
 pub fn hex32(value: u128) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(32);
-    for b in value.to_be_bytes() {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 15)]);
+    let mut out = [0; 32];
+    for (pair, b) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    String::from_utf8(out).unwrap_or_default()
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
 }
 
 impl Ids {
