@@ -5070,13 +5070,9 @@ pub mod server {
         cx: &Context,
         mut reply: Reply,
     ) -> Reply {
-        let mut added = std::mem::take(
-            &mut *cx.response_headers.lock().unwrap_or_else(|e| e.into_inner()),
-        );
-        if !added.is_empty() {
-            added.splice(0..0, std::mem::take(&mut reply.headers));
-            reply.headers = added;
-        }
+        reply
+            .headers
+            .append(&mut cx.response_headers.lock().unwrap_or_else(|e| e.into_inner()));
         dialect.finish(cx, reply)
     }
     fn location_of(location: In) -> Location {
@@ -5653,6 +5649,11 @@ pub mod server {
         texts: &[Cow<'_, str>],
         how: Decode,
     ) -> Result<serde_json::Value, String> {
+        if let (Shape::String, Some(last)) = (shape, texts.last()) {
+            if style != "json" {
+                return Ok(serde_json::Value::String(decoded(last, how).into_owned()));
+            }
+        }
         let delimiter = match style {
             "spaceDelimited" => ' ',
             "pipeDelimited" => '|',

@@ -70,7 +70,9 @@ impl Request {
 /// Every header's name and text (a value that is not UTF-8 read lossily), in order.
 pub fn each_header(headers: &HeaderMap, mut each: impl FnMut(&str, &str)) {
     for (name, value) in headers {
-        match value.to_str() {
+        // UTF-8 (checked a word at a time) rather than `to_str`'s visible ASCII: the text is
+        // the same, as a `HeaderValue` holds no control characters but tab.
+        match std::str::from_utf8(value.as_bytes()) {
             Ok(text) => each(name.as_str(), text),
             Err(_) => each(name.as_str(), &String::from_utf8_lossy(value.as_bytes())),
         }
