@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{temp_dir, text};
+use crate::support::{self, temp_dir, text};
 
 /// `lint`, the default `replay` (shipped recordings, embedded mock) and `mock`, run by `bin`
 /// from an empty directory.
@@ -25,13 +25,7 @@ fn runs_from_an_empty_directory(bin: &Path) {
         .env_remove("RECHARGE_API_TOKEN")
         .output()
         .unwrap();
-    let stdout = text(&replay.stdout);
-    assert_eq!(
-        replay.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&replay.stderr)
-    );
+    let (stdout, _) = support::exited(&replay, 0);
     assert!(
         stdout.contains("45 scenarios, 444 exchanges: 444 passed, 0 failed")
             && stdout.contains("recordings: conformance/recordings (embedded in this binary)"),

@@ -1,7 +1,7 @@
 //! `conformance replay` as users run it: exit codes, report formats, sharding, credentials
 //! from the environment, and clear errors for bad recordings and unreachable targets.
 
-use crate::support::{replay, temp_dir, text};
+use crate::support::{self, replay, temp_dir, text};
 use std::path::{Path, PathBuf};
 
 use conformance::mock::{MockConfig, MockServer, PlantedBug};
@@ -24,8 +24,7 @@ fn targets(server: &MockServer) -> [String; 4] {
 fn embedded_mock_passes_and_exits_0() {
     let fx = fixtures();
     let out = replay(&["--recordings", fx.to_str().unwrap()], &[]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let (stdout, _) = support::exited(&out, 0);
     assert!(stdout.contains("chargily.createCheckout"), "{stdout}");
     assert!(
         stdout.contains("2 scenarios, 7 exchanges: 7 passed, 0 failed"),
@@ -97,8 +96,7 @@ fn a_broken_target_exits_1_with_the_violation() {
     args.extend(targets(&server));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = replay(&args, &[]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let (stdout, _) = support::exited(&out, 1);
     assert!(stdout.contains("[schema] at /"), "{stdout}");
     assert!(
         stdout.contains("- expected:") && stdout.contains("+ actual:"),

@@ -44,8 +44,7 @@ fn skipped_scenarios_are_counted_in_every_format_and_can_fail_the_run() {
     let (dir, n) = recordings_with_a_control_scenario("skips");
 
     let out = replay(&["--recordings", s(&dir), "--target", &url], &[]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let (stdout, _) = support::exited(&out, 0);
     assert!(
         stdout.contains(&format!("{n} skipped, 0 not run")),
         "{stdout}"
@@ -222,8 +221,7 @@ fn a_target_that_closes_every_connection_exits_2_at_once_and_is_never_rerecorded
         &[],
     );
     let elapsed = started.elapsed();
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    let (stdout, _) = support::exited(&out, 2);
     assert!(
         elapsed < Duration::from_secs(60),
         "waited for the timeout: {elapsed:?}"
@@ -597,8 +595,7 @@ fn https_targets_pass_with_the_private_ca_and_fail_clearly_without_it() {
             ],
             &[],
         );
-        let stdout = text(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        let (stdout, _) = support::exited(&out, 0);
         assert!(
             stdout.contains(&format!("target chargily: {url}")),
             "{stdout}"

@@ -510,8 +510,7 @@ fn the_cli_exits_2_at_once_when_nobody_listens_and_1_on_a_broken_receiver() {
         .args(["--mock-listen", "127.0.0.1:0"])
         .output()
         .unwrap();
-    let stderr = support::text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = support::exited(&out, 2);
     assert!(stderr.contains("cannot reach the receiver"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
@@ -531,8 +530,7 @@ fn the_cli_exits_2_at_once_when_nobody_listens_and_1_on_a_broken_receiver() {
         .env("CONFORMANCE_WEBHOOK_SECRET", RECHARGE_SECRET)
         .output()
         .unwrap();
-    let stderr = support::text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (_, stderr) = support::exited(&out, 1);
     assert!(
         stderr.starts_with("12 rules: 11 passed, 1 failed, 0 skipped"),
         "{stderr}"
@@ -567,18 +565,11 @@ fn an_https_receiver_is_checked_with_its_private_ca_and_refused_clearly_without_
             .unwrap()
     };
     let out = run(&["--ca-cert", ca.to_str().unwrap()]);
-    let stdout = support::text(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        support::text(&out.stderr)
-    );
+    let (stdout, _) = support::exited(&out, 0);
     assert!(stdout.contains("12 rules: 12 passed"), "{stdout}");
     // Without the CA the receiver cannot be tested: exit 2, naming the certificate.
     let out = run(&[]);
-    let stderr = support::text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (_, stderr) = support::exited(&out, 2);
     assert!(stderr.contains("cannot reach the receiver"), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 }
@@ -609,13 +600,7 @@ fn the_readme_example_runs_on_the_embedded_mock_the_receiver_fetches_from() {
         .args(["--mock-listen", &format!("127.0.0.1:{port}")])
         .output()
         .unwrap();
-    let stdout = support::text(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        support::text(&out.stderr)
-    );
+    let (stdout, _) = support::exited(&out, 0);
     assert!(stdout.contains("12 rules: 12 passed"), "{stdout}");
     assert!(
         stdout.contains(&format!("the embedded mock at http://127.0.0.1:{port}/")),

@@ -395,6 +395,14 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A finished process's stdout and stderr as text, once its exit code is asserted to be `code`
+/// (the failure message shows both).
+pub fn exited(out: &Output, code: i32) -> (String, String) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
 /// Runs `conformance replay` with `args`, without the credentials of the caller's environment
 /// (plus those of `env`).
 pub fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
