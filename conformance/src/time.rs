@@ -10,12 +10,30 @@ pub fn rfc3339_micros(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    )
+    let (h, min, sec) = (sod / 3600, (sod % 3600) / 60, sod % 60);
+    let Ok(year) = u32::try_from(y)
+        .map_err(drop)
+        .and_then(|y| if y <= 9999 { Ok(y) } else { Err(()) })
+    else {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{micros:06}+00:00");
+    };
+    // Written digit by digit: every stored ReCharge object carries several of these.
+    let mut out = *b"0000-00-00T00:00:00.000000+00:00";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, m);
+    put(8, 2, d);
+    // In range by construction: 0..24, 0..60, 0..60, 0..1_000_000.
+    put(11, 2, u32::try_from(h).unwrap_or(0));
+    put(14, 2, u32::try_from(min).unwrap_or(0));
+    put(17, 2, u32::try_from(sec).unwrap_or(0));
+    put(20, 6, u32::try_from(micros).unwrap_or(0));
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// ISO 8601 / RFC 3339 date-time → nanoseconds since the Unix epoch (UTC): enough to order
@@ -117,6 +135,49 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The digit-by-digit writer against the formatter, over eras, leap days, the ends of
+    /// days and years, and years outside four digits (written by the formatter).
+    #[test]
+    fn timestamps_are_written_as_the_formatter_writes_them() {
+        let reference = |ms: i64| {
+            let (secs, micros) = (ms.div_euclid(1000), ms.rem_euclid(1000) * 1000);
+            let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
+                sod / 3600,
+                (sod % 3600) / 60,
+                sod % 60
+            )
+        };
+        let day = 86_400_000_i64;
+        let mut checked = 0;
+        for base in [
+            -62_167_219_200_000,
+            -1,
+            0,
+            951_782_400_000,
+            4_102_444_799_999,
+            253_402_300_799_999,
+            253_402_300_800_000,
+        ] {
+            for step in [0, 1, 999, 1000, 59_999, 3_599_999, day - 1, day, 366 * day] {
+                for ms in [base + step, base - step] {
+                    assert_eq!(rfc3339_micros(ms), reference(ms), "{ms}");
+                    checked += 1;
+                }
+            }
+        }
+        // Every millisecond-ish point of four years, leap day included.
+        let mut ms = 946_684_800_000_i64;
+        while ms < 1_072_915_200_000 {
+            assert_eq!(rfc3339_micros(ms), reference(ms), "{ms}");
+            ms += 7_777_777;
+            checked += 1;
+        }
+        assert!(checked > 16_000);
+    }
 
     #[test]
     fn timestamps_format_like_recharge() {

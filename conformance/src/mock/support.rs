@@ -193,9 +193,28 @@ impl Cents {
 
 impl std::fmt::Display for Cents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        // Written digit by digit: a stored ReCharge checkout carries several amounts.
+        let mut text = [0u8; 24];
+        let mut at = text.len();
+        let mut rest = self.0.unsigned_abs();
+        // Two decimals, the point, then at least one digit.
+        let mut written = 0;
+        while written < 4 || rest > 0 {
+            at -= 1;
+            text[at] = if written == 2 {
+                b'.'
+            } else {
+                let digit = b"0123456789"[usize::try_from(rest % 10).unwrap_or(0)];
+                rest /= 10;
+                digit
+            };
+            written += 1;
+        }
+        if self.0 < 0 {
+            at -= 1;
+            text[at] = b'-';
+        }
+        f.write_str(std::str::from_utf8(&text[at..]).unwrap_or_default())
     }
 }
 
@@ -236,5 +255,36 @@ mod tests {
         assert_eq!(Cents::parse("99999999999999999999"), None);
         assert_eq!(Cents(3995).to_string(), "39.95");
         assert_eq!(Cents(-5).to_string(), "-0.05");
+        // The digit writer against the formatter, at every length and both ends of i64.
+        let reference = |c: i64| {
+            let sign = if c < 0 { "-" } else { "" };
+            let abs = c.unsigned_abs();
+            format!("{sign}{}.{:02}", abs / 100, abs % 100)
+        };
+        let mut amounts = vec![
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        let mut power = 1_i64;
+        while let Some(next) = power.checked_mul(10) {
+            amounts.extend([power - 1, power, power + 7, next / 3]);
+            power = next;
+        }
+        for c in amounts.clone() {
+            amounts.push(c.saturating_neg());
+        }
+        for c in amounts {
+            assert_eq!(Cents(c).to_string(), reference(c), "{c}");
+        }
     }
 }
