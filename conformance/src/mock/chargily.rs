@@ -647,7 +647,7 @@ impl Chargily {
                 .then_some(base);
         let checkout = g::Checkout {
             qr_code_url: (req.payment_method == Some(g::PaymentMethodInput::ChargilyApp))
-                .then(|| format!("{pay_host}/checkouts/{id}/qr-code")),
+                .then(|| [pay_host, "/checkouts/", &id, "/qr-code"].concat()),
             fees_on_merchant: Some(on_merchant),
             fees_on_customer: Some(on_customer),
             chargily_pay_fees_allocation: OptionalNullable::Value(fees_allocation(allocation)),
@@ -678,7 +678,8 @@ impl Chargily {
                 flex(req.collect_shipping_address.as_ref().is_some_and(truthy)),
                 discount,
                 amount_without_discount,
-                format!("{pay_host}/checkouts/{id}/pay"),
+                // Joined without the formatter: one URL per checkout made.
+                [pay_host, "/checkouts/", &id, "/pay"].concat(),
             )
         };
         data.checkouts.insert(
