@@ -11,11 +11,9 @@ pub fn rfc3339_micros(ms: i64) -> String {
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let (h, min, sec) = (sod / 3600, (sod % 3600) / 60, sod % 60);
-    let Ok(year) = u32::try_from(y)
-        .map_err(drop)
-        .and_then(|y| if y <= 9999 { Ok(y) } else { Err(()) })
-    else {
-        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{micros:06}+00:00");
+    let year = match u32::try_from(y) {
+        Ok(year) if year <= 9999 => year,
+        _ => return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{micros:06}+00:00"),
     };
     // Written digit by digit: every stored ReCharge object carries several of these.
     let mut out = *b"0000-00-00T00:00:00.000000+00:00";

@@ -4297,16 +4297,24 @@ pub mod server {
         pub fn is_empty(&self) -> bool {
             self.ends.is_empty()
         }
-        /// Each name and value, in the order received.
-        pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        /// Where each header's name starts, and where its name and value end, in `text`.
+        fn spans(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
             let mut start = 0;
             self.ends
                 .iter()
-                .map(move |&(name_end, end)| {
-                    let pair = (&self.text[start..name_end], &self.text[name_end..end]);
-                    start = end;
-                    pair
-                })
+                .map(move |&(name_end, end)| (
+                    std::mem::replace(&mut start, end),
+                    name_end,
+                    end,
+                ))
+        }
+        /// Each name and value, in the order received.
+        pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+            self.spans()
+                .map(|(from, name_end, end)| (
+                    &self.text[from..name_end],
+                    &self.text[name_end..end],
+                ))
         }
         /// The first value of a header, by case-insensitive name.
         pub fn get(&self, name: &str) -> Option<&str> {
@@ -4317,18 +4325,15 @@ pub mod server {
             &'h self,
             name: &'n str,
         ) -> impl Iterator<Item = &'h str> + 'n {
-            let mut start = 0;
-            self.ends
-                .iter()
-                .filter_map(move |&(name_end, end)| {
-                    let from = std::mem::replace(&mut start, end);
-                    (name_end - from == name.len()
+            self.spans()
+                .filter(move |&(from, name_end, _)| {
+                    name_end - from == name.len()
                         && self
                             .text
                             .as_bytes()[from..name_end]
-                            .eq_ignore_ascii_case(name.as_bytes()))
-                        .then(|| &self.text[name_end..end])
+                            .eq_ignore_ascii_case(name.as_bytes())
                 })
+                .map(move |(_, name_end, end)| &self.text[name_end..end])
         }
     }
     impl<N: AsRef<str>, V: AsRef<str>> Extend<(N, V)> for Headers {
