@@ -75,7 +75,7 @@ pub(crate) fn for_doc_lines(doc: &str, mut f: impl FnMut(&str)) {
     };
     for line in doc.lines() {
         let line = line.trim_end();
-        if line.chars().any(|c| c.is_control() && c != '\t') {
+        if has_control(line) {
             let escaped: String = line
                 .chars()
                 .map(|c| {
@@ -91,6 +91,23 @@ pub(crate) fn for_doc_lines(doc: &str, mut f: impl FnMut(&str)) {
             f(line);
         }
     }
+}
+
+/// Whether `line` holds a control character (Unicode `Cc`: U+0000–U+001F, U+007F–U+009F)
+/// other than a tab, read from its UTF-8 bytes: U+0080–U+009F is `C2 80`–`C2 9F`.
+fn has_control(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    // First a pass without early exit, which the compiler vectorises: most lines hold none
+    // of these bytes (a tab is one, and is sorted out below).
+    let suspect = bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
+    });
+    suspect
+        && bytes.iter().enumerate().any(|(i, &b)| {
+            (b < 0x20 && b != b'\t')
+                || b == 0x7f
+                || (b == 0xc2 && matches!(bytes.get(i + 1), Some(0x80..=0x9f)))
+        })
 }
 
 /// A run of top-level items of the module. Top-level items print independently, so the
@@ -357,7 +374,14 @@ fn gate_items(out: &mut String, text: &str, attr: &str) {
 }
 
 fn pad(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    // Written as one slice: one character at a time was a tenth of writing a module.
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 /// A type expression as prettyplease sees it: a path, possibly with generic arguments.
@@ -828,7 +852,9 @@ impl Writer<'_, '_> {
                 self.out.push_str(" {\n");
                 for (wire, v) in e.values.iter().zip(variants) {
                     self.rename(INDENT, wire);
-                    self.line(INDENT, &format!("{v},"));
+                    pad(&mut self.out, INDENT);
+                    self.out.push_str(v);
+                    self.out.push_str(",\n");
                 }
                 let catch_all = variants.last().map_or("Unknown", String::as_str);
                 if e.catch_all {
@@ -842,9 +868,11 @@ impl Writer<'_, '_> {
                 self.out.push_str(
                     " {\n    /// The value as sent on the wire.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
                 );
-                let mut body = String::new();
+                let (mut body, mut pat) = (String::new(), String::new());
                 for (wire, v) in e.values.iter().zip(variants) {
-                    let pat = format!("Self::{v}");
+                    pat.clear();
+                    pat.push_str("Self::");
+                    pat.push_str(v);
                     body.clear();
                     lit(&mut body, wire);
                     if !self.flat_arm(12, &pat, &body) {
@@ -941,7 +969,7 @@ impl Writer<'_, '_> {
                 Presence::Forbidden => Some("support::Forbidden"),
             };
             inits.push(match absent {
-                Some(value) => format!("{n}: {value}"),
+                Some(value) => [n, ": ", value].concat(),
                 None => (*n).to_owned(),
             });
         }
@@ -1327,10 +1355,21 @@ impl Writer<'_, '_> {
                 continue;
             }
             let longest_arg = property.len().max(tag_lit.len());
-            if 12 + pat.len() + " => {".len() > MARGIN || 20 + longest_arg + 1 > MARGIN {
+            if 20 + longest_arg + 1 > MARGIN {
                 return false;
             }
-            self.line(12, &format!("{pat} => {{"));
+            // The brace is not counted: prettyplease adds it only when the line breaks.
+            if 12 + pat.len() + " => ".len() > MARGIN {
+                // The pattern broken inside its parentheses, then the arm as one of `)`.
+                self.line(12, &format!("Self::{n}("));
+                self.line(16, "value,");
+                if self.flat_arm(12, ")", &call) {
+                    continue;
+                }
+                self.line(12, ") => {");
+            } else {
+                self.line(12, &format!("{pat} => {{"));
+            }
             if call.len() <= room(16) {
                 self.line(16, &call);
             } else {
@@ -1375,16 +1414,23 @@ impl Writer<'_, '_> {
             if self.flat_arm(12, &tag_lit, &body) {
                 continue;
             }
-            if 12 + tag_lit.len() + " => {".len() > MARGIN || 20 + map.len() > MARGIN {
+            if 12 + tag_lit.len() + " => {".len() > MARGIN {
                 return false;
             }
             self.line(12, &format!("{tag_lit} => {{"));
             if body.len() <= room(16) {
                 self.line(16, &body);
             } else {
-                // The chain broken before each method.
+                // The chain broken before each method, and `map`'s argument on a line of
+                // its own when it does not fit beside it.
                 self.line(16, "serde_json::from_value(value)");
-                self.line(20, &map);
+                if 20 + map.len() > MARGIN {
+                    self.line(20, ".map(");
+                    self.line(24, &format!("Self::{n},"));
+                    self.line(20, ")");
+                } else {
+                    self.line(20, &map);
+                }
                 self.line(20, ".map_err(D::Error::custom)");
             }
             self.line(12, "}");
@@ -2888,6 +2934,26 @@ pub fn scaffold_impl(em: &Emitter<'_>, type_name: &str) -> Result<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_from_bytes_as_char_is_control_finds_them() {
+        let by_chars = |s: &str| s.chars().any(|c| c.is_control() && c != '\t');
+        for c in (0..=0x3000u32)
+            .chain(0x10_0000..0x10_0100)
+            .filter_map(char::from_u32)
+        {
+            for s in [
+                c.to_string(),
+                format!("a{c}"),
+                format!("{c}\u{85}"),
+                format!("é{c}b"),
+            ] {
+                assert_eq!(has_control(&s), by_chars(&s), "{s:?}");
+            }
+        }
+        assert!(!has_control("tab\tonly"));
+        assert!(has_control("bell\u{7}"));
+    }
 
     #[test]
     fn the_support_module_is_laid_out_as_prettyplease_does() {

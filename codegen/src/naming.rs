@@ -328,18 +328,20 @@ enum Case {
 }
 
 /// heck's conversion of [`words`]' output (ASCII letters, digits and spaces). Most names are
-/// lowercase words already (`created`, `payment method`), and for those heck's result is known
-/// without running it: spaces split words, so each word is capitalised (UpperCamelCase) or the
-/// words are joined with `_` (snake_case). Everything else goes through heck, which decides
-/// word boundaries inside mixed-case words (`XMLHttpRequest`). A unit test holds the shortcut
-/// to heck on many names.
+/// words whose uppercase letters each begin a word: `created`, `payment method`,
+/// `CreateChatCompletionRequest`, `paymentMethod`. For those heck's result is known without
+/// running it: heck splits a word before an uppercase letter that follows a lowercase one, so
+/// each word is capitalised (UpperCamelCase: the first letter uppercased, the rest as is) or
+/// lowercased and joined with `_` (snake_case). Everything else goes through heck, which
+/// decides word boundaries in runs of capitals and after digits (`XMLHttpRequest`, `a1B`). A
+/// unit test holds the shortcut to heck on many names.
 fn convert(words: &[u8], case: Case) -> String {
     use heck::{ToSnakeCase, ToUpperCamelCase};
-    let lowercase = words
-        .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b' ');
-    if lowercase {
-        let mut out = String::with_capacity(words.len());
+    let simple = words.iter().enumerate().all(|(i, b)| {
+        !b.is_ascii_uppercase() || i == 0 || matches!(words[i - 1], b' ' | b'a'..=b'z')
+    });
+    if simple {
+        let mut out = String::with_capacity(words.len() + 8);
         for word in words.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
             match case {
                 Case::UpperCamel => {
@@ -350,7 +352,12 @@ fn convert(words: &[u8], case: Case) -> String {
                     if !out.is_empty() {
                         out.push('_');
                     }
-                    out.extend(word.iter().map(|&b| char::from(b)));
+                    for (i, &b) in word.iter().enumerate() {
+                        if i > 0 && b.is_ascii_uppercase() {
+                            out.push('_');
+                        }
+                        out.push(char::from(b.to_ascii_lowercase()));
+                    }
                 }
             }
         }
@@ -531,6 +538,14 @@ mod tests {
             "a1A",
             "A1a",
             "1aA",
+            "CreateChatCompletionRequest",
+            "paymentMethod details",
+            "aB",
+            "abC1d",
+            "a1B",
+            "Ab1Cd",
+            "x9Y z",
+            "fooBarBAZ",
         ]
         .iter()
         .map(|s| (*s).to_owned())

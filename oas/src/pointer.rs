@@ -4,11 +4,18 @@ use serde_json::Value;
 
 /// Escapes one reference token: `~` → `~0`, `/` → `~1`.
 pub fn escape(token: &str) -> String {
+    // Most tokens need no escaping, and `replace` searches even then.
+    if !token.contains(['~', '/']) {
+        return token.to_owned();
+    }
     token.replace('~', "~0").replace('/', "~1")
 }
 
 /// Reverses [`escape`].
 pub fn unescape(token: &str) -> String {
+    if !token.contains('~') {
+        return token.to_owned();
+    }
     token.replace("~1", "/").replace("~0", "~")
 }
 
@@ -191,6 +198,9 @@ mod tests {
     fn escapes_round_trip() {
         assert_eq!(escape("/checkouts/{id}"), "~1checkouts~1{id}");
         assert_eq!(unescape(&escape("a~/b")), "a~/b");
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(unescape("plain/~01"), "plain/~1");
+        assert_eq!(unescape("~1~0"), "/~");
     }
 
     #[test]
