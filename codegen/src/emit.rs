@@ -1354,10 +1354,6 @@ impl Writer<'_, '_> {
             if self.flat_arm(12, &pat, &call) {
                 continue;
             }
-            let longest_arg = property.len().max(tag_lit.len());
-            if 20 + longest_arg + 1 > MARGIN {
-                return false;
-            }
             // The brace is not counted: prettyplease adds it only when the line breaks.
             if 12 + pat.len() + " => ".len() > MARGIN {
                 // The pattern broken inside its parentheses, then the arm as one of `)`.
@@ -1373,7 +1369,8 @@ impl Writer<'_, '_> {
             if call.len() <= room(16) {
                 self.line(16, &call);
             } else {
-                // Arguments one per line, with a trailing comma.
+                // Arguments one per line, with a trailing comma (one too wide for its line
+                // stays on it).
                 self.line(16, "support::serialize_tagged(");
                 for arg in ["value", property.as_str(), tag_lit.as_str(), "serializer"] {
                     self.line(20, &format!("{arg},"));

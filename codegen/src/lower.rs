@@ -182,7 +182,7 @@ fn check_ref<'v>(root: &'v Value, at: At<'_>, node: &'v Value) -> Result<&'v Val
         let Some(reference) = current.key("$ref").and_then(Value::as_str) else {
             return Ok(first.unwrap_or(node));
         };
-        match local(reference).and_then(|t| get(root, &t)) {
+        match local(reference).and_then(|t| pointer::get(root, &t)) {
             Some(next) => {
                 first.get_or_insert(next);
                 current = next;
@@ -205,35 +205,6 @@ fn local(reference: &str) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
-/// `serde_json::Value::pointer`, without copying the tokens that need no unescaping.
-fn get<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
-    if pointer.is_empty() {
-        return Some(root);
-    }
-    let rest = pointer.strip_prefix('/')?;
-    let mut target = root;
-    for token in rest.split('/') {
-        let unescaped;
-        let token = if token.contains('~') {
-            unescaped = pointer::unescape(token);
-            unescaped.as_str()
-        } else {
-            token
-        };
-        target = match target {
-            Value::Object(map) => map.key(token)?,
-            Value::Array(list) => {
-                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
-                    return None;
-                }
-                list.get(token.parse::<usize>().ok()?)?
-            }
-            _ => return None,
-        };
-    }
-    Some(target)
-}
-
 /// `pointer::deref` for a node found at `at`: the pointer the chain ends at, built only when
 /// the node is a reference (`None`: the node is not one, and stays at `at`).
 fn deref_at<'v>(
@@ -244,7 +215,7 @@ fn deref_at<'v>(
     if node.key("$ref").is_none() {
         return Ok((None, node));
     }
-    let (at, node) = pointer::deref(root, &at.string(), node)?;
+    let (at, node) = pointer::deref_lazy(root, || at.string(), node)?;
     Ok((Some(at), node))
 }
 
@@ -260,7 +231,7 @@ fn resolve_in<'v>(root: &'v Value, node: &Value) -> Option<&'v Value> {
     let mut current = node.key("$ref").and_then(Value::as_str)?;
     // Like `pointer::deref`, at most 63 links: its 64 steps include looking at `node` itself.
     for _ in 0..63 {
-        let next = local(current).and_then(|t| get(root, &t))?;
+        let next = local(current).and_then(|t| pointer::get(root, &t))?;
         match next.key("$ref").and_then(Value::as_str) {
             Some(reference) => current = reference,
             None => return Some(next),
@@ -432,7 +403,7 @@ impl<'a> Lowerer<'a> {
         }
         let root = self.root;
         let node = node
-            .or_else(|| get(root, at))
+            .or_else(|| pointer::get(root, at))
             .ok_or_else(|| Self::invalid(at, "schema not found"))?;
         // Reserve the id first: recursive references find it while the body is lowered.
         let id = self.push_type(TypeDef {

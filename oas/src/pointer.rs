@@ -121,9 +121,40 @@ pub fn local_target(reference: &str) -> Option<String> {
     Some(crate::url::decode(fragment))
 }
 
-/// Follows a pointer from the document root.
+/// Follows a pointer from the document root, as `serde_json::Value::pointer` does (`""` is the
+/// root; array indexes without sign or leading zeros), without unescaping tokens that hold no
+/// `~` and scanning small objects' members rather than hashing the key: `$ref` targets are
+/// followed thousands of times in a big spec.
 pub fn get<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    root.pointer(pointer)
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut target = root;
+    for token in rest.split('/') {
+        let unescaped;
+        let token = if token.contains('~') {
+            unescaped = unescape(token);
+            unescaped.as_str()
+        } else {
+            token
+        };
+        target = match target {
+            Value::Object(map) if map.len() <= 16 => map
+                .iter()
+                .find(|(k, _)| k.as_str() == token)
+                .map(|(_, v)| v)?,
+            Value::Object(map) => map.get(token)?,
+            Value::Array(list) => {
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                list.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(target)
 }
 
 /// Follows `$ref` chains starting at `node` (found at `pointer`) until a non-reference node,
@@ -133,24 +164,48 @@ pub fn deref<'a>(
     pointer: &str,
     node: &'a Value,
 ) -> Result<(String, &'a Value), RefError> {
-    let mut current = (pointer.to_owned(), node);
+    deref_lazy(root, || pointer.to_owned(), node)
+}
+
+/// [`deref`], with `node`'s pointer written only if it is needed: when `node` is no reference,
+/// or to name it in an error. A walker that holds its position as a lazy chain
+/// ([`At`]) follows a reference without writing where it stands.
+pub fn deref_lazy<'a>(
+    root: &'a Value,
+    pointer: impl FnOnce() -> String,
+    node: &'a Value,
+) -> Result<(String, &'a Value), RefError> {
+    // `None` while still at `node`.
+    let mut at: Option<String> = None;
+    let mut current = node;
+    let mut failure = None;
     for _ in 0..64 {
-        let Some(reference) = current.1.get("$ref").and_then(Value::as_str) else {
-            return Ok(current);
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            return Ok((at.unwrap_or_else(pointer), current));
         };
-        let target = local_target(reference).ok_or_else(|| RefError::External {
-            at: current.0.clone(),
-            reference: reference.to_owned(),
-        })?;
-        let next = get(root, &target).ok_or_else(|| RefError::Unresolved {
-            at: current.0.clone(),
-            reference: reference.to_owned(),
-        })?;
-        current = (target, next);
+        let Some(target) = local_target(reference) else {
+            failure = Some((true, reference));
+            break;
+        };
+        let Some(next) = get(root, &target) else {
+            failure = Some((false, reference));
+            break;
+        };
+        at = Some(target);
+        current = next;
     }
-    Err(RefError::Cycle {
-        at: pointer.to_owned(),
-    })
+    match failure {
+        None => Err(RefError::Cycle { at: pointer() }),
+        Some((external, reference)) => {
+            let at = at.unwrap_or_else(pointer);
+            let reference = reference.to_owned();
+            Err(if external {
+                RefError::External { at, reference }
+            } else {
+                RefError::Unresolved { at, reference }
+            })
+        }
+    }
 }
 
 /// Follows local `$ref` chains from `node` as far as they resolve: the schema a reference
@@ -263,5 +318,71 @@ mod tests {
             deref(&doc, "/e", &doc["e"]),
             Err(RefError::Unresolved { .. })
         ));
+    }
+
+    #[test]
+    fn a_lazy_deref_names_where_a_chain_fails_and_writes_the_start_only_when_needed() {
+        let doc = json!({
+            "a": {"$ref": "#/b"}, "b": {"$ref": "#/zz"}, "x": {"$ref": "other.yaml#/y"},
+            "c": {"$ref": "#/d"}, "d": {"$ref": "#/c"}, "p": 1, "q": {"$ref": "#/p"},
+        });
+        let at = |e: RefError| match e {
+            RefError::External { at, .. }
+            | RefError::Unresolved { at, .. }
+            | RefError::Cycle { at } => at,
+        };
+        // The link that fails is named, not the start.
+        assert_eq!(at(deref(&doc, "/a", &doc["a"]).unwrap_err()), "/b");
+        assert_eq!(at(deref(&doc, "/x", &doc["x"]).unwrap_err()), "/x");
+        assert!(matches!(
+            deref(&doc, "/x", &doc["x"]),
+            Err(RefError::External { .. })
+        ));
+        assert_eq!(at(deref(&doc, "/c", &doc["c"]).unwrap_err()), "/c");
+        // A node that is no reference stays where it is.
+        assert_eq!(deref(&doc, "/p", &doc["p"]).unwrap().0, "/p");
+        // A chain that resolves never writes its start.
+        let resolved = deref_lazy(&doc, || panic!("the start was written"), &doc["q"]);
+        assert_eq!(resolved.unwrap(), ("/p".to_owned(), &json!(1)));
+    }
+
+    #[test]
+    fn get_follows_pointers_as_serde_json_does() {
+        let doc = json!({
+            "a": {"b~c": {"d/e": [10, 20, {"f": null}]}, "": {"": 3}},
+            "many": (0..40).map(|i| (format!("k{i}"), json!(i))).collect::<serde_json::Map<_, _>>(),
+            "list": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        });
+        let pointers = [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/b~0c",
+            "/a/b~0c/d~1e",
+            "/a/b~0c/d~1e/2/f",
+            "/a/b~0c/d~1e/1",
+            "/a/b~0c/d~1e/01",
+            "/a/b~0c/d~1e/+1",
+            "/a/b~0c/d~1e/-1",
+            "/a/b~0c/d~1e/3",
+            "/a//",
+            "/a/",
+            "a",
+            "/many/k39",
+            "/many/k40",
+            "/list/11",
+            "/list/12",
+            "/list/1/x",
+            "/a/b~c",
+            "/a/b~1c",
+            "/a/b~2c",
+            "/list/00",
+            "/list/0",
+            "/list/ 1",
+        ];
+        for p in pointers {
+            assert_eq!(get(&doc, p), doc.pointer(p), "{p:?}");
+        }
     }
 }

@@ -280,11 +280,11 @@ fn synthetic_spec() -> Value {
         json!({ "oneOf": [schema_ref(3), schema_ref(90)], "discriminator": { "propertyName": "kind" } }),
     );
     // A discriminated union with members of every length up to the widest tag the emitter
-    // writes itself (tags are the members' names): arms whose pattern or `map` argument
-    // does not fit on its line.
+    // writes itself (tags are the members' names): arms whose pattern, `map` argument or
+    // tag does not fit on its line.
     schemas.insert(
         "TaggedWide".into(),
-        json!({ "oneOf": (30..=66).map(schema_ref).collect::<Vec<_>>(), "discriminator": { "propertyName": "kind" } }),
+        json!({ "oneOf": (30..=70).map(schema_ref).collect::<Vec<_>>(), "discriminator": { "propertyName": "kind" } }),
     );
     schemas.insert(
         "Ints".into(),
