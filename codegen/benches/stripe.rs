@@ -17,6 +17,11 @@
 
 use std::time::{Duration, Instant};
 
+// The same allocator as the `cargo codegen` binary, so the figures are the CLI's (the
+// serde_json parse it is compared with runs under it too).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/corpus/stripe-spec3-2022-04-12.json"
