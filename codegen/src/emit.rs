@@ -1014,9 +1014,13 @@ impl Writer<'_, '_> {
             self.line(INDENT, ") -> Self {");
         }
         // The literal on one line up to prettyplease's width for struct expressions.
-        let literal = format!("Self {{ {} }}", inits.join(", "));
-        if literal.len() <= STRUCT_LITERAL_WIDTH {
-            self.line(2 * INDENT, &literal);
+        let joined =
+            inits.iter().map(String::len).sum::<usize>() + 2 * inits.len().saturating_sub(1);
+        if "Self {  }".len() + joined <= STRUCT_LITERAL_WIDTH {
+            pad(&mut self.out, 2 * INDENT);
+            self.out.push_str("Self { ");
+            self.out.push_str(&inits.join(", "));
+            self.out.push_str(" }\n");
         } else {
             self.line(2 * INDENT, "Self {");
             for init in &inits {
