@@ -454,8 +454,17 @@ fn lower_stage(
     analysis::break_alias_cycles(&mut ir);
     analysis::cap_container_depth(&mut ir);
     analysis::insert_boxes(&mut ir);
-    let derives = analysis::derives(&ir);
-    let names = naming::assign(&ir);
+    // Both read the finished IR only: the derives are worked out beside the names (whose
+    // type names are the longer part, on this thread). Their recursion is shallow (type
+    // expressions nest at most `MAX_CONTAINER_DEPTH` containers), so a default stack does.
+    let (derives, names) = std::thread::scope(|scope| {
+        let derives = scope.spawn(|| analysis::derives(&ir));
+        let names = naming::assign(&ir);
+        let derives = derives
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (derives, names)
+    });
     Ok((ir, derives, names))
 }
 

@@ -131,10 +131,11 @@ fn types(ir: &Ir) -> Vec<String> {
     let mut names = vec![String::new(); ir.types.len()];
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|&i| (!ir.types[i].hint.component, i));
-    let mut taken: FxHashSet<String> = RESERVED_TYPES
-        .iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
+    let mut taken: FxHashSet<String> = FxHashSet::with_capacity_and_hasher(
+        ir.types.len() + RESERVED_TYPES.len(),
+        Default::default(),
+    );
+    taken.extend(RESERVED_TYPES.iter().map(|s| s.to_ascii_lowercase()));
     let mut cache = Cache::default();
     for i in order {
         let base = cache.type_ident(&ir.types[i].hint.words);
