@@ -286,6 +286,29 @@ fn synthetic_spec() -> Value {
         "TaggedWide".into(),
         json!({ "oneOf": (30..=70).map(schema_ref).collect::<Vec<_>>(), "discriminator": { "propertyName": "kind" } }),
     );
+    // Dotted tags of every width mapped to short members: variant names much shorter than
+    // their tags, so an arm's pattern fits while its tag argument does not (up to the widest
+    // tag the emitter writes itself).
+    let dotted = |n: usize| -> String {
+        let mut tag: String = std::iter::repeat_n("ab.", n / 3 + 1).collect();
+        tag.truncate(n);
+        tag
+    };
+    let mapping: serde_json::Map<String, Value> = (40..=70)
+        .map(|n| {
+            (
+                dotted(n),
+                json!(format!("#/components/schemas/{}", name('T', n - 39))),
+            )
+        })
+        .collect();
+    schemas.insert(
+        "TaggedDotted".into(),
+        json!({
+            "oneOf": (1..=31).map(schema_ref).collect::<Vec<_>>(),
+            "discriminator": { "propertyName": "event", "mapping": mapping },
+        }),
+    );
     schemas.insert(
         "Ints".into(),
         json!({ "type": "integer", "enum": [1, 2, 3, -4] }),
