@@ -147,19 +147,14 @@ fn obj(node: &Value) -> Option<&Map<String, Value>> {
     node.as_object()
 }
 
-/// Member lookup by key. Schema objects are small: a scan of their few entries is cheaper
-/// than hashing the key (the same result: keys are unique).
+/// Member lookup by key ([`pointer::member`]).
 trait Key {
     fn key(&self, key: &str) -> Option<&Value>;
 }
 
 impl Key for Map<String, Value> {
     fn key(&self, key: &str) -> Option<&Value> {
-        if self.len() <= 16 {
-            self.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-        } else {
-            self.get(key)
-        }
+        pointer::member(self, key)
     }
 }
 

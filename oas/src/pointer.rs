@@ -121,10 +121,21 @@ pub fn local_target(reference: &str) -> Option<String> {
     Some(crate::url::decode(fragment))
 }
 
+/// An object's member by key. Most objects in a spec are small, and a scan of their few
+/// entries is cheaper than hashing the key (the same result: keys are unique).
+#[inline]
+pub fn member<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
 /// Follows a pointer from the document root, as `serde_json::Value::pointer` does (`""` is the
 /// root; array indexes without sign or leading zeros), without unescaping tokens that hold no
-/// `~` and scanning small objects' members rather than hashing the key: `$ref` targets are
-/// followed thousands of times in a big spec.
+/// `~` and with [`member`]'s lookup: `$ref` targets are followed thousands of times in a big
+/// spec.
 pub fn get<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     if pointer.is_empty() {
         return Some(root);
@@ -140,11 +151,7 @@ pub fn get<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
             token
         };
         target = match target {
-            Value::Object(map) if map.len() <= 16 => map
-                .iter()
-                .find(|(k, _)| k.as_str() == token)
-                .map(|(_, v)| v)?,
-            Value::Object(map) => map.get(token)?,
+            Value::Object(map) => member(map, token)?,
             Value::Array(list) => {
                 if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
                     return None;
