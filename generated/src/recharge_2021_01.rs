@@ -4318,7 +4318,19 @@ pub mod server {
         }
         /// The first value of a header, by case-insensitive name.
         pub fn get(&self, name: &str) -> Option<&str> {
-            self.get_all(name).next()
+            let mut from = 0;
+            for &(name_end, end) in &self.ends {
+                if name_end - from == name.len()
+                    && self
+                        .text
+                        .as_bytes()[from..name_end]
+                        .eq_ignore_ascii_case(name.as_bytes())
+                {
+                    return self.text.get(name_end..end);
+                }
+                from = end;
+            }
+            None
         }
         /// Every value of a header, by case-insensitive name, in the order received.
         pub fn get_all<'h: 'n, 'n>(
@@ -4498,6 +4510,8 @@ pub mod server {
         /// Where each path parameter is in `path`, still percent-encoded: split by its style
         /// before it is decoded.
         path_spans: Vec<(&'static str, std::ops::Range<usize>)>,
+        /// What [`Context::add_header`] added, with room for the few a dialect adds to
+        /// every answer (an id, a rate limit).
         response_headers: Mutex<Vec<(String, String)>>,
     }
     impl Context {
@@ -4515,7 +4529,7 @@ pub mod server {
                 headers,
                 route: None,
                 path_spans: Vec::new(),
-                response_headers: Mutex::new(Vec::new()),
+                response_headers: Mutex::new(Vec::with_capacity(4)),
             }
         }
         /// The first value of a request header, by case-insensitive name.
@@ -4679,16 +4693,14 @@ pub mod server {
             Ok(body) => {
                 Reply {
                     status,
-                    headers: vec![
-                        ("Content-Type".to_owned(), "application/json".to_owned())
-                    ],
+                    headers: content_type("application/json"),
                     body,
                 }
             }
             Err(e) => {
                 Reply {
                     status: 500,
-                    headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
+                    headers: content_type("text/plain"),
                     body: format!("the response cannot be encoded: {e}").into_bytes(),
                 }
             }
@@ -4699,9 +4711,16 @@ pub mod server {
         let headers = if body.is_empty() {
             Vec::new()
         } else {
-            vec![("Content-Type".to_owned(), "application/octet-stream".to_owned())]
+            content_type("application/octet-stream")
         };
         Reply { status, headers, body }
+    }
+    /// An answer's headers: its `Content-Type`, with room for the few a dialect adds (so
+    /// [`end`] does not move them).
+    fn content_type(media: &str) -> Vec<(String, String)> {
+        let mut headers = Vec::with_capacity(4);
+        headers.push(("Content-Type".to_owned(), media.to_owned()));
+        headers
     }
     /// What [`route`] found.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -5075,9 +5094,17 @@ pub mod server {
         cx: &Context,
         mut reply: Reply,
     ) -> Reply {
-        reply
-            .headers
-            .append(&mut cx.response_headers.lock().unwrap_or_else(|e| e.into_inner()));
+        {
+            let mut added = cx
+                .response_headers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if reply.headers.is_empty() {
+                std::mem::swap(&mut reply.headers, &mut added);
+            } else {
+                reply.headers.append(&mut added);
+            }
+        }
         dialect.finish(cx, reply)
     }
     fn location_of(location: In) -> Location {

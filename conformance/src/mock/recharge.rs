@@ -59,7 +59,8 @@ pub(crate) struct Recharge {
     /// Each routed operation's index in `spec`.
     indexes: SpecIndexes<rs::Route>,
     data: RwLock<Data>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    /// By token; only the configured token reaches its bucket (`admit`).
+    buckets: Mutex<HashMap<String, Bucket, foldhash::fast::RandomState>>,
     hooks: RwLock<Vec<Hook>>,
 }
 
@@ -143,7 +144,7 @@ impl Recharge {
                 checkouts: Table::new(limit),
                 used_tokens: Table::new(limit),
             }),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::default()),
             hooks: RwLock::new(Vec::new()),
         }
     }

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 pub(crate) struct Table<T> {
     next: u64,
     rows: BTreeMap<u64, (String, T)>,
-    ids: HashMap<String, u64>,
+    /// foldhash rather than SipHash: every request hashes an id, and the keys are the mock's
+    /// own (a client cannot insert keys chosen to collide).
+    ids: HashMap<String, u64, foldhash::fast::RandomState>,
     limit: usize,
 }
 
@@ -20,7 +22,7 @@ impl<T> Table<T> {
         Self {
             next: 0,
             rows: BTreeMap::new(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             limit: limit.max(1),
         }
     }
