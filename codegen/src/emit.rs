@@ -2214,15 +2214,19 @@ impl Writer<'_, '_> {
             );
             let template = op.path.strip_suffix('/').unwrap_or(&op.path);
             let template = template.strip_prefix('/').unwrap_or(template);
+            let mut literal = 0u64;
             if !template.is_empty() {
                 for (j, segment) in template.split('/').enumerate() {
                     if j > 0 {
                         t.push_str(", ");
                     }
                     lit(&mut t, segment);
+                    if j < 64 && !segment.contains('{') {
+                        literal |= 1 << j;
+                    }
                 }
             }
-            t.push_str("] },\n");
+            let _ = writeln!(t, "], literal: {literal:#b} }},");
         }
         t.push_str("];\n/// The API: one method per operation, taking its typed parameters and body and giving its\n/// typed `Response`. Each method answers an empty 501 until it is implemented, which\n/// [`handle`] sends as the dialect's [`Refusal::NotImplemented`].\npub trait Api: Send + Sync {\n");
         let mut arms = String::new();

@@ -9536,6 +9536,10 @@ pub mod server {
         /// The segments of `call.path` (`["items", "{id}"]`; none for `/`), split once here
         /// rather than on every request.
         pub segments: &'static [&'static str],
+        /// Bit `i` is set when segment `i` (of the first 64) is plain text, without a
+        /// parameter: those are compared first, as another route's path nearly always
+        /// differs in one of them.
+        pub literal: u64,
     }
     /// What the router knows of a request: given to the operation and to the dialect.
     #[derive(Debug)]
@@ -9839,8 +9843,11 @@ pub mod server {
                 other_method = true;
                 continue;
             }
+            if !literals_match(r, given) {
+                continue;
+            }
             spans.clear();
-            let Some(literal) = match_segments(r.segments, given, &mut spans) else {
+            let Some(literal) = match_segments(r, given, &mut spans) else {
                 continue;
             };
             if best.is_none_or(|(_, l)| literal > l) {
@@ -9854,8 +9861,8 @@ pub mod server {
         let mut allow: Vec<&'static str> = Vec::new();
         if other_method {
             for r in routes {
-                if r.segments.len() == given.len()
-                    && match_segments(r.segments, given, &mut spans).is_some()
+                if r.segments.len() == given.len() && literals_match(r, given)
+                    && match_segments(r, given, &mut spans).is_some()
                     && !allow.contains(&r.call.method)
                 {
                     allow.push(r.call.method);
@@ -9869,16 +9876,30 @@ pub mod server {
     fn without_trailing_slash(path: &str) -> &str {
         path.strip_suffix('/').unwrap_or(path)
     }
-    /// Whether the path's segments (with their offsets) match a template's, how many matched
-    /// literally, with the spans of its parameters pushed onto `spans`.
+    /// Whether the path's segments equal a route's plain-text segments ([`Route::literal`]).
+    fn literals_match(route: &Route, given: &[(usize, &str)]) -> bool {
+        let mut bits = route.literal;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            match (route.segments.get(i), given.get(i)) {
+                (Some(w), Some((_, g))) if w == g => {}
+                _ => return false,
+            }
+            bits &= bits - 1;
+        }
+        true
+    }
+    /// Whether the path's segments (with their offsets) match a route's whose plain-text
+    /// segments they equal ([`literals_match`]), how many matched literally, with the spans
+    /// of its parameters pushed onto `spans`.
     fn match_segments(
-        wanted: &'static [&'static str],
+        route: &Route,
         given: &[(usize, &str)],
         spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
     ) -> Option<usize> {
         let mut literal = 0;
-        for (w, (at, g)) in wanted.iter().zip(given) {
-            if w == g {
+        for (i, (w, (at, g))) in route.segments.iter().zip(given).enumerate() {
+            if (i < 64 && (route.literal >> i) & 1 == 1) || w == g {
                 literal += 1;
             } else if !w.bytes().any(|b| b == b'{') || !match_segment(w, g, *at, spans) {
                 return None;
@@ -10832,6 +10853,7 @@ pub mod server {
             call: &super::operations::list_checkouts::CALL,
             shapes: super::operations::list_checkouts::SHAPES,
             segments: &["checkouts"],
+            literal: 0b1,
         },
         Route {
             id: "createCheckout",
@@ -10839,6 +10861,7 @@ pub mod server {
             call: &super::operations::create_checkout::CALL,
             shapes: super::operations::create_checkout::SHAPES,
             segments: &["checkouts"],
+            literal: 0b1,
         },
         Route {
             id: "retrieveCheckout",
@@ -10846,6 +10869,7 @@ pub mod server {
             call: &super::operations::retrieve_checkout::CALL,
             shapes: super::operations::retrieve_checkout::SHAPES,
             segments: &["checkouts", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "listCheckoutItems",
@@ -10853,6 +10877,7 @@ pub mod server {
             call: &super::operations::list_checkout_items::CALL,
             shapes: super::operations::list_checkout_items::SHAPES,
             segments: &["checkouts", "{id}", "items"],
+            literal: 0b101,
         },
         Route {
             id: "expireCheckout",
@@ -10860,6 +10885,7 @@ pub mod server {
             call: &super::operations::expire_checkout::CALL,
             shapes: super::operations::expire_checkout::SHAPES,
             segments: &["checkouts", "{id}", "expire"],
+            literal: 0b101,
         },
         Route {
             id: "listCustomers",
@@ -10867,6 +10893,7 @@ pub mod server {
             call: &super::operations::list_customers::CALL,
             shapes: super::operations::list_customers::SHAPES,
             segments: &["customers"],
+            literal: 0b1,
         },
         Route {
             id: "createCustomer",
@@ -10874,6 +10901,7 @@ pub mod server {
             call: &super::operations::create_customer::CALL,
             shapes: super::operations::create_customer::SHAPES,
             segments: &["customers"],
+            literal: 0b1,
         },
         Route {
             id: "retrieveCustomer",
@@ -10881,6 +10909,7 @@ pub mod server {
             call: &super::operations::retrieve_customer::CALL,
             shapes: super::operations::retrieve_customer::SHAPES,
             segments: &["customers", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "updateCustomer",
@@ -10888,6 +10917,7 @@ pub mod server {
             call: &super::operations::update_customer::CALL,
             shapes: super::operations::update_customer::SHAPES,
             segments: &["customers", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "deleteCustomer",
@@ -10895,6 +10925,7 @@ pub mod server {
             call: &super::operations::delete_customer::CALL,
             shapes: super::operations::delete_customer::SHAPES,
             segments: &["customers", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "patchCustomer",
@@ -10902,6 +10933,7 @@ pub mod server {
             call: &super::operations::patch_customer::CALL,
             shapes: super::operations::patch_customer::SHAPES,
             segments: &["customers", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "listProducts",
@@ -10909,6 +10941,7 @@ pub mod server {
             call: &super::operations::list_products::CALL,
             shapes: super::operations::list_products::SHAPES,
             segments: &["products"],
+            literal: 0b1,
         },
         Route {
             id: "createProduct",
@@ -10916,6 +10949,7 @@ pub mod server {
             call: &super::operations::create_product::CALL,
             shapes: super::operations::create_product::SHAPES,
             segments: &["products"],
+            literal: 0b1,
         },
         Route {
             id: "retrieveProduct",
@@ -10923,6 +10957,7 @@ pub mod server {
             call: &super::operations::retrieve_product::CALL,
             shapes: super::operations::retrieve_product::SHAPES,
             segments: &["products", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "updateProduct",
@@ -10930,6 +10965,7 @@ pub mod server {
             call: &super::operations::update_product::CALL,
             shapes: super::operations::update_product::SHAPES,
             segments: &["products", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "deleteProduct",
@@ -10937,6 +10973,7 @@ pub mod server {
             call: &super::operations::delete_product::CALL,
             shapes: super::operations::delete_product::SHAPES,
             segments: &["products", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "listProductPrices",
@@ -10944,6 +10981,7 @@ pub mod server {
             call: &super::operations::list_product_prices::CALL,
             shapes: super::operations::list_product_prices::SHAPES,
             segments: &["products", "{id}", "prices"],
+            literal: 0b101,
         },
         Route {
             id: "listPrices",
@@ -10951,6 +10989,7 @@ pub mod server {
             call: &super::operations::list_prices::CALL,
             shapes: super::operations::list_prices::SHAPES,
             segments: &["prices"],
+            literal: 0b1,
         },
         Route {
             id: "createPrice",
@@ -10958,6 +10997,7 @@ pub mod server {
             call: &super::operations::create_price::CALL,
             shapes: super::operations::create_price::SHAPES,
             segments: &["prices"],
+            literal: 0b1,
         },
         Route {
             id: "retrievePrice",
@@ -10965,6 +11005,7 @@ pub mod server {
             call: &super::operations::retrieve_price::CALL,
             shapes: super::operations::retrieve_price::SHAPES,
             segments: &["prices", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "updatePrice",
@@ -10972,6 +11013,7 @@ pub mod server {
             call: &super::operations::update_price::CALL,
             shapes: super::operations::update_price::SHAPES,
             segments: &["prices", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "listPaymentLinks",
@@ -10979,6 +11021,7 @@ pub mod server {
             call: &super::operations::list_payment_links::CALL,
             shapes: super::operations::list_payment_links::SHAPES,
             segments: &["payment-links"],
+            literal: 0b1,
         },
         Route {
             id: "createPaymentLink",
@@ -10986,6 +11029,7 @@ pub mod server {
             call: &super::operations::create_payment_link::CALL,
             shapes: super::operations::create_payment_link::SHAPES,
             segments: &["payment-links"],
+            literal: 0b1,
         },
         Route {
             id: "retrievePaymentLink",
@@ -10993,6 +11037,7 @@ pub mod server {
             call: &super::operations::retrieve_payment_link::CALL,
             shapes: super::operations::retrieve_payment_link::SHAPES,
             segments: &["payment-links", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "updatePaymentLink",
@@ -11000,6 +11045,7 @@ pub mod server {
             call: &super::operations::update_payment_link::CALL,
             shapes: super::operations::update_payment_link::SHAPES,
             segments: &["payment-links", "{id}"],
+            literal: 0b1,
         },
         Route {
             id: "listPaymentLinkItems",
@@ -11007,6 +11053,7 @@ pub mod server {
             call: &super::operations::list_payment_link_items::CALL,
             shapes: super::operations::list_payment_link_items::SHAPES,
             segments: &["payment-links", "{id}", "items"],
+            literal: 0b101,
         },
         Route {
             id: "retrieveBalance",
@@ -11014,6 +11061,7 @@ pub mod server {
             call: &super::operations::retrieve_balance::CALL,
             shapes: super::operations::retrieve_balance::SHAPES,
             segments: &["balance"],
+            literal: 0b1,
         },
     ];
     /// The API: one method per operation, taking its typed parameters and body and giving its

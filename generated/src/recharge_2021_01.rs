@@ -4496,6 +4496,10 @@ pub mod server {
         /// The segments of `call.path` (`["items", "{id}"]`; none for `/`), split once here
         /// rather than on every request.
         pub segments: &'static [&'static str],
+        /// Bit `i` is set when segment `i` (of the first 64) is plain text, without a
+        /// parameter: those are compared first, as another route's path nearly always
+        /// differs in one of them.
+        pub literal: u64,
     }
     /// What the router knows of a request: given to the operation and to the dialect.
     #[derive(Debug)]
@@ -4799,8 +4803,11 @@ pub mod server {
                 other_method = true;
                 continue;
             }
+            if !literals_match(r, given) {
+                continue;
+            }
             spans.clear();
-            let Some(literal) = match_segments(r.segments, given, &mut spans) else {
+            let Some(literal) = match_segments(r, given, &mut spans) else {
                 continue;
             };
             if best.is_none_or(|(_, l)| literal > l) {
@@ -4814,8 +4821,8 @@ pub mod server {
         let mut allow: Vec<&'static str> = Vec::new();
         if other_method {
             for r in routes {
-                if r.segments.len() == given.len()
-                    && match_segments(r.segments, given, &mut spans).is_some()
+                if r.segments.len() == given.len() && literals_match(r, given)
+                    && match_segments(r, given, &mut spans).is_some()
                     && !allow.contains(&r.call.method)
                 {
                     allow.push(r.call.method);
@@ -4829,16 +4836,30 @@ pub mod server {
     fn without_trailing_slash(path: &str) -> &str {
         path.strip_suffix('/').unwrap_or(path)
     }
-    /// Whether the path's segments (with their offsets) match a template's, how many matched
-    /// literally, with the spans of its parameters pushed onto `spans`.
+    /// Whether the path's segments equal a route's plain-text segments ([`Route::literal`]).
+    fn literals_match(route: &Route, given: &[(usize, &str)]) -> bool {
+        let mut bits = route.literal;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            match (route.segments.get(i), given.get(i)) {
+                (Some(w), Some((_, g))) if w == g => {}
+                _ => return false,
+            }
+            bits &= bits - 1;
+        }
+        true
+    }
+    /// Whether the path's segments (with their offsets) match a route's whose plain-text
+    /// segments they equal ([`literals_match`]), how many matched literally, with the spans
+    /// of its parameters pushed onto `spans`.
     fn match_segments(
-        wanted: &'static [&'static str],
+        route: &Route,
         given: &[(usize, &str)],
         spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
     ) -> Option<usize> {
         let mut literal = 0;
-        for (w, (at, g)) in wanted.iter().zip(given) {
-            if w == g {
+        for (i, (w, (at, g))) in route.segments.iter().zip(given).enumerate() {
+            if (i < 64 && (route.literal >> i) & 1 == 1) || w == g {
                 literal += 1;
             } else if !w.bytes().any(|b| b == b'{') || !match_segment(w, g, *at, spans) {
                 return None;
@@ -5792,6 +5813,7 @@ pub mod server {
             call: &super::operations::create_checkout::CALL,
             shapes: super::operations::create_checkout::SHAPES,
             segments: &["checkouts"],
+            literal: 0b1,
         },
         Route {
             id: "retrieveCheckout",
@@ -5799,6 +5821,7 @@ pub mod server {
             call: &super::operations::retrieve_checkout::CALL,
             shapes: super::operations::retrieve_checkout::SHAPES,
             segments: &["checkouts", "{token}"],
+            literal: 0b1,
         },
         Route {
             id: "updateCheckout",
@@ -5806,6 +5829,7 @@ pub mod server {
             call: &super::operations::update_checkout::CALL,
             shapes: super::operations::update_checkout::SHAPES,
             segments: &["checkouts", "{token}"],
+            literal: 0b1,
         },
         Route {
             id: "retrieveCheckoutShippingRates",
@@ -5813,6 +5837,7 @@ pub mod server {
             call: &super::operations::retrieve_checkout_shipping_rates::CALL,
             shapes: super::operations::retrieve_checkout_shipping_rates::SHAPES,
             segments: &["checkouts", "{token}", "shipping_rates"],
+            literal: 0b101,
         },
         Route {
             id: "chargeCheckout",
@@ -5820,6 +5845,7 @@ pub mod server {
             call: &super::operations::charge_checkout::CALL,
             shapes: super::operations::charge_checkout::SHAPES,
             segments: &["checkouts", "{token}", "charge"],
+            literal: 0b101,
         },
     ];
     /// The API: one method per operation, taking its typed parameters and body and giving its

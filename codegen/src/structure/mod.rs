@@ -38,7 +38,7 @@ mod schema;
 
 use std::collections::HashSet;
 
-use oas::pointer::At;
+use oas::pointer::{At, member};
 use serde_json::{Map, Value};
 
 use grammar::{REFERENCE, STAND_INS, Shape};
@@ -127,12 +127,6 @@ fn refused_as<T: serde::de::DeserializeOwned>(copy: &[u8], prefix: &str) -> Resu
 /// The document's root, as refusals name positions (`#/components/schemas/A/type`); a
 /// position's pointer is written out only for a refusal.
 const ROOT: At<'static> = At::Str("#");
-
-/// The member `key` of an object (found by scanning: these objects are small, and the
-/// `Value`'s map would hash the key).
-pub(super) fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-}
 
 /// The walk: the copy `openapiv3` reads, written as JSON text, and the first Schema Object
 /// refusal.

@@ -1,10 +1,10 @@
 //! The check of one Schema Object: what `openapiv3` refuses in a schema, and the two things
 //! lowering cannot use, each named by the keyword's JSON pointer.
 
-use oas::pointer::{self, At};
+use oas::pointer::{self, At, member};
 use serde_json::Value;
 
-use super::{Refusal, member};
+use super::Refusal;
 
 /// OpenAPI 3.0's `type`s.
 const TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
