@@ -52,11 +52,12 @@ macro_rules! incoming {
 }
 pub(crate) use incoming;
 
-/// The mock's answer to a body it could not read whole, in both APIs' words: its status, its
-/// message, and whether the connection closes (the rest of the body is unread).
+/// The mock's answer to a body it could not read whole, the same in both APIs but for the
+/// error body (`$reply`: the API's `fn(status, message) -> Reply`); the connection closes
+/// when the rest of the body is unread.
 macro_rules! body_refusal {
-    ($server:ident, $error:expr) => {
-        match $error {
+    ($server:ident, $error:expr, $reply:expr) => {{
+        let (status, message, close) = match $error {
             $server::BodyError::TooLarge { limit } => (
                 413,
                 format!("The request body is larger than {limit} bytes."),
@@ -70,10 +71,40 @@ macro_rules! body_refusal {
             $server::BodyError::Incomplete => {
                 (400, "The request body is incomplete.".to_owned(), true)
             }
+        };
+        let mut out = $reply(status, &message);
+        if close {
+            out.headers.push(("Connection".into(), "close".into()));
         }
-    };
+        out
+    }};
 }
 pub(crate) use body_refusal;
+
+/// Both dialects' `Dialect::finish`, for `$call` (an API's `Call`: its `api` with `spec` and
+/// `indexes`, and `reached`): a stored JSON body sent as `Other` is labelled JSON, the
+/// operation reached is noted (for a planted bug), and in self-check mode the answer is
+/// checked against the spec.
+macro_rules! finish {
+    ($call:expr, $env:expr, $cx:expr, $reply:expr) => {{
+        let mut reply = $reply;
+        $crate::mock::app::json_content(&mut reply.headers);
+        if let Some(op) = $cx.operation() {
+            let _ = $call.reached.set(op);
+            let index = $cx.route.and_then(|r| $call.api.indexes.of(r));
+            $env.self_check(
+                &$call.api.spec,
+                index,
+                op,
+                reply.status,
+                &reply.headers,
+                &reply.body,
+            );
+        }
+        reply
+    }};
+}
+pub(crate) use finish;
 
 /// What every handler shares: configuration, clock, ids, the webhook outbox, injected faults.
 #[derive(Debug)]

@@ -29,7 +29,7 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, body_refusal, group, incoming, json_content, origin};
+use super::app::{Env, SpecIndexes, body_refusal, finish, group, incoming, origin};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -437,34 +437,13 @@ impl gs::Dialect for Call<'_> {
                 });
                 gs::json_reply(422, &validation_body(group(pairs)))
             }
-            Refusal::Body(error) => {
-                let (status, message, close) = body_refusal!(gs, error);
-                let mut out = reply(status, &message);
-                if close {
-                    out.headers.push(("Connection".into(), "close".into()));
-                }
-                out
-            }
+            Refusal::Body(error) => body_refusal!(gs, error, reply),
             Refusal::NotImplemented => reply(501, "Not implemented."),
         }
     }
 
-    fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
-        json_content(&mut reply.headers);
-        if let Some(op) = cx.operation() {
-            let _ = self.reached.set(op);
-            let index = cx.route.and_then(|r| self.api.indexes.of(r));
-            let env = self.ctx.env;
-            env.self_check(
-                &self.api.spec,
-                index,
-                op,
-                reply.status,
-                &reply.headers,
-                &reply.body,
-            );
-        }
-        reply
+    fn finish(&self, cx: &Context, reply: Reply) -> Reply {
+        finish!(self, self.ctx.env, cx, reply)
     }
 }
 

@@ -37,7 +37,7 @@ use http::StatusCode;
 use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, body_refusal, group, incoming, json_content};
+use super::app::{Env, SpecIndexes, body_refusal, finish, group, incoming};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::support::{Cents, hex32};
@@ -426,34 +426,13 @@ impl rs::Dialect for Call<'_> {
                 });
                 rs::json_reply(422, &errors_fields(group(pairs)))
             }
-            Refusal::Body(error) => {
-                let (status, message, close) = body_refusal!(rs, error);
-                let mut out = reply(status, &message);
-                if close {
-                    out.headers.push(("Connection".into(), "close".into()));
-                }
-                out
-            }
+            Refusal::Body(error) => body_refusal!(rs, error, reply),
             Refusal::NotImplemented => reply(501, "Not implemented."),
         }
     }
 
-    fn finish(&self, cx: &Context, mut reply: Reply) -> Reply {
-        json_content(&mut reply.headers);
-        if let Some(op) = cx.operation() {
-            let _ = self.reached.set(op);
-            let index = cx.route.and_then(|r| self.api.indexes.of(r));
-            let env = self.env;
-            env.self_check(
-                &self.api.spec,
-                index,
-                op,
-                reply.status,
-                &reply.headers,
-                &reply.body,
-            );
-        }
-        reply
+    fn finish(&self, cx: &Context, reply: Reply) -> Reply {
+        finish!(self, self.env, cx, reply)
     }
 }
 
