@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 pub(crate) struct Table<T> {
     next: u64,
     rows: BTreeMap<u64, (String, T)>,
-    /// foldhash rather than SipHash: every request hashes an id, and the keys are the mock's
-    /// own (a client cannot insert keys chosen to collide).
+    /// foldhash rather than SipHash: every request hashes an id. Its seed is random, and
+    /// a table holds at most `limit` rows, so the few keys a client chooses (the
+    /// single-use processor tokens) cannot be made to collide, nor pile up.
     ids: HashMap<String, u64, foldhash::fast::RandomState>,
     limit: usize,
 }
