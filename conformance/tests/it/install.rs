@@ -56,7 +56,8 @@ fn runs_from_an_empty_directory(bin: &Path) {
 #[test]
 fn a_copy_of_the_binary_runs_from_an_empty_directory() {
     let built = Path::new(env!("CARGO_BIN_EXE_conformance"));
-    let bin = temp_dir("bin").join("conformance");
+    let folder = temp_dir("bin");
+    let bin = folder.join("conformance");
     std::fs::copy(built, &bin).unwrap();
     let bytes = std::fs::read(&bin).unwrap();
     let checkout = env!("CARGO_MANIFEST_DIR").as_bytes();
@@ -82,7 +83,7 @@ fn cargo_install_gives_a_binary_that_runs_anywhere() {
         .args(["install", "--locked", "--offline", "--debug", "--path"])
         .arg(env!("CARGO_MANIFEST_DIR"))
         .arg("--root")
-        .arg(&root)
+        .arg(&*root)
         .env("CARGO_TARGET_DIR", root.join("target"))
         .output()
         .unwrap();

@@ -279,6 +279,8 @@ struct Captured {
     /// The upstream's origin and the API's prefix on it.
     origin: String,
     prefix: &'static str,
+    /// Holds the recording's file.
+    _dir: support::TempDir,
 }
 
 fn capture(api: Api, name: &str, scenario: fn(&mut Session<'_>)) -> Captured {
@@ -319,6 +321,7 @@ fn capture(api: Api, name: &str, scenario: fn(&mut Session<'_>)) -> Captured {
         events,
         origin: mock.origin(),
         prefix,
+        _dir: dir,
     }
 }
 

@@ -411,7 +411,7 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<String>>) {
 #[test]
 fn ids_that_need_percent_encoding_address_the_right_object() {
     let target = WeirdIds::start();
-    let dir = std::env::temp_dir().join(format!("replay-weird-ids-{}", std::process::id()));
+    let dir = support::temp_dir("replay-weird-ids");
     std::fs::create_dir_all(dir.join("chargily")).unwrap();
     let recorded = customer("01hj5n7c6rd55fjt0tck9k0631");
     let scenario = json!({

@@ -21,7 +21,7 @@ fn shipped() -> PathBuf {
 
 /// The Chargily fixtures plus one shipped scenario that pays a checkout through the control
 /// API: without `--control` that one is skipped.
-fn recordings_with_a_control_scenario(name: &str) -> (PathBuf, usize) {
+fn recordings_with_a_control_scenario(name: &str) -> (support::TempDir, usize) {
     let dir = temp_dir(name);
     for entry in std::fs::read_dir(fixtures().join("chargily")).unwrap() {
         let p = entry.unwrap().path();
