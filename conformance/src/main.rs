@@ -1000,9 +1000,9 @@ struct ProgressCounts {
     total: u64,
     lines: bool,
     started: std::time::Instant,
-    done: std::sync::atomic::AtomicU64,
-    passed: std::sync::atomic::AtomicU64,
-    failed: std::sync::atomic::AtomicU64,
+    /// Done, passed and failed; counted and printed under one lock, so the lines come out in
+    /// order and the last one is the 100 % line even when scenarios finish at once.
+    counts: std::sync::Mutex<(u64, u64, u64)>,
 }
 
 impl ProgressCounts {
@@ -1011,23 +1011,21 @@ impl ProgressCounts {
             total,
             lines,
             started: std::time::Instant::now(),
-            done: 0.into(),
-            passed: 0.into(),
-            failed: 0.into(),
+            counts: std::sync::Mutex::new((0, 0, 0)),
         }
     }
 
     /// Counts one exchange; returns the bar's message.
     fn record(&self, e: &conformance::replay::ExchangeReport) -> String {
-        use std::sync::atomic::Ordering::Relaxed;
         let ran = e.skipped.is_none() && e.not_run.is_none();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.0 += 1;
         if ran && e.violations.is_empty() {
-            self.passed.fetch_add(1, Relaxed);
+            counts.1 += 1;
         } else if ran {
-            self.failed.fetch_add(1, Relaxed);
+            counts.2 += 1;
         }
-        let done = self.done.fetch_add(1, Relaxed) + 1;
-        let (passed, failed) = (self.passed.load(Relaxed), self.failed.load(Relaxed));
+        let (done, passed, failed) = *counts;
         let message = format!("{passed} passed, {failed} failed");
         // The tenth this exchange completes, if any (the last one always reports).
         let tenth = |n: u64| n * 10 / self.total.max(1);
