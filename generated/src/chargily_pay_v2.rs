@@ -8368,6 +8368,7 @@ pub mod schemas {
 /// later requests wait before they are sent.
 #[allow(dead_code)]
 pub mod client {
+    use std::borrow::Cow;
     use std::time::{Duration, Instant};
     /// An HTTP request as the client built it.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8379,11 +8380,13 @@ pub mod client {
         pub headers: Vec<(String, String)>,
         pub body: Option<Vec<u8>>,
     }
-    /// An HTTP response as the transport received it.
+    /// An HTTP response as the transport received it, or as a server answers.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Reply {
         pub status: u16,
-        pub headers: Vec<(String, String)>,
+        /// Header names and values: a server's own (`Content-Type`) are borrowed, so an
+        /// answer does not allocate them.
+        pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
         pub body: Vec<u8>,
     }
     impl Reply {
@@ -8392,7 +8395,7 @@ pub mod client {
             self.headers
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| &**v)
         }
     }
     /// No response was received: the connection failed, or the server hung up.
@@ -9245,8 +9248,8 @@ pub mod client {
                             .headers()
                             .iter()
                             .map(|(n, v)| (
-                                n.as_str().to_owned(),
-                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                                n.as_str().to_owned().into(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
                             ))
                             .collect();
                         let body = response
@@ -9518,7 +9521,7 @@ pub mod server {
             body.insert("issues".to_owned(), issues.into());
             let mut reply = json_reply(self.status(), &body);
             if let Self::MethodNotAllowed { allow } = self {
-                reply.headers.push(("Allow".to_owned(), allow.join(", ")));
+                reply.headers.push(("Allow".into(), allow.join(", ").into()));
             }
             reply
         }
@@ -9556,7 +9559,7 @@ pub mod server {
         path_spans: Vec<(&'static str, std::ops::Range<usize>)>,
         /// What [`Context::add_header`] added, with room for the few a dialect adds to
         /// every answer (an id, a rate limit).
-        response_headers: Mutex<Vec<(String, String)>>,
+        response_headers: Mutex<Vec<(Cow<'static, str>, Cow<'static, str>)>>,
     }
     impl Context {
         /// A request's context before routing.
@@ -9593,7 +9596,11 @@ pub mod server {
             self.route.map(|r| r.id)
         }
         /// Adds a header to the answer, whoever gives it.
-        pub fn add_header(&self, name: impl Into<String>, value: impl Into<String>) {
+        pub fn add_header(
+            &self,
+            name: impl Into<Cow<'static, str>>,
+            value: impl Into<Cow<'static, str>>,
+        ) {
             self.response_headers
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -9761,9 +9768,9 @@ pub mod server {
     }
     /// An answer's headers: its `Content-Type`, with room for the few a dialect adds (so
     /// [`end`] does not move them).
-    fn content_type(media: &str) -> Vec<(String, String)> {
+    fn content_type(media: &'static str) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
         let mut headers = Vec::with_capacity(4);
-        headers.push(("Content-Type".to_owned(), media.to_owned()));
+        headers.push((Cow::Borrowed("Content-Type"), Cow::Borrowed(media)));
         headers
     }
     /// What [`route`] found.

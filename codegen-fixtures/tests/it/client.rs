@@ -294,7 +294,7 @@ fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Reply, Tra
         status,
         headers: headers
             .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
             .collect(),
         body: body.as_bytes().to_vec(),
     })

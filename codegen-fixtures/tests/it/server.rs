@@ -852,7 +852,7 @@ impl Dialect for Shows {
             if let Some(text) = cx.path_param(name) {
                 reply
                     .headers
-                    .push((format!("X-Path-{name}"), text.into_owned()));
+                    .push((format!("X-Path-{name}").into(), text.into_owned().into()));
             }
         }
         reply

@@ -1,6 +1,7 @@
 //! The request handler: splits the URL space between the two APIs and the `/_mock/` controls,
 //! injects faults, and (in self-check mode) validates every response against the spec.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,12 +24,17 @@ use crate::specs::Api;
 /// whose path below the API's prefix is `$rest`; a body the server could not read whole is
 /// the router's body error (`$limit`: the body limit).
 macro_rules! incoming {
-    ($server:ident, $req:expr, $rest:expr, $limit:expr) => {{
-        let req: &$crate::mock::exchange::Request = $req;
+    ($server:ident, $req:expr, $prefix:expr, $limit:expr) => {{
+        let req: &mut $crate::mock::exchange::Request = $req;
         $server::Incoming {
             method: req.method.as_str().to_owned(),
-            path: $rest.to_owned(),
-            query: req.query.clone(),
+            // The path below the prefix, in the request's own buffer.
+            path: {
+                let mut path = std::mem::take(&mut req.path);
+                path.drain(..$prefix.len());
+                path
+            },
+            query: req.query.take(),
             headers: {
                 // One spare: the ReCharge mock may add its default version header.
                 let mut headers = $server::Headers::with_capacity(req.headers.len() + 1, 256);
@@ -36,7 +42,7 @@ macro_rules! incoming {
                 headers
             },
             body: match req.body_error {
-                None => Ok(req.body.to_vec()),
+                None => Ok(Vec::from(std::mem::take(&mut req.body))),
                 Some($crate::mock::exchange::BodyError::TooLarge) => {
                     Err($server::BodyError::TooLarge { limit: $limit })
                 }
@@ -51,6 +57,24 @@ macro_rules! incoming {
     }};
 }
 pub(crate) use incoming;
+
+/// A dialect's field errors (each field's messages, in the API's words) as the router's
+/// issues about the body.
+macro_rules! body_issues {
+    ($server:ident, $errors:expr) => {
+        $errors
+            .into_iter()
+            .flat_map(|(name, messages)| {
+                messages.into_iter().map(move |message| $server::Issue {
+                    location: $server::Location::Body,
+                    name: name.clone(),
+                    message,
+                })
+            })
+            .collect()
+    };
+}
+pub(crate) use body_issues;
 
 /// The mock's answer to a body it could not read whole, the same in both APIs but for the
 /// error body (`$reply`: the API's `fn(status, message) -> Reply`); the connection closes
@@ -159,15 +183,19 @@ impl Env {
         index: Option<usize>,
         op: &str,
         status: u16,
-        headers: &[(String, String)],
+        headers: &[(Cow<'static, str>, Cow<'static, str>)],
         body: &[u8],
     ) {
         let (true, Some(index)) = (self.config.self_check, index) else {
             return;
         };
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
         let parts = ResponseParts {
             status,
-            headers,
+            headers: &headers,
             body,
         };
         for f in spec
@@ -296,13 +324,13 @@ impl App {
     pub async fn handle(&self, req: Request) -> Response {
         let path = req.path.as_str();
         for (prefix, live) in [(CHARGILY_TEST_PREFIX, false), (CHARGILY_LIVE_PREFIX, true)] {
-            if let Some(rest) = strip(path, prefix) {
-                let (op, response) = self.chargily.handle(&self.env, &req, live, rest).await;
+            if strip(path, prefix).is_some() {
+                let (op, response) = self.chargily.handle(&self.env, req, live).await;
                 return self.planted(Api::Chargily, op, response);
             }
         }
-        if let Some(rest) = strip(path, RECHARGE_PREFIX) {
-            let (op, response) = self.recharge.handle(&self.env, &req, rest).await;
+        if strip(path, RECHARGE_PREFIX).is_some() {
+            let (op, response) = self.recharge.handle(&self.env, req).await;
             return self.planted(Api::Recharge, op, response);
         }
         if let Some(rest) = strip(path, CONTROL_PREFIX) {
@@ -546,10 +574,11 @@ impl<R> SpecIndexes<R> {
 
 /// Labels a body sent through a generated `Response::Other` as JSON: every error body and
 /// stored object the mock sends that way is JSON, but `Other` carries no media type.
-pub(crate) fn json_content(headers: &mut [(String, String)]) {
+pub(crate) fn json_content(headers: &mut [(Cow<'static, str>, Cow<'static, str>)]) {
     for (name, value) in headers {
-        if name.eq_ignore_ascii_case("content-type") && value == "application/octet-stream" {
-            "application/json".clone_into(value);
+        // The value first: most headers differ from it in length.
+        if value == "application/octet-stream" && name.eq_ignore_ascii_case("content-type") {
+            *value = Cow::Borrowed("application/json");
         }
     }
 }
@@ -589,7 +618,7 @@ mod tests {
         assert_eq!(app.self_check_violations(), Vec::<String>::new());
         // The same answer with its body emptied, as a broken handler would send it.
         let spec = app.chargily.spec();
-        let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        let headers = vec![("Content-Type".into(), "application/json".into())];
         let index = spec.operation("retrieveBalance");
         app.env
             .self_check(spec, index, "retrieveBalance", 200, &headers, b"{}");

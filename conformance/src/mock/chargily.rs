@@ -29,7 +29,7 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, body_refusal, finish, group, incoming, origin};
+use super::app::{Env, SpecIndexes, body_issues, body_refusal, finish, group, incoming, origin};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -37,26 +37,34 @@ use super::webhook::Delivery;
 use super::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX};
 use crate::specs::Api;
 
-/// Builds one of the generated `*List` types from a [`PageInfo`] and its rows.
-macro_rules! listing {
-    ($list:ident, $last:ident, $info:expr, $rows:expr) => {{
-        let info = $info;
-        g::$list {
-            livemode: info.livemode,
-            current_page: info.current_page,
-            data: $rows,
-            first_page_url: info.first_page_url,
-            last_page: info.last_page,
-            last_page_url: g::$last::String(info.last_page_url),
-            next_page_url: info.next_page_url,
-            path: info.path,
-            per_page: info.per_page,
-            prev_page_url: info.prev_page_url,
-            total: info.total,
+/// One page of the list endpoint at `$path` (below the base URL) as the generated `$list`:
+/// Laravel's pagination envelope around the rows of `$all` (in store order, `$total` of them)
+/// on the page asked for, each made by `$row`.
+macro_rules! list {
+    ($ctx:expr, $paging:expr, $path:expr; $list:ident, $last:ident; $all:expr, $total:expr, $row:expr) => {{
+        let (page, per_page) = $paging.resolved();
+        let total = i64::try_from($total).unwrap_or(i64::MAX);
+        let last_page = ((total + per_page - 1) / per_page).max(1);
+        let path = format!("{}/{}", $ctx.base.get(), $path);
+        let url = |n: i64| format!("{path}?page={n}");
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(10);
+        Ok(g::$list {
+            livemode: $ctx.mode.livemode,
+            current_page: page,
+            data: $all.skip(skip).take(take).map($row).collect(),
+            first_page_url: url(1),
+            last_page,
+            last_page_url: g::$last::String(url(last_page)),
+            next_page_url: (page < last_page).then(|| url(page + 1)),
+            prev_page_url: (page > 1).then(|| url(page - 1)),
+            path,
+            per_page,
+            total,
             from: OptionalNullable::Absent,
             to: OptionalNullable::Absent,
             links: None,
-        }
+        })
     }};
 }
 
@@ -165,7 +173,12 @@ enum Fail {
 }
 
 impl Fail {
-    /// The status and JSON body, for an operation that does not document the status.
+    /// A 422 with one message about `field`.
+    fn field(field: &str, message: &str) -> Self {
+        Fail::Invalid(group([(field.to_owned(), message.to_owned())]))
+    }
+
+    /// The status and JSON body.
     fn encode(self) -> (u16, Vec<u8>) {
         // Our own types always serialise.
         match self {
@@ -181,54 +194,26 @@ impl Fail {
     }
 }
 
-/// Each operation's `Response` from a [`Fail`]: the statuses it documents get their typed
-/// variant, others its raw `Other`.
+/// Each operation's `Response` from a [`Fail`]: the Laravel body under its status, sent as
+/// `Other` (the bytes a typed variant would send; `finish` labels them JSON).
 macro_rules! fails {
-    ($($op:ident { $($variant:ident = $code:literal),* $(; $invalid:ident)? })*) => {$(
+    ($($op:ident)*) => {$(
         impl From<Fail> for ops::$op::Response {
             fn from(fail: Fail) -> Self {
-                match fail {
-                    $(Fail::Message($code, text) => Self::$variant(error_body(text)),)*
-                    $(Fail::Invalid(errors) => Self::$invalid(validation_body(errors)),)?
-                    #[allow(unreachable_patterns)]
-                    other => {
-                        let (status, body) = other.encode();
-                        Self::Other { status, body }
-                    }
-                }
+                let (status, body) = fail.encode();
+                Self::Other { status, body }
             }
         }
     )*};
 }
 
 fails! {
-    create_checkout { Status400 = 400; Status422 }
-    list_checkouts { ; Status422 }
-    retrieve_checkout { Status404 = 404 }
-    list_checkout_items { Status404 = 404; Status422 }
-    expire_checkout { Status400 = 400, Status403 = 403, Status404 = 404 }
-    create_customer { Status400 = 400; Status422 }
-    list_customers { ; Status422 }
-    retrieve_customer { Status404 = 404 }
-    update_customer { Status400 = 400, Status404 = 404; Status422 }
-    patch_customer { Status400 = 400, Status404 = 404; Status422 }
-    delete_customer { Status404 = 404 }
-    create_product { Status400 = 400; Status422 }
-    list_products { ; Status422 }
-    retrieve_product { Status404 = 404 }
-    update_product { Status400 = 400, Status404 = 404; Status422 }
-    delete_product { Status404 = 404; Status422 }
-    list_product_prices { Status404 = 404; Status422 }
-    create_price { Status400 = 400; Status422 }
-    list_prices { ; Status422 }
-    retrieve_price { Status404 = 404 }
-    update_price { Status400 = 400, Status404 = 404; Status422 }
-    create_payment_link { Status400 = 400; Status422 }
-    list_payment_links { ; Status422 }
-    retrieve_payment_link { Status404 = 404 }
-    update_payment_link { Status400 = 400, Status404 = 404; Status422 }
-    list_payment_link_items { Status404 = 404; Status422 }
-    retrieve_balance {}
+    create_checkout list_checkouts retrieve_checkout list_checkout_items expire_checkout
+    create_customer list_customers retrieve_customer update_customer patch_customer
+    delete_customer create_product list_products retrieve_product update_product delete_product
+    list_product_prices create_price list_prices retrieve_price update_price create_payment_link
+    list_payment_links retrieve_payment_link update_payment_link list_payment_link_items
+    retrieve_balance
 }
 
 /// An operation's response from a handler's result.
@@ -259,19 +244,21 @@ impl Chargily {
         &self.spec
     }
 
-    /// Handles a request below one of the two base URLs; returns the operation it reached.
+    /// Handles a request below one of the two base URLs (`req.path` starts with its prefix);
+    /// returns the operation it reached.
     pub async fn handle(
         &self,
         env: &Env,
-        req: &Request,
+        mut req: Request,
         live: bool,
-        rest: &str,
     ) -> (Option<&'static str>, Response) {
         let prefix = if live {
             CHARGILY_LIVE_PREFIX
         } else {
             CHARGILY_TEST_PREFIX
         };
+        let incoming = incoming!(gs, &mut req, prefix, env.config.max_body_bytes);
+        let req = &req;
         let call = Call {
             api: self,
             ctx: Ctx {
@@ -287,7 +274,6 @@ impl Chargily {
             prefix,
             reached: OnceLock::new(),
         };
-        let incoming = incoming!(gs, req, rest, env.config.max_body_bytes);
         let reply = gs::handle(&call, &call, incoming).await;
         let response = Response::from_parts(reply.status, reply.headers, reply.body);
         (call.reached.get().copied(), response)
@@ -373,17 +359,9 @@ impl gs::Dialect for Call<'_> {
         if issues.is_empty() {
             return Ok(());
         }
-        let issues = laravel_errors(&issues, body)
-            .into_iter()
-            .flat_map(|(name, messages)| {
-                messages.into_iter().map(move |message| gs::Issue {
-                    location: gs::Location::Body,
-                    name: name.clone(),
-                    message,
-                })
-            })
-            .collect();
-        Err(Refusal::Invalid { issues })
+        Err(Refusal::Invalid {
+            issues: body_issues!(gs, laravel_errors(&issues, body)),
+        })
     }
 
     fn refuse(&self, cx: &Context, refusal: Refusal) -> Reply {
@@ -411,7 +389,7 @@ impl gs::Dialect for Call<'_> {
                         self.route(cx)
                     ),
                 );
-                out.headers.push(("Allow".into(), names));
+                out.headers.push(("Allow".into(), names.into()));
                 out
             }
             Refusal::UnsupportedMediaType { .. } => reply(
@@ -644,7 +622,7 @@ impl Chargily {
                 g::CheckoutStatus::Pending,
                 locale(req.locale.unwrap_or(g::LocaleInput::Ar)),
                 req.description,
-                metadata(req.metadata),
+                req.metadata.map(metadata),
                 req.success_url,
                 req.failure_url,
                 req.payment_method.map(payment_method),
@@ -674,16 +652,8 @@ impl Chargily {
 
     fn list_checkouts(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CheckoutList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/checkouts", ctx.base.get());
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (data.checkouts.values(), data.checkouts.len()),
-            |r| effective(&r.checkout, ctx.now),
-        );
-        drop(data);
-        Ok(listing!(CheckoutList, CheckoutListLastPageUrl, info, rows))
+        list!(ctx, paging, "checkouts"; CheckoutList, CheckoutListLastPageUrl;
+            data.checkouts.values(), data.checkouts.len(), |r| effective(&r.checkout, ctx.now))
     }
 
     fn retrieve_checkout(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Checkout, Fail> {
@@ -705,21 +675,9 @@ impl Chargily {
         let Some(record) = data.checkouts.get(id) else {
             return Err(not_found("Checkout", id));
         };
-        let path = format!("{}/checkouts/{}/items", ctx.base.get(), id);
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (record.items.iter(), record.items.len()),
-            Clone::clone,
-        );
-        drop(data);
-        Ok(listing!(
-            CheckoutItemList,
-            CheckoutItemListLastPageUrl,
-            info,
-            rows
-        ))
+        list!(ctx, paging, format!("checkouts/{id}/items");
+            CheckoutItemList, CheckoutItemListLastPageUrl;
+            record.items.iter(), record.items.len(), Clone::clone)
     }
 
     /// 200 for a pending checkout; 400 if it has already expired; 403 if it is not pending
@@ -764,7 +722,7 @@ impl Chargily {
                 req.email,
                 req.phone,
                 req.address.map(address),
-                metadata(req.metadata),
+                req.metadata.map(metadata),
                 ctx.now,
                 ctx.now,
             )
@@ -775,27 +733,17 @@ impl Chargily {
 
     fn list_customers(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CustomerList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/customers", ctx.base.get());
         // List items have no `livemode` (reference §1.13 quirk 22).
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (data.customers.values(), data.customers.len()),
-            |c| g::Customer {
-                livemode: None,
-                ..c.clone()
-            },
-        );
-        drop(data);
-        Ok(listing!(CustomerList, CustomerListLastPageUrl, info, rows))
+        let row = |c: &g::Customer| g::Customer {
+            livemode: None,
+            ..c.clone()
+        };
+        list!(ctx, paging, "customers"; CustomerList, CustomerListLastPageUrl;
+            data.customers.values(), data.customers.len(), row)
     }
 
     fn retrieve_customer(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Customer, Fail> {
-        match read(&ctx.mode.data).customers.get(id) {
-            Some(c) => Ok(c.clone()),
-            None => Err(not_found("Customer", id)),
-        }
+        found(read(&ctx.mode.data).customers.get(id), "Customer", id)
     }
 
     fn update_customer(
@@ -808,21 +756,14 @@ impl Chargily {
         let Some(customer) = data.customers.get_mut(id) else {
             return Err(not_found("Customer", id));
         };
-        if let Some(name) = req.name {
-            customer.name = name;
-        }
-        if let Some(email) = req.email {
-            customer.email = Some(email);
-        }
-        if let Some(phone) = req.phone {
-            customer.phone = Some(phone);
-        }
-        if let Some(a) = req.address {
-            customer.address = Some(address(a));
-        }
-        if let Some(m) = req.metadata {
-            customer.metadata = metadata(Some(m));
-        }
+        set(&mut customer.name, req.name);
+        set(&mut customer.email, req.email.map(Some));
+        set(&mut customer.phone, req.phone.map(Some));
+        set(&mut customer.address, req.address.map(|a| Some(address(a))));
+        set(
+            &mut customer.metadata,
+            req.metadata.map(|m| Some(metadata(m))),
+        );
         customer.updated_at = ctx.now;
         Ok(customer.clone())
     }
@@ -851,7 +792,9 @@ impl Chargily {
                 req.name,
                 req.description,
                 req.images.unwrap_or_default(),
-                metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
+                req.metadata
+                    .map(metadata)
+                    .or(Some(g::Metadata::Array(Vec::new()))),
                 ctx.now,
                 ctx.now,
             )
@@ -862,26 +805,16 @@ impl Chargily {
 
     fn list_products(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::ProductList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/products", ctx.base.get());
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (data.products.values(), data.products.len()),
-            |p| g::Product {
-                livemode: None,
-                ..p.clone()
-            },
-        );
-        drop(data);
-        Ok(listing!(ProductList, ProductListLastPageUrl, info, rows))
+        let row = |p: &g::Product| g::Product {
+            livemode: None,
+            ..p.clone()
+        };
+        list!(ctx, paging, "products"; ProductList, ProductListLastPageUrl;
+            data.products.values(), data.products.len(), row)
     }
 
     fn retrieve_product(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Product, Fail> {
-        match read(&ctx.mode.data).products.get(id) {
-            Some(p) => Ok(p.clone()),
-            None => Err(not_found("Product", id)),
-        }
+        found(read(&ctx.mode.data).products.get(id), "Product", id)
     }
 
     fn update_product(
@@ -894,18 +827,13 @@ impl Chargily {
         let Some(product) = data.products.get_mut(id) else {
             return Err(not_found("Product", id));
         };
-        if let Some(name) = req.name {
-            product.name = name;
-        }
-        if let Some(d) = req.description {
-            product.description = Some(d);
-        }
-        if let Some(images) = req.images {
-            product.images = images;
-        }
-        if let Some(m) = req.metadata {
-            product.metadata = metadata(Some(m));
-        }
+        set(&mut product.name, req.name);
+        set(&mut product.description, req.description.map(Some));
+        set(&mut product.images, req.images);
+        set(
+            &mut product.metadata,
+            req.metadata.map(|m| Some(metadata(m))),
+        );
         product.updated_at = ctx.now;
         Ok(product.clone())
     }
@@ -917,10 +845,10 @@ impl Chargily {
             return Err(not_found("Product", id));
         }
         if data.prices.values().any(|p| p.product_id == id) {
-            return Err(Fail::Invalid(group([(
-                "id".to_owned(),
-                "The product has prices and cannot be deleted.".to_owned(),
-            )])));
+            return Err(Fail::field(
+                "id",
+                "The product has prices and cannot be deleted.",
+            ));
         }
         match data.products.remove(id) {
             Some(p) => Ok(g::ProductDeleteResponse::Product(p)),
@@ -943,16 +871,8 @@ impl Chargily {
             .values()
             .filter(|p| p.product_id == id)
             .collect();
-        let path = format!("{}/products/{}/prices", ctx.base.get(), id);
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (matching.iter().copied(), matching.len()),
-            listed_price,
-        );
-        drop(data);
-        Ok(listing!(PriceList, PriceListLastPageUrl, info, rows))
+        list!(ctx, paging, format!("products/{id}/prices"); PriceList, PriceListLastPageUrl;
+            matching.iter().copied(), matching.len(), listed_price)
     }
 
     // ----- prices -----
@@ -960,10 +880,10 @@ impl Chargily {
     fn create_price(&self, ctx: &Ctx<'_>, req: g::CreatePriceRequest) -> Result<g::Price, Fail> {
         let mut data = write(&ctx.mode.data);
         if data.products.get(&req.product_id).is_none() {
-            return Err(Fail::Invalid(group([(
-                "product_id".to_owned(),
-                "The selected product id is invalid.".to_owned(),
-            )])));
+            return Err(Fail::field(
+                "product_id",
+                "The selected product id is invalid.",
+            ));
         }
         let id = ctx.env.ids.ulid(ctx.env.clock.now_ms());
         let price = g::Price {
@@ -973,7 +893,7 @@ impl Chargily {
                 g::PriceEntity::Price,
                 req.amount,
                 currency(req.currency),
-                metadata(req.metadata),
+                req.metadata.map(metadata),
                 ctx.now,
                 ctx.now,
                 req.product_id,
@@ -985,23 +905,12 @@ impl Chargily {
 
     fn list_prices(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::PriceList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/prices", ctx.base.get());
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (data.prices.values(), data.prices.len()),
-            listed_price,
-        );
-        drop(data);
-        Ok(listing!(PriceList, PriceListLastPageUrl, info, rows))
+        list!(ctx, paging, "prices"; PriceList, PriceListLastPageUrl;
+            data.prices.values(), data.prices.len(), listed_price)
     }
 
     fn retrieve_price(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Price, Fail> {
-        match read(&ctx.mode.data).prices.get(id) {
-            Some(p) => Ok(p.clone()),
-            None => Err(not_found("Price", id)),
-        }
+        found(read(&ctx.mode.data).prices.get(id), "Price", id)
     }
 
     /// Only `metadata` can change [DOC].
@@ -1015,9 +924,7 @@ impl Chargily {
         let Some(price) = data.prices.get_mut(id) else {
             return Err(not_found("Price", id));
         };
-        if let Some(m) = req.metadata {
-            price.metadata = metadata(Some(m));
-        }
+        set(&mut price.metadata, req.metadata.map(|m| Some(metadata(m))));
         price.updated_at = ctx.now;
         Ok(price.clone())
     }
@@ -1082,7 +989,9 @@ impl Chargily {
                 Some(g::FlexibleBoolean::Boolean(
                     req.pass_fees_to_customer.unwrap_or(false),
                 )),
-                metadata(req.metadata).or(Some(g::Metadata::Array(Vec::new()))),
+                req.metadata
+                    .map(metadata)
+                    .or(Some(g::Metadata::Array(Vec::new()))),
                 ctx.now,
                 ctx.now,
                 flex(req.collect_shipping_address.as_ref().is_some_and(truthy)),
@@ -1105,31 +1014,20 @@ impl Chargily {
         paging: Paging,
     ) -> Result<g::PaymentLinkList, Fail> {
         let data = read(&ctx.mode.data);
-        let path = format!("{}/payment-links", ctx.base.get());
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (data.links.values(), data.links.len()),
-            |l| g::PaymentLink {
-                livemode: None,
-                ..l.link.clone()
-            },
-        );
-        drop(data);
-        Ok(listing!(
-            PaymentLinkList,
-            PaymentLinkListLastPageUrl,
-            info,
-            rows
-        ))
+        let row = |l: &LinkRecord| g::PaymentLink {
+            livemode: None,
+            ..l.link.clone()
+        };
+        list!(ctx, paging, "payment-links"; PaymentLinkList, PaymentLinkListLastPageUrl;
+            data.links.values(), data.links.len(), row)
     }
 
     fn retrieve_payment_link(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::PaymentLink, Fail> {
-        match read(&ctx.mode.data).links.get(id) {
-            Some(l) => Ok(l.link.clone()),
-            None => Err(not_found("PaymentLink", id)),
-        }
+        found(
+            read(&ctx.mode.data).links.get(id).map(|l| &l.link),
+            "PaymentLink",
+            id,
+        )
     }
 
     fn update_payment_link(
@@ -1154,27 +1052,23 @@ impl Chargily {
             return Err(not_found("PaymentLink", id));
         };
         let link = &mut record.link;
-        if let Some(name) = req.name {
-            link.name = name;
-        }
-        if let Some(m) = req.after_completion_message {
-            link.after_completion_message = Some(m);
-        }
-        if let Some(l) = req.locale {
-            link.locale = locale(l);
-        }
-        if let Some(p) = req.pass_fees_to_customer {
-            link.pass_fees_to_customer = Some(g::FlexibleBoolean::Boolean(p));
-        }
-        if let Some(c) = &req.collect_shipping_address {
-            link.collect_shipping_address = flex(truthy(c));
-        }
-        if let Some(m) = req.metadata {
-            link.metadata = metadata(Some(m));
-        }
-        if let Some(items) = items {
-            record.items = items;
-        }
+        set(&mut link.name, req.name);
+        set(
+            &mut link.after_completion_message,
+            req.after_completion_message.map(Some),
+        );
+        set(&mut link.locale, req.locale.map(locale));
+        let pass_fees = req
+            .pass_fees_to_customer
+            .map(|p| Some(g::FlexibleBoolean::Boolean(p)));
+        set(&mut link.pass_fees_to_customer, pass_fees);
+        let collect = req
+            .collect_shipping_address
+            .as_ref()
+            .map(|c| flex(truthy(c)));
+        set(&mut link.collect_shipping_address, collect);
+        set(&mut link.metadata, req.metadata.map(|m| Some(metadata(m))));
+        set(&mut record.items, items);
         record.link.updated_at = ctx.now;
         Ok(record.link.clone())
     }
@@ -1189,21 +1083,9 @@ impl Chargily {
         let Some(record) = data.links.get(id) else {
             return Err(not_found("PaymentLink", id));
         };
-        let path = format!("{}/payment-links/{}/items", ctx.base.get(), id);
-        let (info, rows) = page(
-            ctx,
-            paging,
-            path,
-            (record.items.iter(), record.items.len()),
-            Clone::clone,
-        );
-        drop(data);
-        Ok(listing!(
-            PaymentLinkItemList,
-            PaymentLinkItemListLastPageUrl,
-            info,
-            rows
-        ))
+        list!(ctx, paging, format!("payment-links/{id}/items");
+            PaymentLinkItemList, PaymentLinkItemListLastPageUrl;
+            record.items.iter(), record.items.len(), Clone::clone)
     }
 
     // ----- balance -----
@@ -1351,13 +1233,11 @@ impl Chargily {
     }
 }
 
-/// The webhook event for a paid or failed checkout: the vendor shape (reference §1.10):
-/// `livemode` is a string, `data` uses `url` and lacks `livemode`, `currency`, `fees_on_*`
-/// and `webhook_endpoint` (quirks 4–6).
+/// The event Chargily sends about a paid or failed checkout `c`, in the vendor's shape
+/// (reference §1.10): `livemode` is a string, `data` uses `url` and lacks `livemode`,
+/// `currency`, `fees_on_*` and `webhook_endpoint` (quirks 4–6). Also what `conformance
+/// webhooks` sends to a receiver.
 #[allow(deprecated)]
-/// The event Chargily sends about checkout `c` (the webhook variant of the checkout in `data`,
-/// `livemode` as the string the vendor's example shows); also what `conformance webhooks`
-/// sends to a receiver.
 pub(crate) fn webhook_event(
     id: String,
     c: &g::Checkout,
@@ -1435,6 +1315,11 @@ fn error_body(text: String) -> g::ErrorResponse {
         message: Some(text),
         ..g::ErrorResponse::new()
     }
+}
+
+/// The object found, or Laravel's 404 for `model`.
+fn found<T: Clone>(row: Option<&T>, model: &str, id: &str) -> Result<T, Fail> {
+    row.cloned().ok_or_else(|| not_found(model, id))
 }
 
 fn not_found(model: &str, id: &str) -> Fail {
@@ -1540,6 +1425,13 @@ fn root_issue(issue: &Issue, body: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// An update: `value`, when the request gives one.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
 fn truthy(f: &g::FlexibleBoolean) -> bool {
     match f {
         g::FlexibleBoolean::Boolean(b) => *b,
@@ -1590,10 +1482,10 @@ fn fees_allocation(a: g::FeesAllocationInput) -> g::FeesAllocation {
 }
 
 /// Request metadata → response metadata, unchanged (an object or an array of any values).
-fn metadata(input: Option<g::MetadataInput>) -> Option<g::Metadata> {
-    match input? {
-        g::MetadataInput::Object(m) => Some(g::Metadata::Object(m)),
-        g::MetadataInput::Array(a) => Some(g::Metadata::Array(a)),
+fn metadata(input: g::MetadataInput) -> g::Metadata {
+    match input {
+        g::MetadataInput::Object(m) => g::Metadata::Object(m),
+        g::MetadataInput::Array(a) => g::Metadata::Array(a),
     }
 }
 
@@ -1623,26 +1515,6 @@ fn address(a: g::AddressInput) -> g::Address {
     )
 }
 
-/// `(page, per_page)` from validated query values: defaults 1 and 10.
-/// One page of `all` (in store order, `total` of them) for the list endpoint at `path`, each
-/// row made by `row`.
-fn page<'a, S: 'a, T>(
-    ctx: &Ctx<'_>,
-    paging: Paging,
-    path: String,
-    (all, total): (impl Iterator<Item = &'a S>, usize),
-    row: impl Fn(&S) -> T,
-) -> (PageInfo, Vec<T>) {
-    let (page, per_page) = paging.resolved();
-    let rows = all
-        .skip(offset(page, per_page))
-        .take(per_page_usize(per_page))
-        .map(row)
-        .collect();
-    let info = PageInfo::new(path, page, per_page, total, ctx.mode.livemode);
-    (info, rows)
-}
-
 /// A price as list endpoints show it: without `livemode` (reference §1.13 quirk 22).
 fn listed_price(p: &g::Price) -> g::Price {
     g::Price {
@@ -1662,48 +1534,6 @@ impl Paging {
             self.page.unwrap_or(1).max(1),
             self.per_page.unwrap_or(10).clamp(1, 50),
         )
-    }
-}
-
-fn offset(page: i64, per_page: i64) -> usize {
-    usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX)
-}
-
-fn per_page_usize(per_page: i64) -> usize {
-    usize::try_from(per_page).unwrap_or(10)
-}
-
-/// Laravel's pagination envelope, minus `data`.
-struct PageInfo {
-    livemode: bool,
-    current_page: i64,
-    first_page_url: String,
-    last_page: i64,
-    last_page_url: String,
-    next_page_url: Option<String>,
-    path: String,
-    per_page: i64,
-    prev_page_url: Option<String>,
-    total: i64,
-}
-
-impl PageInfo {
-    fn new(path: String, page: i64, per_page: i64, total: usize, livemode: bool) -> Self {
-        let total = i64::try_from(total).unwrap_or(i64::MAX);
-        let last_page = ((total + per_page - 1) / per_page).max(1);
-        let url = |n: i64| format!("{path}?page={n}");
-        Self {
-            livemode,
-            current_page: page,
-            first_page_url: url(1),
-            last_page,
-            last_page_url: url(last_page),
-            next_page_url: (page < last_page).then(|| url(page + 1)),
-            prev_page_url: (page > 1).then(|| url(page - 1)),
-            path,
-            per_page,
-            total,
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The plain request and response values handlers work on: no sockets, no hyper. The server
 //! (`service.rs`) converts to and from the wire; tests can build them by hand.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -102,17 +103,10 @@ impl Response {
     pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
         // Serialising our own types cannot fail (string keys, no non-finite floats); an empty
         // body would fail the response self-check loudly if it ever did.
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        Self {
+        Self::json_bytes(
             status,
-            headers,
-            body: Bytes::from(bytes),
-        }
+            Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+        )
     }
 
     /// A response whose body is JSON already encoded.
@@ -131,11 +125,15 @@ impl Response {
 
     /// A response from the generated router's parts: invalid header names or values are
     /// dropped (the router writes only valid ones), an unknown status is 500.
-    pub fn from_parts(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+    pub fn from_parts(
+        status: u16,
+        headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+        body: Vec<u8>,
+    ) -> Self {
         let mut map = HeaderMap::with_capacity(headers.len());
         for (name, value) in headers {
             // The router's own spelling first, then any other.
-            let known = match name.as_str() {
+            let known = match &*name {
                 "Content-Type" => Some(&KNOWN[0]),
                 "X-Request-Id" => Some(&KNOWN[1]),
                 "X-Recharge-Limit" => Some(&KNOWN[2]),
@@ -147,9 +145,12 @@ impl Response {
                 Some(known) => Ok(known.clone()),
                 None => HeaderName::from_bytes(name.as_bytes()),
             };
-            let value = match value.as_str() {
-                "application/json" => Ok(HeaderValue::from_static("application/json")),
-                _ => HeaderValue::try_from(value),
+            let value = match value {
+                Cow::Borrowed("application/json") => {
+                    Ok(HeaderValue::from_static("application/json"))
+                }
+                Cow::Borrowed(text) => HeaderValue::try_from(text),
+                Cow::Owned(text) => HeaderValue::try_from(text),
             };
             if let (Ok(n), Ok(v)) = (name, value) {
                 map.append(n, v);

@@ -18,7 +18,6 @@
 //! the shipping address (US: Standard 5.00 and Express 15.00; elsewhere: International 25.00).
 
 // Generated values are built on their `new` even where every property is set today: a
-// Generated values are built on their `new` even where every property is set today: a
 // property the spec adds later is then filled there, with no change here.
 #![allow(clippy::needless_update)]
 
@@ -37,7 +36,8 @@ use http::StatusCode;
 use oas::check::Spec;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, body_refusal, finish, group, incoming};
+use super::RECHARGE_PREFIX;
+use super::app::{Env, SpecIndexes, body_issues, body_refusal, finish, group, incoming};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::support::{Cents, hex32};
@@ -203,19 +203,15 @@ impl Recharge {
         }
     }
 
-    /// Handles a request below `/recharge`; returns the operation it reached.
-    pub async fn handle(
-        &self,
-        env: &Env,
-        req: &Request,
-        rest: &str,
-    ) -> (Option<&'static str>, Response) {
+    /// Handles a request below `/recharge` (`req.path` starts with it); returns the operation
+    /// it reached.
+    pub async fn handle(&self, env: &Env, mut req: Request) -> (Option<&'static str>, Response) {
         let call = Call {
             api: self,
             env,
             reached: OnceLock::new(),
         };
-        let mut incoming = incoming!(rs, req, rest, env.config.max_body_bytes);
+        let mut incoming = incoming!(rs, &mut req, RECHARGE_PREFIX, env.config.max_body_bytes);
         // Without the header the account's default version applies; this mock's default is
         // 2021-01 (the API versions guide names 2021-01 as the default when it is left out).
         // The spec requires the header of clients, so the router gets it filled in.
@@ -255,31 +251,24 @@ impl Fail {
     }
 }
 
-/// Each operation's `Response` from a [`Fail`]: the statuses it documents get their typed
-/// variant, others its raw `Other`.
+/// Each operation's `Response` from a [`Fail`]: the `{"errors"}` body under its status, sent
+/// as `Other` (the bytes a typed variant would send; `finish` labels them JSON).
 macro_rules! fails {
-    ($($op:ident { $($variant:ident = $code:literal),* })*) => {$(
+    ($($op:ident)*) => {$(
         impl From<Fail> for ops::$op::Response {
             fn from(fail: Fail) -> Self {
-                match fail.status_and_body() {
-                    $(($code, body) => Self::$variant(body),)*
-                    (status, body) => Self::Other {
-                        status,
-                        // Our own types always serialise.
-                        body: serde_json::to_vec(&body).unwrap_or_default(),
-                    },
-                }
+                let (status, body) = fail.status_and_body();
+                // Our own types always serialise.
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                Self::Other { status, body }
             }
         }
     )*};
 }
 
 fails! {
-    create_checkout { Status422 = 422, Status500 = 500 }
-    retrieve_checkout { Status404 = 404, Status500 = 500 }
-    update_checkout { Status404 = 404, Status409 = 409, Status422 = 422, Status500 = 500 }
-    retrieve_checkout_shipping_rates { Status404 = 404, Status500 = 500 }
-    charge_checkout { Status404 = 404, Status409 = 409, Status422 = 422, Status500 = 500 }
+    create_checkout retrieve_checkout update_checkout retrieve_checkout_shipping_rates
+    charge_checkout
 }
 
 /// An operation's 200 carrying a stored checkout: its bytes as stored, rather than decoded
@@ -386,17 +375,9 @@ impl rs::Dialect for Call<'_> {
         if issues.is_empty() {
             return Ok(());
         }
-        let issues = marshmallow_errors(&issues)
-            .into_iter()
-            .flat_map(|(name, messages)| {
-                messages.into_iter().map(move |message| rs::Issue {
-                    location: rs::Location::Body,
-                    name: name.clone(),
-                    message,
-                })
-            })
-            .collect();
-        Err(Refusal::Invalid { issues })
+        Err(Refusal::Invalid {
+            issues: body_issues!(rs, marshmallow_errors(&issues)),
+        })
     }
 
     fn refuse(&self, _: &Context, refusal: Refusal) -> Reply {
@@ -404,7 +385,7 @@ impl rs::Dialect for Call<'_> {
             Refusal::NotFound => reply(404, "Not Found"),
             Refusal::MethodNotAllowed { allow } => {
                 let mut out = reply(405, "Method Not Allowed");
-                out.headers.push(("Allow".into(), allow.join(", ")));
+                out.headers.push(("Allow".into(), allow.join(", ").into()));
                 out
             }
             Refusal::UnsupportedMediaType { .. } => {
@@ -773,6 +754,24 @@ fn line_items(
 
 /// An optional response field the mock always sends, as the 2019 recording did: `null` when
 /// the request gave no value.
+/// An update of an optional field: set (made by `make`), cleared by `null`, or left alone
+/// when absent; says whether it changed.
+fn patch<T, U>(slot: &mut Option<U>, value: &OptionalNullable<T>, make: fn(&T) -> U) -> bool {
+    match value {
+        OptionalNullable::Value(v) => *slot = Some(make(v)),
+        OptionalNullable::Null => *slot = None,
+        OptionalNullable::Absent => return false,
+    }
+    true
+}
+
+/// An update of a nullable field: replaced unless absent.
+fn replace<T: Clone>(slot: &mut OptionalNullable<T>, value: &OptionalNullable<T>) {
+    if !value.is_absent() {
+        *slot = value.clone();
+    }
+}
+
 fn keyed<T>(value: Option<T>) -> OptionalNullable<T> {
     value.map_or(OptionalNullable::Null, OptionalNullable::Value)
 }
@@ -957,18 +956,7 @@ fn update(
         c.requires_shipping = items.iter().any(|l| l.requires_shipping);
         c.line_items = items;
     }
-    let mut address_changed = false;
-    match &u.shipping_address {
-        OptionalNullable::Value(a) => {
-            c.shipping_address = Some(address(a));
-            address_changed = true;
-        }
-        OptionalNullable::Null => {
-            c.shipping_address = None;
-            address_changed = true;
-        }
-        OptionalNullable::Absent => {}
-    }
+    let address_changed = patch(&mut c.shipping_address, &u.shipping_address, address);
     if address_changed || u.line_items.is_some() {
         // A rate chosen for the old address or items no longer applies.
         if c.shipping_rate.is_some() {
@@ -976,42 +964,24 @@ fn update(
             c.shipping_rate = None;
         }
     }
-    macro_rules! set {
-        ($field:ident, $from:expr) => {
-            match &$from {
-                OptionalNullable::Value(v) => c.$field = Some(v.clone()),
-                OptionalNullable::Null => c.$field = None,
-                OptionalNullable::Absent => {}
-            }
-        };
-    }
-    set!(email, u.email);
-    set!(phone, u.phone);
-    set!(note, u.note);
-    set!(note_attributes, u.note_attributes);
-    set!(discount_code, u.discount_code);
-    match &u.billing_address {
-        OptionalNullable::Value(a) => c.billing_address = Some(address(a)),
-        OptionalNullable::Null => c.billing_address = None,
-        OptionalNullable::Absent => {}
-    }
+    patch(&mut c.email, &u.email, Clone::clone);
+    patch(&mut c.phone, &u.phone, Clone::clone);
+    patch(&mut c.note, &u.note, Clone::clone);
+    patch(&mut c.note_attributes, &u.note_attributes, Clone::clone);
+    patch(&mut c.discount_code, &u.discount_code, Clone::clone);
+    patch(&mut c.billing_address, &u.billing_address, address);
     if let Some(b) = u.buyer_accepts_marketing.as_option() {
         c.buyer_accepts_marketing = *b;
     }
-    if !u.analytics_data.is_absent() {
-        c.analytics_data = u.analytics_data.clone();
-    }
-    if !u.currency.is_absent() {
-        c.currency = u.currency.clone();
-    }
-    if !u.external_checkout_id.is_absent() {
-        c.external_checkout_id = u.external_checkout_id.clone();
-    }
+    replace(&mut c.analytics_data, &u.analytics_data);
+    replace(&mut c.currency, &u.currency);
+    replace(&mut c.external_checkout_id, &u.external_checkout_id);
+    replace(
+        &mut c.external_customer_id,
+        &u.external_checkout_customer_id,
+    );
     if !u.external_checkout_source.is_absent() {
         c.external_checkout_source = external_checkout_source(&u.external_checkout_source);
-    }
-    if !u.external_checkout_customer_id.is_absent() {
-        c.external_customer_id = u.external_checkout_customer_id.clone();
     }
     match &u.shipping_line {
         OptionalNullable::Value(line) => select_shipping(&mut c, line)?,

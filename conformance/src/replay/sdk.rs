@@ -184,7 +184,11 @@ macro_rules! api {
                     async move {
                         self.relay(request.method, request.url, request.headers, request.body)
                             .await
-                            .map(|(status, headers, body)| client::Reply { status, headers, body })
+                            .map(|(status, headers, body)| client::Reply {
+                                status,
+                                headers: headers.into_iter().map(|(n, v)| (n.into(), v.into())).collect(),
+                                body,
+                            })
                             .map_err(|message| client::TransportError { message })
                     }
                 }
