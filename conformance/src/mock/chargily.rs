@@ -425,11 +425,18 @@ impl gs::Dialect for Call<'_> {
     }
 }
 
-/// One method of the generated `Api`: the handler's result as the operation's response.
+/// One method of the generated `Api`: the handler's result as the operation's response (a
+/// stored object already encoded goes out as `Other`: the bytes `Status200` would send).
 macro_rules! serve {
     ($op:ident($($arg:ident: $ty:ty),*) => $handler:ident($($call:expr),*)) => {
         async fn $op(&self, _: &Context, $($arg: $ty),*) -> ops::$op::Response {
             answer(self.api.$handler(&self.ctx, $($call),*), ops::$op::Response::Status200)
+        }
+    };
+    ($op:ident($($arg:ident: $ty:ty),*) => encoded $handler:ident($($call:expr),*)) => {
+        async fn $op(&self, _: &Context, $($arg: $ty),*) -> ops::$op::Response {
+            let ok = |body| ops::$op::Response::Other { status: 200, body };
+            answer(self.api.$handler(&self.ctx, $($call),*), ok)
         }
     };
 }
@@ -437,29 +444,29 @@ macro_rules! serve {
 impl gs::Api for Call<'_> {
     serve!(create_checkout(body: g::CreateCheckoutRequest) => create_checkout(body));
     serve!(list_checkouts(p: g::ListCheckoutsParams) => list_checkouts(Paging::of(p.page, p.per_page)));
-    serve!(retrieve_checkout(p: g::RetrieveCheckoutParams) => retrieve_checkout(&p.id));
+    serve!(retrieve_checkout(p: g::RetrieveCheckoutParams) => encoded retrieve_checkout(&p.id));
     serve!(list_checkout_items(p: g::ListCheckoutItemsParams) => list_checkout_items(&p.id, Paging::of(p.page, p.per_page)));
     serve!(expire_checkout(p: g::ExpireCheckoutParams) => expire_checkout(&p.id));
     serve!(create_customer(body: Option<g::CreateCustomerRequest>) => create_customer(body.unwrap_or_default()));
     serve!(list_customers(p: g::ListCustomersParams) => list_customers(Paging::of(p.page, p.per_page)));
-    serve!(retrieve_customer(p: g::RetrieveCustomerParams) => retrieve_customer(&p.id));
+    serve!(retrieve_customer(p: g::RetrieveCustomerParams) => encoded retrieve_customer(&p.id));
     serve!(update_customer(p: g::UpdateCustomerParams, body: Option<g::UpdateCustomerRequest>) => update_customer(&p.id, body.unwrap_or_default()));
     // The official JavaScript SDK updates customers with PATCH: the same handler.
     serve!(patch_customer(p: g::PatchCustomerParams, body: Option<g::UpdateCustomerRequest>) => update_customer(&p.id, body.unwrap_or_default()));
     serve!(delete_customer(p: g::DeleteCustomerParams) => delete_customer(&p.id));
     serve!(create_product(body: g::CreateProductRequest) => create_product(body));
     serve!(list_products(p: g::ListProductsParams) => list_products(Paging::of(p.page, p.per_page)));
-    serve!(retrieve_product(p: g::RetrieveProductParams) => retrieve_product(&p.id));
+    serve!(retrieve_product(p: g::RetrieveProductParams) => encoded retrieve_product(&p.id));
     serve!(update_product(p: g::UpdateProductParams, body: Option<g::UpdateProductRequest>) => update_product(&p.id, body.unwrap_or_default()));
     serve!(delete_product(p: g::DeleteProductParams) => delete_product(&p.id));
     serve!(list_product_prices(p: g::ListProductPricesParams) => list_product_prices(&p.id, Paging::of(p.page, p.per_page)));
     serve!(create_price(body: g::CreatePriceRequest) => create_price(body));
     serve!(list_prices(p: g::ListPricesParams) => list_prices(Paging::of(p.page, p.per_page)));
-    serve!(retrieve_price(p: g::RetrievePriceParams) => retrieve_price(&p.id));
+    serve!(retrieve_price(p: g::RetrievePriceParams) => encoded retrieve_price(&p.id));
     serve!(update_price(p: g::UpdatePriceParams, body: Option<g::UpdatePriceRequest>) => update_price(&p.id, body.unwrap_or_default()));
     serve!(create_payment_link(body: g::CreatePaymentLinkRequest) => create_payment_link(body));
     serve!(list_payment_links(p: g::ListPaymentLinksParams) => list_payment_links(Paging::of(p.page, p.per_page)));
-    serve!(retrieve_payment_link(p: g::RetrievePaymentLinkParams) => retrieve_payment_link(&p.id));
+    serve!(retrieve_payment_link(p: g::RetrievePaymentLinkParams) => encoded retrieve_payment_link(&p.id));
     serve!(update_payment_link(p: g::UpdatePaymentLinkParams, body: Option<g::UpdatePaymentLinkRequest>) => update_payment_link(&p.id, body.unwrap_or_default()));
     serve!(list_payment_link_items(p: g::ListPaymentLinkItemsParams) => list_payment_link_items(&p.id, Paging::of(p.page, p.per_page)));
     serve!(retrieve_balance() => retrieve_balance());
@@ -656,12 +663,13 @@ impl Chargily {
             data.checkouts.values(), data.checkouts.len(), |r| effective(&r.checkout, ctx.now))
     }
 
-    fn retrieve_checkout(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Checkout, Fail> {
+    fn retrieve_checkout(&self, ctx: &Ctx<'_>, id: &str) -> Result<Vec<u8>, Fail> {
         let data = read(&ctx.mode.data);
         match data.checkouts.get(id) {
-            Some(r) if is_due(&r.checkout, ctx.now) => Ok(effective(&r.checkout, ctx.now)),
-            Some(r) => Ok(r.checkout.clone()),
-            None => Err(not_found("Checkout", id)),
+            Some(r) if is_due(&r.checkout, ctx.now) => {
+                found(Some(&effective(&r.checkout, ctx.now)), "Checkout", id)
+            }
+            r => found(r.map(|r| &r.checkout), "Checkout", id),
         }
     }
 
@@ -742,7 +750,7 @@ impl Chargily {
             data.customers.values(), data.customers.len(), row)
     }
 
-    fn retrieve_customer(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Customer, Fail> {
+    fn retrieve_customer(&self, ctx: &Ctx<'_>, id: &str) -> Result<Vec<u8>, Fail> {
         found(read(&ctx.mode.data).customers.get(id), "Customer", id)
     }
 
@@ -813,7 +821,7 @@ impl Chargily {
             data.products.values(), data.products.len(), row)
     }
 
-    fn retrieve_product(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Product, Fail> {
+    fn retrieve_product(&self, ctx: &Ctx<'_>, id: &str) -> Result<Vec<u8>, Fail> {
         found(read(&ctx.mode.data).products.get(id), "Product", id)
     }
 
@@ -909,7 +917,7 @@ impl Chargily {
             data.prices.values(), data.prices.len(), listed_price)
     }
 
-    fn retrieve_price(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::Price, Fail> {
+    fn retrieve_price(&self, ctx: &Ctx<'_>, id: &str) -> Result<Vec<u8>, Fail> {
         found(read(&ctx.mode.data).prices.get(id), "Price", id)
     }
 
@@ -1022,7 +1030,7 @@ impl Chargily {
             data.links.values(), data.links.len(), row)
     }
 
-    fn retrieve_payment_link(&self, ctx: &Ctx<'_>, id: &str) -> Result<g::PaymentLink, Fail> {
+    fn retrieve_payment_link(&self, ctx: &Ctx<'_>, id: &str) -> Result<Vec<u8>, Fail> {
         found(
             read(&ctx.mode.data).links.get(id).map(|l| &l.link),
             "PaymentLink",
@@ -1318,8 +1326,12 @@ fn error_body(text: String) -> g::ErrorResponse {
 }
 
 /// The object found, or Laravel's 404 for `model`.
-fn found<T: Clone>(row: Option<&T>, model: &str, id: &str) -> Result<T, Fail> {
-    row.cloned().ok_or_else(|| not_found(model, id))
+/// The object found, encoded under the store's lock (a clone of one is a score of
+/// allocations), or Laravel's 404 for `model`.
+fn found<T: serde::Serialize>(row: Option<&T>, model: &str, id: &str) -> Result<Vec<u8>, Fail> {
+    // Our own types always serialise.
+    row.map(|r| serde_json::to_vec(r).unwrap_or_default())
+        .ok_or_else(|| not_found(model, id))
 }
 
 fn not_found(model: &str, id: &str) -> Fail {
