@@ -8,7 +8,8 @@ Run from the workspace root after `cargo build --release -p conformance --exampl
 round starts each binary (the order alternating between rounds) as `taskset -c 1 BIN mock
 --workers 1 --no-rate-limit`, waits 4 s (the validators' warm-up), runs the load example on
 core 0 against it for 5 s, and reads the server's user and system time from /proc/PID/stat
-before and after. Prints each run, then the medians. Ports are 21000 and up, below Linux's
+before and after (the load example's 0.5 s warm-up falls inside that window, so CPU per
+request divides by req/s × 5.5 s). Prints each run, then the medians. Ports are 21000 and up, below Linux's
 ephemeral range (a client connecting to a port no server holds there can connect to itself).
 Needs Linux, taskset and python3.
 """

@@ -31,7 +31,9 @@ macro_rules! incoming {
             // The path below the prefix, in the request's own buffer.
             path: {
                 let mut path = std::mem::take(&mut req.path);
-                path.drain(..$prefix.len());
+                if path.starts_with($prefix) {
+                    path.drain(..$prefix.len());
+                }
                 path
             },
             query: req.query.take(),
@@ -75,6 +77,21 @@ macro_rules! body_issues {
     };
 }
 pub(crate) use body_issues;
+
+/// Each listed operation's `Response` (of `ops`, in the caller's scope) from the API's
+/// `$fail`: its error body under its status, sent as `Other` (the bytes a typed variant would
+/// send; `finish!` labels them JSON). `$fail::encode` gives the status and the encoded body.
+macro_rules! fails {
+    ($fail:ident; $($op:ident)*) => {$(
+        impl From<$fail> for ops::$op::Response {
+            fn from(fail: $fail) -> Self {
+                let (status, body) = fail.encode();
+                Self::Other { status, body }
+            }
+        }
+    )*};
+}
+pub(crate) use fails;
 
 /// The mock's answer to a body it could not read whole, the same in both APIs but for the
 /// error body (`$reply`: the API's `fn(status, message) -> Reply`); the connection closes

@@ -29,7 +29,9 @@ use oas::check::Spec;
 use oas::url::parse_query;
 use serde_json::{Value, json};
 
-use super::app::{Env, SpecIndexes, body_issues, body_refusal, finish, group, incoming, origin};
+use super::app::{
+    Env, SpecIndexes, body_issues, body_refusal, fails, finish, group, incoming, origin,
+};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::validate::{Issue, IssueKind, check_body, check_query};
@@ -194,20 +196,8 @@ impl Fail {
     }
 }
 
-/// Each operation's `Response` from a [`Fail`]: the Laravel body under its status, sent as
-/// `Other` (the bytes a typed variant would send; `finish` labels them JSON).
-macro_rules! fails {
-    ($($op:ident)*) => {$(
-        impl From<Fail> for ops::$op::Response {
-            fn from(fail: Fail) -> Self {
-                let (status, body) = fail.encode();
-                Self::Other { status, body }
-            }
-        }
-    )*};
-}
-
 fails! {
+    Fail;
     create_checkout list_checkouts retrieve_checkout list_checkout_items expire_checkout
     create_customer list_customers retrieve_customer update_customer patch_customer
     delete_customer create_product list_products retrieve_product update_product delete_product
@@ -1325,7 +1315,6 @@ fn error_body(text: String) -> g::ErrorResponse {
     }
 }
 
-/// The object found, or Laravel's 404 for `model`.
 /// The object found, encoded under the store's lock (a clone of one is a score of
 /// allocations), or Laravel's 404 for `model`.
 fn found<T: serde::Serialize>(row: Option<&T>, model: &str, id: &str) -> Result<Vec<u8>, Fail> {

@@ -37,7 +37,7 @@ use oas::check::Spec;
 use serde_json::{Value, json};
 
 use super::RECHARGE_PREFIX;
-use super::app::{Env, SpecIndexes, body_issues, body_refusal, finish, group, incoming};
+use super::app::{Env, SpecIndexes, body_issues, body_refusal, fails, finish, group, incoming};
 use super::exchange::{Request, Response};
 use super::store::Table;
 use super::support::{Cents, hex32};
@@ -243,30 +243,19 @@ impl Fail {
         Self::Message(404, "Not Found".into())
     }
 
-    fn status_and_body(self) -> (u16, r::ErrorResponse) {
-        match self {
+    /// The status and the `{"errors"}` body, encoded.
+    fn encode(self) -> (u16, Vec<u8>) {
+        let (status, body) = match self {
             Self::Message(status, message) => (status, errors_str(message)),
             Self::Fields(status, fields) => (status, errors_fields(fields)),
-        }
+        };
+        // Our own types always serialise.
+        (status, serde_json::to_vec(&body).unwrap_or_default())
     }
 }
 
-/// Each operation's `Response` from a [`Fail`]: the `{"errors"}` body under its status, sent
-/// as `Other` (the bytes a typed variant would send; `finish` labels them JSON).
-macro_rules! fails {
-    ($($op:ident)*) => {$(
-        impl From<Fail> for ops::$op::Response {
-            fn from(fail: Fail) -> Self {
-                let (status, body) = fail.status_and_body();
-                // Our own types always serialise.
-                let body = serde_json::to_vec(&body).unwrap_or_default();
-                Self::Other { status, body }
-            }
-        }
-    )*};
-}
-
 fails! {
+    Fail;
     create_checkout retrieve_checkout update_checkout retrieve_checkout_shipping_rates
     charge_checkout
 }
@@ -588,7 +577,7 @@ pub(crate) fn preload(this: &Recharge, env: &Env, count: usize) -> Result<(), St
         if let Err(fail) = create(this, env, fields, env.clock.now_ms()) {
             return Err(format!(
                 "preloading ReCharge: checkout {i} got {}",
-                fail.status_and_body().0
+                fail.encode().0
             ));
         }
     }
@@ -752,8 +741,6 @@ fn line_items(
     }
 }
 
-/// An optional response field the mock always sends, as the 2019 recording did: `null` when
-/// the request gave no value.
 /// An update of an optional field: set (made by `make`), cleared by `null`, or left alone
 /// when absent; says whether it changed.
 fn patch<T, U>(slot: &mut Option<U>, value: &OptionalNullable<T>, make: fn(&T) -> U) -> bool {
@@ -772,6 +759,8 @@ fn replace<T: Clone>(slot: &mut OptionalNullable<T>, value: &OptionalNullable<T>
     }
 }
 
+/// An optional response field the mock always sends, as the 2019 recording did: `null` when
+/// the request gave no value.
 fn keyed<T>(value: Option<T>) -> OptionalNullable<T> {
     value.map_or(OptionalNullable::Null, OptionalNullable::Value)
 }

@@ -442,7 +442,6 @@ fn ids_that_need_percent_encoding_address_the_right_object() {
         ..Options::default()
     };
     let report = run(vec![recording::load(&file).unwrap()], &options);
-    let _ = std::fs::remove_dir_all(&dir);
     let fails = failures(&report);
     assert!(fails.is_empty(), "{}", fails.join("\n"));
     assert_eq!(report.totals().passed, 2);
