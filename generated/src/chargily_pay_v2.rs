@@ -10414,6 +10414,15 @@ pub mod server {
         };
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
             let read = match param.location {
+                In::Path if matches!(shape, Shape::String) && param.style == "simple" => {
+                    cx.path_spans
+                        .iter()
+                        .rfind(|(n, _)| *n == param.name)
+                        .map(|(_, span)| {
+                            let text = percent_decode(&cx.path[span.clone()], false);
+                            Ok(serde_json::Value::String(text.into_owned()))
+                        })
+                }
                 In::Path => {
                     let texts = cx
                         .path_spans
