@@ -58,6 +58,9 @@ pub(super) enum Shape {
     Requirement,
     /// A list of scopes: `null` is written `[]`.
     Scopes,
+    /// A list `openapiv3` reads as any strings (an Operation's `tags`): `[]` in the compact
+    /// copy when it is one.
+    Strings,
     /// An Example Object.
     Example,
     /// An External Documentation Object (of an Operation): its `url` is free text too.
@@ -135,6 +138,7 @@ impl Shape {
             | Shape::Parameters
             | Shape::Security
             | Shape::Scopes
+            | Shape::Strings
             | Shape::Opaque => Shape::Copy,
             Shape::PathItems => Shape::PathItem { referable: true },
             Shape::Requirement => Shape::Scopes,
@@ -167,6 +171,7 @@ impl Shape {
                 "responses" => Shape::Responses,
                 "callbacks" => Shape::Each(&Shape::Callback { referable: false }),
                 "operationId" => Shape::Free,
+                "tags" => Shape::Strings,
                 "externalDocs" => Shape::ExternalDocs,
                 "security" => Shape::Security,
                 _ => free,
@@ -185,6 +190,9 @@ impl Shape {
             Shape::Parameter | Shape::Header | Shape::MediaType if key == "examples" => {
                 Shape::Each(&Shape::Example)
             }
+            // Any string: its name matters only beside the others, which `openapiv3` does
+            // not compare.
+            Shape::Parameter if key == "name" => Shape::Free,
             Shape::Example if key == "value" => Shape::Opaque,
             Shape::ExternalDocs if key == "url" => Shape::Free,
             Shape::Parameter | Shape::Header

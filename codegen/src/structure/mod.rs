@@ -205,20 +205,40 @@ impl Copier {
             (Shape::Scopes, Value::Null) => self.put(b"[]"),
             (Shape::Opaque, _) if self.compact => self.put(b"null"),
             (Shape::Free, Value::String(_)) if self.compact => self.put(b"\"\""),
+            (Shape::Strings, Value::Array(items))
+                if self.compact && items.iter().all(Value::is_string) =>
+            {
+                self.put(b"[]")
+            }
             (Shape::Copy | Shape::Free | Shape::Opaque, _) => self.copy(value),
             (_, Value::Object(map)) => self.object(map, kind, at),
             (_, Value::Array(items)) => {
                 let item = kind.item();
+                let start = self.out.len();
                 self.out.push(b'[');
                 for (i, x) in items.iter().enumerate() {
-                    if i > 0 {
+                    let at_item = self.out.len();
+                    if at_item != start + 1 {
                         self.out.push(b',');
                     }
+                    let written = self.out.len();
                     self.value(x, item, &at.index(i));
+                    self.leave_out_reference(item, at_item, written);
                 }
                 self.out.push(b']');
             }
             _ => self.copy(value),
+        }
+    }
+
+    /// In the compact copy, leaves out a member or item of a kind read as a Reference or
+    /// itself, written (from `written` on) as a Reference, which is also the stand-in of a
+    /// repeat: `openapiv3` accepts a Reference there, and each such place (a map's member, a
+    /// list's item, an optional field) may also be absent. Repeats left out make more of
+    /// their parents repeats.
+    fn leave_out_reference(&mut self, kind: Shape, member: usize, written: usize) {
+        if self.compact && kind.reads_reference() && self.out.get(written..) == Some(REFERENCE) {
+            self.out.truncate(member);
         }
     }
 
@@ -255,10 +275,13 @@ impl Copier {
             }
             self.copy(key);
             self.out.push(b':');
-            self.value(x, kind.member(key, &mut first), &at.key(key));
+            let written = self.out.len();
+            let member_kind = kind.member(key, &mut first);
+            self.value(x, member_kind, &at.key(key));
             if leave_out {
                 self.out.truncate(member);
             }
+            self.leave_out_reference(member_kind, member, written);
         }
         if self.v31
             && let Some((key, value)) = required_by_openapiv3(kind)
@@ -415,6 +438,44 @@ mod tests {
     /// `openapiv3`'s verdict on the compact copy, which must be the reference's.
     fn compact_verdict(root: &Value) -> bool {
         serde_json::from_slice::<openapiv3::OpenAPI>(&copy_of(root, true)).is_ok()
+    }
+
+    /// An Operation's `tags` and a Parameter's `name` are blanked in the compact copy only
+    /// when they are what `openapiv3` reads there (strings), and a Reference left out of a
+    /// list or map leaves the verdict on the rest.
+    #[test]
+    fn blanked_and_left_out_members_keep_the_verdict() {
+        let doc = |tags: Value, name: Value, deprecated: Value| {
+            json!({
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "paths": {"/a": {"get": {
+                    "tags": tags,
+                    "deprecated": deprecated,
+                    "parameters": [{"$ref": "#/p"}, {"name": name, "in": "query", "schema": {}}],
+                    "responses": {"200": {"$ref": ""}, "default": {"description": "d"}},
+                }}},
+            })
+        };
+        for (tags, name, deprecated, verdict) in [
+            (json!(["a", "b"]), json!("p"), json!(false), true),
+            (json!(["a", 7]), json!("p"), json!(false), false),
+            (json!("a"), json!("p"), json!(false), false),
+            (json!([]), json!(7), json!(false), false),
+            // Not a place that reads a Reference: kept, and refused.
+            (json!([]), json!("p"), json!({"$ref": ""}), false),
+        ] {
+            let d = doc(tags, name, deprecated);
+            assert_eq!(value_verdict(&d), verdict, "{d}");
+            assert_eq!(compact_verdict(&d), verdict, "{d}");
+        }
+        let copy = String::from_utf8(copy_of(&doc(json!(["a"]), json!("p"), json!(false)), true));
+        assert!(
+            copy.as_deref().is_ok_and(|c| c.contains(
+                r#""tags":[],"deprecated":false,"parameters":[{"name":"","in":"query","schema":{}}],"responses":{"default""#
+            )),
+            "{copy:?}"
+        );
     }
 
     /// The compact copy gets the verdict of the faithful one, References with odd siblings,
@@ -749,15 +810,15 @@ mod tests {
         });
         assert!(!value_verdict(&doc));
         assert!(!compact_verdict(&doc));
-        // The repeats were stood in for: in the second Path Item (the objects inside a Path
-        // Item are kept once it is read), and in the Components.
+        // The repeats were left out (their stand-in is a Reference): in the second Path Item
+        // (the objects inside a Path Item are kept once it is read), and in the Components.
         let copy = String::from_utf8(copy_of(&doc, true)).unwrap();
         assert!(
-            copy.contains(r#""/b":{"get":{"operationId":"","parameters":[{"$ref":""}]"#),
+            copy.contains(r#""/b":{"get":{"operationId":"","parameters":[],"#),
             "{copy}"
         );
         assert!(
-            copy.ends_with(r#""components":{"responses":{"R":{"$ref":""}}}}"#),
+            copy.ends_with(r#""components":{"responses":{}}}"#),
             "{copy}"
         );
     }
