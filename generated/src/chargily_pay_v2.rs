@@ -9363,12 +9363,7 @@ pub mod server {
         pub fn get(&self, name: &str) -> Option<&str> {
             let mut from = 0;
             for &(name_end, end) in &self.ends {
-                if name_end - from == name.len()
-                    && self
-                        .text
-                        .as_bytes()[from..name_end]
-                        .eq_ignore_ascii_case(name.as_bytes())
-                {
+                if self.is_named(from, name_end, name) {
                     return self.text.get(name_end..end);
                 }
                 from = end;
@@ -9381,14 +9376,14 @@ pub mod server {
             name: &'n str,
         ) -> impl Iterator<Item = &'h str> + 'n {
             self.spans()
-                .filter(move |&(from, name_end, _)| {
-                    name_end - from == name.len()
-                        && self
-                            .text
-                            .as_bytes()[from..name_end]
-                            .eq_ignore_ascii_case(name.as_bytes())
-                })
+                .filter(move |&(from, name_end, _)| self.is_named(from, name_end, name))
                 .map(move |(_, name_end, end)| &self.text[name_end..end])
+        }
+        /// Whether the name at `from..name_end` is `name`, case aside. Byte equality is
+        /// tried first: hyper gives names in lower case, as they are mostly asked for.
+        fn is_named(&self, from: usize, name_end: usize, name: &str) -> bool {
+            let sent = &self.text.as_bytes()[from..name_end];
+            sent == name.as_bytes() || sent.eq_ignore_ascii_case(name.as_bytes())
         }
     }
     impl<N: AsRef<str>, V: AsRef<str>> Extend<(N, V)> for Headers {
