@@ -432,7 +432,7 @@ macro_rules! serve {
 }
 
 impl gs::Api for Call<'_> {
-    serve!(create_checkout(body: g::CreateCheckoutRequest) => create_checkout(body));
+    serve!(create_checkout(body: g::CreateCheckoutRequest) => encoded create_checkout(body));
     serve!(list_checkouts(p: g::ListCheckoutsParams) => list_checkouts(Paging::of(p.page, p.per_page)));
     serve!(retrieve_checkout(p: g::RetrieveCheckoutParams) => encoded retrieve_checkout(&p.id));
     serve!(list_checkout_items(p: g::ListCheckoutItemsParams) => list_checkout_items(&p.id, Paging::of(p.page, p.per_page)));
@@ -469,7 +469,7 @@ impl Chargily {
         &self,
         ctx: &Ctx<'_>,
         req: g::CreateCheckoutRequest,
-    ) -> Result<g::Checkout, Fail> {
+    ) -> Result<Vec<u8>, Fail> {
         let mut errors = Vec::new();
         // "items XOR amount + currency" [DOC]; sending both is rejected, as the JS SDK does.
         if req.items.is_some() && req.amount.is_some() {
@@ -478,7 +478,7 @@ impl Chargily {
                 "The items field prohibits amount from being present.".to_owned(),
             ));
         }
-        let mut data = write(&ctx.mode.data);
+        let data = read(&ctx.mode.data);
         if let Some(customer) = &req.customer_id {
             if data.customers.get(customer).is_none() {
                 errors.push((
@@ -516,6 +516,8 @@ impl Chargily {
         } else {
             base = req.amount;
         }
+        // The rest needs no stored object until the checkout is stored.
+        drop(data);
         let Some(base) = base else {
             errors.push(("items".into(), "The checkout amount is too large.".into()));
             return Err(Fail::Invalid(group(errors)));
@@ -636,15 +638,13 @@ impl Chargily {
                 [pay_host, "/checkouts/", &id, "/pay"].concat(),
             )
         };
-        data.checkouts.insert(
-            id,
-            CheckoutRecord {
-                checkout: checkout.clone(),
-                items,
-            },
-        );
-        drop(data);
-        Ok(checkout)
+        // Encoded here, so the stored checkout is the only copy (our own types always
+        // serialise).
+        let body = serde_json::to_vec(&checkout).unwrap_or_default();
+        write(&ctx.mode.data)
+            .checkouts
+            .insert(id, CheckoutRecord { checkout, items });
+        Ok(body)
     }
 
     fn list_checkouts(&self, ctx: &Ctx<'_>, paging: Paging) -> Result<g::CheckoutList, Fail> {

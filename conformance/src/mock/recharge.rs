@@ -283,6 +283,20 @@ struct Call<'a> {
     reached: OnceLock<&'static str>,
 }
 
+/// `X-Recharge-Limit` for `used` calls of the bucket (`3/40`): one of the bucket's few values,
+/// written once, so an answer does not format or allocate it.
+fn limit_header(used: u32) -> &'static str {
+    static VALUES: OnceLock<Vec<String>> = OnceLock::new();
+    let values = VALUES.get_or_init(|| {
+        (0..=BUCKET as u32)
+            .map(|n| format!("{n}{LIMIT_TAIL}"))
+            .collect()
+    });
+    // The bucket never reports more than it holds.
+    let i = usize::try_from(used).map_or(usize::MAX, |i| i.min(BUCKET as usize));
+    values.get(i).map_or("", String::as_str)
+}
+
 /// A `{"errors": "<message>"}` reply.
 fn reply(status: u16, message: &str) -> Reply {
     rs::json_reply(status, &errors_str(message.to_owned()))
@@ -309,11 +323,7 @@ impl rs::Dialect for Call<'_> {
         } else {
             (1, false)
         };
-        let used = used.to_string();
-        let mut limit = String::with_capacity(used.len() + LIMIT_TAIL.len());
-        limit.push_str(&used);
-        limit.push_str(LIMIT_TAIL);
-        cx.add_header("X-Recharge-Limit", limit);
+        cx.add_header("X-Recharge-Limit", limit_header(used));
         if full {
             return Some(reply(429, "Too many requests"));
         }
@@ -1266,6 +1276,10 @@ mod tests {
     #[test]
     fn the_bucket_holds_forty_and_drains() {
         assert_eq!(LIMIT_TAIL, format!("/{}", BUCKET as u32));
+        assert_eq!(
+            [0, 1, 39, 40, 41].map(limit_header),
+            ["0/40", "1/40", "39/40", "40/40", "40/40"]
+        );
         let rc = Recharge::new(
             Arc::new(Spec::new(Api::Recharge.document().unwrap().root)),
             10,
