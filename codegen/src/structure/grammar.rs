@@ -13,7 +13,7 @@ const METHODS: [&str; 8] = [
 pub(super) const REFERENCE: &[u8] = br#"{"$ref":""}"#;
 
 /// How many kinds have a stand-in ([`Shape::stand_in`]).
-pub(super) const STAND_INS: usize = 7;
+pub(super) const STAND_INS: usize = 10;
 
 /// What a value is in the document's structure, as `openapiv3` reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,9 @@ impl Shape {
             Shape::MediaType => Some((4, b"{}")),
             Shape::Encoding => Some((5, b"{}")),
             Shape::Operation => Some((6, br#"{"responses":{}}"#)),
+            Shape::Example => Some((7, REFERENCE)),
+            Shape::PathItem { referable: true } => Some((8, REFERENCE)),
+            Shape::PathItem { referable: false } => Some((9, b"{}")),
             _ => None,
         }
     }

@@ -231,13 +231,20 @@ impl Copier {
         }
     }
 
-    /// In the compact copy, leaves out a member or item of a kind read as a Reference or
-    /// itself, written (from `written` on) as a Reference, which is also the stand-in of a
-    /// repeat: `openapiv3` accepts a Reference there, and each such place (a map's member, a
-    /// list's item, an optional field) may also be absent. Repeats left out make more of
-    /// their parents repeats.
+    /// In the compact copy, leaves out a member or item written (from `written` on) as its
+    /// kind's stand-in (a repeat's, or an object that is the stand-in's text), or as a
+    /// Reference where its kind is read as one: `openapiv3` accepts either there, and each
+    /// place of such a kind (a map's member, a list's item, an optional field) may also be
+    /// absent. Repeats left out make more of their parents repeats.
     fn leave_out_reference(&mut self, kind: Shape, member: usize, written: usize) {
-        if self.compact && kind.reads_reference() && self.out.get(written..) == Some(REFERENCE) {
+        let Some(text) = self.out.get(written..) else {
+            return;
+        };
+        let accepted = kind
+            .stand_in()
+            .is_some_and(|(_, stand_in)| text == stand_in)
+            || (kind.reads_reference() && text == REFERENCE);
+        if self.compact && accepted {
             self.out.truncate(member);
         }
     }
