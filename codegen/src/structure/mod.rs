@@ -20,11 +20,14 @@
 //!   `{}`, an empty schema; what `openapiv3` reads as any JSON (`example`s, Example Objects'
 //!   `value`s, `x-…` extensions of objects that have extensions) is `null`; the strings it
 //!   reads as any string (`description`, `summary`, `$ref`, an Operation's `operationId` and
-//!   `externalDocs.url`) are `""`; an object read as a Reference is `{"$ref":""}`; and an
-//!   object of a kind whose verdict depends only on its own text, byte for byte one written
-//!   before, is a stand-in `openapiv3` accepts there ([`Shape::stand_in`]): the first stays,
-//!   so does its verdict. On GitHub's spec (3.7 MB, 1.2 MB of it examples) the copy is about
-//!   0.2 MB.
+//!   `externalDocs.url`, a Parameter's `name`) are `""`, and so are the lists of strings (an
+//!   Operation's `tags`) `[]`; an object read as a Reference is `{"$ref":""}`; an object of a
+//!   kind whose verdict depends only on its own text, byte for byte one written before, is a
+//!   stand-in `openapiv3` accepts there ([`Shape::stand_in`]): the first stays, so does its
+//!   verdict. Every place of such a kind may also be absent (a map's member, a list's item,
+//!   an optional field), so what is written as a Reference or as a stand-in is left out,
+//!   which makes more of the objects around it repeats. On GitHub's spec (3.7 MB, 1.2 MB of it
+//!   examples) the copy is about 12 KB, and `openapiv3` reads it in about 0.5 ms.
 //!
 //! When `openapiv3` refuses the copy, a faithful copy (only the Schema Objects replaced) is
 //! read again as a `Value` with `serde_path_to_error`, to name the failing path and value as
