@@ -226,7 +226,7 @@ impl Copier {
                     }
                     let written = self.out.len();
                     self.value(x, item, &at.index(i));
-                    self.leave_out_reference(item, at_item, written);
+                    self.leave_out_accepted(item, at_item, written);
                 }
                 self.out.push(b']');
             }
@@ -239,7 +239,7 @@ impl Copier {
     /// Reference where its kind is read as one: `openapiv3` accepts either there, and each
     /// place of such a kind (a map's member, a list's item, an optional field) may also be
     /// absent. Repeats left out make more of their parents repeats.
-    fn leave_out_reference(&mut self, kind: Shape, member: usize, written: usize) {
+    fn leave_out_accepted(&mut self, kind: Shape, member: usize, written: usize) {
         let Some(text) = self.out.get(written..) else {
             return;
         };
@@ -291,7 +291,7 @@ impl Copier {
             if leave_out {
                 self.out.truncate(member);
             }
-            self.leave_out_reference(member_kind, member, written);
+            self.leave_out_accepted(member_kind, member, written);
         }
         if self.v31
             && let Some((key, value)) = required_by_openapiv3(kind)
