@@ -4,6 +4,8 @@ use std::path::Path;
 
 use serde_json::{Map, Number, Value};
 
+mod halves;
+
 /// A parsed OpenAPI 3.0 or 3.1 document.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -191,7 +193,7 @@ fn parse_value_warning(
         // serde_json reads an integer beyond 64 bits as the nearest float, silently: the
         // path-tracking reader names each. Only texts that may hold one pay for it.
         let tracked = long_digit_run(text);
-        match parse_json_halves(text, tracked, warnings) {
+        match halves::parse_json_halves(text, tracked, warnings) {
             Some(root) => root,
             None => parse_json(text, tracked, warnings).map_err(syntax)?,
         }
@@ -247,100 +249,6 @@ fn parse_json(
     let v = serde::de::DeserializeSeed::deserialize(seed, &mut d)?;
     d.end()?;
     Ok(v)
-}
-
-/// JSON texts at least this long are parsed in two halves at once ([`parse_json_halves`]);
-/// below it a second thread costs more than it saves.
-const SPLIT_PARSE_BYTES: usize = 512 * 1024;
-
-/// A large JSON document parsed in two halves on two threads (a big spec's parse is the first
-/// stage of every tool, and takes as long as the rest of generation): `{a, b}` is read as
-/// `{a}` and `{b}`, the split being the comma before a top-level `"paths"` or `"components"`
-/// member nearest the middle. Nothing is scanned to find the top level: if both halves
-/// parse as objects with members, the comma was between two top-level members (one inside
-/// a string or a nested value leaves a half unclosed), and inserting the second's members
-/// after the first's gives what one parse gives, a repeated key included. `None` when the
-/// text is small, no split is found, or a half does not parse: the caller then parses the
-/// whole text, for its value or for its error's line.
-fn parse_json_halves(text: &str, tracked: bool, warnings: &mut Vec<String>) -> Option<Value> {
-    if text.len() < SPLIT_PARSE_BYTES {
-        return None;
-    }
-    let comma = split_point(text)?;
-    // `{a` and `b}`, each made a whole object.
-    let first = || {
-        let mut half = String::with_capacity(comma + 1);
-        half.push_str(&text[..comma]);
-        half.push('}');
-        let mut warnings = Vec::new();
-        parse_json(&half, tracked, &mut warnings).map(|value| (value, warnings))
-    };
-    let second = || {
-        let mut half = String::with_capacity(text.len() - comma);
-        half.push('{');
-        half.push_str(&text[comma + 1..]);
-        let mut warnings = Vec::new();
-        parse_json(&half, tracked, &mut warnings).map(|value| (value, warnings))
-    };
-    // The larger half on the caller's thread, whose allocator arena is likely warm.
-    let thread = || std::thread::Builder::new().name("oas-parse".into());
-    let ((first, first_warnings), (second, second_warnings)) = std::thread::scope(|scope| {
-        if comma < text.len() / 2 {
-            let first = thread().spawn_scoped(scope, first).ok()?;
-            let second = second().ok();
-            Some((first.join().ok()?.ok()?, second?))
-        } else {
-            let second = thread().spawn_scoped(scope, second).ok()?;
-            let first = first().ok();
-            Some((first?, second.join().ok()?.ok()?))
-        }
-    })?;
-    let (Value::Object(mut first), Value::Object(second)) = (first, second) else {
-        return None;
-    };
-    if first.is_empty() || second.is_empty() {
-        return None;
-    }
-    first.extend(second);
-    warnings.extend(first_warnings);
-    warnings.extend(second_warnings);
-    Some(Value::Object(first))
-}
-
-/// Where [`parse_json_halves`] splits `text`: the comma before a `"paths"` or `"components"`
-/// key (a comma, whitespace, the key, whitespace, a colon). A key starting a line with the
-/// least indentation (a top-level one, in a text written with line breaks) is preferred, then
-/// the one nearest the middle; a split leaving less than a tenth on one side is not worth a
-/// thread.
-fn split_point(text: &str) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut best: Option<(usize, usize)> = None; // (indentation, distance from the middle)
-    let mut comma_at = 0;
-    for key in [&b"\"paths\""[..], b"\"components\""] {
-        for at in memchr::memmem::find_iter(b, key) {
-            let Some(comma) = b[..at].iter().rposition(|c| !c.is_ascii_whitespace()) else {
-                continue;
-            };
-            let end = at + key.len();
-            let colon = b[end..].iter().position(|c| !c.is_ascii_whitespace());
-            if b[comma] != b',' || colon.is_none_or(|i| b[end + i] != b':') {
-                continue;
-            }
-            let gap = &b[comma + 1..at];
-            let indent = gap
-                .iter()
-                .rposition(|&c| c == b'\n')
-                .map_or(usize::MAX, |nl| gap.len() - nl - 1);
-            let rank = (indent, comma.abs_diff(b.len() / 2));
-            if best.is_none_or(|best| rank < best) {
-                best = Some(rank);
-                comma_at = comma;
-            }
-        }
-    }
-    best?;
-    let smaller = comma_at.min(b.len() - comma_at);
-    (smaller >= b.len() / 10).then_some(comma_at)
 }
 
 /// The deepest bracket nesting a YAML text may reach before it is parsed. The YAML parser
@@ -712,124 +620,6 @@ mod tests {
         let plain =
             Document::parse("plain.json", r#"{"openapi": "3.0.3", "paths": {}}"#, true).unwrap();
         assert!(plain.warnings.is_empty());
-    }
-
-    /// A JSON text of about `bytes` with `"paths"` and `"components"` at the top level, traps
-    /// for the split around them: the same keys nested, inside strings, and `, "paths":` in a
-    /// string at the middle, with line breaks (`pretty`) or without.
-    fn big_json(bytes: usize, pretty: bool) -> String {
-        let (nl, i1, i2) = if pretty {
-            ("\n", "  ", "    ")
-        } else {
-            ("", "", "")
-        };
-        let mut entries = Vec::new();
-        let mut len = 0;
-        let mut n = 0;
-        while len < bytes {
-            let entry = format!(
-                "{nl}{i2}\"/p{n}\": {{\"paths\": {{\"components\": [{n}, \"x, \\\"paths\\\": {{\"]}}, \"d\": \"\\\", \\\"components\\\": 1\"}}"
-            );
-            len += entry.len();
-            entries.push(entry);
-            n += 1;
-        }
-        let half = entries.len() / 2;
-        let paths = entries[..half].join(",");
-        let schemas = entries[half..].join(",");
-        format!(
-            "{{{nl}{i1}\"openapi\": \"3.0.3\",{nl}{i1}\"info\": {{\"title\": \", \\\"paths\\\": {{\"}},{nl}{i1}\"paths\": {{{paths}{nl}{i1}}},{nl}{i1}\"components\": {{{schemas}{nl}{i1}}}{nl}}}{nl}"
-        )
-    }
-
-    /// The two halves give what one parse gives, whatever the text's layout and traps, and a
-    /// key repeated on both sides of the split keeps the position of its first appearance and
-    /// the value of its last, as in one parse.
-    #[test]
-    fn a_big_json_text_parsed_in_halves_is_the_whole_parse() {
-        for pretty in [true, false] {
-            let text = big_json(SPLIT_PARSE_BYTES + 1000, pretty);
-            let comma = split_point(&text).expect("a split point");
-            assert_eq!(&text[comma..comma + 1], ",");
-            let halves = parse_json_halves(&text, false, &mut Vec::new()).expect("split");
-            let whole: Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(halves, whole, "pretty: {pretty}");
-            assert!(
-                halves
-                    .as_object()
-                    .unwrap()
-                    .keys()
-                    .eq(["openapi", "info", "paths", "components"]),
-                "pretty: {pretty}"
-            );
-            let mut repeated = text.trim_end().strip_suffix('}').unwrap().to_owned();
-            repeated.push_str(",\"openapi\": \"3.1.0\", \"x-last\": 12345678901234567890123}");
-            let mut whole_warnings = Vec::new();
-            let whole = parse_json(&repeated, true, &mut whole_warnings).unwrap();
-            let mut warnings = Vec::new();
-            let halves = parse_json_halves(&repeated, true, &mut warnings).expect("split");
-            assert_eq!(halves, whole);
-            assert_eq!(halves["openapi"], "3.1.0");
-            assert_eq!(
-                halves.as_object().unwrap().keys().next().unwrap(),
-                "openapi"
-            );
-            assert_eq!(warnings, whole_warnings);
-            assert_eq!(warnings.len(), 1, "{warnings:?}");
-        }
-    }
-
-    /// No split is tried where it cannot help, and a text that does not parse is left to the
-    /// whole parse, whose error names the line.
-    #[test]
-    fn small_or_broken_texts_are_parsed_whole() {
-        let small = big_json(SPLIT_PARSE_BYTES / 2, true);
-        assert!(parse_json_halves(&small, false, &mut Vec::new()).is_none());
-        let text = big_json(SPLIT_PARSE_BYTES + 1000, true);
-        let comma = split_point(&text).unwrap();
-        let line = text[..comma].matches('\n').count() + 1;
-        let broken = format!("{}, ]{}", &text[..comma], &text[comma..]);
-        assert!(parse_json_halves(&broken, false, &mut Vec::new()).is_none());
-        match Document::parse("big.json", &broken, true).unwrap_err() {
-            LoadError::Syntax { line: at, .. } => assert_eq!(at, line),
-            other => panic!("{other}"),
-        }
-        // A top-level key only at the very start leaves too little on one side.
-        let lopsided = format!(
-            "{{\"a\": 1, \"paths\": {{\"x\": \"{}\"}}}}",
-            "y".repeat(SPLIT_PARSE_BYTES)
-        );
-        assert_eq!(split_point(&lopsided), None);
-    }
-
-    /// Every big JSON spec of the shared corpus (skipped when it is absent) reads the same in
-    /// halves as whole.
-    #[test]
-    fn corpus_specs_read_the_same_in_halves() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!("skipped: no corpus at {}", dir.display());
-            return;
-        };
-        let mut split = 0;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let tracked = long_digit_run(&text);
-            let Some(halves) = parse_json_halves(&text, tracked, &mut Vec::new()) else {
-                continue;
-            };
-            let whole = parse_json(&text, tracked, &mut Vec::new()).unwrap();
-            assert!(halves == whole, "{}", path.display());
-            split += 1;
-        }
-        eprintln!("{split} corpus specs read in halves");
-        assert!(split > 0, "no corpus spec was split");
     }
 
     #[test]
