@@ -15,10 +15,10 @@
 //!    holds the output to being a fixed point of `prettyplease`.
 //!
 //! Same spec bytes + same generator ⇒ same output bytes. The text is parsed on the caller's
-//! thread (the header's SHA-256 is computed on another meanwhile); lowering then runs on a
-//! thread with room for its recursion while the structure check (`structure/`) runs on the
-//! caller's; the module is written in parts (runs of top-level items) on up to four threads,
-//! concatenated in order.
+//! thread (a big JSON text in two halves, one on another thread: `oas`'s `load`); lowering
+//! then runs on a thread with room for its recursion while the structure check (`structure/`)
+//! and then the header's SHA-256 run on the caller's; the module is written in parts (runs of
+//! top-level items) on up to four threads, concatenated in order.
 //!
 //! From a build script:
 //! ```no_run
