@@ -174,3 +174,38 @@ impl Response {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Header values are checked by `http` (text beyond ASCII kept, control bytes dropped),
+    /// never a panic.
+    #[test]
+    fn from_parts_keeps_valid_headers_and_drops_invalid_ones() {
+        let response = Response::from_parts(
+            201,
+            vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Recharge-Limit".into(), Cow::Borrowed("3/40")),
+                ("X-Tab".into(), Cow::Borrowed("a\tb")),
+                ("X-Beyond-Ascii".into(), Cow::Borrowed("caf\u{e9}")),
+                ("X-Delete".into(), Cow::Borrowed("a\u{7f}b")),
+                ("X-Break".into(), Cow::Borrowed("a\nb")),
+                ("X-Owned".into(), Cow::Owned("a\nb".to_owned())),
+            ],
+            b"{}".to_vec(),
+        );
+        assert_eq!(response.status, StatusCode::CREATED);
+        let get = |name: &str| response.headers.get(name).map(HeaderValue::as_bytes);
+        assert_eq!(get("content-type"), Some(&b"application/json"[..]));
+        assert_eq!(get("x-recharge-limit"), Some(&b"3/40"[..]));
+        assert_eq!(get("x-tab"), Some(&b"a\tb"[..]));
+        assert_eq!(get("x-beyond-ascii"), Some("caf\u{e9}".as_bytes()));
+        assert_eq!(get("x-delete"), None);
+        assert_eq!(get("x-break"), None);
+        assert_eq!(get("x-owned"), None);
+        assert_eq!(response.headers.len(), 4);
+    }
+}
