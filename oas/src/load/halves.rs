@@ -21,7 +21,7 @@ use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, IntoDeserializer as _, Visitor};
 use serde_json::{Map, Value};
 
-use super::{FromYaml, parse_json};
+use super::FromYaml;
 
 /// JSON texts at least this long are parsed in two halves; below it a second thread costs
 /// more than it saves.
@@ -43,7 +43,7 @@ struct Cut {
 }
 
 /// `text` (at least [`SPLIT_PARSE_BYTES`] long) parsed in two halves on two threads, or
-/// `None` for the caller to parse it whole; `tracked` as for [`parse_json`].
+/// `None` for the caller to parse it whole; `tracked` as for [`parse_json`](super::parse_json).
 pub(super) fn parse_json_halves(
     text: &str,
     tracked: bool,
@@ -92,22 +92,17 @@ pub(super) fn parse_json_halves(
 /// A half read with its top `levels` levels of objects as [`Node`]s, and its warnings.
 fn parse_half(half: &str, levels: usize, tracked: bool) -> Option<(Node, Vec<String>)> {
     let mut warnings = Vec::new();
-    let node = if levels == 0 {
-        Node::Leaf(parse_json(half, tracked, &mut warnings).ok()?)
-    } else {
-        let mut at = String::new();
-        let mut d = serde_json::Deserializer::from_str(half);
-        let node = Levels {
-            levels,
-            tracked,
-            at: &mut at,
-            warnings: &mut warnings,
-        }
-        .deserialize(&mut d)
-        .ok()?;
-        d.end().ok()?;
-        node
-    };
+    let mut at = String::new();
+    let mut d = serde_json::Deserializer::from_str(half);
+    let node = Levels {
+        levels,
+        tracked,
+        at: &mut at,
+        warnings: &mut warnings,
+    }
+    .deserialize(&mut d)
+    .ok()?;
+    d.end().ok()?;
     Some((node, warnings))
 }
 
@@ -165,7 +160,7 @@ fn join(first: Node, second: Node, chain: &[String]) -> Option<Node> {
 }
 
 /// Reads a value keeping its top `levels` levels of objects as [`Node`]s; below them (and
-/// for anything not an object) as [`parse_json`] reads, with the same warnings.
+/// for anything not an object) as [`parse_json`](super::parse_json) reads, with the same warnings.
 struct Levels<'w> {
     levels: usize,
     tracked: bool,
@@ -174,7 +169,7 @@ struct Levels<'w> {
 }
 
 impl Levels<'_> {
-    /// A value not kept as a [`Node`], read as [`parse_json`] reads it.
+    /// A value not kept as a [`Node`], read as [`parse_json`](super::parse_json) reads it.
     fn leaf<'de, D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
         if self.tracked {
             let value = FromYaml {
@@ -395,6 +390,7 @@ fn cut_at_top_key(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse_json;
     use super::*;
 
     /// A value's JSON text: unlike `==` on maps, it holds the members' order too.
