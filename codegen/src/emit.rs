@@ -393,11 +393,11 @@ enum Node<'t> {
     Wrap(&'static str, &'t Ty),
     /// `std::collections::BTreeMap<String, ty>`
     Map(&'t Ty),
-    /// `Vec<u8>`
-    Bytes,
 }
 
 const STRING: Node<'static> = Node::Leaf("String");
+/// An untyped body, from an operation's module.
+const RAW_BODY: Node<'static> = Node::Leaf("super::super::support::RawBody");
 
 impl<'t> Node<'t> {
     /// The generic's path and its one or two arguments; `None` for a plain path.
@@ -406,7 +406,6 @@ impl<'t> Node<'t> {
             Node::Leaf(_) => None,
             Node::Wrap(p, t) => Some((p, Node::Ty(t), None)),
             Node::Map(t) => Some(("std::collections::BTreeMap", STRING, Some(Node::Ty(t)))),
-            Node::Bytes => Some(("Vec", Node::Leaf("u8"), None)),
             Node::Ty(ty) => match ty {
                 Ty::JsonObject => Some((
                     "serde_json::Map",
@@ -1710,11 +1709,11 @@ impl Writer<'_, '_> {
                     &[("status", Node::Leaf("u16")), ("body", Node::Ty(ty))],
                     2,
                 ),
-                (ResponseBody::Raw, true) => self.tuple_variant(12, v, Node::Bytes, 2),
+                (ResponseBody::Raw, true) => self.tuple_variant(12, v, RAW_BODY, 2),
                 (ResponseBody::Raw, false) => self.struct_variant(
                     12,
                     v,
-                    &[("status", Node::Leaf("u16")), ("body", Node::Bytes)],
+                    &[("status", Node::Leaf("u16")), ("body", RAW_BODY)],
                     2,
                 ),
                 (ResponseBody::Empty, true) => self.line(12, &format!("{v},")),
@@ -1739,7 +1738,7 @@ impl Writer<'_, '_> {
             Some(resp) => self.decode_piece(resp)?,
             None => {
                 let text = self.memo_fn_body(Key::RawFallback, || {
-                    "Result::Ok(Self::Other { status, body: body.to_vec() })".to_owned()
+                    "Result::Ok(Self::Other { status, body: body.into() })".to_owned()
                 })?;
                 self.out.push_str(&text);
             }
@@ -2167,11 +2166,11 @@ impl Writer<'_, '_> {
                 ),
                 (ResponseBody::Empty, true) => (
                     format!("Self::{v}"),
-                    format!("super::super::server::bytes_reply({status}, Vec::new())"),
+                    format!("super::super::server::bytes_reply({status}, Default::default())"),
                 ),
                 (ResponseBody::Empty, false) => (
                     format!("Self::{v} {{ status }}"),
-                    "super::super::server::bytes_reply(status, Vec::new())".to_owned(),
+                    "super::super::server::bytes_reply(status, Default::default())".to_owned(),
                 ),
             };
             let _ = writeln!(t, "{pat} => {body},");
@@ -2259,7 +2258,7 @@ impl Writer<'_, '_> {
             let method = server_method(op, m, "super::operations::", &form_shape);
             let _ = write!(
                 t,
-                "fn {m}(&self{}) -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }} }}\n}}\n",
+                "fn {m}(&self{}) -> impl std::future::Future<Output = super::operations::{m}::Response> + Send {{\nlet _ = {};\nasync {{ super::operations::{m}::Response::Other {{ status: 501, body: Default::default() }} }}\n}}\n",
                 method.params,
                 method.bound()
             );
@@ -2587,9 +2586,9 @@ fn decode_piece(resp: &Resp<'_>) -> String {
         (ResponseBody::Json(_), false) => format!(
             "support::decode_json(status, content_type, body).map(|body| Self::{v} {{ status, body }})"
         ),
-        (ResponseBody::Raw, true) => format!("Result::Ok(Self::{v}(body.to_vec()))"),
+        (ResponseBody::Raw, true) => format!("Result::Ok(Self::{v}(body.into()))"),
         (ResponseBody::Raw, false) => {
-            format!("Result::Ok(Self::{v} {{ status, body: body.to_vec() }})")
+            format!("Result::Ok(Self::{v} {{ status, body: body.into() }})")
         }
         (ResponseBody::Empty, true) => format!("Result::Ok(Self::{v})"),
         (ResponseBody::Empty, false) => format!("Result::Ok(Self::{v} {{ status }})"),
@@ -2658,7 +2657,7 @@ const DISPATCH_TAIL: &str = "            _ => None,
 ";
 
 const DECODE_HEAD: &str = "            /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2927,7 +2926,7 @@ pub fn scaffold_impl(em: &Emitter<'_>, type_name: &str) -> Result<String, String
         let method = server_method(op, m, "api::operations::", "");
         let _ = write!(
             t,
-            "async fn {m}(&self{}) -> api::operations::{m}::Response {{\nlet _ = {};\n// Not implemented yet: the router answers this empty 501 as such.\napi::operations::{m}::Response::Other {{ status: 501, body: Vec::new() }}\n}}\n",
+            "async fn {m}(&self{}) -> api::operations::{m}::Response {{\nlet _ = {};\n// Not implemented yet: the router answers this empty 501 as such.\napi::operations::{m}::Response::Other {{ status: 501, body: Default::default() }}\n}}\n",
             method.params,
             method.bound()
         );

@@ -9,11 +9,13 @@ round starts each binary (the order alternating between rounds) as `taskset -c 1
 --workers 1 --no-rate-limit`, waits 4 s (the validators' warm-up), runs the load example on
 core 0 against it for 5 s, and reads the server's user and system time from /proc/PID/stat
 before and after (the load example's 0.5 s warm-up falls inside that window, so CPU per
-request divides by req/s × 5.5 s). Prints each run, then the medians. Ports are 21000 and up, below Linux's
+request divides by req/s × 5.5 s). Prints each run, then the medians, then the median of the
+rounds' new/base ratios (each round runs both builds back to back, so a slow spell of the host
+hits both) with a 90% bootstrap interval. Ports are 21000 and up, below Linux's
 ephemeral range (a client connecting to a port no server holds there can connect to itself).
 Needs Linux, taskset and python3.
 """
-import os, subprocess, sys, time, statistics, re
+import os, random, subprocess, sys, time, statistics, re
 base, new, api, phase, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 load = "target/release/examples/load"
 prefix = "/recharge" if api == "recharge" else "/chargily/test/api/v2"
@@ -46,3 +48,11 @@ for name in res:
     r = [x[0] for x in res[name]]; u = [x[1] for x in res[name]]
     uu = [x[2] for x in res[name]]; su = [x[3] for x in res[name]]
     print(f"{name}: median {statistics.median(r):,.0f} req/s (min {min(r):,.0f}, max {max(r):,.0f}); median CPU {statistics.median(u):.1f} us/request (user {statistics.median(uu):.1f}, system {statistics.median(su):.1f})")
+def paired(index, label):
+    ratios = [n[index] / b[index] for b, n in zip(res["base"], res["new"])]
+    rng = random.Random(1)
+    boot = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+    lo, hi = boot[len(boot) // 20], boot[len(boot) * 19 // 20]
+    print(f"new/base {label}, paired by round: median {statistics.median(ratios) - 1:+.1%} (90% interval {lo - 1:+.1%} to {hi - 1:+.1%}; rounds {min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
+paired(0, "req/s")
+paired(1, "CPU per request")

@@ -3887,7 +3887,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -3918,7 +3918,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4049,7 +4049,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4084,7 +4084,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4184,7 +4184,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4215,7 +4215,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4318,7 +4318,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4353,7 +4353,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4499,7 +4499,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4538,7 +4538,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4649,7 +4649,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4680,7 +4680,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4811,7 +4811,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4846,7 +4846,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -4946,7 +4946,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -4977,7 +4977,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5086,7 +5086,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5125,7 +5125,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5243,7 +5243,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5274,7 +5274,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5383,7 +5383,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5422,7 +5422,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5540,7 +5540,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5571,7 +5571,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5702,7 +5702,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5737,7 +5737,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5837,7 +5837,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -5868,7 +5868,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -5977,7 +5977,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6016,7 +6016,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6136,7 +6136,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6171,7 +6171,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6279,7 +6279,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6314,7 +6314,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6456,7 +6456,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6487,7 +6487,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6618,7 +6618,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6653,7 +6653,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6753,7 +6753,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6784,7 +6784,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -6893,7 +6893,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -6932,7 +6932,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7050,7 +7050,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7081,7 +7081,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7212,7 +7212,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7247,7 +7247,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7347,7 +7347,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7378,7 +7378,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7487,7 +7487,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7526,7 +7526,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7646,7 +7646,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7681,7 +7681,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -7819,7 +7819,7 @@ pub mod operations {
             /// Rate limited. No rate limit is documented for Pay V2; the C# SDK has `ChargilyPayApiTooManyRequestsException` and backs off 15 s [SDK]. (The 2,400 req/min figure in the Chargily Pro docs is another product.) Body undocumented [INF].
             Status429(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -7846,7 +7846,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -8387,7 +8387,7 @@ pub mod client {
         /// Header names and values: a server's own (`Content-Type`) are borrowed, so an
         /// answer does not allocate them.
         pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-        pub body: Vec<u8>,
+        pub body: super::support::RawBody,
     }
     impl Reply {
         /// The first value of a header, by case-insensitive name.
@@ -9260,7 +9260,7 @@ pub mod client {
                         Ok(Reply {
                             status,
                             headers,
-                            body: body.to_bytes().to_vec(),
+                            body: body.to_bytes().to_vec().into(),
                         })
                     };
                     match tokio::time::timeout(timeout, exchange).await {
@@ -9740,20 +9740,20 @@ pub mod server {
                 Reply {
                     status,
                     headers: content_type("application/json"),
-                    body,
+                    body: body.into(),
                 }
             }
             Err(e) => {
                 Reply {
                     status: 500,
                     headers: content_type("text/plain"),
-                    body: format!("the response cannot be encoded: {e}").into_bytes(),
+                    body: format!("the response cannot be encoded: {e}").into(),
                 }
             }
         }
     }
     /// An answer of bytes (`application/octet-stream` when there are any).
-    pub fn bytes_reply(status: u16, body: Vec<u8>) -> Reply {
+    pub fn bytes_reply(status: u16, body: super::support::RawBody) -> Reply {
         let headers = if body.is_empty() {
             Vec::new()
         } else {
@@ -11091,7 +11091,7 @@ pub mod server {
             async {
                 super::operations::list_checkouts::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11107,7 +11107,7 @@ pub mod server {
             async {
                 super::operations::create_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11123,7 +11123,7 @@ pub mod server {
             async {
                 super::operations::retrieve_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11139,7 +11139,7 @@ pub mod server {
             async {
                 super::operations::list_checkout_items::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11155,7 +11155,7 @@ pub mod server {
             async {
                 super::operations::expire_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11171,7 +11171,7 @@ pub mod server {
             async {
                 super::operations::list_customers::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11187,7 +11187,7 @@ pub mod server {
             async {
                 super::operations::create_customer::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11203,7 +11203,7 @@ pub mod server {
             async {
                 super::operations::retrieve_customer::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11220,7 +11220,7 @@ pub mod server {
             async {
                 super::operations::update_customer::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11236,7 +11236,7 @@ pub mod server {
             async {
                 super::operations::delete_customer::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11253,7 +11253,7 @@ pub mod server {
             async {
                 super::operations::patch_customer::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11269,7 +11269,7 @@ pub mod server {
             async {
                 super::operations::list_products::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11285,7 +11285,7 @@ pub mod server {
             async {
                 super::operations::create_product::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11301,7 +11301,7 @@ pub mod server {
             async {
                 super::operations::retrieve_product::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11318,7 +11318,7 @@ pub mod server {
             async {
                 super::operations::update_product::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11334,7 +11334,7 @@ pub mod server {
             async {
                 super::operations::delete_product::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11350,7 +11350,7 @@ pub mod server {
             async {
                 super::operations::list_product_prices::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11366,7 +11366,7 @@ pub mod server {
             async {
                 super::operations::list_prices::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11382,7 +11382,7 @@ pub mod server {
             async {
                 super::operations::create_price::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11398,7 +11398,7 @@ pub mod server {
             async {
                 super::operations::retrieve_price::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11415,7 +11415,7 @@ pub mod server {
             async {
                 super::operations::update_price::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11431,7 +11431,7 @@ pub mod server {
             async {
                 super::operations::list_payment_links::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11447,7 +11447,7 @@ pub mod server {
             async {
                 super::operations::create_payment_link::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11463,7 +11463,7 @@ pub mod server {
             async {
                 super::operations::retrieve_payment_link::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11480,7 +11480,7 @@ pub mod server {
             async {
                 super::operations::update_payment_link::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11496,7 +11496,7 @@ pub mod server {
             async {
                 super::operations::list_payment_link_items::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -11511,7 +11511,7 @@ pub mod server {
             async {
                 super::operations::retrieve_balance::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -12222,7 +12222,15 @@ pub mod server {
                     Some(_) => super::handle(&*self.api, &*self.dialect, incoming).await,
                     None => super::not_found(&*self.dialect, incoming),
                 };
-                let mut response = hyper::Response::new(Body::new(reply.body.into()));
+                let body = match reply.body {
+                    super::super::support::RawBody::Owned(bytes) => {
+                        hyper::body::Bytes::from(bytes)
+                    }
+                    super::super::support::RawBody::Shared(bytes) => {
+                        hyper::body::Bytes::from_owner(bytes)
+                    }
+                };
+                let mut response = hyper::Response::new(Body::new(body));
                 *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
                     .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
                 for (name, value) in reply.headers {
@@ -12450,6 +12458,108 @@ pub mod support {
         }
     }
     impl std::error::Error for DecodeError {}
+    /// A body's bytes, untyped: owned, or shared with whoever keeps them, so an answer a
+    /// server stores is sent again without a copy. It reads as `[u8]`; two bodies are equal
+    /// when their bytes are.
+    #[derive(Clone)]
+    pub enum RawBody {
+        Owned(Vec<u8>),
+        Shared(std::sync::Arc<[u8]>),
+    }
+    impl RawBody {
+        /// The bytes as a `Vec` (a copy only when they are shared).
+        pub fn into_vec(self) -> Vec<u8> {
+            match self {
+                Self::Owned(bytes) => bytes,
+                Self::Shared(bytes) => bytes.to_vec(),
+            }
+        }
+    }
+    impl Default for RawBody {
+        fn default() -> Self {
+            Self::Owned(Vec::new())
+        }
+    }
+    impl std::ops::Deref for RawBody {
+        type Target = [u8];
+        fn deref(&self) -> &[u8] {
+            match self {
+                Self::Owned(bytes) => bytes,
+                Self::Shared(bytes) => bytes,
+            }
+        }
+    }
+    impl AsRef<[u8]> for RawBody {
+        fn as_ref(&self) -> &[u8] {
+            self
+        }
+    }
+    impl std::fmt::Debug for RawBody {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            std::fmt::Debug::fmt(&**self, f)
+        }
+    }
+    impl PartialEq for RawBody {
+        fn eq(&self, other: &Self) -> bool {
+            **self == **other
+        }
+    }
+    impl Eq for RawBody {}
+    impl std::hash::Hash for RawBody {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            (**self).hash(state);
+        }
+    }
+    impl PartialEq<[u8]> for RawBody {
+        fn eq(&self, other: &[u8]) -> bool {
+            **self == *other
+        }
+    }
+    impl PartialEq<Vec<u8>> for RawBody {
+        fn eq(&self, other: &Vec<u8>) -> bool {
+            **self == **other
+        }
+    }
+    impl PartialEq<&[u8]> for RawBody {
+        fn eq(&self, other: &&[u8]) -> bool {
+            **self == **other
+        }
+    }
+    impl<const N: usize> PartialEq<[u8; N]> for RawBody {
+        fn eq(&self, other: &[u8; N]) -> bool {
+            **self == *other
+        }
+    }
+    impl<const N: usize> PartialEq<&[u8; N]> for RawBody {
+        fn eq(&self, other: &&[u8; N]) -> bool {
+            **self == **other
+        }
+    }
+    impl From<Vec<u8>> for RawBody {
+        fn from(bytes: Vec<u8>) -> Self {
+            Self::Owned(bytes)
+        }
+    }
+    impl From<std::sync::Arc<[u8]>> for RawBody {
+        fn from(bytes: std::sync::Arc<[u8]>) -> Self {
+            Self::Shared(bytes)
+        }
+    }
+    impl From<&[u8]> for RawBody {
+        fn from(bytes: &[u8]) -> Self {
+            Self::Owned(bytes.to_vec())
+        }
+    }
+    impl From<String> for RawBody {
+        fn from(text: String) -> Self {
+            Self::Owned(text.into_bytes())
+        }
+    }
+    impl FromIterator<u8> for RawBody {
+        fn from_iter<I: IntoIterator<Item = u8>>(bytes: I) -> Self {
+            Self::Owned(bytes.into_iter().collect())
+        }
+    }
     /// Whether a `Content-Type` names JSON (`application/json`, `*+json`).
     pub fn is_json(content_type: &str) -> bool {
         let essence = content_type

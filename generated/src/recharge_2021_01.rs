@@ -1989,7 +1989,7 @@ pub mod operations {
             /// 503: a third-party service (e.g. the payment processor) timed out (reference §2.8 [3P]). The body may not be JSON.
             Status503(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2052,7 +2052,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -2208,7 +2208,7 @@ pub mod operations {
             /// 503: a third-party service (e.g. the payment processor) timed out (reference §2.8 [3P]). The body may not be JSON.
             Status503(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2255,7 +2255,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -2408,7 +2408,7 @@ pub mod operations {
             /// 503: a third-party service (e.g. the payment processor) timed out (reference §2.8 [3P]). The body may not be JSON.
             Status503(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2475,7 +2475,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -2646,7 +2646,7 @@ pub mod operations {
             /// 503: a third-party service (e.g. the payment processor) timed out (reference §2.8 [3P]). The body may not be JSON.
             Status503(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2693,7 +2693,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -2857,7 +2857,7 @@ pub mod operations {
             /// 503: a third-party service (e.g. the payment processor) timed out (reference §2.8 [3P]). The body may not be JSON.
             Status503(super::super::ErrorResponse),
             /// A status the spec does not document: the raw body.
-            Other { status: u16, body: Vec<u8> },
+            Other { status: u16, body: super::super::support::RawBody },
         }
         impl Response {
             /// Decodes a response. Never panics: a body that does not fit the documented
@@ -2924,7 +2924,7 @@ pub mod operations {
                 }
                 Result::Ok(Self::Other {
                     status,
-                    body: body.to_vec(),
+                    body: body.into(),
                 })
             }
             /// The HTTP status.
@@ -3348,7 +3348,7 @@ pub mod client {
         /// Header names and values: a server's own (`Content-Type`) are borrowed, so an
         /// answer does not allocate them.
         pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-        pub body: Vec<u8>,
+        pub body: super::support::RawBody,
     }
     impl Reply {
         /// The first value of a header, by case-insensitive name.
@@ -4220,7 +4220,7 @@ pub mod client {
                         Ok(Reply {
                             status,
                             headers,
-                            body: body.to_bytes().to_vec(),
+                            body: body.to_bytes().to_vec().into(),
                         })
                     };
                     match tokio::time::timeout(timeout, exchange).await {
@@ -4700,20 +4700,20 @@ pub mod server {
                 Reply {
                     status,
                     headers: content_type("application/json"),
-                    body,
+                    body: body.into(),
                 }
             }
             Err(e) => {
                 Reply {
                     status: 500,
                     headers: content_type("text/plain"),
-                    body: format!("the response cannot be encoded: {e}").into_bytes(),
+                    body: format!("the response cannot be encoded: {e}").into(),
                 }
             }
         }
     }
     /// An answer of bytes (`application/octet-stream` when there are any).
-    pub fn bytes_reply(status: u16, body: Vec<u8>) -> Reply {
+    pub fn bytes_reply(status: u16, body: super::support::RawBody) -> Reply {
         let headers = if body.is_empty() {
             Vec::new()
         } else {
@@ -5876,7 +5876,7 @@ pub mod server {
             async {
                 super::operations::create_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -5892,7 +5892,7 @@ pub mod server {
             async {
                 super::operations::retrieve_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -5909,7 +5909,7 @@ pub mod server {
             async {
                 super::operations::update_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -5925,7 +5925,7 @@ pub mod server {
             async {
                 super::operations::retrieve_checkout_shipping_rates::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -5942,7 +5942,7 @@ pub mod server {
             async {
                 super::operations::charge_checkout::Response::Other {
                     status: 501,
-                    body: Vec::new(),
+                    body: Default::default(),
                 }
             }
         }
@@ -6236,7 +6236,15 @@ pub mod server {
                     Some(_) => super::handle(&*self.api, &*self.dialect, incoming).await,
                     None => super::not_found(&*self.dialect, incoming),
                 };
-                let mut response = hyper::Response::new(Body::new(reply.body.into()));
+                let body = match reply.body {
+                    super::super::support::RawBody::Owned(bytes) => {
+                        hyper::body::Bytes::from(bytes)
+                    }
+                    super::super::support::RawBody::Shared(bytes) => {
+                        hyper::body::Bytes::from_owner(bytes)
+                    }
+                };
+                let mut response = hyper::Response::new(Body::new(body));
                 *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
                     .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
                 for (name, value) in reply.headers {
@@ -6464,6 +6472,108 @@ pub mod support {
         }
     }
     impl std::error::Error for DecodeError {}
+    /// A body's bytes, untyped: owned, or shared with whoever keeps them, so an answer a
+    /// server stores is sent again without a copy. It reads as `[u8]`; two bodies are equal
+    /// when their bytes are.
+    #[derive(Clone)]
+    pub enum RawBody {
+        Owned(Vec<u8>),
+        Shared(std::sync::Arc<[u8]>),
+    }
+    impl RawBody {
+        /// The bytes as a `Vec` (a copy only when they are shared).
+        pub fn into_vec(self) -> Vec<u8> {
+            match self {
+                Self::Owned(bytes) => bytes,
+                Self::Shared(bytes) => bytes.to_vec(),
+            }
+        }
+    }
+    impl Default for RawBody {
+        fn default() -> Self {
+            Self::Owned(Vec::new())
+        }
+    }
+    impl std::ops::Deref for RawBody {
+        type Target = [u8];
+        fn deref(&self) -> &[u8] {
+            match self {
+                Self::Owned(bytes) => bytes,
+                Self::Shared(bytes) => bytes,
+            }
+        }
+    }
+    impl AsRef<[u8]> for RawBody {
+        fn as_ref(&self) -> &[u8] {
+            self
+        }
+    }
+    impl std::fmt::Debug for RawBody {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            std::fmt::Debug::fmt(&**self, f)
+        }
+    }
+    impl PartialEq for RawBody {
+        fn eq(&self, other: &Self) -> bool {
+            **self == **other
+        }
+    }
+    impl Eq for RawBody {}
+    impl std::hash::Hash for RawBody {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            (**self).hash(state);
+        }
+    }
+    impl PartialEq<[u8]> for RawBody {
+        fn eq(&self, other: &[u8]) -> bool {
+            **self == *other
+        }
+    }
+    impl PartialEq<Vec<u8>> for RawBody {
+        fn eq(&self, other: &Vec<u8>) -> bool {
+            **self == **other
+        }
+    }
+    impl PartialEq<&[u8]> for RawBody {
+        fn eq(&self, other: &&[u8]) -> bool {
+            **self == **other
+        }
+    }
+    impl<const N: usize> PartialEq<[u8; N]> for RawBody {
+        fn eq(&self, other: &[u8; N]) -> bool {
+            **self == *other
+        }
+    }
+    impl<const N: usize> PartialEq<&[u8; N]> for RawBody {
+        fn eq(&self, other: &&[u8; N]) -> bool {
+            **self == **other
+        }
+    }
+    impl From<Vec<u8>> for RawBody {
+        fn from(bytes: Vec<u8>) -> Self {
+            Self::Owned(bytes)
+        }
+    }
+    impl From<std::sync::Arc<[u8]>> for RawBody {
+        fn from(bytes: std::sync::Arc<[u8]>) -> Self {
+            Self::Shared(bytes)
+        }
+    }
+    impl From<&[u8]> for RawBody {
+        fn from(bytes: &[u8]) -> Self {
+            Self::Owned(bytes.to_vec())
+        }
+    }
+    impl From<String> for RawBody {
+        fn from(text: String) -> Self {
+            Self::Owned(text.into_bytes())
+        }
+    }
+    impl FromIterator<u8> for RawBody {
+        fn from_iter<I: IntoIterator<Item = u8>>(bytes: I) -> Self {
+            Self::Owned(bytes.into_iter().collect())
+        }
+    }
     /// Whether a `Content-Type` names JSON (`application/json`, `*+json`).
     pub fn is_json(content_type: &str) -> bool {
         let essence = content_type

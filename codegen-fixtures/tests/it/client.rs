@@ -296,7 +296,7 @@ fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Result<Reply, Tra
             .iter()
             .map(|(n, v)| ((*n).to_owned().into(), (*v).to_owned().into()))
             .collect(),
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().to_vec().into(),
     })
 }
 

@@ -292,7 +292,7 @@ fn bodies_of_each_kind_and_responses_of_each_shape_round_trip() {
     );
     assert_eq!(
         run(c.upload(vec![1, 2, 3])).unwrap(),
-        ops::upload::Response::Status200(vec![3, 2, 1])
+        ops::upload::Response::Status200(vec![3, 2, 1].into())
     );
     // A header the operation adds reaches the answer.
     let reply = answer(

@@ -86,7 +86,7 @@ macro_rules! fails {
         impl From<$fail> for ops::$op::Response {
             fn from(fail: $fail) -> Self {
                 let (status, body) = fail.encode();
-                Self::Other { status, body }
+                Self::Other { status, body: body.into() }
             }
         }
     )*};
@@ -644,5 +644,37 @@ mod tests {
             !violations.is_empty() && violations[0].starts_with("retrieveBalance 200: "),
             "{violations:?}"
         );
+    }
+
+    /// A stored ReCharge checkout is answered from the store's bytes, not from a copy: two
+    /// retrieves send the very same buffer, and it holds what the create sent.
+    #[test]
+    fn a_stored_checkout_is_sent_shared_not_copied() {
+        let app = App::new(MockConfig::for_tests()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let send = |request: Request| {
+            let request = request.header("x-recharge-access-token", "conformance");
+            runtime.block_on(app.handle(request))
+        };
+        let created = send(
+            Request::new(Method::POST, &format!("{RECHARGE_PREFIX}/checkouts"))
+                .json(&json!({"line_items": [{"variant_id": 1, "quantity": 1, "price": "1.00"}]})),
+        );
+        assert_eq!(created.status, StatusCode::OK);
+        let token = created.json_body()["checkout"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("{RECHARGE_PREFIX}/checkouts/{token}");
+        let first = send(Request::new(Method::GET, &path));
+        let second = send(Request::new(Method::GET, &path));
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(first.body, created.body);
+        assert_eq!(second.body, created.body);
+        assert_eq!(first.body.as_ptr(), second.body.as_ptr());
+        assert_eq!(first.body.as_ptr(), created.body.as_ptr());
     }
 }

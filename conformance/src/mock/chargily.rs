@@ -425,7 +425,7 @@ macro_rules! serve {
     };
     ($op:ident($($arg:ident: $ty:ty),*) => encoded $handler:ident($($call:expr),*)) => {
         async fn $op(&self, _: &Context, $($arg: $ty),*) -> ops::$op::Response {
-            let ok = |body| ops::$op::Response::Other { status: 200, body };
+            let ok = |body: Vec<u8>| ops::$op::Response::Other { status: 200, body: body.into() };
             answer(self.api.$handler(&self.ctx, $($call),*), ok)
         }
     };

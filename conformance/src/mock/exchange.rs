@@ -90,6 +90,26 @@ static KNOWN: [HeaderName; 5] = [
     http::header::CONNECTION,
 ];
 
+/// An untyped body of a generated module (each API's `support::RawBody`) as the bytes sent.
+pub trait IntoBytes {
+    fn into_bytes(self) -> Bytes;
+}
+
+macro_rules! raw_bodies {
+    ($($api:ident)*) => {$(
+        impl IntoBytes for generated::$api::support::RawBody {
+            fn into_bytes(self) -> Bytes {
+                match self {
+                    Self::Owned(bytes) => Bytes::from(bytes),
+                    // A stored answer is sent without a copy.
+                    Self::Shared(bytes) => Bytes::from_owner(bytes),
+                }
+            }
+        }
+    )*};
+}
+raw_bodies!(chargily recharge);
+
 /// One HTTP response.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -128,7 +148,7 @@ impl Response {
     pub fn from_parts(
         status: u16,
         headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-        body: Vec<u8>,
+        body: impl IntoBytes,
     ) -> Self {
         let mut map = HeaderMap::with_capacity(headers.len());
         for (name, value) in headers {
@@ -159,7 +179,7 @@ impl Response {
         Self {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             headers: map,
-            body: Bytes::from(body),
+            body: body.into_bytes(),
         }
     }
 
@@ -195,7 +215,7 @@ mod tests {
                 ("X-Break".into(), Cow::Borrowed("a\nb")),
                 ("X-Owned".into(), Cow::Owned("a\nb".to_owned())),
             ],
-            b"{}".to_vec(),
+            generated::recharge::support::RawBody::from(b"{}".to_vec()),
         );
         assert_eq!(response.status, StatusCode::CREATED);
         let get = |name: &str| response.headers.get(name).map(HeaderValue::as_bytes);

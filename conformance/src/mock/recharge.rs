@@ -25,8 +25,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
-use bytes::Bytes;
-
 use generated::recharge as r;
 use generated::recharge::client::Reply;
 use generated::recharge::operations as ops;
@@ -76,7 +74,8 @@ struct Data {
 /// allocations. Writes (update, charge) decode it, change it and encode it again.
 #[derive(Debug, Clone)]
 struct Record {
-    body: Bytes,
+    /// Shared with the answers that send it (no copy per retrieve).
+    body: Arc<[u8]>,
     /// `completed_at` is set: the checkout was charged.
     completed: bool,
     /// A charge is in flight.
@@ -88,11 +87,7 @@ impl Record {
         Self {
             // Our own types always serialise; an empty body would fail loudly on decode.
             // Exact size: the encoder's buffer has up to twice the capacity it needs.
-            body: Bytes::from(
-                serde_json::to_vec(&CheckoutRef { checkout })
-                    .unwrap_or_default()
-                    .into_boxed_slice(),
-            ),
+            body: Arc::from(serde_json::to_vec(&CheckoutRef { checkout }).unwrap_or_default()),
             completed: checkout.completed_at.is_some(),
             charging: false,
         }
@@ -267,7 +262,7 @@ macro_rules! stored {
         match $result {
             Ok(body) => ops::$op::Response::Other {
                 status: 200,
-                body: Vec::from(body),
+                body: body.into(),
             },
             Err(fail) => ops::$op::Response::from(fail),
         }
@@ -600,7 +595,7 @@ fn create(
     env: &Env,
     fields: r::CheckoutCreate,
     now_ms: i64,
-) -> Result<Bytes, Fail> {
+) -> Result<Arc<[u8]>, Fail> {
     let line_items = line_items(&fields.line_items).map_err(|e| Fail::Fields(422, e))?;
     let now = rfc3339_micros(now_ms);
     // On `new` (the required properties, in the spec's order), so a property the spec adds as
@@ -913,7 +908,7 @@ fn select_shipping(c: &mut r::Checkout, line: &r::ShippingLineInput) -> Result<(
 
 // ----- retrieve, update, shipping rates -----
 
-fn retrieve(this: &Recharge, token: &str) -> Result<Bytes, Fail> {
+fn retrieve(this: &Recharge, token: &str) -> Result<Arc<[u8]>, Fail> {
     let data = this.data.read().unwrap_or_else(|e| e.into_inner());
     data.checkouts
         .get(token)
@@ -934,7 +929,7 @@ fn update(
     token: &str,
     u: r::CheckoutUpdate,
     now_ms: i64,
-) -> Result<Bytes, Fail> {
+) -> Result<Arc<[u8]>, Fail> {
     let mut data = this.data.write().unwrap_or_else(|e| e.into_inner());
     let rec = data.checkouts.get_mut(token).ok_or_else(Fail::not_found)?;
     if rec.completed {

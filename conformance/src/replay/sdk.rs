@@ -187,7 +187,7 @@ macro_rules! api {
                             .map(|(status, headers, body)| client::Reply {
                                 status,
                                 headers: headers.into_iter().map(|(n, v)| (n.into(), v.into())).collect(),
-                                body,
+                                body: body.into(),
                             })
                             .map_err(|message| client::TransportError { message })
                     }

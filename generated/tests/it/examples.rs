@@ -195,7 +195,7 @@ fn documented_but_invalid_bodies_fail_to_decode_naming_the_field() {
         other,
         Response::Other {
             status: 599,
-            body: b"\xff\xfe".to_vec()
+            body: b"\xff\xfe".to_vec().into()
         }
     );
     assert!(Response::decode(200, Some("application/json"), b"{\"amount\": 1").is_err());
