@@ -169,6 +169,15 @@ impl Response {
                 Cow::Borrowed("application/json") => {
                     Ok(HeaderValue::from_static("application/json"))
                 }
+                // A static text is taken as it is, without a copy, when it is what
+                // `from_static` accepts (visible ASCII and tabs; it panics on anything else).
+                Cow::Borrowed(text)
+                    if text
+                        .bytes()
+                        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t') =>
+                {
+                    Ok(HeaderValue::from_static(text))
+                }
                 Cow::Borrowed(text) => HeaderValue::try_from(text),
                 Cow::Owned(text) => HeaderValue::try_from(text),
             };
