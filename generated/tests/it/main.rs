@@ -12,4 +12,5 @@ mod support {
 mod enums;
 mod examples;
 mod instances_selftest;
+mod raw_body;
 mod round_trip;
