@@ -166,9 +166,6 @@ impl Response {
                 None => HeaderName::from_bytes(name.as_bytes()),
             };
             let value = match value {
-                Cow::Borrowed("application/json") => {
-                    Ok(HeaderValue::from_static("application/json"))
-                }
                 // A static text is taken as it is, without a copy, when it is what
                 // `from_static` accepts (visible ASCII and tabs; it panics on anything else).
                 Cow::Borrowed(text)
