@@ -9295,7 +9295,7 @@ pub mod client {
 pub mod server {
     use super::client::{Call, In, Reply};
     use std::borrow::Cow;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, OnceLock};
     /// A request as the HTTP stack read it.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Incoming {
@@ -9616,7 +9616,7 @@ pub mod server {
         fn check(
             &self,
             cx: &Context,
-            params: &ParamValues,
+            params: &ParamValues<'_>,
             body: Option<&serde_json::Value>,
         ) -> Result<(), Refusal> {
             let _ = (cx, params, body);
@@ -9638,35 +9638,65 @@ pub mod server {
         }
     }
     /// An operation's parameters as read from the request, before they are typed: each one's
-    /// JSON value under its key in the parameters struct, in the operation's order.
-    #[derive(Debug, Clone, Default, PartialEq)]
-    pub struct ParamValues(Vec<(&'static str, serde_json::Value)>);
-    impl ParamValues {
+    /// JSON value under its key in the parameters struct, in the operation's order. Read
+    /// when first asked for: parameters typed straight from their texts ([`plain_params`])
+    /// are read as values only for a dialect that looks at them.
+    #[derive(Clone, Default)]
+    pub struct ParamValues<'c> {
+        cx: Option<&'c Context>,
+        values: OnceLock<Vec<(&'static str, serde_json::Value)>>,
+    }
+    impl<'c> ParamValues<'c> {
+        /// The values read already.
+        fn read(values: Vec<(&'static str, serde_json::Value)>) -> Self {
+            Self {
+                cx: None,
+                values: OnceLock::from(values),
+            }
+        }
+        /// The values of the operation `cx` addresses, read when first asked for.
+        fn of(cx: &'c Context) -> Self {
+            Self {
+                cx: Some(cx),
+                values: OnceLock::new(),
+            }
+        }
+        fn values(&self) -> &[(&'static str, serde_json::Value)] {
+            self.values
+                .get_or_init(|| match self.cx.and_then(|cx| Some((cx, cx.route?))) {
+                    Some((cx, route)) => read_params(cx, route, &mut Vec::new()),
+                    None => Vec::new(),
+                })
+        }
+        fn into_values(self) -> Vec<(&'static str, serde_json::Value)> {
+            self.values.into_inner().unwrap_or_default()
+        }
         /// The value under `key`, if the request has it.
         pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
-            self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+            self.values().iter().find(|(k, _)| *k == key).map(|(_, v)| v)
         }
         /// Each key and value, in the operation's order.
         pub fn iter(&self) -> impl Iterator<Item = (&'static str, &serde_json::Value)> {
-            self.0.iter().map(|(k, v)| (*k, v))
+            self.values().iter().map(|(k, v)| (*k, v))
         }
         /// As one JSON object.
         pub fn to_value(&self) -> serde_json::Value {
             serde_json::Value::Object(
-                self.0.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-            )
-        }
-        /// Typed as `P`, reading the values in place (no JSON object is built).
-        fn typed<P: serde::de::DeserializeOwned>(self) -> Result<P, serde_json::Error> {
-            P::deserialize(
-                serde::de::value::MapDeserializer::<
-                    _,
-                    serde_json::Error,
-                >::new(self.0.into_iter()),
+                self.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
             )
         }
     }
-    impl std::ops::Index<&str> for ParamValues {
+    impl std::fmt::Debug for ParamValues<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_map().entries(self.iter()).finish()
+        }
+    }
+    impl PartialEq for ParamValues<'_> {
+        fn eq(&self, other: &Self) -> bool {
+            self.values() == other.values()
+        }
+    }
+    impl std::ops::Index<&str> for ParamValues<'_> {
         type Output = serde_json::Value;
         /// The value under `key`, `null` when the request has none (as `serde_json::Value`
         /// indexes).
@@ -9674,6 +9704,17 @@ pub mod server {
             static NULL: serde_json::Value = serde_json::Value::Null;
             self.get(key).unwrap_or(&NULL)
         }
+    }
+    /// Values read as `P`, in place (no JSON object is built).
+    fn typed_values<P: serde::de::DeserializeOwned>(
+        values: Vec<(&'static str, serde_json::Value)>,
+    ) -> Result<P, serde_json::Error> {
+        P::deserialize(
+            serde::de::value::MapDeserializer::<
+                _,
+                serde_json::Error,
+            >::new(values.into_iter()),
+        )
     }
     /// A dialect for an API without error bodies of its own: [`Refusal::plain_reply`].
     #[derive(Debug, Clone, Copy, Default)]
@@ -10087,18 +10128,30 @@ pub mod server {
         F: FnOnce(P, B, Vec<u8>) -> Fut,
         Fut: std::future::Future<Output = R>,
     {
-        let (params, body, raw) = match read_request(dialect, cx, read, raw) {
+        let plain = cx.route.and_then(|r| plain_params::<P>(cx, r));
+        let (values, body, raw) = match read_request(
+            dialect,
+            cx,
+            read,
+            raw,
+            plain.is_none(),
+        ) {
             Ok(read) => read,
             Err(refusal) => return dialect.refuse(cx, refusal),
         };
-        let typed_params = match params.typed::<P>() {
-            Ok(p) => Ok(p),
-            Err(_) => {
-                let again = cx
-                    .route
-                    .map(|r| read_params(cx, r, &mut Vec::new()))
-                    .unwrap_or_default();
-                typed(again.to_value(), None)
+        let typed_params = match plain {
+            Some(p) => Ok(p),
+            None => {
+                match typed_values::<P>(values) {
+                    Ok(p) => Ok(p),
+                    Err(_) => {
+                        let again = cx
+                            .route
+                            .map(|r| read_params(cx, r, &mut Vec::new()))
+                            .unwrap_or_default();
+                        typed(ParamValues::read(again).to_value(), None)
+                    }
+                }
             }
         };
         let params: P = match typed_params {
@@ -10226,18 +10279,25 @@ pub mod server {
                 }
             })
     }
-    /// The parameters (keyed as the parameters struct serializes them), the body as JSON
-    /// (`Null` when there is none), and the raw body; checked by the dialect.
+    /// The parameters (keyed as the parameters struct serializes them; none when
+    /// `read_params` is false, as they are typed already), the body as JSON (`Null` when
+    /// there is none), and the raw body; checked by the dialect.
     fn read_request<D: Dialect + ?Sized>(
         dialect: &D,
         cx: &Context,
         read: BodyRead,
         raw: Vec<u8>,
-    ) -> Result<(ParamValues, serde_json::Value, Vec<u8>), Refusal> {
+        read_params: bool,
+    ) -> Result<
+        (Vec<(&'static str, serde_json::Value)>, serde_json::Value, Vec<u8>),
+        Refusal,
+    > {
         let mut issues = Vec::new();
         let params = match cx.route {
-            Some(route) => read_params(cx, route, &mut issues),
-            None => ParamValues::default(),
+            Some(route) if read_params => {
+                ParamValues::read(self::read_params(cx, route, &mut issues))
+            }
+            _ => ParamValues::of(cx),
         };
         let content_type = cx.header("content-type");
         let absent = raw.is_empty() && content_type.is_none();
@@ -10320,7 +10380,8 @@ pub mod server {
                 ],
             });
         }
-        Ok((params, body.unwrap_or(serde_json::Value::Null), raw))
+        let values = if read_params { params.into_values() } else { Vec::new() };
+        Ok((values, body.unwrap_or(serde_json::Value::Null), raw))
     }
     /// Whether a declared media range (`application/pdf`, `image/*`, `*/*`) covers a
     /// `Content-Type`: type and subtype compared case-insensitively, parameters ignored.
@@ -10387,10 +10448,139 @@ pub mod server {
             }
         }
     }
+    /// A header parameter's text: its lines trimmed and joined by `, ` (as HTTP reads a
+    /// repeated header), or none.
+    fn header_text<'c>(cx: &'c Context, name: &str) -> Option<Cow<'c, str>> {
+        let mut lines = cx.headers.get_all(name).map(str::trim);
+        match (lines.next(), lines.next()) {
+            (None, _) => None,
+            (Some(one), None) => Some(Cow::Borrowed(one)),
+            (Some(first), Some(second)) => {
+                let mut joined = format!("{first}, {second}");
+                for more in lines {
+                    joined.push_str(", ");
+                    joined.push_str(more);
+                }
+                Some(Cow::Owned(joined))
+            }
+        }
+    }
+    /// The parameters typed straight from their texts, when each one the operation has is
+    /// a string sent as plain text (a simple path segment, a header; a query or cookie
+    /// parameter only while the request has none of those) and every required one is
+    /// sent: the common case, read without a JSON value per parameter. `None` leaves them
+    /// to the general reading, which gives the same values, and the issues.
+    fn plain_params<P: serde::de::DeserializeOwned>(
+        cx: &Context,
+        route: &Route,
+    ) -> Option<P> {
+        let plain = std::cell::Cell::new(true);
+        let texts = route
+            .call
+            .params
+            .iter()
+            .zip(route.shapes)
+            .filter_map(|(param, shape)| {
+                let text = match (param.location, shape) {
+                    (_, Shape::String) if param.style == "json" => None,
+                    (In::Path, Shape::String) if param.style == "simple" => {
+                        Some(
+                            cx
+                                .path_spans
+                                .iter()
+                                .rfind(|(n, _)| *n == param.name)
+                                .map(|(_, span)| percent_decode(
+                                    &cx.path[span.clone()],
+                                    false,
+                                )),
+                        )
+                    }
+                    (In::Header, Shape::String) => {
+                        Some(
+                            header_text(cx, param.name)
+                                .map(|text| match text {
+                                    Cow::Owned(t) if t.trim().len() != t.len() => {
+                                        Cow::Owned(t.trim().to_owned())
+                                    }
+                                    text => text,
+                                }),
+                        )
+                    }
+                    (In::Query, _) if cx.query.is_none() => Some(None),
+                    (In::Cookie, _) if cx.headers.get("cookie").is_none() => Some(None),
+                    _ => None,
+                };
+                match text {
+                    Some(Some(text)) => Some((param.key, PlainText(text))),
+                    Some(None) if !param.required => None,
+                    _ => {
+                        plain.set(false);
+                        None
+                    }
+                }
+            });
+        let typed = P::deserialize(
+                serde::de::value::MapDeserializer::<_, serde_json::Error>::new(texts),
+            )
+            .ok()?;
+        plain.get().then_some(typed)
+    }
+    /// A parameter's text as [`plain_params`] types it: as a string, an enum's variant, a
+    /// newtype of either, or any of those optional (as a JSON string would be).
+    struct PlainText<'t>(Cow<'t, str>);
+    impl<'de> serde::de::IntoDeserializer<'de, serde_json::Error> for PlainText<'_> {
+        type Deserializer = Self;
+        fn into_deserializer(self) -> Self {
+            self
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for PlainText<'_> {
+        type Error = serde_json::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, serde_json::Error> {
+            match self.0 {
+                Cow::Borrowed(text) => visitor.visit_str(text),
+                Cow::Owned(text) => visitor.visit_string(text),
+            }
+        }
+        fn deserialize_option<V: serde::de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, serde_json::Error> {
+            visitor.visit_some(self)
+        }
+        fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, serde_json::Error> {
+            visitor.visit_newtype_struct(self)
+        }
+        fn deserialize_enum<V: serde::de::Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, serde_json::Error> {
+            serde::de::value::CowStrDeserializer::new(self.0)
+                .deserialize_enum(name, variants, visitor)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+            ignored_any
+        }
+    }
     /// Each parameter sent, read by its location and style and typed by its shape; what
     /// does not read is an issue, and is kept as its text; a required one not sent is an
     /// issue naming it.
-    fn read_params(cx: &Context, route: &Route, issues: &mut Vec<Issue>) -> ParamValues {
+    fn read_params(
+        cx: &Context,
+        route: &Route,
+        issues: &mut Vec<Issue>,
+    ) -> Vec<(&'static str, serde_json::Value)> {
         let mut out = Vec::with_capacity(route.call.params.len());
         let query = cx.query.as_deref().map(raw_pairs).unwrap_or_default();
         let cookies: Vec<(&str, &str)> = if route
@@ -10444,19 +10634,7 @@ pub mod server {
                 }
                 In::Query => read_query(param, shape, route, &query),
                 In::Header => {
-                    let mut lines = cx.headers.get_all(param.name).map(str::trim);
-                    let text = match (lines.next(), lines.next()) {
-                        (None, _) => None,
-                        (Some(one), None) => Some(Cow::Borrowed(one)),
-                        (Some(first), Some(second)) => {
-                            let mut joined = format!("{first}, {second}");
-                            for more in lines {
-                                joined.push_str(", ");
-                                joined.push_str(more);
-                            }
-                            Some(Cow::Owned(joined))
-                        }
-                    };
+                    let text = header_text(cx, param.name);
                     let texts = text.as_slice();
                     read_texts(param.style, param.explode, shape, texts, Decode::Header)
                 }
@@ -10499,7 +10677,7 @@ pub mod server {
                 None => {}
             }
         }
-        ParamValues(out)
+        out
     }
     /// A query parameter: its plain values (`name=`), or its bracketed keys where its style
     /// or shape has them (an array's `name[]` and `name[0]`, a deepObject's `name[key]`), or

@@ -108,6 +108,13 @@ impl Api for Echo {
     ) -> ops::get_file::Response {
         ops::get_file::Response::Status200(echo(&params))
     }
+    async fn get_note(
+        &self,
+        _: &Context,
+        params: ops::get_note::Params,
+    ) -> ops::get_note::Response {
+        ops::get_note::Response::Status200(echo(&params))
+    }
     async fn mark_item(
         &self,
         _: &Context,
@@ -909,4 +916,69 @@ fn headers_keep_their_order_repeats_and_empty_values_in_one_buffer() {
     assert_eq!(accepts, ["a/b", "c/d"]);
     assert_eq!(headers.get_all("").collect::<Vec<_>>(), ["no name"]);
     assert!(server::Headers::default().is_empty());
+}
+
+/// Parameters that are strings sent as plain text (a path segment, headers) are typed
+/// straight from their texts; a query parameter sends the same request through the general
+/// reading. Both read the same values, refuse the same requests, and show a dialect the same
+/// parameters.
+#[test]
+fn plain_parameters_are_typed_as_the_general_reading_types_them() {
+    let headers = [
+        ("X-Mode", " cooked "),
+        ("X-Note", "first"),
+        ("x-note", " second "),
+    ];
+    let plain = answer(&PlainDialect, "GET", "/notes/a%20b%2Fc", &headers, b"");
+    let general = answer(
+        &PlainDialect,
+        "GET",
+        "/notes/a%20b%2Fc?lang=fr",
+        &headers,
+        b"",
+    );
+    assert_eq!(
+        plain.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&plain.body)
+    );
+    let expected = json!({"slug": "a b/c", "X-Mode": "cooked", "X-Note": "first, second"});
+    assert_eq!(json_of(&plain), expected);
+    let mut general = json_of(&general);
+    assert_eq!(
+        general.as_object_mut().unwrap().remove("lang"),
+        Some(json!("fr"))
+    );
+    assert_eq!(general, expected);
+
+    // Refusals: a required header missing, a value outside the enum.
+    for headers in [&[("X-Note", "n")][..], &[("X-Mode", "boiled")][..]] {
+        let plain = answer(&PlainDialect, "GET", "/notes/n", headers, b"");
+        let general = answer(&PlainDialect, "GET", "/notes/n?lang=fr", headers, b"");
+        assert_eq!(
+            plain.status,
+            422,
+            "{}",
+            String::from_utf8_lossy(&plain.body)
+        );
+        assert_eq!(json_of(&plain), json_of(&general));
+    }
+    let missing = answer(&PlainDialect, "GET", "/notes/n", &[], b"");
+    assert_eq!(
+        json_of(&missing)["issues"],
+        json!([{"in": "header", "name": "X-Mode", "message": "a required parameter is missing"}])
+    );
+
+    // A dialect that looks is given the parameters, read when it asks.
+    let shown = answer(&Shows, "GET", "/notes/a%20b", &[("X-Mode", "raw")], b"");
+    assert_eq!(
+        shown.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&shown.body)
+    );
+    assert_eq!(header(&shown, "x-keys"), Some("slug,X-Mode"));
+    let params: Value = serde_json::from_str(header(&shown, "x-params").unwrap()).unwrap();
+    assert_eq!(params, json!({"slug": "a b", "X-Mode": "raw"}));
 }
