@@ -9551,7 +9551,7 @@ pub mod server {
         pub route: Option<&'static Route>,
         /// Where each path parameter is in `path`, still percent-encoded: split by its style
         /// before it is decoded.
-        path_spans: Vec<(&'static str, std::ops::Range<usize>)>,
+        path_spans: Spans,
         /// What [`Context::add_header`] added, with room for the few a dialect adds to
         /// every answer (an id, a rate limit).
         response_headers: Mutex<Vec<(Cow<'static, str>, Cow<'static, str>)>>,
@@ -9570,7 +9570,7 @@ pub mod server {
                 query,
                 headers,
                 route: None,
-                path_spans: Vec::new(),
+                path_spans: Spans::default(),
                 response_headers: Mutex::new(Vec::with_capacity(4)),
             }
         }
@@ -9584,7 +9584,7 @@ pub mod server {
             self.path_spans
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, span)| percent_decode(&self.path[span.clone()], false))
+                .map(|(_, span)| percent_decode(&self.path[span], false))
         }
         /// The `operationId` addressed, once routed.
         pub fn operation(&self) -> Option<&'static str> {
@@ -9824,7 +9824,7 @@ pub mod server {
         match find(routes, method, path) {
             Found::Route(r, spans) => {
                 let params = spans
-                    .into_iter()
+                    .iter()
                     .map(|(name, span)| (
                         name,
                         percent_decode(&path[span], false).into_owned(),
@@ -9838,9 +9838,41 @@ pub mod server {
     }
     /// What [`find`] found: path parameters as spans of the path.
     enum Found {
-        Route(&'static Route, Vec<(&'static str, std::ops::Range<usize>)>),
+        Route(&'static Route, Spans),
         WrongMethod(Vec<&'static str>),
         NotFound,
+    }
+    /// Where each path parameter is in the path (still percent-encoded), in template order:
+    /// the first four inline, so that routing allocates nothing for them.
+    #[derive(Debug, Clone, Default)]
+    struct Spans {
+        inline: [(&'static str, usize, usize); 4],
+        len: usize,
+        more: Vec<(&'static str, std::ops::Range<usize>)>,
+    }
+    impl Spans {
+        fn push(&mut self, (name, span): (&'static str, std::ops::Range<usize>)) {
+            match self.inline.get_mut(self.len) {
+                Some(slot) => *slot = (name, span.start, span.end),
+                None => self.more.push((name, span)),
+            }
+            self.len += 1;
+        }
+        fn clear(&mut self) {
+            self.len = 0;
+            self.more.clear();
+        }
+        /// Each parameter's name and span, in template order.
+        fn iter(
+            &self,
+        ) -> impl DoubleEndedIterator<
+            Item = (&'static str, std::ops::Range<usize>),
+        > + '_ {
+            self.inline[..self.len.min(self.inline.len())]
+                .iter()
+                .map(|&(name, start, end)| (name, start..end))
+                .chain(self.more.iter().cloned())
+        }
     }
     /// [`route`], the parameters left where they are in `path`. Methods are compared
     /// exactly (HTTP methods are case-sensitive). The path is split once; a template of
@@ -9875,8 +9907,8 @@ pub mod server {
         }
         let given = if heap.is_empty() { &stack[..count] } else { &heap[..] };
         let mut best: Option<(&'static Route, usize)> = None;
-        let mut best_spans = Vec::new();
-        let mut spans = Vec::new();
+        let mut best_spans = Spans::default();
+        let mut spans = Spans::default();
         let mut other_method = false;
         for r in routes {
             if r.segments.len() != given.len() {
@@ -9938,7 +9970,7 @@ pub mod server {
     fn match_segments(
         route: &Route,
         given: &[(usize, &str)],
-        spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
+        spans: &mut Spans,
     ) -> Option<usize> {
         let mut literal = 0;
         for (i, (w, (at, g))) in route.segments.iter().zip(given).enumerate() {
@@ -9957,7 +9989,7 @@ pub mod server {
         w: &'static str,
         g: &str,
         mut at: usize,
-        spans: &mut Vec<(&'static str, std::ops::Range<usize>)>,
+        spans: &mut Spans,
     ) -> bool {
         let whole = w
             .strip_prefix('{')
@@ -10489,10 +10521,7 @@ pub mod server {
                                 .path_spans
                                 .iter()
                                 .rfind(|(n, _)| *n == param.name)
-                                .map(|(_, span)| percent_decode(
-                                    &cx.path[span.clone()],
-                                    false,
-                                )),
+                                .map(|(_, span)| percent_decode(&cx.path[span], false)),
                         )
                     }
                     (In::Header, Shape::String) => {
@@ -10604,7 +10633,7 @@ pub mod server {
                         .iter()
                         .rfind(|(n, _)| *n == param.name)
                         .map(|(_, span)| {
-                            let text = percent_decode(&cx.path[span.clone()], false);
+                            let text = percent_decode(&cx.path[span], false);
                             Ok(serde_json::Value::String(text.into_owned()))
                         })
                 }
@@ -10614,7 +10643,7 @@ pub mod server {
                         .iter()
                         .filter(|(n, _)| *n == param.name)
                         .map(|(_, span)| {
-                            let v = &cx.path[span.clone()];
+                            let v = &cx.path[span];
                             match param.style {
                                 "label" => Cow::Borrowed(v.strip_prefix('.').unwrap_or(v)),
                                 "matrix" => matrix(param.name, param.explode, shape, v),

@@ -108,6 +108,13 @@ impl Api for Echo {
     ) -> ops::get_file::Response {
         ops::get_file::Response::Status200(echo(&params))
     }
+    async fn get_deep(
+        &self,
+        _: &Context,
+        params: ops::get_deep::Params,
+    ) -> ops::get_deep::Response {
+        ops::get_deep::Response::Status200(echo(&params))
+    }
     async fn get_note(
         &self,
         _: &Context,
@@ -981,4 +988,25 @@ fn plain_parameters_are_typed_as_the_general_reading_types_them() {
     assert_eq!(header(&shown, "x-keys"), Some("slug,X-Mode"));
     let params: Value = serde_json::from_str(header(&shown, "x-params").unwrap()).unwrap();
     assert_eq!(params, json!({"slug": "a b", "X-Mode": "raw"}));
+}
+
+/// Five path parameters, more than the router keeps inline, are each read from their own
+/// segment, by the plain reading and by the general one alike, and shown to a dialect.
+#[test]
+fn path_parameters_beyond_the_inline_ones_are_read() {
+    let expected = json!({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5 x"});
+    let plain = answer(&PlainDialect, "GET", "/deep/1/2/3/4/5%20x", &[], b"");
+    assert_eq!(json_of(&plain), expected);
+    let general = answer(
+        &PlainDialect,
+        "GET",
+        "/deep/1/2/3/4/5%20x?lang=fr",
+        &[],
+        b"",
+    );
+    let mut general = json_of(&general);
+    general.as_object_mut().unwrap().remove("lang");
+    assert_eq!(general, expected);
+    let shown = answer(&Shows, "GET", "/deep/1/2/3/4/5%20x", &[], b"");
+    assert_eq!(header(&shown, "x-keys"), Some("a,b,c,d,e"));
 }

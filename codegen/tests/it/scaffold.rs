@@ -56,7 +56,7 @@ fn a_scaffold_builds_serves_every_operation_as_not_implemented_and_keeps_the_ven
     let main = std::fs::read_to_string(dir.join("src/main.rs")).unwrap();
     assert_eq!(
         main.matches("    async fn ").count(),
-        17,
+        18,
         "one method per operation"
     );
 

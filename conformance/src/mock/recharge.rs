@@ -201,18 +201,21 @@ impl Recharge {
     /// Handles a request below `/recharge` (`req.path` starts with it); returns the operation
     /// it reached.
     pub async fn handle(&self, env: &Env, mut req: Request) -> (Option<&'static str>, Response) {
-        let call = Call {
-            api: self,
-            env,
-            reached: OnceLock::new(),
-        };
         let mut incoming = incoming!(rs, &mut req, RECHARGE_PREFIX, env.config.max_body_bytes);
         // Without the header the account's default version applies; this mock's default is
         // 2021-01 (the API versions guide names 2021-01 as the default when it is left out).
         // The spec requires the header of clients, so the router gets it filled in.
-        if incoming.headers.get("x-recharge-version").is_none() {
+        let version = incoming.headers.get("x-recharge-version");
+        let other_version = version.is_some_and(|v| v != VERSION);
+        if version.is_none() {
             incoming.headers.push("X-Recharge-Version", VERSION);
         }
+        let call = Call {
+            api: self,
+            env,
+            other_version,
+            reached: OnceLock::new(),
+        };
         let reply = rs::handle(&call, &call, incoming).await;
         let response = Response::from_parts(reply.status, reply.headers, reply.body);
         (call.reached.get().copied(), response)
@@ -274,6 +277,8 @@ macro_rules! stored {
 struct Call<'a> {
     api: &'a Recharge,
     env: &'a Env,
+    /// The request names an API version other than this mock's (answered 426 once routed).
+    other_version: bool,
     /// The operation the request reached, once answered.
     reached: OnceLock<&'static str>,
 }
@@ -324,11 +329,8 @@ impl rs::Dialect for Call<'_> {
         }
         let route = cx.route?;
         let op = route.id;
-        // Absent, it was filled in with the default (`Recharge::handle`).
-        if cx
-            .header("x-recharge-version")
-            .is_some_and(|v| v != VERSION)
-        {
+        // Read in `Recharge::handle`, before the default filled in an absent header.
+        if self.other_version {
             return Some(reply(
                 426,
                 "The request was made using an invalid API version.",
