@@ -9639,8 +9639,8 @@ pub mod server {
     }
     /// An operation's parameters as read from the request, before they are typed: each one's
     /// JSON value under its key in the parameters struct, in the operation's order. Read
-    /// when first asked for: parameters typed straight from their texts ([`plain_params`])
-    /// are read as values only for a dialect that looks at them.
+    /// when first asked for: parameters that [`call`] types straight from their texts are
+    /// read as values only for a dialect that looks at them.
     #[derive(Clone, Default)]
     pub struct ParamValues<'c> {
         cx: Option<&'c Context>,
