@@ -10312,22 +10312,22 @@ pub mod server {
             })
     }
     /// The parameters (keyed as the parameters struct serializes them; none when
-    /// `read_params` is false, as they are typed already), the body as JSON (`Null` when
+    /// `read_values` is false, as they are typed already), the body as JSON (`Null` when
     /// there is none), and the raw body; checked by the dialect.
     fn read_request<D: Dialect + ?Sized>(
         dialect: &D,
         cx: &Context,
         read: BodyRead,
         raw: Vec<u8>,
-        read_params: bool,
+        read_values: bool,
     ) -> Result<
         (Vec<(&'static str, serde_json::Value)>, serde_json::Value, Vec<u8>),
         Refusal,
     > {
         let mut issues = Vec::new();
         let params = match cx.route {
-            Some(route) if read_params => {
-                ParamValues::read(self::read_params(cx, route, &mut issues))
+            Some(route) if read_values => {
+                ParamValues::read(read_params(cx, route, &mut issues))
             }
             _ => ParamValues::of(cx),
         };
@@ -10412,7 +10412,7 @@ pub mod server {
                 ],
             });
         }
-        let values = if read_params { params.into_values() } else { Vec::new() };
+        let values = if read_values { params.into_values() } else { Vec::new() };
         Ok((values, body.unwrap_or(serde_json::Value::Null), raw))
     }
     /// Whether a declared media range (`application/pdf`, `image/*`, `*/*`) covers a
@@ -10480,6 +10480,13 @@ pub mod server {
             }
         }
     }
+    /// A simple path parameter's text: its (last) segment, percent-decoded.
+    fn path_text<'c>(cx: &'c Context, name: &str) -> Option<Cow<'c, str>> {
+        cx.path_spans
+            .iter()
+            .rfind(|(n, _)| *n == name)
+            .map(|(_, span)| percent_decode(&cx.path[span], false))
+    }
     /// A header parameter's text: its lines trimmed and joined by `, ` (as HTTP reads a
     /// repeated header), or none.
     fn header_text<'c>(cx: &'c Context, name: &str) -> Option<Cow<'c, str>> {
@@ -10516,13 +10523,7 @@ pub mod server {
                 let text = match (param.location, shape) {
                     (_, Shape::String) if param.style == "json" => None,
                     (In::Path, Shape::String) if param.style == "simple" => {
-                        Some(
-                            cx
-                                .path_spans
-                                .iter()
-                                .rfind(|(n, _)| *n == param.name)
-                                .map(|(_, span)| percent_decode(&cx.path[span], false)),
-                        )
+                        Some(path_text(cx, param.name))
                     }
                     (In::Header, Shape::String) => {
                         Some(
@@ -10629,13 +10630,8 @@ pub mod server {
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
             let read = match param.location {
                 In::Path if matches!(shape, Shape::String) && param.style == "simple" => {
-                    cx.path_spans
-                        .iter()
-                        .rfind(|(n, _)| *n == param.name)
-                        .map(|(_, span)| {
-                            let text = percent_decode(&cx.path[span], false);
-                            Ok(serde_json::Value::String(text.into_owned()))
-                        })
+                    path_text(cx, param.name)
+                        .map(|text| Ok(serde_json::Value::String(text.into_owned())))
                 }
                 In::Path => {
                     let texts = cx
