@@ -29,7 +29,11 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-// The same allocator as the `conformance` binary, so the mock measured is the one users run.
+// The same allocator as the `conformance` binary (in place of `malloc`, see
+// src/main.rs), so the mock measured is the one users run.
+#[cfg(not(windows))]
+use mimalloc as _;
+#[cfg(windows)]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

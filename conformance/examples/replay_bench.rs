@@ -13,7 +13,11 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-// The same allocator as the `conformance` binary, so the figure is the CLI's.
+// The same allocator as the `conformance` binary (in place of `malloc`, see
+// src/main.rs), so the figure is the CLI's.
+#[cfg(not(windows))]
+use mimalloc as _;
+#[cfg(windows)]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
