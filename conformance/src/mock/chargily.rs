@@ -34,6 +34,7 @@ use super::app::{
 };
 use super::exchange::{Request, Response};
 use super::store::Table;
+use super::support::json_bytes;
 use super::validate::{Issue, IssueKind, check_body, check_query};
 use super::webhook::Delivery;
 use super::{CHARGILY_LIVE_PREFIX, CHARGILY_TEST_PREFIX};
@@ -638,9 +639,8 @@ impl Chargily {
                 [pay_host, "/checkouts/", &id, "/pay"].concat(),
             )
         };
-        // Encoded here, so the stored checkout is the only copy (our own types always
-        // serialise).
-        let body = serde_json::to_vec(&checkout).unwrap_or_default();
+        // Encoded here, so the stored checkout is the only copy.
+        let body = json_bytes(&checkout);
         write(&ctx.mode.data)
             .checkouts
             .insert(id, CheckoutRecord { checkout, items });
@@ -1318,9 +1318,7 @@ fn error_body(text: String) -> g::ErrorResponse {
 /// The object found, encoded under the store's lock (a clone of one is a score of
 /// allocations), or Laravel's 404 for `model`.
 fn found<T: serde::Serialize>(row: Option<&T>, model: &str, id: &str) -> Result<Vec<u8>, Fail> {
-    // Our own types always serialise.
-    row.map(|r| serde_json::to_vec(r).unwrap_or_default())
-        .ok_or_else(|| not_found(model, id))
+    row.map(json_bytes).ok_or_else(|| not_found(model, id))
 }
 
 fn not_found(model: &str, id: &str) -> Fail {

@@ -38,7 +38,7 @@ use super::RECHARGE_PREFIX;
 use super::app::{Env, SpecIndexes, body_issues, body_refusal, fails, finish, group, incoming};
 use super::exchange::{Request, Response};
 use super::store::Table;
-use super::support::{Cents, hex32};
+use super::support::{Cents, hex32, json_bytes};
 use super::validate::{Issue, IssueKind, check_body};
 use super::webhook::Delivery;
 use crate::specs::Api;
@@ -87,7 +87,7 @@ impl Record {
         Self {
             // Our own types always serialise; an empty body would fail loudly on decode.
             // Exact size: the encoder's buffer has up to twice the capacity it needs.
-            body: Arc::from(serde_json::to_vec(&CheckoutRef { checkout }).unwrap_or_default()),
+            body: Arc::from(json_bytes(&CheckoutRef { checkout })),
             completed: checkout.completed_at.is_some(),
             charging: false,
         }

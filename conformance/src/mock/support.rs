@@ -87,6 +87,18 @@ pub struct Ids {
 
 const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
+/// `value` as JSON, written into a buffer with room for a stored object (a Chargily checkout
+/// is about 700 bytes, a ReCharge one about 1,230), rather than grown in steps from
+/// serde_json's 128 bytes on every request. Empty if it does not serialise (the mock's own
+/// types always do; an empty body would fail the response self-check loudly).
+pub fn json_bytes<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut out, value).is_err() {
+        out.clear();
+    }
+    out
+}
+
 /// `value` as 32 lowercase hex characters, written directly: ids are made on every request.
 pub fn hex32(value: u128) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
