@@ -90,6 +90,9 @@ static KNOWN: [HeaderName; 5] = [
     http::header::CONNECTION,
 ];
 
+/// The media type of every JSON answer, as a header value made once.
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// An untyped body of a generated module (each API's `support::RawBody`) as the bytes sent.
 pub trait IntoBytes {
     fn into_bytes(self) -> Bytes;
@@ -166,6 +169,8 @@ impl Response {
                 None => HeaderName::from_bytes(name.as_bytes()),
             };
             let value = match value {
+                // Every JSON answer's media type, made once.
+                Cow::Borrowed("application/json") => Ok(JSON.clone()),
                 // A static text is taken as it is, without a copy, when it is what
                 // `from_static` accepts (visible ASCII and tabs; it panics on anything else).
                 Cow::Borrowed(text)
