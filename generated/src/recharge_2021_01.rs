@@ -4539,11 +4539,12 @@ pub mod server {
             self.headers.get(name)
         }
         /// A path parameter of the operation addressed, by its name in the template,
-        /// percent-decoded (its whole segment text, before its style splits it).
+        /// percent-decoded (its whole segment text, before its style splits it; the last,
+        /// as the router types it, where a template repeats the name).
         pub fn path_param(&self, name: &str) -> Option<Cow<'_, str>> {
             self.path_spans
                 .iter()
-                .find(|(n, _)| *n == name)
+                .rfind(|(n, _)| *n == name)
                 .map(|(_, span)| percent_decode(&self.path[span], false))
         }
         /// The `operationId` addressed, once routed.
@@ -5440,13 +5441,6 @@ pub mod server {
             }
         }
     }
-    /// A simple path parameter's text: its (last) segment, percent-decoded.
-    fn path_text<'c>(cx: &'c Context, name: &str) -> Option<Cow<'c, str>> {
-        cx.path_spans
-            .iter()
-            .rfind(|(n, _)| *n == name)
-            .map(|(_, span)| percent_decode(&cx.path[span], false))
-    }
     /// A header parameter's text: its lines trimmed and joined by `, ` (as HTTP reads a
     /// repeated header), or none.
     fn header_text<'c>(cx: &'c Context, name: &str) -> Option<Cow<'c, str>> {
@@ -5483,7 +5477,7 @@ pub mod server {
                 let text = match (param.location, shape) {
                     (_, Shape::String) if param.style == "json" => None,
                     (In::Path, Shape::String) if param.style == "simple" => {
-                        Some(path_text(cx, param.name))
+                        Some(cx.path_param(param.name))
                     }
                     (In::Header, Shape::String) => {
                         Some(
@@ -5590,7 +5584,7 @@ pub mod server {
         for (param, shape) in route.call.params.iter().zip(route.shapes) {
             let read = match param.location {
                 In::Path if matches!(shape, Shape::String) && param.style == "simple" => {
-                    path_text(cx, param.name)
+                    cx.path_param(param.name)
                         .map(|text| Ok(serde_json::Value::String(text.into_owned())))
                 }
                 In::Path => {
