@@ -14,11 +14,14 @@
 //!    expressions) is written plainly and laid out by `prettyplease`. `tests/it/layout.rs`
 //!    holds the output to being a fixed point of `prettyplease`.
 //!
-//! Same spec bytes + same generator ⇒ same output bytes. The text is parsed on the caller's
-//! thread (a big JSON text in two halves, one on another thread: `oas`'s `load`); lowering
-//! then runs on a thread with room for its recursion while the structure check (`structure/`)
-//! and then the header's SHA-256 run on the caller's; the module is written in parts (runs of
-//! top-level items) on up to four threads, concatenated in order.
+//! Same spec bytes + same generator ⇒ same output bytes, however many threads write them. The
+//! text is parsed on the caller's thread (a big JSON text in two halves, one on another
+//! thread: `oas`'s `load`); lowering then runs on a thread with room for its recursion while
+//! the structure check (`structure/`) and then the header's SHA-256 run on the caller's; the
+//! module is written in parts (runs of top-level items) on up to four threads, concatenated in
+//! order. Each of those stages splits only over cores that are idle when it starts
+//! (`oas::cores`): on a machine whose other cores are busy, the stages run one after another
+//! on one thread at a time, which costs less there.
 //!
 //! From a build script:
 //! ```no_run
@@ -171,9 +174,9 @@ fn parse(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Err
 
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
-/// The stages overlap where they can: the structure check runs beside lowering (it adds to the
-/// total only when it outlasts lowering), and the module's parts are written on up to four
-/// threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
+/// The stages overlap where cores are idle for them: the structure check runs beside lowering
+/// (it adds to the total only when it outlasts lowering), and the module's parts are written
+/// on up to four threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
 /// leaves to it) sharing that phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
@@ -223,52 +226,67 @@ fn generate_with<R>(
     settings: &Settings,
     more: impl FnOnce(&emit::Emitter<'_>) -> Result<R, String>,
 ) -> Result<(String, Timings, R), Error> {
+    generate_on(oas::cores::idle, source_name, text, json, settings, more)
+}
+
+/// [`generate_with`], each stage that could split over threads asking `idle` how many cores
+/// it may take (tests fix the answer; the output must not depend on it).
+fn generate_on<R>(
+    idle: fn() -> usize,
+    source_name: &str,
+    text: &str,
+    json: bool,
+    settings: &Settings,
+    more: impl FnOnce(&emit::Emitter<'_>) -> Result<R, String>,
+) -> Result<(String, Timings, R), Error> {
     let settings = &*settings.effective();
     let mut timings = Timings::default();
     // The same test `oas` uses to read a document as JSON.
     let json = json || text.trim_start().starts_with('{');
     // The parse runs on the caller's thread, whose allocator arena is likely warm already (a
     // thread of its own made the parse a third slower); a big JSON text's is split over two
-    // (`oas::load`).
+    // where a second core is idle (`oas::load`).
     let t = Instant::now();
     let doc = parse(source_name, text, json);
     timings.parse = t.elapsed();
     let doc = doc?;
     timings.warnings.clone_from(&doc.warnings);
 
-    // Lowering on a thread with room for its recursion, the structure check and then the
-    // header's SHA-256 here meanwhile (on the caller's thread, whose allocator arena is warm):
-    // together they take less time than lowering.
-    let (checked, lowered, header) = std::thread::scope(|scope| {
-        let lowering = std::thread::Builder::new()
-            .name("codegen-lower".into())
-            .stack_size(LOWERING_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                let t = Instant::now();
-                (lower_stage(source_name, &doc.root, settings), t.elapsed())
-            })
-            .map_err(|e| Error::Lower {
-                source_name: source_name.to_owned(),
-                error: LowerError::Invalid {
-                    at: String::new(),
-                    message: format!("cannot start the lowering thread: {e}"),
-                },
-            });
+    // Lowering on the caller's thread (whose allocator arena is warm, and which no other core
+    // has to take over; its recursion grows the stack where it runs short: `lower`); the
+    // structure check and then the header's SHA-256 on another thread beside it where a second
+    // core is idle (`oas::cores`: together they take less time than lowering), after it
+    // otherwise.
+    let beside = idle() > 1;
+    let check_and_header = || {
         let t = Instant::now();
         let checked = check_structure(source_name, &doc.root);
-        timings.check = t.elapsed();
-        let header = header(source_name, text);
-        let lowered = lowering.map(|handle| {
-            let (lowered, time) = handle
+        (checked, t.elapsed(), header(source_name, text))
+    };
+    let (lowered, checked) = std::thread::scope(|scope| {
+        let checking = beside
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("codegen-check".into())
+                    .stack_size(CHECK_STACK_BYTES)
+                    .spawn_scoped(scope, check_and_header)
+                    .ok()
+            })
+            .flatten();
+        let t = Instant::now();
+        let lowered = lower_stage(source_name, &doc.root, settings, beside);
+        timings.lower = t.elapsed();
+        let checked = checking.map(|handle| {
+            handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            timings.lower = time;
-            lowered
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        (checked, lowered, header)
+        (lowered, checked)
     });
+    let (checked, check_time, header) = checked.unwrap_or_else(check_and_header);
+    timings.check = check_time;
     timings.warnings.extend(checked?);
-    let (ir, derives, names) = lowered??;
+    let (ir, derives, names) = lowered?;
     timings.warnings.extend(ir.warnings.iter().cloned());
     let gates = match &settings.features {
         Features::None => None,
@@ -295,7 +313,7 @@ fn generate_with<R>(
         server: settings.server,
         gates: gates.as_ref(),
     };
-    let code = emit_parts(source_name, &emitter, header, &mut timings);
+    let code = emit_parts(source_name, &emitter, header, idle(), &mut timings);
     let more = more(&emitter).map_err(|message| Error::Render {
         source_name: source_name.to_owned(),
         message,
@@ -421,11 +439,10 @@ pub fn base_path(url: &str) -> String {
     base
 }
 
-/// The stack lowering runs on. It recurses once per level of schema nesting, through `$ref`s
-/// too, up to [`lower::MAX_SCHEMA_DEPTH`] levels; a debug build needs up to about 16 KiB a
-/// level. Its own thread gives it that room whatever the caller's thread has (a test
-/// harness's threads get 2 MiB). Only the pages touched are ever committed.
-const LOWERING_STACK_BYTES: usize = 64 * 1024 * 1024;
+/// The structure check's thread's stack: the check had the caller's before, and recurses
+/// once per level of the document's nesting (at most 128, the parsers' limit). Only the pages
+/// touched are ever committed.
+const CHECK_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Drops `value` on a thread of its own that is not waited for. Freeing a big spec's parsed
 /// document takes about half as long as parsing it, and the result does not depend on it (a
@@ -440,6 +457,7 @@ fn lower_stage(
     source_name: &str,
     root: &serde_json::Value,
     settings: &Settings,
+    beside: bool,
 ) -> Result<(ir::Ir, Vec<analysis::Derives>, ir::Names), Error> {
     let mut ir = lower::lower(root, settings).map_err(|error| Error::Lower {
         source_name: source_name.to_owned(),
@@ -450,8 +468,14 @@ fn lower_stage(
     analysis::cap_container_depth(&mut ir);
     analysis::insert_boxes(&mut ir);
     // Both read the finished IR only: the derives are worked out beside the names (whose
-    // type names are the longer part, on this thread). Their recursion is shallow (type
-    // expressions nest at most `MAX_CONTAINER_DEPTH` containers), so a default stack does.
+    // type names are the longer part, on this thread) where a second core is idle. Their
+    // recursion is shallow (type expressions nest at most `MAX_CONTAINER_DEPTH` containers),
+    // so a default stack does.
+    if !beside {
+        let derives = analysis::derives(&ir);
+        let names = naming::assign(&ir);
+        return Ok((ir, derives, names));
+    }
     let (derives, names) = std::thread::scope(|scope| {
         let derives = scope.spawn(|| analysis::derives(&ir));
         let names = naming::assign(&ir);
@@ -463,12 +487,13 @@ fn lower_stage(
     Ok((ir, derives, names))
 }
 
-/// Stage 5: the module's text, written in parts on up to four threads, behind the header
-/// (from its thread).
+/// Stage 5: the module's text, written in parts on as many threads as cores are idle (up to
+/// four), behind the header.
 fn emit_parts(
     source_name: &str,
     emitter: &emit::Emitter<'_>,
     header: String,
+    idle: usize,
     timings: &mut Timings,
 ) -> Result<String, Error> {
     let t = Instant::now();
@@ -486,10 +511,7 @@ fn emit_parts(
             }
         }
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4)
-        .min(parts.len());
+    let workers = idle.clamp(1, 4).min(parts.len());
     std::thread::scope(|scope| {
         for _ in 1..workers {
             scope.spawn(work);
@@ -639,4 +661,74 @@ pub fn read_spec_text(spec: &Path, source_name: &str) -> Result<(String, bool), 
 pub fn generate_file(spec: &Path, out: &Path, settings: &Settings) -> Result<(), Error> {
     let code = generate_from_path(spec, settings)?;
     sync::write_if_changed(out, &code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.yaml` and `.json` file directly in `dir` (relative to this crate), sorted.
+    fn specs(dir: &str) -> Vec<std::path::PathBuf> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"));
+        files.sort();
+        files
+    }
+
+    /// Whether a stage splits over threads depends on the machine's load when it starts
+    /// (`oas::cores`); the module, its warnings and a refusal must not. Each spec is generated
+    /// with no core idle but the caller's (every stage on one thread, one after another) and
+    /// with four (the check beside lowering, derives beside names, the parts on four threads),
+    /// with the plain settings and with a client and a server (more parts).
+    #[test]
+    fn the_output_does_not_depend_on_how_many_cores_are_idle() {
+        let mut files = specs("tests/fixtures");
+        for dir in [
+            "tests/hard-cases",
+            "tests/schema-errors",
+            "../spec",
+            "../spec/3.1",
+        ] {
+            files.extend(specs(dir));
+        }
+        let stripe = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/corpus/stripe-spec3-2022-04-12.json");
+        if stripe.is_file() {
+            files.push(stripe);
+        }
+        assert!(files.len() > 40, "{files:?}");
+        let both = Settings {
+            client: ClientCode::Hyper { feature: None },
+            server: true,
+            ..Settings::default()
+        };
+        let (mut refused, mut warned) = (0, 0);
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let json = path.extension().is_some_and(|e| e == "json");
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            for settings in [&Settings::default(), &both] {
+                let run = |idle: fn() -> usize| {
+                    generate_on(idle, &name, &text, json, settings, |_| Ok(()))
+                        .map(|(code, timings, ())| (code, timings.warnings))
+                        .map_err(|e| e.to_string())
+                };
+                let one = run(|| 1);
+                refused += usize::from(one.is_err());
+                warned += usize::from(one.as_ref().is_ok_and(|(_, w)| !w.is_empty()));
+                assert!(one == run(|| 4), "{name}: one core and four differ");
+            }
+        }
+        // The comparison covers refusals and warnings too, not only modules.
+        assert!(
+            refused > 0 && warned > 0,
+            "{refused} refused, {warned} warned"
+        );
+    }
 }

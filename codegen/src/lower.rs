@@ -40,6 +40,14 @@ struct Lowered {
 /// overflowing the stack.
 pub const MAX_SCHEMA_DEPTH: usize = 1000;
 
+/// The stack a level of [`Lowerer::schema`] starts with at least: room for it and what it
+/// calls below the next level, in a debug build.
+const STACK_RED_ZONE: usize = 256 * 1024;
+
+/// The stack segment levels go on where the thread's own runs short (about 250 levels of a
+/// debug build; a segment is mapped, and only the pages touched are committed).
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
 pub fn lower(root: &Value, settings: &Settings) -> Result<Ir, LowerError> {
     let mut cx = Lowerer {
         root,
@@ -452,7 +460,12 @@ impl<'a> Lowerer<'a> {
             ));
         }
         self.depth += 1;
-        let lowered = self.schema_at_depth(at, node, words);
+        // Each level may take up to about 16 KiB of stack in a debug build, and a caller's
+        // thread may have 2 MiB (a test harness's) or less: where the stack runs short, the
+        // levels below go on a segment of their own, on the same thread.
+        let lowered = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            self.schema_at_depth(at, node, words)
+        });
         self.depth -= 1;
         lowered
     }

@@ -12,6 +12,7 @@
 //! - [`convert`]: an OpenAPI 3.0 document written as 3.1, accepting the same payloads.
 //! - [`url`]: percent-encoding of URL parts (one copy for every crate).
 //! - [`check`]: which operation a request addresses, and how a response departs from its spec.
+//! - [`cores`]: how many cores a stage that could split over threads finds idle now.
 //!
 //! The document is kept as a `serde_json::Value` (key order preserved) rather than a typed model:
 //! typed models such as `openapiv3` drop the siblings of `$ref` and reject some real specs, and
@@ -20,6 +21,7 @@
 pub mod bundle;
 pub mod check;
 pub mod convert;
+pub mod cores;
 pub mod files;
 pub mod lint;
 pub mod load;

@@ -193,7 +193,13 @@ fn parse_value_warning(
         // serde_json reads an integer beyond 64 bits as the nearest float, silently: the
         // path-tracking reader names each. Only texts that may hold one pay for it.
         let tracked = long_digit_run(text);
-        match halves::parse_json_halves(text, tracked, warnings) {
+        // In halves only where a second core is idle to take one (`cores`).
+        let halves = if text.len() >= halves::SPLIT_PARSE_BYTES && crate::cores::idle() > 1 {
+            halves::parse_json_halves(text, tracked, warnings)
+        } else {
+            None
+        };
+        match halves {
             Some(root) => root,
             None => parse_json(text, tracked, warnings).map_err(syntax)?,
         }

@@ -23,8 +23,8 @@ use serde_json::{Map, Value};
 
 use super::FromYaml;
 
-/// JSON texts at least this long are parsed in two halves; below it a second thread costs
-/// more than it saves.
+/// JSON texts at least this long are parsed in two halves (where a second core is idle:
+/// [`crate::cores`]); below it a second thread costs more than it saves.
 pub(super) const SPLIT_PARSE_BYTES: usize = 512 * 1024;
 
 /// How far the cut may be looked for past the middle (line by line).
