@@ -123,10 +123,10 @@ fn main() {
         let (min, med) = stats(samples);
         println!("  {stage:<30} {:8.1} / {:8.1} ms", ms(min), ms(med));
     }
-    println!("  codegen::generate_timed (stages overlap):");
+    println!("  codegen::generate_timed (stages overlap where cores are idle):");
     for (stage, samples) in [
         ("parse", parse),
-        ("check (beside lowering)", check),
+        ("check (beside lowering, or after)", check),
         ("lower (+ analyse, name)", lower),
         ("emit (written directly)", emit),
         ("emit (prettyplease)", render),
