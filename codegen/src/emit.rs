@@ -247,6 +247,9 @@ const HYPER_TRANSPORT: &str = include_str!("client_hyper.txt");
 /// `prettyplease` lays it out (a unit test checks that it is a fixed point).
 const SERVER: &str = include_str!("server.txt");
 
+/// The most aliases and newtypes [`Writer::shape`] follows in a row (real specs chain a few).
+const MAX_ALIAS_HOPS: usize = 64;
+
 /// How many levels of nested objects a `server::Shape` describes property by property.
 const SHAPE_DEPTH: usize = 3;
 
@@ -2080,13 +2083,20 @@ impl Writer<'_, '_> {
     /// each property's shape, down to [`SHAPE_DEPTH`] levels (below that its properties read
     /// as strings, arrays as JSON), so a Stripe-sized form body stays a few lines.
     fn shape(&self, ty: &Ty, depth: usize) -> String {
+        self.shape_through(ty, depth, 0)
+    }
+
+    /// [`Writer::shape`], `hops` aliases and newtypes followed since the depth last grew: a
+    /// chain of them that comes back on itself (`A: anyOf [B]`, `B: anyOf [A]`) ends as any
+    /// JSON after [`MAX_ALIAS_HOPS`] rather than recursing for ever.
+    fn shape_through(&self, ty: &Ty, depth: usize, hops: usize) -> String {
         let types = &self.em.ir.types;
         let object = |properties: &str, additional: &str| {
             format!("Shape::Object {{ properties: &[{properties}], additional: &{additional} }}")
         };
         let deeper = depth < SHAPE_DEPTH;
         match ty {
-            Ty::Option(t) | Ty::Box(t) => self.shape(t, depth),
+            Ty::Option(t) | Ty::Box(t) => self.shape_through(t, depth, hops),
             Ty::String => "Shape::String".to_owned(),
             Ty::Bool => "Shape::Boolean".to_owned(),
             Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => "Shape::Integer".to_owned(),
@@ -2113,7 +2123,9 @@ impl Writer<'_, '_> {
                     object(&properties, &additional)
                 }
                 Some(Kind::Struct(_)) => object("", "Shape::String"),
-                Some(Kind::Alias(t) | Kind::Newtype(t)) if depth < 8 => self.shape(t, depth),
+                Some(Kind::Alias(t) | Kind::Newtype(t)) if depth < 8 && hops < MAX_ALIAS_HOPS => {
+                    self.shape_through(t, depth, hops + 1)
+                }
                 Some(Kind::Tuple(_)) if depth == 0 => "Shape::Array(&Shape::Json)".to_owned(),
                 _ => "Shape::Json".to_owned(),
             },

@@ -16,12 +16,12 @@
 //!
 //! Same spec bytes + same generator ⇒ same output bytes, however many threads write them. The
 //! text is parsed on the caller's thread (a big JSON text in two halves, one on another
-//! thread: `oas`'s `load`); lowering then runs on a thread with room for its recursion while
-//! the structure check (`structure/`) and then the header's SHA-256 run on the caller's; the
-//! module is written in parts (runs of top-level items) on up to four threads, concatenated in
-//! order. Each of those stages splits only over cores that are idle when it starts
-//! (`oas::cores`): on a machine whose other cores are busy, the stages run one after another
-//! on one thread at a time, which costs less there.
+//! thread: `oas`'s `load`); lowering then runs on the caller's thread too, growing its stack
+//! where it runs short (`stacker`), while the structure check (`structure/`) and then the
+//! header's SHA-256 run on another; the module is written in parts (runs of top-level items)
+//! on up to four threads, concatenated in order. Each of those stages splits only over cores
+//! that are idle when it starts (`oas::cores`): on a machine whose other cores are busy, the
+//! stages run one after another on the caller's thread, which costs less there.
 //!
 //! From a build script:
 //! ```no_run
@@ -175,14 +175,14 @@ fn parse(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Err
 /// Timings of one generation (wall clock), for `--timings` and the benchmark.
 ///
 /// The stages overlap where cores are idle for them: the structure check runs beside lowering
-/// (it adds to the total only when it outlasts lowering), and the module's parts are written
-/// on up to four threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
+/// (it adds to the total only when it outlasts lowering; before it otherwise), and the
+/// module's parts are written on up to four threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
 /// leaves to it) sharing that phase's wall time in proportion to the CPU time each took.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
     pub parse: std::time::Duration,
-    /// The structure check, beside lowering.
+    /// The structure check (beside lowering where a second core is idle, before it otherwise).
     pub check: std::time::Duration,
     /// Lowering, analysis and naming.
     pub lower: std::time::Duration,
@@ -253,18 +253,17 @@ fn generate_on<R>(
     timings.warnings.clone_from(&doc.warnings);
 
     // Lowering on the caller's thread (whose allocator arena is warm, and which no other core
-    // has to take over; its recursion grows the stack where it runs short: `lower`); the
-    // structure check and then the header's SHA-256 on another thread beside it where a second
-    // core is idle (`oas::cores`: together they take less time than lowering), after it
-    // otherwise.
-    let beside = idle() > 1;
+    // has to take over); the structure check and then the header's SHA-256 on another thread
+    // beside it where a second core is idle (`oas::cores`: together they take less time than
+    // lowering), before it otherwise (a refusal then spares the lowering). The check's
+    // verdict comes first either way.
     let check_and_header = || {
         let t = Instant::now();
         let checked = check_structure(source_name, &doc.root);
         (checked, t.elapsed(), header(source_name, text))
     };
-    let (lowered, checked) = std::thread::scope(|scope| {
-        let checking = beside
+    let (lowered, header) = std::thread::scope(|scope| {
+        let checking = (idle() > 1)
             .then(|| {
                 std::thread::Builder::new()
                     .name("codegen-check".into())
@@ -273,19 +272,31 @@ fn generate_on<R>(
                     .ok()
             })
             .flatten();
+        let beside = checking.is_some();
+        let first = match (!beside).then(check_and_header) {
+            Some((Err(refusal), time, _)) => {
+                timings.check = time;
+                return Err(refusal);
+            }
+            first => first,
+        };
         let t = Instant::now();
-        let lowered = lower_stage(source_name, &doc.root, settings, beside);
-        timings.lower = t.elapsed();
-        let checked = checking.map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        // Room for lowering's passes after the schemas (`analysis`), whose recursion follows
+        // chains of aliases; each schema level grows the stack again as it needs (`lower`).
+        let lowered = stacker::maybe_grow(STAGE_RED_ZONE, STAGE_SEGMENT, || {
+            lower_stage(source_name, &doc.root, settings, beside)
         });
-        (lowered, checked)
-    });
-    let (checked, check_time, header) = checked.unwrap_or_else(check_and_header);
-    timings.check = check_time;
-    timings.warnings.extend(checked?);
+        timings.lower = t.elapsed();
+        let (checked, time, header) = match checking {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => first.unwrap_or_else(check_and_header),
+        };
+        timings.check = time;
+        timings.warnings.extend(checked?);
+        Ok((lowered, header))
+    })?;
     let (ir, derives, names) = lowered?;
     timings.warnings.extend(ir.warnings.iter().cloned());
     let gates = match &settings.features {
@@ -439,6 +450,16 @@ pub fn base_path(url: &str) -> String {
     base
 }
 
+/// The stack lowering starts with at least (else it moves to a segment of [`STAGE_SEGMENT`],
+/// on the same thread): room for the passes after the schemas, whose recursion follows chains
+/// of aliases (up to [`lower::MAX_SCHEMA_DEPTH`] long, about 400 bytes a link in a debug
+/// build). The schemas' own recursion grows the stack level by level (`lower`).
+const STAGE_RED_ZONE: usize = 1024 * 1024;
+
+/// The segment lowering moves to where less than [`STAGE_RED_ZONE`] is left (mapped; only the
+/// pages touched are committed).
+const STAGE_SEGMENT: usize = 16 * 1024 * 1024;
+
 /// The structure check's thread's stack: the check had the caller's before, and recurses
 /// once per level of the document's nesting (at most 128, the parsers' limit). Only the pages
 /// touched are ever committed.
@@ -470,18 +491,26 @@ fn lower_stage(
     // Both read the finished IR only: the derives are worked out beside the names (whose
     // type names are the longer part, on this thread) where a second core is idle. Their
     // recursion is shallow (type expressions nest at most `MAX_CONTAINER_DEPTH` containers),
-    // so a default stack does.
+    // so a default stack does for the derives' thread.
     if !beside {
         let derives = analysis::derives(&ir);
         let names = naming::assign(&ir);
         return Ok((ir, derives, names));
     }
     let (derives, names) = std::thread::scope(|scope| {
-        let derives = scope.spawn(|| analysis::derives(&ir));
+        let derives = std::thread::Builder::new()
+            .spawn_scoped(scope, || analysis::derives(&ir))
+            .ok();
         let names = naming::assign(&ir);
-        let derives = derives
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // No thread to be had: worked out here.
+        let derives = derives.map_or_else(
+            || analysis::derives(&ir),
+            |handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            },
+        );
         (derives, names)
     });
     Ok((ir, derives, names))
@@ -514,7 +543,8 @@ fn emit_parts(
     let workers = idle.clamp(1, 4).min(parts.len());
     std::thread::scope(|scope| {
         for _ in 1..workers {
-            scope.spawn(work);
+            // A worker that cannot be started leaves its parts to the others and this thread.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, work);
         }
         work();
     });
@@ -682,9 +712,11 @@ mod tests {
 
     /// Whether a stage splits over threads depends on the machine's load when it starts
     /// (`oas::cores`); the module, its warnings and a refusal must not. Each spec is generated
-    /// with no core idle but the caller's (every stage on one thread, one after another) and
-    /// with four (the check beside lowering, derives beside names, the parts on four threads),
-    /// with the plain settings and with a client and a server (more parts).
+    /// with no core idle but the caller's (the check, lowering, derives, names and parts one
+    /// after another on this thread) and with four (the check beside lowering, derives beside
+    /// names, the parts on four threads), with the plain settings and with a client and a
+    /// server (more parts). The parse asks `oas::cores` itself; `oas`'s own tests hold its
+    /// halves to the whole parse.
     #[test]
     fn the_output_does_not_depend_on_how_many_cores_are_idle() {
         let mut files = specs("tests/fixtures");
@@ -702,17 +734,31 @@ mod tests {
             files.push(stripe);
         }
         assert!(files.len() > 40, "{files:?}");
+        // A check warning and lowering warnings in one document, so their order is compared.
+        let mut deep = String::from(r#"{"type": "string"}"#);
+        for _ in 0..40 {
+            deep = format!(r#"{{"type": "array", "items": {deep}}}"#);
+        }
+        let both_warnings = format!(
+            r#"{{"openapi": "3.1.0", "info": {{"title": "t", "version": "1"}}, "paths": {{}},
+            "components": {{"schemas": {{"Deep": {deep},
+            "Odd": {{"type": "object", "$recursiveAnchor": "not a boolean"}}}}}}}}"#
+        );
+        let inline = [("both-warnings.json", both_warnings)];
         let both = Settings {
             client: ClientCode::Hyper { feature: None },
             server: true,
             ..Settings::default()
         };
-        let (mut refused, mut warned) = (0, 0);
-        for path in &files {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            let json = path.extension().is_some_and(|e| e == "json");
+        let read = files.iter().map(|path| {
+            let text =
+                std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let name = name.unwrap_or_default();
+            (name.unwrap_or_default(), text)
+        });
+        let (mut both_warned, mut refused, mut warned) = (false, 0, 0);
+        for (name, text) in read.chain(inline.map(|(n, t)| (n.to_owned(), t))) {
+            let json = name.ends_with(".json");
             for settings in [&Settings::default(), &both] {
                 let run = |idle: fn() -> usize| {
                     generate_on(idle, &name, &text, json, settings, |_| Ok(()))
@@ -722,6 +768,11 @@ mod tests {
                 let one = run(|| 1);
                 refused += usize::from(one.is_err());
                 warned += usize::from(one.as_ref().is_ok_and(|(_, w)| !w.is_empty()));
+                if name == "both-warnings.json" {
+                    let warnings = one.as_ref().map(|(_, w)| w.clone()).unwrap_or_default();
+                    both_warned = warnings.iter().any(|w| w.contains("meta-schema"))
+                        && warnings.iter().any(|w| !w.contains("meta-schema"));
+                }
                 assert!(one == run(|| 4), "{name}: one core and four differ");
             }
         }
@@ -729,6 +780,10 @@ mod tests {
         assert!(
             refused > 0 && warned > 0,
             "{refused} refused, {warned} warned"
+        );
+        assert!(
+            both_warned,
+            "both-warnings.json: a check warning and a lowering warning"
         );
     }
 }

@@ -263,7 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if timings {
                 eprintln!(
-                    "parse {:.1} ms, check {:.1} ms (overlapped), lower {:.1} ms, emit {:.1} ms, render {:.1} ms",
+                    "parse {:.1} ms, check {:.1} ms (beside lowering where a core is idle), lower {:.1} ms, emit {:.1} ms, render {:.1} ms",
                     t.parse.as_secs_f64() * 1e3,
                     t.check.as_secs_f64() * 1e3,
                     t.lower.as_secs_f64() * 1e3,

@@ -100,7 +100,7 @@ fn chain(n: usize, via: &str, cycle: bool) -> String {
 
 /// Deep chains of schemas once overflowed the stack (an abort, not an error). Past the limit
 /// they are refused with the pointer where the limit was reached; below it they generate, on a
-/// test thread's small stack too (generation runs on a stack of its own).
+/// test thread's small stack too (lowering grows its stack where it runs short).
 #[test]
 fn deep_schema_chains_are_refused_at_the_limit_and_never_overflow() {
     let settings = codegen::Settings::default();
