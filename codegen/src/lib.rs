@@ -213,24 +213,16 @@ pub fn generate_timed(
     json: bool,
     settings: &Settings,
 ) -> Result<(String, Timings), Error> {
-    generate_with(source_name, text, json, settings, |_| Ok(()))
-        .map(|(code, timings, ())| (code, timings))
+    generate_on(oas::cores::idle, source_name, text, json, settings, |_| {
+        Ok(())
+    })
+    .map(|(code, timings, ())| (code, timings))
 }
 
 /// [`generate_timed`], also giving `more` the emitter of the module (for text written beside
-/// it from the same IR and names).
-fn generate_with<R>(
-    source_name: &str,
-    text: &str,
-    json: bool,
-    settings: &Settings,
-    more: impl FnOnce(&emit::Emitter<'_>) -> Result<R, String>,
-) -> Result<(String, Timings, R), Error> {
-    generate_on(oas::cores::idle, source_name, text, json, settings, more)
-}
-
-/// [`generate_with`], each stage that could split over threads asking `idle` how many cores
-/// it may take (tests fix the answer; the output must not depend on it).
+/// it from the same IR and names); each stage that could split over threads asks `idle` how
+/// many cores it may take (`oas::cores::idle`; tests fix the answer, which the output must not
+/// depend on).
 fn generate_on<R>(
     idle: fn() -> usize,
     source_name: &str,
@@ -371,7 +363,7 @@ pub fn scaffold(source_name: &str, text: &str, json: bool, name: &str) -> Result
         ..Settings::default()
     };
     let (api, _, (implementation, base)) =
-        generate_with(source_name, text, json, &settings, |em| {
+        generate_on(oas::cores::idle, source_name, text, json, &settings, |em| {
             let base = em
                 .ir
                 .servers
