@@ -176,8 +176,9 @@ fn parse(source_name: &str, text: &str, json: bool) -> Result<oas::Document, Err
 ///
 /// The stages overlap where cores are idle for them: the structure check runs beside lowering
 /// (it adds to the total only when it outlasts lowering; before it otherwise), and the
-/// module's parts are written on up to four threads, `emit` (text written directly) and `render` (`prettyplease`, for what the writer
-/// leaves to it) sharing that phase's wall time in proportion to the CPU time each took.
+/// module's parts are written on up to four threads, `emit` (text written directly) and
+/// `render` (`prettyplease`, for what the writer leaves to it) sharing that phase's wall time
+/// in proportion to the CPU time each took.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// YAML or JSON text → `serde_json::Value`.
@@ -452,9 +453,9 @@ const STAGE_RED_ZONE: usize = 1024 * 1024;
 /// pages touched are committed).
 const STAGE_SEGMENT: usize = 16 * 1024 * 1024;
 
-/// The structure check's thread's stack: the check had the caller's before, and recurses
-/// once per level of the document's nesting (at most 128, the parsers' limit). Only the pages
-/// touched are ever committed.
+/// The structure check's thread's stack, at least what a caller's thread has (where it runs
+/// when no core is idle): the check recurses once per level of the document's nesting (at
+/// most 128, the parsers' limit). Only the pages touched are ever committed.
 const CHECK_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Drops `value` on a thread of its own that is not waited for. Freeing a big spec's parsed
