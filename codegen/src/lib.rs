@@ -485,17 +485,16 @@ fn lower_stage(
     // type names are the longer part, on this thread) where a second core is idle. Their
     // recursion is shallow (type expressions nest at most `MAX_CONTAINER_DEPTH` containers),
     // so a default stack does for the derives' thread.
-    if !beside {
-        let derives = analysis::derives(&ir);
-        let names = naming::assign(&ir);
-        return Ok((ir, derives, names));
-    }
     let (derives, names) = std::thread::scope(|scope| {
-        let derives = std::thread::Builder::new()
-            .spawn_scoped(scope, || analysis::derives(&ir))
-            .ok();
+        let derives = beside
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || analysis::derives(&ir))
+                    .ok()
+            })
+            .flatten();
         let names = naming::assign(&ir);
-        // No thread to be had: worked out here.
+        // No core idle, or no thread to be had: worked out here.
         let derives = derives.map_or_else(
             || analysis::derives(&ir),
             |handle| {
